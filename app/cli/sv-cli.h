@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* One entry point per command group. Each parses its own arguments
+ * (argv[0] is the command name), prints JSON on stdout and returns the
+ * process exit status: 0 on success, 1 for bad input or a failed
+ * operation, 2 for a usage error. */
+typedef int (*SvCliCommandFunc) (int argc, char **argv);
+
+int  sv_cli_decode   (int argc, char **argv);
+
+/* Helpers shared by the commands. */
+void sv_cli_print_json  (JsonNode   *node);
+int  sv_cli_fail        (const char *message);
+int  sv_cli_fail_error  (const GError *error);
+
+G_END_DECLS
