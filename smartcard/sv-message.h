@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/* TS 51.011 §10.5.3: the status byte of an EF_SMS record. */
+typedef enum
+{
+  SV_MESSAGE_STATUS_FREE,
+  SV_MESSAGE_STATUS_READ,
+  SV_MESSAGE_STATUS_UNREAD,     /* "to be read" */
+  SV_MESSAGE_STATUS_SENT,
+  SV_MESSAGE_STATUS_UNSENT,     /* "to be sent" */
+} SvMessageStatus;
+
+typedef enum
+{
+  SV_MESSAGE_TYPE_DELIVER,
+  SV_MESSAGE_TYPE_SUBMIT,
+  SV_MESSAGE_TYPE_STATUS_REPORT,
+} SvMessageType;
+
+/**
+ * SvMessage:
+ *
+ * One short message as the user sees it: a single EF_SMS record, or every
+ * record of a concatenated message joined in order. Immutable and reference
+ * counted. `index` is the first record holding it; `record_indices` lists
+ * every record in part order (0 where a part is missing).
+ */
+typedef struct _SvMessage SvMessage;
+
+#define SV_TYPE_MESSAGE (sv_message_get_type ())
+
+GType            sv_message_get_type           (void) G_GNUC_CONST;
+SvMessage       *sv_message_new                (SvMessageStatus  status,
+                                                SvMessageType    type,
+                                                const char      *number,
+                                                GDateTime       *timestamp,
+                                                const char      *text,
+                                                const guint     *record_indices,
+                                                guint            n_parts);
+SvMessage       *sv_message_ref                (SvMessage       *message);
+void             sv_message_unref              (SvMessage       *message);
+guint            sv_message_get_index          (const SvMessage *message);
+SvMessageStatus  sv_message_get_status         (const SvMessage *message);
+SvMessageType    sv_message_get_message_type   (const SvMessage *message);
+const char      *sv_message_get_number         (const SvMessage *message);
+GDateTime       *sv_message_get_timestamp      (const SvMessage *message);
+const char      *sv_message_get_text           (const SvMessage *message);
+guint            sv_message_get_n_parts        (const SvMessage *message);
+const guint     *sv_message_get_record_indices (const SvMessage *message);
+guint            sv_message_get_n_missing      (const SvMessage *message);
+const char      *sv_message_status_to_string   (SvMessageStatus  status);
+const char      *sv_message_type_to_string     (SvMessageType    type);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvMessage, sv_message_unref)
+
+G_END_DECLS
