@@ -5,6 +5,23 @@
 
 G_BEGIN_DECLS
 
+/**
+ * SV_CARD_IMAGE_ERROR:
+ *
+ * Error domain for operations on a #SvCardImage: a file that is not in the
+ * image, a record number out of range, a record of the wrong length.
+ */
+#define SV_CARD_IMAGE_ERROR (sv_card_image_error_quark ())
+
+typedef enum
+{
+  SV_CARD_IMAGE_ERROR_NO_SUCH_FILE,
+  SV_CARD_IMAGE_ERROR_OUT_OF_RANGE,
+  SV_CARD_IMAGE_ERROR_BAD_LENGTH,
+} SvCardImageError;
+
+GQuark sv_card_image_error_quark (void);
+
 typedef enum
 {
   SV_CARD_TYPE_SIM,             /* 2G, TS 51.011, CLA A0 */
@@ -45,9 +62,15 @@ typedef struct
 
 /**
  * SvRecordChange:
+ * @key: the #SvCardFile.key of the file
+ * @index: the 1-based record number (1 for a transparent file)
+ * @old_bytes: (nullable): the record in the base image
+ * @new_bytes: (nullable): the record in the changed image
  *
  * One record that differs between two images: @old_bytes is %NULL for a
- * record the base image did not have.
+ * record the base image did not have, @new_bytes is %NULL for a record the
+ * changed image does not have (a file missing from one image counts as
+ * all its records added or removed).
  */
 typedef struct
 {
@@ -96,6 +119,17 @@ gboolean          sv_card_image_set_record     (SvCardImage        *self,
                                                 GError            **error);
 GPtrArray        *sv_card_image_diff           (SvCardImage        *base,
                                                 SvCardImage        *changed);
+gboolean          sv_card_image_equal          (SvCardImage        *a,
+                                                SvCardImage        *b);
+
+/* Decoded identity and capacity, for the GUI and the CLI; %NULL when the
+ * file is absent or does not decode. */
+char             *sv_card_image_dup_iccid      (SvCardImage        *self);
+char             *sv_card_image_dup_imsi       (SvCardImage        *self);
+char             *sv_card_image_dup_msisdn     (SvCardImage        *self);
+char             *sv_card_image_dup_spn        (SvCardImage        *self);
+guint             sv_card_image_get_sms_capacity (SvCardImage      *self);
+guint             sv_card_image_count_used_sms (SvCardImage        *self);
 
 void              sv_record_change_free        (SvRecordChange     *change);
 const char       *sv_card_type_to_string       (SvCardType          card_type);

@@ -40,6 +40,7 @@ const char * const *sv_contact_get_emails      (const SvContact    *contact);
 const char  *sv_contact_get_second_name        (const SvContact    *contact);
 gboolean     sv_contact_equal                  (const SvContact    *a,
                                                 const SvContact    *b);
+gboolean     sv_contact_is_empty               (const SvContact    *contact);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvContact, sv_contact_unref)
 

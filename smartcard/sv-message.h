@@ -28,7 +28,13 @@ typedef enum
  * One short message as the user sees it: a single EF_SMS record, or every
  * record of a concatenated message joined in order. Immutable and reference
  * counted. `index` is the first record holding it; `record_indices` lists
- * every record in part order (0 where a part is missing).
+ * every record in part order (0 where a part is missing). A missing part
+ * adds nothing to the text; sv_message_get_n_missing() says how many.
+ *
+ * A record whose TPDU does not decode is not dropped: it becomes a message
+ * made with sv_message_new_undecodable(), whose text is empty and whose
+ * sv_message_get_decode_error() says why, so the user still sees (and can
+ * back up or delete) the record.
  */
 typedef struct _SvMessage SvMessage;
 
@@ -53,6 +59,13 @@ const char      *sv_message_get_text           (const SvMessage *message);
 guint            sv_message_get_n_parts        (const SvMessage *message);
 const guint     *sv_message_get_record_indices (const SvMessage *message);
 guint            sv_message_get_n_missing      (const SvMessage *message);
+const char      *sv_message_get_decode_error   (const SvMessage *message);
+guint8           sv_message_get_raw_status     (const SvMessage *message);
+SvMessage       *sv_message_new_undecodable    (guint            index,
+                                                guint8           raw_status,
+                                                const char      *decode_error);
+gboolean         sv_message_equal              (const SvMessage *a,
+                                                const SvMessage *b);
 const char      *sv_message_status_to_string   (SvMessageStatus  status);
 const char      *sv_message_type_to_string     (SvMessageType    type);
 
