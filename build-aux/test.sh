@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Installs what is missing, builds, and runs every test suite:
+#   1. the displayless suites (codec, smartcard, mirror, data, ...)
+#   2. gui, in a real window under Xvfb with a private D-Bus
+#   3. card, against the real pcscd + vpcd + simvault-vsim
+#   4. the displayless suites again in an ASan + UBSan build
+#   5. fuzz: every libFuzzer target for SV_FUZZ_SECONDS (default 30) each
+# and ends with one line "N passed, N failed, N skipped" summed over all of
+# them. Exits non-zero when anything failed.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+build-aux/install-deps.sh || exit 1
+
+results=$root/build/test-results
+rm -rf "$results"
+mkdir -p "$results"
+status=0
+
+werror=false
+[ -n "${CI:-}" ] && werror=true
+
+setup () {
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+  else
+    meson setup "$dir" "$@" || return 1
+  fi
+  meson compile -C "$dir"
+}
+
+# run_suites LABEL BUILDDIR [WRAPPER...] :: MESON-TEST-ARGS...
+run_suites () {
+  local label=$1 dir=$2; shift 2
+  local wrapper=()
+  while [ $# -gt 0 ] && [ "$1" != "::" ]; do wrapper+=("$1"); shift; done
+  shift
+  echo "=== $label"
+  "${wrapper[@]}" meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || status=1
+  [ -f "$dir/meson-logs/testlog.json" ] && cp "$dir/meson-logs/testlog.json" "$results/$label.json"
+}
+
+displayless=(--no-suite gui --no-suite card --no-suite fuzz)
+
+if ! setup build -Dwerror=$werror; then
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+run_suites displayless build :: "${displayless[@]}"
+run_suites gui build xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- :: --suite gui
+if [ -x build-aux/with-card-harness.sh ]; then
+  run_suites card build build-aux/with-card-harness.sh :: --suite card
+fi
+
+if setup build-asan -Dwerror=$werror -Db_sanitize=address,undefined -Db_lundef=false; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_suites asan build-asan :: "${displayless[@]}"
+else
+  status=1
+  echo "FAILED: the sanitizer build did not build"
+fi
+
+if [ -x build-aux/fuzz.sh ]; then
+  echo "=== fuzz"
+  build-aux/fuzz.sh "${SV_FUZZ_SECONDS:-30}" || status=1
+  [ -f build-fuzz/meson-logs/testlog.json ] && cp build-fuzz/meson-logs/testlog.json "$results/fuzz.json"
+fi
+
+/usr/bin/python3 build-aux/summarize-tests.py "$results"/*.json || status=1
+exit $status
