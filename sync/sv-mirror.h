@@ -47,6 +47,7 @@ typedef enum
   SV_HISTORY_IMPORT,
   SV_HISTORY_UNDO,
   SV_HISTORY_LABEL,
+  SV_HISTORY_DELETE,
 } SvHistoryOp;
 
 const char *sv_history_op_to_string (SvHistoryOp op);
@@ -174,9 +175,6 @@ GPtrArray     *sv_mirror_list_contacts       (SvMirror         *self,
                                               const char       *iccid,
                                               GError          **error);
 GPtrArray     *sv_mirror_list_messages       (SvMirror         *self,
-                                              const char       *iccid,
-                                              GError          **error);
-GPtrArray     *sv_mirror_list_raw_messages   (SvMirror         *self,
                                               const char       *iccid,
                                               GError          **error);
 
