@@ -10,6 +10,26 @@
 G_BEGIN_DECLS
 
 /**
+ * SV_PHONEBOOK_ERROR:
+ *
+ * Error domain of the phonebook model: a set or record that does not
+ * exist, a contact that does not fit the card, a file layout (EF_PBR) the
+ * model cannot use.
+ */
+#define SV_PHONEBOOK_ERROR (sv_phonebook_error_quark ())
+
+typedef enum
+{
+  SV_PHONEBOOK_ERROR_NO_PHONEBOOK,
+  SV_PHONEBOOK_ERROR_NO_SUCH_SET,
+  SV_PHONEBOOK_ERROR_OUT_OF_RANGE,
+  SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+  SV_PHONEBOOK_ERROR_CORRUPT,
+} SvPhonebookError;
+
+GQuark     sv_phonebook_error_quark       (void);
+
+/**
  * SvPhonebookLimits:
  *
  * What one contact may hold on a given card, read from the image's file

@@ -1,0 +1,1785 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sv-phonebook"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-alpha.h"
+#include "sv-codec-error.h"
+
+#include "sv-phonebook.h"
+
+/*
+ * The phonebook model: contacts decoded from, and stored into, the raw
+ * records of an #SvCardImage. Pure: no I/O.
+ *
+ * Which phonebook is "the" phonebook: on a USIM image that has "pbr", the
+ * contacts are the USIM sets 1..n (one per EF_PBR record) and the 2G "adn"
+ * file is ignored, because on a UICC with a GSM application DF_TELECOM's
+ * EF_ADN/EF_EXT1 are mapped onto one DF_PHONEBOOK (TS 31.102 §4.4.2) and
+ * listing both would show every contact twice. On any other image the
+ * phonebook is set 0, from "adn" (and "ext1").
+ *
+ * Number text: '+' first when the TON is international (TS 24.008
+ * §10.5.4.7), digits 0-9, '*' (BCD A), '#' (B), 'p' (C, DTMF separator),
+ * '?' (D, wild value). On input, ',' and 'P' are accepted for 'p' and the
+ * visual separators ' ', '-', '.', '(', ')' are dropped.
+ *
+ * Private helpers below cover BCD numbers, EF_EXT1 chains and EF_PBR TLVs
+ * (the codec library's versions were not available when this was written);
+ * alpha fields use the codec's sv_alpha_*.
+ */
+
+G_DEFINE_QUARK (sv-phonebook-error-quark, sv_phonebook_error)
+
+/* TS 51.011 §10.5.1 / TS 31.102 §4.4.2.3: X alpha bytes + 14 bytes */
+#define ADN_FOOTER_LEN   14
+#define BCD_BYTES        10
+#define DIGITS_PER_REC   20
+#define EXT1_LEN         13
+#define NO_RECORD        0xFF
+/* TS 31.102 §4.4.2.9 EF_ANR: AAS id + 14 bytes (+ 2 for type 2) */
+#define ANR_LEN          15
+
+/* EF_PBR constructed tags (TS 31.102 §4.4.2.1) */
+#define PBR_TYPE1        0xA8
+#define PBR_TYPE2        0xA9
+#define PBR_TYPE3        0xAA
+#define PBR_TAG_ADN      0xC0
+#define PBR_TAG_IAP      0xC1
+#define PBR_TAG_EXT1     0xC2
+#define PBR_TAG_SNE      0xC3
+#define PBR_TAG_ANR      0xC4
+#define PBR_TAG_PBC      0xC5
+#define PBR_TAG_GRP      0xC6
+#define PBR_TAG_UID      0xC9
+#define PBR_TAG_EMAIL    0xCA
+
+typedef enum
+{
+  FIELD_ANR,
+  FIELD_EMAIL,
+  FIELD_SNE,
+} FieldKind;
+
+typedef struct
+{
+  char      *key;
+  FieldKind  kind;
+  guint      type;              /* 1 or 2 (TS 31.102 §4.4.2.1) */
+  guint      iap_pos;           /* type 2: byte of EF_IAP (0-based) */
+} LinkedFile;
+
+typedef struct
+{
+  guint      set;
+  char      *adn_key;
+  char      *ext1_key;          /* NULL when the set has no EF_EXT1 */
+  char      *iap_key;
+  char      *pbc_key;
+  char      *uid_key;
+  guint8     adn_sfi;           /* 0xFF when EF_PBR gives none */
+  GPtrArray *anr;               /* LinkedFile, in EF_PBR order */
+  GPtrArray *email;
+  GPtrArray *sne;
+} SetLayout;
+
+static void
+linked_file_free (LinkedFile *file)
+{
+  g_free (file->key);
+  g_free (file);
+}
+
+static void
+set_layout_free (SetLayout *layout)
+{
+  g_free (layout->adn_key);
+  g_free (layout->ext1_key);
+  g_free (layout->iap_key);
+  g_free (layout->pbc_key);
+  g_free (layout->uid_key);
+  g_clear_pointer (&layout->anr, g_ptr_array_unref);
+  g_clear_pointer (&layout->email, g_ptr_array_unref);
+  g_clear_pointer (&layout->sne, g_ptr_array_unref);
+  g_free (layout);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SetLayout, set_layout_free)
+
+void
+sv_fit_problem_free (SvFitProblem *problem)
+{
+  if (problem == NULL)
+    return;
+
+  g_free (problem->field);
+  g_free (problem->message);
+  g_free (problem);
+}
+
+static void
+add_problem (GPtrArray  *problems,
+             const char *field,
+             gint        excess,
+             const char *format,
+             ...) G_GNUC_PRINTF (4, 5);
+
+static void
+add_problem (GPtrArray  *problems,
+             const char *field,
+             gint        excess,
+             const char *format,
+             ...)
+{
+  SvFitProblem *problem = g_new0 (SvFitProblem, 1);
+  va_list args;
+
+  va_start (args, format);
+  problem->message = g_strdup_vprintf (format, args);
+  va_end (args);
+  problem->field = g_strdup (field);
+  problem->excess = excess;
+  g_ptr_array_add (problems, problem);
+}
+
+/* Image helpers */
+
+static guint
+file_n_records (SvCardImage *image,
+                const char  *key)
+{
+  SvCardFile *file = key ? sv_card_image_lookup (image, key) : NULL;
+
+  return file ? file->records->len : 0;
+}
+
+static guint
+file_record_len (SvCardImage *image,
+                 const char  *key)
+{
+  SvCardFile *file = key ? sv_card_image_lookup (image, key) : NULL;
+
+  return file ? file->record_len : 0;
+}
+
+/* A copy of record @index of @key, or NULL; *len_out gets its size. */
+static guint8 *
+dup_record (SvCardImage *image,
+            const char  *key,
+            guint        index,
+            gsize       *len_out)
+{
+  GBytes *bytes = key ? sv_card_image_get_record (image, key, index) : NULL;
+  guint8 *copy;
+
+  *len_out = 0;
+  if (bytes == NULL)
+    return NULL;
+
+  *len_out = g_bytes_get_size (bytes);
+  copy = g_malloc0 (MAX (*len_out, 1));
+  if (*len_out > 0)
+    memcpy (copy, g_bytes_get_data (bytes, NULL), *len_out);
+  return copy;
+}
+
+static void
+put_record (SvCardImage  *image,
+            const char   *key,
+            guint         index,
+            const guint8 *data,
+            gsize         len)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (data, len);
+  g_autoptr(GError) error = NULL;
+
+  /* Callers pass records read from the same file: this cannot fail. */
+  if (!sv_card_image_set_record (image, key, index, bytes, &error))
+    g_critical ("%s", error->message);
+}
+
+static void
+put_filled (SvCardImage *image,
+            const char  *key,
+            guint        index,
+            guint8       first,
+            guint8       rest)
+{
+  guint len = file_record_len (image, key);
+  g_autofree guint8 *data = g_malloc (MAX (len, 1));
+
+  memset (data, rest, len);
+  if (len > 0)
+    data[0] = first;
+  put_record (image, key, index, data, len);
+}
+
+static gboolean
+all_ff (const guint8 *data,
+        gsize         len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (data[i] != 0xFF)
+      return FALSE;
+  return TRUE;
+}
+
+/* EF_PBR (TS 31.102 §4.4.2.1) */
+
+static gboolean
+pbr_record_has_set (const guint8 *data,
+                    gsize         len)
+{
+  return len > 0 && (data[0] == PBR_TYPE1 || data[0] == PBR_TYPE2 || data[0] == PBR_TYPE3);
+}
+
+static gboolean
+image_uses_pbr (SvCardImage *image)
+{
+  return sv_card_image_lookup (image, "pbr") != NULL;
+}
+
+/**
+ * sv_phonebook_get_n_sets:
+ * @image: a card image
+ *
+ * Returns: on an image with "pbr", the number of EF_PBR records that
+ *   describe a set (the sets are numbered 1..n); otherwise 1 when the image
+ *   has "adn" (the only set is 0), else 0
+ */
+guint
+sv_phonebook_get_n_sets (SvCardImage *image)
+{
+  g_return_val_if_fail (SV_IS_CARD_IMAGE (image), 0);
+
+  if (image_uses_pbr (image))
+    {
+      guint n = 0;
+
+      for (guint i = 1; i <= file_n_records (image, "pbr"); i++)
+        {
+          GBytes *bytes = sv_card_image_get_record (image, "pbr", i);
+          gsize len;
+          const guint8 *data = g_bytes_get_data (bytes, &len);
+
+          if (pbr_record_has_set (data, len))
+            n = i;
+        }
+      return n;
+    }
+
+  return sv_card_image_lookup (image, "adn") != NULL ? 1 : 0;
+}
+
+static gboolean
+valid_set (SvCardImage *image,
+           guint        set)
+{
+  guint n = sv_phonebook_get_n_sets (image);
+
+  if (image_uses_pbr (image))
+    return set >= 1 && set <= n;
+  return set == 0 && n == 1;
+}
+
+static SetLayout *
+load_layout (SvCardImage  *image,
+             guint         set,
+             GError      **error)
+{
+  g_autoptr(SetLayout) layout = g_new0 (SetLayout, 1);
+  guint n_anr = 0, n_email = 0, n_sne = 0, n_type2 = 0;
+  GBytes *bytes;
+  const guint8 *data;
+  gsize len, pos = 0;
+
+  layout->set = set;
+  layout->adn_sfi = NO_RECORD;
+  layout->anr = g_ptr_array_new_with_free_func ((GDestroyNotify) linked_file_free);
+  layout->email = g_ptr_array_new_with_free_func ((GDestroyNotify) linked_file_free);
+  layout->sne = g_ptr_array_new_with_free_func ((GDestroyNotify) linked_file_free);
+
+  if (!valid_set (image, set))
+    {
+      if (sv_phonebook_get_n_sets (image) == 0)
+        g_set_error_literal (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_PHONEBOOK,
+                             "The card image has no phonebook");
+      else if (image_uses_pbr (image))
+        g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET,
+                     "Phonebook set %u does not exist: this card has sets 1 to %u",
+                     set, sv_phonebook_get_n_sets (image));
+      else
+        g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET,
+                     "Phonebook set %u does not exist: this card only has set 0", set);
+      return NULL;
+    }
+
+  if (set == 0)
+    {
+      layout->adn_key = g_strdup ("adn");
+      if (sv_card_image_lookup (image, "ext1") != NULL)
+        layout->ext1_key = g_strdup ("ext1");
+      return g_steal_pointer (&layout);
+    }
+
+  bytes = sv_card_image_get_record (image, "pbr", set);
+  data = g_bytes_get_data (bytes, &len);
+
+  /* Constructed TLVs A8/A9/AA, each holding file TLVs: tag, length 2 or 3,
+   * file id (2 bytes) and optional SFI. Padding is 0xFF. */
+  while (pos + 2 <= len && data[pos] != 0xFF && data[pos] != 0x00)
+    {
+      guint8 template = data[pos];
+      gsize tlen = data[pos + 1];
+      gsize end = pos + 2 + tlen;
+      gsize inner = pos + 2;
+
+      if (end > len)
+        {
+          g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
+                       "EF_PBR record %u: at byte %" G_GSIZE_FORMAT ": TLV of %" G_GSIZE_FORMAT
+                       " bytes runs past the end of the record", set, pos, tlen);
+          return NULL;
+        }
+
+      while (inner + 2 <= end)
+        {
+          guint8 tag = data[inner];
+          gsize flen = data[inner + 1];
+          LinkedFile *linked = NULL;
+          guint type = template == PBR_TYPE1 ? 1 : template == PBR_TYPE2 ? 2 : 3;
+
+          if (inner + 2 + flen > end)
+            {
+              g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
+                           "EF_PBR record %u: at byte %" G_GSIZE_FORMAT ": file TLV runs past its template",
+                           set, inner);
+              return NULL;
+            }
+
+          switch (tag)
+            {
+            case PBR_TAG_ADN:
+              layout->adn_key = g_strdup_printf ("pb%u/adn", set);
+              if (flen >= 3)
+                layout->adn_sfi = data[inner + 4];
+              break;
+            case PBR_TAG_IAP:
+              layout->iap_key = g_strdup_printf ("pb%u/iap", set);
+              break;
+            case PBR_TAG_EXT1:
+              layout->ext1_key = g_strdup_printf ("pb%u/ext1", set);
+              break;
+            case PBR_TAG_PBC:
+              layout->pbc_key = g_strdup_printf ("pb%u/pbc", set);
+              break;
+            case PBR_TAG_UID:
+              layout->uid_key = g_strdup_printf ("pb%u/uid", set);
+              break;
+            case PBR_TAG_ANR:
+              linked = g_new0 (LinkedFile, 1);
+              linked->kind = FIELD_ANR;
+              linked->key = g_strdup_printf ("pb%u/anr%u", set, ++n_anr);
+              g_ptr_array_add (layout->anr, linked);
+              break;
+            case PBR_TAG_EMAIL:
+              linked = g_new0 (LinkedFile, 1);
+              linked->kind = FIELD_EMAIL;
+              linked->key = g_strdup_printf ("pb%u/email%u", set, ++n_email);
+              g_ptr_array_add (layout->email, linked);
+              break;
+            case PBR_TAG_SNE:
+              linked = g_new0 (LinkedFile, 1);
+              linked->kind = FIELD_SNE;
+              linked->key = g_strdup_printf ("pb%u/sne%u", set, ++n_sne);
+              g_ptr_array_add (layout->sne, linked);
+              break;
+            default:
+              /* GRP, AAS, GAS, CCP1, PURI...: not part of the contact model */
+              break;
+            }
+
+          if (linked != NULL)
+            {
+              linked->type = type;
+              if (type == 2)
+                linked->iap_pos = n_type2;
+            }
+          /* TS 31.102 §4.4.2.2: IAP byte k is the k-th file of the A9 template */
+          if (template == PBR_TYPE2)
+            n_type2++;
+
+          inner += 2 + flen;
+        }
+
+      pos = end;
+    }
+
+  if (layout->adn_key == NULL || sv_card_image_lookup (image, layout->adn_key) == NULL)
+    {
+      g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
+                   "Phonebook set %u has no EF_ADN in the card image", set);
+      return NULL;
+    }
+
+  /* Files EF_PBR names but the reader did not store are left out. */
+  {
+    GPtrArray *lists[] = { layout->anr, layout->email, layout->sne };
+
+    for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+      for (guint i = lists[l]->len; i > 0; i--)
+        {
+          LinkedFile *linked = g_ptr_array_index (lists[l], i - 1);
+
+          if (sv_card_image_lookup (image, linked->key) == NULL ||
+              (linked->type == 2 && file_n_records (image, layout->iap_key) == 0))
+            g_ptr_array_remove_index (lists[l], i - 1);
+        }
+  }
+  if (layout->ext1_key && sv_card_image_lookup (image, layout->ext1_key) == NULL)
+    g_clear_pointer (&layout->ext1_key, g_free);
+
+  return g_steal_pointer (&layout);
+}
+
+/* BCD numbers (TS 51.011 §10.5.1, TS 24.008 §10.5.4.7) */
+
+static char
+nibble_to_char (guint8 nibble)
+{
+  static const char chars[] = "0123456789*#p?";
+
+  return nibble < 14 ? chars[nibble] : '\0';
+}
+
+/* Number text -> nibbles. Returns FALSE with the first bad character in
+ * *bad (and its 0-based position in *bad_pos). */
+static gboolean
+number_to_nibbles (const char *number,
+                   GByteArray *nibbles,
+                   gboolean   *international,
+                   gunichar   *bad,
+                   guint      *bad_pos)
+{
+  const char *p = number;
+  guint pos = 0;
+  gboolean seen_digit = FALSE;
+
+  *international = FALSE;
+  for (; *p; p = g_utf8_next_char (p), pos++)
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+      guint8 nibble;
+
+      if (c >= '0' && c <= '9')
+        nibble = c - '0';
+      else if (c == '*')
+        nibble = 0xA;
+      else if (c == '#')
+        nibble = 0xB;
+      else if (c == 'p' || c == 'P' || c == ',')
+        nibble = 0xC;
+      else if (c == '?')
+        nibble = 0xD;
+      else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')')
+        continue;
+      else if (c == '+' && !seen_digit && !*international)
+        {
+          *international = TRUE;
+          continue;
+        }
+      else
+        {
+          *bad = c;
+          *bad_pos = pos;
+          return FALSE;
+        }
+
+      seen_digit = TRUE;
+      g_byte_array_append (nibbles, &nibble, 1);
+    }
+
+  return TRUE;
+}
+
+static void
+append_bcd (GString      *text,
+            const guint8 *bcd,
+            gsize         n_bytes)
+{
+  for (gsize i = 0; i < n_bytes; i++)
+    {
+      char lo = nibble_to_char (bcd[i] & 0x0F);
+      char hi = nibble_to_char (bcd[i] >> 4);
+
+      if (lo == '\0')
+        return;
+      g_string_append_c (text, lo);
+      if (hi == '\0')
+        return;
+      g_string_append_c (text, hi);
+    }
+}
+
+/*
+ * The 14-byte number footer shared by EF_ADN (after the alpha) and EF_ANR
+ * (after the AAS byte): length, TON/NPI, 10 BCD bytes, CCP, EXT1 id. The
+ * EF_EXT1 chain (TS 51.011 §10.5.10, TS 31.102 §4.4.2.4): type 0x02
+ * "additional data", length, 10 BCD bytes, next record id. @chain_out gets
+ * the EXT1 record numbers of the chain (even those not holding digits).
+ */
+static char *
+decode_number_footer (SvCardImage  *image,
+                      const char   *ext1_key,
+                      const guint8 *footer,
+                      GArray       *chain_out)
+{
+  GString *text = g_string_new (NULL);
+  guint8 len = footer[0];
+  guint8 next = footer[13];
+  guint n_ext1 = file_n_records (image, ext1_key);
+  g_autofree gboolean *visited = g_new0 (gboolean, n_ext1 + 1);
+
+  if (len == 0xFF || len < 1)
+    len = 1;
+  else if ((footer[1] & 0x70) == 0x10)
+    g_string_append_c (text, '+');
+
+  append_bcd (text, footer + 2, MIN (len - 1, BCD_BYTES));
+
+  while (next != NO_RECORD && next >= 1 && next <= n_ext1 && !visited[next])
+    {
+      GBytes *rec = sv_card_image_get_record (image, ext1_key, next);
+      const guint8 *ext;
+      gsize ext_len;
+
+      visited[next] = TRUE;
+      if (chain_out)
+        g_array_append_val (chain_out, next);
+
+      ext = g_bytes_get_data (rec, &ext_len);
+      if (ext_len < EXT1_LEN)
+        break;
+      if ((ext[0] & 0x03) == 0x02)
+        append_bcd (text, ext + 2, MIN (ext[1], BCD_BYTES));
+      next = ext[12];
+    }
+
+  if (g_str_equal (text->str, "+"))
+    g_string_truncate (text, 0);
+
+  return g_string_free (text, FALSE);
+}
+
+static void
+pack_bcd (guint8       *out,
+          const guint8 *nibbles,
+          guint         n)
+{
+  memset (out, 0xFF, BCD_BYTES);
+  for (guint i = 0; i < n; i++)
+    {
+      if (i % 2 == 0)
+        out[i / 2] = 0xF0 | nibbles[i];
+      else
+        out[i / 2] = (out[i / 2] & 0x0F) | (nibbles[i] << 4);
+    }
+}
+
+static guint
+ext1_records_needed (guint n_digits)
+{
+  return n_digits <= DIGITS_PER_REC ? 0 : (n_digits - DIGITS_PER_REC + DIGITS_PER_REC - 1) / DIGITS_PER_REC;
+}
+
+/* EF_EXT1 record is free: TS 31.102 §4.4.2.4 "'00' indicates the type
+ * unknown or free"; an erased record (all 'FF') is free too. */
+static gboolean
+ext1_record_is_free (SvCardImage *image,
+                     const char  *ext1_key,
+                     guint        index)
+{
+  GBytes *bytes = sv_card_image_get_record (image, ext1_key, index);
+  const guint8 *data;
+  gsize len;
+
+  if (bytes == NULL)
+    return FALSE;
+  data = g_bytes_get_data (bytes, &len);
+  return len == 0 || data[0] == 0x00 || data[0] == 0xFF;
+}
+
+static guint
+count_free_ext1 (SvCardImage *image,
+                 const char  *ext1_key)
+{
+  guint n = 0;
+
+  for (guint i = 1; i <= file_n_records (image, ext1_key); i++)
+    if (ext1_record_is_free (image, ext1_key, i))
+      n++;
+  return n;
+}
+
+/* Decoding one contact */
+
+static char *
+decode_alpha (const guint8 *data,
+              gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = sv_alpha_decode (data, len, NULL, &error);
+
+  if (text == NULL)
+    {
+      g_debug ("alpha field does not decode: %s", error->message);
+      return g_strdup ("");
+    }
+  return text;
+}
+
+/* The record of a linked file that belongs to ADN record @index: the same
+ * index for type 1, the EF_IAP pointer for type 2; 0 when none. */
+static guint
+linked_record (SvCardImage      *image,
+               const SetLayout  *layout,
+               const LinkedFile *linked,
+               guint             index)
+{
+  GBytes *iap;
+  const guint8 *data;
+  gsize len;
+
+  if (linked->type == 1)
+    return index <= file_n_records (image, linked->key) ? index : 0;
+
+  iap = sv_card_image_get_record (image, layout->iap_key, index);
+  if (iap == NULL)
+    return 0;
+  data = g_bytes_get_data (iap, &len);
+  if (linked->iap_pos >= len)
+    return 0;
+  /* TS 31.102 §4.4.2.2: 'FF' (and '00') = no entry */
+  if (data[linked->iap_pos] == 0xFF || data[linked->iap_pos] == 0x00 ||
+      data[linked->iap_pos] > file_n_records (image, linked->key))
+    return 0;
+  return data[linked->iap_pos];
+}
+
+static char *
+decode_linked (SvCardImage      *image,
+               const SetLayout  *layout,
+               const LinkedFile *linked,
+               guint             index,
+               GArray           *chain_out)
+{
+  guint rec = linked_record (image, layout, linked, index);
+  GBytes *bytes;
+  const guint8 *data;
+  gsize len, field_len;
+
+  if (rec == 0)
+    return g_strdup ("");
+
+  bytes = sv_card_image_get_record (image, linked->key, rec);
+  data = g_bytes_get_data (bytes, &len);
+  field_len = linked->type == 2 && len >= 2 ? len - 2 : len;
+
+  switch (linked->kind)
+    {
+    case FIELD_ANR:
+      /* TS 31.102 §4.4.2.9: AAS id, then the ADN number footer */
+      if (field_len < ANR_LEN || data[1] == 0xFF || data[1] == 0x00)
+        return g_strdup ("");
+      return decode_number_footer (image, layout->ext1_key, data + 1, chain_out);
+    case FIELD_EMAIL:           /* TS 31.102 §4.4.2.13 */
+    case FIELD_SNE:             /* TS 31.102 §4.4.2.10 */
+      return decode_alpha (data, field_len);
+    default:
+      return g_strdup ("");
+    }
+}
+
+static SvContact *
+decode_contact (SvCardImage     *image,
+                const SetLayout *layout,
+                guint            index)
+{
+  g_autoptr(GPtrArray) anrs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *name = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *second_name = NULL;
+  GBytes *bytes = sv_card_image_get_record (image, layout->adn_key, index);
+  const guint8 *data;
+  gsize len, alpha_len;
+
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  if (len < ADN_FOOTER_LEN)
+    return NULL;
+  alpha_len = len - ADN_FOOTER_LEN;
+
+  name = decode_alpha (data, alpha_len);
+  number = decode_number_footer (image, layout->ext1_key, data + alpha_len, NULL);
+
+  /* An empty EF_ADN record is no contact, whatever linked files hold. */
+  if (name[0] == '\0' && number[0] == '\0')
+    return NULL;
+
+  for (guint i = 0; i < layout->anr->len; i++)
+    {
+      char *anr = decode_linked (image, layout, g_ptr_array_index (layout->anr, i), index, NULL);
+
+      if (anr[0] != '\0')
+        g_ptr_array_add (anrs, anr);
+      else
+        g_free (anr);
+    }
+  g_ptr_array_add (anrs, NULL);
+
+  for (guint i = 0; i < layout->email->len; i++)
+    {
+      char *email = decode_linked (image, layout, g_ptr_array_index (layout->email, i), index, NULL);
+
+      if (email[0] != '\0')
+        g_ptr_array_add (emails, email);
+      else
+        g_free (email);
+    }
+  g_ptr_array_add (emails, NULL);
+
+  if (layout->sne->len > 0)
+    second_name = decode_linked (image, layout, g_ptr_array_index (layout->sne, 0), index, NULL);
+
+  return sv_contact_new (layout->set, index, name, number,
+                         (const char * const *) anrs->pdata,
+                         (const char * const *) emails->pdata,
+                         second_name);
+}
+
+/**
+ * sv_phonebook_decode:
+ * @image: a card image
+ * @error: return location for a #SV_PHONEBOOK_ERROR
+ *
+ * Every contact of the card, ordered by set and index. On a USIM image
+ * with "pbr" these are the USIM sets and "adn" is ignored (see the top of
+ * this file); otherwise set 0 from "adn". Empty EF_ADN records are skipped.
+ *
+ * Returns: (transfer container) (element-type SvContact): the contacts
+ */
+GPtrArray *
+sv_phonebook_decode (SvCardImage  *image,
+                     GError      **error)
+{
+  g_autoptr(GPtrArray) contacts = NULL;
+  guint n_sets, first_set;
+
+  g_return_val_if_fail (SV_IS_CARD_IMAGE (image), NULL);
+
+  contacts = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_contact_unref);
+  n_sets = sv_phonebook_get_n_sets (image);
+  first_set = image_uses_pbr (image) ? 1 : 0;
+
+  for (guint set = first_set; set < first_set + n_sets; set++)
+    {
+      g_autoptr(SetLayout) layout = load_layout (image, set, error);
+
+      if (layout == NULL)
+        return NULL;
+
+      for (guint i = 1; i <= file_n_records (image, layout->adn_key); i++)
+        {
+          SvContact *contact = decode_contact (image, layout, i);
+
+          if (contact)
+            g_ptr_array_add (contacts, contact);
+        }
+    }
+
+  return g_steal_pointer (&contacts);
+}
+
+/* Limits and validation */
+
+static guint
+linked_field_len (SvCardImage      *image,
+                  const LinkedFile *linked)
+{
+  guint len = file_record_len (image, linked->key);
+
+  return linked->type == 2 && len >= 2 ? len - 2 : len;
+}
+
+/**
+ * sv_phonebook_get_limits:
+ * @image: a card image
+ * @set: a phonebook set
+ * @limits: (out caller-allocates): the limits
+ * @error: return location for a #SV_PHONEBOOK_ERROR
+ *
+ * Returns: %TRUE, or %FALSE if @set does not exist
+ */
+gboolean
+sv_phonebook_get_limits (SvCardImage        *image,
+                         guint               set,
+                         SvPhonebookLimits  *limits,
+                         GError            **error)
+{
+  g_autoptr(SetLayout) layout = NULL;
+
+  g_return_val_if_fail (SV_IS_CARD_IMAGE (image), FALSE);
+  g_return_val_if_fail (limits != NULL, FALSE);
+
+  memset (limits, 0, sizeof *limits);
+  layout = load_layout (image, set, error);
+  if (layout == NULL)
+    return FALSE;
+
+  limits->set = set;
+  limits->n_records = file_n_records (image, layout->adn_key);
+  limits->alpha_len = file_record_len (image, layout->adn_key) >= ADN_FOOTER_LEN ?
+                      file_record_len (image, layout->adn_key) - ADN_FOOTER_LEN : 0;
+  limits->n_ext1_records = file_n_records (image, layout->ext1_key);
+  limits->n_ext1_free = count_free_ext1 (image, layout->ext1_key);
+  limits->n_anr = layout->anr->len;
+  limits->n_email = layout->email->len;
+  if (layout->email->len > 0)
+    limits->email_len = linked_field_len (image, g_ptr_array_index (layout->email, 0));
+  if (layout->sne->len > 0)
+    limits->sne_len = linked_field_len (image, g_ptr_array_index (layout->sne, 0));
+
+  return TRUE;
+}
+
+/* The EF_EXT1 records the entry at @index owns now (ADN and ANR chains). */
+static GArray *
+owned_ext1_records (SvCardImage     *image,
+                    const SetLayout *layout,
+                    guint            index)
+{
+  GArray *chain = g_array_new (FALSE, FALSE, sizeof (guint8));
+  GBytes *bytes = sv_card_image_get_record (image, layout->adn_key, index);
+  gsize len;
+  const guint8 *data;
+
+  if (bytes == NULL || layout->ext1_key == NULL)
+    return chain;
+
+  data = g_bytes_get_data (bytes, &len);
+  if (len >= ADN_FOOTER_LEN)
+    g_free (decode_number_footer (image, layout->ext1_key, data + len - ADN_FOOTER_LEN, chain));
+
+  for (guint i = 0; i < layout->anr->len; i++)
+    g_free (decode_linked (image, layout, g_ptr_array_index (layout->anr, i), index, chain));
+
+  return chain;
+}
+
+static guint
+count_free_linked (SvCardImage      *image,
+                   const LinkedFile *linked)
+{
+  guint n = 0;
+
+  for (guint i = 1; i <= file_n_records (image, linked->key); i++)
+    {
+      GBytes *bytes = sv_card_image_get_record (image, linked->key, i);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (bytes, &len);
+
+      if (all_ff (data, linked->type == 2 && len >= 2 ? len - 2 : len))
+        n++;
+    }
+  return n;
+}
+
+static void
+check_alpha (GPtrArray  *problems,
+             const char *field,
+             const char *label,
+             const char *text,
+             gsize       field_len)
+{
+  SvAlphaFit fit;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      add_problem (problems, field, 0, "The %s is not valid UTF-8 text", label);
+      return;
+    }
+
+  sv_alpha_measure (text, field_len, &fit);
+  if (fit.fits)
+    return;
+
+  if (fit.n_bytes == 0 && fit.n_chars > 0)
+    add_problem (problems, field, 0,
+                 "The %s contains a character no SIM text coding can hold", label);
+  else
+    add_problem (problems, field, fit.n_chars - fit.n_chars_fit,
+                 "The %s is %u character(s) too long for this card: %u of %u fit in %" G_GSIZE_FORMAT
+                 " bytes (coding %s needs %" G_GSIZE_FORMAT " bytes)",
+                 label, fit.n_chars - fit.n_chars_fit, fit.n_chars_fit, fit.n_chars,
+                 field_len, sv_alpha_scheme_to_string (fit.scheme), fit.n_bytes);
+}
+
+/* Checks a number's characters and its length against @ext1_available,
+ * which it decreases by what the number uses. */
+static void
+check_number (GPtrArray  *problems,
+              const char *field,
+              const char *label,
+              const char *number,
+              gboolean    has_ext1,
+              guint      *ext1_available)
+{
+  g_autoptr(GByteArray) nibbles = g_byte_array_new ();
+  gboolean international;
+  gunichar bad = 0;
+  guint bad_pos = 0;
+  guint needed;
+
+  if (!number_to_nibbles (number, nibbles, &international, &bad, &bad_pos))
+    {
+      g_autofree char *bad_text = g_ucs4_to_utf8 (&bad, 1, NULL, NULL, NULL);
+
+      add_problem (problems, field, 0,
+                   "The %s contains “%s” at position %u: only digits, * # p ? and a leading + are allowed",
+                   label, bad_text ? bad_text : "?", bad_pos + 1);
+      return;
+    }
+
+  needed = ext1_records_needed (nibbles->len);
+  if (needed <= *ext1_available)
+    {
+      *ext1_available -= needed;
+      return;
+    }
+
+  {
+    guint max_digits = DIGITS_PER_REC * (1 + *ext1_available);
+
+    if (!has_ext1)
+      add_problem (problems, field, nibbles->len - max_digits,
+                   "The %s has %u digits; this card holds at most %u (it has no EF_EXT1): %u too many",
+                   label, nibbles->len, max_digits, nibbles->len - max_digits);
+    else
+      add_problem (problems, field, nibbles->len - max_digits,
+                   "The %s has %u digits; with %u free extension record(s) this card holds at most %u: %u too many",
+                   label, nibbles->len, *ext1_available, max_digits, nibbles->len - max_digits);
+    *ext1_available = 0;
+  }
+}
+
+static gboolean
+linked_has_room (SvCardImage      *image,
+                 const SetLayout  *layout,
+                 const LinkedFile *linked,
+                 guint             index)
+{
+  if (linked->type == 1)
+    return index <= file_n_records (image, linked->key);
+  return linked_record (image, layout, linked, index) != 0 || count_free_linked (image, linked) > 0;
+}
+
+/**
+ * sv_phonebook_check_contact:
+ * @image: a card image
+ * @contact: a contact placed at a set and index
+ *
+ * Everything of @contact that does not fit at its set and index: the name
+ * (measured in the most compact alpha coding, so a name that only fits as
+ * UCS2 0x81 is fine), the number (20 digits in EF_ADN plus 20 per EF_EXT1
+ * record that is free or already owned by this entry), invalid number
+ * characters, more additional numbers or e-mails than the set has files,
+ * e-mail or second name too long, no free record in a type 2 file, set or
+ * index out of range.
+ *
+ * Returns: (transfer container) (element-type SvFitProblem): the problems;
+ *   empty when the contact fits
+ */
+GPtrArray *
+sv_phonebook_check_contact (SvCardImage     *image,
+                            const SvContact *contact)
+{
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(SetLayout) layout = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) owned = NULL;
+  const char * const *anrs, * const *emails;
+  guint set, index, n_records, alpha_len, ext1_available;
+
+  g_return_val_if_fail (SV_IS_CARD_IMAGE (image), NULL);
+  g_return_val_if_fail (contact != NULL, NULL);
+
+  problems = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_fit_problem_free);
+  set = sv_contact_get_set (contact);
+  index = sv_contact_get_index (contact);
+
+  layout = load_layout (image, set, &error);
+  if (layout == NULL)
+    {
+      add_problem (problems, "index", 0, "%s", error->message);
+      return g_steal_pointer (&problems);
+    }
+
+  n_records = file_n_records (image, layout->adn_key);
+  if (index < 1 || index > n_records)
+    {
+      add_problem (problems, "index", 0,
+                   "Record %u does not exist: phonebook set %u has records 1 to %u",
+                   index, set, n_records);
+      return g_steal_pointer (&problems);
+    }
+
+  alpha_len = file_record_len (image, layout->adn_key) - ADN_FOOTER_LEN;
+  check_alpha (problems, "name", "name", sv_contact_get_name (contact), alpha_len);
+
+  owned = owned_ext1_records (image, layout, index);
+  ext1_available = count_free_ext1 (image, layout->ext1_key) + owned->len;
+  check_number (problems, "number", "number", sv_contact_get_number (contact),
+                layout->ext1_key != NULL, &ext1_available);
+
+  anrs = sv_contact_get_additional_numbers (contact);
+  for (guint i = 0; anrs[i] != NULL; i++)
+    {
+      g_autofree char *field = g_strdup_printf ("additional_numbers[%u]", i);
+      g_autofree char *label = g_strdup_printf ("additional number %u", i + 1);
+
+      if (i >= layout->anr->len)
+        {
+          guint n = g_strv_length ((char **) anrs);
+
+          add_problem (problems, field, n - layout->anr->len,
+                       "This phonebook holds %u additional number(s) per contact; %u too many",
+                       layout->anr->len, n - layout->anr->len);
+          break;
+        }
+      if (!linked_has_room (image, layout, g_ptr_array_index (layout->anr, i), index))
+        add_problem (problems, field, 0, "EF_ANR %u has no free record for the %s", i + 1, label);
+      check_number (problems, field, label, anrs[i], layout->ext1_key != NULL, &ext1_available);
+    }
+
+  emails = sv_contact_get_emails (contact);
+  for (guint i = 0; emails[i] != NULL; i++)
+    {
+      g_autofree char *field = g_strdup_printf ("emails[%u]", i);
+      g_autofree char *label = g_strdup_printf ("e-mail address %u", i + 1);
+      LinkedFile *linked;
+
+      if (i >= layout->email->len)
+        {
+          guint n = g_strv_length ((char **) emails);
+
+          add_problem (problems, field, n - layout->email->len,
+                       "This phonebook holds %u e-mail address(es) per contact; %u too many",
+                       layout->email->len, n - layout->email->len);
+          break;
+        }
+      linked = g_ptr_array_index (layout->email, i);
+      if (!linked_has_room (image, layout, linked, index))
+        add_problem (problems, field, 0, "EF_EMAIL %u has no free record for the %s", i + 1, label);
+      check_alpha (problems, field, label, emails[i], linked_field_len (image, linked));
+    }
+
+  if (sv_contact_get_second_name (contact)[0] != '\0')
+    {
+      if (layout->sne->len == 0)
+        add_problem (problems, "second_name", 0, "This phonebook has no room for a second name");
+      else
+        {
+          LinkedFile *linked = g_ptr_array_index (layout->sne, 0);
+
+          if (!linked_has_room (image, layout, linked, index))
+            add_problem (problems, "second_name", 0, "EF_SNE has no free record for the second name");
+          check_alpha (problems, "second_name", "second name",
+                       sv_contact_get_second_name (contact), linked_field_len (image, linked));
+        }
+    }
+
+  return g_steal_pointer (&problems);
+}
+
+/* Storing */
+
+typedef struct
+{
+  SvCardImage *image;
+  const char  *ext1_key;
+  GArray      *pool;            /* guint8: chain records to reuse first */
+} Ext1Alloc;
+
+static guint8
+ext1_take (Ext1Alloc *alloc)
+{
+  if (alloc->pool->len > 0)
+    {
+      guint8 rec = g_array_index (alloc->pool, guint8, 0);
+
+      g_array_remove_index (alloc->pool, 0);
+      return rec;
+    }
+
+  for (guint i = 1; i <= file_n_records (alloc->image, alloc->ext1_key) && i < NO_RECORD; i++)
+    if (ext1_record_is_free (alloc->image, alloc->ext1_key, i))
+      return i;
+
+  return 0;
+}
+
+/* Encodes @nibbles into @footer (14 bytes), writing the EXT1 chain. */
+static gboolean
+encode_number_footer (Ext1Alloc    *alloc,
+                      guint8       *footer,
+                      const guint8 *nibbles,
+                      guint         n,
+                      gboolean      international,
+                      guint8        ccp,
+                      GError      **error)
+{
+  guint n_main = MIN (n, DIGITS_PER_REC);
+  guint n_ext = ext1_records_needed (n);
+  guint8 records[NO_RECORD];
+
+  if (n == 0)
+    {
+      memset (footer, 0xFF, ADN_FOOTER_LEN);
+      footer[12] = ccp;
+      return TRUE;
+    }
+
+  footer[0] = 1 + (n_main + 1) / 2;
+  footer[1] = international ? 0x91 : 0x81;
+  pack_bcd (footer + 2, nibbles, n_main);
+  footer[12] = ccp;
+  footer[13] = NO_RECORD;
+
+  if (n_ext == 0)
+    return TRUE;
+
+  for (guint r = 0; r < n_ext; r++)
+    {
+      records[r] = ext1_take (alloc);
+      if (records[r] == 0)
+        {
+          g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                       "No free EF_EXT1 record for digits %u to %u of the number",
+                       DIGITS_PER_REC * (r + 1) + 1, n);
+          return FALSE;
+        }
+      /* mark it taken before the next search */
+      put_filled (alloc->image, alloc->ext1_key, records[r], 0x02, 0xFF);
+    }
+
+  footer[13] = records[0];
+  for (guint r = 0; r < n_ext; r++)
+    {
+      guint8 ext[EXT1_LEN];
+      guint first = DIGITS_PER_REC * (r + 1);
+      guint count = MIN (n - first, DIGITS_PER_REC);
+
+      ext[0] = 0x02;                    /* additional data */
+      ext[1] = (count + 1) / 2;         /* bytes of BCD */
+      pack_bcd (ext + 2, nibbles + first, count);
+      ext[12] = r + 1 < n_ext ? records[r + 1] : NO_RECORD;
+      put_record (alloc->image, alloc->ext1_key, records[r], ext, sizeof ext);
+    }
+
+  return TRUE;
+}
+
+/*
+ * Writes the number footer at @footer_out for @number. When the old record
+ * already holds the same number the old bytes (and its EXT1 chain) stay as
+ * they are, so an edit of the name alone changes only the name's record.
+ * Otherwise the old chain goes to the reuse pool.
+ */
+static gboolean
+store_number (Ext1Alloc    *alloc,
+              guint8       *footer_out,
+              const guint8 *old_footer,
+              const char   *number,
+              GError      **error)
+{
+  g_autoptr(GByteArray) nibbles = g_byte_array_new ();
+  gboolean international;
+  gunichar bad;
+  guint bad_pos;
+  guint8 ccp = old_footer ? old_footer[12] : 0xFF;
+
+  if (!number_to_nibbles (number, nibbles, &international, &bad, &bad_pos))
+    {
+      g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                   "Invalid character at position %u of the number", bad_pos + 1);
+      return FALSE;
+    }
+
+  return encode_number_footer (alloc, footer_out, nibbles->data, nibbles->len,
+                               international, ccp, error);
+}
+
+/* Returns TRUE if the footer must be rewritten; collects the old chain into
+ * the pool then. */
+static gboolean
+number_changed (SvCardImage  *image,
+                const char   *ext1_key,
+                const guint8 *old_footer,
+                const char   *number,
+                GArray       *pool)
+{
+  g_autoptr(GArray) chain = g_array_new (FALSE, FALSE, sizeof (guint8));
+  g_autofree char *old_number = NULL;
+  g_autoptr(GByteArray) nibbles = g_byte_array_new ();
+  g_autoptr(GString) normalized = g_string_new (NULL);
+  gboolean international;
+  gunichar bad;
+  guint bad_pos;
+
+  if (old_footer != NULL)
+    old_number = decode_number_footer (image, ext1_key, old_footer, chain);
+
+  if (number_to_nibbles (number, nibbles, &international, &bad, &bad_pos))
+    {
+      if (international && nibbles->len > 0)
+        g_string_append_c (normalized, '+');
+      for (guint i = 0; i < nibbles->len; i++)
+        g_string_append_c (normalized, nibble_to_char (nibbles->data[i]));
+    }
+
+  if (old_number != NULL && g_str_equal (old_number, normalized->str))
+    return FALSE;
+
+  if (chain->len > 0)
+    g_array_append_vals (pool, chain->data, chain->len);
+  return TRUE;
+}
+
+static gboolean
+linked_is_free_record (SvCardImage      *image,
+                       const LinkedFile *linked,
+                       guint             rec)
+{
+  GBytes *bytes = sv_card_image_get_record (image, linked->key, rec);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  return all_ff (data, linked->type == 2 && len >= 2 ? len - 2 : len);
+}
+
+static guint
+linked_take_free (SvCardImage      *image,
+                  const LinkedFile *linked)
+{
+  for (guint i = 1; i <= file_n_records (image, linked->key) && i < NO_RECORD; i++)
+    if (linked_is_free_record (image, linked, i))
+      return i;
+  return 0;
+}
+
+static void
+set_iap (SvCardImage     *image,
+         const SetLayout *layout,
+         guint            index,
+         guint            pos,
+         guint8           value)
+{
+  gsize len;
+  g_autofree guint8 *iap = dup_record (image, layout->iap_key, index, &len);
+
+  if (iap == NULL || pos >= len)
+    return;
+  iap[pos] = value;
+  put_record (image, layout->iap_key, index, iap, len);
+}
+
+/*
+ * Stores @value (a number for ANR, text for EMAIL/SNE) in the linked file
+ * for ADN record @index, or clears it when @value is "" (a type 2 record is
+ * freed and its EF_IAP byte set to 'FF').
+ */
+static gboolean
+store_linked (SvCardImage      *image,
+              const SetLayout  *layout,
+              const LinkedFile *linked,
+              Ext1Alloc        *alloc,
+              guint             index,
+              const char       *value,
+              int               anr_changed,
+              GError          **error)
+{
+  guint rec = linked_record (image, layout, linked, index);
+  gsize len = file_record_len (image, linked->key);
+  gsize field_len = linked->type == 2 && len >= 2 ? len - 2 : len;
+  g_autofree guint8 *old = rec ? dup_record (image, linked->key, rec, &len) : NULL;
+  g_autofree guint8 *data = g_malloc (MAX (len, 1));
+
+  if (value[0] == '\0')
+    {
+      if (rec == 0)
+        return TRUE;
+      if (linked->kind == FIELD_ANR && old && field_len >= ANR_LEN && anr_changed < 0)
+        number_changed (image, layout->ext1_key, old + 1, "", alloc->pool);
+      memset (data, 0xFF, len);
+      put_record (image, linked->key, rec, data, len);
+      if (linked->type == 2)
+        set_iap (image, layout, index, linked->iap_pos, 0xFF);
+      return TRUE;
+    }
+
+  if (rec == 0)
+    {
+      g_assert (linked->type == 2);
+      rec = linked_take_free (image, linked);
+      if (rec == 0)
+        {
+          g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                       "“%s” has no free record", linked->key);
+          return FALSE;
+        }
+      set_iap (image, layout, index, linked->iap_pos, rec);
+    }
+
+  if (old)
+    memcpy (data, old, len);
+  else
+    memset (data, 0xFF, len);
+
+  switch (linked->kind)
+    {
+    case FIELD_ANR:
+      if (field_len < ANR_LEN)
+        return TRUE;
+      if (old == NULL ||
+          (anr_changed < 0 ? number_changed (image, layout->ext1_key, old + 1, value, alloc->pool)
+                           : anr_changed))
+        {
+          /* TS 31.102 §4.4.2.9: byte 1 '00' = no additional number description */
+          if (data[0] == 0xFF)
+            data[0] = 0x00;
+          if (!store_number (alloc, data + 1, old ? old + 1 : NULL, value, error))
+            return FALSE;
+        }
+      break;
+    case FIELD_EMAIL:
+    case FIELD_SNE:
+      {
+        g_autoptr(GError) local_error = NULL;
+        g_autofree char *old_value = old ? decode_alpha (old, field_len) : NULL;
+
+        /* the same text keeps its bytes, whatever coding they use */
+        if (old_value != NULL && g_str_equal (old_value, value))
+          break;
+        if (!sv_alpha_encode (value, data, field_len, NULL, &local_error))
+          {
+            g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                         "%s: %s", linked->key, local_error->message);
+            return FALSE;
+          }
+      }
+      break;
+    default:
+      break;
+    }
+
+  /* TS 31.102 §4.4.2.10, §4.4.2.13: a type 2 record ends with the ADN's
+   * SFI and record number */
+  if (linked->type == 2 && len >= 2)
+    {
+      data[len - 2] = layout->adn_sfi;
+      data[len - 1] = index;
+    }
+
+  put_record (image, linked->key, rec, data, len);
+  return TRUE;
+}
+
+static guint
+read_u16 (SvCardImage *image,
+          const char  *key,
+          guint        index,
+          guint        fallback)
+{
+  GBytes *bytes = sv_card_image_get_record (image, key, index);
+  gsize len;
+  const guint8 *data;
+
+  if (bytes == NULL)
+    return fallback;
+  data = g_bytes_get_data (bytes, &len);
+  if (len < 2)
+    return fallback;
+  return (data[0] << 8) | data[1];
+}
+
+static void
+write_u16 (SvCardImage *image,
+           const char  *key,
+           guint        index,
+           guint        value)
+{
+  gsize len;
+  g_autofree guint8 *data = dup_record (image, key, index, &len);
+
+  if (data == NULL || len < 2)
+    return;
+  data[0] = value >> 8;
+  data[1] = value & 0xFF;
+  put_record (image, key, index, data, len);
+}
+
+/*
+ * What a handset does after it changed entry @index of a USIM set
+ * (TS 31.102 §4.4.2.5, §4.4.2.12, Annex C "phonebook synchronisation"):
+ * - EF_PBC (§4.4.2.5): byte 1 "entry control information", b1 = 1 means
+ *   the entry was modified (for synchronisation); byte 2 is the hidden
+ *   information, '00' = not hidden. Stored: b1 set; deleted: '00 00'.
+ * - EF_UID (§4.4.2.12.1): a new entry gets EF_PUID + 1 and EF_PUID is
+ *   updated to it (§4.4.2.12.4); a changed entry keeps its UID; a deleted
+ *   entry's UID is set to '00 00' (no entry).
+ * - EF_CC (§4.4.2.12.3): incremented by one on every change; after 'FFFF'
+ *   it continues at '0001' ('0000' is not used).
+ * - EF_PSC (§4.4.2.12.2) only changes when the UIDs are regenerated,
+ *   which this model never does: when EF_PUID is 'FFFF' storing a new
+ *   entry fails instead.
+ */
+static gboolean
+usim_entry_changed (SvCardImage     *image,
+                    const SetLayout *layout,
+                    guint            index,
+                    gboolean         deleted,
+                    GError         **error)
+{
+  if (layout->set == 0)
+    return TRUE;
+
+  if (layout->uid_key && sv_card_image_lookup (image, layout->uid_key))
+    {
+      guint uid = read_u16 (image, layout->uid_key, index, 0);
+
+      if (deleted)
+        write_u16 (image, layout->uid_key, index, 0x0000);
+      else if (uid == 0x0000 || uid == 0xFFFF)
+        {
+          guint puid = read_u16 (image, "puid", 1, 0);
+
+          if (puid == 0xFFFF)
+            {
+              g_set_error_literal (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                                   "EF_PUID is exhausted ('FFFF'): the card's UIDs need regenerating "
+                                   "(TS 31.102 §4.4.2.12.4), which SimVault does not do");
+              return FALSE;
+            }
+          write_u16 (image, layout->uid_key, index, puid + 1);
+          write_u16 (image, "puid", 1, puid + 1);
+        }
+    }
+
+  if (layout->pbc_key && sv_card_image_lookup (image, layout->pbc_key))
+    {
+      gsize len;
+      g_autofree guint8 *pbc = dup_record (image, layout->pbc_key, index, &len);
+
+      if (pbc != NULL && len >= 2)
+        {
+          if (deleted)
+            {
+              pbc[0] = 0x00;
+              pbc[1] = 0x00;
+            }
+          else
+            {
+              pbc[0] = (pbc[0] == 0xFF ? 0x00 : pbc[0]) | 0x01;
+              if (pbc[1] == 0xFF)
+                pbc[1] = 0x00;
+            }
+          put_record (image, layout->pbc_key, index, pbc, len);
+        }
+    }
+
+  if (sv_card_image_lookup (image, "cc") != NULL)
+    {
+      guint cc = read_u16 (image, "cc", 1, 0);
+
+      write_u16 (image, "cc", 1, cc >= 0xFFFF ? 0x0001 : cc + 1);
+    }
+
+  return TRUE;
+}
+
+static void
+free_pool (Ext1Alloc *alloc)
+{
+  /* TS 31.102 §4.4.2.4: record type '00' = free; the rest erased */
+  for (guint i = 0; i < alloc->pool->len; i++)
+    put_filled (alloc->image, alloc->ext1_key, g_array_index (alloc->pool, guint8, i), 0x00, 0xFF);
+  g_array_set_size (alloc->pool, 0);
+}
+
+static gboolean
+problems_to_error (GPtrArray  *problems,
+                   GError    **error)
+{
+  g_autoptr(GString) text = NULL;
+
+  if (problems->len == 0)
+    return TRUE;
+
+  text = g_string_new (NULL);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      SvFitProblem *problem = g_ptr_array_index (problems, i);
+
+      if (i > 0)
+        g_string_append (text, "; ");
+      g_string_append (text, problem->message);
+    }
+  g_set_error_literal (error, SV_PHONEBOOK_ERROR,
+                       g_str_equal (((SvFitProblem *) g_ptr_array_index (problems, 0))->field, "index") ?
+                       SV_PHONEBOOK_ERROR_OUT_OF_RANGE : SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                       text->str);
+  return FALSE;
+}
+
+/**
+ * sv_phonebook_store_contact:
+ * @image: the image to change
+ * @contact: the contact, placed at its set and index
+ * @error: return location for a #SV_PHONEBOOK_ERROR
+ *
+ * Writes @contact into @image, changing the fewest records: the EF_ADN
+ * record; EF_EXT1 records only when the number changes (the entry's old
+ * chain records are reused first, then free ones in ascending order, and
+ * the ones left over are freed); linked files (ANR, EMAIL, SNE) only when
+ * their value changes, allocating or freeing type 2 records and their
+ * EF_IAP byte; on a USIM set also EF_PBC, EF_UID/EF_PUID and EF_CC as a
+ * handset would (see usim_entry_changed()). Fields beyond the model (CCP,
+ * AAS id, hidden flag) keep their bytes. Storing an empty contact deletes.
+ * Nothing is written when the contact does not fit
+ * (sv_phonebook_check_contact() says why).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+sv_phonebook_store_contact (SvCardImage      *image,
+                            const SvContact  *contact,
+                            GError          **error)
+{
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(SetLayout) layout = NULL;
+  g_autoptr(GArray) pool = NULL;
+  g_autofree guint8 *old = NULL;
+  g_autofree guint8 *adn = NULL;
+  Ext1Alloc alloc;
+  gsize len, alpha_len;
+  guint index, set;
+  gboolean number_differs;
+  const char * const *anrs, * const *emails;
+  g_autoptr(GError) alpha_error = NULL;
+  g_autoptr(SvContact) before = NULL;
+  g_autofree int *anr_changed = NULL;
+  guint n_anrs;
+
+  g_return_val_if_fail (SV_IS_CARD_IMAGE (image), FALSE);
+  g_return_val_if_fail (contact != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  set = sv_contact_get_set (contact);
+  index = sv_contact_get_index (contact);
+
+  if (sv_contact_is_empty (contact))
+    return sv_phonebook_delete_contact (image, set, index, error);
+
+  problems = sv_phonebook_check_contact (image, contact);
+  if (!problems_to_error (problems, error))
+    return FALSE;
+
+  layout = load_layout (image, set, error);
+  if (layout == NULL)
+    return FALSE;
+
+  /* Nothing to do when the card already holds exactly this contact: no
+   * PBC/CC change either. */
+  before = decode_contact (image, layout, index);
+  if (before != NULL && sv_contact_equal (before, contact))
+    return TRUE;
+
+  pool = g_array_new (FALSE, FALSE, sizeof (guint8));
+  alloc.image = image;
+  alloc.ext1_key = layout->ext1_key;
+  alloc.pool = pool;
+
+  old = dup_record (image, layout->adn_key, index, &len);
+  alpha_len = len - ADN_FOOTER_LEN;
+  adn = g_memdup2 (old, len);
+
+  /* TS 51.011 §10.5.1: alpha in the most compact coding that fits; an
+   * unchanged name keeps its bytes */
+  if ((before == NULL || !g_str_equal (sv_contact_get_name (before), sv_contact_get_name (contact))) &&
+      !sv_alpha_encode (sv_contact_get_name (contact), adn, alpha_len, NULL, &alpha_error))
+    {
+      g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                   "The name does not fit: %s", alpha_error->message);
+      return FALSE;
+    }
+
+  /* First give every changed number's old chain to the pool, then encode,
+   * so records move between the ADN and ANR chains of one entry. */
+  number_differs = number_changed (image, layout->ext1_key, old + alpha_len,
+                                   sv_contact_get_number (contact), pool);
+
+  anrs = sv_contact_get_additional_numbers (contact);
+  emails = sv_contact_get_emails (contact);
+  n_anrs = g_strv_length ((char **) anrs);
+
+  /* ...and the old chains of changed additional numbers */
+  anr_changed = g_new0 (int, layout->anr->len + 1);
+  for (guint i = 0; i < layout->anr->len; i++)
+    {
+      LinkedFile *linked = g_ptr_array_index (layout->anr, i);
+      guint rec = linked_record (image, layout, linked, index);
+      gsize anr_len;
+      g_autofree guint8 *old_anr = rec ? dup_record (image, linked->key, rec, &anr_len) : NULL;
+
+      if (old_anr == NULL || anr_len < ANR_LEN)
+        anr_changed[i] = -1;
+      else
+        anr_changed[i] = number_changed (image, layout->ext1_key, old_anr + 1,
+                                         i < n_anrs ? anrs[i] : "", pool);
+    }
+
+  if (number_differs &&
+      !store_number (&alloc, adn + alpha_len, old + alpha_len, sv_contact_get_number (contact), error))
+    return FALSE;
+  put_record (image, layout->adn_key, index, adn, len);
+
+  for (guint i = 0; i < layout->anr->len; i++)
+    if (!store_linked (image, layout, g_ptr_array_index (layout->anr, i), &alloc, index,
+                       i < n_anrs ? anrs[i] : "", anr_changed[i], error))
+      return FALSE;
+  {
+    guint n_emails = g_strv_length ((char **) emails);
+
+    for (guint i = 0; i < layout->email->len; i++)
+      if (!store_linked (image, layout, g_ptr_array_index (layout->email, i), &alloc, index,
+                         i < n_emails ? emails[i] : "", -1, error))
+        return FALSE;
+  }
+  if (layout->sne->len > 0 &&
+      !store_linked (image, layout, g_ptr_array_index (layout->sne, 0), &alloc, index,
+                     sv_contact_get_second_name (contact), -1, error))
+    return FALSE;
+
+  if (layout->ext1_key)
+    free_pool (&alloc);
+
+  return usim_entry_changed (image, layout, index, FALSE, error);
+}
+
+/**
+ * sv_phonebook_delete_contact:
+ * @image: the image to change
+ * @set: the phonebook set
+ * @index: the EF_ADN record number
+ * @error: return location for a #SV_PHONEBOOK_ERROR
+ *
+ * Erases the entry: the EF_ADN record becomes all 'FF', its EF_EXT1 chain
+ * records are freed, its type 1 linked records erased, its type 2 linked
+ * records erased with their EF_IAP bytes set to 'FF'; on a USIM set
+ * EF_PBC, EF_UID and EF_CC change as on a handset. Deleting an empty
+ * record changes nothing.
+ *
+ * Returns: %TRUE on success, %FALSE if @set or @index does not exist
+ */
+gboolean
+sv_phonebook_delete_contact (SvCardImage  *image,
+                             guint         set,
+                             guint         index,
+                             GError      **error)
+{
+  g_autoptr(SetLayout) layout = NULL;
+  g_autoptr(SvContact) before = NULL;
+  g_autoptr(GArray) pool = NULL;
+  Ext1Alloc alloc;
+  g_autofree guint8 *old = NULL;
+  gsize len;
+  guint n_records;
+
+  g_return_val_if_fail (SV_IS_CARD_IMAGE (image), FALSE);
+
+  layout = load_layout (image, set, error);
+  if (layout == NULL)
+    return FALSE;
+
+  n_records = file_n_records (image, layout->adn_key);
+  if (index < 1 || index > n_records)
+    {
+      g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_OUT_OF_RANGE,
+                   "Record %u does not exist: phonebook set %u has records 1 to %u",
+                   index, set, n_records);
+      return FALSE;
+    }
+
+  before = decode_contact (image, layout, index);
+  if (before == NULL)
+    return TRUE;
+
+  pool = owned_ext1_records (image, layout, index);
+  alloc.image = image;
+  alloc.ext1_key = layout->ext1_key;
+  alloc.pool = g_array_new (FALSE, FALSE, sizeof (guint8));
+
+  /* linked files first: they find their records through the ADN index */
+  for (guint i = 0; i < layout->anr->len; i++)
+    store_linked (image, layout, g_ptr_array_index (layout->anr, i), &alloc, index, "", -1, NULL);
+  for (guint i = 0; i < layout->email->len; i++)
+    store_linked (image, layout, g_ptr_array_index (layout->email, i), &alloc, index, "", -1, NULL);
+  for (guint i = 0; i < layout->sne->len; i++)
+    store_linked (image, layout, g_ptr_array_index (layout->sne, i), &alloc, index, "", -1, NULL);
+  g_array_unref (alloc.pool);
+
+  old = dup_record (image, layout->adn_key, index, &len);
+  memset (old, 0xFF, len);
+  put_record (image, layout->adn_key, index, old, len);
+
+  alloc.pool = pool;
+  if (layout->ext1_key)
+    free_pool (&alloc);
+
+  return usim_entry_changed (image, layout, index, TRUE, error);
+}
+
+/**
+ * sv_phonebook_find_free_index:
+ * @image: a card image
+ * @set: a phonebook set
+ *
+ * Returns: the first empty EF_ADN record of @set, or 0 if it is full or
+ *   does not exist
+ */
+guint
+sv_phonebook_find_free_index (SvCardImage *image,
+                              guint        set)
+{
+  g_autoptr(SetLayout) layout = NULL;
+
+  g_return_val_if_fail (SV_IS_CARD_IMAGE (image), 0);
+
+  layout = load_layout (image, set, NULL);
+  if (layout == NULL)
+    return 0;
+
+  for (guint i = 1; i <= file_n_records (image, layout->adn_key); i++)
+    {
+      g_autoptr(SvContact) contact = decode_contact (image, layout, i);
+
+      if (contact == NULL)
+        return i;
+    }
+
+  return 0;
+}
