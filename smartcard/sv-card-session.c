@@ -1,0 +1,939 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One connection to one card: the APDU exchange with GET RESPONSE (61xx,
+ * 9Fxx) and Le correction (6Cxx), 2G/UICC detection, file selection that
+ * remembers the current DF so siblings cost one SELECT, and the record and
+ * binary commands. Every APDU sent is counted.
+ */
+#define G_LOG_DOMAIN "sv-card"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-card-session.h"
+#include "sv-fake-reader.h"
+
+#define CLA_UICC 0x00
+#define CLA_GSM  0xA0
+
+#define INS_SELECT        0xA4
+#define INS_GET_RESPONSE  0xC0
+#define INS_READ_BINARY   0xB0
+#define INS_READ_RECORD   0xB2
+#define INS_UPDATE_BINARY 0xD6
+#define INS_UPDATE_RECORD 0xDC
+#define INS_SEARCH_RECORD 0xA2
+
+/* TS 101.220 Annex E: the RID and application code of a 3GPP USIM. */
+static const guint8 usim_aid_prefix[] = { 0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02 };
+
+struct _SvCardSession
+{
+  SvReader       *reader;
+  SvReaderHandle *handle;
+  char           *reader_name;
+  GBytes         *atr;
+  SvCardProtocol  protocol;
+  gboolean        uicc;
+  SvCardType      card_type;
+  guint8          cla;
+  guint           apdu_count;
+  GBytes         *usim_aid;
+
+  /* The DF the card has selected, as FIDs from the MF ("3F00", "7F10")
+   * or from the USIM ADF ("7FFF", "5F3A"); empty when unknown. */
+  GPtrArray      *current_df;
+  char           *selected_ef;
+  SvSelectedFile  selected_info;
+};
+
+static gboolean
+exchange (SvCardSession  *self,
+          const guint8   *apdu,
+          gsize           apdu_len,
+          GByteArray     *data,
+          guint16        *sw,
+          GError        **error)
+{
+  guint8 response[SV_READER_MAX_RESPONSE];
+  gsize len = 0;
+
+  self->apdu_count++;
+  if (!sv_reader_transmit (self->reader, self->handle, apdu, apdu_len, response, &len, error))
+    return FALSE;
+
+  if (len < 2)
+    {
+      g_autofree char *hex = sv_bytes_to_hex (apdu, MIN (apdu_len, 5));
+
+      if (len == 0)
+        g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CARD_REMOVED,
+                     "%s: no answer to APDU %s (card removed?)", self->reader_name, hex);
+      else
+        g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                     "%s: answer of 1 byte to APDU %s, at least 2 (SW1 SW2) are required",
+                     self->reader_name, hex);
+      return FALSE;
+    }
+
+  g_byte_array_append (data, response, len - 2);
+  *sw = (guint16) (response[len - 2] << 8 | response[len - 1]);
+  return TRUE;
+}
+
+static gsize
+build_apdu (guint8       *apdu,
+            const guint8 *header,
+            const guint8 *data,
+            gsize         lc,
+            gint          le)
+{
+  gsize n = 4;
+
+  memcpy (apdu, header, 4);
+  if (lc > 0)
+    {
+      apdu[n++] = (guint8) lc;
+      memcpy (apdu + n, data, lc);
+      n += lc;
+    }
+  if (le >= 0)
+    apdu[n++] = (guint8) (le & 0xFF);    /* 256 is coded 00 */
+  return n;
+}
+
+/**
+ * sv_card_session_transmit:
+ * @header: CLA INS P1 P2
+ * @le: expected length, -1 for none (case 1/3), 256 for "all"
+ * @response: (out) (optional): the data, after any GET RESPONSE; when
+ *   %NULL, a 61xx/9Fxx answer is taken as success without fetching data
+ * @sw: (out): the final status word
+ *
+ * Sends one command and completes the transport-level dialogue:
+ * 61xx/9Fxx are answered with GET RESPONSE (ISO 7816-3 §12.2, TS 51.011
+ * §9.4.1) only when the caller wants data, 6Cxx is answered by sending the
+ * command again with Le = xx. The status word is not checked.
+ */
+gboolean
+sv_card_session_transmit (SvCardSession  *self,
+                          const guint8   *header,
+                          const guint8   *data,
+                          gsize           lc,
+                          gint            le,
+                          GBytes        **response,
+                          guint16        *sw,
+                          GError        **error)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  guint8 apdu[5 + 255 + 1];
+  gsize apdu_len;
+  gboolean retried_le = FALSE;
+
+  g_return_val_if_fail (lc <= 255, FALSE);
+
+  /* T=0 cannot carry Le on a case 4 command: the card answers 61xx. */
+  if (lc > 0 && le >= 0 && self->protocol == SV_CARD_PROTOCOL_T0)
+    le = -1;
+
+  apdu_len = build_apdu (apdu, header, data, lc, le);
+  for (;;)
+    {
+      g_byte_array_set_size (out, 0);
+      if (!exchange (self, apdu, apdu_len, out, sw, error))
+        return FALSE;
+      if ((*sw >> 8) == 0x6C && !retried_le)
+        {
+          /* Wrong Le: the card tells the right one (TS 102.221 §10.2.1.6). */
+          retried_le = TRUE;
+          apdu_len = build_apdu (apdu, header, data, lc, (*sw & 0xFF) ? (*sw & 0xFF) : 256);
+          continue;
+        }
+      break;
+    }
+
+  for (guint round = 0; round < 32 && ((*sw >> 8) == 0x61 || (*sw >> 8) == 0x9F); round++)
+    {
+      guint8 get_response[5] = { header[0], INS_GET_RESPONSE, 0x00, 0x00, (guint8) (*sw & 0xFF) };
+      guint16 sw2 = 0;
+      gsize before = out->len;
+
+      if (response == NULL)
+        {
+          *sw = 0x9000;
+          break;
+        }
+      /* GET RESPONSE uses the class of the command it completes. */
+      if (!exchange (self, get_response, 5, out, &sw2, error))
+        return FALSE;
+      if ((sw2 >> 8) == 0x6C)
+        {
+          g_byte_array_set_size (out, before);
+          get_response[4] = (guint8) (sw2 & 0xFF);
+          if (!exchange (self, get_response, 5, out, &sw2, error))
+            return FALSE;
+        }
+      *sw = sw2;
+    }
+
+  if (response)
+    *response = g_bytes_new (out->data, out->len);
+  return TRUE;
+}
+
+/**
+ * sv_card_session_command:
+ * @operation: what this is, for error messages ("READ RECORD 3")
+ *
+ * Like sv_card_session_transmit() with the session's class byte, then
+ * checks the status word against the table: a failure becomes an error
+ * naming the reader, the operation and the status word. @sw (optional)
+ * receives the word either way.
+ */
+gboolean
+sv_card_session_command (SvCardSession  *self,
+                         const char     *operation,
+                         guint8          ins,
+                         guint8          p1,
+                         guint8          p2,
+                         const guint8   *data,
+                         gsize           lc,
+                         gint            le,
+                         GBytes        **response,
+                         guint16        *sw,
+                         GError        **error)
+{
+  const guint8 header[4] = { self->cla, ins, p1, p2 };
+  g_autoptr(GBytes) bytes = NULL;
+  guint16 status = 0;
+
+  if (!sv_card_session_transmit (self, header, data, lc, le,
+                                 response ? &bytes : NULL, &status, error))
+    return FALSE;
+  if (sw)
+    *sw = status;
+  if (!sv_status_word_check (status, self->reader_name, operation, error))
+    return FALSE;
+  if (response)
+    *response = g_steal_pointer (&bytes);
+  return TRUE;
+}
+
+static gboolean
+is_df_fid (const char *fid)
+{
+  return g_ascii_strncasecmp (fid, "3F", 2) == 0 ||
+         g_ascii_strncasecmp (fid, "7F", 2) == 0 ||
+         g_ascii_strncasecmp (fid, "5F", 2) == 0;
+}
+
+static guint16
+fid_value (const char *fid)
+{
+  return (guint16) g_ascii_strtoull (fid, NULL, 16);
+}
+
+/**
+ * sv_file_info_parse:
+ * @uicc: %TRUE for a UICC FCP template, %FALSE for a 2G SELECT response
+ *
+ * Decodes what a SELECT answered (TS 102.221 §11.1.1.3, TS 51.011 §9.2.1).
+ */
+gboolean
+sv_file_info_parse (const guint8    *data,
+                    gsize            len,
+                    gboolean         uicc,
+                    SvSelectedFile  *info,
+                    GError         **error)
+{
+  memset (info, 0, sizeof *info);
+
+  if (!uicc || (len > 0 && data[0] != 0x62))
+    {
+      /* TS 51.011 §9.2.1: 2G response parameters. */
+      if (len < 14)
+        {
+          g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                       "SELECT answer of %zu bytes, a 2G file header needs at least 14", len);
+          return FALSE;
+        }
+      info->file_size = (guint) (data[2] << 8 | data[3]);
+      info->is_df = data[6] == 0x01 || data[6] == 0x02;
+      if (info->is_df)
+        return TRUE;
+      switch (data[13])
+        {
+        case 0x00:
+          info->structure = SV_FILE_STRUCTURE_TRANSPARENT;
+          break;
+        case 0x03:
+          info->structure = SV_FILE_STRUCTURE_CYCLIC;
+          break;
+        case 0x01:
+        default:
+          info->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
+          break;
+        }
+      if (info->structure != SV_FILE_STRUCTURE_TRANSPARENT)
+        {
+          if (len < 15 || data[14] == 0)
+            {
+              g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                           "2G file header of a record file has no record length (byte 15)");
+              return FALSE;
+            }
+          info->record_len = data[14];
+          info->n_records = info->file_size / info->record_len;
+        }
+      return TRUE;
+    }
+
+  /* TS 102.221 §11.1.1.3: FCP template 62 L { 82 descriptor, 80 size, ... } */
+  {
+    gsize end, pos = 2;
+    gboolean have_descriptor = FALSE;
+
+    if (len < 2 || data[1] + 2u > len)
+      {
+        g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                     "FCP template of %zu bytes is truncated", len);
+        return FALSE;
+      }
+    end = 2 + data[1];
+    while (pos + 2 <= end)
+      {
+        guint8 tag = data[pos];
+        guint8 tlen = data[pos + 1];
+        const guint8 *v = data + pos + 2;
+
+        if (pos + 2 + tlen > end)
+          {
+            g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                         "at byte %zu: FCP tag %02X overruns the template", pos, tag);
+            return FALSE;
+          }
+        if (tag == 0x82 && tlen >= 2)
+          {
+            guint8 d = v[0];
+
+            have_descriptor = TRUE;
+            info->is_df = (d & 0x38) == 0x38;
+            switch (d & 0x07)
+              {
+              case 0x02:
+                info->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
+                break;
+              case 0x06:
+                info->structure = SV_FILE_STRUCTURE_CYCLIC;
+                break;
+              default:
+                info->structure = SV_FILE_STRUCTURE_TRANSPARENT;
+                break;
+              }
+            if (tlen >= 4)
+              info->record_len = (guint) (v[2] << 8 | v[3]);
+            if (tlen >= 5)
+              info->n_records = v[4];
+          }
+        else if (tag == 0x80 && tlen >= 1)
+          {
+            info->file_size = 0;
+            for (guint i = 0; i < tlen && i < 4; i++)
+              info->file_size = info->file_size << 8 | v[i];
+          }
+        pos += 2 + tlen;
+      }
+    if (!have_descriptor)
+      {
+        g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                     "FCP template has no file descriptor (tag 82)");
+        return FALSE;
+      }
+    if (!info->is_df && info->structure != SV_FILE_STRUCTURE_TRANSPARENT)
+      {
+        if (info->record_len == 0)
+          {
+            g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                         "FCP of a record file has no record length");
+            return FALSE;
+          }
+        if (info->n_records == 0)
+          info->n_records = info->file_size / info->record_len;
+        if (info->file_size == 0)
+          info->file_size = info->record_len * info->n_records;
+      }
+  }
+  return TRUE;
+}
+
+static void
+forget_selection (SvCardSession *self)
+{
+  g_ptr_array_set_size (self->current_df, 0);
+  g_clear_pointer (&self->selected_ef, g_free);
+}
+
+static gboolean
+select_adf (SvCardSession  *self,
+            GError        **error)
+{
+  const guint8 *aid;
+  gsize aid_len;
+  guint16 sw = 0;
+  const guint8 header[4] = { self->cla, INS_SELECT, 0x04, 0x0C };
+  const guint8 header_fcp[4] = { self->cla, INS_SELECT, 0x04, 0x04 };
+
+  if (self->usim_aid == NULL)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND,
+                   "%s: the card has no USIM application", self->reader_name);
+      return FALSE;
+    }
+  aid = g_bytes_get_data (self->usim_aid, &aid_len);
+  if (!sv_card_session_transmit (self, header, aid, aid_len, -1, NULL, &sw, error))
+    return FALSE;
+  if (sw == 0x6A86 || sw == 0x6B00)
+    {
+      /* Some cards refuse "no response data": ask for the FCP, and drop it. */
+      g_autoptr(GBytes) fcp = NULL;
+
+      if (!sv_card_session_transmit (self, header_fcp, aid, aid_len,
+                                     self->protocol == SV_CARD_PROTOCOL_T1 ? 256 : -1,
+                                     &fcp, &sw, error))
+        return FALSE;
+    }
+  if (!sv_status_word_check (sw, self->reader_name, "SELECT ADF.USIM", error))
+    {
+      forget_selection (self);
+      return FALSE;
+    }
+  g_ptr_array_set_size (self->current_df, 0);
+  g_ptr_array_add (self->current_df, g_strdup ("7FFF"));
+  g_clear_pointer (&self->selected_ef, g_free);
+  return TRUE;
+}
+
+static gboolean
+select_fid (SvCardSession   *self,
+            const char      *fid,
+            gboolean         want_info,
+            SvSelectedFile  *info,
+            const char      *path_for_errors,
+            GError         **error)
+{
+  guint16 value = fid_value (fid);
+  const guint8 fid_bytes[2] = { value >> 8, value & 0xFF };
+  g_autoptr(GBytes) response = NULL;
+  g_autofree char *operation = g_strdup_printf ("SELECT %s (%s)", fid, path_for_errors);
+  guint16 sw = 0;
+  guint8 p2;
+  gint le = -1;
+
+  if (self->cla == CLA_GSM)
+    p2 = 0x00;
+  else if (want_info)
+    {
+      p2 = 0x04;            /* return FCP */
+      if (self->protocol == SV_CARD_PROTOCOL_T1)
+        le = 256;
+    }
+  else
+    p2 = 0x0C;              /* no data */
+
+  if (!sv_card_session_command (self, operation, INS_SELECT, 0x00, p2, fid_bytes, 2, le,
+                                want_info ? &response : NULL, &sw, error))
+    return FALSE;
+
+  if (want_info)
+    {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (response, &len);
+      g_autoptr(GError) local_error = NULL;
+
+      if (!sv_file_info_parse (data, len, self->cla != CLA_GSM, info, &local_error))
+        {
+          g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                       "%s: %s: %s", self->reader_name, operation, local_error->message);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+df_is_prefix (GPtrArray   *df,
+              char       **fids,
+              guint        n)
+{
+  if (df->len == 0 || df->len > n)
+    return FALSE;
+  for (guint i = 0; i < df->len; i++)
+    if (g_ascii_strcasecmp (g_ptr_array_index (df, i), fids[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+select_df_step (SvCardSession  *self,
+                const char     *fid,
+                const char     *path,
+                GError        **error)
+{
+  if (g_ascii_strcasecmp (fid, "7FFF") == 0)
+    return select_adf (self, error);
+  if (!select_fid (self, fid, FALSE, NULL, path, error))
+    {
+      forget_selection (self);
+      return FALSE;
+    }
+  if (g_ascii_strcasecmp (fid, "3F00") == 0)
+    g_ptr_array_set_size (self->current_df, 0);
+  g_ptr_array_add (self->current_df, g_ascii_strup (fid, -1));
+  g_clear_pointer (&self->selected_ef, g_free);
+  return TRUE;
+}
+
+/**
+ * sv_card_session_select:
+ * @path: upper-case hex FIDs from the MF ("3F007F106F3A") or from the USIM
+ *   ADF ("7FFF6F07")
+ * @info: (out) (optional): what the card says about an EF
+ *
+ * Selects a file with as few SELECTs as the current DF allows: a sibling
+ * of the last file costs one, the ADF is selected by AID. Selecting the
+ * EF that is already selected costs nothing.
+ */
+gboolean
+sv_card_session_select (SvCardSession   *self,
+                        const char      *path,
+                        SvSelectedFile  *info,
+                        GError         **error)
+{
+  gsize path_len = strlen (path);
+  g_auto(GStrv) fids = NULL;
+  guint n, n_parent, start;
+  SvSelectedFile local_info;
+
+  if (path_len < 4 || path_len % 4 != 0)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS,
+                   "“%s” is not a path of 2-byte file identifiers", path);
+      return FALSE;
+    }
+  n = path_len / 4;
+  fids = g_new0 (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    fids[i] = g_ascii_strup (path + 4 * i, 4);
+
+  if (self->selected_ef && g_ascii_strcasecmp (self->selected_ef, path) == 0)
+    {
+      if (info)
+        *info = self->selected_info;
+      return TRUE;
+    }
+
+  if (is_df_fid (fids[n - 1]))
+    n_parent = n;                          /* selecting a DF */
+  else
+    n_parent = n - 1;
+
+  if (n_parent == self->current_df->len && df_is_prefix (self->current_df, fids, n_parent))
+    start = n_parent;                      /* already there */
+  else if (df_is_prefix (self->current_df, fids, n_parent))
+    start = self->current_df->len;         /* go down */
+  else if (n_parent > 0 && self->current_df->len == n_parent + 1 &&
+           df_is_prefix (self->current_df, fids, n_parent) == FALSE &&
+           n_parent >= 1)
+    {
+      /* Going up to the immediate parent: one SELECT of it by FID. */
+      gboolean parent_ok = TRUE;
+
+      for (guint i = 0; i < n_parent; i++)
+        if (g_ascii_strcasecmp (g_ptr_array_index (self->current_df, i), fids[i]) != 0)
+          parent_ok = FALSE;
+      if (parent_ok)
+        {
+          const char *parent_fid = fids[n_parent - 1];
+
+          if (g_ascii_strcasecmp (parent_fid, "7FFF") == 0)
+            {
+              if (!select_adf (self, error))
+                return FALSE;
+            }
+          else
+            {
+              if (!select_fid (self, parent_fid, FALSE, NULL, path, error))
+                {
+                  forget_selection (self);
+                  return FALSE;
+                }
+              g_ptr_array_set_size (self->current_df, n_parent);
+              g_clear_pointer (&self->selected_ef, g_free);
+            }
+          start = n_parent;
+        }
+      else
+        start = 0;
+    }
+  else
+    start = 0;
+
+  if (start == 0)
+    g_ptr_array_set_size (self->current_df, 0);
+
+  for (guint i = start; i < n_parent; i++)
+    if (!select_df_step (self, fids[i], path, error))
+      return FALSE;
+
+  if (n_parent == n)
+    {
+      if (info)
+        {
+          memset (info, 0, sizeof *info);
+          info->is_df = TRUE;
+        }
+      return TRUE;
+    }
+
+  if (!select_fid (self, fids[n - 1], TRUE, &local_info, path, error))
+    {
+      g_clear_pointer (&self->selected_ef, g_free);
+      return FALSE;
+    }
+  g_free (self->selected_ef);
+  self->selected_ef = g_ascii_strup (path, -1);
+  self->selected_info = local_info;
+  if (info)
+    *info = local_info;
+  return TRUE;
+}
+
+/**
+ * sv_card_session_select_df_status:
+ * @fid_hex: a DF ("3F00", "7F20")
+ *
+ * Selects a DF and returns its full SELECT answer (2G: the header with
+ * the CHV status bytes of TS 51.011 §9.2.1; UICC: the FCP with the PIN
+ * status template).
+ */
+GBytes *
+sv_card_session_select_df_status (SvCardSession  *self,
+                                  const char     *fid_hex,
+                                  GError        **error)
+{
+  guint16 value = fid_value (fid_hex);
+  const guint8 fid_bytes[2] = { value >> 8, value & 0xFF };
+  g_autofree char *operation = g_strdup_printf ("SELECT %s", fid_hex);
+  GBytes *response = NULL;
+  gint le = -1;
+  guint8 p2 = 0x00;
+
+  if (self->cla != CLA_GSM)
+    {
+      p2 = 0x04;
+      if (self->protocol == SV_CARD_PROTOCOL_T1)
+        le = 256;
+    }
+  if (!sv_card_session_command (self, operation, INS_SELECT, 0x00, p2, fid_bytes, 2, le,
+                                &response, NULL, error))
+    {
+      forget_selection (self);
+      return NULL;
+    }
+  forget_selection (self);
+  if (g_ascii_strcasecmp (fid_hex, "3F00") == 0)
+    g_ptr_array_add (self->current_df, g_strdup ("3F00"));
+  return response;
+}
+
+GBytes *
+sv_card_session_read_record (SvCardSession  *self,
+                             guint           record,
+                             guint           length,
+                             GError        **error)
+{
+  g_autofree char *operation = g_strdup_printf ("READ RECORD %u of %s", record,
+                                                self->selected_ef ? self->selected_ef : "?");
+  GBytes *response = NULL;
+
+  g_return_val_if_fail (record >= 1 && record <= 255, NULL);
+  if (!sv_card_session_command (self, operation, INS_READ_RECORD, (guint8) record, 0x04,
+                                NULL, 0, length == 0 ? 256 : (gint) MIN (length, 256),
+                                &response, NULL, error))
+    return NULL;
+  return response;
+}
+
+GBytes *
+sv_card_session_read_binary (SvCardSession  *self,
+                             guint           offset,
+                             guint           length,
+                             GError        **error)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  guint chunk_max = self->cla == CLA_GSM ? 255 : 256;
+
+  while (out->len < length)
+    {
+      guint pos = offset + out->len;
+      guint chunk = MIN (length - out->len, chunk_max);
+      g_autofree char *operation = g_strdup_printf ("READ BINARY at %u of %s", pos,
+                                                    self->selected_ef ? self->selected_ef : "?");
+      g_autoptr(GBytes) part = NULL;
+      guint16 sw = 0;
+
+      if (!sv_card_session_command (self, operation, INS_READ_BINARY, (guint8) (pos >> 8),
+                                    (guint8) (pos & 0xFF), NULL, 0, (gint) chunk,
+                                    &part, &sw, error))
+        return NULL;
+      if (g_bytes_get_size (part) == 0)
+        break;
+      g_byte_array_append (out, g_bytes_get_data (part, NULL), g_bytes_get_size (part));
+      if (sw == 0x6282)
+        break;        /* end of file reached before Le bytes */
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+gboolean
+sv_card_session_update_record (SvCardSession  *self,
+                               guint           record,
+                               GBytes         *bytes,
+                               GError        **error)
+{
+  g_autofree char *operation = g_strdup_printf ("UPDATE RECORD %u of %s", record,
+                                                self->selected_ef ? self->selected_ef : "?");
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  g_return_val_if_fail (len > 0 && len <= 255, FALSE);
+  return sv_card_session_command (self, operation, INS_UPDATE_RECORD, (guint8) record, 0x04,
+                                  data, len, -1, NULL, NULL, error);
+}
+
+gboolean
+sv_card_session_update_binary (SvCardSession  *self,
+                               guint           offset,
+                               GBytes         *bytes,
+                               GError        **error)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  for (gsize done = 0; done < len;)
+    {
+      guint pos = offset + done;
+      gsize chunk = MIN (len - done, 255);
+      g_autofree char *operation = g_strdup_printf ("UPDATE BINARY at %u of %s", pos,
+                                                    self->selected_ef ? self->selected_ef : "?");
+
+      if (!sv_card_session_command (self, operation, INS_UPDATE_BINARY, (guint8) (pos >> 8),
+                                    (guint8) (pos & 0xFF), data + done, chunk, -1,
+                                    NULL, NULL, error))
+        return FALSE;
+      done += chunk;
+    }
+  return TRUE;
+}
+
+/**
+ * sv_card_session_search_record:
+ *
+ * SEARCH RECORD, simple search forward from record 1 in the selected EF
+ * (TS 102.221 §11.1.5). UICC only.
+ *
+ * Returns: (transfer full) (element-type guint8): the matching records
+ */
+GArray *
+sv_card_session_search_record (SvCardSession  *self,
+                               const guint8   *pattern,
+                               gsize           pattern_len,
+                               GError        **error)
+{
+  g_autofree char *operation = g_strdup_printf ("SEARCH RECORD in %s",
+                                                self->selected_ef ? self->selected_ef : "?");
+  g_autoptr(GBytes) response = NULL;
+  GArray *records;
+  gsize len;
+  const guint8 *data;
+
+  if (self->cla == CLA_GSM)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_INS_NOT_SUPPORTED,
+                   "%s: SEARCH RECORD needs a UICC", self->reader_name);
+      return NULL;
+    }
+  if (!sv_card_session_command (self, operation, INS_SEARCH_RECORD, 0x01, 0x04,
+                                pattern, pattern_len, 256, &response, NULL, error))
+    return NULL;
+  data = g_bytes_get_data (response, &len);
+  records = g_array_sized_new (FALSE, FALSE, 1, len);
+  g_array_append_vals (records, data, len);
+  return records;
+}
+
+const char *
+sv_card_session_get_selected_path (SvCardSession *self)
+{
+  return self->selected_ef;
+}
+
+static GBytes *
+find_usim_aid (SvCardSession *self)
+{
+  SvSelectedFile info;
+  g_autoptr(GError) error = NULL;
+
+  /* TS 102.221 §13.1: EF_DIR lists the applications. */
+  if (!sv_card_session_select (self, "3F002F00", &info, &error) ||
+      info.structure == SV_FILE_STRUCTURE_TRANSPARENT)
+    return NULL;
+
+  for (guint r = 1; r <= info.n_records; r++)
+    {
+      g_autoptr(GBytes) record = sv_card_session_read_record (self, r, info.record_len, &error);
+      const guint8 *d;
+      gsize len;
+
+      if (record == NULL)
+        return NULL;
+      d = g_bytes_get_data (record, &len);
+      /* 61 L { 4F L AID ... } */
+      if (len >= 4 && d[0] == 0x61 && d[2] == 0x4F && d[3] + 4u <= len &&
+          d[3] >= sizeof usim_aid_prefix &&
+          memcmp (d + 4, usim_aid_prefix, sizeof usim_aid_prefix) == 0)
+        return g_bytes_new (d + 4, d[3]);
+    }
+  return NULL;
+}
+
+/**
+ * sv_card_session_open:
+ *
+ * Connects to the card in @reader_name and finds out what it is: a UICC
+ * is tried first (CLA 00, SELECT MF), then a 2G SIM (CLA A0). On a UICC
+ * the USIM is found through EF_DIR; a UICC without a USIM is read through
+ * its 2G file system with CLA 00.
+ *
+ * Blocks: call it from a worker thread in a GUI.
+ */
+SvCardSession *
+sv_card_session_open (SvReader    *reader,
+                      const char  *reader_name,
+                      GError     **error)
+{
+  g_autoptr(SvCardSession) self = g_new0 (SvCardSession, 1);
+  static const guint8 mf[2] = { 0x3F, 0x00 };
+  guint8 header[4] = { CLA_UICC, INS_SELECT, 0x00, 0x04 };
+  guint16 sw = 0;
+
+  self->reader = g_object_ref (reader);
+  self->reader_name = g_strdup (reader_name);
+  self->current_df = g_ptr_array_new_with_free_func (g_free);
+  self->handle = sv_reader_connect (reader, reader_name, &self->protocol, &self->atr, error);
+  if (self->handle == NULL)
+    return NULL;
+
+  if (!sv_card_session_transmit (self, header, mf, 2,
+                                 self->protocol == SV_CARD_PROTOCOL_T1 ? 256 : -1,
+                                 NULL, &sw, error))
+    return NULL;
+
+  if (sv_status_word_classify (sw, NULL, NULL, NULL) != SV_STATUS_FAILURE)
+    {
+      self->uicc = TRUE;
+      self->cla = CLA_UICC;
+      g_ptr_array_add (self->current_df, g_strdup ("3F00"));
+      self->usim_aid = find_usim_aid (self);
+      self->card_type = self->usim_aid ? SV_CARD_TYPE_USIM : SV_CARD_TYPE_SIM;
+      return g_steal_pointer (&self);
+    }
+
+  /* Not a UICC (6E00, 6D00, ...): a 2G SIM answers CLA A0. */
+  header[0] = CLA_GSM;
+  header[3] = 0x00;
+  if (!sv_card_session_transmit (self, header, mf, 2, -1, NULL, &sw, error))
+    return NULL;
+  if (!sv_status_word_check (sw, reader_name, "SELECT MF with CLA A0", error))
+    {
+      g_prefix_error (error, "Neither a UICC nor a 2G SIM: ");
+      return NULL;
+    }
+  self->cla = CLA_GSM;
+  self->card_type = SV_CARD_TYPE_SIM;
+  g_ptr_array_add (self->current_df, g_strdup ("3F00"));
+  return g_steal_pointer (&self);
+}
+
+/**
+ * sv_card_session_close:
+ *
+ * Disconnects (leaving the card powered) and frees the session.
+ */
+void
+sv_card_session_close (SvCardSession *self)
+{
+  if (self == NULL)
+    return;
+  if (self->handle)
+    sv_reader_disconnect (self->reader, self->handle, FALSE);
+  g_clear_object (&self->reader);
+  g_free (self->reader_name);
+  g_clear_pointer (&self->atr, g_bytes_unref);
+  g_clear_pointer (&self->usim_aid, g_bytes_unref);
+  g_clear_pointer (&self->current_df, g_ptr_array_unref);
+  g_free (self->selected_ef);
+  g_free (self);
+}
+
+const char *
+sv_card_session_get_reader_name (SvCardSession *self)
+{
+  return self->reader_name;
+}
+
+GBytes *
+sv_card_session_get_atr (SvCardSession *self)
+{
+  return self->atr;
+}
+
+SvCardProtocol
+sv_card_session_get_protocol (SvCardSession *self)
+{
+  return self->protocol;
+}
+
+SvCardType
+sv_card_session_get_card_type (SvCardSession *self)
+{
+  return self->card_type;
+}
+
+gboolean
+sv_card_session_is_uicc (SvCardSession *self)
+{
+  return self->uicc;
+}
+
+guint8
+sv_card_session_get_cla (SvCardSession *self)
+{
+  return self->cla;
+}
+
+/* Every APDU sent since the session opened, GET RESPONSEs and retries
+ * included. */
+guint
+sv_card_session_get_apdu_count (SvCardSession *self)
+{
+  return self->apdu_count;
+}
+
+GBytes *
+sv_card_session_get_usim_aid (SvCardSession *self)
+{
+  return self->usim_aid;
+}

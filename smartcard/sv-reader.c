@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sv-card"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-reader.h"
+
+G_DEFINE_ABSTRACT_TYPE (SvReader, sv_reader, G_TYPE_OBJECT)
+
+SvReaderState *
+sv_reader_state_new (const char         *name,
+                     SvReaderStateFlags  flags,
+                     GBytes             *atr,
+                     guint               event_count)
+{
+  SvReaderState *state = g_new0 (SvReaderState, 1);
+
+  state->name = g_strdup (name);
+  state->flags = flags;
+  state->atr = atr ? g_bytes_ref (atr) : NULL;
+  state->event_count = event_count;
+  return state;
+}
+
+SvReaderState *
+sv_reader_state_copy (const SvReaderState *state)
+{
+  return sv_reader_state_new (state->name, state->flags, state->atr, state->event_count);
+}
+
+void
+sv_reader_state_free (SvReaderState *state)
+{
+  if (state == NULL)
+    return;
+  g_free (state->name);
+  g_clear_pointer (&state->atr, g_bytes_unref);
+  g_free (state);
+}
+
+const char *
+sv_card_protocol_to_string (SvCardProtocol protocol)
+{
+  switch (protocol)
+    {
+    case SV_CARD_PROTOCOL_T0:
+      return "T=0";
+    case SV_CARD_PROTOCOL_T1:
+      return "T=1";
+    case SV_CARD_PROTOCOL_NONE:
+    default:
+      return "none";
+    }
+}
+
+static void
+sv_reader_class_init (SvReaderClass *klass)
+{
+}
+
+static void
+sv_reader_init (SvReader *self)
+{
+}
+
+/**
+ * sv_reader_list_readers:
+ *
+ * Returns: (transfer full) (element-type SvReaderState): every reader
+ * known to the backend; an empty array when there is none.
+ */
+GPtrArray *
+sv_reader_list_readers (SvReader  *self,
+                        GError   **error)
+{
+  g_return_val_if_fail (SV_IS_READER (self), NULL);
+  return SV_READER_GET_CLASS (self)->list_readers (self, error);
+}
+
+SvReaderHandle *
+sv_reader_connect (SvReader        *self,
+                   const char      *reader_name,
+                   SvCardProtocol  *protocol,
+                   GBytes         **atr,
+                   GError         **error)
+{
+  g_return_val_if_fail (SV_IS_READER (self), NULL);
+  g_return_val_if_fail (reader_name != NULL, NULL);
+  return SV_READER_GET_CLASS (self)->connect (self, reader_name, protocol, atr, error);
+}
+
+gboolean
+sv_reader_transmit (SvReader        *self,
+                    SvReaderHandle  *handle,
+                    const guint8    *apdu,
+                    gsize            apdu_len,
+                    guint8          *response,
+                    gsize           *response_len,
+                    GError         **error)
+{
+  g_return_val_if_fail (SV_IS_READER (self), FALSE);
+  return SV_READER_GET_CLASS (self)->transmit (self, handle, apdu, apdu_len,
+                                               response, response_len, error);
+}
+
+void
+sv_reader_disconnect (SvReader       *self,
+                      SvReaderHandle *handle,
+                      gboolean        reset)
+{
+  g_return_if_fail (SV_IS_READER (self));
+  if (handle != NULL)
+    SV_READER_GET_CLASS (self)->disconnect (self, handle, reset);
+}
+
+gboolean
+sv_reader_wait_for_change (SvReader   *self,
+                           GPtrArray **states,
+                           guint       timeout_ms,
+                           GError    **error)
+{
+  g_return_val_if_fail (SV_IS_READER (self), FALSE);
+  return SV_READER_GET_CLASS (self)->wait_for_change (self, states, timeout_ms, error);
+}
+
+void
+sv_reader_cancel (SvReader *self)
+{
+  g_return_if_fail (SV_IS_READER (self));
+  SV_READER_GET_CLASS (self)->cancel (self);
+}
+
+/**
+ * sv_reader_pick_reader:
+ * @wanted: (nullable): a reader name, or a unique substring of one
+ *
+ * Chooses the reader to use: @wanted when given (exact name first, then a
+ * unique substring), else the first reader with a card in it.
+ *
+ * Returns: (transfer full): the full reader name
+ */
+char *
+sv_reader_pick_reader (SvReader    *self,
+                       const char  *wanted,
+                       GError     **error)
+{
+  g_autoptr(GPtrArray) states = sv_reader_list_readers (self, error);
+  SvReaderState *match = NULL;
+  guint n_matches = 0;
+
+  if (states == NULL)
+    return NULL;
+  if (states->len == 0)
+    {
+      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_READERS,
+                   "No smart card reader is connected");
+      return NULL;
+    }
+
+  for (guint i = 0; i < states->len; i++)
+    {
+      SvReaderState *state = g_ptr_array_index (states, i);
+
+      if (wanted == NULL)
+        {
+          if (state->flags & SV_READER_STATE_PRESENT)
+            return g_strdup (state->name);
+        }
+      else if (g_str_equal (state->name, wanted))
+        return g_strdup (state->name);
+      else if (strstr (state->name, wanted) != NULL)
+        {
+          match = state;
+          n_matches++;
+        }
+    }
+
+  if (wanted == NULL)
+    {
+      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_CARD,
+                   "No card in any of the %u readers", states->len);
+      return NULL;
+    }
+  if (n_matches == 1)
+    return g_strdup (match->name);
+
+  g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_UNKNOWN_READER,
+               n_matches == 0 ? "No reader named “%s”" : "“%s” matches several readers",
+               wanted);
+  return NULL;
+}
