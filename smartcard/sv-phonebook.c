@@ -7,6 +7,8 @@
 
 #include "sv-alpha.h"
 #include "sv-codec-error.h"
+#include "sv-dialling-number.h"
+#include "sv-sms.h"
 
 #include "sv-phonebook.h"
 
@@ -1782,4 +1784,245 @@ sv_phonebook_find_free_index (SvCardImage *image,
     }
 
   return 0;
+}
+
+/* Messages */
+
+typedef struct
+{
+  guint          first_record;  /* lowest record of any part, for ordering */
+  SvMessage     *message;       /* standalone, or NULL for a group */
+  /* a concatenated group: */
+  SvSmsType      type;
+  char          *number;
+  guint16        ref;
+  gboolean       ref_16bit;
+  guint          total;
+  guint         *records;       /* [total], 0 = missing */
+  char         **texts;         /* [total] */
+  guint8         status_byte;   /* of the lowest part present */
+  guint          status_seq;
+  GDateTime     *timestamp;     /* of the lowest part present */
+} MessageSlot;
+
+static void
+message_slot_free (MessageSlot *slot)
+{
+  g_clear_pointer (&slot->message, sv_message_unref);
+  g_free (slot->number);
+  g_free (slot->records);
+  if (slot->texts)
+    for (guint i = 0; i < slot->total; i++)
+      g_free (slot->texts[i]);
+  g_free (slot->texts);
+  g_clear_pointer (&slot->timestamp, g_date_time_unref);
+  g_free (slot);
+}
+
+static SvMessageType
+message_type_from_sms (SvSmsType type)
+{
+  switch (type)
+    {
+    case SV_SMS_TYPE_SUBMIT:
+    case SV_SMS_TYPE_COMMAND:
+      return SV_MESSAGE_TYPE_SUBMIT;
+    case SV_SMS_TYPE_STATUS_REPORT:
+      return SV_MESSAGE_TYPE_STATUS_REPORT;
+    case SV_SMS_TYPE_DELIVER:
+    case SV_SMS_TYPE_DELIVER_REPORT:
+    case SV_SMS_TYPE_SUBMIT_REPORT:
+    default:
+      return SV_MESSAGE_TYPE_DELIVER;
+    }
+}
+
+/* TS 51.011 §10.5.3: bits 3-1 of the status byte */
+static SvMessageStatus
+message_status_from_byte (guint8 status_byte)
+{
+  if ((status_byte & 0x01) == 0)
+    return SV_MESSAGE_STATUS_FREE;
+  switch (status_byte & 0x07)
+    {
+    case 0x01:
+      return SV_MESSAGE_STATUS_READ;
+    case 0x03:
+      return SV_MESSAGE_STATUS_UNREAD;
+    case 0x05:
+      return SV_MESSAGE_STATUS_SENT;
+    default:
+      return SV_MESSAGE_STATUS_UNSENT;
+    }
+}
+
+static char *
+tpdu_number (const SvSmsTpdu *tpdu)
+{
+  /* TS 23.040 §9.1.2.5: TON international -> '+' */
+  if (tpdu->number == NULL)
+    return g_strdup ("");
+  if (SV_TON_NPI_TON (tpdu->number_ton_npi) == SV_TON_INTERNATIONAL && tpdu->number[0] != '+')
+    return g_strconcat ("+", tpdu->number, NULL);
+  return g_strdup (tpdu->number);
+}
+
+static MessageSlot *
+find_group (GPtrArray       *slots,
+            const SvSmsTpdu *tpdu,
+            const char      *number)
+{
+  for (guint i = 0; i < slots->len; i++)
+    {
+      MessageSlot *slot = g_ptr_array_index (slots, i);
+
+      if (slot->message == NULL && slot->type == tpdu->type &&
+          slot->ref == tpdu->concat_ref && slot->ref_16bit == tpdu->concat_16bit &&
+          slot->total == tpdu->concat_total && g_str_equal (slot->number, number) &&
+          slot->records[tpdu->concat_seq - 1] == 0)
+        return slot;
+    }
+  return NULL;
+}
+
+static gint
+slot_compare (gconstpointer a,
+              gconstpointer b)
+{
+  const MessageSlot *sa = *(const MessageSlot * const *) a;
+  const MessageSlot *sb = *(const MessageSlot * const *) b;
+
+  return (sa->first_record > sb->first_record) - (sa->first_record < sb->first_record);
+}
+
+/**
+ * sv_messages_decode:
+ * @image: a card image
+ * @error: return location for a #GError
+ *
+ * Every used EF_SMS record ("sms") as messages, ordered by the first
+ * record of each. The parts of a concatenated message (TS 23.040
+ * §9.2.3.24.1/.8: same type, originator/recipient, reference and part
+ * count) are joined in part order wherever they are on the card; a missing
+ * part gets record 0 and adds no text. A used record whose content does
+ * not decode (or whose alphabet has no text) is kept as a message made
+ * with sv_message_new_undecodable(): raw status, empty text, and
+ * sv_message_get_decode_error() set.
+ *
+ * Returns: (transfer container) (element-type SvMessage): the messages;
+ *   empty when the image has no "sms"
+ */
+GPtrArray *
+sv_messages_decode (SvCardImage  *image,
+                    GError      **error)
+{
+  g_autoptr(GPtrArray) slots = NULL;
+  GPtrArray *messages;
+  guint n;
+
+  g_return_val_if_fail (SV_IS_CARD_IMAGE (image), NULL);
+
+  slots = g_ptr_array_new_with_free_func ((GDestroyNotify) message_slot_free);
+  n = file_n_records (image, "sms");
+
+  for (guint i = 1; i <= n; i++)
+    {
+      GBytes *bytes = sv_card_image_get_record (image, "sms", i);
+      g_autoptr(GError) local_error = NULL;
+      SvEfSmsRecord rec = { 0, };
+      const guint8 *data;
+      gsize len;
+      SvSmsTpdu *tpdu;
+      g_autofree char *number = NULL;
+      MessageSlot *slot;
+
+      data = g_bytes_get_data (bytes, &len);
+      if (len == 0 || (data[0] & 0x01) == 0)
+        continue;               /* TS 51.011 §10.5.3: b1 = 0: free */
+
+      if (!sv_ef_sms_record_decode (data, len, &rec, &local_error) || rec.tpdu == NULL ||
+          rec.tpdu->text == NULL)
+        {
+          slot = g_new0 (MessageSlot, 1);
+          slot->first_record = i;
+          slot->message = sv_message_new_undecodable (
+              i, data[0],
+              local_error ? local_error->message :
+              rec.tpdu && rec.tpdu->text_error ? rec.tpdu->text_error : "the record holds no message");
+          g_ptr_array_add (slots, slot);
+          sv_ef_sms_record_clear (&rec);
+          continue;
+        }
+
+      tpdu = rec.tpdu;
+      number = tpdu_number (tpdu);
+
+      if (!tpdu->concat || tpdu->concat_total < 2 ||
+          tpdu->concat_seq < 1 || tpdu->concat_seq > tpdu->concat_total)
+        {
+          slot = g_new0 (MessageSlot, 1);
+          slot->first_record = i;
+          slot->message = sv_message_new (message_status_from_byte (data[0]),
+                                           message_type_from_sms (tpdu->type),
+                                           number, tpdu->timestamp, tpdu->text, &i, 1);
+          g_ptr_array_add (slots, slot);
+          sv_ef_sms_record_clear (&rec);
+          continue;
+        }
+
+      slot = find_group (slots, tpdu, number);
+      if (slot == NULL)
+        {
+          slot = g_new0 (MessageSlot, 1);
+          slot->first_record = i;
+          slot->type = tpdu->type;
+          slot->number = g_strdup (number);
+          slot->ref = tpdu->concat_ref;
+          slot->ref_16bit = tpdu->concat_16bit;
+          slot->total = tpdu->concat_total;
+          slot->records = g_new0 (guint, slot->total);
+          slot->texts = g_new0 (char *, slot->total);
+          slot->status_seq = G_MAXUINT;
+          g_ptr_array_add (slots, slot);
+        }
+
+      slot->records[tpdu->concat_seq - 1] = i;
+      slot->texts[tpdu->concat_seq - 1] = g_strdup (tpdu->text);
+      if (tpdu->concat_seq < slot->status_seq)
+        {
+          slot->status_seq = tpdu->concat_seq;
+          slot->status_byte = data[0];
+          g_clear_pointer (&slot->timestamp, g_date_time_unref);
+          slot->timestamp = tpdu->timestamp ? g_date_time_ref (tpdu->timestamp) : NULL;
+        }
+      sv_ef_sms_record_clear (&rec);
+    }
+
+  g_ptr_array_sort (slots, slot_compare);
+
+  messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_message_unref);
+  for (guint s = 0; s < slots->len; s++)
+    {
+      MessageSlot *slot = g_ptr_array_index (slots, s);
+      g_autoptr(GString) text = NULL;
+
+      if (slot->message)
+        {
+          g_ptr_array_add (messages, sv_message_ref (slot->message));
+          continue;
+        }
+
+      text = g_string_new (NULL);
+      for (guint p = 0; p < slot->total; p++)
+        if (slot->texts[p])
+          g_string_append (text, slot->texts[p]);
+
+      g_ptr_array_add (messages,
+                       sv_message_new (message_status_from_byte (slot->status_byte),
+                                       message_type_from_sms (slot->type),
+                                       slot->number, slot->timestamp, text->str,
+                                       slot->records, slot->total));
+    }
+
+  return messages;
 }
