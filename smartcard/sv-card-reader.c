@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Reading a whole card into an SvCardImage: the files are listed in const
+ * tables with their spec sections, read in an order that keeps SELECTs to
+ * one per file, and each record is read exactly once. On a USIM the
+ * phonebook's change counters let a re-read of an unchanged card reuse
+ * the previous image.
+ */
+#define G_LOG_DOMAIN "sv-card"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-card-reader.h"
+
+typedef struct
+{
+  const char *key;
+  const char *path;
+  const char *fallback_path;    /* tried when @path does not exist */
+  gboolean    is_message_file;
+  const char *spec;
+} SvFileSpec;
+
+/* 2G SIM, TS 51.011 §10. Grouped by DF so each DF is selected once. */
+static const SvFileSpec sim_files[] = {
+  { "iccid",  "3F002FE2",     NULL, FALSE, "TS 51.011 §10.1.1 EF_ICCID" },
+  { "imsi",   "3F007F206F07", NULL, FALSE, "TS 51.011 §10.3.2 EF_IMSI" },
+  { "spn",    "3F007F206F46", NULL, FALSE, "TS 51.011 §10.3.11 EF_SPN" },
+  { "msisdn", "3F007F106F40", NULL, FALSE, "TS 51.011 §10.5.5 EF_MSISDN" },
+  { "adn",    "3F007F106F3A", NULL, FALSE, "TS 51.011 §10.5.1 EF_ADN" },
+  { "ext1",   "3F007F106F4A", NULL, FALSE, "TS 51.011 §10.5.10 EF_EXT1" },
+  { "sms",    "3F007F106F3C", NULL, TRUE,  "TS 51.011 §10.5.3 EF_SMS" },
+  { "smsp",   "3F007F106F42", NULL, TRUE,  "TS 51.011 §10.5.6 EF_SMSP" },
+};
+
+/* USIM, TS 31.102 §4.2; the phonebook comes from EF_PBR below. */
+static const SvFileSpec usim_files[] = {
+  { "iccid",  "3F002FE2", NULL,           FALSE, "TS 102.221 §13.2 EF_ICCID" },
+  { "imsi",   "7FFF6F07", NULL,           FALSE, "TS 31.102 §4.2.2 EF_IMSI" },
+  { "spn",    "7FFF6F46", NULL,           FALSE, "TS 31.102 §4.2.12 EF_SPN" },
+  { "msisdn", "7FFF6F40", "3F007F106F40", FALSE, "TS 31.102 §4.2.26 EF_MSISDN" },
+  { "sms",    "7FFF6F3C", "3F007F106F3C", TRUE,  "TS 31.102 §4.2.25 EF_SMS" },
+  { "smsp",   "7FFF6F42", "3F007F106F42", TRUE,  "TS 31.102 §4.2.27 EF_SMSP" },
+};
+
+/* TS 31.102 §4.4.2: DF_PHONEBOOK under ADF.USIM, else the global one
+ * under DF_TELECOM. EF_PSC/CC/PUID have fixed FIDs there (§4.4.2.12). */
+static const char *phonebook_dfs[] = { "7FFF5F3A", "3F007F105F3A" };
+
+/* TS 31.102 §4.4.2.1 Table 4.1: file tags in EF_PBR. */
+typedef struct
+{
+  guint8      tag;
+  const char *kind;
+  gboolean    numbered;    /* several per set: anr1, anr2 ... */
+} SvPbrTag;
+
+static const SvPbrTag pbr_tags[] = {
+  { 0xC0, "adn",   FALSE },
+  { 0xC1, "iap",   FALSE },
+  { 0xC2, "ext1",  FALSE },
+  { 0xC3, "sne",   TRUE },
+  { 0xC4, "anr",   TRUE },
+  { 0xC5, "pbc",   FALSE },
+  { 0xC6, "grp",   FALSE },
+  { 0xC9, "uid",   FALSE },
+  { 0xCA, "email", TRUE },
+  /* C7 AAS, C8 GAS, CB CCP1: not part of a contact; not read */
+};
+
+typedef struct
+{
+  SvCardSession   *session;
+  SvCardImage     *image;
+  SvProgress      *progress;
+  GCancellable    *cancellable;
+  SvCardReadStats *stats;
+  guint            done;
+  guint            total;
+  guint            apdus_at_start;
+} ReadContext;
+
+char *
+sv_iccid_from_bytes (const guint8 *data,
+                     gsize         len)
+{
+  GString *s = g_string_new (NULL);
+
+  /* TS 102.221 §13.2: BCD, low nibble first, padded with F. */
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 lo = data[i] & 0x0F, hi = data[i] >> 4;
+
+      if (lo > 9)
+        break;
+      g_string_append_c (s, '0' + lo);
+      if (hi > 9)
+        break;
+      g_string_append_c (s, '0' + hi);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+check_cancelled (ReadContext  *ctx,
+                 GError      **error)
+{
+  return !g_cancellable_set_error_if_cancelled (ctx->cancellable, error);
+}
+
+static void
+report (ReadContext *ctx,
+        const char  *what)
+{
+  g_autofree char *message = NULL;
+
+  if (ctx->progress == NULL)
+    return;
+  message = g_strdup_printf ("%s: %u of %u records", what, ctx->done, ctx->total);
+  sv_progress_update (ctx->progress, ctx->done, ctx->total, message);
+}
+
+/* Reads one EF into the image. Returns FALSE with no error when the file
+ * does not exist; *file_out is the new file. */
+static gboolean
+read_file (ReadContext  *ctx,
+           const char   *key,
+           const char   *path,
+           const char   *what,
+           SvCardFile  **file_out,
+           GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  SvSelectedFile info;
+  SvCardFile *file;
+  guint record_len;
+
+  if (file_out)
+    *file_out = NULL;
+  if (!check_cancelled (ctx, error))
+    return FALSE;
+
+  if (!sv_card_session_select (ctx->session, path, &info, &local_error))
+    {
+      if (g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND))
+        return FALSE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (ctx->stats)
+    ctx->stats->files_selected++;
+
+  if (info.is_df)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_INCONSISTENT,
+                   "%s: %s is a DF, an EF was expected",
+                   sv_card_session_get_reader_name (ctx->session), path);
+      return FALSE;
+    }
+
+  if (info.structure == SV_FILE_STRUCTURE_TRANSPARENT)
+    {
+      GBytes *body;
+
+      ctx->total += 1;
+      body = sv_card_session_read_binary (ctx->session, 0, info.file_size, error);
+      if (body == NULL)
+        return FALSE;
+      g_ptr_array_add (records, body);
+      record_len = g_bytes_get_size (body);
+      ctx->done++;
+      report (ctx, what);
+    }
+  else
+    {
+      ctx->total += info.n_records;
+      report (ctx, what);
+      for (guint r = 1; r <= info.n_records; r++)
+        {
+          GBytes *record;
+
+          if (!check_cancelled (ctx, error))
+            return FALSE;
+          record = sv_card_session_read_record (ctx->session, r, info.record_len, error);
+          if (record == NULL)
+            return FALSE;
+          g_ptr_array_add (records, record);
+          ctx->done++;
+          report (ctx, what);
+        }
+      /* A card whose FCP lies about the record length answers 6Cxx with the
+       * real one: the records as read are the truth. */
+      record_len = records->len > 0 ? g_bytes_get_size (g_ptr_array_index (records, 0))
+                                    : info.record_len;
+      if (record_len != info.record_len)
+        g_debug ("%s: records of %s are %u bytes, the FCP said %u",
+                 sv_card_session_get_reader_name (ctx->session), path, record_len, info.record_len);
+    }
+  if (ctx->stats)
+    ctx->stats->records_read += records->len;
+
+  file = sv_card_image_add_file (ctx->image, key, path, info.structure, record_len, records->len);
+  for (guint i = 0; i < records->len; i++)
+    {
+      GBytes *record = g_ptr_array_index (records, i);
+      g_autoptr(GBytes) fitted = NULL;
+
+      if (g_bytes_get_size (record) != record_len)
+        {
+          /* A record of unexpected length: keep what fits, pad with FF. */
+          g_autofree guint8 *buf = g_malloc (record_len);
+
+          memset (buf, 0xFF, record_len);
+          memcpy (buf, g_bytes_get_data (record, NULL), MIN (record_len, g_bytes_get_size (record)));
+          fitted = g_bytes_new (buf, record_len);
+          g_debug ("%s: record %u of %s is %zu bytes, expected %u",
+                   sv_card_session_get_reader_name (ctx->session), i + 1, path,
+                   g_bytes_get_size (record), record_len);
+        }
+      else
+        fitted = g_bytes_ref (record);
+      if (!sv_card_image_set_record (ctx->image, key, i + 1, fitted, error))
+        return FALSE;
+    }
+  if (file_out)
+    *file_out = file;
+  return TRUE;
+}
+
+static gboolean
+read_spec (ReadContext       *ctx,
+           const SvFileSpec  *spec,
+           GError           **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (read_file (ctx, spec->key, spec->path, spec->key, NULL, &local_error))
+    return TRUE;
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (spec->fallback_path &&
+      read_file (ctx, spec->key, spec->fallback_path, spec->key, NULL, &local_error))
+    return TRUE;
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_debug ("%s: %s (%s) is absent", sv_card_session_get_reader_name (ctx->session),
+           spec->key, spec->spec);
+  return TRUE;
+}
+
+static void
+copy_file (SvCardImage *to,
+           SvCardFile  *file)
+{
+  sv_card_image_add_file (to, file->key, file->path, file->structure, file->record_len,
+                          file->n_records);
+  for (guint i = 0; i < file->records->len; i++)
+    sv_card_image_set_record (to, file->key, i + 1, g_ptr_array_index (file->records, i), NULL);
+}
+
+static gboolean
+same_record (SvCardImage *a,
+             SvCardImage *b,
+             const char  *key)
+{
+  GBytes *x = sv_card_image_get_record (a, key, 1);
+  GBytes *y = sv_card_image_get_record (b, key, 1);
+
+  return x != NULL && y != NULL && g_bytes_equal (x, y);
+}
+
+/* Every file the EF_PBR records name, as (key, path) pairs in PBR order. */
+static GPtrArray *
+pbr_file_list (SvCardImage *image,
+               const char  *df_path)
+{
+  SvCardFile *pbr = sv_card_image_lookup (image, "pbr");
+  GPtrArray *list = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) seen_fids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint set = 1; pbr && set <= pbr->records->len; set++)
+    {
+      gsize len;
+      const guint8 *d = g_bytes_get_data (g_ptr_array_index (pbr->records, set - 1), &len);
+      guint counts[G_N_ELEMENTS (pbr_tags)] = { 0 };
+      gsize pos = 0;
+
+      while (pos + 2 <= len && d[pos] != 0xFF && d[pos] != 0x00)
+        {
+          gsize end = pos + 2 + d[pos + 1];
+          gsize inner = pos + 2;
+
+          if (end > len)
+            break;
+          while (inner + 2 <= end)
+            {
+              guint8 tag = d[inner];
+              guint8 flen = d[inner + 1];
+
+              if (inner + 2 + flen > end)
+                break;
+              for (guint t = 0; t < G_N_ELEMENTS (pbr_tags) && flen >= 2; t++)
+                if (pbr_tags[t].tag == tag)
+                  {
+                    char *key;
+                    g_autofree char *fid = g_strdup_printf ("%02X%02X", d[inner + 2], d[inner + 3]);
+
+                    counts[t]++;
+                    if (pbr_tags[t].numbered)
+                      key = g_strdup_printf ("pb%u/%s%u", set, pbr_tags[t].kind, counts[t]);
+                    else
+                      key = g_strdup_printf ("pb%u/%s", set, pbr_tags[t].kind);
+                    g_ptr_array_add (list, key);
+                    g_ptr_array_add (list, g_strconcat (df_path, fid, NULL));
+                  }
+              inner += 2 + flen;
+            }
+          pos = end;
+        }
+    }
+  return list;
+}
+
+static gboolean
+read_usim_phonebook (ReadContext  *ctx,
+                     SvCardImage  *previous,
+                     GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GHashTable) read_paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) files = NULL;
+  const char *df = NULL;
+  gboolean unchanged = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (phonebook_dfs) && df == NULL; i++)
+    {
+      g_autofree char *path = g_strconcat (phonebook_dfs[i], "4F30", NULL);
+
+      if (read_file (ctx, "pbr", path, "Phonebook", NULL, &local_error))
+        df = phonebook_dfs[i];
+      else if (local_error)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+  if (df == NULL)
+    {
+      /* No USIM phonebook at all: the 2G one under DF_TELECOM, if any. */
+      for (guint i = 0; i < G_N_ELEMENTS (sim_files); i++)
+        if (g_str_equal (sim_files[i].key, "adn") || g_str_equal (sim_files[i].key, "ext1"))
+          if (!read_spec (ctx, &sim_files[i], error))
+            return FALSE;
+      return TRUE;
+    }
+
+  {
+    const char *counters[][2] = { { "psc", "4F22" }, { "cc", "4F23" }, { "puid", "4F24" } };
+
+    for (guint i = 0; i < G_N_ELEMENTS (counters); i++)
+      {
+        g_autofree char *path = g_strconcat (df, counters[i][1], NULL);
+
+        if (!read_file (ctx, counters[i][0], path, "Phonebook", NULL, &local_error) && local_error)
+          {
+            g_propagate_error (error, g_steal_pointer (&local_error));
+            return FALSE;
+          }
+      }
+  }
+
+  /* TS 31.102 §5.1.1.2: unchanged PSC, CC and PUID mean no entry was
+   * changed by a 3G terminal; the previous image is still the card. */
+  if (previous != NULL &&
+      g_strcmp0 (sv_card_image_get_iccid (previous), sv_card_image_get_iccid (ctx->image)) == 0 &&
+      sv_card_image_lookup (ctx->image, "cc") != NULL &&
+      same_record (previous, ctx->image, "psc") &&
+      same_record (previous, ctx->image, "cc") &&
+      same_record (previous, ctx->image, "puid"))
+    {
+      SvCardFile *old_pbr = sv_card_image_lookup (previous, "pbr");
+      SvCardFile *new_pbr = sv_card_image_lookup (ctx->image, "pbr");
+
+      unchanged = old_pbr && old_pbr->records->len == new_pbr->records->len;
+      for (guint i = 0; unchanged && i < new_pbr->records->len; i++)
+        unchanged = g_bytes_equal (g_ptr_array_index (old_pbr->records, i),
+                                   g_ptr_array_index (new_pbr->records, i));
+    }
+
+  files = pbr_file_list (ctx->image, df);
+  for (guint i = 0; i < files->len; i += 2)
+    {
+      const char *key = g_ptr_array_index (files, i);
+      const char *path = g_ptr_array_index (files, i + 1);
+      SvCardFile *old = previous && unchanged ? sv_card_image_lookup (previous, key) : NULL;
+      SvCardFile *same_path;
+
+      if (old != NULL && g_strcmp0 (old->path, path) == 0)
+        {
+          copy_file (ctx->image, old);
+          if (ctx->stats)
+            ctx->stats->records_reused += old->records->len;
+          continue;
+        }
+      /* Type 3 files (EXT1) shared by several sets: read once. */
+      same_path = g_hash_table_lookup (read_paths, path);
+      if (same_path != NULL)
+        {
+          SvCardFile *copy = sv_card_image_lookup (ctx->image, same_path->key);
+
+          if (copy)
+            {
+              sv_card_image_add_file (ctx->image, key, path, copy->structure,
+                                      copy->record_len, copy->n_records);
+              for (guint r = 0; r < copy->records->len; r++)
+                sv_card_image_set_record (ctx->image, key, r + 1,
+                                          g_ptr_array_index (copy->records, r), NULL);
+            }
+          continue;
+        }
+      {
+        SvCardFile *file = NULL;
+
+        if (read_file (ctx, key, path, "Phonebook", &file, &local_error))
+          g_hash_table_insert (read_paths, g_strdup (path), file);
+        else if (local_error)
+          {
+            g_propagate_error (error, g_steal_pointer (&local_error));
+            return FALSE;
+          }
+      }
+    }
+  return TRUE;
+}
+
+/**
+ * sv_card_read_iccid:
+ *
+ * Returns: (transfer full): the ICCID digits of the card in @session
+ */
+char *
+sv_card_read_iccid (SvCardSession  *session,
+                    GError        **error)
+{
+  g_autoptr(GBytes) body = NULL;
+  SvSelectedFile info;
+
+  if (!sv_card_session_select (session, "3F002FE2", &info, error))
+    return NULL;
+  body = sv_card_session_read_binary (session, 0, info.file_size ? info.file_size : 10, error);
+  if (body == NULL)
+    return NULL;
+  return sv_iccid_from_bytes (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
+/**
+ * sv_card_read_image:
+ * @previous: (nullable): the image last read from this card (e.g. from the
+ *   mirror); on a USIM with unchanged change counters its phonebook is
+ *   reused instead of read again
+ * @progress: (nullable): receives "N of M records"
+ * @stats: (out) (optional): APDU and record counts
+ *
+ * Reads every file SimVault keeps from the card: identity, phonebook
+ * (2G EF_ADN/EXT1 or every USIM phonebook set through EF_PBR) and short
+ * messages. Files the card does not have are left out of the image.
+ * Blocking; see sv_card_read_image_async().
+ *
+ * Returns: (transfer full): the image
+ */
+SvCardImage *
+sv_card_read_image (SvCardSession    *session,
+                    SvCardImage      *previous,
+                    SvCardReadFlags   flags,
+                    SvProgress       *progress,
+                    SvCardReadStats  *stats,
+                    GCancellable     *cancellable,
+                    GError          **error)
+{
+  g_autoptr(SvCardImage) image = sv_card_image_new (sv_card_session_get_card_type (session));
+  ReadContext ctx = { session, image, progress, cancellable, stats, 0, 0,
+                      sv_card_session_get_apdu_count (session) };
+  gboolean usim = sv_card_session_get_card_type (session) == SV_CARD_TYPE_USIM;
+  const SvFileSpec *specs = usim ? usim_files : sim_files;
+  guint n_specs = usim ? G_N_ELEMENTS (usim_files) : G_N_ELEMENTS (sim_files);
+  SvCardReadStats local_stats = { 0 };
+
+  if (stats == NULL)
+    ctx.stats = &local_stats;
+  memset (ctx.stats, 0, sizeof *ctx.stats);
+
+  for (guint i = 0; i < n_specs; i++)
+    {
+      const SvFileSpec *spec = &specs[i];
+
+      if ((flags & SV_CARD_READ_SKIP_MESSAGES) && spec->is_message_file)
+        continue;
+      if ((flags & SV_CARD_READ_SKIP_PHONEBOOK) &&
+          (g_str_equal (spec->key, "adn") || g_str_equal (spec->key, "ext1")))
+        continue;
+      if (!read_spec (&ctx, spec, error))
+        return NULL;
+
+      if (g_str_equal (spec->key, "iccid"))
+        {
+          GBytes *body = sv_card_image_get_record (image, "iccid", 1);
+          g_autofree char *iccid = NULL;
+
+          if (body == NULL)
+            {
+              g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND,
+                           "%s: the card has no EF_ICCID (3F002FE2)",
+                           sv_card_session_get_reader_name (session));
+              return NULL;
+            }
+          iccid = sv_iccid_from_bytes (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+          sv_card_image_set_iccid (image, iccid);
+        }
+    }
+
+  if (usim && !(flags & SV_CARD_READ_SKIP_PHONEBOOK) &&
+      !read_usim_phonebook (&ctx, previous, error))
+    return NULL;
+
+  ctx.stats->apdu_count = sv_card_session_get_apdu_count (session) - ctx.apdus_at_start;
+  if (progress)
+    sv_progress_update (progress, ctx.done, ctx.total, "Card read");
+  return g_steal_pointer (&image);
+}
+
+typedef struct
+{
+  SvCardSession   *session;
+  SvCardImage     *previous;
+  SvCardReadFlags  flags;
+  SvProgress      *progress;
+  SvCardReadStats  stats;
+} ReadTaskData;
+
+static void
+read_task_data_free (ReadTaskData *data)
+{
+  g_clear_object (&data->previous);
+  g_clear_object (&data->progress);
+  g_free (data);
+}
+
+static void
+read_image_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  ReadTaskData *data = task_data;
+  GError *error = NULL;
+  SvCardImage *image;
+
+  image = sv_card_read_image (data->session, data->previous, data->flags, data->progress,
+                              &data->stats, cancellable, &error);
+  if (image == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, image, g_object_unref);
+}
+
+/**
+ * sv_card_read_image_async:
+ *
+ * Reads the card in a worker thread. @session belongs to the worker until
+ * the callback runs: do not use it meanwhile.
+ */
+void
+sv_card_read_image_async (SvCardSession       *session,
+                          SvCardImage         *previous,
+                          SvCardReadFlags      flags,
+                          SvProgress          *progress,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  ReadTaskData *data = g_new0 (ReadTaskData, 1);
+
+  data->session = session;
+  data->previous = previous ? g_object_ref (previous) : NULL;
+  data->flags = flags;
+  data->progress = progress ? g_object_ref (progress) : NULL;
+  g_task_set_source_tag (task, sv_card_read_image_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) read_task_data_free);
+  g_task_run_in_thread (task, read_image_thread);
+}
+
+SvCardImage *
+sv_card_read_image_finish (GAsyncResult     *result,
+                           SvCardReadStats  *stats,
+                           GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  if (stats)
+    *stats = ((ReadTaskData *) g_task_get_task_data (G_TASK (result)))->stats;
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
