@@ -669,7 +669,7 @@ sv_card_image_get_sms_capacity (SvCardImage *self)
  * @self: an image
  *
  * Returns: the EF_SMS records in use (status byte bit 1 set,
- *   TS 51.011 §10.5.3)
+ *   TS 51.011 §10.5.3; an erased 'FF' record counts as free)
  */
 guint
 sv_card_image_count_used_sms (SvCardImage *self)
@@ -683,7 +683,8 @@ sv_card_image_count_used_sms (SvCardImage *self)
       gsize len;
       const guint8 *data = record_data (self, "sms", i, &len);
 
-      if (len > 0 && (data[0] & 0x01))
+      /* 'FF' is an erased record, not a valid status: free too */
+      if (len > 0 && (data[0] & 0x01) && data[0] != 0xFF)
         n++;
     }
   return n;

@@ -1937,8 +1937,9 @@ sv_messages_decode (SvCardImage  *image,
       MessageSlot *slot;
 
       data = g_bytes_get_data (bytes, &len);
-      if (len == 0 || (data[0] & 0x01) == 0)
-        continue;               /* TS 51.011 §10.5.3: b1 = 0: free */
+      /* TS 51.011 §10.5.3: b1 = 0: free; 'FF' is an erased record */
+      if (len == 0 || (data[0] & 0x01) == 0 || data[0] == 0xFF)
+        continue;
 
       if (!sv_ef_sms_record_decode (data, len, &rec, &local_error) || rec.tpdu == NULL ||
           rec.tpdu->text == NULL)
