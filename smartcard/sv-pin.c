@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * PIN handling (TS 102.221 §11.1.9-13, TS 51.011 §9.2.9-13). Rules:
+ *  - the retry counters are read before a code is sent;
+ *  - a code is sent once per call, never again on failure;
+ *  - with one try left nothing is sent unless the caller confirms;
+ *  - codes are never logged and are wiped from memory after use (the
+ *    caller's buffer included: every function here takes ownership of the
+ *    bytes of the string it is given and overwrites them).
+ */
+#define G_LOG_DOMAIN "sv-card"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-pin.h"
+
+#define INS_VERIFY        0x20
+#define INS_CHANGE        0x24
+#define INS_DISABLE       0x26
+#define INS_ENABLE        0x28
+#define INS_UNBLOCK       0x2C
+
+/**
+ * sv_pin_wipe:
+ *
+ * Overwrites a NUL-terminated secret in a way the compiler keeps.
+ */
+void
+sv_pin_wipe (char *secret)
+{
+  if (secret != NULL)
+    explicit_bzero (secret, strlen (secret));
+}
+
+static guint8
+key_reference (SvCardSession *session,
+               SvPinKind      kind)
+{
+  if (sv_card_session_get_cla (session) == 0xA0)
+    return kind == SV_PIN_1 ? 0x01 : 0x02;       /* TS 51.011 §9.2.9 CHV1/CHV2 */
+  return kind == SV_PIN_1 ? 0x01 : 0x81;         /* TS 102.221 §9.5.1 */
+}
+
+/* TS 102.221 §9.5.1 / TS 51.011 §9.3: 4-8 digits, padded with FF to 8. */
+static gboolean
+encode_pin (const char  *pin,
+            guint8       out[8],
+            const char  *what,
+            GError     **error)
+{
+  gsize len = pin ? strlen (pin) : 0;
+  gsize min = g_str_equal (what, "PUK") ? 8 : 4;
+
+  if (len < min || len > 8)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS,
+                   "A %s has %s%" G_GSIZE_FORMAT " to 8 digits", what,
+                   min == 8 ? "exactly " : "", min);
+      return FALSE;
+    }
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (pin[i]))
+      {
+        g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS,
+                     "A %s has only digits", what);
+        return FALSE;
+      }
+  memset (out, 0xFF, 8);
+  memcpy (out, pin, len);
+  return TRUE;
+}
+
+static gboolean
+get_status_gsm (SvCardSession  *session,
+                SvPinKind       kind,
+                SvPinStatus    *status,
+                GError        **error)
+{
+  g_autoptr(GBytes) response = NULL;
+  const guint8 *d;
+  gsize len;
+  guint8 chv, unblock;
+
+  /* TS 51.011 §9.2.1: the DF response carries the CHV status bytes. */
+  response = sv_card_session_select_df_status (session, "3F00", error);
+  if (response == NULL)
+    return FALSE;
+  d = g_bytes_get_data (response, &len);
+  if (len < 22)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                   "%s: the MF status has %" G_GSIZE_FORMAT " bytes, the CHV status needs 22",
+                   sv_card_session_get_reader_name (session), len);
+      return FALSE;
+    }
+  chv = kind == SV_PIN_1 ? d[18] : d[20];
+  unblock = kind == SV_PIN_1 ? d[19] : d[21];
+  status->pin_retries = chv & 0x0F;
+  status->puk_retries = unblock & 0x0F;
+  /* Byte 14 b8: CHV1 disabled. CHV2 cannot be disabled. */
+  status->enabled = kind == SV_PIN_1 ? (d[13] & 0x80) == 0 : TRUE;
+  status->blocked = status->pin_retries == 0;
+  /* 2G cannot say whether CHV1 was verified in this session without
+   * trying a protected read; the caller learns it from 9804. */
+  status->verified = !status->enabled;
+  return TRUE;
+}
+
+static gboolean
+get_status_uicc (SvCardSession  *session,
+                 SvPinKind       kind,
+                 SvPinStatus    *status,
+                 GError        **error)
+{
+  const guint8 verify[4] = { 0x00, INS_VERIFY, 0x00, key_reference (session, kind) };
+  const guint8 unblock[4] = { 0x00, INS_UNBLOCK, 0x00, key_reference (session, kind) };
+  guint16 sw = 0;
+
+  /* TS 102.221 §11.1.9: VERIFY PIN without data returns 63Cx, or 9000 when
+   * no verification is needed. */
+  if (!sv_card_session_transmit (session, verify, NULL, 0, -1, NULL, &sw, error))
+    return FALSE;
+  if (sw == 0x9000)
+    {
+      status->enabled = FALSE;      /* or already verified */
+      status->verified = TRUE;
+      status->pin_retries = G_MAXUINT;
+    }
+  else if ((sw & 0xFFF0) == 0x63C0)
+    {
+      status->enabled = TRUE;
+      status->pin_retries = sw & 0x0F;
+      status->blocked = status->pin_retries == 0;
+    }
+  else if (sw == 0x6983)
+    {
+      status->enabled = TRUE;
+      status->blocked = TRUE;
+      status->pin_retries = 0;
+    }
+  else if (!sv_status_word_check (sw, sv_card_session_get_reader_name (session),
+                                  "VERIFY PIN (retry counter)", error))
+    return FALSE;
+
+  if (!sv_card_session_transmit (session, unblock, NULL, 0, -1, NULL, &sw, error))
+    return FALSE;
+  status->puk_retries = (sw & 0xFFF0) == 0x63C0 ? (sw & 0x0Fu) : sw == 0x6983 ? 0 : G_MAXUINT;
+  return TRUE;
+}
+
+/**
+ * sv_pin_get_status:
+ *
+ * Reads the retry counters without spending a try: 2G from the MF status,
+ * UICC with VERIFY/UNBLOCK without data.
+ */
+gboolean
+sv_pin_get_status (SvCardSession  *session,
+                   SvPinKind       kind,
+                   SvPinStatus    *status,
+                   GError        **error)
+{
+  memset (status, 0, sizeof *status);
+  status->pin_retries = G_MAXUINT;
+  status->puk_retries = G_MAXUINT;
+  if (sv_card_session_get_cla (session) == 0xA0)
+    return get_status_gsm (session, kind, status, error);
+  return get_status_uicc (session, kind, status, error);
+}
+
+static gboolean
+check_tries (SvCardSession  *session,
+             guint           tries,
+             const char     *what,
+             SvPinFlags      flags,
+             GError        **error)
+{
+  if (tries == 0)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_BLOCKED,
+                   "%s: the %s is blocked", sv_card_session_get_reader_name (session), what);
+      return FALSE;
+    }
+  if (tries == 1 && !(flags & SV_PIN_CONFIRM_LAST_TRY))
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_REFUSED,
+                   "%s: only one %s try is left; not sent without confirmation",
+                   sv_card_session_get_reader_name (session), what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Sends one PIN command; the buffer is wiped whatever happens. */
+static gboolean
+send_pin_command (SvCardSession  *session,
+                  const char     *operation,
+                  guint8          ins,
+                  guint8          p1,
+                  guint8          p2,
+                  guint8         *data,
+                  gsize           len,
+                  GError        **error)
+{
+  guint16 sw = 0;
+  gboolean ok;
+
+  ok = sv_card_session_command (session, operation, ins, p1, p2, data, len, -1, NULL, &sw, error);
+  explicit_bzero (data, len);
+  return ok;
+}
+
+gboolean
+sv_pin_verify (SvCardSession  *session,
+               SvPinKind       kind,
+               char           *pin,
+               SvPinFlags      flags,
+               GError        **error)
+{
+  SvPinStatus status;
+  guint8 data[8];
+  gboolean ok = FALSE;
+
+  if (!sv_pin_get_status (session, kind, &status, error))
+    goto out;
+  if (status.verified)
+    {
+      ok = TRUE;
+      goto out;
+    }
+  if (!check_tries (session, status.pin_retries, "PIN", flags, error))
+    goto out;
+  if (!encode_pin (pin, data, "PIN", error))
+    goto out;
+  sv_pin_wipe (pin);
+  ok = send_pin_command (session, "VERIFY PIN", INS_VERIFY, 0x00,
+                         key_reference (session, kind), data, 8, error);
+out:
+  sv_pin_wipe (pin);
+  explicit_bzero (data, sizeof data);
+  return ok;
+}
+
+gboolean
+sv_pin_change (SvCardSession  *session,
+               SvPinKind       kind,
+               char           *old_pin,
+               char           *new_pin,
+               SvPinFlags      flags,
+               GError        **error)
+{
+  SvPinStatus status;
+  guint8 data[16];
+  gboolean ok = FALSE;
+
+  if (!sv_pin_get_status (session, kind, &status, error) ||
+      !check_tries (session, status.pin_retries, "PIN", flags, error) ||
+      !encode_pin (old_pin, data, "PIN", error) ||
+      !encode_pin (new_pin, data + 8, "PIN", error))
+    goto out;
+  ok = send_pin_command (session, "CHANGE PIN", INS_CHANGE, 0x00,
+                         key_reference (session, kind), data, 16, error);
+out:
+  sv_pin_wipe (old_pin);
+  sv_pin_wipe (new_pin);
+  explicit_bzero (data, sizeof data);
+  return ok;
+}
+
+gboolean
+sv_pin_unblock (SvCardSession  *session,
+                SvPinKind       kind,
+                char           *puk,
+                char           *new_pin,
+                SvPinFlags      flags,
+                GError        **error)
+{
+  SvPinStatus status;
+  guint8 data[16];
+  gboolean ok = FALSE;
+  guint8 p2 = key_reference (session, kind);
+
+  /* TS 51.011 §9.2.13: UNBLOCK CHV uses P2 = 00 for CHV1. */
+  if (sv_card_session_get_cla (session) == 0xA0 && kind == SV_PIN_1)
+    p2 = 0x00;
+  if (!sv_pin_get_status (session, kind, &status, error) ||
+      !check_tries (session, status.puk_retries, "PUK", flags, error) ||
+      !encode_pin (puk, data, "PUK", error) ||
+      !encode_pin (new_pin, data + 8, "PIN", error))
+    goto out;
+  ok = send_pin_command (session, "UNBLOCK PIN", INS_UNBLOCK, 0x00, p2, data, 16, error);
+out:
+  sv_pin_wipe (puk);
+  sv_pin_wipe (new_pin);
+  explicit_bzero (data, sizeof data);
+  return ok;
+}
+
+static gboolean
+enable_disable (SvCardSession  *session,
+                SvPinKind       kind,
+                char           *pin,
+                SvPinFlags      flags,
+                guint8          ins,
+                const char     *operation,
+                GError        **error)
+{
+  SvPinStatus status;
+  guint8 data[8];
+  gboolean ok = FALSE;
+
+  if (kind != SV_PIN_1)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_UNSUPPORTED,
+                   "Only PIN1 can be enabled or disabled");
+      goto out;
+    }
+  if (!sv_pin_get_status (session, kind, &status, error) ||
+      !check_tries (session, status.pin_retries, "PIN", flags, error) ||
+      !encode_pin (pin, data, "PIN", error))
+    goto out;
+  ok = send_pin_command (session, operation, ins, 0x00,
+                         key_reference (session, kind), data, 8, error);
+out:
+  sv_pin_wipe (pin);
+  explicit_bzero (data, sizeof data);
+  return ok;
+}
+
+gboolean
+sv_pin_enable (SvCardSession  *session,
+               SvPinKind       kind,
+               char           *pin,
+               SvPinFlags      flags,
+               GError        **error)
+{
+  return enable_disable (session, kind, pin, flags, INS_ENABLE, "ENABLE PIN", error);
+}
+
+gboolean
+sv_pin_disable (SvCardSession  *session,
+                SvPinKind       kind,
+                char           *pin,
+                SvPinFlags      flags,
+                GError        **error)
+{
+  return enable_disable (session, kind, pin, flags, INS_DISABLE, "DISABLE PIN", error);
+}

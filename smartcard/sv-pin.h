@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sv-card-session.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SvPinKind:
+ * @SV_PIN_1: CHV1 (2G) / the USIM application PIN (key reference 01)
+ * @SV_PIN_2: CHV2 (2G) / the second application PIN (key reference 81)
+ */
+typedef enum
+{
+  SV_PIN_1,
+  SV_PIN_2,
+} SvPinKind;
+
+/**
+ * SvPinFlags:
+ * @SV_PIN_CONFIRM_LAST_TRY: the user was told that this is the last try
+ *   and still wants to send the code; without it, a PIN or PUK is never
+ *   sent when only one try is left
+ */
+typedef enum
+{
+  SV_PIN_FLAGS_NONE       = 0,
+  SV_PIN_CONFIRM_LAST_TRY = 1 << 0,
+} SvPinFlags;
+
+/**
+ * SvPinStatus:
+ * @enabled: the PIN is asked for at all (2G: from the DF status; UICC:
+ *   %TRUE unless VERIFY without data answered 9000)
+ * @verified: access is open: PIN verified or disabled
+ * @blocked: no PIN tries left, only the PUK can help
+ * @pin_retries: tries left for the PIN (G_MAXUINT when unknown)
+ * @puk_retries: tries left for the PUK (G_MAXUINT when unknown)
+ */
+typedef struct
+{
+  gboolean enabled;
+  gboolean verified;
+  gboolean blocked;
+  guint    pin_retries;
+  guint    puk_retries;
+} SvPinStatus;
+
+gboolean sv_pin_get_status (SvCardSession  *session,
+                            SvPinKind       kind,
+                            SvPinStatus    *status,
+                            GError        **error);
+gboolean sv_pin_verify     (SvCardSession  *session,
+                            SvPinKind       kind,
+                            char           *pin,
+                            SvPinFlags      flags,
+                            GError        **error);
+gboolean sv_pin_change     (SvCardSession  *session,
+                            SvPinKind       kind,
+                            char           *old_pin,
+                            char           *new_pin,
+                            SvPinFlags      flags,
+                            GError        **error);
+gboolean sv_pin_unblock    (SvCardSession  *session,
+                            SvPinKind       kind,
+                            char           *puk,
+                            char           *new_pin,
+                            SvPinFlags      flags,
+                            GError        **error);
+gboolean sv_pin_enable     (SvCardSession  *session,
+                            SvPinKind       kind,
+                            char           *pin,
+                            SvPinFlags      flags,
+                            GError        **error);
+gboolean sv_pin_disable    (SvCardSession  *session,
+                            SvPinKind       kind,
+                            char           *pin,
+                            SvPinFlags      flags,
+                            GError        **error);
+void     sv_pin_wipe       (char           *secret);
+
+G_END_DECLS
