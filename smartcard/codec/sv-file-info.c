@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * File information from SELECT: the UICC FCP template (TS 102.221
+ * §11.1.1.3) and the 2G GET RESPONSE header (TS 51.011 §9.2.1).
+ */
+#define G_LOG_DOMAIN "sv-codec"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-codec-error.h"
+#include "sv-file-info.h"
+
+/**
+ * sv_file_structure_to_string:
+ * @structure: a #SvFileStructure
+ *
+ * Returns: "transparent", "linear_fixed", "cyclic", "ber_tlv", "df" or
+ *   "unknown"
+ */
+const char *
+sv_file_structure_to_string (SvFileStructure structure)
+{
+  switch (structure)
+    {
+    case SV_FILE_STRUCTURE_TRANSPARENT:
+      return "transparent";
+    case SV_FILE_STRUCTURE_LINEAR_FIXED:
+      return "linear_fixed";
+    case SV_FILE_STRUCTURE_CYCLIC:
+      return "cyclic";
+    case SV_FILE_STRUCTURE_BER_TLV:
+      return "ber_tlv";
+    case SV_FILE_STRUCTURE_DF:
+      return "df";
+    case SV_FILE_STRUCTURE_UNKNOWN:
+    default:
+      return "unknown";
+    }
+}
+
+/**
+ * sv_file_info_clear:
+ * @info: file information
+ */
+void
+sv_file_info_clear (SvFileInfo *info)
+{
+  g_return_if_fail (info != NULL);
+  g_clear_pointer (&info->df_name, g_bytes_unref);
+  memset (info, 0, sizeof *info);
+}
+
+static gboolean
+ber_length (const guint8  *data,
+            gsize          end,
+            gsize         *pos,
+            gsize         *out,
+            GError       **error)
+{
+  gsize at = *pos;
+
+  if (at < end && data[at] < 0x80)
+    {
+      *out = data[at];
+      *pos = at + 1;
+      return TRUE;
+    }
+  if (at + 1 < end && data[at] == 0x81)
+    {
+      *out = data[at + 1];
+      *pos = at + 2;
+      return TRUE;
+    }
+  if (at + 2 < end && data[at] == 0x82)
+    {
+      *out = (data[at + 1] << 8) | data[at + 2];
+      *pos = at + 3;
+      return TRUE;
+    }
+
+  g_set_error (error, SV_CODEC_ERROR, at < end ? SV_CODEC_ERROR_INVALID : SV_CODEC_ERROR_TRUNCATED,
+               "at byte %" G_GSIZE_FORMAT ": bad or missing BER-TLV length", at);
+  return FALSE;
+}
+
+static gsize
+be_uint (const guint8 *p,
+         gsize         n)
+{
+  gsize v = 0;
+
+  for (gsize i = 0; i < n && i < sizeof (gsize); i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+/**
+ * sv_fcp_decode:
+ * @data: the FCP template (response to SELECT with P2 = 0x04), tag 0x62
+ * @len: its length
+ * @out: (out caller-allocates): clear with sv_file_info_clear()
+ * @error: return location for a #GError
+ *
+ * Decodes an FCP template (TS 102.221 §11.1.1.3 / §11.1.1.4):
+ * 82 file descriptor (FDB §11.1.1.4.3: b6-b4 111 = DF, b3-b1 001
+ * transparent, 010 linear fixed, 110 cyclic; FDB 0x39 BER-TLV; then
+ * data coding byte, 2-byte record length, number of records), 83 FID,
+ * 84 DF name, 8A LCSI, 80 file size, 81 total file size, 88 SFI (absent:
+ * the 5 low bits of the FID; empty: no SFI). Other tags are skipped.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+sv_fcp_decode (const guint8  *data,
+               gsize          len,
+               SvFileInfo    *out,
+               GError       **error)
+{
+  gsize pos = 0, tlen, end;
+  gboolean have_sfi_tag = FALSE;
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  memset (out, 0, sizeof *out);
+  out->sfi = -1;
+
+  if (len < 2)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                   "at byte %" G_GSIZE_FORMAT ": an FCP template needs a tag and a length", len);
+      return FALSE;
+    }
+  if (data[0] != 0x62)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                   "at byte 0: tag 0x%02X is not an FCP template (0x62)", data[0]);
+      return FALSE;
+    }
+  pos = 1;
+  if (!ber_length (data, len, &pos, &tlen, error))
+    return FALSE;
+  if (tlen > len - pos)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                   "at byte %" G_GSIZE_FORMAT ": FCP template of %" G_GSIZE_FORMAT
+                   " bytes, only %" G_GSIZE_FORMAT " present", pos, tlen, len - pos);
+      return FALSE;
+    }
+  end = pos + tlen;
+
+  while (pos < end)
+    {
+      guint8 tag = data[pos];
+      gsize l, at;
+      const guint8 *v;
+
+      pos++;
+      if (!ber_length (data, end, &pos, &l, error))
+        return FALSE;
+      if (l > end - pos)
+        {
+          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                       "at byte %" G_GSIZE_FORMAT ": FCP tag 0x%02X of %" G_GSIZE_FORMAT
+                       " bytes overruns the template", pos, tag, l);
+          return FALSE;
+        }
+      at = pos;
+      v = data + pos;
+      pos += l;
+
+      switch (tag)
+        {
+        case 0x82:                               /* §11.1.1.4.3 file descriptor */
+          if (l < 1)
+            {
+              g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                           "at byte %" G_GSIZE_FORMAT ": empty file descriptor", at);
+              return FALSE;
+            }
+          out->fdb = v[0];
+          out->shareable = (v[0] & 0x40) != 0;
+          if ((v[0] & 0xBF) == 0x38)
+            out->structure = SV_FILE_STRUCTURE_DF;
+          else if ((v[0] & 0xBF) == 0x39)
+            out->structure = SV_FILE_STRUCTURE_BER_TLV;
+          else
+            switch (v[0] & 0x07)
+              {
+              case 1:
+                out->structure = SV_FILE_STRUCTURE_TRANSPARENT;
+                break;
+              case 2:
+                out->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
+                break;
+              case 6:
+                out->structure = SV_FILE_STRUCTURE_CYCLIC;
+                break;
+              default:
+                out->structure = SV_FILE_STRUCTURE_UNKNOWN;
+                break;
+              }
+          if (l >= 4)
+            out->record_len = (v[2] << 8) | v[3];
+          if (l >= 5)
+            out->n_records = v[4];
+          break;
+        case 0x83:                               /* §11.1.1.4.4 file identifier */
+          if (l == 2)
+            out->fid = (v[0] << 8) | v[1];
+          break;
+        case 0x84:                               /* §11.1.1.4.5 DF name (AID) */
+          g_clear_pointer (&out->df_name, g_bytes_unref);
+          out->df_name = g_bytes_new (v, l);
+          break;
+        case 0x8A:                               /* §11.1.1.4.9 LCSI */
+          if (l >= 1)
+            out->lcsi = v[0];
+          break;
+        case 0x80:                               /* §11.1.1.4.1 file size */
+          out->file_size = be_uint (v, l);
+          break;
+        case 0x81:                               /* §11.1.1.4.2 total file size */
+          out->total_size = be_uint (v, l);
+          break;
+        case 0x88:                               /* §11.1.1.4.8 SFI */
+          have_sfi_tag = TRUE;
+          out->sfi = l >= 1 ? v[0] >> 3 : -1;
+          break;
+        default:                                 /* A5, C6, 8B, 8C, AB, ... */
+          break;
+        }
+    }
+
+  if (!have_sfi_tag && out->structure != SV_FILE_STRUCTURE_DF &&
+      out->structure != SV_FILE_STRUCTURE_UNKNOWN)
+    out->sfi = out->fid & 0x1F;
+
+  if ((out->structure == SV_FILE_STRUCTURE_LINEAR_FIXED ||
+       out->structure == SV_FILE_STRUCTURE_CYCLIC) && out->n_records == 0 && out->record_len > 0)
+    out->n_records = out->file_size / out->record_len;
+
+  return TRUE;
+}
+
+/**
+ * sv_gsm_file_header_decode:
+ * @data: the response to a 2G SELECT / GET RESPONSE
+ * @len: its length
+ * @out: (out caller-allocates): clear with sv_file_info_clear()
+ * @error: return location for a #GError
+ *
+ * Decodes the GSM file header (TS 51.011 §9.2.1): bytes 3-4 file size
+ * (EF) or free memory (MF/DF), 5-6 file ID, 7 type (01 MF, 02 DF, 04 EF),
+ * 12 file status (b1: 0 invalidated), 14 EF structure (00 transparent,
+ * 01 linear fixed, 03 cyclic), 15 record length.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+sv_gsm_file_header_decode (const guint8  *data,
+                           gsize          len,
+                           SvFileInfo    *out,
+                           GError       **error)
+{
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  memset (out, 0, sizeof *out);
+  out->sfi = -1;
+
+  if (len < 7)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                   "at byte %" G_GSIZE_FORMAT ": a GSM file header has at least 14 bytes", len);
+      return FALSE;
+    }
+
+  out->fid = (data[4] << 8) | data[5];
+  out->fdb = data[6];
+
+  switch (data[6])
+    {
+    case 0x01:                                   /* MF */
+    case 0x02:                                   /* DF */
+      out->structure = SV_FILE_STRUCTURE_DF;
+      out->total_size = (data[2] << 8) | data[3];
+      return TRUE;
+
+    case 0x04:                                   /* EF */
+      if (len < 14)
+        {
+          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                       "at byte %" G_GSIZE_FORMAT ": an EF header has at least 14 bytes", len);
+          return FALSE;
+        }
+      out->file_size = (data[2] << 8) | data[3];
+      out->lcsi = (data[11] & 0x01) ? 0x05 : 0x04;
+      switch (data[13])
+        {
+        case 0x00:
+          out->structure = SV_FILE_STRUCTURE_TRANSPARENT;
+          return TRUE;
+        case 0x01:
+          out->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
+          break;
+        case 0x03:
+          out->structure = SV_FILE_STRUCTURE_CYCLIC;
+          break;
+        default:
+          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                       "at byte 13: EF structure 0x%02X is not 00, 01 or 03", data[13]);
+          return FALSE;
+        }
+      if (len < 15)
+        {
+          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                       "at byte %" G_GSIZE_FORMAT ": a record EF header has 15 bytes", len);
+          return FALSE;
+        }
+      out->record_len = data[14];
+      out->n_records = out->record_len ? out->file_size / out->record_len : 0;
+      return TRUE;
+
+    default:
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                   "at byte 6: file type 0x%02X is not MF (01), DF (02) or EF (04)", data[6]);
+      return FALSE;
+    }
+}
