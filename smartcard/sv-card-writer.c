@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Writing an edited image back to its card, record by record:
+ *
+ *  1. The change list is the per-record difference between the image last
+ *     read (base) and the edited one (target), plus the USIM phonebook
+ *     bookkeeping the ME owes the card (TS 31.102 §4.4.2.12: EF_CC
+ *     incremented, a UID from EF_PUID for each new entry).
+ *  2. The card must still hold the base bytes of every record to change.
+ *     On a USIM whose EF_PSC and EF_CC still equal the base, the counters
+ *     vouch for that; otherwise each record is read first. A record that
+ *     already holds its target bytes is done (an interrupted write being
+ *     resumed); any other difference is a conflict and nothing is written.
+ *  3. Each record is written with UPDATE RECORD/BINARY and read back. The
+ *     change counter goes first, so a terminal that looks at the card
+ *     mid-write knows it changed.
+ *  4. A journal (a GKeyFile, one group per change) lists every change with its state and is rewritten
+ *     after each record; it is removed when the write completes. When the
+ *     card is pulled, the journal says which records were written, and the
+ *     next write resumes through step 2.
+ */
+#define G_LOG_DOMAIN "sv-card"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-card-reader.h"
+#include "sv-card-writer.h"
+#include "sv-fake-reader.h"
+
+typedef struct
+{
+  SvRecordChange *change;
+  const char     *path;
+  SvFileStructure structure;
+  gboolean        done;         /* card holds new_bytes */
+  gboolean        written_now;
+} PlannedWrite;
+
+void
+sv_card_write_stats_clear (SvCardWriteStats *stats)
+{
+  g_clear_pointer (&stats->previous_written, g_ptr_array_unref);
+  memset (stats, 0, sizeof *stats);
+}
+
+/**
+ * sv_card_journal_path:
+ *
+ * Returns: (transfer full): `$XDG_STATE_HOME/simvault/journal/<iccid>.journal`
+ */
+char *
+sv_card_journal_path (const char *iccid)
+{
+  g_autofree char *name = g_strconcat (iccid, ".journal", NULL);
+
+  return g_build_filename (g_get_user_state_dir (), "simvault", "journal", name, NULL);
+}
+
+static char *
+hex_of (GBytes *bytes)
+{
+  if (bytes == NULL)
+    return NULL;
+  return sv_bytes_to_hex (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}
+
+static gboolean
+journal_save (const char    *journal_path,
+              const char    *iccid,
+              const char    *reader_name,
+              GPtrArray     *plan,
+              GError       **error)
+{
+  g_autoptr(GKeyFile) journal = g_key_file_new ();
+  g_autofree char *dir = g_path_get_dirname (journal_path);
+
+  g_key_file_set_string (journal, "write", "iccid", iccid);
+  g_key_file_set_string (journal, "write", "reader", reader_name);
+  g_key_file_set_integer (journal, "write", "changes", (gint) plan->len);
+  for (guint i = 0; i < plan->len; i++)
+    {
+      PlannedWrite *w = g_ptr_array_index (plan, i);
+      g_autofree char *group = g_strdup_printf ("change %u", i + 1);
+      g_autofree char *old_hex = hex_of (w->change->old_bytes);
+      g_autofree char *new_hex = hex_of (w->change->new_bytes);
+
+      g_key_file_set_string (journal, group, "key", w->change->key);
+      g_key_file_set_integer (journal, group, "index", (gint) w->change->index);
+      g_key_file_set_string (journal, group, "path", w->path);
+      g_key_file_set_string (journal, group, "old", old_hex ? old_hex : "");
+      g_key_file_set_string (journal, group, "new", new_hex);
+      g_key_file_set_string (journal, group, "state", w->done ? "written" : "pending");
+    }
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Cannot create the journal folder %s: %s", dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  /* Writes a temporary file, fsyncs and renames: the journal on disk is
+   * always one whole state. */
+  return g_key_file_save_to_file (journal, journal_path, error);
+}
+
+/**
+ * sv_card_journal_load_written:
+ * @n_total: (out) (optional): the number of changes the journal lists
+ *
+ * Returns: (transfer full) (nullable): "key#index" of each record the
+ * journal marks written; %NULL with no error when there is no journal
+ */
+GPtrArray *
+sv_card_journal_load_written (const char  *journal_path,
+                              guint       *n_total,
+                              GError     **error)
+{
+  g_autoptr(GKeyFile) journal = g_key_file_new ();
+  GPtrArray *written;
+  gint n;
+
+  if (n_total)
+    *n_total = 0;
+  if (!g_file_test (journal_path, G_FILE_TEST_EXISTS))
+    return NULL;
+  if (!g_key_file_load_from_file (journal, journal_path, G_KEY_FILE_NONE, error))
+    return NULL;
+  n = g_key_file_get_integer (journal, "write", "changes", NULL);
+  written = g_ptr_array_new_with_free_func (g_free);
+  for (gint i = 1; i <= n; i++)
+    {
+      g_autofree char *group = g_strdup_printf ("change %d", i);
+      g_autofree char *state = g_key_file_get_string (journal, group, "state", NULL);
+      g_autofree char *key = g_key_file_get_string (journal, group, "key", NULL);
+
+      if (g_strcmp0 (state, "written") == 0 && key != NULL)
+        g_ptr_array_add (written, g_strdup_printf ("%s#%d", key,
+                                                   g_key_file_get_integer (journal, group,
+                                                                           "index", NULL)));
+    }
+  if (n_total)
+    *n_total = (guint) MAX (n, 0);
+  return written;
+}
+
+static guint
+be16 (GBytes *bytes)
+{
+  gsize len;
+  const guint8 *d = bytes ? g_bytes_get_data (bytes, &len) : NULL;
+
+  if (d == NULL || len < 2)
+    return 0;
+  return (guint) (d[0] << 8 | d[1]);
+}
+
+static gboolean
+record_is_empty (GBytes *bytes)
+{
+  gsize len;
+  const guint8 *d;
+
+  if (bytes == NULL)
+    return TRUE;
+  d = g_bytes_get_data (bytes, &len);
+  for (gsize i = 0; i < len; i++)
+    if (d[i] != 0xFF)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+set_be16 (SvCardImage *image,
+          const char  *key,
+          guint        index,
+          guint        value)
+{
+  SvCardFile *file = sv_card_image_lookup (image, key);
+  g_autofree guint8 *buf = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (file == NULL || file->record_len < 2)
+    return;
+  buf = g_malloc0 (file->record_len);
+  memcpy (buf, g_bytes_get_data (sv_card_image_get_record (image, key, index), NULL),
+          file->record_len);
+  buf[0] = (value >> 8) & 0xFF;
+  buf[1] = value & 0xFF;
+  bytes = g_bytes_new (buf, file->record_len);
+  sv_card_image_set_record (image, key, index, bytes, NULL);
+}
+
+/**
+ * sv_card_write_prepare:
+ *
+ * The changes to write to take the card from @base to @target, with the
+ * USIM phonebook bookkeeping added: EF_CC + 1 when any phonebook record
+ * changes, and for each entry that becomes used with no UID, the next UID
+ * from EF_PUID (TS 31.102 §4.4.2.12.1-3). Change counters first.
+ *
+ * Returns: (transfer full) (element-type SvRecordChange): the changes
+ */
+GPtrArray *
+sv_card_write_prepare (SvCardImage *base,
+                       SvCardImage *target)
+{
+  g_autoptr(SvCardImage) full = sv_card_image_copy (target);
+  g_autoptr(GPtrArray) changes = sv_card_image_diff (base, target);
+  GPtrArray *ordered;
+  gboolean phonebook_changed = FALSE;
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      SvRecordChange *c = g_ptr_array_index (changes, i);
+      g_autofree char *uid_key = NULL;
+      const char *slash = strchr (c->key, '/');
+
+      if (!g_str_has_prefix (c->key, "pb") || slash == NULL)
+        continue;
+      phonebook_changed = TRUE;
+      if (!g_str_equal (slash, "/adn") || !record_is_empty (c->old_bytes) ||
+          record_is_empty (c->new_bytes))
+        continue;
+      uid_key = g_strndup (c->key, slash - c->key);
+      {
+        g_autofree char *k = g_strconcat (uid_key, "/uid", NULL);
+        GBytes *uid = sv_card_image_get_record (full, k, c->index);
+
+        if (uid != NULL && sv_card_image_lookup (full, "puid") != NULL &&
+            (be16 (uid) == 0 || be16 (uid) == 0xFFFF))
+          {
+            guint next = be16 (sv_card_image_get_record (full, "puid", 1)) + 1;
+
+            set_be16 (full, k, c->index, next);
+            set_be16 (full, "puid", 1, next);
+          }
+      }
+    }
+
+  if (phonebook_changed && sv_card_image_lookup (full, "cc") != NULL &&
+      be16 (sv_card_image_get_record (full, "cc", 1)) ==
+      be16 (sv_card_image_get_record (base, "cc", 1)))
+    {
+      guint cc = be16 (sv_card_image_get_record (full, "cc", 1));
+
+      set_be16 (full, "cc", 1, cc >= 0xFFFF ? 1 : cc + 1);
+    }
+
+  g_clear_pointer (&changes, g_ptr_array_unref);
+  changes = sv_card_image_diff (base, full);
+  ordered = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_free);
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < changes->len; i++)
+      {
+        SvRecordChange *c = g_ptr_array_index (changes, i);
+        gboolean counter = g_str_equal (c->key, "cc") || g_str_equal (c->key, "puid");
+
+        if ((pass == 0) == counter && c->new_bytes != NULL)
+          g_ptr_array_add (ordered, g_steal_pointer (&g_ptr_array_index (changes, i)));
+      }
+  return ordered;
+}
+
+static gboolean
+counters_vouch (SvCardSession  *session,
+                SvCardImage    *base,
+                gboolean       *vouch,
+                GError        **error)
+{
+  const char *keys[] = { "psc", "cc" };
+
+  *vouch = FALSE;
+  if (sv_card_session_get_card_type (session) != SV_CARD_TYPE_USIM)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      SvCardFile *file = sv_card_image_lookup (base, keys[i]);
+      g_autoptr(GBytes) now = NULL;
+      SvSelectedFile info;
+
+      if (file == NULL)
+        return TRUE;
+      if (!sv_card_session_select (session, file->path, &info, error))
+        return FALSE;
+      now = sv_card_session_read_binary (session, 0, file->record_len, error);
+      if (now == NULL)
+        return FALSE;
+      if (!g_bytes_equal (now, g_ptr_array_index (file->records, 0)))
+        return TRUE;
+    }
+  *vouch = TRUE;
+  return TRUE;
+}
+
+static GBytes *
+read_back (SvCardSession  *session,
+           PlannedWrite   *w,
+           GError        **error)
+{
+  gsize len = g_bytes_get_size (w->change->new_bytes);
+
+  if (w->structure == SV_FILE_STRUCTURE_TRANSPARENT)
+    return sv_card_session_read_binary (session, 0, len, error);
+  return sv_card_session_read_record (session, w->change->index, len, error);
+}
+
+static char *
+describe_records (GPtrArray *plan,
+                  gboolean   done)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < plan->len; i++)
+    {
+      PlannedWrite *w = g_ptr_array_index (plan, i);
+
+      if (w->done != done)
+        continue;
+      if (s->len > 0)
+        g_string_append (s, ", ");
+      g_string_append_printf (s, "%s#%u", w->change->key, w->change->index);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/**
+ * sv_card_write_image:
+ * @base: the image as last read from this card (or written to it)
+ * @target: @base with the user's edits
+ * @journal_path: (nullable): where to keep the journal; %NULL for
+ *   sv_card_journal_path() of the card's ICCID
+ * @stats: (out caller-allocates) (optional): counts; clear with
+ *   sv_card_write_stats_clear()
+ * @written: (out) (optional) (transfer full): the changes now on the
+ *   card, for sv_mirror_mark_written()
+ *
+ * Writes the records that differ, verifies each, and keeps a journal so a
+ * pulled card can be resumed. See the top of this file.
+ */
+gboolean
+sv_card_write_image (SvCardSession     *session,
+                     SvCardImage       *base,
+                     SvCardImage       *target,
+                     const char        *journal_path,
+                     SvProgress        *progress,
+                     SvCardWriteStats  *stats,
+                     GPtrArray        **written,
+                     GCancellable      *cancellable,
+                     GError           **error)
+{
+  const char *reader_name = sv_card_session_get_reader_name (session);
+  const char *iccid = sv_card_image_get_iccid (base);
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GPtrArray) plan = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) conflicts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *default_journal = NULL;
+  g_autofree char *card_iccid = NULL;
+  SvCardWriteStats local_stats = { 0 };
+  guint apdus_at_start = sv_card_session_get_apdu_count (session);
+  gboolean vouch = FALSE;
+  guint n_done = 0;
+
+  if (stats == NULL)
+    stats = &local_stats;
+  memset (stats, 0, sizeof *stats);
+  if (written)
+    *written = NULL;
+
+  if (iccid == NULL)
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_CARD, "The base image has no ICCID");
+      return FALSE;
+    }
+  if (journal_path == NULL)
+    journal_path = default_journal = sv_card_journal_path (iccid);
+
+  /* Never write one card's records onto another. */
+  card_iccid = sv_card_read_iccid (session, error);
+  if (card_iccid == NULL)
+    return FALSE;
+  if (!g_str_equal (card_iccid, iccid))
+    {
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_CARD,
+                   "%s: the card is %s, the changes are for %s", reader_name, card_iccid, iccid);
+      return FALSE;
+    }
+
+  if (stats != &local_stats)
+    stats->previous_written = sv_card_journal_load_written (journal_path, NULL, NULL);
+
+  changes = sv_card_write_prepare (base, target);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      SvRecordChange *c = g_ptr_array_index (changes, i);
+      SvCardFile *file = sv_card_image_lookup (target, c->key);
+      PlannedWrite *w;
+
+      if (file == NULL)
+        file = sv_card_image_lookup (base, c->key);
+      if (file == NULL || file->path == NULL)
+        {
+          g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND,
+                       "%s: no path for file “%s”", reader_name, c->key);
+          return FALSE;
+        }
+      w = g_new0 (PlannedWrite, 1);
+      w->change = c;
+      w->path = file->path;
+      w->structure = file->structure;
+      g_ptr_array_add (plan, w);
+    }
+  if (plan->len == 0)
+    {
+      if (written)
+        *written = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_free);
+      g_remove (journal_path);
+      return TRUE;
+    }
+
+  if (!counters_vouch (session, base, &vouch, error))
+    return FALSE;
+
+  /* Pass 1: unless the counters vouch for the base, compare the card. */
+  if (!vouch)
+    for (guint i = 0; i < plan->len; i++)
+      {
+        PlannedWrite *w = g_ptr_array_index (plan, i);
+        g_autoptr(GBytes) now = NULL;
+
+        if (g_cancellable_set_error_if_cancelled (cancellable, error))
+          return FALSE;
+        if (!sv_card_session_select (session, w->path, NULL, error) ||
+            (now = read_back (session, w, error)) == NULL)
+          return FALSE;
+        stats->records_checked++;
+        if (g_bytes_equal (now, w->change->new_bytes))
+          {
+            w->done = TRUE;
+            stats->records_already++;
+          }
+        else if (w->change->old_bytes == NULL || !g_bytes_equal (now, w->change->old_bytes))
+          g_ptr_array_add (conflicts, g_strdup_printf ("%s#%u", w->change->key, w->change->index));
+      }
+  if (conflicts->len > 0)
+    {
+      g_autofree char *list = NULL;
+
+      g_ptr_array_add (conflicts, NULL);
+      list = g_strjoinv (", ", (char **) conflicts->pdata);
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_CONFLICT,
+                   "%s: %u records changed on the card since it was read, nothing written: %s",
+                   reader_name, conflicts->len - 1, list);
+      return FALSE;
+    }
+
+  if (!journal_save (journal_path, iccid, reader_name, plan, error))
+    return FALSE;
+
+  /* Pass 2: write and read back. */
+  for (guint i = 0; i < plan->len; i++)
+    {
+      PlannedWrite *w = g_ptr_array_index (plan, i);
+      g_autoptr(GBytes) now = NULL;
+      g_autoptr(GError) local_error = NULL;
+      gboolean ok;
+
+      if (w->done)
+        {
+          n_done++;
+          continue;
+        }
+      if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
+        ok = FALSE;
+      else
+        ok = sv_card_session_select (session, w->path, NULL, &local_error) &&
+             (w->structure == SV_FILE_STRUCTURE_TRANSPARENT
+              ? sv_card_session_update_binary (session, 0, w->change->new_bytes, &local_error)
+              : sv_card_session_update_record (session, w->change->index, w->change->new_bytes,
+                                               &local_error)) &&
+             (now = read_back (session, w, &local_error)) != NULL;
+      if (ok && !g_bytes_equal (now, w->change->new_bytes))
+        {
+          g_set_error (&local_error, SV_CARD_ERROR, SV_CARD_ERROR_VERIFY_MISMATCH,
+                       "%s: %s record %u reads back different from what was written",
+                       reader_name, w->change->key, w->change->index);
+          ok = FALSE;
+        }
+      if (!ok)
+        {
+          g_autofree char *done_list = describe_records (plan, TRUE);
+
+          stats->apdu_count = sv_card_session_get_apdu_count (session) - apdus_at_start;
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      "Write interrupted after %u of %u records (%s); "
+                                      "journal %s; write again to resume: ",
+                                      n_done, plan->len, *done_list ? done_list : "none",
+                                      journal_path);
+          return FALSE;
+        }
+      w->done = TRUE;
+      w->written_now = TRUE;
+      stats->records_written++;
+      n_done++;
+      if (progress)
+        {
+          g_autofree char *message = g_strdup_printf ("Writing: %u of %u records", n_done, plan->len);
+
+          sv_progress_update (progress, n_done, plan->len, message);
+        }
+      if (!journal_save (journal_path, iccid, reader_name, plan, error))
+        return FALSE;
+    }
+
+  g_remove (journal_path);
+  stats->apdu_count = sv_card_session_get_apdu_count (session) - apdus_at_start;
+  if (written)
+    *written = g_steal_pointer (&changes);
+  return TRUE;
+}
+
+typedef struct
+{
+  SvCardSession    *session;
+  SvCardImage      *base;
+  SvCardImage      *target;
+  char             *journal_path;
+  SvProgress       *progress;
+  SvCardWriteStats  stats;
+  GPtrArray        *written;
+} WriteTaskData;
+
+static void
+write_task_data_free (WriteTaskData *data)
+{
+  g_clear_object (&data->base);
+  g_clear_object (&data->target);
+  g_clear_object (&data->progress);
+  g_free (data->journal_path);
+  sv_card_write_stats_clear (&data->stats);
+  g_clear_pointer (&data->written, g_ptr_array_unref);
+  g_free (data);
+}
+
+static void
+write_image_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  WriteTaskData *data = task_data;
+  GError *error = NULL;
+
+  if (sv_card_write_image (data->session, data->base, data->target, data->journal_path,
+                           data->progress, &data->stats, &data->written, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * sv_card_write_image_async:
+ *
+ * sv_card_write_image() in a worker thread; @session belongs to the worker
+ * until the callback runs.
+ */
+void
+sv_card_write_image_async (SvCardSession       *session,
+                           SvCardImage         *base,
+                           SvCardImage         *target,
+                           const char          *journal_path,
+                           SvProgress          *progress,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  WriteTaskData *data = g_new0 (WriteTaskData, 1);
+
+  data->session = session;
+  data->base = g_object_ref (base);
+  data->target = g_object_ref (target);
+  data->journal_path = g_strdup (journal_path);
+  data->progress = progress ? g_object_ref (progress) : NULL;
+  g_task_set_source_tag (task, sv_card_write_image_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) write_task_data_free);
+  g_task_run_in_thread (task, write_image_thread);
+}
+
+gboolean
+sv_card_write_image_finish (GAsyncResult      *result,
+                            SvCardWriteStats  *stats,
+                            GPtrArray        **written,
+                            GError           **error)
+{
+  WriteTaskData *data;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  data = g_task_get_task_data (G_TASK (result));
+  if (stats)
+    {
+      *stats = data->stats;
+      memset (&data->stats, 0, sizeof data->stats);
+    }
+  if (written)
+    *written = g_steal_pointer (&data->written);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
