@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The phonebook and message models over hand-built card images. Every
+ * record below is written out in hex from TS 51.011 §10.5.1/§10.5.10,
+ * TS 31.102 §4.4.2 and TS 23.040, not produced by SimVault's encoders. */
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-phonebook.h"
+
+#define FF2  "FF FF"
+#define FF4  "FF FF FF FF"
+#define FF8  "FF FF FF FF FF FF FF FF"
+#define FF10 "FF FF FF FF FF FF FF FF FF FF"
+#define EXT1_FREE_00 "00 FF FF FF FF FF FF FF FF FF FF FF FF"
+
+static GBytes *
+hex (const char *text)
+{
+  GByteArray *bytes = g_byte_array_new ();
+
+  for (const char *p = text; *p; )
+    {
+      guint8 b;
+
+      if (*p == ' ')
+        {
+          p++;
+          continue;
+        }
+      g_assert_true (g_ascii_isxdigit (p[0]) && g_ascii_isxdigit (p[1]));
+      b = (g_ascii_xdigit_value (p[0]) << 4) | g_ascii_xdigit_value (p[1]);
+      g_byte_array_append (bytes, &b, 1);
+      p += 2;
+    }
+
+  return g_byte_array_free_to_bytes (bytes);
+}
+
+static void
+set_hex (SvCardImage *image,
+         const char  *key,
+         guint        index,
+         const char  *text)
+{
+  g_autoptr(GBytes) bytes = hex (text);
+  g_autoptr(GError) error = NULL;
+
+  if (!sv_card_image_set_record (image, key, index, bytes, &error))
+    g_error ("%s %u: %s", key, index, error->message);
+}
+
+static void
+assert_record (SvCardImage *image,
+               const char  *key,
+               guint        index,
+               const char  *text)
+{
+  g_autoptr(GBytes) expected = hex (text);
+  GBytes *actual = sv_card_image_get_record (image, key, index);
+
+  g_assert_nonnull (actual);
+  if (!g_bytes_equal (expected, actual))
+    {
+      g_autofree char *got = NULL;
+      GString *s = g_string_new (NULL);
+      gsize len;
+      const guint8 *d = g_bytes_get_data (actual, &len);
+
+      for (gsize i = 0; i < len; i++)
+        g_string_append_printf (s, "%02X ", d[i]);
+      got = g_string_free (s, FALSE);
+      g_error ("%s record %u: expected %s, got %s", key, index, text, got);
+    }
+}
+
+/* Asserts the diff between @base and @changed is exactly @expected, a
+ * NULL-terminated list of "key:index" in diff order. */
+static void
+assert_diff (SvCardImage *base,
+             SvCardImage *changed,
+             const char  *expected[])
+{
+  g_autoptr(GPtrArray) changes = sv_card_image_diff (base, changed);
+  g_autoptr(GString) got = g_string_new (NULL);
+  g_autoptr(GString) want = g_string_new (NULL);
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      SvRecordChange *change = g_ptr_array_index (changes, i);
+
+      g_string_append_printf (got, "%s:%u ", change->key, change->index);
+    }
+  for (guint i = 0; expected[i]; i++)
+    g_string_append_printf (want, "%s ", expected[i]);
+
+  g_assert_cmpstr (got->str, ==, want->str);
+}
+
+static SvContact *
+find_contact (GPtrArray *contacts,
+              guint      set,
+              guint      index)
+{
+  for (guint i = 0; i < contacts->len; i++)
+    {
+      SvContact *contact = g_ptr_array_index (contacts, i);
+
+      if (sv_contact_get_set (contact) == set && sv_contact_get_index (contact) == index)
+        return contact;
+    }
+  return NULL;
+}
+
+/* 2G image: EF_ADN with X = 10 alpha bytes (24-byte records), 5 records;
+ * EF_EXT1 with 4 records. */
+#define DIGITS45 "123456789012345678901234567890123456789012345"
+
+static SvCardImage *
+build_sim_image (void)
+{
+  SvCardImage *image = sv_card_image_new (SV_CARD_TYPE_SIM);
+
+  sv_card_image_add_file (image, "adn", "3F007F106F3A", SV_FILE_STRUCTURE_LINEAR_FIXED, 24, 5);
+  sv_card_image_add_file (image, "ext1", "3F007F106F4A", SV_FILE_STRUCTURE_LINEAR_FIXED, 13, 4);
+
+  /* 1: "Alice" GSM, +4915112345678: 13 digits, 7 BCD bytes, length 8,
+   * TON/NPI 91 (international, ISDN) */
+  set_hex (image, "adn", 1, "41 6C 69 63 65 FF FF FF FF FF  08 91 94 51 11 32 54 76 F8 FF FF FF  FF FF");
+  /* 2: "Жук" UCS2 0x80 (U+0416 U+0443 U+043A), 12345 */
+  set_hex (image, "adn", 2, "80 04 16 04 43 04 3A FF FF FF  04 81 21 43 F5 FF FF FF FF FF FF FF  FF FF");
+  /* 3: "Жук" UCS2 0x81, base 0x0400 (pointer 08), 45 digits: 20 in ADN
+   * (length 0B), then EXT1 record 2 (20 digits) -> record 4 (5 digits) */
+  set_hex (image, "adn", 3, "81 03 08 96 C3 BA FF FF FF FF  0B 81 21 43 65 87 09 21 43 65 87 09  FF 02");
+  set_hex (image, "ext1", 2, "02 0A 21 43 65 87 09 21 43 65 87 09 04");
+  set_hex (image, "ext1", 4, "02 03 21 43 F5 FF FF FF FF FF FF FF FF");
+  /* EXT1 record 3: type '00' = free (TS 31.102 §4.4.2.4); 1 is erased */
+  set_hex (image, "ext1", 3, EXT1_FREE_00);
+
+  return image;
+}
+
+static void
+test_sim_decode (void)
+{
+  g_autoptr(SvCardImage) image = build_sim_image ();
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+  SvContact *c;
+
+  g_assert_cmpuint (sv_phonebook_get_n_sets (image), ==, 1);
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (contacts->len, ==, 3);
+
+  c = g_ptr_array_index (contacts, 0);
+  g_assert_cmpuint (sv_contact_get_set (c), ==, 0);
+  g_assert_cmpuint (sv_contact_get_index (c), ==, 1);
+  g_assert_cmpstr (sv_contact_get_name (c), ==, "Alice");
+  g_assert_cmpstr (sv_contact_get_number (c), ==, "+4915112345678");
+
+  c = g_ptr_array_index (contacts, 1);
+  g_assert_cmpuint (sv_contact_get_index (c), ==, 2);
+  g_assert_cmpstr (sv_contact_get_name (c), ==, "Жук");
+  g_assert_cmpstr (sv_contact_get_number (c), ==, "12345");
+
+  c = g_ptr_array_index (contacts, 2);
+  g_assert_cmpuint (sv_contact_get_index (c), ==, 3);
+  g_assert_cmpstr (sv_contact_get_name (c), ==, "Жук");
+  g_assert_cmpstr (sv_contact_get_number (c), ==, DIGITS45);
+
+  g_assert_cmpuint (sv_phonebook_find_free_index (image, 0), ==, 4);
+}
+
+static void
+test_sim_limits (void)
+{
+  g_autoptr(SvCardImage) image = build_sim_image ();
+  g_autoptr(GError) error = NULL;
+  SvPhonebookLimits limits;
+
+  g_assert_true (sv_phonebook_get_limits (image, 0, &limits, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (limits.set, ==, 0);
+  g_assert_cmpuint (limits.n_records, ==, 5);
+  g_assert_cmpuint (limits.alpha_len, ==, 10);
+  g_assert_cmpuint (limits.n_ext1_records, ==, 4);
+  g_assert_cmpuint (limits.n_ext1_free, ==, 2);
+  g_assert_cmpuint (limits.n_anr, ==, 0);
+  g_assert_cmpuint (limits.n_email, ==, 0);
+
+  g_assert_false (sv_phonebook_get_limits (image, 1, &limits, &error));
+  g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET);
+}
+
+static void
+test_sim_store_new (void)
+{
+  g_autoptr(SvCardImage) base = build_sim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  g_autoptr(SvContact) bob = sv_contact_new (0, 4, "Bob", "0123", NULL, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { "adn:4", NULL };
+
+  g_assert_true (sv_phonebook_store_contact (image, bob, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  /* "Bob" GSM; 0123 = 10 32, length 3, TON/NPI 81 */
+  assert_record (image, "adn", 4, "42 6F 62 FF FF FF FF FF FF FF  03 81 10 32 FF FF FF FF FF FF FF FF  FF FF");
+}
+
+static void
+test_sim_edit_name (void)
+{
+  g_autoptr(SvCardImage) base = build_sim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  g_autoptr(SvContact) c1 = sv_contact_new (0, 1, "Alicia", "+4915112345678", NULL, NULL, NULL);
+  g_autoptr(SvContact) c3 = sv_contact_new (0, 3, "Zhuk", DIGITS45, NULL, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { "adn:1", "adn:3", NULL };
+
+  g_assert_true (sv_phonebook_store_contact (image, c1, &error));
+  g_assert_no_error (error);
+  /* the contact with an EXT1 chain: renaming leaves the chain alone */
+  g_assert_true (sv_phonebook_store_contact (image, c3, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "adn", 1, "41 6C 69 63 69 61 FF FF FF FF  08 91 94 51 11 32 54 76 F8 FF FF FF  FF FF");
+  assert_record (image, "adn", 3, "5A 68 75 6B FF FF FF FF FF FF  0B 81 21 43 65 87 09 21 43 65 87 09  FF 02");
+
+  /* storing what is already there changes nothing */
+  {
+    g_autoptr(SvCardImage) again = sv_card_image_copy (image);
+    const char *none[] = { NULL };
+
+    g_assert_true (sv_phonebook_store_contact (again, c1, &error));
+    assert_diff (image, again, none);
+  }
+}
+
+static void
+test_sim_lengthen_number (void)
+{
+  g_autoptr(SvCardImage) base = build_sim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  /* 25 digits: 20 in EF_ADN, 5 in the first free EXT1 record (1) */
+  g_autoptr(SvContact) c = sv_contact_new (0, 1, "Alice", "1234567890123456789012345", NULL, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { "adn:1", "ext1:1", NULL };
+  g_autoptr(GPtrArray) contacts = NULL;
+
+  g_assert_true (sv_phonebook_store_contact (image, c, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "adn", 1, "41 6C 69 63 65 FF FF FF FF FF  0B 81 21 43 65 87 09 21 43 65 87 09  FF 01");
+  assert_record (image, "ext1", 1, "02 03 21 43 F5 FF FF FF FF FF FF FF FF");
+
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_true (sv_contact_equal (find_contact (contacts, 0, 1), c));
+}
+
+static void
+test_sim_shorten_number (void)
+{
+  g_autoptr(SvCardImage) base = build_sim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  g_autoptr(SvCardImage) image2 = sv_card_image_copy (base);
+  g_autoptr(SvContact) short3 = sv_contact_new (0, 3, "Жук", "999", NULL, NULL, NULL);
+  g_autoptr(SvContact) mid3 = sv_contact_new (0, 3, "Жук", "1234567890123456789012345", NULL, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { "adn:3", "ext1:2", "ext1:4", NULL };
+  const char *expected_mid[] = { "ext1:2", "ext1:4", NULL };
+
+  /* 45 -> 3 digits: both EXT1 records freed ('00' type, TS 31.102 §4.4.2.4) */
+  g_assert_true (sv_phonebook_store_contact (image, short3, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "adn", 3, "81 03 08 96 C3 BA FF FF FF FF  03 81 99 F9 FF FF FF FF FF FF FF FF  FF FF");
+  assert_record (image, "ext1", 2, EXT1_FREE_00);
+  assert_record (image, "ext1", 4, EXT1_FREE_00);
+
+  /* 45 -> 25 digits: the chain's first record (2) is reused, 4 freed;
+   * the EF_ADN record itself (first 20 digits, pointer to 2) stays */
+  g_assert_true (sv_phonebook_store_contact (image2, mid3, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image2, expected_mid);
+  assert_record (image2, "adn", 3, "81 03 08 96 C3 BA FF FF FF FF  0B 81 21 43 65 87 09 21 43 65 87 09  FF 02");
+  assert_record (image2, "ext1", 2, "02 03 21 43 F5 FF FF FF FF FF FF FF FF");
+  assert_record (image2, "ext1", 4, EXT1_FREE_00);
+}
+
+static void
+test_sim_delete (void)
+{
+  g_autoptr(SvCardImage) base = build_sim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  const char *expected[] = { "adn:3", "ext1:2", "ext1:4", NULL };
+
+  g_assert_true (sv_phonebook_delete_contact (image, 0, 3, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "adn", 3, FF10 " " FF10 " " FF4);
+  assert_record (image, "ext1", 2, EXT1_FREE_00);
+
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_cmpuint (contacts->len, ==, 2);
+  g_assert_null (find_contact (contacts, 0, 3));
+
+  g_assert_false (sv_phonebook_delete_contact (image, 0, 6, &error));
+  g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_OUT_OF_RANGE);
+}
+
+static SvFitProblem *
+find_problem (GPtrArray  *problems,
+              const char *field)
+{
+  for (guint i = 0; i < problems->len; i++)
+    {
+      SvFitProblem *problem = g_ptr_array_index (problems, i);
+
+      if (g_str_equal (problem->field, field))
+        return problem;
+    }
+  return NULL;
+}
+
+static void
+test_sim_validation (void)
+{
+  g_autoptr(SvCardImage) image = build_sim_image ();
+  SvFitProblem *problem;
+
+  /* 6 Cyrillic letters: 0x80 needs 1 + 12 = 13 bytes, 0x81 needs 3 + 6 = 9 <= 10 */
+  {
+    g_autoptr(SvContact) c = sv_contact_new (0, 4, "Жукова", "1", NULL, NULL, NULL);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) contacts = NULL;
+
+    g_assert_cmpuint (problems->len, ==, 0);
+    g_assert_true (sv_phonebook_store_contact (image, c, &error));
+    g_assert_no_error (error);
+    /* 0x81, 6 chars, base 0x0400: Ж 96 у C3 к BA о BE в B2 а B0 */
+    assert_record (image, "adn", 4, "81 06 08 96 C3 BA BE B2 B0 FF  02 81 F1 FF FF FF FF FF FF FF FF FF  FF FF");
+    contacts = sv_phonebook_decode (image, &error);
+    g_assert_true (sv_contact_equal (find_contact (contacts, 0, 4), c));
+  }
+
+  /* 8 letters need 11 bytes in 0x81: one too many */
+  {
+    g_autoptr(SvContact) c = sv_contact_new (0, 5, "Жуковска", "1", NULL, NULL, NULL);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvCardImage) before = sv_card_image_copy (image);
+    const char *none[] = { NULL };
+
+    g_assert_cmpuint (problems->len, ==, 1);
+    problem = find_problem (problems, "name");
+    g_assert_nonnull (problem);
+    g_assert_cmpint (problem->excess, ==, 1);
+    g_assert_nonnull (strstr (problem->message, "1 character"));
+
+    /* nothing is written when it does not fit */
+    g_assert_false (sv_phonebook_store_contact (image, c, &error));
+    g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT);
+    assert_diff (before, image, none);
+  }
+
+  /* invalid characters */
+  {
+    g_autoptr(SvContact) c = sv_contact_new (0, 5, "X", "12a4", NULL, NULL, NULL);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+
+    problem = find_problem (problems, "number");
+    g_assert_nonnull (problem);
+    g_assert_nonnull (strstr (problem->message, "“a” at position 3"));
+  }
+
+  /* index out of range, and no additional numbers on a SIM */
+  {
+    const char *anrs[] = { "1", NULL };
+    g_autoptr(SvContact) c = sv_contact_new (0, 6, "X", "1", NULL, NULL, NULL);
+    g_autoptr(SvContact) d = sv_contact_new (0, 5, "X", "1", anrs, NULL, "Y");
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+    g_autoptr(GPtrArray) problems_d = sv_phonebook_check_contact (image, d);
+
+    g_assert_nonnull (find_problem (problems, "index"));
+    problem = find_problem (problems_d, "additional_numbers[0]");
+    g_assert_nonnull (problem);
+    g_assert_cmpint (problem->excess, ==, 1);
+    g_assert_nonnull (find_problem (problems_d, "second_name"));
+  }
+}
+
+static void
+test_sim_ext1_capacity (void)
+{
+  g_autoptr(SvCardImage) image = build_sim_image ();
+  g_autoptr(GString) digits101 = g_string_new (NULL);
+  g_autoptr(GString) digits100 = NULL;
+  SvFitProblem *problem;
+
+  /* use up the two free EXT1 records (1 and 3) */
+  set_hex (image, "ext1", 1, "02 01 11 FF FF FF FF FF FF FF FF FF FF");
+  set_hex (image, "ext1", 3, "02 01 11 FF FF FF FF FF FF FF FF FF FF");
+
+  /* 21 digits on a new entry, no free EXT1 record: 1 too many */
+  {
+    g_autoptr(SvContact) c = sv_contact_new (0, 5, "X", "123456789012345678901", NULL, NULL, NULL);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+    g_autoptr(GError) error = NULL;
+
+    problem = find_problem (problems, "number");
+    g_assert_nonnull (problem);
+    g_assert_cmpint (problem->excess, ==, 1);
+    g_assert_nonnull (strstr (problem->message, "21 digits"));
+    g_assert_false (sv_phonebook_store_contact (image, c, &error));
+  }
+
+  /* entry 3 owns two records: 60 digits fit, 61 do not */
+  for (guint i = 0; i < 61; i++)
+    g_string_append_c (digits101, '0' + i % 10);
+  {
+    g_autoptr(SvContact) c = sv_contact_new (0, 3, "X", digits101->str, NULL, NULL, NULL);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+
+    problem = find_problem (problems, "number");
+    g_assert_nonnull (problem);
+    g_assert_cmpint (problem->excess, ==, 1);
+  }
+  digits100 = g_string_new_len (digits101->str, 60);
+  {
+    g_autoptr(SvContact) c = sv_contact_new (0, 3, "X", digits100->str, NULL, NULL, NULL);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) contacts = NULL;
+
+    g_assert_cmpuint (problems->len, ==, 0);
+    g_assert_true (sv_phonebook_store_contact (image, c, &error));
+    g_assert_no_error (error);
+    contacts = sv_phonebook_decode (image, &error);
+    g_assert_cmpstr (sv_contact_get_number (find_contact (contacts, 0, 3)), ==, digits100->str);
+  }
+}
+
+/* USIM image. EF_PBR record 1 (48 bytes):
+ *   A8 19: C0 03 4F3A 01 (ADN, SFI 01), C3 02 4F19 (SNE), C4 02 4F11 (ANR),
+ *          C5 02 4F09 (PBC), C9 02 4F21 (UID), C1 02 4F25 (IAP)
+ *   A9 04: CA 02 4F50 (EMAIL, type 2: IAP byte 1)
+ *   AA 04: C2 02 4F4A (EXT1)
+ * EF_PBR record 2: A8 05: C0 03 4F3B 02 (a second set with only ADN). */
+static SvCardImage *
+build_usim_image (void)
+{
+  SvCardImage *image = sv_card_image_new (SV_CARD_TYPE_USIM);
+
+  sv_card_image_add_file (image, "pbr", "7FFF5F3A4F30", SV_FILE_STRUCTURE_LINEAR_FIXED, 48, 2);
+  set_hex (image, "pbr", 1,
+           "A8 19 C0 03 4F 3A 01 C3 02 4F 19 C4 02 4F 11 C5 02 4F 09 C9 02 4F 21 C1 02 4F 25 "
+           "A9 04 CA 02 4F 50 AA 04 C2 02 4F 4A " FF8 " FF");
+  set_hex (image, "pbr", 2, "A8 05 C0 03 4F 3B 02 " FF10 " " FF10 " " FF10 " " FF10 " FF");
+
+  /* ADN: X = 8 (22-byte records) */
+  sv_card_image_add_file (image, "pb1/adn", "7FFF5F3A4F3A", SV_FILE_STRUCTURE_LINEAR_FIXED, 22, 4);
+  sv_card_image_add_file (image, "pb1/sne1", "7FFF5F3A4F19", SV_FILE_STRUCTURE_LINEAR_FIXED, 10, 4);
+  sv_card_image_add_file (image, "pb1/anr1", "7FFF5F3A4F11", SV_FILE_STRUCTURE_LINEAR_FIXED, 15, 4);
+  sv_card_image_add_file (image, "pb1/pbc", "7FFF5F3A4F09", SV_FILE_STRUCTURE_LINEAR_FIXED, 2, 4);
+  sv_card_image_add_file (image, "pb1/uid", "7FFF5F3A4F21", SV_FILE_STRUCTURE_LINEAR_FIXED, 2, 4);
+  sv_card_image_add_file (image, "pb1/iap", "7FFF5F3A4F25", SV_FILE_STRUCTURE_LINEAR_FIXED, 1, 4);
+  sv_card_image_add_file (image, "pb1/email1", "7FFF5F3A4F50", SV_FILE_STRUCTURE_LINEAR_FIXED, 20, 3);
+  sv_card_image_add_file (image, "pb1/ext1", "7FFF5F3A4F4A", SV_FILE_STRUCTURE_LINEAR_FIXED, 13, 2);
+  sv_card_image_add_file (image, "pb2/adn", "7FFF5F3A4F3B", SV_FILE_STRUCTURE_LINEAR_FIXED, 22, 2);
+  sv_card_image_add_file (image, "cc", "7FFF5F3A4F23", SV_FILE_STRUCTURE_TRANSPARENT, 2, 1);
+  sv_card_image_add_file (image, "puid", "7FFF5F3A4F24", SV_FILE_STRUCTURE_TRANSPARENT, 2, 1);
+  sv_card_image_add_file (image, "psc", "7FFF5F3A4F22", SV_FILE_STRUCTURE_TRANSPARENT, 4, 1);
+  /* the 2G view of the same card: must not show up a second time */
+  sv_card_image_add_file (image, "adn", "3F007F106F3A", SV_FILE_STRUCTURE_LINEAR_FIXED, 22, 4);
+  set_hex (image, "adn", 1, "43 61 72 6F 6C FF FF FF  03 81 21 43 FF FF FF FF FF FF FF FF  FF FF");
+
+  /* set 1 entry 1: "Carol" 1234, ANR 5678 (AAS 00), SNE "CJ",
+   * e-mail "c@x.org" (GSM: @ = 00) in EMAIL record 1 via IAP, which ends
+   * with ADN SFI 01 and ADN record 01 */
+  set_hex (image, "pb1/adn", 1, "43 61 72 6F 6C FF FF FF  03 81 21 43 FF FF FF FF FF FF FF FF  FF FF");
+  set_hex (image, "pb1/anr1", 1, "00 03 81 65 87 FF FF FF FF FF FF FF FF  FF FF");
+  set_hex (image, "pb1/sne1", 1, "43 4A FF FF FF FF FF FF FF FF");
+  set_hex (image, "pb1/iap", 1, "01");
+  set_hex (image, "pb1/email1", 1, "63 00 78 2E 6F 72 67 FF FF FF FF FF FF FF FF FF FF FF  01 01");
+  set_hex (image, "pb1/pbc", 1, "00 00");
+  set_hex (image, "pb1/uid", 1, "00 01");
+  set_hex (image, "pb1/pbc", 2, "00 00");
+  set_hex (image, "pb1/uid", 2, "00 00");
+  set_hex (image, "puid", 1, "00 01");
+  set_hex (image, "cc", 1, "00 05");
+  set_hex (image, "psc", 1, "00 00 00 01");
+
+  /* set 2 entry 1: "Dave" +123 */
+  set_hex (image, "pb2/adn", 1, "44 61 76 65 FF FF FF FF  03 91 21 F3 FF FF FF FF FF FF FF FF  FF FF");
+
+  return image;
+}
+
+static void
+test_usim_decode (void)
+{
+  g_autoptr(SvCardImage) image = build_usim_image ();
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+  SvContact *c;
+
+  g_assert_cmpuint (sv_phonebook_get_n_sets (image), ==, 2);
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_no_error (error);
+  /* "adn" (DF_TELECOM) is ignored on a USIM image with "pbr" */
+  g_assert_cmpuint (contacts->len, ==, 2);
+  g_assert_null (find_contact (contacts, 0, 1));
+
+  c = g_ptr_array_index (contacts, 0);
+  g_assert_cmpuint (sv_contact_get_set (c), ==, 1);
+  g_assert_cmpuint (sv_contact_get_index (c), ==, 1);
+  g_assert_cmpstr (sv_contact_get_name (c), ==, "Carol");
+  g_assert_cmpstr (sv_contact_get_number (c), ==, "1234");
+  g_assert_cmpuint (g_strv_length ((char **) sv_contact_get_additional_numbers (c)), ==, 1);
+  g_assert_cmpstr (sv_contact_get_additional_numbers (c)[0], ==, "5678");
+  g_assert_cmpuint (g_strv_length ((char **) sv_contact_get_emails (c)), ==, 1);
+  g_assert_cmpstr (sv_contact_get_emails (c)[0], ==, "c@x.org");
+  g_assert_cmpstr (sv_contact_get_second_name (c), ==, "CJ");
+
+  c = g_ptr_array_index (contacts, 1);
+  g_assert_cmpuint (sv_contact_get_set (c), ==, 2);
+  g_assert_cmpuint (sv_contact_get_index (c), ==, 1);
+  g_assert_cmpstr (sv_contact_get_name (c), ==, "Dave");
+  g_assert_cmpstr (sv_contact_get_number (c), ==, "+123");
+  g_assert_null (sv_contact_get_emails (c)[0]);
+}
+
+static void
+test_usim_limits (void)
+{
+  g_autoptr(SvCardImage) image = build_usim_image ();
+  g_autoptr(GError) error = NULL;
+  SvPhonebookLimits limits;
+
+  g_assert_true (sv_phonebook_get_limits (image, 1, &limits, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (limits.n_records, ==, 4);
+  g_assert_cmpuint (limits.alpha_len, ==, 8);
+  g_assert_cmpuint (limits.n_ext1_records, ==, 2);
+  g_assert_cmpuint (limits.n_ext1_free, ==, 2);
+  g_assert_cmpuint (limits.n_anr, ==, 1);
+  g_assert_cmpuint (limits.n_email, ==, 1);
+  g_assert_cmpuint (limits.email_len, ==, 18);
+  g_assert_cmpuint (limits.sne_len, ==, 10);
+
+  g_assert_true (sv_phonebook_get_limits (image, 2, &limits, &error));
+  g_assert_cmpuint (limits.n_records, ==, 2);
+  g_assert_cmpuint (limits.n_anr, ==, 0);
+  g_assert_cmpuint (limits.n_ext1_records, ==, 0);
+
+  g_assert_false (sv_phonebook_get_limits (image, 0, &limits, &error));
+  g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET);
+}
+
+static void
+test_usim_store_new (void)
+{
+  g_autoptr(SvCardImage) base = build_usim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  const char *anrs[] = { "888", NULL };
+  const char *emails[] = { "e@y.io", NULL };
+  g_autoptr(SvContact) eve = sv_contact_new (1, 2, "Eve", "777", anrs, emails, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  const char *expected[] = {
+    "cc:1", "pb1/adn:2", "pb1/anr1:2", "pb1/email1:2", "pb1/iap:2", "pb1/pbc:2", "pb1/uid:2", "puid:1", NULL
+  };
+
+  g_assert_cmpuint (sv_phonebook_find_free_index (image, 1), ==, 2);
+  g_assert_true (sv_phonebook_store_contact (image, eve, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "pb1/adn", 2, "45 76 65 FF FF FF FF FF  03 81 77 F7 FF FF FF FF FF FF FF FF  FF FF");
+  /* TS 31.102 §4.4.2.9: AAS '00' = no description */
+  assert_record (image, "pb1/anr1", 2, "00 03 81 88 F8 FF FF FF FF FF FF FF FF  FF FF");
+  /* first free EMAIL record (2), ending with ADN SFI 01, ADN record 02 */
+  assert_record (image, "pb1/email1", 2, "65 00 79 2E 69 6F FF FF FF FF FF FF FF FF FF FF FF FF  01 02");
+  assert_record (image, "pb1/iap", 2, "02");
+  /* PBC: entry modified; UID = PUID + 1; CC + 1 */
+  assert_record (image, "pb1/pbc", 2, "01 00");
+  assert_record (image, "pb1/uid", 2, "00 02");
+  assert_record (image, "puid", 1, "00 02");
+  assert_record (image, "cc", 1, "00 06");
+
+  /* round trip */
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_true (sv_contact_equal (find_contact (contacts, 1, 2), eve));
+}
+
+static void
+test_usim_edit_name (void)
+{
+  g_autoptr(SvCardImage) base = build_usim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  const char *anrs[] = { "5678", NULL };
+  const char *emails[] = { "c@x.org", NULL };
+  g_autoptr(SvContact) c = sv_contact_new (1, 1, "Caroline", "1234", anrs, emails, "CJ");
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { "cc:1", "pb1/adn:1", "pb1/pbc:1", NULL };
+
+  g_assert_true (sv_phonebook_store_contact (image, c, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "pb1/adn", 1, "43 61 72 6F 6C 69 6E 65  03 81 21 43 FF FF FF FF FF FF FF FF  FF FF");
+  assert_record (image, "pb1/pbc", 1, "01 00");
+  assert_record (image, "cc", 1, "00 06");
+}
+
+static void
+test_usim_edit_linked (void)
+{
+  g_autoptr(SvCardImage) base = build_usim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  g_autoptr(SvContact) c = sv_contact_new (1, 1, "Carol", "1234", NULL, NULL, "CJ");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  /* removing the ANR and the type 2 e-mail: ANR record erased, EMAIL
+   * record freed and its IAP byte set to 'FF' */
+  const char *expected[] = { "cc:1", "pb1/anr1:1", "pb1/email1:1", "pb1/iap:1", "pb1/pbc:1", NULL };
+
+  g_assert_true (sv_phonebook_store_contact (image, c, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "pb1/email1", 1, FF10 " " FF10);
+  assert_record (image, "pb1/iap", 1, "FF");
+  assert_record (image, "pb1/anr1", 1, FF10 " FF FF FF FF FF");
+
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_true (sv_contact_equal (find_contact (contacts, 1, 1), c));
+}
+
+static void
+test_usim_delete (void)
+{
+  g_autoptr(SvCardImage) base = build_usim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = {
+    "cc:1", "pb1/adn:1", "pb1/anr1:1", "pb1/email1:1", "pb1/iap:1", "pb1/sne1:1", "pb1/uid:1", NULL
+  };
+
+  g_assert_true (sv_phonebook_delete_contact (image, 1, 1, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "pb1/adn", 1, FF10 " " FF10 " FF FF");
+  assert_record (image, "pb1/uid", 1, "00 00");
+  assert_record (image, "cc", 1, "00 06");
+  /* PBC was '00 00' and stays so: no change */
+  assert_record (image, "pb1/pbc", 1, "00 00");
+}
+
+static void
+test_usim_validation (void)
+{
+  g_autoptr(SvCardImage) image = build_usim_image ();
+  SvFitProblem *problem;
+
+  {
+    const char *emails[] = { "a@b.c", "d@e.f", NULL };
+    g_autoptr(SvContact) c = sv_contact_new (1, 2, "X", "1", NULL, emails, NULL);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+
+    problem = find_problem (problems, "emails[1]");
+    g_assert_nonnull (problem);
+    g_assert_cmpint (problem->excess, ==, 1);
+  }
+  {
+    /* 19 GSM characters in an 18-byte field */
+    const char *emails[] = { "abcdefghij@klm.nop", NULL };
+    const char *emails19[] = { "abcdefghijk@lmn.opq", NULL };
+    g_autoptr(SvContact) ok = sv_contact_new (1, 2, "X", "1", NULL, emails, NULL);
+    g_autoptr(SvContact) c = sv_contact_new (1, 2, "X", "1", NULL, emails19, NULL);
+    g_autoptr(GPtrArray) ok_problems = sv_phonebook_check_contact (image, ok);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+
+    g_assert_cmpuint (ok_problems->len, ==, 0);
+    problem = find_problem (problems, "emails[0]");
+    g_assert_nonnull (problem);
+    g_assert_cmpint (problem->excess, ==, 1);
+  }
+  {
+    /* set 2 has no ANR, no SNE */
+    const char *anrs[] = { "1", "2", NULL };
+    g_autoptr(SvContact) c = sv_contact_new (2, 2, "X", "1", anrs, NULL, "Y");
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+
+    problem = find_problem (problems, "additional_numbers[0]");
+    g_assert_nonnull (problem);
+    g_assert_cmpint (problem->excess, ==, 2);
+    g_assert_nonnull (find_problem (problems, "second_name"));
+  }
+  {
+    g_autoptr(SvContact) c = sv_contact_new (3, 1, "X", "1", NULL, NULL, NULL);
+    g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+
+    g_assert_nonnull (find_problem (problems, "index"));
+  }
+}
+
+/* Messages. EF_SMS records (176 bytes): status, SMSC 07 91 447785016005,
+ * then an SMS-DELIVER: OA 1234 (04 81 21 43), PID 00, DCS 08 (UCS2),
+ * SCTS 2024-01-02 03:04:05 +00 (42 10 20 30 40 50 00). Concatenated parts
+ * carry UDH 05 00 03 2A 03 seq (8-bit reference 0x2A, 3 parts). */
+#define SMSC "07 91 44 77 58 10 06 50 "
+#define SCTS "42 10 20 30 40 50 00 "
+
+static void
+set_sms (SvCardImage *image,
+         guint        index,
+         const char  *text)
+{
+  g_autoptr(GBytes) body = hex (text);
+  g_autofree guint8 *rec = g_malloc (176);
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_assert_cmpuint (g_bytes_get_size (body), <=, 176);
+  memset (rec, 0xFF, 176);
+  memcpy (rec, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  bytes = g_bytes_new (rec, 176);
+  g_assert_true (sv_card_image_set_record (image, "sms", index, bytes, NULL));
+}
+
+static void
+test_messages_reassembly (void)
+{
+  g_autoptr(SvCardImage) image = sv_card_image_new (SV_CARD_TYPE_SIM);
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) when = g_date_time_new_utc (2024, 1, 2, 3, 4, 5);
+  SvMessage *m;
+  const guint *parts;
+
+  sv_card_image_add_file (image, "sms", "3F007F106F3C", SV_FILE_STRUCTURE_LINEAR_FIXED, 176, 6);
+  /* 1: single message "OK" from 5678, read */
+  set_sms (image, 1, "01 " SMSC "04 04 81 65 87 00 08 " SCTS "04 00 4F 00 4B");
+  /* 2: part 3 of 3, "!!", unread */
+  set_sms (image, 2, "03 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 03 00 21 00 21");
+  /* 3: free */
+  set_sms (image, 3, "00");
+  /* 4: part 1 of 3, "Hi", read; part 2 is nowhere */
+  set_sms (image, 4, "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 01 00 48 00 69");
+  /* 5: UDL 255 UCS2 octets in a record that has 160 left: does not decode */
+  set_sms (image, 5, "03 00 04 04 81 21 43 00 08 " SCTS "FF");
+  /* 6: erased */
+
+  messages = sv_messages_decode (image, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, 3);
+
+  m = g_ptr_array_index (messages, 0);
+  g_assert_cmpuint (sv_message_get_index (m), ==, 1);
+  g_assert_cmpstr (sv_message_get_text (m), ==, "OK");
+  g_assert_cmpstr (sv_message_get_number (m), ==, "5678");
+  g_assert_cmpint (sv_message_get_status (m), ==, SV_MESSAGE_STATUS_READ);
+  g_assert_cmpint (sv_message_get_message_type (m), ==, SV_MESSAGE_TYPE_DELIVER);
+  g_assert_nonnull (sv_message_get_timestamp (m));
+  g_assert_true (g_date_time_equal (sv_message_get_timestamp (m), when));
+  g_assert_null (sv_message_get_decode_error (m));
+
+  /* parts in part order wherever they are, the missing one as 0 */
+  m = g_ptr_array_index (messages, 1);
+  g_assert_cmpuint (sv_message_get_n_parts (m), ==, 3);
+  parts = sv_message_get_record_indices (m);
+  g_assert_cmpuint (parts[0], ==, 4);
+  g_assert_cmpuint (parts[1], ==, 0);
+  g_assert_cmpuint (parts[2], ==, 2);
+  g_assert_cmpuint (sv_message_get_n_missing (m), ==, 1);
+  g_assert_cmpuint (sv_message_get_index (m), ==, 4);
+  g_assert_cmpstr (sv_message_get_text (m), ==, "Hi!!");
+  g_assert_cmpstr (sv_message_get_number (m), ==, "1234");
+  /* status of the first part present */
+  g_assert_cmpint (sv_message_get_status (m), ==, SV_MESSAGE_STATUS_READ);
+
+  /* the undecodable record is kept, with its raw status and an error */
+  m = g_ptr_array_index (messages, 2);
+  g_assert_cmpuint (sv_message_get_index (m), ==, 5);
+  g_assert_cmpuint (sv_message_get_raw_status (m), ==, 0x03);
+  g_assert_cmpint (sv_message_get_status (m), ==, SV_MESSAGE_STATUS_UNREAD);
+  g_assert_cmpstr (sv_message_get_text (m), ==, "");
+  g_assert_nonnull (sv_message_get_decode_error (m));
+}
+
+static void
+test_messages_order_independent (void)
+{
+  const char *p1 = "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 01 00 41 00 42";
+  const char *p2 = "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 02 00 43 00 44";
+  const char *p3 = "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 03 00 45 00 46";
+  const char *orders[][3] = {
+    { p1, p2, p3 }, { p3, p2, p1 }, { p2, p3, p1 },
+  };
+
+  for (guint o = 0; o < G_N_ELEMENTS (orders); o++)
+    {
+      g_autoptr(SvCardImage) image = sv_card_image_new (SV_CARD_TYPE_SIM);
+      g_autoptr(GPtrArray) messages = NULL;
+      SvMessage *m;
+
+      sv_card_image_add_file (image, "sms", NULL, SV_FILE_STRUCTURE_LINEAR_FIXED, 176, 3);
+      for (guint i = 0; i < 3; i++)
+        set_sms (image, i + 1, orders[o][i]);
+
+      messages = sv_messages_decode (image, NULL);
+      g_assert_cmpuint (messages->len, ==, 1);
+      m = g_ptr_array_index (messages, 0);
+      g_assert_cmpstr (sv_message_get_text (m), ==, "ABCDEF");
+      g_assert_cmpuint (sv_message_get_n_missing (m), ==, 0);
+      for (guint part = 0; part < 3; part++)
+        g_assert_true (orders[o][sv_message_get_record_indices (m)[part] - 1] ==
+                       (part == 0 ? p1 : part == 1 ? p2 : p3));
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/sv/phonebook/sim/decode", test_sim_decode);
+  g_test_add_func ("/sv/phonebook/sim/limits", test_sim_limits);
+  g_test_add_func ("/sv/phonebook/sim/store-new", test_sim_store_new);
+  g_test_add_func ("/sv/phonebook/sim/edit-name", test_sim_edit_name);
+  g_test_add_func ("/sv/phonebook/sim/lengthen-number", test_sim_lengthen_number);
+  g_test_add_func ("/sv/phonebook/sim/shorten-number", test_sim_shorten_number);
+  g_test_add_func ("/sv/phonebook/sim/delete", test_sim_delete);
+  g_test_add_func ("/sv/phonebook/sim/validation", test_sim_validation);
+  g_test_add_func ("/sv/phonebook/sim/ext1-capacity", test_sim_ext1_capacity);
+  g_test_add_func ("/sv/phonebook/usim/decode", test_usim_decode);
+  g_test_add_func ("/sv/phonebook/usim/limits", test_usim_limits);
+  g_test_add_func ("/sv/phonebook/usim/store-new", test_usim_store_new);
+  g_test_add_func ("/sv/phonebook/usim/edit-name", test_usim_edit_name);
+  g_test_add_func ("/sv/phonebook/usim/edit-linked", test_usim_edit_linked);
+  g_test_add_func ("/sv/phonebook/usim/delete", test_usim_delete);
+  g_test_add_func ("/sv/phonebook/usim/validation", test_usim_validation);
+  g_test_add_func ("/sv/messages/reassembly", test_messages_reassembly);
+  g_test_add_func ("/sv/messages/order-independent", test_messages_order_independent);
+
+  return g_test_run ();
+}
