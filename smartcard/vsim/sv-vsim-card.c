@@ -1468,20 +1468,31 @@ sv_vsim_card_transmit (SvVsimCard   *card,
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_autoptr(GByteArray) pending = card->pending;
   Apdu apdu;
+  int mode = -1;
   guint16 sw;
 
   /* GET RESPONSE must follow the command that produced the data; any
    * other command drops it. */
   card->pending = g_byte_array_new ();
 
-  if (!parse_apdu (raw, length, &apdu))
+  /* The class byte decides the command set (a USIM answers both when
+   * its profile says so); only then the lengths are looked at. */
+  if (length >= 1 && raw[0] == 0xA0 && card->image->mode_2g)
+    mode = MODE_2G;
+  else if (length >= 1 && ((raw[0] & 0xA0) == 0x00 || (raw[0] & 0xF0) == 0x80)
+           && card->image->mode_uicc)
+    mode = MODE_UICC;
+
+  if (length < 4)
     sw = SW_WRONG_LENGTH;
-  else if (apdu.cla == 0xA0)
-    sw = card->image->mode_2g ? dispatch_2g (card, &apdu, pending, out) : SW_WRONG_CLASS;
-  else if ((apdu.cla & 0xA0) == 0x00 || (apdu.cla & 0xF0) == 0x80)
-    sw = card->image->mode_uicc ? dispatch_uicc (card, &apdu, pending, out) : SW_WRONG_CLASS;
-  else
+  else if (mode < 0)
     sw = SW_WRONG_CLASS;
+  else if (!parse_apdu (raw, length, &apdu))
+    sw = SW_WRONG_LENGTH;
+  else if (mode == MODE_2G)
+    sw = dispatch_2g (card, &apdu, pending, out);
+  else
+    sw = dispatch_uicc (card, &apdu, pending, out);
 
   if ((sw & 0xFF00) != 0x9000 && (sw & 0xFF00) != 0x6100 && (sw & 0xFF00) != 0x9F00)
     g_byte_array_set_size (out, 0);
