@@ -1479,10 +1479,7 @@ sv_mirror_list_messages (SvMirror    *self,
 /* ------------------------------------------------------------------ */
 /* Editing                                                              */
 
-typedef gboolean (*EditFunc) (SvCardImage  *working,
-                              gpointer      user_data,
-                              char        **detail,
-                              GError      **error);
+typedef SvMirrorEditFunc EditFunc;
 
 /* One edit, in one transaction: load the working image, let @func change
  * it, store the records that changed, remember their previous bytes for
@@ -1588,6 +1585,28 @@ run_edit (SvMirror     *self,
     return rollback (self->db);
 
   return commit (self->db, error);
+}
+
+/**
+ * sv_mirror_edit:
+ * @op: the history operation (edit, import, restore)
+ * @func: changes the working image; returning %FALSE stores nothing
+ *
+ * Runs @func on the card's working image inside one transaction and stores
+ * the records it changed: the building block of every edit, undoable like
+ * them. A call that changes nothing stores nothing.
+ */
+gboolean
+sv_mirror_edit (SvMirror          *self,
+                const char        *iccid,
+                SvHistoryOp        op,
+                SvMirrorEditFunc   func,
+                gpointer           user_data,
+                GError           **error)
+{
+  g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  return run_edit (self, iccid, op, func, user_data, error);
 }
 
 static char *

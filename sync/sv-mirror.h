@@ -199,6 +199,24 @@ gboolean       sv_mirror_delete_message      (SvMirror         *self,
                                               const char       *iccid,
                                               guint             index,
                                               GError          **error);
+/**
+ * SvMirrorEditFunc:
+ * @working: the card's working image, to change in place
+ * @detail: (out): set to the history text
+ *
+ * An edit run by sv_mirror_edit() inside its transaction.
+ */
+typedef gboolean (*SvMirrorEditFunc) (SvCardImage  *working,
+                                      gpointer      user_data,
+                                      char        **detail,
+                                      GError      **error);
+
+gboolean       sv_mirror_edit                (SvMirror         *self,
+                                              const char       *iccid,
+                                              SvHistoryOp       op,
+                                              SvMirrorEditFunc  func,
+                                              gpointer          user_data,
+                                              GError          **error);
 gboolean       sv_mirror_apply_image         (SvMirror         *self,
                                               SvCardImage      *working,
                                               SvHistoryOp       op,
