@@ -42,7 +42,8 @@ typedef enum
  *   2G/DF_TELECOM files; for a USIM phonebook "pbr", "psc", "cc", "puid"
  *   and per set N (the EF_PBR record) "pbN/adn", "pbN/iap", "pbN/ext1",
  *   "pbN/pbc", "pbN/uid", "pbN/grp", "pbN/anrK", "pbN/emailK", "pbN/sneK"
- *   (K counts the files of that kind in the set from 1).
+ *   (K counts the files of that kind in the set from 1, in the order the
+ *   EF_PBR record lists them across its A8, A9 and AA templates).
  * @path: the path from the MF as upper-case hex, e.g. "3F007F106F3A";
  *   files of ADF.USIM start with "7FFF".
  * @records: the raw records as #GBytes (index 0 is record 1); a
@@ -88,6 +89,10 @@ typedef struct
  * per ICCID; the phonebook and message models are decoded from one; an
  * edit produces a changed copy, and the per-record difference between two
  * images is exactly what gets written to a card or backed up.
+ *
+ * Record numbers in this API are 1-based, as on the card (a transparent
+ * file is record 1). sv_card_image_get_record() returns a borrowed
+ * #GBytes (transfer none).
  *
  * Not thread-safe: hand it over between threads, do not share it.
  */

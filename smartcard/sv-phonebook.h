@@ -65,6 +65,21 @@ typedef struct
 
 void       sv_fit_problem_free            (SvFitProblem       *problem);
 
+/*
+ * Which phonebook: on an image with "pbr" the contacts are the USIM sets
+ * 1..n (one per EF_PBR record) and the 2G "adn" is ignored (on a UICC it
+ * maps onto one DF_PHONEBOOK, TS 31.102 §4.4.2, so it would list every
+ * contact twice); otherwise set 0 from "adn"/"ext1".
+ *
+ * Messages: sv_messages_decode() orders them by the lowest EF_SMS record
+ * holding any part; a used record that does not decode becomes a message
+ * with sv_message_get_decode_error() set (see #SvMessage).
+ *
+ * Store and delete change the fewest records, so sv_card_image_diff() of
+ * the edited copy is exactly what to write; on a USIM set they also update
+ * EF_PBC, EF_UID/EF_PUID and EF_CC as a handset would.
+ */
+
 guint      sv_phonebook_get_n_sets        (SvCardImage        *image);
 gboolean   sv_phonebook_get_limits        (SvCardImage        *image,
                                            guint               set,
