@@ -660,6 +660,71 @@ test_usim_delete (void)
 }
 
 static void
+test_usim_anr_ext1 (void)
+{
+  g_autoptr(SvCardImage) base = build_usim_image ();
+  g_autoptr(SvCardImage) image = sv_card_image_copy (base);
+  const char *anrs[] = { "1234567890123456789012345", NULL };
+  const char *emails[] = { "c@x.org", NULL };
+  g_autoptr(SvContact) c = sv_contact_new (1, 1, "Carol", "1234", anrs, emails, "CJ");
+  g_autoptr(SvContact) back = sv_contact_new (1, 1, "Carol", "1234", NULL, emails, "CJ");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  const char *expected[] = { "cc:1", "pb1/anr1:1", "pb1/ext1:1", "pb1/pbc:1", NULL };
+
+  /* a 25-digit additional number: 20 digits in EF_ANR, 5 in EXT1 record 1 */
+  g_assert_true (sv_phonebook_store_contact (image, c, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "pb1/anr1", 1, "00 0B 81 21 43 65 87 09 21 43 65 87 09 FF 01");
+  assert_record (image, "pb1/ext1", 1, "02 03 21 43 F5 FF FF FF FF FF FF FF FF");
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_true (sv_contact_equal (find_contact (contacts, 1, 1), c));
+
+  /* dropping it frees the EXT1 record again */
+  g_assert_true (sv_phonebook_store_contact (image, back, &error));
+  g_assert_no_error (error);
+  assert_record (image, "pb1/ext1", 1, EXT1_FREE_00);
+  assert_record (image, "pb1/anr1", 1, FF10 " FF FF FF FF FF");
+}
+
+static void
+test_usim_no_free_email (void)
+{
+  g_autoptr(SvCardImage) image = build_usim_image ();
+  const char *emails[] = { "e@y.io", NULL };
+  g_autoptr(SvContact) c = sv_contact_new (1, 2, "Eve", "1", NULL, emails, NULL);
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GError) error = NULL;
+  SvFitProblem *problem;
+
+  /* EMAIL records 2 and 3 taken (by entries 3 and 4) */
+  set_hex (image, "pb1/email1", 2, "61 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF  01 03");
+  set_hex (image, "pb1/email1", 3, "62 FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF FF  01 04");
+  problems = sv_phonebook_check_contact (image, c);
+  problem = find_problem (problems, "emails[0]");
+  g_assert_nonnull (problem);
+  g_assert_nonnull (strstr (problem->message, "no free record"));
+  g_assert_false (sv_phonebook_store_contact (image, c, &error));
+  g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT);
+  g_clear_error (&error);
+
+  /* entry 1 already owns EMAIL record 1: editing its address needs no free one */
+  {
+    const char *new_email[] = { "carol@x.org", NULL };
+    const char *anrs[] = { "5678", NULL };
+    g_autoptr(SvContact) carol = sv_contact_new (1, 1, "Carol", "1234", anrs, new_email, "CJ");
+    g_autoptr(GPtrArray) carol_problems = sv_phonebook_check_contact (image, carol);
+
+    g_assert_cmpuint (carol_problems->len, ==, 0);
+    g_assert_true (sv_phonebook_store_contact (image, carol, &error));
+    g_assert_no_error (error);
+    assert_record (image, "pb1/email1", 1, "63 61 72 6F 6C 00 78 2E 6F 72 67 FF FF FF FF FF FF FF  01 01");
+    assert_record (image, "pb1/iap", 1, "01");
+  }
+}
+
+static void
 test_usim_validation (void)
 {
   g_autoptr(SvCardImage) image = build_usim_image ();
@@ -843,6 +908,8 @@ main (int   argc,
   g_test_add_func ("/sv/phonebook/usim/edit-linked", test_usim_edit_linked);
   g_test_add_func ("/sv/phonebook/usim/delete", test_usim_delete);
   g_test_add_func ("/sv/phonebook/usim/validation", test_usim_validation);
+  g_test_add_func ("/sv/phonebook/usim/anr-ext1", test_usim_anr_ext1);
+  g_test_add_func ("/sv/phonebook/usim/no-free-email", test_usim_no_free_email);
   g_test_add_func ("/sv/messages/reassembly", test_messages_reassembly);
   g_test_add_func ("/sv/messages/order-independent", test_messages_order_independent);
 
