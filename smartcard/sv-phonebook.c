@@ -1610,6 +1610,14 @@ sv_phonebook_store_contact (SvCardImage      *image,
   if (before != NULL && sv_contact_equal (before, contact))
     return TRUE;
 
+  /* the one failure usim_entry_changed() can have: check it before any
+   * record is written */
+  if (layout->uid_key && sv_card_image_lookup (image, layout->uid_key) &&
+      (read_u16 (image, layout->uid_key, index, 0) == 0 ||
+       read_u16 (image, layout->uid_key, index, 0) == 0xFFFF) &&
+      read_u16 (image, "puid", 1, 0) == 0xFFFF)
+    return usim_entry_changed (image, layout, index, FALSE, error);
+
   pool = g_array_new (FALSE, FALSE, sizeof (guint8));
   alloc.image = image;
   alloc.ext1_key = layout->ext1_key;

@@ -725,6 +725,22 @@ test_usim_no_free_email (void)
 }
 
 static void
+test_usim_puid_exhausted (void)
+{
+  g_autoptr(SvCardImage) image = build_usim_image ();
+  g_autoptr(SvCardImage) before = NULL;
+  g_autoptr(SvContact) c = sv_contact_new (1, 2, "Eve", "1", NULL, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *none[] = { NULL };
+
+  set_hex (image, "puid", 1, "FF FF");
+  before = sv_card_image_copy (image);
+  g_assert_false (sv_phonebook_store_contact (image, c, &error));
+  g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT);
+  assert_diff (before, image, none);
+}
+
+static void
 test_usim_validation (void)
 {
   g_autoptr(SvCardImage) image = build_usim_image ();
@@ -909,6 +925,7 @@ main (int   argc,
   g_test_add_func ("/sv/phonebook/usim/delete", test_usim_delete);
   g_test_add_func ("/sv/phonebook/usim/validation", test_usim_validation);
   g_test_add_func ("/sv/phonebook/usim/anr-ext1", test_usim_anr_ext1);
+  g_test_add_func ("/sv/phonebook/usim/puid-exhausted", test_usim_puid_exhausted);
   g_test_add_func ("/sv/phonebook/usim/no-free-email", test_usim_no_free_email);
   g_test_add_func ("/sv/messages/reassembly", test_messages_reassembly);
   g_test_add_func ("/sv/messages/order-independent", test_messages_order_independent);
