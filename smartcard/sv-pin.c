@@ -103,9 +103,26 @@ get_status_gsm (SvCardSession  *session,
   /* Byte 14 b8: CHV1 disabled. CHV2 cannot be disabled. */
   status->enabled = kind == SV_PIN_1 ? (d[13] & 0x80) == 0 : TRUE;
   status->blocked = status->pin_retries == 0;
-  /* 2G cannot say whether CHV1 was verified in this session without
-   * trying a protected read; the caller learns it from 9804. */
   status->verified = !status->enabled;
+
+  /* 2G has no "is CHV1 verified" query: a READ BINARY of EF_IMSI (access
+   * CHV1, TS 51.011 §10.3.2) answers 9804 until it is. */
+  if (status->enabled && !status->blocked && kind == SV_PIN_1)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GBytes) probe = NULL;
+
+      if (sv_card_session_select (session, "3F007F206F07", NULL, &local_error))
+        probe = sv_card_session_read_binary (session, 0, 1, &local_error);
+      if (probe != NULL)
+        status->verified = TRUE;
+      else if (!g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_SECURITY_NOT_SATISFIED) &&
+               !g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 

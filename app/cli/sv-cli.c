@@ -23,6 +23,9 @@ typedef struct
 
 static const SvCliCommand commands[] = {
   { "decode", sv_cli_decode, N_("Decode raw SIM data (hex) into JSON") },
+  { "readers", sv_cli_readers, N_("List smart card readers and the cards in them") },
+  { "read", sv_cli_read, N_("Read a card (phonebook, messages, identity)") },
+  { "write", sv_cli_write, N_("Write the mirror’s pending changes to a card") },
 };
 
 void

@@ -13,6 +13,9 @@ G_BEGIN_DECLS
 typedef int (*SvCliCommandFunc) (int argc, char **argv);
 
 int  sv_cli_decode   (int argc, char **argv);
+int  sv_cli_readers  (int argc, char **argv);
+int  sv_cli_read     (int argc, char **argv);
+int  sv_cli_write    (int argc, char **argv);
 
 /* Helpers shared by the commands. */
 void sv_cli_print_json  (JsonNode   *node);
