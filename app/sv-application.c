@@ -80,7 +80,7 @@ sv_application_activate (GApplication *app)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
 
   if (window == NULL)
-    window = GTK_WINDOW (sv_window_new (SV_APPLICATION (app)));
+    window = GTK_WINDOW (sv_window_new (SV_APPLICATION (app), NULL));
 
   gtk_window_present (window);
 }

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A GObject around an immutable SvContact, so list widgets can hold it and
+ * bind to its fields as properties.
+ */
+#define G_LOG_DOMAIN "sv-contact-object"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-contact-object.h"
+
+struct _SvContactObject
+{
+  GObject    parent_instance;
+  SvContact *contact;
+  char      *details;
+  char      *search_text;
+};
+
+G_DEFINE_FINAL_TYPE (SvContactObject, sv_contact_object, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_NAME,
+  PROP_NUMBER,
+  PROP_INDEX,
+  PROP_SET,
+  PROP_DETAILS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+sv_contact_object_finalize (GObject *object)
+{
+  SvContactObject *self = SV_CONTACT_OBJECT (object);
+
+  g_clear_pointer (&self->contact, sv_contact_unref);
+  g_clear_pointer (&self->details, g_free);
+  g_clear_pointer (&self->search_text, g_free);
+
+  G_OBJECT_CLASS (sv_contact_object_parent_class)->finalize (object);
+}
+
+static void
+sv_contact_object_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  SvContactObject *self = SV_CONTACT_OBJECT (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, sv_contact_get_name (self->contact));
+      break;
+
+    case PROP_NUMBER:
+      g_value_set_string (value, sv_contact_get_number (self->contact));
+      break;
+
+    case PROP_INDEX:
+      g_value_set_uint (value, sv_contact_get_index (self->contact));
+      break;
+
+    case PROP_SET:
+      g_value_set_uint (value, sv_contact_get_set (self->contact));
+      break;
+
+    case PROP_DETAILS:
+      g_value_set_string (value, self->details);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sv_contact_object_class_init (SvContactObjectClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = sv_contact_object_finalize;
+  object_class->get_property = sv_contact_object_get_property;
+
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NUMBER] =
+    g_param_spec_string ("number", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_INDEX] =
+    g_param_spec_uint ("index", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SET] =
+    g_param_spec_uint ("set", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DETAILS] =
+    g_param_spec_string ("details", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+sv_contact_object_init (SvContactObject *self)
+{
+}
+
+static void
+append_all (GString            *string,
+            const char * const *values)
+{
+  for (guint i = 0; values[i] != NULL; i++)
+    {
+      if (string->len > 0)
+        g_string_append (string, ", ");
+      g_string_append (string, values[i]);
+    }
+}
+
+SvContactObject *
+sv_contact_object_new (SvContact *contact)
+{
+  SvContactObject *self;
+  g_autoptr(GString) details = g_string_new (NULL);
+  g_autoptr(GString) search = g_string_new (NULL);
+
+  g_return_val_if_fail (contact != NULL, NULL);
+
+  self = g_object_new (SV_TYPE_CONTACT_OBJECT, NULL);
+  self->contact = sv_contact_ref (contact);
+
+  append_all (details, sv_contact_get_additional_numbers (contact));
+  append_all (details, sv_contact_get_emails (contact));
+  self->details = g_string_free (g_steal_pointer (&details), FALSE);
+
+  /* Everything a search may match, folded once. */
+  g_string_append_printf (search, "%s\n%s\n%s\n%s",
+                          sv_contact_get_name (contact),
+                          sv_contact_get_second_name (contact),
+                          sv_contact_get_number (contact),
+                          self->details);
+  self->search_text = g_utf8_casefold (search->str, -1);
+
+  return self;
+}
+
+SvContact *
+sv_contact_object_get_contact (SvContactObject *self)
+{
+  g_return_val_if_fail (SV_IS_CONTACT_OBJECT (self), NULL);
+
+  return self->contact;
+}
+
+const char *
+sv_contact_object_get_details (SvContactObject *self)
+{
+  g_return_val_if_fail (SV_IS_CONTACT_OBJECT (self), NULL);
+
+  return self->details;
+}
+
+/**
+ * sv_contact_object_matches:
+ * @folded_query: a query already passed through g_utf8_casefold()
+ *
+ * Returns: whether the name, second name, any number or e-mail contains
+ *   @folded_query; digits also match a number written with '+'.
+ */
+gboolean
+sv_contact_object_matches (SvContactObject *self,
+                           const char      *folded_query)
+{
+  g_return_val_if_fail (SV_IS_CONTACT_OBJECT (self), FALSE);
+
+  if (folded_query == NULL || *folded_query == '\0')
+    return TRUE;
+
+  return strstr (self->search_text, folded_query) != NULL;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "sv-contact.h"
+
+G_BEGIN_DECLS
+
+#define SV_TYPE_CONTACT_OBJECT (sv_contact_object_get_type ())
+
+G_DECLARE_FINAL_TYPE (SvContactObject, sv_contact_object, SV, CONTACT_OBJECT, GObject)
+
+SvContactObject *sv_contact_object_new          (SvContact       *contact);
+SvContact       *sv_contact_object_get_contact  (SvContactObject *self);
+const char      *sv_contact_object_get_details  (SvContactObject *self);
+gboolean         sv_contact_object_matches      (SvContactObject *self,
+                                                 const char      *folded_query);
+
+G_END_DECLS

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+#include "sv-card-view.h"
+#include "sv-window.h"
+
+G_BEGIN_DECLS
+
+struct _SvWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  /* Template widgets */
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar;
+  GtkWidget            *content;
+  GtkListBox           *readers_list;
+  GtkSearchEntry       *cards_search;
+  GtkStack             *cards_stack;
+  GtkListView          *cards_list;
+  AdwViewSwitcherTitle *switcher_title;
+  GtkWidget            *write_button;
+  GtkWidget            *read_button;
+  GtkRevealer          *banner_revealer;
+  GtkLabel             *banner_label;
+  GtkButton            *banner_button;
+  GtkRevealer          *progress_revealer;
+  GtkLabel             *progress_label;
+  GtkProgressBar       *progress_bar;
+  GtkStack             *main_stack;
+  AdwStatusPage        *status_page;
+  SvCardView           *card_view;
+
+  /* State */
+  char                 *db_path;
+  GListStore           *cards;
+  GtkSingleSelection   *cards_selection;
+  GCancellable         *cards_cancellable;
+  GCancellable         *operation_cancellable;
+  char                 *banner_action;
+};
+
+/* sv-window.c */
+void sv_window_refresh_cards   (SvWindow   *self);
+void sv_window_show_card       (SvWindow   *self,
+                                const char *iccid);
+void sv_window_show_status     (SvWindow   *self,
+                                const char *icon_name,
+                                const char *title,
+                                const char *description);
+void sv_window_show_banner     (SvWindow   *self,
+                                const char *text,
+                                const char *button_label,
+                                const char *action_name);
+void sv_window_hide_banner     (SvWindow   *self);
+void sv_window_set_progress    (SvWindow   *self,
+                                const char *text,
+                                double      fraction);
+void sv_window_end_progress    (SvWindow   *self);
+void sv_window_update_actions  (SvWindow   *self);
+
+/* sv-window-actions.c */
+void sv_window_class_add_actions (GtkWidgetClass *widget_class);
+
+G_END_DECLS
