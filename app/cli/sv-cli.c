@@ -26,6 +26,14 @@ static const SvCliCommand commands[] = {
   { "readers", sv_cli_readers, N_("List smart card readers and the cards in them") },
   { "read", sv_cli_read, N_("Read a card (phonebook, messages, identity)") },
   { "write", sv_cli_write, N_("Write the mirror’s pending changes to a card") },
+  { "cards", sv_cli_cards, N_("List, search, label or delete the cards in the mirror") },
+  { "show", sv_cli_show, N_("Show a card of the mirror (contacts, messages, limits)") },
+  { "edit", sv_cli_edit, N_("Add, change or delete a contact in the mirror; undo") },
+  { "export", sv_cli_export, N_("Export contacts (vCard, CSV, JSON) or messages (JSON, XML)") },
+  { "import", sv_cli_import, N_("Import contacts from a vCard or CSV file") },
+  { "diff", sv_cli_diff, N_("Show the pending changes of a card, record by record") },
+  { "history", sv_cli_history, N_("Show what was done to a card") },
+  { "restore", sv_cli_restore, N_("Map one card’s phonebook onto another (preview first)") },
 };
 
 void

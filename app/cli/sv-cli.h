@@ -16,6 +16,14 @@ int  sv_cli_decode   (int argc, char **argv);
 int  sv_cli_readers  (int argc, char **argv);
 int  sv_cli_read     (int argc, char **argv);
 int  sv_cli_write    (int argc, char **argv);
+int  sv_cli_cards    (int argc, char **argv);
+int  sv_cli_show     (int argc, char **argv);
+int  sv_cli_edit     (int argc, char **argv);
+int  sv_cli_export   (int argc, char **argv);
+int  sv_cli_import   (int argc, char **argv);
+int  sv_cli_diff     (int argc, char **argv);
+int  sv_cli_history  (int argc, char **argv);
+int  sv_cli_restore  (int argc, char **argv);
 
 /* Helpers shared by the commands. */
 void sv_cli_print_json  (JsonNode   *node);

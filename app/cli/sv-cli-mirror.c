@@ -1,0 +1,788 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * simvault-cli commands over the local mirror: cards, show, edit, export,
+ * import, diff, history, restore. JSON on stdout; the mirror is --db FILE,
+ * else $SIMVAULT_DB, else $XDG_DATA_HOME/simvault/mirror.db.
+ */
+#define G_LOG_DOMAIN "simvault-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+
+#include "sv-csv.h"
+#include "sv-mirror.h"
+#include "sv-mirror-import.h"
+#include "sv-phonebook.h"
+#include "sv-restore-map.h"
+#include "sv-sms-export.h"
+#include "sv-vcard.h"
+
+#include "sv-cli.h"
+
+static char *opt_db = NULL;
+
+#define DB_OPTION \
+  { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, N_("The mirror database (default: $SIMVAULT_DB or the user data dir)"), N_("FILE") }
+
+static int
+parse_options (GOptionEntry  *entries,
+               const char    *params,
+               const char    *summary,
+               int           *argc,
+               char        ***argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (params);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 2;
+    }
+  return 0;
+}
+
+static SvMirror *
+open_mirror (void)
+{
+  g_autoptr(GError) error = NULL;
+  SvMirror *mirror = sv_mirror_open (opt_db, &error);
+
+  if (mirror == NULL)
+    sv_cli_fail_error (error);
+  return mirror;
+}
+
+static char *
+hex_of (GBytes *bytes)
+{
+  gsize len;
+  const guint8 *data;
+  GString *out;
+
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  out = g_string_sized_new (len * 2);
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (out, "%02X", data[i]);
+  return g_string_free (out, FALSE);
+}
+
+static void
+add_string_or_null (JsonBuilder *b,
+                    const char  *name,
+                    const char  *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_strv (JsonBuilder        *b,
+          const char         *name,
+          const char * const *values)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; values != NULL && values[i] != NULL; i++)
+    json_builder_add_string_value (b, values[i]);
+  json_builder_end_array (b);
+}
+
+static void
+add_card (JsonBuilder        *b,
+          const SvMirrorCard *card)
+{
+  json_builder_begin_object (b);
+  add_string_or_null (b, "iccid", card->iccid);
+  add_string_or_null (b, "card_type", sv_card_type_to_string (card->card_type));
+  add_string_or_null (b, "label", card->label);
+  add_string_or_null (b, "note", card->note);
+  add_string_or_null (b, "phone_number", card->phone_number);
+  add_string_or_null (b, "imsi", card->imsi);
+  json_builder_set_member_name (b, "read_at");
+  json_builder_add_int_value (b, card->read_at);
+  json_builder_set_member_name (b, "modseq");
+  json_builder_add_int_value (b, card->modseq);
+  json_builder_set_member_name (b, "contacts");
+  json_builder_add_int_value (b, card->n_contacts);
+  json_builder_set_member_name (b, "messages");
+  json_builder_add_int_value (b, card->n_messages);
+  json_builder_set_member_name (b, "pending_records");
+  json_builder_add_int_value (b, card->n_pending);
+  json_builder_end_object (b);
+}
+
+static void
+add_contact (JsonBuilder     *b,
+             const SvContact *c)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "set");
+  json_builder_add_int_value (b, sv_contact_get_set (c));
+  json_builder_set_member_name (b, "index");
+  json_builder_add_int_value (b, sv_contact_get_index (c));
+  add_string_or_null (b, "name", sv_contact_get_name (c));
+  add_string_or_null (b, "number", sv_contact_get_number (c));
+  add_strv (b, "additional_numbers", sv_contact_get_additional_numbers (c));
+  add_strv (b, "emails", sv_contact_get_emails (c));
+  add_string_or_null (b, "second_name", sv_contact_get_second_name (c));
+  json_builder_end_object (b);
+}
+
+static int
+print_builder (JsonBuilder *b)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+
+  sv_cli_print_json (root);
+  return 0;
+}
+
+static int
+fail_with_problems (const GError *error,
+                    GPtrArray    *problems)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  add_string_or_null (b, "error", error->message);
+  json_builder_set_member_name (b, "problems");
+  json_builder_begin_array (b);
+  for (guint i = 0; problems != NULL && i < problems->len; i++)
+    {
+      const SvFitProblem *p = g_ptr_array_index (problems, i);
+
+      json_builder_begin_object (b);
+      add_string_or_null (b, "field", p->field);
+      add_string_or_null (b, "message", p->message);
+      json_builder_set_member_name (b, "excess");
+      json_builder_add_int_value (b, p->excess);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  print_builder (b);
+  return 1;
+}
+
+/* ------------------------------------------------------------------ */
+
+int
+sv_cli_cards (int    argc,
+              char **argv)
+{
+  g_autofree char *search = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *note = NULL;
+  g_autofree char *confirm = NULL;
+  GOptionEntry entries[] = {
+    DB_OPTION,
+    { "search", 's', 0, G_OPTION_ARG_STRING, &search, N_("Only cards matching an ICCID, phone number, name, label or note"), N_("TEXT") },
+    { "label", 0, 0, G_OPTION_ARG_STRING, &label, N_("With “label ICCID”: the label"), N_("TEXT") },
+    { "note", 0, 0, G_OPTION_ARG_STRING, &note, N_("With “label ICCID”: the note"), N_("TEXT") },
+    { "confirm", 0, 0, G_OPTION_ARG_STRING, &confirm, N_("With “delete ICCID”: the ICCID again"), N_("ICCID") },
+    { NULL }
+  };
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cards = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  int rc;
+
+  if ((rc = parse_options (entries, "[label ICCID | delete ICCID]",
+                           _("List the cards in the mirror, label or delete one"), &argc, &argv)))
+    return rc;
+  if ((mirror = open_mirror ()) == NULL)
+    return 1;
+
+  if (argc >= 3 && g_str_equal (argv[1], "label"))
+    {
+      if (!sv_mirror_set_label (mirror, argv[2], label, note, &error))
+        return sv_cli_fail_error (error);
+    }
+  else if (argc >= 3 && g_str_equal (argv[1], "delete"))
+    {
+      if (confirm == NULL)
+        return sv_cli_fail ("Deleting a card needs --confirm ICCID (the same ICCID again)");
+      if (!sv_mirror_delete_card (mirror, argv[2], confirm, &error))
+        return sv_cli_fail_error (error);
+      json_builder_begin_object (b);
+      add_string_or_null (b, "deleted", argv[2]);
+      json_builder_end_object (b);
+      return print_builder (b);
+    }
+  else if (argc != 1)
+    {
+      fprintf (stderr, "Usage: simvault-cli cards [--search TEXT] [label ICCID --label L] [delete ICCID --confirm ICCID]\n");
+      return 2;
+    }
+
+  cards = search ? sv_mirror_search_cards (mirror, search, &error) : sv_mirror_list_cards (mirror, &error);
+  if (cards == NULL)
+    return sv_cli_fail_error (error);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < cards->len; i++)
+    add_card (b, g_ptr_array_index (cards, i));
+  json_builder_end_array (b);
+  return print_builder (b);
+}
+
+int
+sv_cli_show (int    argc,
+             char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    DB_OPTION,
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("JSON output (the default)"), NULL },
+    { NULL }
+  };
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvMirrorCard) card = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(SvCardImage) working = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  SvPhonebookLimits limits;
+  int rc;
+
+  if ((rc = parse_options (entries, "ICCID", _("Show a card of the mirror: contacts, messages, limits"), &argc, &argv)))
+    return rc;
+  if (argc != 2)
+    {
+      fprintf (stderr, "Usage: simvault-cli show ICCID [--json]\n");
+      return 2;
+    }
+  if ((mirror = open_mirror ()) == NULL)
+    return 1;
+
+  if ((card = sv_mirror_get_card (mirror, argv[1], &error)) == NULL ||
+      (contacts = sv_mirror_list_contacts (mirror, argv[1], &error)) == NULL ||
+      (messages = sv_mirror_list_messages (mirror, argv[1], &error)) == NULL ||
+      (working = sv_mirror_load_image (mirror, argv[1], TRUE, &error)) == NULL)
+    return sv_cli_fail_error (error);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "card");
+  add_card (b, card);
+  json_builder_set_member_name (b, "limits");
+  json_builder_begin_array (b);
+  for (guint s = 0; s <= 8; s++)
+    if (sv_phonebook_get_limits (working, s, &limits, NULL))
+      {
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "set");
+        json_builder_add_int_value (b, limits.set);
+        json_builder_set_member_name (b, "records");
+        json_builder_add_int_value (b, limits.n_records);
+        json_builder_set_member_name (b, "alpha_bytes");
+        json_builder_add_int_value (b, limits.alpha_len);
+        json_builder_set_member_name (b, "ext1_records");
+        json_builder_add_int_value (b, limits.n_ext1_records);
+        json_builder_set_member_name (b, "ext1_free");
+        json_builder_add_int_value (b, limits.n_ext1_free);
+        json_builder_set_member_name (b, "additional_numbers");
+        json_builder_add_int_value (b, limits.n_anr);
+        json_builder_set_member_name (b, "emails");
+        json_builder_add_int_value (b, limits.n_email);
+        json_builder_end_object (b);
+      }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "contacts");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < contacts->len; i++)
+    add_contact (b, g_ptr_array_index (contacts, i));
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "messages");
+  json_builder_add_value (b, sv_sms_export_json_node (messages, working));
+  json_builder_end_object (b);
+  return print_builder (b);
+}
+
+int
+sv_cli_edit (int    argc,
+             char **argv)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *second = NULL;
+  g_auto(GStrv) emails = NULL;
+  g_auto(GStrv) anrs = NULL;
+  int set = -1;
+  GOptionEntry entries[] = {
+    DB_OPTION,
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Name"), N_("TEXT") },
+    { "number", 0, 0, G_OPTION_ARG_STRING, &number, N_("Phone number"), N_("NUMBER") },
+    { "anr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &anrs, N_("Additional number (repeatable, USIM)"), N_("NUMBER") },
+    { "email", 0, 0, G_OPTION_ARG_STRING_ARRAY, &emails, N_("E-mail (repeatable, USIM)"), N_("ADDRESS") },
+    { "second-name", 0, 0, G_OPTION_ARG_STRING, &second, N_("Second name (USIM)"), N_("TEXT") },
+    { "set", 0, 0, G_OPTION_ARG_INT, &set, N_("Phonebook set (0 = 2G EF_ADN; USIM sets from 1)"), N_("N") },
+    { NULL }
+  };
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(SvContact) contact = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  const char *iccid, *action;
+  guint index = 0;
+  int rc;
+
+  if ((rc = parse_options (entries, "ICCID add|set INDEX|delete INDEX|undo|discard",
+                           _("Edit a card’s contacts in the mirror (written by “simvault-cli write”)"),
+                           &argc, &argv)))
+    return rc;
+  if (argc < 3)
+    {
+      fprintf (stderr, "Usage: simvault-cli edit ICCID add|set INDEX|delete INDEX|undo|discard [--name N] [--number X] …\n");
+      return 2;
+    }
+  iccid = argv[1];
+  action = argv[2];
+  if ((mirror = open_mirror ()) == NULL)
+    return 1;
+
+  if ((g_str_equal (action, "set") || g_str_equal (action, "delete")) &&
+      (argc < 4 || (index = (guint) g_ascii_strtoull (argv[3], NULL, 10)) == 0))
+    {
+      fprintf (stderr, "simvault-cli edit: “%s” needs a record index (1, 2, …)\n", action);
+      return 2;
+    }
+
+  json_builder_begin_object (b);
+  if (g_str_equal (action, "add") || g_str_equal (action, "set"))
+    {
+      g_autoptr(SvCardImage) working = sv_mirror_load_image (mirror, iccid, TRUE, &error);
+      g_autoptr(GPtrArray) existing = NULL;
+      const SvContact *old = NULL;
+      guint s;
+
+      if (working == NULL)
+        return sv_cli_fail_error (error);
+      s = set >= 0 ? (guint) set : sv_card_image_lookup (working, "pbr") != NULL ? 1 : 0;
+      if (g_str_equal (action, "add"))
+        {
+          index = sv_phonebook_find_free_index (working, s);
+          if (index == 0)
+            return sv_cli_fail ("The phonebook of this card is full");
+        }
+      else
+        {
+          existing = sv_mirror_list_contacts (mirror, iccid, &error);
+          if (existing == NULL)
+            return sv_cli_fail_error (error);
+          for (guint i = 0; i < existing->len; i++)
+            {
+              const SvContact *c = g_ptr_array_index (existing, i);
+              if (sv_contact_get_set (c) == s && sv_contact_get_index (c) == index)
+                old = c;
+            }
+        }
+      /* "set" changes the fields given and keeps the others. */
+      contact = sv_contact_new (s, index,
+                                name ? name : old ? sv_contact_get_name (old) : "",
+                                number ? number : old ? sv_contact_get_number (old) : "",
+                                anrs ? (const char * const *) anrs : old ? sv_contact_get_additional_numbers (old) : NULL,
+                                emails ? (const char * const *) emails : old ? sv_contact_get_emails (old) : NULL,
+                                second ? second : old ? sv_contact_get_second_name (old) : NULL);
+      if (!sv_mirror_store_contact (mirror, iccid, contact, &problems, &error))
+        {
+          if (problems != NULL)
+            return fail_with_problems (error, problems);
+          return sv_cli_fail_error (error);
+        }
+      json_builder_set_member_name (b, "stored");
+      add_contact (b, contact);
+    }
+  else if (g_str_equal (action, "delete"))
+    {
+      guint s = set >= 0 ? (guint) set : 0;
+
+      if (set < 0)
+        {
+          g_autoptr(SvCardImage) working = sv_mirror_load_image (mirror, iccid, TRUE, &error);
+          if (working == NULL)
+            return sv_cli_fail_error (error);
+          s = sv_card_image_lookup (working, "pbr") != NULL ? 1 : 0;
+        }
+      if (!sv_mirror_delete_contact (mirror, iccid, s, index, &error))
+        return sv_cli_fail_error (error);
+      json_builder_set_member_name (b, "deleted");
+      json_builder_add_int_value (b, index);
+    }
+  else if (g_str_equal (action, "undo"))
+    {
+      g_autofree char *detail = NULL;
+
+      if (!sv_mirror_undo (mirror, iccid, &detail, &error))
+        return sv_cli_fail_error (error);
+      add_string_or_null (b, "undone", detail);
+    }
+  else if (g_str_equal (action, "discard"))
+    {
+      if (!sv_mirror_discard_pending (mirror, iccid, &error))
+        return sv_cli_fail_error (error);
+      add_string_or_null (b, "discarded", "all pending changes");
+    }
+  else
+    {
+      fprintf (stderr, "simvault-cli edit: unknown action “%s”\n", action);
+      return 2;
+    }
+  json_builder_end_object (b);
+  return print_builder (b);
+}
+
+static gboolean
+write_output (const char  *path,
+              const char  *text,
+              GError     **error)
+{
+  if (path == NULL || g_str_equal (path, "-"))
+    {
+      fputs (text, stdout);
+      return TRUE;
+    }
+  return g_file_set_contents (path, text, -1, error);
+}
+
+int
+sv_cli_export (int    argc,
+               char **argv)
+{
+  g_autofree char *format = NULL;
+  g_autofree char *output = NULL;
+  GOptionEntry entries[] = {
+    DB_OPTION,
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, N_("vcard (3.0), vcard4, csv, json, sms-json, sms-xml"), N_("FORMAT") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Write to FILE instead of stdout"), N_("FILE") },
+    { NULL }
+  };
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autofree char *text = NULL;
+  const char *iccid;
+  int rc;
+
+  if ((rc = parse_options (entries, "ICCID", _("Export a card’s contacts or messages"), &argc, &argv)))
+    return rc;
+  if (argc != 2)
+    {
+      fprintf (stderr, "Usage: simvault-cli export ICCID --format vcard|vcard4|csv|json|sms-json|sms-xml [-o FILE]\n");
+      return 2;
+    }
+  iccid = argv[1];
+  if (format == NULL)
+    format = g_strdup ("vcard");
+  if ((mirror = open_mirror ()) == NULL)
+    return 1;
+
+  if (g_str_has_prefix (format, "sms"))
+    {
+      g_autoptr(GPtrArray) messages = sv_mirror_list_messages (mirror, iccid, &error);
+      g_autoptr(SvCardImage) working = NULL;
+
+      if (messages == NULL || (working = sv_mirror_load_image (mirror, iccid, TRUE, &error)) == NULL)
+        return sv_cli_fail_error (error);
+      if (g_str_equal (format, "sms-xml"))
+        text = sv_sms_export_xml (messages, working);
+      else if (g_str_equal (format, "sms-json"))
+        text = sv_sms_export_json (messages, working);
+    }
+  else
+    {
+      contacts = sv_mirror_list_contacts (mirror, iccid, &error);
+      if (contacts == NULL)
+        return sv_cli_fail_error (error);
+      if (g_str_equal (format, "vcard") || g_str_equal (format, "vcard3"))
+        text = sv_vcard_export (contacts, SV_VCARD_VERSION_3_0, iccid);
+      else if (g_str_equal (format, "vcard4"))
+        text = sv_vcard_export (contacts, SV_VCARD_VERSION_4_0, iccid);
+      else if (g_str_equal (format, "csv"))
+        text = sv_csv_export (contacts);
+      else if (g_str_equal (format, "json"))
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonNode) root = NULL;
+          g_autoptr(JsonGenerator) gen = json_generator_new ();
+
+          json_builder_begin_array (b);
+          for (guint i = 0; i < contacts->len; i++)
+            add_contact (b, g_ptr_array_index (contacts, i));
+          json_builder_end_array (b);
+          root = json_builder_get_root (b);
+          json_generator_set_pretty (gen, TRUE);
+          json_generator_set_root (gen, root);
+          text = json_generator_to_data (gen, NULL);
+        }
+    }
+  if (text == NULL)
+    {
+      fprintf (stderr, "simvault-cli export: unknown format “%s”\n", format);
+      return 2;
+    }
+  if (!write_output (output, text, &error))
+    return sv_cli_fail_error (error);
+  if (output != NULL && !g_str_equal (output, "-"))
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      add_string_or_null (b, "written", output);
+      add_string_or_null (b, "format", format);
+      json_builder_end_object (b);
+      return print_builder (b);
+    }
+  return 0;
+}
+
+int
+sv_cli_import (int    argc,
+               char **argv)
+{
+  g_autofree char *format = NULL;
+  gboolean partial = FALSE;
+  gboolean dry_run = FALSE;
+  GOptionEntry entries[] = {
+    DB_OPTION,
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, N_("vcard or csv (default: from the content)"), N_("FORMAT") },
+    { "partial", 0, 0, G_OPTION_ARG_NONE, &partial, N_("Import what is valid and fits; list the rest"), NULL },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, N_("Parse and report only"), NULL },
+    { NULL }
+  };
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(GPtrArray) import_warnings = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *text = NULL;
+  SvContactFormat fmt = SV_CONTACT_FORMAT_AUTO;
+  SvImportFlags flags;
+  gsize len;
+  guint n_stored = 0;
+  int rc;
+
+  if ((rc = parse_options (entries, "ICCID FILE", _("Import contacts from a vCard or CSV file into a card’s mirror"), &argc, &argv)))
+    return rc;
+  if (argc != 3)
+    {
+      fprintf (stderr, "Usage: simvault-cli import ICCID FILE [--format vcard|csv] [--partial] [--dry-run]\n");
+      return 2;
+    }
+  if (format != NULL)
+    {
+      if (g_str_has_prefix (format, "vcard"))
+        fmt = SV_CONTACT_FORMAT_VCARD;
+      else if (g_str_equal (format, "csv"))
+        fmt = SV_CONTACT_FORMAT_CSV;
+      else
+        {
+          fprintf (stderr, "simvault-cli import: unknown format “%s”\n", format);
+          return 2;
+        }
+    }
+  if (!g_file_get_contents (argv[2], &text, &len, &error))
+    return sv_cli_fail_error (error);
+  flags = partial ? SV_IMPORT_PARTIAL : SV_IMPORT_NONE;
+  contacts = sv_contacts_parse_file (text, len, fmt, flags, &warnings, &error);
+  if (contacts == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf ("%s: %s", argv[2], error->message);
+      return sv_cli_fail (msg);
+    }
+  if ((mirror = open_mirror ()) == NULL)
+    return 1;
+  if (!dry_run && !sv_mirror_import_contacts (mirror, argv[1], contacts, flags, &import_warnings, &n_stored, &error))
+    return sv_cli_fail_error (error);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "parsed");
+  json_builder_add_int_value (b, contacts->len);
+  json_builder_set_member_name (b, "imported");
+  json_builder_add_int_value (b, n_stored);
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; warnings && i < warnings->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (warnings, i));
+  for (guint i = 0; import_warnings && i < import_warnings->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (import_warnings, i));
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return print_builder (b);
+}
+
+int
+sv_cli_diff (int    argc,
+             char **argv)
+{
+  GOptionEntry entries[] = { DB_OPTION, { NULL } };
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  int rc;
+
+  if ((rc = parse_options (entries, "ICCID", _("The changes “write” would put on the card, record by record"), &argc, &argv)))
+    return rc;
+  if (argc != 2)
+    {
+      fprintf (stderr, "Usage: simvault-cli diff ICCID\n");
+      return 2;
+    }
+  if ((mirror = open_mirror ()) == NULL)
+    return 1;
+  if ((pending = sv_mirror_get_pending (mirror, argv[1], &error)) == NULL)
+    return sv_cli_fail_error (error);
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < pending->len; i++)
+    {
+      SvMirrorPendingRecord *r = g_ptr_array_index (pending, i);
+      g_autofree char *old_hex = hex_of (r->base_bytes);
+      g_autofree char *new_hex = hex_of (r->working_bytes);
+
+      json_builder_begin_object (b);
+      add_string_or_null (b, "file", r->key);
+      json_builder_set_member_name (b, "record");
+      json_builder_add_int_value (b, r->index);
+      add_string_or_null (b, "state", sv_record_state_to_string (r->state));
+      json_builder_set_member_name (b, "version");
+      json_builder_add_int_value (b, r->version);
+      add_string_or_null (b, "card", old_hex);
+      add_string_or_null (b, "mirror", new_hex);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return print_builder (b);
+}
+
+int
+sv_cli_history (int    argc,
+                char **argv)
+{
+  GOptionEntry entries[] = { DB_OPTION, { NULL } };
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  int rc;
+
+  if ((rc = parse_options (entries, "ICCID", _("What was done to a card, oldest first"), &argc, &argv)))
+    return rc;
+  if (argc != 2)
+    {
+      fprintf (stderr, "Usage: simvault-cli history ICCID\n");
+      return 2;
+    }
+  if ((mirror = open_mirror ()) == NULL)
+    return 1;
+  if ((history = sv_mirror_get_history (mirror, argv[1], &error)) == NULL)
+    return sv_cli_fail_error (error);
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < history->len; i++)
+    {
+      SvMirrorHistoryEntry *e = g_ptr_array_index (history, i);
+      g_autoptr(GDateTime) at = g_date_time_new_from_unix_utc (e->at);
+      g_autofree char *iso = g_date_time_format_iso8601 (at);
+
+      json_builder_begin_object (b);
+      add_string_or_null (b, "at", iso);
+      add_string_or_null (b, "operation", sv_history_op_to_string (e->op));
+      add_string_or_null (b, "who", e->who);
+      add_string_or_null (b, "iccid", e->iccid);
+      add_string_or_null (b, "detail", e->detail);
+      json_builder_set_member_name (b, "modseq");
+      json_builder_add_int_value (b, e->modseq);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return print_builder (b);
+}
+
+int
+sv_cli_restore (int    argc,
+                char **argv)
+{
+  gboolean apply = FALSE;
+  gboolean accept_truncation = FALSE;
+  GOptionEntry entries[] = {
+    DB_OPTION,
+    { "apply", 0, 0, G_OPTION_ARG_NONE, &apply, N_("Store the mapping in the target’s mirror (default: preview only)"), NULL },
+    { "accept-truncation", 0, 0, G_OPTION_ARG_NONE, &accept_truncation, N_("Confirm the shortened entries of the preview"), NULL },
+    { NULL }
+  };
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries_out = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  guint counts[4] = { 0, 0, 0, 0 };
+  gboolean ok = TRUE;
+  int rc;
+
+  if ((rc = parse_options (entries, "SOURCE-ICCID TARGET-ICCID",
+                           _("Map one card’s phonebook onto another card: preview, then --apply"), &argc, &argv)))
+    return rc;
+  if (argc != 3)
+    {
+      fprintf (stderr, "Usage: simvault-cli restore SOURCE-ICCID TARGET-ICCID [--apply [--accept-truncation]]\n");
+      return 2;
+    }
+  if ((mirror = open_mirror ()) == NULL)
+    return 1;
+
+  if (apply)
+    ok = sv_mirror_restore_apply (mirror, argv[1], argv[2], accept_truncation, &entries_out, &error);
+  else
+    ok = (entries_out = sv_mirror_restore_preview (mirror, argv[1], argv[2], &error)) != NULL;
+  if (entries_out == NULL)
+    return sv_cli_fail_error (error);
+
+  json_builder_begin_object (b);
+  add_string_or_null (b, "mode", apply ? (ok ? "applied" : "refused") : "preview");
+  if (!ok)
+    add_string_or_null (b, "error", error->message);
+  json_builder_set_member_name (b, "entries");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < entries_out->len; i++)
+    {
+      SvRestoreEntry *e = g_ptr_array_index (entries_out, i);
+
+      counts[e->outcome]++;
+      json_builder_begin_object (b);
+      add_string_or_null (b, "outcome", sv_restore_outcome_to_string (e->outcome));
+      add_string_or_null (b, "message", e->message);
+      json_builder_set_member_name (b, "source");
+      add_contact (b, e->source);
+      json_builder_set_member_name (b, "target");
+      if (e->target)
+        add_contact (b, e->target);
+      else
+        json_builder_add_null_value (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "summary");
+  json_builder_begin_object (b);
+  for (guint k = 0; k < 4; k++)
+    {
+      json_builder_set_member_name (b, sv_restore_outcome_to_string (k));
+      json_builder_add_int_value (b, counts[k]);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  print_builder (b);
+  return ok ? 0 : 1;
+}
