@@ -314,7 +314,7 @@ sv_file_info_parse (const guint8    *data,
                          "at byte %zu: FCP tag %02X overruns the template", pos, tag);
             return FALSE;
           }
-        if (tag == 0x82 && tlen >= 2)
+        if (tag == 0x82 && tlen >= 1)
           {
             guint8 d = v[0];
 

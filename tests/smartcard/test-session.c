@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The card session over the scripted fake reader: card type detection,
+ * GET RESPONSE (61xx, 9Fxx), Le correction (6Cxx), every status word of
+ * the table, short answers and removed cards.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-card-session.h"
+#include "sv-fake-reader.h"
+
+#define READER "Fake Reader 00 00"
+#define ATR "3B9F96801FC78031A073BE21136743200718000001A5"
+
+/* EF_DIR FCP: linear fixed, 32-byte records, 1 record (TS 102.221 §11.1.1.3) */
+#define EF_DIR_FCP "620F8205422100200183022F0080020020"
+#define EF_DIR_REC1 "61124F10A0000000871002FFFFFFFF8907090000" \
+                    "FFFFFFFFFFFFFFFFFFFFFFFF"
+
+static SvFakeReader *
+new_fake (void)
+{
+  SvFakeReader *fake = sv_fake_reader_new ();
+
+  sv_fake_reader_add_reader (fake, READER);
+  sv_fake_reader_insert_card (fake, READER, ATR);
+  return fake;
+}
+
+static void
+script_open_usim (SvFakeReader *fake)
+{
+  sv_fake_reader_expect (fake, "00A40004023F00", "612C");
+  sv_fake_reader_expect (fake, "00A40004022F00", "6111");
+  sv_fake_reader_expect (fake, "00C0000011", EF_DIR_FCP "9000");
+  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
+}
+
+static void
+script_open_2g (SvFakeReader *fake)
+{
+  sv_fake_reader_expect (fake, "00A40004023F00", "6E00");
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F1A");
+}
+
+static void
+assert_script_done (SvFakeReader *fake)
+{
+  g_assert_null (sv_fake_reader_get_mismatch (fake));
+  g_assert_cmpuint (sv_fake_reader_get_n_pending (fake), ==, 0);
+}
+
+static void
+test_open_usim (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  GBytes *aid;
+
+  script_open_usim (fake);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (session);
+  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_USIM);
+  g_assert_true (sv_card_session_is_uicc (session));
+  g_assert_cmpuint (sv_card_session_get_cla (session), ==, 0x00);
+  g_assert_cmpuint (sv_card_session_get_apdu_count (session), ==, 4);
+  aid = sv_card_session_get_usim_aid (session);
+  g_assert_nonnull (aid);
+  g_assert_cmpuint (g_bytes_get_size (aid), ==, 16);
+  assert_script_done (fake);
+}
+
+static void
+test_open_2g (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+
+  script_open_2g (fake);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_SIM);
+  g_assert_cmpuint (sv_card_session_get_cla (session), ==, 0xA0);
+  g_assert_false (sv_card_session_is_uicc (session));
+  assert_script_done (fake);
+}
+
+static void
+test_open_uicc_without_usim (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+
+  sv_fake_reader_expect (fake, "00A40004023F00", "9000");
+  sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_SIM);
+  g_assert_cmpuint (sv_card_session_get_cla (session), ==, 0x00);
+  assert_script_done (fake);
+}
+
+static void
+test_open_neither (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+
+  sv_fake_reader_expect (fake, "00A40004023F00", "6E00");
+  sv_fake_reader_expect (fake, "A0A40000023F00", "6E00");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_null (session);
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_CLA_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, READER));
+}
+
+static void
+test_open_no_card (void)
+{
+  g_autoptr(SvFakeReader) fake = sv_fake_reader_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+
+  sv_fake_reader_add_reader (fake, READER);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_null (session);
+  g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_CARD);
+}
+
+typedef struct
+{
+  const char *sw;
+  gboolean    ok;
+  SvCardError code;
+} StatusCase;
+
+static const StatusCase status_cases[] = {
+  { "9000", TRUE, 0 },
+  { "9100", TRUE, 0 },
+  { "9101", TRUE, 0 },
+  { "9201", TRUE, 0 },
+  { "6282", TRUE, 0 },
+  { "9240", FALSE, SV_CARD_ERROR_MEMORY },
+  { "9300", FALSE, SV_CARD_ERROR_BUSY },
+  { "9400", FALSE, SV_CARD_ERROR_NO_FILE_SELECTED },
+  { "9402", FALSE, SV_CARD_ERROR_OUT_OF_RANGE },
+  { "9404", FALSE, SV_CARD_ERROR_FILE_NOT_FOUND },
+  { "9408", FALSE, SV_CARD_ERROR_FILE_INCONSISTENT },
+  { "9802", FALSE, SV_CARD_ERROR_PIN_REFUSED },
+  { "9804", FALSE, SV_CARD_ERROR_SECURITY_NOT_SATISFIED },
+  { "9808", FALSE, SV_CARD_ERROR_CONDITIONS_NOT_SATISFIED },
+  { "9810", FALSE, SV_CARD_ERROR_FILE_INVALIDATED },
+  { "9840", FALSE, SV_CARD_ERROR_PIN_BLOCKED },
+  { "9850", FALSE, SV_CARD_ERROR_MEMORY },
+  { "6283", FALSE, SV_CARD_ERROR_FILE_INVALIDATED },
+  { "63C2", FALSE, SV_CARD_ERROR_PIN_WRONG },
+  { "6400", FALSE, SV_CARD_ERROR_TECHNICAL },
+  { "6581", FALSE, SV_CARD_ERROR_MEMORY },
+  { "6700", FALSE, SV_CARD_ERROR_WRONG_LENGTH },
+  { "6881", FALSE, SV_CARD_ERROR_CLA_NOT_SUPPORTED },
+  { "6981", FALSE, SV_CARD_ERROR_FILE_INCONSISTENT },
+  { "6982", FALSE, SV_CARD_ERROR_SECURITY_NOT_SATISFIED },
+  { "6983", FALSE, SV_CARD_ERROR_PIN_BLOCKED },
+  { "6985", FALSE, SV_CARD_ERROR_CONDITIONS_NOT_SATISFIED },
+  { "6986", FALSE, SV_CARD_ERROR_NO_FILE_SELECTED },
+  { "6A80", FALSE, SV_CARD_ERROR_WRONG_PARAMETERS },
+  { "6A81", FALSE, SV_CARD_ERROR_UNSUPPORTED },
+  { "6A82", FALSE, SV_CARD_ERROR_FILE_NOT_FOUND },
+  { "6A83", FALSE, SV_CARD_ERROR_RECORD_NOT_FOUND },
+  { "6A84", FALSE, SV_CARD_ERROR_MEMORY },
+  { "6A86", FALSE, SV_CARD_ERROR_WRONG_PARAMETERS },
+  { "6A88", FALSE, SV_CARD_ERROR_FILE_NOT_FOUND },
+  { "6B00", FALSE, SV_CARD_ERROR_WRONG_PARAMETERS },
+  { "6D00", FALSE, SV_CARD_ERROR_INS_NOT_SUPPORTED },
+  { "6E00", FALSE, SV_CARD_ERROR_CLA_NOT_SUPPORTED },
+  { "6F00", FALSE, SV_CARD_ERROR_TECHNICAL },
+  { "6FC3", FALSE, SV_CARD_ERROR_TECHNICAL },
+  { "1234", FALSE, SV_CARD_ERROR_UNKNOWN_STATUS },
+};
+
+static void
+test_status_word (gconstpointer data)
+{
+  const StatusCase *c = data;
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GBytes) record = NULL;
+  g_autofree char *response = g_strconcat ("0102030405060708090A0B0C0D0E0F10", c->sw, NULL);
+
+  script_open_2g (fake);
+  sv_fake_reader_expect (fake, "A0B2010410", response);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  record = sv_card_session_read_record (session, 1, 16, &error);
+  if (c->ok)
+    {
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_bytes_get_size (record), ==, 16);
+    }
+  else
+    {
+      g_assert_null (record);
+      g_assert_error (error, SV_CARD_ERROR, (gint) c->code);
+      /* Clear errors: the reader, the operation and the word. */
+      g_assert_nonnull (strstr (error->message, READER));
+      g_assert_nonnull (strstr (error->message, "READ RECORD 1"));
+      g_assert_nonnull (strstr (error->message, c->sw));
+    }
+  assert_script_done (fake);
+}
+
+static void
+test_get_response_61 (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  SvSelectedFile info;
+
+  script_open_usim (fake);
+  /* ADF by AID without FCP, then the EF with FCP through GET RESPONSE. */
+  sv_fake_reader_expect (fake, "00A4040C10A0000000871002FFFFFFFF8907090000", "9000");
+  sv_fake_reader_expect (fake, "00A40004026F3C", "6114");
+  sv_fake_reader_expect (fake, "00C0000014", "62128205422100B00A83026F3C800206E08A0105" "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  sv_card_session_select (session, "7FFF6F3C", &info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (info.structure, ==, SV_FILE_STRUCTURE_LINEAR_FIXED);
+  g_assert_cmpuint (info.record_len, ==, 176);
+  g_assert_cmpuint (info.n_records, ==, 10);
+  /* Selecting it again costs nothing. */
+  g_assert_true (sv_card_session_select (session, "7FFF6F3C", &info, &error));
+  g_assert_cmpuint (sv_card_session_get_apdu_count (session), ==, 7);
+  assert_script_done (fake);
+}
+
+static void
+test_get_response_9f (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  SvSelectedFile info;
+
+  script_open_2g (fake);
+  /* DFs: no GET RESPONSE. The EF: GET RESPONSE for its header. */
+  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");
+  sv_fake_reader_expect (fake, "A0A40000026F3A", "9F0F");
+  sv_fake_reader_expect (fake, "A0C000000F", "000000C86F3A040011F0220102011C" "9000");
+  /* A sibling costs one SELECT. */
+  sv_fake_reader_expect (fake, "A0A40000026F4A", "9F0F");
+  sv_fake_reader_expect (fake, "A0C000000F", "000000416F4A040011F0220102010D" "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_true (sv_card_session_select (session, "3F007F106F3A", &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.record_len, ==, 28);
+  g_assert_cmpuint (info.n_records, ==, 200 / 28);
+  g_assert_true (sv_card_session_select (session, "3F007F106F4A", &info, &error));
+  g_assert_cmpuint (info.record_len, ==, 13);
+  g_assert_cmpuint (info.n_records, ==, 5);
+  assert_script_done (fake);
+}
+
+static void
+test_direct_fcp_t1 (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  SvSelectedFile info;
+
+  /* T=1: Le is sent and the FCP comes back at once. */
+  sv_fake_reader_set_protocol (fake, SV_CARD_PROTOCOL_T1);
+  sv_fake_reader_expect (fake, "00A40004023F0000", "621B8202782183023F00" "9000");
+  sv_fake_reader_expect (fake, "00A40004022F0000", EF_DIR_FCP "9000");
+  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
+  sv_fake_reader_expect (fake, "00A40004022FE200", "620E82014183022FE28002000A8A0105" "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  g_assert_true (sv_card_session_select (session, "3F002FE2", &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (info.structure, ==, SV_FILE_STRUCTURE_TRANSPARENT);
+  g_assert_cmpuint (info.file_size, ==, 10);
+  assert_script_done (fake);
+}
+
+static void
+test_wrong_le_6c (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GBytes) record = NULL;
+
+  script_open_2g (fake);
+  sv_fake_reader_expect (fake, "A0B201041C", "6C1E");
+  sv_fake_reader_expect (fake, "A0B201041E", "414243FFFFFFFFFFFFFFFFFFFFFFFFFFFF06811121436587FFFFFFFFFFFF" "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  record = sv_card_session_read_record (session, 1, 28, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (record), ==, 30);
+  g_assert_cmpuint (sv_card_session_get_apdu_count (session), ==, 4);
+  assert_script_done (fake);
+}
+
+static GBytes *
+one_byte_card (GBytes   *apdu,
+               gpointer  user_data)
+{
+  return g_bytes_new ("\x90", 1);
+}
+
+static void
+test_short_response (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GBytes) record = NULL;
+
+  script_open_2g (fake);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  sv_fake_reader_set_card_func (fake, one_byte_card, NULL, NULL);
+  record = sv_card_session_read_record (session, 1, 28, &error);
+  g_assert_null (record);
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE);
+  g_assert_nonnull (strstr (error->message, READER));
+}
+
+static void
+test_card_removed (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GBytes) record = NULL;
+
+  script_open_2g (fake);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  sv_fake_reader_pull_card (fake, READER);
+  /* pcscd's first answer after a pull: success with no bytes. */
+  record = sv_card_session_read_record (session, 1, 28, &error);
+  g_assert_null (record);
+  g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CARD_REMOVED);
+  g_assert_nonnull (strstr (error->message, READER));
+  g_clear_error (&error);
+  /* Then a PC/SC error. */
+  record = sv_card_session_read_record (session, 1, 28, &error);
+  g_assert_null (record);
+  g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CARD_REMOVED);
+  g_assert_nonnull (strstr (error->message, READER));
+}
+
+static void
+test_select_not_found (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  SvSelectedFile info;
+
+  script_open_2g (fake);
+  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");
+  sv_fake_reader_expect (fake, "A0A40000026F3C", "9404");
+  /* After a failed SELECT the DF is still 7F10: one SELECT for a sibling. */
+  sv_fake_reader_expect (fake, "A0A40000026F3A", "9F0F");
+  sv_fake_reader_expect (fake, "A0C000000F", "000000C86F3A040011F0220102011C" "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_false (sv_card_session_select (session, "3F007F106F3C", &info, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "3F007F106F3C"));
+  g_clear_error (&error);
+  g_assert_true (sv_card_session_select (session, "3F007F106F3A", &info, &error));
+  g_assert_no_error (error);
+  assert_script_done (fake);
+}
+
+static void
+test_read_binary_chunks (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GBytes) body = NULL;
+  GString *chunk = g_string_new (NULL);
+
+  for (guint i = 0; i < 255; i++)
+    g_string_append (chunk, "AA");
+  g_string_append (chunk, "9000");
+  script_open_2g (fake);
+  sv_fake_reader_expect (fake, "A0B00000FF", chunk->str);
+  sv_fake_reader_expect (fake, "A0B000FF05", "BBBBBBBBBB9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  body = sv_card_session_read_binary (session, 0, 260, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (body), ==, 260);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (body, NULL))[259], ==, 0xBB);
+  assert_script_done (fake);
+  g_string_free (chunk, TRUE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/sv/session/open/usim", test_open_usim);
+  g_test_add_func ("/sv/session/open/2g-fallback", test_open_2g);
+  g_test_add_func ("/sv/session/open/uicc-without-usim", test_open_uicc_without_usim);
+  g_test_add_func ("/sv/session/open/neither", test_open_neither);
+  g_test_add_func ("/sv/session/open/no-card", test_open_no_card);
+  for (guint i = 0; i < G_N_ELEMENTS (status_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/sv/session/status-word/%s", status_cases[i].sw);
+
+      g_test_add_data_func (path, &status_cases[i], test_status_word);
+    }
+  g_test_add_func ("/sv/session/get-response/61", test_get_response_61);
+  g_test_add_func ("/sv/session/get-response/9f", test_get_response_9f);
+  g_test_add_func ("/sv/session/get-response/direct-fcp-t1", test_direct_fcp_t1);
+  g_test_add_func ("/sv/session/wrong-le/6c", test_wrong_le_6c);
+  g_test_add_func ("/sv/session/broken/short-response", test_short_response);
+  g_test_add_func ("/sv/session/broken/card-removed", test_card_removed);
+  g_test_add_func ("/sv/session/select/not-found", test_select_not_found);
+  g_test_add_func ("/sv/session/read-binary/chunks", test_read_binary_chunks);
+
+  return g_test_run ();
+}
