@@ -152,8 +152,11 @@ test_kill_between_edits (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, >=, 1 + last_ack + 1);
   last_edit = history->len - 2;
-  g_assert_cmpstr (((SvMirrorHistoryEntry *) g_ptr_array_index (history, history->len - 1))->detail,
-                   ==, g_strdup_printf ("E%u", last_edit));
+  {
+    g_autofree char *expected = g_strdup_printf ("E%u", last_edit);
+    g_assert_cmpstr (((SvMirrorHistoryEntry *) g_ptr_array_index (history, history->len - 1))->detail,
+                     ==, expected);
+  }
   card = sv_mirror_get_card (mirror, TEST_ICCID, &error);
   g_assert_cmpint (card->modseq, ==, 1 + last_edit + 1);
   g_assert_cmpint (((SvMirrorHistoryEntry *) g_ptr_array_index (history, history->len - 1))->modseq,
