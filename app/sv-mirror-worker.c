@@ -101,3 +101,20 @@ sv_mirror_worker_finish (GAsyncResult  *result,
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+/**
+ * sv_mirror_worker_get_data:
+ *
+ * Returns: (transfer none): the @data given to sv_mirror_worker_run(),
+ *   valid until the callback returns
+ */
+gpointer
+sv_mirror_worker_get_data (GAsyncResult *result)
+{
+  WorkerJob *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  job = g_task_get_task_data (G_TASK (result));
+  return job->data;
+}

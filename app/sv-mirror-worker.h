@@ -37,5 +37,6 @@ void     sv_mirror_worker_run    (const char          *db_path,
                                   gpointer             user_data);
 gpointer sv_mirror_worker_finish (GAsyncResult        *result,
                                   GError             **error);
+gpointer sv_mirror_worker_get_data (GAsyncResult      *result);
 
 G_END_DECLS

@@ -9,7 +9,11 @@
 
 #include <glib/gi18n.h>
 
+#include "sv-csv.h"
+#include "sv-mirror-import.h"
 #include "sv-mirror-worker.h"
+#include "sv-sms-export.h"
+#include "sv-vcard.h"
 #include "sv-window-private.h"
 
 void
@@ -21,6 +25,8 @@ sv_window_update_actions (SvWindow *self)
   gboolean idle = !sv_card_view_is_loading (self->card_view);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.delete-card", card_shown && idle);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", card_shown && idle);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", card_shown && idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", card_shown);
 }
 
@@ -139,9 +145,314 @@ search_action (GtkWidget  *widget,
   sv_contacts_page_focus_search (sv_card_view_get_contacts_page (self->card_view));
 }
 
+/* Export: contacts as vCard 3.0/4.0 or CSV, messages as SMS Backup &
+ * Restore XML or JSON. The file is written by the worker. */
+
+typedef struct
+{
+  char *iccid;
+  char *format;
+  char *path;
+  guint n_items;
+} FileJob;
+
+static void
+file_job_free (FileJob *job)
+{
+  g_free (job->iccid);
+  g_free (job->format);
+  g_free (job->path);
+  g_free (job);
+}
+
+static gpointer
+export_worker (SvMirror      *mirror,
+               gpointer       user_data,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  FileJob *job = user_data;
+  g_autofree char *text = NULL;
+
+  if (g_str_equal (job->format, "sms-xml") || g_str_equal (job->format, "json"))
+    {
+      g_autoptr(GPtrArray) messages = sv_mirror_list_messages (mirror, job->iccid, error);
+      g_autoptr(SvCardImage) image = NULL;
+
+      if (messages == NULL ||
+          (image = sv_mirror_load_image (mirror, job->iccid, TRUE, error)) == NULL)
+        return NULL;
+      job->n_items = messages->len;
+      text = g_str_equal (job->format, "json") ? sv_sms_export_json (messages, image)
+                                               : sv_sms_export_xml (messages, image);
+    }
+  else
+    {
+      g_autoptr(GPtrArray) contacts = sv_mirror_list_contacts (mirror, job->iccid, error);
+
+      if (contacts == NULL)
+        return NULL;
+      job->n_items = contacts->len;
+      if (g_str_equal (job->format, "csv"))
+        text = sv_csv_export (contacts);
+      else
+        text = sv_vcard_export (contacts,
+                                g_str_equal (job->format, "vcard4") ? SV_VCARD_VERSION_4_0
+                                                                    : SV_VCARD_VERSION_3_0,
+                                job->iccid);
+    }
+
+  if (!g_file_set_contents (job->path, text, -1, error))
+    return NULL;
+
+  if (g_str_equal (job->format, "sms-xml") || g_str_equal (job->format, "json"))
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u message exported", "%u messages exported",
+                                         job->n_items), job->n_items);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u contact exported", "%u contacts exported",
+                                       job->n_items), job->n_items);
+}
+
+static void
+file_job_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(SvWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = sv_mirror_worker_finish (result, &error);
+
+  sv_window_add_toast (self, adw_toast_new (message != NULL ? message : error->message));
+}
+
+static const struct
+{
+  const char *format;
+  const char *extension;
+  const char *mime_type;
+} export_formats[] = {
+  { "vcard", "vcf", "text/vcard" },
+  { "vcard4", "vcf", "text/vcard" },
+  { "csv", "csv", "text/csv" },
+  { "sms-xml", "xml", "application/xml" },
+  { "json", "json", "application/json" },
+};
+
+static void
+export_response_cb (GtkNativeDialog *chooser,
+                    int              response,
+                    gpointer         user_data)
+{
+  SvWindow *self = SV_WINDOW (user_data);
+  g_autoptr(GFile) file = NULL;
+  FileJob *job;
+
+  if (response != GTK_RESPONSE_ACCEPT)
+    {
+      g_object_unref (chooser);
+      return;
+    }
+
+  file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  job = g_new0 (FileJob, 1);
+  job->iccid = g_strdup (g_object_get_data (G_OBJECT (chooser), "iccid"));
+  job->format = g_strdup (g_object_get_data (G_OBJECT (chooser), "format"));
+  job->path = g_file_get_path (file);
+  g_object_unref (chooser);
+
+  sv_mirror_worker_run (self->db_path, export_worker, job, (GDestroyNotify) file_job_free,
+                        g_free, NULL, file_job_done_cb, g_object_ref (self));
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  SvWindow *self = SV_WINDOW (widget);
+  const char *format = g_variant_get_string (parameter, NULL);
+  const char *iccid = sv_card_view_get_iccid (self->card_view);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autofree char *name = NULL;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (export_formats); i++)
+    if (g_str_equal (export_formats[i].format, format))
+      break;
+  if (i == G_N_ELEMENTS (export_formats) || iccid == NULL)
+    return;
+
+  chooser = gtk_file_chooser_native_new (_("Export"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  name = g_strdup_printf ("%s%s.%s", iccid,
+                          g_str_has_prefix (format, "vcard") || g_str_equal (format, "csv") ? "" : "-messages",
+                          export_formats[i].extension);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  gtk_file_filter_add_mime_type (filter, export_formats[i].mime_type);
+  gtk_file_filter_add_suffix (filter, export_formats[i].extension);
+  gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_object_set_data_full (G_OBJECT (chooser), "iccid", g_strdup (iccid), g_free);
+  g_object_set_data_full (G_OBJECT (chooser), "format", g_strdup (format), g_free);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* Import: vCard or CSV into free records. A malformed file imports nothing
+ * and says at which line; the user may then import the valid entries. */
+
+typedef struct
+{
+  char     *iccid;
+  char     *path;
+  gboolean  partial;
+  GPtrArray *warnings;
+  guint     n_stored;
+} ImportJob;
+
+static void
+import_job_free (ImportJob *job)
+{
+  g_free (job->iccid);
+  g_free (job->path);
+  g_clear_pointer (&job->warnings, g_ptr_array_unref);
+  g_free (job);
+}
+
+static gpointer
+import_worker (SvMirror      *mirror,
+               gpointer       user_data,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  ImportJob *job = user_data;
+  SvImportFlags flags = job->partial ? SV_IMPORT_PARTIAL : SV_IMPORT_NONE;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GPtrArray) store_warnings = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (job->path, &text, &len, error) ||
+      (contacts = sv_contacts_parse_file (text, len, SV_CONTACT_FORMAT_AUTO, flags,
+                                          &job->warnings, error)) == NULL ||
+      !sv_mirror_import_contacts (mirror, job->iccid, contacts, flags, &store_warnings,
+                                  &job->n_stored, error))
+    return NULL;
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u contact imported", "%u contacts imported",
+                                       job->n_stored), job->n_stored);
+}
+
+static void start_import (SvWindow *self, const char *path, gboolean partial);
+
+static void
+import_error_response_cb (AdwMessageDialog *dialog,
+                          const char       *response,
+                          gpointer          user_data)
+{
+  SvWindow *self = SV_WINDOW (user_data);
+
+  if (g_str_equal (response, "partial"))
+    start_import (self, g_object_get_data (G_OBJECT (dialog), "path"), TRUE);
+}
+
+static void
+import_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(SvWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = sv_mirror_worker_finish (result, &error);
+  ImportJob *job = sv_mirror_worker_get_data (result);
+
+  if (message == NULL)
+    {
+      GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Nothing Imported"), error->message);
+
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+      if (!job->partial && g_error_matches (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID))
+        {
+          adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "partial",
+                                           _("Import _Valid Entries"));
+          g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (job->path), g_free);
+        }
+      g_signal_connect (dialog, "response", G_CALLBACK (import_error_response_cb), self);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+
+  {
+    AdwToast *toast = adw_toast_new (message);
+
+    adw_toast_set_button_label (toast, _("_Undo"));
+    adw_toast_set_action_name (toast, "card.undo");
+    sv_window_add_toast (self, toast);
+  }
+  sv_card_view_reload (self->card_view);
+  sv_window_refresh_cards (self);
+}
+
+static void
+start_import (SvWindow   *self,
+              const char *path,
+              gboolean    partial)
+{
+  ImportJob *job = g_new0 (ImportJob, 1);
+
+  job->iccid = g_strdup (sv_card_view_get_iccid (self->card_view));
+  job->path = g_strdup (path);
+  job->partial = partial;
+  sv_mirror_worker_run (self->db_path, import_worker, job, (GDestroyNotify) import_job_free,
+                        g_free, NULL, import_done_cb, g_object_ref (self));
+}
+
+static void
+import_response_cb (GtkNativeDialog *chooser,
+                    int              response,
+                    gpointer         user_data)
+{
+  SvWindow *self = SV_WINDOW (user_data);
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+
+      start_import (self, path, FALSE);
+    }
+  g_object_unref (chooser);
+}
+
+static void
+import_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  SvWindow *self = SV_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  if (sv_card_view_get_iccid (self->card_view) == NULL)
+    return;
+
+  chooser = gtk_file_chooser_native_new (_("Import Contacts"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("vCard and CSV files"));
+  gtk_file_filter_add_mime_type (filter, "text/vcard");
+  gtk_file_filter_add_mime_type (filter, "text/x-vcard");
+  gtk_file_filter_add_mime_type (filter, "text/csv");
+  gtk_file_filter_add_suffix (filter, "vcf");
+  gtk_file_filter_add_suffix (filter, "csv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_signal_connect (chooser, "response", G_CALLBACK (import_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 void
 sv_window_class_add_actions (GtkWidgetClass *widget_class)
 {
+  gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
+  gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "win.delete-card", NULL, delete_card_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
 
