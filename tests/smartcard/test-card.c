@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Reading and writing whole cards over the fake reader with a simulated
+ * file system (test-card-sim.h): every record read once, the USIM change
+ * counters, quirks, the diff write with verify, conflicts, a card pulled
+ * mid-write and resumed from the journal, cancellation.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "sv-card-error.h"
+#include "sv-card-reader.h"
+#include "sv-card-session.h"
+#include "sv-card-writer.h"
+#include "sv-fake-reader.h"
+#include "sv-phonebook.h"
+
+#include "test-card-sim.h"
+
+#define READER "Fake Reader 00 00"
+#define ATR "3B9F96801FC78031A073BE21136743200718000001A5"
+
+typedef struct
+{
+  SvFakeReader  *fake;
+  SimCard       *sim;
+  SvCardSession *session;
+  char          *dir;
+} Fixture;
+
+static void
+fixture_connect (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&f->session, sv_card_session_close);
+  f->session = sv_card_session_open (SV_READER (f->fake), READER, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_setup (Fixture *f,
+               SimCard *sim)
+{
+  f->fake = sv_fake_reader_new ();
+  f->sim = sim;
+  f->dir = g_dir_make_tmp ("sv-test-card-XXXXXX", NULL);
+  sv_fake_reader_add_reader (f->fake, READER);
+  sv_fake_reader_insert_card (f->fake, READER, ATR);
+  sv_fake_reader_set_card_func (f->fake, sim_card_func, sim, (GDestroyNotify) sim_card_free);
+  fixture_connect (f);
+}
+
+static void
+fixture_teardown (Fixture *f)
+{
+  g_clear_pointer (&f->session, sv_card_session_close);
+  g_clear_object (&f->fake);
+  if (f->dir)
+    {
+      g_autofree char *journal = g_build_filename (f->dir, "journal", NULL);
+
+      g_remove (journal);
+      g_rmdir (f->dir);
+      g_free (f->dir);
+    }
+}
+
+static guint
+n_records_of (SvCardImage *image,
+              const char  *key)
+{
+  SvCardFile *file = sv_card_image_lookup (image, key);
+
+  return file ? file->records->len : 0;
+}
+
+static void
+test_read_2g (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) image = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  SvCardReadStats stats;
+
+  fixture_setup (&f, sim_card_new_2g ());
+  g_assert_cmpint (sv_card_session_get_card_type (f.session), ==, SV_CARD_TYPE_SIM);
+  sim_reset_counters (f.sim);
+  image = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, &stats, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sv_card_image_get_iccid (image), ==, "89014103211118510720");
+  g_assert_cmpuint (n_records_of (image, "adn"), ==, 10);
+  g_assert_cmpuint (n_records_of (image, "ext1"), ==, 5);
+  g_assert_cmpuint (n_records_of (image, "sms"), ==, 5);
+  g_assert_cmpuint (n_records_of (image, "msisdn"), ==, 2);
+  g_assert_cmpuint (n_records_of (image, "imsi"), ==, 1);
+  g_assert_cmpstr (sv_card_image_lookup (image, "adn")->path, ==, "3F007F106F3A");
+
+  /* Minimum: 1 READ per record or transparent file (3 + 2+10+5+5+1 = 26),
+   * per EF one SELECT + one GET RESPONSE (8 EFs = 16), DFs 7F20, then
+   * MF + 7F10 (3). */
+  g_assert_cmpuint (sim_count_rereads (f.sim), ==, 0);
+  g_assert_cmpuint (stats.records_read, ==, 26);
+  g_assert_cmpuint (stats.apdu_count, ==, 26 + 16 + 3);
+
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (contacts->len, ==, 2);
+  g_assert_cmpstr (sv_contact_get_name (g_ptr_array_index (contacts, 0)), ==, "Alice");
+  g_assert_cmpstr (sv_contact_get_number (g_ptr_array_index (contacts, 0)), ==, "1234567890");
+  fixture_teardown (&f);
+}
+
+static void
+test_read_usim (gconstpointer data)
+{
+  gboolean global = GPOINTER_TO_INT (data);
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) image = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  SvCardReadStats stats;
+
+  fixture_setup (&f, sim_card_new_usim (global));
+  g_assert_cmpint (sv_card_session_get_card_type (f.session), ==, SV_CARD_TYPE_USIM);
+  sim_reset_counters (f.sim);
+  image = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, &stats, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sv_card_image_get_card_type (image), ==, SV_CARD_TYPE_USIM);
+  g_assert_cmpuint (n_records_of (image, "pbr"), ==, 2);
+  g_assert_cmpuint (n_records_of (image, "pb1/adn"), ==, 6);
+  g_assert_cmpuint (n_records_of (image, "pb1/anr1"), ==, 6);
+  g_assert_cmpuint (n_records_of (image, "pb1/email1"), ==, 6);
+  g_assert_cmpuint (n_records_of (image, "pb1/uid"), ==, 6);
+  g_assert_cmpuint (n_records_of (image, "pb1/ext1"), ==, 4);
+  g_assert_cmpuint (n_records_of (image, "pb2/adn"), ==, 6);
+  g_assert_cmpuint (n_records_of (image, "pb2/iap"), ==, 6);
+  g_assert_cmpuint (n_records_of (image, "pb2/email1"), ==, 6);
+  /* The shared type 3 EXT1 is in both sets, read once. */
+  g_assert_cmpuint (n_records_of (image, "pb2/ext1"), ==, 4);
+  g_assert_cmpuint (n_records_of (image, "cc"), ==, 1);
+  g_assert_cmpuint (n_records_of (image, "sms"), ==, 4);
+  g_assert_null (sv_card_image_lookup (image, "spn"));          /* absent on this card */
+  g_assert_true (g_str_has_prefix (sv_card_image_lookup (image, "pb1/adn")->path,
+                                   global ? "3F007F105F3A" : "7FFF5F3A"));
+  g_assert_cmpuint (sim_count_rereads (f.sim), ==, 0);
+
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (contacts->len, ==, 2);
+  g_assert_cmpuint (sv_contact_get_set (g_ptr_array_index (contacts, 1)), ==, 2);
+  g_assert_cmpstr (sv_contact_get_name (g_ptr_array_index (contacts, 1)), ==, "Carol");
+  fixture_teardown (&f);
+}
+
+static void
+test_reread_unchanged (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) first = NULL;
+  g_autoptr(SvCardImage) second = NULL;
+  g_autoptr(GPtrArray) diff = NULL;
+  SvCardReadStats stats1, stats2;
+
+  fixture_setup (&f, sim_card_new_usim (FALSE));
+  first = sv_card_read_image (f.session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, &stats1, NULL, &error);
+  g_assert_no_error (error);
+  fixture_connect (&f);
+  second = sv_card_read_image (f.session, first, SV_CARD_READ_SKIP_MESSAGES, NULL, &stats2, NULL, &error);
+  g_assert_no_error (error);
+  diff = sv_card_image_diff (first, second);
+  g_assert_cmpuint (diff->len, ==, 0);
+  g_assert_cmpuint (stats2.records_reused, >, 40);
+  /* ICCID 3, ADF + IMSI 4, SPN (absent) 1, MSISDN 3, DF + PBR 5,
+   * PSC/CC/PUID 9 (SELECT + GET RESPONSE + READ each on T=0). */
+  g_assert_cmpuint (stats2.apdu_count, ==, 25);
+  g_assert_cmpuint (stats2.apdu_count * 3, <, stats1.apdu_count);
+  g_test_message ("full read %u APDUs, re-read of an unchanged card %u APDUs",
+                  stats1.apdu_count, stats2.apdu_count);
+  fixture_teardown (&f);
+}
+
+static void
+test_reread_changed (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) first = NULL;
+  g_autoptr(SvCardImage) second = NULL;
+  g_autoptr(GPtrArray) diff = NULL;
+  SvCardReadStats stats;
+
+  fixture_setup (&f, sim_card_new_usim (FALSE));
+  first = sv_card_read_image (f.session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* A phone changes an entry and bumps EF_CC. */
+  sim_fill_adn (f.sim, "7FFF5F3A4F3A", 16, 4, "Dave", "99");
+  sim_set (f.sim, "7FFF5F3A4F23", 1, "0006");
+  fixture_connect (&f);
+  second = sv_card_read_image (f.session, first, SV_CARD_READ_SKIP_MESSAGES, NULL, &stats, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.records_reused, ==, 0);
+  diff = sv_card_image_diff (first, second);
+  g_assert_cmpuint (diff->len, ==, 2);    /* cc and pb1/adn#4 */
+  fixture_teardown (&f);
+}
+
+typedef enum
+{
+  QUIRK_DIRECT_FCP,
+  QUIRK_FCP_RECORD_LEN,
+  QUIRK_NO_EXT1_NO_SMS,
+  QUIRK_UICC_WITHOUT_USIM,
+} Quirk;
+
+static void
+test_quirk (gconstpointer data)
+{
+  Quirk quirk = GPOINTER_TO_INT (data);
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) image = NULL;
+  SimCard *sim = quirk == QUIRK_UICC_WITHOUT_USIM || quirk == QUIRK_NO_EXT1_NO_SMS
+                 ? sim_card_new_2g () : sim_card_new_usim (FALSE);
+
+  switch (quirk)
+    {
+    case QUIRK_DIRECT_FCP:
+      sim->direct_fcp = TRUE;
+      break;
+    case QUIRK_FCP_RECORD_LEN:
+      sim->fcp_record_len_lie = 2;
+      break;
+    case QUIRK_NO_EXT1_NO_SMS:
+      g_hash_table_remove (sim->files, "3F007F106F4A");
+      g_hash_table_remove (sim->files, "3F007F106F3C");
+      break;
+    case QUIRK_UICC_WITHOUT_USIM:
+      sim->uicc = TRUE;   /* a UICC with only the 2G file system */
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  fixture_setup (&f, sim);
+  if (quirk == QUIRK_DIRECT_FCP)
+    {
+      sv_fake_reader_set_protocol (f.fake, SV_CARD_PROTOCOL_T1);
+      fixture_connect (&f);
+    }
+  sim_reset_counters (f.sim);
+  image = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sv_card_image_get_iccid (image), ==, "89014103211118510720");
+  switch (quirk)
+    {
+    case QUIRK_DIRECT_FCP:
+    case QUIRK_FCP_RECORD_LEN:
+      g_assert_cmpuint (sv_card_image_lookup (image, "pb1/adn")->record_len, ==, 30);
+      g_assert_cmpuint (n_records_of (image, "pb1/adn"), ==, 6);
+      break;
+    case QUIRK_NO_EXT1_NO_SMS:
+      g_assert_null (sv_card_image_lookup (image, "ext1"));
+      g_assert_null (sv_card_image_lookup (image, "sms"));
+      g_assert_cmpuint (n_records_of (image, "adn"), ==, 10);
+      break;
+    case QUIRK_UICC_WITHOUT_USIM:
+      g_assert_cmpint (sv_card_image_get_card_type (image), ==, SV_CARD_TYPE_SIM);
+      g_assert_cmpuint (n_records_of (image, "adn"), ==, 10);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  g_assert_cmpuint (sim_count_rereads (f.sim), ==, 0);
+  fixture_teardown (&f);
+}
+
+static SvCardImage *
+edited_copy (SvCardImage *base,
+             const char  *key,
+             guint        index,
+             const char  *hex)
+{
+  SvCardImage *target = sv_card_image_copy (base);
+  SvCardFile *file = sv_card_image_lookup (target, key);
+  g_autoptr(GBytes) bytes = sv_hex_to_bytes (hex);
+  g_autofree guint8 *buf = g_malloc (file->record_len);
+  g_autoptr(GBytes) record = NULL;
+
+  memset (buf, 0xFF, file->record_len);
+  memcpy (buf, g_bytes_get_data (bytes, NULL), MIN (file->record_len, g_bytes_get_size (bytes)));
+  record = g_bytes_new (buf, file->record_len);
+  g_assert_true (sv_card_image_set_record (target, key, index, record, NULL));
+  return target;
+}
+
+static void
+test_write_2g (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autoptr(GPtrArray) written = NULL;
+  g_autoptr(GBytes) now = NULL;
+  g_autofree char *journal = NULL;
+  SvCardWriteStats stats = { 0 };
+
+  fixture_setup (&f, sim_card_new_2g ());
+  journal = g_build_filename (f.dir, "journal", NULL);
+  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  target = edited_copy (base, "adn", 3, "4361726F6CFFFFFFFFFFFFFFFFFF0381214365FFFFFFFFFFFFFFFFFF");
+  sim_reset_counters (f.sim);
+  g_assert_true (sv_card_write_image (f.session, base, target, journal, NULL, &stats, &written,
+                                      NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (written->len, ==, 1);
+  g_assert_cmpuint (stats.records_written, ==, 1);
+  g_assert_cmpuint (stats.records_checked, ==, 1);     /* 2G: no counter, read to compare */
+  g_assert_cmpuint (f.sim->n_updates, ==, 1);
+  now = sim_get (f.sim, "3F007F106F3A", 3);
+  g_assert_true (g_bytes_equal (now, sv_card_image_get_record (target, "adn", 3)));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  sv_card_write_stats_clear (&stats);
+  fixture_teardown (&f);
+}
+
+static void
+test_write_usim_bookkeeping (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autoptr(GPtrArray) written = NULL;
+  g_autoptr(GBytes) cc = NULL;
+  g_autoptr(GBytes) puid = NULL;
+  g_autoptr(GBytes) uid = NULL;
+  g_autofree char *journal = NULL;
+  SvCardWriteStats stats = { 0 };
+
+  fixture_setup (&f, sim_card_new_usim (FALSE));
+  journal = g_build_filename (f.dir, "journal", NULL);
+  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  target = edited_copy (base, "pb1/adn", 3,
+                        "446176654646FFFFFFFFFFFFFFFFFFFF0381214365FFFFFFFFFFFFFFFFFF");
+  sim_reset_counters (f.sim);
+  g_assert_true (sv_card_write_image (f.session, base, target, journal, NULL, &stats, &written,
+                                      NULL, &error));
+  g_assert_no_error (error);
+  /* pb1/adn#3, pb1/uid#3, cc, puid */
+  g_assert_cmpuint (written->len, ==, 4);
+  g_assert_cmpuint (stats.records_checked, ==, 0);     /* PSC and CC vouched for the base */
+  cc = sim_get (f.sim, "7FFF5F3A4F23", 1);
+  puid = sim_get (f.sim, "7FFF5F3A4F24", 1);
+  uid = sim_get (f.sim, "7FFF5F3A4F21", 3);
+  g_assert_cmpmem (g_bytes_get_data (cc, NULL), 2, "\x00\x06", 2);
+  g_assert_cmpmem (g_bytes_get_data (puid, NULL), 2, "\x00\x03", 2);
+  g_assert_cmpmem (g_bytes_get_data (uid, NULL), 2, "\x00\x03", 2);
+  sv_card_write_stats_clear (&stats);
+  fixture_teardown (&f);
+}
+
+static void
+test_write_conflict (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autofree char *journal = NULL;
+
+  fixture_setup (&f, sim_card_new_2g ());
+  journal = g_build_filename (f.dir, "journal", NULL);
+  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  target = edited_copy (base, "adn", 2, "5A6F65");
+  sim_fill_adn (f.sim, "3F007F106F3A", 14, 2, "Robert", "55");   /* changed behind our back */
+  sim_reset_counters (f.sim);
+  g_assert_false (sv_card_write_image (f.session, base, target, journal, NULL, NULL, NULL,
+                                       NULL, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "adn#2"));
+  g_assert_cmpuint (f.sim->n_updates, ==, 0);
+  fixture_teardown (&f);
+}
+
+static void
+test_write_pulled_and_resumed (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autoptr(GPtrArray) on_journal = NULL;
+  g_autoptr(GPtrArray) written = NULL;
+  g_autofree char *journal = NULL;
+  SvCardWriteStats stats = { 0 };
+  guint n_total = 0;
+
+  fixture_setup (&f, sim_card_new_2g ());
+  journal = g_build_filename (f.dir, "journal", NULL);
+  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  target = sv_card_image_copy (base);
+  for (guint i = 3; i <= 8; i++)
+    {
+      g_autoptr(SvCardImage) next = NULL;
+      g_autofree char *hex = g_strdup_printf ("4E616D65%02XFFFFFFFFFFFFFFFFFF0381214365", i);
+
+      next = edited_copy (target, "adn", i, hex);
+      g_set_object (&target, next);
+    }
+  /* Pull the card after the ICCID check (1 READ BINARY, selects), the six
+   * comparisons and two complete writes (UPDATE + READ back each). */
+  sim_reset_counters (f.sim);
+  sv_fake_reader_pull_card_after (f.fake, 3 + 6 + 2 + 4 + 1);
+  g_assert_false (sv_card_write_image (f.session, base, target, journal, NULL, &stats, NULL,
+                                       NULL, &error));
+  g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CARD_REMOVED);
+  g_assert_nonnull (strstr (error->message, READER));
+  g_assert_nonnull (strstr (error->message, journal));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  sv_card_write_stats_clear (&stats);
+
+  on_journal = sv_card_journal_load_written (journal, &n_total, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (on_journal);
+  g_assert_cmpuint (n_total, ==, 6);
+  g_assert_cmpuint (on_journal->len, ==, f.sim->n_updates);
+  g_assert_cmpuint (on_journal->len, >=, 1);
+
+  /* Put the card back and write again: the rest goes, nothing twice. */
+  sv_fake_reader_insert_card (f.fake, READER, ATR);
+  fixture_connect (&f);
+  g_assert_true (sv_card_write_image (f.session, base, target, journal, NULL, &stats, &written,
+                                      NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.records_already, ==, on_journal->len);
+  g_assert_cmpuint (stats.records_written, ==, 6 - on_journal->len);
+  g_assert_nonnull (stats.previous_written);
+  g_assert_cmpuint (stats.previous_written->len, ==, on_journal->len);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  for (guint i = 3; i <= 8; i++)
+    {
+      g_autoptr(GBytes) now = sim_get (f.sim, "3F007F106F3A", i);
+
+      g_assert_true (g_bytes_equal (now, sv_card_image_get_record (target, "adn", i)));
+    }
+  sv_card_write_stats_clear (&stats);
+  fixture_teardown (&f);
+}
+
+static void
+test_read_pulled (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) image = NULL;
+
+  fixture_setup (&f, sim_card_new_2g ());
+  sv_fake_reader_pull_card_after (f.fake, 20);
+  image = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  g_assert_null (image);
+  g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CARD_REMOVED);
+  g_assert_nonnull (strstr (error->message, READER));
+  fixture_teardown (&f);
+}
+
+typedef struct
+{
+  GMainLoop    *loop;
+  SvCardImage  *image;
+  GError       *error;
+  guint         progress_notifies;
+} AsyncResult;
+
+static void
+read_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  AsyncResult *r = user_data;
+
+  r->image = sv_card_read_image_finish (result, NULL, &r->error);
+  g_main_loop_quit (r->loop);
+}
+
+static void
+progress_cb (GObject    *object,
+             GParamSpec *pspec,
+             gpointer    user_data)
+{
+  AsyncResult *r = user_data;
+
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  r->progress_notifies++;
+}
+
+static void
+test_read_async_progress (void)
+{
+  Fixture f = { 0 };
+  AsyncResult r = { 0 };
+  g_autoptr(SvProgress) progress = sv_progress_new ();
+
+  fixture_setup (&f, sim_card_new_2g ());
+  r.loop = g_main_loop_new (NULL, FALSE);
+  g_signal_connect (progress, "notify::completed", G_CALLBACK (progress_cb), &r);
+  sv_card_read_image_async (f.session, NULL, SV_CARD_READ_DEFAULT, progress, NULL, read_done_cb, &r);
+  g_main_loop_run (r.loop);
+  /* Let the last coalesced update arrive. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_no_error (r.error);
+  g_assert_nonnull (r.image);
+  g_assert_cmpuint (r.progress_notifies, >=, 1);
+  g_assert_cmpuint (sv_progress_get_completed (progress), ==, 26);
+  g_assert_cmpuint (sv_progress_get_total (progress), ==, 26);
+  g_clear_object (&r.image);
+  g_main_loop_unref (r.loop);
+  fixture_teardown (&f);
+}
+
+static void
+test_read_async_cancel (void)
+{
+  Fixture f = { 0 };
+  AsyncResult r = { 0 };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+
+  fixture_setup (&f, sim_card_new_2g ());
+  f.sim->cancel_at = cancellable;
+  f.sim->cancel_after = 8;
+  r.loop = g_main_loop_new (NULL, FALSE);
+  sv_card_read_image_async (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, cancellable, read_done_cb, &r);
+  g_main_loop_run (r.loop);
+  g_assert_null (r.image);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* Stopped promptly: not the whole card. */
+  g_assert_cmpuint (f.sim->n_reads, <, 10);
+  g_clear_error (&r.error);
+  g_main_loop_unref (r.loop);
+  fixture_teardown (&f);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_setenv ("XDG_STATE_HOME", g_get_tmp_dir (), FALSE);
+
+  g_test_add_func ("/sv/card/read/2g", test_read_2g);
+  g_test_add_data_func ("/sv/card/read/usim", GINT_TO_POINTER (FALSE), test_read_usim);
+  g_test_add_data_func ("/sv/card/read/usim-global-phonebook", GINT_TO_POINTER (TRUE), test_read_usim);
+  g_test_add_func ("/sv/card/read/usim-unchanged", test_reread_unchanged);
+  g_test_add_func ("/sv/card/read/usim-changed", test_reread_changed);
+  g_test_add_data_func ("/sv/card/quirk/direct-fcp", GINT_TO_POINTER (QUIRK_DIRECT_FCP), test_quirk);
+  g_test_add_data_func ("/sv/card/quirk/fcp-record-length", GINT_TO_POINTER (QUIRK_FCP_RECORD_LEN), test_quirk);
+  g_test_add_data_func ("/sv/card/quirk/no-ext1-no-sms", GINT_TO_POINTER (QUIRK_NO_EXT1_NO_SMS), test_quirk);
+  g_test_add_data_func ("/sv/card/quirk/uicc-without-usim", GINT_TO_POINTER (QUIRK_UICC_WITHOUT_USIM), test_quirk);
+  g_test_add_func ("/sv/card/read/pulled", test_read_pulled);
+  g_test_add_func ("/sv/card/read/async-progress", test_read_async_progress);
+  g_test_add_func ("/sv/card/read/async-cancel", test_read_async_cancel);
+  g_test_add_func ("/sv/card/write/2g", test_write_2g);
+  g_test_add_func ("/sv/card/write/usim-bookkeeping", test_write_usim_bookkeeping);
+  g_test_add_func ("/sv/card/write/conflict", test_write_conflict);
+  g_test_add_func ("/sv/card/write/pulled-and-resumed", test_write_pulled_and_resumed);
+
+  return g_test_run ();
+}
