@@ -37,8 +37,8 @@ typedef struct
   SvRecordChange *change;
   const char     *path;
   SvFileStructure structure;
-  gboolean        done;         /* card holds new_bytes */
-  gboolean        written_now;
+  gboolean        done;         /* card holds new_bytes, verified */
+  gboolean        in_flight;    /* UPDATE sent, not verified: maybe written */
 } PlannedWrite;
 
 void
@@ -94,7 +94,8 @@ journal_save (const char    *journal_path,
       g_key_file_set_string (journal, group, "path", w->path);
       g_key_file_set_string (journal, group, "old", old_hex ? old_hex : "");
       g_key_file_set_string (journal, group, "new", new_hex);
-      g_key_file_set_string (journal, group, "state", w->done ? "written" : "pending");
+      g_key_file_set_string (journal, group, "state",
+                             w->done ? "written" : w->in_flight ? "uncertain" : "pending");
     }
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
@@ -260,8 +261,11 @@ sv_card_write_prepare (SvCardImage *base,
     for (guint i = 0; i < changes->len; i++)
       {
         SvRecordChange *c = g_ptr_array_index (changes, i);
-        gboolean counter = g_str_equal (c->key, "cc") || g_str_equal (c->key, "puid");
+        gboolean counter;
 
+        if (c == NULL)
+          continue;
+        counter = g_str_equal (c->key, "cc") || g_str_equal (c->key, "puid");
         if ((pass == 0) == counter && c->new_bytes != NULL)
           g_ptr_array_add (ordered, g_steal_pointer (&g_ptr_array_index (changes, i)));
       }
@@ -476,15 +480,22 @@ sv_card_write_image (SvCardSession     *session,
           n_done++;
           continue;
         }
-      if (g_cancellable_set_error_if_cancelled (cancellable, &local_error))
-        ok = FALSE;
-      else
-        ok = sv_card_session_select (session, w->path, NULL, &local_error) &&
-             (w->structure == SV_FILE_STRUCTURE_TRANSPARENT
-              ? sv_card_session_update_binary (session, 0, w->change->new_bytes, &local_error)
-              : sv_card_session_update_record (session, w->change->index, w->change->new_bytes,
-                                               &local_error)) &&
-             (now = read_back (session, w, &local_error)) != NULL;
+      /* The journal names the record before the UPDATE goes out, so an
+       * interruption at any point leaves it "uncertain", never unknown;
+       * the next write resolves it by reading the card. */
+      ok = !g_cancellable_set_error_if_cancelled (cancellable, &local_error) &&
+           sv_card_session_select (session, w->path, NULL, &local_error);
+      if (ok)
+        {
+          w->in_flight = TRUE;
+          if (!journal_save (journal_path, iccid, reader_name, plan, error))
+            return FALSE;
+          ok = (w->structure == SV_FILE_STRUCTURE_TRANSPARENT
+                ? sv_card_session_update_binary (session, 0, w->change->new_bytes, &local_error)
+                : sv_card_session_update_record (session, w->change->index, w->change->new_bytes,
+                                                 &local_error)) &&
+               (now = read_back (session, w, &local_error)) != NULL;
+        }
       if (ok && !g_bytes_equal (now, w->change->new_bytes))
         {
           g_set_error (&local_error, SV_CARD_ERROR, SV_CARD_ERROR_VERIFY_MISMATCH,
@@ -495,17 +506,23 @@ sv_card_write_image (SvCardSession     *session,
       if (!ok)
         {
           g_autofree char *done_list = describe_records (plan, TRUE);
+          g_autofree char *uncertain = w->in_flight
+            ? g_strdup_printf ("; uncertain: %s#%u", w->change->key, w->change->index)
+            : g_strdup ("");
 
+          /* The local disk still works when the card is gone: leave the
+           * exact state behind. */
+          journal_save (journal_path, iccid, reader_name, plan, NULL);
           stats->apdu_count = sv_card_session_get_apdu_count (session) - apdus_at_start;
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                      "Write interrupted after %u of %u records (%s); "
+                                      "Write interrupted after %u of %u records (written: %s%s); "
                                       "journal %s; write again to resume: ",
                                       n_done, plan->len, *done_list ? done_list : "none",
-                                      journal_path);
+                                      uncertain, journal_path);
           return FALSE;
         }
       w->done = TRUE;
-      w->written_now = TRUE;
+      w->in_flight = FALSE;
       stats->records_written++;
       n_done++;
       if (progress)
@@ -514,8 +531,6 @@ sv_card_write_image (SvCardSession     *session,
 
           sv_progress_update (progress, n_done, plan->len, message);
         }
-      if (!journal_save (journal_path, iccid, reader_name, plan, error))
-        return FALSE;
     }
 
   g_remove (journal_path);

@@ -435,6 +435,7 @@ sv_fake_reader_insert_card (SvFakeReader *self,
   slot->atr = sv_hex_to_bytes (atr_hex);
   slot->event_count++;
   self->pulled_answered_empty = FALSE;
+  self->pull_after = 0;
   self->generation++;
   g_cond_broadcast (&self->changed);
   g_mutex_unlock (&self->lock);
