@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * PIN flows over the scripted fake reader: counters read first, one try
+ * per call, the last try refused without confirmation, blocked PINs,
+ * PUK/CHANGE/ENABLE/DISABLE, 2G CHV status, PIN buffers wiped.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-card-session.h"
+#include "sv-fake-reader.h"
+#include "sv-pin.h"
+
+#define READER "Fake Reader 00 00"
+#define ATR "3B9F96801FC78031A073BE21136743200718000001A5"
+
+static SvCardSession *
+open_uicc (SvFakeReader **fake_out)
+{
+  SvFakeReader *fake = sv_fake_reader_new ();
+  g_autoptr(GError) error = NULL;
+  SvCardSession *session;
+
+  sv_fake_reader_add_reader (fake, READER);
+  sv_fake_reader_insert_card (fake, READER, ATR);
+  /* A UICC without EF_DIR: opened with CLA 00, no USIM. */
+  sv_fake_reader_expect (fake, "00A40004023F00", "9000");
+  sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  *fake_out = fake;
+  return session;
+}
+
+static void
+assert_done (SvFakeReader *fake)
+{
+  g_assert_null (sv_fake_reader_get_mismatch (fake));
+  g_assert_cmpuint (sv_fake_reader_get_n_pending (fake), ==, 0);
+}
+
+static void
+assert_wiped (const char *buf,
+              gsize       len)
+{
+  for (gsize i = 0; i < len; i++)
+    g_assert_cmpint (buf[i], ==, 0);
+}
+
+static void
+test_status_uicc (void)
+{
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  SvPinStatus status;
+
+  sv_fake_reader_expect (fake, "00200001", "63C3");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  g_assert_true (sv_pin_get_status (session, SV_PIN_1, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (status.enabled);
+  g_assert_false (status.verified);
+  g_assert_false (status.blocked);
+  g_assert_cmpuint (status.pin_retries, ==, 3);
+  g_assert_cmpuint (status.puk_retries, ==, 10);
+  assert_done (fake);
+}
+
+static void
+test_verify_ok (void)
+{
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  char pin[] = "1234";
+
+  sv_fake_reader_expect (fake, "00200001", "63C3");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  sv_fake_reader_expect (fake, "002000010831323334FFFFFFFF", "9000");
+  g_assert_true (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  assert_wiped (pin, 4);
+  assert_done (fake);
+}
+
+static void
+test_verify_wrong_no_retry (void)
+{
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  char pin[] = "0000";
+
+  sv_fake_reader_expect (fake, "00200001", "63C3");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  sv_fake_reader_expect (fake, "002000010830303030FFFFFFFF", "63C2");
+  g_assert_false (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_WRONG);
+  g_assert_nonnull (strstr (error->message, "2 tries left"));
+  g_assert_null (strstr (error->message, "0000"));
+  assert_wiped (pin, 4);
+  /* Exactly one VERIFY with data: the script ends there. */
+  assert_done (fake);
+  g_assert_cmpuint (sv_fake_reader_get_n_transmitted (fake), ==, 2 + 3);
+}
+
+static void
+test_last_try (gconstpointer data)
+{
+  gboolean confirmed = GPOINTER_TO_INT (data);
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  char pin[] = "123456";
+
+  sv_fake_reader_expect (fake, "00200001", "63C1");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  if (confirmed)
+    {
+      sv_fake_reader_expect (fake, "0020000108313233343536FFFF", "9000");
+      g_assert_true (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_CONFIRM_LAST_TRY, &error));
+      g_assert_no_error (error);
+    }
+  else
+    {
+      g_assert_false (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+      g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_REFUSED);
+    }
+  assert_wiped (pin, 6);
+  assert_done (fake);
+}
+
+static void
+test_blocked (void)
+{
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  char pin[] = "1234";
+
+  sv_fake_reader_expect (fake, "00200001", "6983");
+  sv_fake_reader_expect (fake, "002C0001", "63C5");
+  g_assert_false (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_CONFIRM_LAST_TRY, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_BLOCKED);
+  assert_wiped (pin, 4);
+  assert_done (fake);
+}
+
+static void
+test_already_verified (void)
+{
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  char pin[] = "1234";
+
+  sv_fake_reader_expect (fake, "00200001", "9000");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  g_assert_true (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  assert_wiped (pin, 4);
+  assert_done (fake);
+}
+
+static void
+test_bad_format (void)
+{
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  char pin[] = "12a4";
+
+  sv_fake_reader_expect (fake, "00200001", "63C3");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  g_assert_false (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS);
+  assert_wiped (pin, 4);
+  assert_done (fake);
+}
+
+typedef enum { OP_UNBLOCK, OP_CHANGE, OP_ENABLE, OP_DISABLE } PinOp;
+
+typedef struct
+{
+  PinOp       op;
+  const char *apdu;
+} PinOpCase;
+
+static const PinOpCase op_cases[] = {
+  { OP_UNBLOCK, "002C000110313233343536373839383736FFFFFFFF" },
+  { OP_CHANGE,  "0024000110313233343536373839383736FFFFFFFF" },
+  { OP_ENABLE,  "002800010831323334FFFFFFFF" },
+  { OP_DISABLE, "002600010831323334FFFFFFFF" },
+};
+
+static void
+test_operation (gconstpointer data)
+{
+  const PinOpCase *c = data;
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  char puk[] = "12345678";
+  char old_pin[] = "1234";
+  char new_pin[] = "9876";
+  gboolean ok = FALSE;
+
+  sv_fake_reader_expect (fake, "00200001", "63C3");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  sv_fake_reader_expect (fake, c->apdu, "9000");
+  switch (c->op)
+    {
+    case OP_UNBLOCK:
+      ok = sv_pin_unblock (session, SV_PIN_1, puk, new_pin, SV_PIN_FLAGS_NONE, &error);
+      assert_wiped (puk, 8);
+      break;
+    case OP_CHANGE:
+      {
+        char old8[] = "12345678";
+
+        ok = sv_pin_change (session, SV_PIN_1, old8, new_pin, SV_PIN_FLAGS_NONE, &error);
+        assert_wiped (old8, 8);
+      }
+      break;
+    case OP_ENABLE:
+      ok = sv_pin_enable (session, SV_PIN_1, old_pin, SV_PIN_FLAGS_NONE, &error);
+      break;
+    case OP_DISABLE:
+      ok = sv_pin_disable (session, SV_PIN_1, old_pin, SV_PIN_FLAGS_NONE, &error);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  assert_done (fake);
+}
+
+static void
+test_2g_status_and_verify (void)
+{
+  g_autoptr(SvFakeReader) fake = sv_fake_reader_new ();
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  SvPinStatus status;
+  char pin[] = "1234";
+
+  sv_fake_reader_add_reader (fake, READER);
+  sv_fake_reader_insert_card (fake, READER, ATR);
+  sv_fake_reader_expect (fake, "00A40004023F00", "6E00");
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F16");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+
+  /* TS 51.011 §9.2.1: byte 14 = 00 (CHV1 enabled), byte 19 = 82 (2 tries),
+   * byte 20 = 8A (10 UNBLOCK tries). */
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F16");
+  sv_fake_reader_expect (fake, "A0C0000016", "00001A2C3F0001000000000009000304080082" "8A838A" "9000");
+  /* Verified yet? A protected READ BINARY says no. */
+  sv_fake_reader_expect (fake, "A0A40000027F20", "9F16");
+  sv_fake_reader_expect (fake, "A0A40000026F07", "9F0F");
+  sv_fake_reader_expect (fake, "A0C000000F", "000000096F07040011F044010200" "9000");
+  sv_fake_reader_expect (fake, "A0B0000001", "9804");
+  g_assert_true (sv_pin_get_status (session, SV_PIN_1, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (status.enabled);
+  g_assert_false (status.verified);
+  g_assert_cmpuint (status.pin_retries, ==, 2);
+  g_assert_cmpuint (status.puk_retries, ==, 10);
+  assert_done (fake);
+
+  /* verify: counters again, then one VERIFY CHV with CLA A0. */
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F16");
+  sv_fake_reader_expect (fake, "A0C0000016", "00001A2C3F0001000000000009000304080082" "8A838A" "9000");
+  sv_fake_reader_expect (fake, "A0A40000027F20", "9F16");
+  sv_fake_reader_expect (fake, "A0A40000026F07", "9F0F");
+  sv_fake_reader_expect (fake, "A0C000000F", "000000096F07040011F044010200" "9000");
+  sv_fake_reader_expect (fake, "A0B0000001", "9804");
+  sv_fake_reader_expect (fake, "A020000108" "31323334FFFFFFFF", "9000");
+  g_assert_true (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  assert_wiped (pin, 4);
+  assert_done (fake);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/sv/pin/status/uicc", test_status_uicc);
+  g_test_add_func ("/sv/pin/verify/ok", test_verify_ok);
+  g_test_add_func ("/sv/pin/verify/wrong-no-retry", test_verify_wrong_no_retry);
+  g_test_add_data_func ("/sv/pin/verify/last-try-refused", GINT_TO_POINTER (FALSE), test_last_try);
+  g_test_add_data_func ("/sv/pin/verify/last-try-confirmed", GINT_TO_POINTER (TRUE), test_last_try);
+  g_test_add_func ("/sv/pin/verify/blocked", test_blocked);
+  g_test_add_func ("/sv/pin/verify/already-verified", test_already_verified);
+  g_test_add_func ("/sv/pin/verify/bad-format", test_bad_format);
+  g_test_add_data_func ("/sv/pin/op/unblock", &op_cases[0], test_operation);
+  g_test_add_data_func ("/sv/pin/op/change", &op_cases[1], test_operation);
+  g_test_add_data_func ("/sv/pin/op/enable", &op_cases[2], test_operation);
+  g_test_add_data_func ("/sv/pin/op/disable", &op_cases[3], test_operation);
+  g_test_add_func ("/sv/pin/2g/status-and-verify", test_2g_status_and_verify);
+
+  return g_test_run ();
+}
