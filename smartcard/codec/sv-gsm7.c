@@ -227,6 +227,8 @@ sv_gsm7_encode_unpacked (const char  *utf8,
     }
 
   *len_out = out->len;
+  if (out->len == 0)
+    return g_malloc0 (1);  /* an empty GByteArray frees to NULL */
   return g_byte_array_free (g_steal_pointer (&out), FALSE);
 }
 

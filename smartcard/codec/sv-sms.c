@@ -431,11 +431,15 @@ read_address (Reader      *r,
 static gboolean
 read_timestamp (Reader      *r,
                 GDateTime  **out,
+                guint8       raw[7],
+                gboolean    *has_raw,
                 const char  *what,
                 GError     **error)
 {
   if (!reader_need (r, 7, what, error))
     return FALSE;
+  memcpy (raw, r->data + r->pos, 7);
+  *has_raw = TRUE;
   *out = sv_sms_timestamp_decode (r->data + r->pos);
   r->pos += 7;
   return TRUE;
@@ -765,7 +769,7 @@ tpdu_decode_at (const guint8    *data,
       if (!read_address (&r, &tpdu->number, &tpdu->number_ton_npi, error) ||
           !reader_byte (&r, &tpdu->pid, "TP-PID", error) ||
           !reader_byte (&r, &tpdu->dcs, "TP-DCS", error) ||
-          !read_timestamp (&r, &tpdu->timestamp, "TP-SCTS", error) ||
+          !read_timestamp (&r, &tpdu->timestamp, tpdu->scts_raw, &tpdu->has_scts_raw, "TP-SCTS", error) ||
           !read_user_data (&r, tpdu, error))
         return NULL;
       break;
@@ -787,8 +791,8 @@ tpdu_decode_at (const guint8    *data,
       tpdu->lp = (fo & 0x08) != 0;
       if (!reader_byte (&r, &tpdu->mr, "TP-MR", error) ||
           !read_address (&r, &tpdu->number, &tpdu->number_ton_npi, error) ||
-          !read_timestamp (&r, &tpdu->timestamp, "TP-SCTS", error) ||
-          !read_timestamp (&r, &tpdu->discharge_time, "TP-DT", error) ||
+          !read_timestamp (&r, &tpdu->timestamp, tpdu->scts_raw, &tpdu->has_scts_raw, "TP-SCTS", error) ||
+          !read_timestamp (&r, &tpdu->discharge_time, tpdu->dt_raw, &tpdu->has_dt_raw, "TP-DT", error) ||
           !reader_byte (&r, &tpdu->status, "TP-ST", error))
         return NULL;
       sv_sms_dcs_decode (tpdu->dcs, &tpdu->dcs_info);
@@ -1054,12 +1058,27 @@ write_user_data (GByteArray       *out,
 }
 
 static gboolean
-write_timestamp (GByteArray  *out,
-                 GDateTime   *dt,
-                 const char  *what,
-                 GError     **error)
+write_timestamp (GByteArray    *out,
+                 GDateTime     *dt,
+                 const guint8  *raw,
+                 gboolean       has_raw,
+                 const char    *what,
+                 GError       **error)
 {
   guint8 ts[7];
+
+  if (has_raw)
+    {
+      g_autoptr(GDateTime) from_raw = sv_sms_timestamp_decode (raw);
+
+      if (dt == NULL ||
+          (from_raw && g_date_time_equal (from_raw, dt) &&
+           g_date_time_get_utc_offset (from_raw) == g_date_time_get_utc_offset (dt)))
+        {
+          g_byte_array_append (out, raw, 7);
+          return TRUE;
+        }
+    }
 
   if (dt == NULL)
     {
@@ -1145,7 +1164,7 @@ sv_sms_tpdu_encode (const SvSmsTpdu  *tpdu,
         return NULL;
       g_byte_array_append (out, &tpdu->pid, 1);
       g_byte_array_append (out, &tpdu->dcs, 1);
-      if (!write_timestamp (out, tpdu->timestamp, "TP-SCTS", error) ||
+      if (!write_timestamp (out, tpdu->timestamp, tpdu->scts_raw, tpdu->has_scts_raw, "TP-SCTS", error) ||
           !write_user_data (out, fo_index, tpdu, error))
         return NULL;
       break;
@@ -1168,7 +1187,7 @@ sv_sms_tpdu_encode (const SvSmsTpdu  *tpdu,
         case SV_SMS_VP_ABSOLUTE:
           if (tpdu->vp_absolute)
             {
-              if (!write_timestamp (out, tpdu->vp_absolute, "TP-VP", error))
+              if (!write_timestamp (out, tpdu->vp_absolute, tpdu->vp_raw, TRUE, "TP-VP", error))
                 return NULL;
             }
           else
@@ -1194,8 +1213,8 @@ sv_sms_tpdu_encode (const SvSmsTpdu  *tpdu,
       g_byte_array_append (out, &fo, 1);
       g_byte_array_append (out, &tpdu->mr, 1);
       if (!write_address (out, tpdu->number, tpdu->number_ton_npi, error) ||
-          !write_timestamp (out, tpdu->timestamp, "TP-SCTS", error) ||
-          !write_timestamp (out, tpdu->discharge_time, "TP-DT", error))
+          !write_timestamp (out, tpdu->timestamp, tpdu->scts_raw, tpdu->has_scts_raw, "TP-SCTS", error) ||
+          !write_timestamp (out, tpdu->discharge_time, tpdu->dt_raw, tpdu->has_dt_raw, "TP-DT", error))
         return NULL;
       g_byte_array_append (out, &tpdu->status, 1);
       if (tpdu->has_pi)

@@ -86,7 +86,9 @@ typedef enum
  * @dcs, @timestamp (DELIVER/STATUS-REPORT), @vp_format/@vp_raw (SUBMIT),
  * @discharge_time/@status (STATUS-REPORT), @udh (raw IEs; when %NULL,
  * built from @concat_* and @port_*), @text (or @user_data when @text is
- * %NULL).
+ * %NULL). Time stamps are written as received (@scts_raw, @dt_raw) while
+ * they still match @timestamp / @discharge_time, so a decoded TPDU
+ * encodes to the same bytes (e.g. a "-0" time zone, or an invalid date).
  */
 typedef struct
 {
@@ -109,6 +111,8 @@ typedef struct
   guint8         dcs;           /* TP-DCS */
   SvSmsDcsInfo   dcs_info;
   GDateTime     *timestamp;     /* TP-SCTS, NULL if absent or invalid */
+  gboolean       has_scts_raw;  /* @scts_raw holds the octets as received */
+  guint8         scts_raw[7];
 
   SvSmsVpFormat  vp_format;     /* TP-VPF (SUBMIT) */
   guint8         vp_raw[7];     /* TP-VP octets as received */
@@ -116,6 +120,8 @@ typedef struct
   GDateTime     *vp_absolute;   /* absolute period */
 
   GDateTime     *discharge_time; /* TP-DT (STATUS-REPORT) */
+  gboolean       has_dt_raw;
+  guint8         dt_raw[7];
   guint8         status;        /* TP-ST (STATUS-REPORT) */
   gboolean       has_pi;        /* TP-PI present (STATUS-REPORT) */
   guint8         pi;
