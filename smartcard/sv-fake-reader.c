@@ -41,6 +41,7 @@ struct _SvFakeReader
   GCond           changed;
   guint           generation;     /* bumped by every reader or card change */
   gboolean        cancelled;
+  gboolean        service_down;
 
   GPtrArray      *slots;          /* FakeSlot */
   GQueue          expectations;   /* Expectation */
@@ -148,6 +149,12 @@ sv_fake_reader_list_readers (SvReader  *reader,
   SvFakeReader *self = SV_FAKE_READER (reader);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
+  if (self->service_down)
+    {
+      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_SERVICE,
+                   "SCardEstablishContext: Service not available.");
+      return NULL;
+    }
   return snapshot_states (self);
 }
 
@@ -318,6 +325,12 @@ sv_fake_reader_wait_for_change (SvReader   *reader,
           g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CANCELLED, "Reader monitor stopped");
           return FALSE;
         }
+      if (self->service_down)
+        {
+          g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_SERVICE,
+                       "SCardGetStatusChange: The Smart card resource manager has shut down.");
+          return FALSE;
+        }
       now = snapshot_states (self);
       if (!same_states (*states, now))
         {
@@ -452,6 +465,18 @@ sv_fake_reader_pull_card (SvFakeReader *self,
   g_assert (slot != NULL);
   g_clear_pointer (&slot->atr, g_bytes_unref);
   slot->event_count++;
+  self->generation++;
+  g_cond_broadcast (&self->changed);
+  g_mutex_unlock (&self->lock);
+}
+
+/* pcscd stopping (SCARD_E_SERVICE_STOPPED) and coming back. */
+void
+sv_fake_reader_set_service_running (SvFakeReader *self,
+                                    gboolean      running)
+{
+  g_mutex_lock (&self->lock);
+  self->service_down = !running;
   self->generation++;
   g_cond_broadcast (&self->changed);
   g_mutex_unlock (&self->lock);

@@ -31,6 +31,8 @@ void          sv_fake_reader_insert_card        (SvFakeReader   *self,
                                                  const char     *atr_hex);
 void          sv_fake_reader_pull_card          (SvFakeReader   *self,
                                                  const char     *name);
+void          sv_fake_reader_set_service_running (SvFakeReader *self,
+                                                 gboolean        running);
 void          sv_fake_reader_pull_card_after    (SvFakeReader   *self,
                                                  guint           n_apdus);
 void          sv_fake_reader_expect             (SvFakeReader   *self,

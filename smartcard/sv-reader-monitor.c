@@ -235,6 +235,12 @@ monitor_thread (gpointer user_data)
   g_autoptr(GPtrArray) known = NULL;     /* last states emitted */
   gboolean service_up = TRUE;
 
+  /* A restarted monitor reports what changed while it was stopped. */
+  g_mutex_lock (&self->lock);
+  if (self->snapshot != NULL)
+    known = copy_states (self->snapshot);
+  g_mutex_unlock (&self->lock);
+
   while (!stopping (self))
     {
       g_autoptr(GError) error = NULL;

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "sv-card-image.h"
 #include "sv-fake-reader.h"
 
 typedef struct
@@ -40,7 +41,7 @@ typedef struct
   guint         cancel_after;
 } SimCard;
 
-static void
+static inline void
 sim_file_free (SimFile *f)
 {
   g_free (f->path);
@@ -50,7 +51,7 @@ sim_file_free (SimFile *f)
   g_free (f);
 }
 
-static SimCard *
+static inline SimCard *
 sim_card_new (gboolean uicc,
               gboolean usim)
 {
@@ -63,7 +64,7 @@ sim_card_new (gboolean uicc,
   return sim;
 }
 
-static void
+static inline void
 sim_card_free (SimCard *sim)
 {
   g_hash_table_unref (sim->files);
@@ -72,7 +73,7 @@ sim_card_free (SimCard *sim)
   g_free (sim);
 }
 
-static void
+static inline void
 sim_add_df (SimCard    *sim,
             const char *path)
 {
@@ -83,7 +84,7 @@ sim_add_df (SimCard    *sim,
   g_hash_table_replace (sim->files, f->path, f);
 }
 
-static SimFile *
+static inline SimFile *
 sim_add_ef (SimCard         *sim,
             const char      *path,
             SvFileStructure  structure,
@@ -109,7 +110,7 @@ sim_add_ef (SimCard         *sim,
   return f;
 }
 
-static void
+static inline void
 sim_set (SimCard    *sim,
          const char *path,
          guint       record,
@@ -125,7 +126,7 @@ sim_set (SimCard    *sim,
   memcpy (r->data, g_bytes_get_data (bytes, NULL), MIN (r->len, g_bytes_get_size (bytes)));
 }
 
-static GBytes *
+static inline GBytes *
 sim_get (SimCard    *sim,
          const char *path,
          guint       record)
@@ -136,7 +137,7 @@ sim_get (SimCard    *sim,
   return g_bytes_new (r->data, r->len);
 }
 
-static GBytes *
+static inline GBytes *
 sw_only (guint16 sw)
 {
   guint8 b[2] = { sw >> 8, sw & 0xFF };
@@ -144,7 +145,7 @@ sw_only (guint16 sw)
   return g_bytes_new (b, 2);
 }
 
-static GBytes *
+static inline GBytes *
 data_sw (const guint8 *data,
          gsize         len,
          guint16       sw)
@@ -157,7 +158,7 @@ data_sw (const guint8 *data,
   return g_byte_array_free_to_bytes (out);
 }
 
-static char *
+static inline char *
 parent_of (const char *path)
 {
   gsize len = strlen (path);
@@ -166,7 +167,7 @@ parent_of (const char *path)
 }
 
 /* Resolves a FID from the current DF like a card (TS 102.221 §8.4.1). */
-static SimFile *
+static inline SimFile *
 sim_resolve (SimCard    *sim,
              const char *fid)
 {
@@ -194,7 +195,7 @@ sim_resolve (SimCard    *sim,
   return NULL;
 }
 
-static gsize
+static inline gsize
 sim_build_info (SimCard *sim,
                 SimFile *f,
                 guint8  *out)
@@ -257,7 +258,7 @@ sim_build_info (SimCard *sim,
   return 15;
 }
 
-static GBytes *
+static inline GBytes *
 sim_card_func (GBytes   *apdu_bytes,
                gpointer  user_data)
 {
@@ -387,7 +388,7 @@ sim_card_func (GBytes   *apdu_bytes,
 
 #define ICCID_HEX "98101430121181157002"   /* ICCID 89014103211118510720 */
 
-static void
+static inline void
 sim_fill_adn (SimCard    *sim,
               const char *path,
               guint       alpha_len,
@@ -410,7 +411,7 @@ sim_fill_adn (SimCard    *sim,
   g_string_free (hex, TRUE);
 }
 
-static SimCard *
+static inline SimCard *
 sim_card_new_2g (void)
 {
   SimCard *sim = sim_card_new (FALSE, FALSE);
@@ -437,7 +438,7 @@ sim_card_new_2g (void)
 
 /* Two phonebook sets: set 1 with type 1 ANR and EMAIL, set 2 with a type 2
  * EMAIL through EF_IAP; one EF_EXT1 (type 3) shared by both. */
-static SimCard *
+static inline SimCard *
 sim_card_new_usim (gboolean global_phonebook)
 {
   SimCard *sim = sim_card_new (TRUE, TRUE);
@@ -486,7 +487,7 @@ sim_card_new_usim (gboolean global_phonebook)
 }
 
 /* Every record of every EF read exactly once? */
-static guint
+static inline guint
 sim_count_rereads (SimCard *sim)
 {
   GHashTableIter iter;
@@ -501,7 +502,7 @@ sim_count_rereads (SimCard *sim)
   return rereads;
 }
 
-static void
+static inline void
 sim_reset_counters (SimCard *sim)
 {
   GHashTableIter iter;
