@@ -475,6 +475,12 @@ find_by_fid (SvVsimCard  *card,
       if (visible (node, mode) && node->kind == SV_VSIM_NODE_DF)
         return *new_df = node;
     }
+  /* Lenient like most real cards: the first-level DFs (DF_TELECOM,
+   * DF_GSM) are reachable from anywhere, which also lets a 2G command
+   * find its way out of a DF that only the UICC command set can see. */
+  node = sv_vsim_node_child (card->image->mf, fid);
+  if (visible (node, mode) && node->kind == SV_VSIM_NODE_DF)
+    return *new_df = node;
   return NULL;
 }
 
