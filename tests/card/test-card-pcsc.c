@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Reading and writing every card profile through the real PC/SC stack:
+ * pcscd + vpcd + simvault-vsim (the profiles in tests/data/cards). Each file the
+ * reader puts in the image is compared byte for byte with the profile, the
+ * APDU count with the card's own count; cards are pulled mid-read and
+ * mid-write, and an interrupted write is resumed from its journal.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-card-reader.h"
+#include "sv-card-session.h"
+#include "sv-card-writer.h"
+#include "sv-fake-reader.h"
+#include "sv-pcsc-reader.h"
+#include "sv-phonebook.h"
+#include "sv-pin.h"
+#include "sv-vsim-fixture.h"
+
+static const char *profiles[] = {
+  "sim-2g-plain",
+  "sim-2g-old-small",
+  "usim-2sets",
+  "usim-empty",
+  "usim-long-numbers",
+  "usim-pin",
+  "usim-sms",
+  "usim-ucs2",
+  "usim-uicc-only",
+};
+
+typedef struct
+{
+  JsonParser *parser;
+  GHashTable *files;     /* "3F007F106F3A" -> JsonObject */
+} Profile;
+
+static void
+profile_free (Profile *p)
+{
+  g_hash_table_unref (p->files);
+  g_object_unref (p->parser);
+  g_free (p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Profile, profile_free)
+
+static char *
+compact_path (const char *path)
+{
+  g_auto(GStrv) parts = g_strsplit (path, "/", -1);
+  g_autofree char *joined = g_strjoinv ("", parts);
+
+  return g_ascii_strup (joined, -1);
+}
+
+static Profile *
+profile_load (const char *path)
+{
+  Profile *p = g_new0 (Profile, 1);
+  g_autoptr(GError) error = NULL;
+  JsonArray *files;
+
+  p->parser = json_parser_new ();
+  p->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  json_parser_load_from_file (p->parser, path, &error);
+  g_assert_no_error (error);
+  files = json_object_get_array_member (json_node_get_object (json_parser_get_root (p->parser)),
+                                        "files");
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonObject *f = json_array_get_object_element (files, i);
+      g_autofree char *full = compact_path (json_object_get_string_member (f, "path"));
+
+      /* Our paths for ADF files start at 7FFF. */
+      if (g_str_has_prefix (full, "3F007FFF"))
+        g_hash_table_insert (p->files, g_strdup (full + 4), f);
+      else
+        g_hash_table_insert (p->files, g_strdup (full), f);
+    }
+  return p;
+}
+
+static JsonObject *
+profile_file (Profile    *p,
+              const char *path)
+{
+  JsonObject *f = g_hash_table_lookup (p->files, path);
+
+  for (guint hops = 0; f && json_object_has_member (f, "alias_of") && hops < 4; hops++)
+    {
+      g_autofree char *target = compact_path (json_object_get_string_member (f, "alias_of"));
+
+      f = g_hash_table_lookup (p->files, g_str_has_prefix (target, "3F007FFF") ? target + 4 : target);
+    }
+  return f;
+}
+
+/* The bytes the profile says record @index (1-based) holds. */
+static GBytes *
+profile_record (JsonObject *f,
+                guint       index,
+                guint       len)
+{
+  g_autofree guint8 *buf = g_malloc (len);
+  const char *hex = NULL;
+
+  memset (buf, 0xFF, len);
+  if (json_object_has_member (f, "data"))
+    hex = json_object_get_string_member (f, "data");
+  else if (json_object_has_member (f, "records"))
+    {
+      JsonArray *records = json_object_get_array_member (f, "records");
+
+      if (index <= json_array_get_length (records))
+        {
+          JsonNode *node = json_array_get_element (records, index - 1);
+
+          if (JSON_NODE_HOLDS_VALUE (node))
+            hex = json_node_get_string (node);
+        }
+    }
+  if (hex != NULL)
+    {
+      g_autoptr(GBytes) bytes = sv_hex_to_bytes (hex);
+
+      memcpy (buf, g_bytes_get_data (bytes, NULL), MIN (len, g_bytes_get_size (bytes)));
+    }
+  return g_bytes_new (buf, len);
+}
+
+static char *
+profile_secret (const char *profile_path,
+                const char *name,
+                gboolean   *enabled)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *secrets, *secret;
+
+  json_parser_load_from_file (parser, profile_path, NULL);
+  secrets = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                           "secrets");
+  secret = secrets ? json_object_get_object_member (secrets, name) : NULL;
+  if (secret == NULL)
+    return NULL;
+  *enabled = json_object_get_boolean_member_with_default (secret, "enabled", TRUE);
+  return g_strdup (json_object_get_string_member (secret, "value"));
+}
+
+static SvCardSession *
+open_with_pin (SvReader      *reader,
+               SvVsimFixture *fixture,
+               const char    *profile_path,
+               GError       **error)
+{
+  g_autoptr(SvCardSession) session = NULL;
+  g_autofree char *pin = NULL;
+  gboolean enabled = FALSE;
+  SvPinStatus status;
+
+  session = sv_card_session_open (reader, sv_vsim_fixture_reader_name (fixture), error);
+  if (session == NULL)
+    return NULL;
+  pin = profile_secret (profile_path, "pin1", &enabled);
+  if (!sv_pin_get_status (session, SV_PIN_1, &status, error))
+    return NULL;
+  if (!status.verified)
+    {
+      g_assert_true (enabled);
+      g_assert_cmpuint (status.pin_retries, >, 1);
+      if (!sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, error))
+        return NULL;
+    }
+  return g_steal_pointer (&session);
+}
+
+static void
+test_read_profile (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *profile_path = NULL;
+  g_autoptr(Profile) profile = NULL;
+  g_autoptr(SvVsimFixture) fixture = NULL;
+  g_autoptr(SvReader) reader = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(SvCardImage) image = NULL;
+  g_autoptr(GPtrArray) keys = NULL;
+  g_autoptr(GError) error = NULL;
+  SvCardReadStats stats;
+  guint card_count;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  profile_path = sv_vsim_fixture_profile (name);
+  profile = profile_load (profile_path);
+  fixture = sv_vsim_fixture_start (profile_path, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  reader = sv_pcsc_reader_new ();
+  session = open_with_pin (reader, fixture, profile_path, &error);
+  g_assert_no_error (error);
+  image = sv_card_read_image (session, NULL, SV_CARD_READ_DEFAULT, NULL, &stats, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sv_card_image_get_iccid (image));
+
+  /* Every file in the image holds exactly what the profile says. */
+  keys = sv_card_image_list_keys (image);
+  g_assert_cmpuint (keys->len, >=, 2);
+  for (guint k = 0; k < keys->len; k++)
+    {
+      SvCardFile *file = sv_card_image_lookup (image, g_ptr_array_index (keys, k));
+      JsonObject *f = profile_file (profile, file->path);
+
+      g_assert_nonnull (f);
+      for (guint r = 1; r <= file->records->len; r++)
+        {
+          g_autoptr(GBytes) expected = profile_record (f, r, file->record_len);
+
+          if (!g_bytes_equal (expected, g_ptr_array_index (file->records, r - 1)))
+            g_error ("%s: %s (%s) record %u differs from the profile", name, file->key, file->path, r);
+        }
+    }
+
+  /* Our count matches the card's own. */
+  sv_card_session_close (g_steal_pointer (&session));
+  card_count = sv_vsim_fixture_apdu_count (fixture);
+  g_test_message ("%s: %u files, %u records, %u APDUs for the read; card saw %u in all",
+                  name, keys->len, stats.records_read, stats.apdu_count, card_count);
+  g_assert_cmpuint (card_count, >=, stats.apdu_count);
+
+  /* The phonebook and messages decode. */
+  if (sv_phonebook_get_n_sets (image) > 0)
+    {
+      g_autoptr(GPtrArray) contacts = sv_phonebook_decode (image, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (contacts);
+    }
+}
+
+static void
+test_pull_mid_read (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *profile_path = NULL;
+  g_autoptr(SvVsimFixture) fixture = NULL;
+  g_autoptr(SvReader) reader = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(SvCardImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *args[] = { "--drop-after", "40", NULL };
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  profile_path = sv_vsim_fixture_profile (name);
+  fixture = sv_vsim_fixture_start (profile_path, 0, args, &error);
+  g_assert_no_error (error);
+  reader = sv_pcsc_reader_new ();
+  session = sv_card_session_open (reader, sv_vsim_fixture_reader_name (fixture), &error);
+  g_assert_no_error (error);
+  image = sv_card_read_image (session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  g_assert_null (image);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_true (error->domain == SV_PCSC_ERROR || error->domain == SV_CARD_ERROR);
+  g_assert_nonnull (strstr (error->message, sv_vsim_fixture_reader_name (fixture)));
+}
+
+/* Adds a contact at the first free index of the first set, and deletes the
+ * first contact: a change, an addition, a deletion. */
+static SvCardImage *
+make_edits (SvCardImage *base)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = sv_phonebook_decode (base, &error);
+  SvCardImage *target = sv_card_image_copy (base);
+  guint set = sv_card_image_lookup (base, "pbr") ? 1 : 0;
+  guint index = sv_phonebook_find_free_index (base, set);
+  g_autoptr(SvContact) contact = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (index, >, 0);
+  contact = sv_contact_new (set, index, "Written By Test", "+8613800138000", NULL, NULL, NULL);
+  g_assert_true (sv_phonebook_store_contact (target, contact, &error));
+  g_assert_no_error (error);
+  if (contacts->len > 0)
+    {
+      SvContact *first = g_ptr_array_index (contacts, 0);
+
+      g_assert_true (sv_phonebook_delete_contact (target, sv_contact_get_set (first),
+                                                  sv_contact_get_index (first), &error));
+      g_assert_no_error (error);
+    }
+  return target;
+}
+
+static void
+assert_card_equals (SvReader      *reader,
+                    SvVsimFixture *fixture,
+                    const char    *profile_path,
+                    SvCardImage   *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = open_with_pin (reader, fixture, profile_path, &error);
+  g_autoptr(SvCardImage) now = NULL;
+  g_autoptr(SvCardImage) expected_full = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GPtrArray) diff = NULL;
+
+  g_assert_no_error (error);
+  now = sv_card_read_image (session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* What was written includes the bookkeeping (CC, UID, PUID). */
+  expected_full = sv_card_image_copy (expected);
+  diff = sv_card_image_diff (expected_full, now);
+  for (guint i = 0; i < diff->len; i++)
+    {
+      SvRecordChange *c = g_ptr_array_index (diff, i);
+
+      g_test_message ("after write: %s#%u differs", c->key, c->index);
+      g_assert_true (g_str_equal (c->key, "cc") || g_str_equal (c->key, "puid") ||
+                     g_str_has_suffix (c->key, "/uid"));
+    }
+  (void) changes;
+}
+
+static void
+test_write (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *profile_path = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sv-card-write-XXXXXX", NULL);
+  g_autoptr(SvVsimFixture) fixture = NULL;
+  g_autoptr(SvReader) reader = sv_pcsc_reader_new ();
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autoptr(GPtrArray) written = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *args[] = { "--persist", NULL };
+  SvCardWriteStats stats = { 0 };
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  journal = g_build_filename (dir, "journal", NULL);
+  profile_path = sv_vsim_fixture_profile (name);
+  fixture = sv_vsim_fixture_start (profile_path, 0, args, &error);
+  g_assert_no_error (error);
+  session = open_with_pin (reader, fixture, profile_path, &error);
+  g_assert_no_error (error);
+  base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  target = make_edits (base);
+
+  g_assert_true (sv_card_write_image (session, base, target, journal, NULL, &stats, &written,
+                                      NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s: %u records written, %u APDUs", name, stats.records_written, stats.apdu_count);
+  g_assert_cmpuint (stats.records_written, >=, 1);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  sv_card_write_stats_clear (&stats);
+  sv_card_session_close (g_steal_pointer (&session));
+
+  assert_card_equals (reader, fixture, profile_path, target);
+  g_rmdir (dir);
+}
+
+static void
+test_pull_mid_write (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *profile_path = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sv-card-pull-XXXXXX", NULL);
+  g_autofree char *journal = NULL;
+  g_autofree char *saved_image = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(SvVsimFixture) fixture = NULL;
+  g_autoptr(SvReader) reader = sv_pcsc_reader_new ();
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autoptr(GPtrArray) on_journal = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *drop = NULL;
+  const char *args[] = { "--persist", "--drop-after", NULL, NULL };
+  const char *persist[] = { "--persist", NULL };
+  SvCardWriteStats stats = { 0 };
+  gsize len = 0;
+  guint before;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  journal = g_build_filename (dir, "journal", NULL);
+  saved_image = g_build_filename (dir, "card.json", NULL);
+  profile_path = sv_vsim_fixture_profile (name);
+
+  /* Dry run to learn how many APDUs the read takes. */
+  fixture = sv_vsim_fixture_start (profile_path, 0, persist, &error);
+  g_assert_no_error (error);
+  session = open_with_pin (reader, fixture, profile_path, &error);
+  g_assert_no_error (error);
+  base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  before = sv_card_session_get_apdu_count (session);
+  sv_card_session_close (g_steal_pointer (&session));
+  g_clear_pointer (&fixture, sv_vsim_fixture_stop);
+  target = make_edits (base);
+
+  /* Pull the card a few APDUs into the write. */
+  drop = g_strdup_printf ("%u", before + 9);
+  args[2] = drop;
+  fixture = sv_vsim_fixture_start (profile_path, 0, args, &error);
+  g_assert_no_error (error);
+  session = open_with_pin (reader, fixture, profile_path, &error);
+  g_assert_no_error (error);
+  g_clear_object (&base);
+  base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (sv_card_write_image (session, base, target, journal, NULL, &stats, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, journal));
+  g_clear_error (&error);
+  sv_card_write_stats_clear (&stats);
+  sv_card_session_close (g_steal_pointer (&session));
+  g_assert_true (g_file_test (journal, G_FILE_TEST_EXISTS));
+  on_journal = sv_card_journal_load_written (journal, NULL, &error);
+  g_assert_no_error (error);
+
+  /* The card as it was when pulled goes back in. */
+  sv_vsim_fixture_wait_exit (fixture, 5000);
+  g_assert_true (g_file_get_contents (sv_vsim_fixture_image_path (fixture), &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (saved_image, contents, len, NULL));
+  g_clear_pointer (&fixture, sv_vsim_fixture_stop);
+  fixture = sv_vsim_fixture_start (saved_image, 0, persist, &error);
+  g_assert_no_error (error);
+  session = open_with_pin (reader, fixture, profile_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (sv_card_write_image (session, base, target, journal, NULL, &stats, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("resumed: %u already on the card, %u written now; journal had %u written",
+                  stats.records_already, stats.records_written, on_journal ? on_journal->len : 0);
+  g_assert_cmpuint (stats.records_already, >=, on_journal ? on_journal->len : 0);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  sv_card_write_stats_clear (&stats);
+  sv_card_session_close (g_steal_pointer (&session));
+  assert_card_equals (reader, fixture, profile_path, target);
+  g_remove (saved_image);
+  g_rmdir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_setenv ("XDG_STATE_HOME", g_get_tmp_dir (), FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (profiles); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/sv/card-pcsc/read/%s", profiles[i]);
+
+      g_test_add_data_func (path, profiles[i], test_read_profile);
+    }
+  g_test_add_data_func ("/sv/card-pcsc/pull-mid-read/sim-2g-plain", "sim-2g-plain", test_pull_mid_read);
+  g_test_add_data_func ("/sv/card-pcsc/pull-mid-read/usim-2sets", "usim-2sets", test_pull_mid_read);
+  g_test_add_data_func ("/sv/card-pcsc/write/sim-2g-plain", "sim-2g-plain", test_write);
+  g_test_add_data_func ("/sv/card-pcsc/write/usim-2sets", "usim-2sets", test_write);
+  g_test_add_data_func ("/sv/card-pcsc/write/usim-uicc-only", "usim-uicc-only", test_write);
+  g_test_add_data_func ("/sv/card-pcsc/pull-mid-write/sim-2g-plain", "sim-2g-plain", test_pull_mid_write);
+  g_test_add_data_func ("/sv/card-pcsc/pull-mid-write/usim-2sets", "usim-2sets", test_pull_mid_write);
+
+  return g_test_run ();
+}
