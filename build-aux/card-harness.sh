@@ -32,13 +32,27 @@ state=${state:-/tmp/simvault-harness-$(id -u)}
 friendly="SimVault Virtual Reader"
 python=/usr/bin/python3
 
-die() { echo "card-harness: $*" >&2; exit "${2:-1}"; }
+die() { echo "card-harness: $1" >&2; exit "${2:-1}"; }
 say() { echo "card-harness: $*" >&2; }
 
-pid_alive() {  # pid_alive PID NAME
+not_zombie() {
+  local st
+  st=$(ps -o stat= -p "$1" 2>/dev/null || true)
+  [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
+
+pid_alive() {  # pid_alive PID NAME (a zombie is dead)
   local pid=$1 name=$2
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
-    && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]
+    && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] && not_zombie "$pid"
+}
+
+live_pcscds() {
+  local p
+  for p in $(pgrep -x pcscd || true); do
+    not_zombie "$p" && echo "$p"
+  done
+  return 0
 }
 
 our_pcscd() {
@@ -107,7 +121,7 @@ clean_stale_run_files() {
   local pid
   if [ -e /run/pcscd/pcscd.pid ] || [ -e /run/pcscd/pcscd.comm ]; then
     pid=$(cat /run/pcscd/pcscd.pid 2>/dev/null || true)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && not_zombie "$pid"; then
       return 0  # a live pcscd owns them
     fi
     say "removing stale /run/pcscd files (pid ${pid:-none} is dead)"
@@ -148,7 +162,7 @@ start_card() {  # start_card SLOT IMAGE PERSIST
   cp "$(resolve_image "$image")" "$state/card$slot.json"
   args=(--image "$state/card$slot.json" --port "$port" --apdu-log "$state/card$slot.apdu.log")
   [ "$persist" = 1 ] && args+=(--persist)
-  "$vsim" "${args[@]}" </dev/null >"$state/card$slot.log" 2>&1 &
+  "$vsim" "${args[@]}" </dev/null >"$state/card$slot.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$state/card$slot.pid"
   if ! wait_card "$reader" present 10; then
@@ -173,7 +187,7 @@ cmd_start() {
   if pid=$(our_pcscd); then
     die "already running (pcscd pid $pid, state $state): run '$0 stop' first" 3
   fi
-  others=$(pgrep -x pcscd || true)
+  others=$(live_pcscds)
   if [ -n "$others" ]; then
     die "another pcscd is running (pid $(echo $others)): only one pcscd may run per machine; stop it first" 3
   fi
@@ -195,7 +209,8 @@ LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
 CONF
   echo "$port" >"$state/port"
 
-  pcscd --foreground -c "$state/reader.conf.d" </dev/null >"$state/pcscd.log" 2>&1 &
+  # 9>&-: the daemon must not inherit (and hold) the harness lock.
+  pcscd --foreground -c "$state/reader.conf.d" </dev/null >"$state/pcscd.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$state/pcscd.pid"
 
