@@ -523,6 +523,46 @@ test_uicc_search (void)
   g_assert_cmpuint (g_bytes_get_size (found), >=, 1);
 }
 
+/* Cyclic EFs (EF_LND style): UPDATE RECORD PREVIOUS writes the oldest
+ * record, which becomes record 1; NEXT/PREVIOUS wrap around. */
+static void
+test_cyclic (void)
+{
+  static const char json[] =
+    "{\"format\":\"simvault-card-image\",\"version\":1,\"atr\":\"3B021450\","
+    "\"modes\":[\"2g\",\"uicc\"],\"files\":[{\"path\":\"3F00/7F10\",\"type\":\"df\"},"
+    "{\"path\":\"3F00/7F10/6F44\",\"structure\":\"cyclic\",\"record_length\":2,"
+    "\"record_count\":3,\"records\":[\"0101\",\"0202\",\"0303\"]}]}";
+  g_autoptr(GError) error = NULL;
+  SvVsimImage *image = sv_vsim_image_load_from_data (json, -1, &error);
+  g_autoptr(SvVsimCard) card = NULL;
+  g_autoptr(GBytes) r = NULL;
+
+  g_assert_no_error (error);
+  card = sv_vsim_card_new (image);
+  g_assert_cmphex (tx_sw (card, "00A4080C047F106F44"), ==, 0x9000);
+  /* Absolute mode is refused for updates of a cyclic file. */
+  g_assert_cmphex (tx_sw (card, "00DC0104020909"), ==, 0x6A86);
+  g_assert_cmphex (tx_sw (card, "00DC0003020404"), ==, 0x9000);
+  r = tx_ok (card, "00B2010402");
+  g_assert_cmpmem (g_bytes_get_data (r, NULL), 2, "\x04\x04", 2);
+  g_clear_pointer (&r, g_bytes_unref);
+  r = tx_ok (card, "00B2030402");
+  g_assert_cmpmem (g_bytes_get_data (r, NULL), 2, "\x02\x02", 2);
+  /* The pointer is on record 1 after the update: PREVIOUS wraps to 3. */
+  g_clear_pointer (&r, g_bytes_unref);
+  r = tx_ok (card, "A0B2000302");
+  g_assert_cmpmem (g_bytes_get_data (r, NULL), 2, "\x02\x02", 2);
+  g_clear_pointer (&r, g_bytes_unref);
+  r = tx_ok (card, "A0B2000202");
+  g_assert_cmpmem (g_bytes_get_data (r, NULL), 2, "\x04\x04", 2);
+  /* 2G header says cyclic (03). */
+  g_assert_cmphex (tx_sw (card, "A0A40000026F44"), ==, 0x9F0F);
+  g_clear_pointer (&r, g_bytes_unref);
+  r = tx_ok (card, "A0C000000F");
+  g_assert_cmphex (((const guint8 *) g_bytes_get_data (r, NULL))[13], ==, 0x03);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -542,6 +582,7 @@ main (int   argc,
   g_test_add_func ("/sv/vsim/engine/pin", test_pin);
   g_test_add_func ("/sv/vsim/engine/refuse-writes", test_refuse_writes);
   g_test_add_func ("/sv/vsim/engine/persist", test_persist_round_trip);
+  g_test_add_func ("/sv/vsim/engine/cyclic", test_cyclic);
 
   return g_test_run ();
 }
