@@ -92,6 +92,21 @@ profile_file (Profile    *p,
 {
   JsonObject *f = g_hash_table_lookup (p->files, path);
 
+  /* A DF that is an alias (ADF.USIM/DF_PHONEBOOK of DF_TELECOM's). */
+  for (gsize cut = 4; f == NULL && cut < strlen (path); cut += 4)
+    {
+      g_autofree char *prefix = g_strndup (path, cut);
+      JsonObject *df = g_hash_table_lookup (p->files, prefix);
+
+      if (df != NULL && json_object_has_member (df, "alias_of"))
+        {
+          g_autofree char *target = compact_path (json_object_get_string_member (df, "alias_of"));
+          g_autofree char *full = g_strconcat (target, path + cut, NULL);
+
+          f = g_hash_table_lookup (p->files, g_str_has_prefix (full, "3F007FFF") ? full + 4 : full);
+        }
+    }
+
   for (guint hops = 0; f && json_object_has_member (f, "alias_of") && hops < 4; hops++)
     {
       g_autofree char *target = compact_path (json_object_get_string_member (f, "alias_of"));
@@ -216,7 +231,8 @@ test_read_profile (gconstpointer data)
       SvCardFile *file = sv_card_image_lookup (image, g_ptr_array_index (keys, k));
       JsonObject *f = profile_file (profile, file->path);
 
-      g_assert_nonnull (f);
+      if (f == NULL)
+        g_error ("%s: %s (%s) is not in the profile", name, file->key, file->path);
       for (guint r = 1; r <= file->records->len; r++)
         {
           g_autoptr(GBytes) expected = profile_record (f, r, file->record_len);
@@ -283,6 +299,10 @@ make_edits (SvCardImage *base)
   guint index = sv_phonebook_find_free_index (base, set);
   g_autoptr(SvContact) contact = NULL;
 
+  /* The first set with room. */
+  while (index == 0 && set > 0 && set < sv_phonebook_get_n_sets (base))
+    index = sv_phonebook_find_free_index (base, ++set);
+
   g_assert_no_error (error);
   g_assert_cmpuint (index, >, 0);
   contact = sv_contact_new (set, index, "Written By Test", "+8613800138000", NULL, NULL, NULL);
@@ -313,7 +333,7 @@ assert_card_equals (SvReader      *reader,
   g_autoptr(GPtrArray) diff = NULL;
 
   g_assert_no_error (error);
-  now = sv_card_read_image (session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  now = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   /* What was written includes the bookkeeping (CC, UID, PUID). */
   expected_full = sv_card_image_copy (expected);
@@ -392,7 +412,7 @@ test_pull_mid_write (gconstpointer data)
   const char *persist[] = { "--persist", NULL };
   SvCardWriteStats stats = { 0 };
   gsize len = 0;
-  guint before;
+  guint before, write_apdus;
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
@@ -408,12 +428,17 @@ test_pull_mid_write (gconstpointer data)
   base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   before = sv_card_session_get_apdu_count (session);
+  target = make_edits (base);
+  g_assert_true (sv_card_write_image (session, base, target, journal, NULL, &stats, NULL, NULL, &error));
+  g_assert_no_error (error);
+  write_apdus = stats.apdu_count;
+  sv_card_write_stats_clear (&stats);
   sv_card_session_close (g_steal_pointer (&session));
   g_clear_pointer (&fixture, sv_vsim_fixture_stop);
-  target = make_edits (base);
 
-  /* Pull the card a few APDUs into the write. */
-  drop = g_strdup_printf ("%u", before + 9);
+  /* The same write on a fresh card, pulled in its last records (each is
+   * UPDATE + READ back). */
+  drop = g_strdup_printf ("%u", before + write_apdus - 3);
   args[2] = drop;
   fixture = sv_vsim_fixture_start (profile_path, 0, args, &error);
   g_assert_no_error (error);

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * bench-card-read READER [N] [PIN]: a full read of the card in READER with
+ * libsvsmartcard, against the same APDUs replayed by a minimal C loop of
+ * SCardTransmit calls through the same pcscd. Prints one line:
+ *
+ *   apdus=A min=M selects=S get_response=G reads=R ours_us=T loop_us=L ratio=X
+ *
+ * "min" is one APDU per record (or transparent file) plus one SELECT per
+ * EF read. This tool talks to PC/SC directly for the reference loop, so it
+ * includes <winscard.h>; the library itself never does outside
+ * sv-pcsc-reader.c.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <winscard.h>
+
+#include "sv-card-reader.h"
+#include "sv-card-session.h"
+#include "sv-pcsc-reader.h"
+#include "sv-pin.h"
+
+/* A reader that forwards to PC/SC and records every command. */
+#define BENCH_TYPE_RECORDING_READER (bench_recording_reader_get_type ())
+G_DECLARE_FINAL_TYPE (BenchRecordingReader, bench_recording_reader, BENCH, RECORDING_READER, SvReader)
+
+struct _BenchRecordingReader
+{
+  SvReader   parent_instance;
+  SvReader  *inner;
+  GPtrArray *commands;   /* GBytes */
+  gboolean   recording;
+};
+
+G_DEFINE_FINAL_TYPE (BenchRecordingReader, bench_recording_reader, SV_TYPE_READER)
+
+static GPtrArray *
+rec_list_readers (SvReader *reader, GError **error)
+{
+  return sv_reader_list_readers (BENCH_RECORDING_READER (reader)->inner, error);
+}
+
+static SvReaderHandle *
+rec_connect (SvReader *reader, const char *name, SvCardProtocol *protocol, GBytes **atr, GError **error)
+{
+  return sv_reader_connect (BENCH_RECORDING_READER (reader)->inner, name, protocol, atr, error);
+}
+
+static gboolean
+rec_transmit (SvReader *reader, SvReaderHandle *handle, const guint8 *apdu, gsize apdu_len,
+              guint8 *response, gsize *response_len, GError **error)
+{
+  BenchRecordingReader *self = BENCH_RECORDING_READER (reader);
+
+  if (self->recording)
+    g_ptr_array_add (self->commands, g_bytes_new (apdu, apdu_len));
+  return sv_reader_transmit (self->inner, handle, apdu, apdu_len, response, response_len, error);
+}
+
+static void
+rec_disconnect (SvReader *reader, SvReaderHandle *handle, gboolean reset)
+{
+  sv_reader_disconnect (BENCH_RECORDING_READER (reader)->inner, handle, reset);
+}
+
+static gboolean
+rec_wait (SvReader *reader, GPtrArray **states, guint timeout_ms, GError **error)
+{
+  return sv_reader_wait_for_change (BENCH_RECORDING_READER (reader)->inner, states, timeout_ms, error);
+}
+
+static void
+rec_cancel (SvReader *reader)
+{
+  sv_reader_cancel (BENCH_RECORDING_READER (reader)->inner);
+}
+
+static void
+bench_recording_reader_finalize (GObject *object)
+{
+  BenchRecordingReader *self = BENCH_RECORDING_READER (object);
+
+  g_clear_object (&self->inner);
+  g_ptr_array_unref (self->commands);
+  G_OBJECT_CLASS (bench_recording_reader_parent_class)->finalize (object);
+}
+
+static void
+bench_recording_reader_class_init (BenchRecordingReaderClass *klass)
+{
+  SvReaderClass *reader_class = SV_READER_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = bench_recording_reader_finalize;
+  reader_class->list_readers = rec_list_readers;
+  reader_class->connect = rec_connect;
+  reader_class->transmit = rec_transmit;
+  reader_class->disconnect = rec_disconnect;
+  reader_class->wait_for_change = rec_wait;
+  reader_class->cancel = rec_cancel;
+}
+
+static void
+bench_recording_reader_init (BenchRecordingReader *self)
+{
+  self->inner = sv_pcsc_reader_new ();
+  self->commands = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+}
+
+static gint64
+replay (const char *reader_name,
+        GPtrArray  *commands,
+        guint       iterations)
+{
+  SCARDCONTEXT context;
+  SCARDHANDLE card;
+  DWORD protocol = 0;
+  gint64 start, elapsed;
+
+  if (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context) != SCARD_S_SUCCESS ||
+      SCardConnect (context, reader_name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+                    &card, &protocol) != SCARD_S_SUCCESS)
+    g_error ("replay: cannot connect to %s", reader_name);
+
+  start = g_get_monotonic_time ();
+  for (guint it = 0; it < iterations; it++)
+    for (guint i = 0; i < commands->len; i++)
+      {
+        gsize len;
+        const guint8 *apdu = g_bytes_get_data (g_ptr_array_index (commands, i), &len);
+        guint8 response[258];
+        DWORD response_len = sizeof response;
+
+        if (SCardTransmit (card, protocol == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0,
+                           apdu, len, NULL, response, &response_len) != SCARD_S_SUCCESS)
+          g_error ("replay: SCardTransmit failed");
+      }
+  elapsed = g_get_monotonic_time () - start;
+  SCardDisconnect (card, SCARD_LEAVE_CARD);
+  SCardReleaseContext (context);
+  return elapsed / iterations;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *reader_name;
+  guint iterations;
+  g_autoptr(BenchRecordingReader) reader = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  SvCardReadStats stats = { 0 };
+  guint selects = 0, get_responses = 0, reads = 0, n_min;
+  g_autoptr(GHashTable) efs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gint64 start, ours, loop;
+  guint apdus_per_read;
+
+  if (argc < 2)
+    {
+      g_printerr ("usage: %s READER [ITERATIONS] [PIN]\n", argv[0]);
+      return 2;
+    }
+  reader_name = argv[1];
+  iterations = argc > 2 ? (guint) atoi (argv[2]) : 20;
+
+  reader = g_object_new (BENCH_TYPE_RECORDING_READER, NULL);
+  session = sv_card_session_open (SV_READER (reader), reader_name, &error);
+  if (session == NULL)
+    g_error ("%s", error->message);
+  if (argc > 3)
+    {
+      g_autofree char *pin = g_strdup (argv[3]);
+      SvPinStatus status;
+
+      if (sv_pin_get_status (session, SV_PIN_1, &status, &error) && !status.verified)
+        sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error);
+      if (error)
+        g_error ("%s", error->message);
+    }
+
+  /* One recorded read: the APDU sequence, the counts. */
+  reader->recording = TRUE;
+  {
+    g_autoptr(SvCardImage) image = sv_card_read_image (session, NULL, SV_CARD_READ_DEFAULT, NULL,
+                                                       &stats, NULL, &error);
+    GPtrArray *keys;
+
+    if (image == NULL)
+      g_error ("%s", error->message);
+    keys = sv_card_image_list_keys (image);
+    for (guint i = 0; i < keys->len; i++)
+      {
+        SvCardFile *file = sv_card_image_lookup (image, g_ptr_array_index (keys, i));
+
+        g_hash_table_add (efs, g_strdup (file->path));
+      }
+    g_ptr_array_unref (keys);
+  }
+  reader->recording = FALSE;
+  for (guint i = 0; i < reader->commands->len; i++)
+    {
+      const guint8 *apdu = g_bytes_get_data (g_ptr_array_index (reader->commands, i), NULL);
+
+      if (apdu[1] == 0xA4)
+        selects++;
+      else if (apdu[1] == 0xC0)
+        get_responses++;
+      else if (apdu[1] == 0xB2 || apdu[1] == 0xB0)
+        reads++;
+    }
+  apdus_per_read = reader->commands->len;
+  n_min = stats.records_read + g_hash_table_size (efs);
+
+  /* Timed: our full read, then the bare loop of the same APDUs. */
+  start = g_get_monotonic_time ();
+  for (guint it = 0; it < iterations; it++)
+    {
+      g_autoptr(SvCardImage) image = sv_card_read_image (session, NULL, SV_CARD_READ_DEFAULT, NULL,
+                                                         NULL, NULL, &error);
+      if (image == NULL)
+        g_error ("%s", error->message);
+    }
+  ours = (g_get_monotonic_time () - start) / iterations;
+  sv_card_session_close (g_steal_pointer (&session));
+  loop = replay (reader_name, reader->commands, iterations);
+
+  g_print ("apdus=%u min=%u selects=%u get_response=%u reads=%u records=%u files=%u "
+           "ours_us=%" G_GINT64_FORMAT " loop_us=%" G_GINT64_FORMAT " ratio=%.2f\n",
+           apdus_per_read, n_min, selects, get_responses, reads, stats.records_read,
+           g_hash_table_size (efs), ours, loop, loop > 0 ? (double) ours / loop : 0.0);
+  return 0;
+}
