@@ -4,14 +4,15 @@
 # The PC/SC card harness: a private pcscd with one vsmartcard vpcd reader
 # entry (two slots), optionally with virtual cards (simvault-vsim) in them.
 #
-#   card-harness.sh start [--port N] [--card0 IMAGE] [--card1 IMAGE] [--persist]
+#   card-harness.sh start [--port N] [--card0 IMAGE] [--card1 IMAGE] [--persist] [--in-place]
 #   card-harness.sh stop
 #   card-harness.sh status
 #   card-harness.sh env          # SV_VPCD_PORT=... SV_VPCD_READER0=... for eval
 #
 # IMAGE is a path or a profile name from tests/data/cards (e.g. usim-2sets);
 # the harness copies it into its state dir, so --persist never touches the
-# committed profiles.
+# committed profiles. With --in-place it serves the file itself, so edits
+# made with --persist outlive the harness (the demo in build-aux/run.sh).
 #
 # Environment: SV_HARNESS_DIR (state dir; default $XDG_RUNTIME_DIR/simvault-harness
 # or /tmp/simvault-harness-$UID), SV_VPCD_PORT (default 35963), SV_VSIM (the
@@ -154,13 +155,18 @@ resolve_image() {
   die "no card image $img (a file, or a profile in tests/data/cards)"
 }
 
-start_card() {  # start_card SLOT IMAGE PERSIST
-  local slot=$1 image=$2 persist=$3 port reader vsim pid args=()
+start_card() {  # start_card SLOT IMAGE PERSIST IN_PLACE
+  local slot=$1 image=$2 persist=$3 in_place=$4 port reader vsim pid served args=()
   port=$(( $(cat "$state/port") + slot ))
   reader=$(sed -n "$((slot + 1))p" "$state/readers")
   vsim=$(find_vsim)
-  cp "$(resolve_image "$image")" "$state/card$slot.json"
-  args=(--image "$state/card$slot.json" --port "$port" --apdu-log "$state/card$slot.apdu.log")
+  served="$state/card$slot.json"
+  if [ "$in_place" = 1 ]; then
+    served=$(resolve_image "$image")
+  else
+    cp "$(resolve_image "$image")" "$served"
+  fi
+  args=(--image "$served" --port "$port" --apdu-log "$state/card$slot.apdu.log")
   [ "$persist" = 1 ] && args+=(--persist)
   "$vsim" "${args[@]}" </dev/null >"$state/card$slot.log" 2>&1 9>&- &
   pid=$!
@@ -173,13 +179,14 @@ start_card() {  # start_card SLOT IMAGE PERSIST
 }
 
 cmd_start() {
-  local port=${SV_VPCD_PORT:-35963} card0="" card1="" persist=0 pid others i readers
+  local port=${SV_VPCD_PORT:-35963} card0="" card1="" persist=0 in_place=0 pid others i readers
   while [ $# -gt 0 ]; do
     case $1 in
       --port) port=$2; shift 2 ;;
       --card0) card0=$2; shift 2 ;;
       --card1) card1=$2; shift 2 ;;
       --persist) persist=1; shift ;;
+      --in-place) in_place=1; shift ;;
       *) die "start: unknown option $1" 2 ;;
     esac
   done
@@ -235,8 +242,8 @@ CONF
   printf '%s\n' "$readers" >"$state/readers"
   say "pcscd pid $pid, vpcd ports $port/$((port + 1)), state $state"
 
-  [ -n "$card0" ] && start_card 0 "$card0" "$persist"
-  [ -n "$card1" ] && start_card 1 "$card1" "$persist"
+  [ -n "$card0" ] && start_card 0 "$card0" "$persist" "$in_place"
+  [ -n "$card1" ] && start_card 1 "$card1" "$persist" "$in_place"
   return 0
 }
 

@@ -36,12 +36,13 @@ if pgrep -x pcscd >/dev/null 2>&1 || [ -n "${SV_NO_VIRTUAL_CARDS:-}" ]; then
 elif [ -x build-aux/card-harness.sh ] && [ -x build/smartcard/vsim/simvault-vsim ]; then
   demo=${XDG_DATA_HOME:-$HOME/.local/share}/simvault/demo-cards
   mkdir -p "$demo"
-  for profile in sim-2g usim-2sets; do
+  for profile in sim-2g-plain usim-2sets; do
     [ -f "$demo/$profile.json" ] || cp "tests/data/cards/$profile.json" "$demo/$profile.json"
   done
   echo "run: no reader in use; starting the virtual reader with two cards ($demo)"
-  build-aux/card-harness.sh start --persist \
-    --card0 "$demo/sim-2g.json" --card1 "$demo/usim-2sets.json"
+  SV_VSIM=$root/build/smartcard/vsim/simvault-vsim \
+    build-aux/card-harness.sh start --persist --in-place \
+      --card0 "$demo/sim-2g-plain.json" --card1 "$demo/usim-2sets.json"
   harness_started=1
 fi
 
