@@ -453,11 +453,11 @@ sv_card_read_iccid (SvCardSession  *session,
                     GError        **error)
 {
   g_autoptr(GBytes) body = NULL;
-  SvSelectedFile info;
 
-  if (!sv_card_session_select (session, "3F002FE2", &info, error))
+  /* TS 102.221 §13.2: EF_ICCID is 10 bytes; no FCP needed. */
+  if (!sv_card_session_select (session, "3F002FE2", NULL, error))
     return NULL;
-  body = sv_card_session_read_binary (session, 0, info.file_size ? info.file_size : 10, error);
+  body = sv_card_session_read_binary (session, 0, 10, error);
   if (body == NULL)
     return NULL;
   return sv_iccid_from_bytes (g_bytes_get_data (body, NULL), g_bytes_get_size (body));

@@ -47,6 +47,7 @@ struct _SvCardSession
   GPtrArray      *current_df;
   char           *selected_ef;
   SvSelectedFile  selected_info;
+  gboolean        selected_info_valid;
 };
 
 static gboolean
@@ -527,7 +528,8 @@ sv_card_session_select (SvCardSession   *self,
   for (guint i = 0; i < n; i++)
     fids[i] = g_ascii_strup (path + 4 * i, 4);
 
-  if (self->selected_ef && g_ascii_strcasecmp (self->selected_ef, path) == 0)
+  if (self->selected_ef && g_ascii_strcasecmp (self->selected_ef, path) == 0 &&
+      (info == NULL || self->selected_info_valid))
     {
       if (info)
         *info = self->selected_info;
@@ -597,7 +599,10 @@ sv_card_session_select (SvCardSession   *self,
       return TRUE;
     }
 
-  if (!select_fid (self, fids[n - 1], TRUE, &local_info, path, error))
+  /* Without @info the caller knows the file already (a write): no FCP,
+   * so no GET RESPONSE. */
+  memset (&local_info, 0, sizeof local_info);
+  if (!select_fid (self, fids[n - 1], info != NULL, &local_info, path, error))
     {
       g_clear_pointer (&self->selected_ef, g_free);
       return FALSE;
@@ -605,6 +610,7 @@ sv_card_session_select (SvCardSession   *self,
   g_free (self->selected_ef);
   self->selected_ef = g_ascii_strup (path, -1);
   self->selected_info = local_info;
+  self->selected_info_valid = info != NULL;
   if (info)
     *info = local_info;
   return TRUE;

@@ -287,11 +287,10 @@ counters_vouch (SvCardSession  *session,
     {
       SvCardFile *file = sv_card_image_lookup (base, keys[i]);
       g_autoptr(GBytes) now = NULL;
-      SvSelectedFile info;
 
       if (file == NULL)
         return TRUE;
-      if (!sv_card_session_select (session, file->path, &info, error))
+      if (!sv_card_session_select (session, file->path, NULL, error))
         return FALSE;
       now = sv_card_session_read_binary (session, 0, file->record_len, error);
       if (now == NULL)
