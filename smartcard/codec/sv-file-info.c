@@ -112,19 +112,38 @@ be_uint (const guint8 *p,
  *
  * Returns: %TRUE on success
  */
+static gboolean fcp_decode (const guint8  *data,
+                            gsize          len,
+                            SvFileInfo    *out,
+                            GError       **error);
+
 gboolean
 sv_fcp_decode (const guint8  *data,
                gsize          len,
                SvFileInfo    *out,
                GError       **error)
 {
-  gsize pos = 0, tlen, end;
-  gboolean have_sfi_tag = FALSE;
-
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
 
   memset (out, 0, sizeof *out);
+  if (!fcp_decode (data, len, out, error))
+    {
+      sv_file_info_clear (out);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+fcp_decode (const guint8  *data,
+            gsize          len,
+            SvFileInfo    *out,
+            GError       **error)
+{
+  gsize pos = 0, tlen, end;
+  gboolean have_sfi_tag = FALSE;
+
   out->sfi = -1;
 
   if (len < 2)

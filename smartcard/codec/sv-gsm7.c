@@ -324,7 +324,8 @@ sv_gsm7_unpack (const guint8  *data,
       return NULL;
     }
 
-  need = sv_gsm7_packed_length (n_septets, fill_bits);
+  /* Zero septets need no octets, whatever the fill */
+  need = n_septets == 0 ? 0 : sv_gsm7_packed_length (n_septets, fill_bits);
   if (n_septets > G_MAXSIZE / 8 || need > len)
     {
       g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,

@@ -53,7 +53,7 @@ test_pbr_decode (void)
   g_assert_cmpstr (sv_pbr_tag_to_string (0xD0), ==, "unknown");
 
   again = g_malloc (len);
-  g_assert_true (sv_pbr_record_encode ((const SvPbrEntry *) entries->data, entries->len, again, len, &error));
+  g_assert_true (sv_pbr_record_encode (&g_array_index (entries, SvPbrEntry, 0), entries->len, again, len, &error));
   g_assert_cmpmem (again, len, data, len);
 }
 
@@ -243,7 +243,7 @@ test_pbr_roundtrip_random (void)
           g_array_append_val (in, e);
         }
 
-      g_assert_true (sv_pbr_record_encode ((const SvPbrEntry *) in->data, in->len, rec, sizeof rec, &error));
+      g_assert_true (sv_pbr_record_encode (in->len ? &g_array_index (in, SvPbrEntry, 0) : NULL, in->len, rec, sizeof rec, &error));
       g_assert_no_error (error);
       out = sv_pbr_record_decode (rec, sizeof rec, &error);
       g_assert_no_error (error);
