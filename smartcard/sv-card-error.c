@@ -139,8 +139,8 @@ sv_status_word_check (guint16      sw,
 
   if (code == SV_CARD_ERROR_PIN_WRONG)
     g_set_error (error, SV_CARD_ERROR, code,
-                 "%s: %s: wrong PIN, %u tries left (SW %04X, %s)",
-                 reader_name, operation, sw & 0x0F, sw, spec);
+                 "%s: %s: wrong PIN, %u %s left (SW %04X, %s)",
+                 reader_name, operation, sw & 0x0F, (sw & 0x0F) == 1 ? "try" : "tries", sw, spec);
   else
     g_set_error (error, SV_CARD_ERROR, code, "%s: %s: %s (SW %04X, %s)",
                  reader_name, operation, description, sw, spec);

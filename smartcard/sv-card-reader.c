@@ -331,6 +331,52 @@ pbr_file_list (SvCardImage *image,
   return list;
 }
 
+/* TS 31.102 §4.4.2.13: a 2G terminal changing an entry makes the card set
+ * b1 of its EF_PBC record, and leaves EF_CC alone. One SEARCH RECORD per
+ * set finds such records (TS 102.221 §11.1.5, simple search); a card that
+ * cannot search is trusted on its counters. Any hit re-reads the phonebook. */
+static gboolean
+entries_flagged_by_2g_terminal (ReadContext  *ctx,
+                                GPtrArray    *files,
+                                gboolean     *unchanged,
+                                GError      **error)
+{
+  static const guint8 modified[] = { 0x01 };
+
+  for (guint i = 0; i < files->len; i += 2)
+    {
+      const char *key = g_ptr_array_index (files, i);
+      const char *path = g_ptr_array_index (files, i + 1);
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GArray) hits = NULL;
+
+      if (!g_str_has_suffix (key, "/pbc"))
+        continue;
+      if (!sv_card_session_select (ctx->session, path, NULL, error))
+        return FALSE;
+      hits = sv_card_session_search_record (ctx->session, modified, sizeof modified, &local_error);
+      if (hits == NULL)
+        {
+          if (g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_RECORD_NOT_FOUND) ||
+              g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_INS_NOT_SUPPORTED) ||
+              g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_CLA_NOT_SUPPORTED) ||
+              g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_UNSUPPORTED) ||
+              g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS))
+            continue;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (hits->len > 0)
+        {
+          g_debug ("%s: %s: %u entries changed by a 2G terminal",
+                   sv_card_session_get_reader_name (ctx->session), key, hits->len);
+          *unchanged = FALSE;
+          return TRUE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 read_usim_phonebook (ReadContext  *ctx,
                      SvCardImage  *previous,
@@ -398,6 +444,8 @@ read_usim_phonebook (ReadContext  *ctx,
     }
 
   files = pbr_file_list (ctx->image, df);
+  if (unchanged && !entries_flagged_by_2g_terminal (ctx, files, &unchanged, error))
+    return FALSE;
   for (guint i = 0; i < files->len; i += 2)
     {
       const char *key = g_ptr_array_index (files, i);

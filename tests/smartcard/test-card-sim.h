@@ -30,6 +30,7 @@ typedef struct
   gboolean      usim;
   gboolean      direct_fcp;     /* FCP in the SELECT answer when Le is sent */
   guint         fcp_record_len_lie; /* FCP claims records this much shorter */
+  gboolean      support_search; /* SEARCH RECORD (else 6D00, like many cards) */
   char         *cur_df;
   char         *cur_ef;
   guint8        pending[258];
@@ -375,6 +376,36 @@ sim_card_func (GBytes   *apdu_bytes,
         ef->reads[1]++;
         sim->n_reads++;
         return data_sw (r->data + offset, MIN (le, r->len - offset), 0x9000);
+      }
+    case 0xA2:
+      {
+        guint8 found[255];
+        gsize n_found = 0;
+
+        if (!sim->support_search)
+          return sw_only (0x6D00);
+        if (ef == NULL || ef->structure == SV_FILE_STRUCTURE_TRANSPARENT || lc == 0)
+          return sw_only (0x6981);
+        for (guint r = 1; r <= ef->records->len; r++)
+          {
+            GByteArray *rec = g_ptr_array_index (ef->records, r - 1);
+
+            for (guint off = 0; off + lc <= rec->len; off++)
+              if (memcmp (rec->data + off, apdu + 5, lc) == 0)
+                {
+                  found[n_found++] = r;
+                  break;
+                }
+          }
+        if (n_found == 0)
+          return sw_only (0x6A83);
+        if (!has_le)
+          {
+            memcpy (sim->pending, found, n_found);
+            sim->pending_len = n_found;
+            return sw_only (0x6100 | n_found);
+          }
+        return data_sw (found, n_found, 0x9000);
       }
     case 0x20:
     case 0x2C:

@@ -175,8 +175,9 @@ test_reread_unchanged (void)
   g_assert_cmpuint (diff->len, ==, 0);
   g_assert_cmpuint (stats2.records_reused, >, 40);
   /* ICCID 3, ADF + IMSI 4, SPN (absent) 1, MSISDN 3, DF + PBR 5,
-   * PSC/CC/PUID 9 (SELECT + GET RESPONSE + READ each on T=0). */
-  g_assert_cmpuint (stats2.apdu_count, ==, 25);
+   * PSC/CC/PUID 9 (SELECT + GET RESPONSE + READ each on T=0), and per
+   * set a SELECT of EF_PBC + SEARCH RECORD (this card answers 6D00). */
+  g_assert_cmpuint (stats2.apdu_count, ==, 25 + 2 * 2);
   g_assert_cmpuint (stats2.apdu_count * 3, <, stats1.apdu_count);
   g_test_message ("full read %u APDUs, re-read of an unchanged card %u APDUs",
                   stats1.apdu_count, stats2.apdu_count);
@@ -205,6 +206,47 @@ test_reread_changed (void)
   g_assert_cmpuint (stats.records_reused, ==, 0);
   diff = sv_card_image_diff (first, second);
   g_assert_cmpuint (diff->len, ==, 2);    /* cc and pb1/adn#4 */
+  fixture_teardown (&f);
+}
+
+/* A 2G terminal changed an entry: PBC flags it, CC does not move. */
+static void
+test_reread_pbc_flag (gconstpointer data)
+{
+  gboolean flagged = GPOINTER_TO_INT (data);
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) first = NULL;
+  g_autoptr(SvCardImage) second = NULL;
+  g_autoptr(GPtrArray) diff = NULL;
+  SvCardReadStats stats;
+  SimCard *sim = sim_card_new_usim (FALSE);
+
+  sim->support_search = TRUE;
+  fixture_setup (&f, sim);
+  first = sv_card_read_image (f.session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (flagged)
+    {
+      sim_fill_adn (f.sim, "7FFF5F3A4F3B", 16, 5, "Eve", "77");
+      sim_set (f.sim, "7FFF5F3A4F0A", 5, "0100");
+    }
+  fixture_connect (&f);
+  second = sv_card_read_image (f.session, first, SV_CARD_READ_SKIP_MESSAGES, NULL, &stats, NULL, &error);
+  g_assert_no_error (error);
+  diff = sv_card_image_diff (first, second);
+  if (flagged)
+    {
+      g_assert_cmpuint (stats.records_reused, ==, 0);
+      g_assert_cmpuint (diff->len, ==, 2);    /* pb2/adn#5, pb2/pbc#5 */
+    }
+  else
+    {
+      g_assert_cmpuint (stats.records_reused, >, 40);
+      g_assert_cmpuint (diff->len, ==, 0);
+      /* 25 + per set: SELECT EF_PBC + SEARCH RECORD (6A83: nothing flagged) */
+      g_assert_cmpuint (stats.apdu_count, ==, 25 + 2 * 2);
+    }
   fixture_teardown (&f);
 }
 
@@ -563,6 +605,8 @@ main (int   argc,
   g_test_add_data_func ("/sv/card/read/usim-global-phonebook", GINT_TO_POINTER (TRUE), test_read_usim);
   g_test_add_func ("/sv/card/read/usim-unchanged", test_reread_unchanged);
   g_test_add_func ("/sv/card/read/usim-changed", test_reread_changed);
+  g_test_add_data_func ("/sv/card/read/usim-pbc-clean", GINT_TO_POINTER (FALSE), test_reread_pbc_flag);
+  g_test_add_data_func ("/sv/card/read/usim-pbc-flagged", GINT_TO_POINTER (TRUE), test_reread_pbc_flag);
   g_test_add_data_func ("/sv/card/quirk/direct-fcp", GINT_TO_POINTER (QUIRK_DIRECT_FCP), test_quirk);
   g_test_add_data_func ("/sv/card/quirk/fcp-record-length", GINT_TO_POINTER (QUIRK_FCP_RECORD_LEN), test_quirk);
   g_test_add_data_func ("/sv/card/quirk/no-ext1-no-sms", GINT_TO_POINTER (QUIRK_NO_EXT1_NO_SMS), test_quirk);
