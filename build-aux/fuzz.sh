@@ -1,15 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Build the libFuzzer targets (clang, ASan + UBSan) in _build-fuzz and run
+# Build the libFuzzer targets (clang, ASan + UBSan) in build-fuzz and run
 # every one of them for SECONDS seconds (default 30).
 #   build-aux/fuzz.sh          # 30 s per target, as build-aux/test.sh does
 #   build-aux/fuzz.sh 3600     # an hour per target
-# Crash reproducers are left in _build-fuzz/fuzz-artifacts/.
+# Crash reproducers are left in build-fuzz/fuzz-artifacts/.
 set -eu
 seconds=${1:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="$root/_build-fuzz"
+build="$root/build-fuzz"
 
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" "$root" -Dfuzzing=true \

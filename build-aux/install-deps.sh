@@ -17,7 +17,7 @@ packages=(
   fonts-noto-cjk fonts-cantarell
   # tests
   desktop-file-utils appstream libglib2.0-bin pcsc-tools python3-pyscard
-  xvfb xauth dbus dbus-x11 at-spi2-core imagemagick iproute2 jq sqlite3
+  xvfb xauth dbus dbus-x11 at-spi2-core imagemagick iproute2 procps jq sqlite3
 )
 
 missing=()
