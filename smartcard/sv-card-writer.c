@@ -298,6 +298,35 @@ counters_vouch (SvCardSession  *session,
       if (!g_bytes_equal (now, g_ptr_array_index (file->records, 0)))
         return TRUE;
     }
+
+  /* A 2G terminal's edits leave EF_CC alone but flag EF_PBC (TS 31.102
+   * §4.4.2.13): one SEARCH RECORD per set. A card without SEARCH RECORD is
+   * trusted on its counters, as when reading. */
+  {
+    g_autoptr(GPtrArray) all_keys = sv_card_image_list_keys (base);
+    static const guint8 modified[] = { 0x01 };
+
+    for (guint i = 0; i < all_keys->len; i++)
+      {
+        SvCardFile *file = sv_card_image_lookup (base, g_ptr_array_index (all_keys, i));
+        g_autoptr(GArray) hits = NULL;
+        g_autoptr(GError) local_error = NULL;
+
+        if (!g_str_has_suffix (file->key, "/pbc"))
+          continue;
+        if (!sv_card_session_select (session, file->path, NULL, error))
+          return FALSE;
+        hits = sv_card_session_search_record (session, modified, sizeof modified, &local_error);
+        if (hits != NULL && hits->len > 0)
+          return TRUE;
+        if (hits == NULL &&
+            local_error->domain != SV_CARD_ERROR)
+          {
+            g_propagate_error (error, g_steal_pointer (&local_error));
+            return FALSE;
+          }
+      }
+  }
   *vouch = TRUE;
   return TRUE;
 }

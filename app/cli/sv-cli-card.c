@@ -356,6 +356,61 @@ decode_msisdn (SvCardImage *image)
   return NULL;
 }
 
+static char *
+decode_spn (SvCardImage *image)
+{
+  GBytes *bytes = sv_card_image_get_record (image, "spn", 1);
+  SvSpn spn = { 0 };
+  char *name = NULL;
+
+  if (bytes == NULL)
+    return NULL;
+  if (sv_spn_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &spn, NULL) &&
+      spn.name != NULL && *spn.name)
+    name = g_strdup (spn.name);
+  sv_spn_clear (&spn);
+  return name;
+}
+
+/* What the card can hold: per phonebook set, and EF_SMS. */
+static void
+add_capacities (JsonBuilder *builder,
+                SvCardImage *image)
+{
+  guint n_sets = sv_phonebook_get_n_sets (image);
+  gboolean usim_sets = sv_card_image_lookup (image, "pbr") != NULL;
+  SvCardFile *sms = sv_card_image_lookup (image, "sms");
+
+  json_builder_set_member_name (builder, "phonebook_capacity");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n_sets; i++)
+    {
+      SvPhonebookLimits limits = { 0 };
+
+      if (!sv_phonebook_get_limits (image, usim_sets ? i + 1 : 0, &limits, NULL))
+        continue;
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "set");
+      json_builder_add_int_value (builder, limits.set);
+      json_builder_set_member_name (builder, "records");
+      json_builder_add_int_value (builder, limits.n_records);
+      json_builder_set_member_name (builder, "alpha_length");
+      json_builder_add_int_value (builder, limits.alpha_len);
+      json_builder_set_member_name (builder, "ext1_records");
+      json_builder_add_int_value (builder, limits.n_ext1_records);
+      json_builder_set_member_name (builder, "ext1_free");
+      json_builder_add_int_value (builder, limits.n_ext1_free);
+      json_builder_set_member_name (builder, "additional_numbers");
+      json_builder_add_int_value (builder, limits.n_anr);
+      json_builder_set_member_name (builder, "emails");
+      json_builder_add_int_value (builder, limits.n_email);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "sms_capacity");
+  json_builder_add_int_value (builder, sms ? sms->records->len : 0);
+}
+
 static JsonNode *
 build_read_json (SvCardImage     *image,
                  SvCardReadStats *stats,
@@ -367,6 +422,7 @@ build_read_json (SvCardImage     *image,
   g_autoptr(GPtrArray) messages = NULL;
   g_autofree char *imsi = decode_imsi (image);
   g_autofree char *msisdn = decode_msisdn (image);
+  g_autofree char *spn = decode_spn (image);
 
   json_builder_begin_object (builder);
   add_string_or_null (builder, "iccid", sv_card_image_get_iccid (image));
@@ -375,6 +431,8 @@ build_read_json (SvCardImage     *image,
   json_builder_set_member_name (builder, "card_type");
   json_builder_add_string_value (builder, sv_card_image_get_card_type (image) == SV_CARD_TYPE_USIM
                                           ? "usim" : "sim");
+  add_string_or_null (builder, "spn", spn);
+  add_capacities (builder, image);
 
   json_builder_set_member_name (builder, "contacts");
   json_builder_begin_array (builder);

@@ -405,6 +405,35 @@ test_write_usim_bookkeeping (void)
   fixture_teardown (&f);
 }
 
+/* EF_CC unchanged but EF_PBC flags a 2G terminal's edit: the counters no
+ * longer vouch for the base, every record is compared first. */
+static void
+test_write_usim_pbc_flagged (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autofree char *journal = NULL;
+  SvCardWriteStats stats = { 0 };
+  SimCard *sim = sim_card_new_usim (FALSE);
+
+  sim->support_search = TRUE;
+  fixture_setup (&f, sim);
+  journal = g_build_filename (f.dir, "journal", NULL);
+  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  target = edited_copy (base, "pb1/adn", 3,
+                        "446176654646FFFFFFFFFFFFFFFFFFFF0381214365FFFFFFFFFFFFFFFFFF");
+  sim_set (f.sim, "7FFF5F3A4F0A", 5, "0100");
+  g_assert_true (sv_card_write_image (f.session, base, target, journal, NULL, &stats, NULL,
+                                      NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.records_checked, ==, 4);
+  g_assert_cmpuint (stats.records_written, ==, 4);
+  sv_card_write_stats_clear (&stats);
+  fixture_teardown (&f);
+}
+
 static void
 test_write_conflict (void)
 {
@@ -616,6 +645,7 @@ main (int   argc,
   g_test_add_func ("/sv/card/read/async-cancel", test_read_async_cancel);
   g_test_add_func ("/sv/card/write/2g", test_write_2g);
   g_test_add_func ("/sv/card/write/usim-bookkeeping", test_write_usim_bookkeeping);
+  g_test_add_func ("/sv/card/write/usim-pbc-flagged", test_write_usim_pbc_flagged);
   g_test_add_func ("/sv/card/write/conflict", test_write_conflict);
   g_test_add_func ("/sv/card/write/pulled-and-resumed", test_write_pulled_and_resumed);
 
