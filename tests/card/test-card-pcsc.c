@@ -20,6 +20,7 @@
 #include "sv-pcsc-reader.h"
 #include "sv-phonebook.h"
 #include "sv-pin.h"
+#include "sv-reader-monitor.h"
 #include "sv-vsim-fixture.h"
 
 static const char *profiles[] = {
@@ -480,6 +481,87 @@ test_pull_mid_write (gconstpointer data)
   g_rmdir (dir);
 }
 
+static void
+monitor_inserted_cb (SvReaderMonitor *monitor,
+                     const char      *name,
+                     GBytes          *atr,
+                     const char      *iccid,
+                     gpointer         user_data)
+{
+  GPtrArray *events = user_data;
+
+  g_ptr_array_add (events, g_strdup_printf ("card-inserted %s %s", name, iccid ? iccid : "-"));
+}
+
+static void
+monitor_removed_cb (SvReaderMonitor *monitor,
+                    const char      *name,
+                    gpointer         user_data)
+{
+  GPtrArray *events = user_data;
+
+  g_ptr_array_add (events, g_strdup_printf ("card-removed %s", name));
+}
+
+static gboolean
+wait_for_event (GPtrArray  *events,
+                const char *prefix)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < end)
+    {
+      for (guint i = 0; i < events->len; i++)
+        if (g_str_has_prefix (g_ptr_array_index (events, i), prefix))
+          return TRUE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  return FALSE;
+}
+
+/* Card insertion and removal through SCardGetStatusChange, the new card
+ * identified by ICCID; the monitor thread stops at once (SCardCancel). */
+static void
+test_monitor (void)
+{
+  g_autofree char *profile_path = NULL;
+  g_autoptr(SvVsimFixture) fixture = NULL;
+  g_autoptr(SvReader) reader = NULL;
+  g_autoptr(SvReaderMonitor) monitor = NULL;
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *inserted = NULL;
+  g_autofree char *removed = NULL;
+  gint64 start;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  reader = sv_pcsc_reader_new ();
+  monitor = sv_reader_monitor_new (reader, TRUE);
+  g_signal_connect (monitor, "card-inserted", G_CALLBACK (monitor_inserted_cb), events);
+  g_signal_connect (monitor, "card-removed", G_CALLBACK (monitor_removed_cb), events);
+  g_assert_true (sv_reader_monitor_start (monitor, &error));
+  g_assert_no_error (error);
+  g_usleep (200000);
+
+  profile_path = sv_vsim_fixture_profile ("usim-2sets");
+  fixture = sv_vsim_fixture_start (profile_path, 0, NULL, &error);
+  g_assert_no_error (error);
+  inserted = g_strdup_printf ("card-inserted %s 8986", sv_vsim_fixture_reader_name (fixture));
+  g_assert_true (wait_for_event (events, inserted));
+
+  removed = g_strdup_printf ("card-removed %s", sv_vsim_fixture_reader_name (fixture));
+  g_clear_pointer (&fixture, sv_vsim_fixture_stop);
+  g_assert_true (wait_for_event (events, removed));
+  for (guint i = 0; i < events->len; i++)
+    g_test_message ("monitor: %s", (char *) g_ptr_array_index (events, i));
+
+  start = g_get_monotonic_time ();
+  sv_reader_monitor_stop (monitor);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -493,6 +575,7 @@ main (int   argc,
 
       g_test_add_data_func (path, profiles[i], test_read_profile);
     }
+  g_test_add_func ("/sv/card-pcsc/monitor", test_monitor);
   g_test_add_data_func ("/sv/card-pcsc/pull-mid-read/sim-2g-plain", "sim-2g-plain", test_pull_mid_read);
   g_test_add_data_func ("/sv/card-pcsc/pull-mid-read/usim-2sets", "usim-2sets", test_pull_mid_read);
   g_test_add_data_func ("/sv/card-pcsc/write/sim-2g-plain", "sim-2g-plain", test_write);
