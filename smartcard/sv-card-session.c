@@ -464,19 +464,6 @@ select_fid (SvCardSession   *self,
 }
 
 static gboolean
-df_is_prefix (GPtrArray   *df,
-              char       **fids,
-              guint        n)
-{
-  if (df->len == 0 || df->len > n)
-    return FALSE;
-  for (guint i = 0; i < df->len; i++)
-    if (g_ascii_strcasecmp (g_ptr_array_index (df, i), fids[i]) != 0)
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
 select_df_step (SvCardSession  *self,
                 const char     *fid,
                 const char     *path,
@@ -492,6 +479,32 @@ select_df_step (SvCardSession  *self,
   if (g_ascii_strcasecmp (fid, "3F00") == 0)
     g_ptr_array_set_size (self->current_df, 0);
   g_ptr_array_add (self->current_df, g_ascii_strup (fid, -1));
+  g_clear_pointer (&self->selected_ef, g_free);
+  return TRUE;
+}
+
+/* Selects the DF @fids[@depth] from a DF where that is allowed (its
+ * parent, child or sibling), leaving current_df = @fids[0..@depth]. */
+static gboolean
+select_df_at (SvCardSession  *self,
+              char          **fids,
+              guint           depth,
+              const char     *path,
+              GError        **error)
+{
+  if (depth == 0 || g_ascii_strcasecmp (fids[depth], "7FFF") == 0)
+    {
+      g_ptr_array_set_size (self->current_df, 0);
+      return select_df_step (self, fids[depth], path, error);
+    }
+  if (!select_fid (self, fids[depth], FALSE, NULL, path, error))
+    {
+      forget_selection (self);
+      return FALSE;
+    }
+  g_ptr_array_set_size (self->current_df, 0);
+  for (guint i = 0; i <= depth; i++)
+    g_ptr_array_add (self->current_df, g_ascii_strup (fids[i], -1));
   g_clear_pointer (&self->selected_ef, g_free);
   return TRUE;
 }
@@ -514,7 +527,7 @@ sv_card_session_select (SvCardSession   *self,
 {
   gsize path_len = strlen (path);
   g_auto(GStrv) fids = NULL;
-  guint n, n_parent, start;
+  guint n, n_parent, start, common;
   SvSelectedFile local_info;
 
   if (path_len < 4 || path_len % 4 != 0)
@@ -541,49 +554,35 @@ sv_card_session_select (SvCardSession   *self,
   else
     n_parent = n - 1;
 
-  if (n_parent == self->current_df->len && df_is_prefix (self->current_df, fids, n_parent))
-    start = n_parent;                      /* already there */
-  else if (df_is_prefix (self->current_df, fids, n_parent))
-    start = self->current_df->len;         /* go down */
-  else if (n_parent > 0 && self->current_df->len == n_parent + 1 &&
-           df_is_prefix (self->current_df, fids, n_parent) == FALSE &&
-           n_parent >= 1)
+  /* Where the card is against where it must go (TS 102.221 §8.4.1, TS
+   * 51.011 §6.5: from a DF one may select its children, its parent, its
+   * siblings and the MF; the ADF by AID from anywhere). */
+  common = 0;
+  while (common < self->current_df->len && common < n_parent &&
+         g_ascii_strcasecmp (g_ptr_array_index (self->current_df, common), fids[common]) == 0)
+    common++;
+
+  if (common == self->current_df->len && common > 0)
+    start = common;                                   /* there, or below */
+  else if (common > 0 && common == n_parent && self->current_df->len == common + 1)
     {
-      /* Going up to the immediate parent: one SELECT of it by FID. */
-      gboolean parent_ok = TRUE;
-
-      for (guint i = 0; i < n_parent; i++)
-        if (g_ascii_strcasecmp (g_ptr_array_index (self->current_df, i), fids[i]) != 0)
-          parent_ok = FALSE;
-      if (parent_ok)
-        {
-          const char *parent_fid = fids[n_parent - 1];
-
-          if (g_ascii_strcasecmp (parent_fid, "7FFF") == 0)
-            {
-              if (!select_adf (self, error))
-                return FALSE;
-            }
-          else
-            {
-              if (!select_fid (self, parent_fid, FALSE, NULL, path, error))
-                {
-                  forget_selection (self);
-                  return FALSE;
-                }
-              g_ptr_array_set_size (self->current_df, n_parent);
-              g_clear_pointer (&self->selected_ef, g_free);
-            }
-          start = n_parent;
-        }
-      else
-        start = 0;
+      /* Up to the immediate parent. */
+      if (!select_df_at (self, fids, common - 1, path, error))
+        return FALSE;
+      start = common;
+    }
+  else if (common > 0 && self->current_df->len == common + 1 && n_parent > common)
+    {
+      /* Across to a sibling DF. */
+      if (!select_df_at (self, fids, common, path, error))
+        return FALSE;
+      start = common + 1;
     }
   else
-    start = 0;
-
-  if (start == 0)
-    g_ptr_array_set_size (self->current_df, 0);
+    {
+      g_ptr_array_set_size (self->current_df, 0);
+      start = 0;
+    }
 
   for (guint i = start; i < n_parent; i++)
     if (!select_df_step (self, fids[i], path, error))

@@ -99,11 +99,11 @@ test_read_2g (void)
   g_assert_cmpstr (sv_card_image_lookup (image, "adn")->path, ==, "3F007F106F3A");
 
   /* Minimum: 1 READ per record or transparent file (3 + 2+10+5+5+1 = 26),
-   * per EF one SELECT + one GET RESPONSE (8 EFs = 16), DFs 7F20, then
-   * MF + 7F10 (3). */
+   * per EF one SELECT + one GET RESPONSE (8 EFs = 16), DFs 7F20, then its
+   * sibling 7F10 (2). */
   g_assert_cmpuint (sim_count_rereads (f.sim), ==, 0);
   g_assert_cmpuint (stats.records_read, ==, 26);
-  g_assert_cmpuint (stats.apdu_count, ==, 26 + 16 + 3);
+  g_assert_cmpuint (stats.apdu_count, ==, 26 + 16 + 2);
 
   contacts = sv_phonebook_decode (image, &error);
   g_assert_no_error (error);

@@ -385,6 +385,34 @@ test_select_not_found (void)
   assert_script_done (fake);
 }
 
+/* Sibling DFs and parents are selected directly, not from the MF. */
+static void
+test_select_navigation (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+
+  script_open_2g (fake);
+  sv_fake_reader_expect (fake, "A0A40000027F20", "9F16");
+  sv_fake_reader_expect (fake, "A0A40000026F07", "9F0F");
+  /* no GET RESPONSE: the caller did not ask for the header */
+  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");       /* sibling */
+  sv_fake_reader_expect (fake, "A0A40000025F3A", "9F16");       /* child */
+  sv_fake_reader_expect (fake, "A0A40000024F30", "9F0F");
+  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");       /* parent */
+  sv_fake_reader_expect (fake, "A0A40000026F3A", "9F0F");
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F16");       /* parent */
+  sv_fake_reader_expect (fake, "A0A40000022FE2", "9F0F");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_true (sv_card_session_select (session, "3F007F206F07", NULL, &error));
+  g_assert_true (sv_card_session_select (session, "3F007F105F3A4F30", NULL, &error));
+  g_assert_true (sv_card_session_select (session, "3F007F106F3A", NULL, &error));
+  g_assert_true (sv_card_session_select (session, "3F002FE2", NULL, &error));
+  g_assert_no_error (error);
+  assert_script_done (fake);
+}
+
 static void
 test_read_binary_chunks (void)
 {
@@ -433,6 +461,7 @@ main (int   argc,
   g_test_add_func ("/sv/session/broken/short-response", test_short_response);
   g_test_add_func ("/sv/session/broken/card-removed", test_card_removed);
   g_test_add_func ("/sv/session/select/not-found", test_select_not_found);
+  g_test_add_func ("/sv/session/select/navigation", test_select_navigation);
   g_test_add_func ("/sv/session/read-binary/chunks", test_read_binary_chunks);
 
   return g_test_run ();
