@@ -872,6 +872,54 @@ sv_card_session_open (SvReader    *reader,
   return g_steal_pointer (&self);
 }
 
+static void
+open_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  const char *reader_name = task_data;
+  GError *error = NULL;
+  SvCardSession *session = sv_card_session_open (SV_READER (source_object), reader_name, &error);
+
+  if (session == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, session, (GDestroyNotify) sv_card_session_close);
+}
+
+/**
+ * sv_card_session_open_async:
+ *
+ * sv_card_session_open() in a worker thread.
+ */
+void
+sv_card_session_open_async (SvReader            *reader,
+                            const char          *reader_name,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (reader, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, sv_card_session_open_async);
+  g_task_set_task_data (task, g_strdup (reader_name), g_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+/**
+ * sv_card_session_open_finish:
+ *
+ * Returns: (transfer full): the session, or %NULL with @error set
+ */
+SvCardSession *
+sv_card_session_open_finish (GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /**
  * sv_card_session_close:
  *

@@ -28,6 +28,13 @@ typedef struct _SvCardSession SvCardSession;
 SvCardSession  *sv_card_session_open            (SvReader        *reader,
                                                  const char      *reader_name,
                                                  GError         **error);
+void            sv_card_session_open_async      (SvReader            *reader,
+                                                 const char          *reader_name,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+SvCardSession  *sv_card_session_open_finish     (GAsyncResult        *result,
+                                                 GError             **error);
 void            sv_card_session_close           (SvCardSession   *self);
 const char     *sv_card_session_get_reader_name (SvCardSession   *self);
 GBytes         *sv_card_session_get_atr         (SvCardSession   *self);

@@ -366,3 +366,124 @@ sv_pin_disable (SvCardSession  *session,
 {
   return enable_disable (session, kind, pin, flags, INS_DISABLE, "DISABLE PIN", error);
 }
+
+typedef struct
+{
+  SvCardSession *session;
+  SvPinKind      kind;
+  SvPinFlags     flags;
+  char          *pin;          /* a private copy, wiped when freed */
+  SvPinStatus    status;
+} PinTaskData;
+
+static void
+pin_task_data_free (PinTaskData *data)
+{
+  if (data->pin)
+    {
+      sv_pin_wipe (data->pin);
+      g_free (data->pin);
+    }
+  g_free (data);
+}
+
+static void
+get_status_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  PinTaskData *data = task_data;
+  GError *error = NULL;
+
+  if (sv_pin_get_status (data->session, data->kind, &data->status, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * sv_pin_get_status_async:
+ *
+ * sv_pin_get_status() in a worker thread; @session belongs to the worker
+ * until the callback runs.
+ */
+void
+sv_pin_get_status_async (SvCardSession       *session,
+                         SvPinKind            kind,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  PinTaskData *data = g_new0 (PinTaskData, 1);
+
+  data->session = session;
+  data->kind = kind;
+  g_task_set_source_tag (task, sv_pin_get_status_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) pin_task_data_free);
+  g_task_run_in_thread (task, get_status_thread);
+}
+
+gboolean
+sv_pin_get_status_finish (GAsyncResult  *result,
+                          SvPinStatus   *status,
+                          GError       **error)
+{
+  PinTaskData *data = g_task_get_task_data (G_TASK (result));
+
+  if (status)
+    *status = data->status;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+verify_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  PinTaskData *data = task_data;
+  GError *error = NULL;
+
+  if (sv_pin_verify (data->session, data->kind, data->pin, data->flags, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * sv_pin_verify_async:
+ * @pin: wiped before this returns; the worker uses a private copy that is
+ *   wiped too
+ *
+ * sv_pin_verify() in a worker thread.
+ */
+void
+sv_pin_verify_async (SvCardSession       *session,
+                     SvPinKind            kind,
+                     char                *pin,
+                     SvPinFlags           flags,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  PinTaskData *data = g_new0 (PinTaskData, 1);
+
+  data->session = session;
+  data->kind = kind;
+  data->flags = flags;
+  data->pin = g_strdup (pin);
+  sv_pin_wipe (pin);
+  g_task_set_source_tag (task, sv_pin_verify_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) pin_task_data_free);
+  g_task_run_in_thread (task, verify_thread);
+}
+
+gboolean
+sv_pin_verify_finish (GAsyncResult  *result,
+                      GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -81,4 +81,22 @@ gboolean sv_pin_disable    (SvCardSession  *session,
                             GError        **error);
 void     sv_pin_wipe       (char           *secret);
 
+void     sv_pin_get_status_async  (SvCardSession       *session,
+                                   SvPinKind            kind,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data);
+gboolean sv_pin_get_status_finish (GAsyncResult        *result,
+                                   SvPinStatus         *status,
+                                   GError             **error);
+void     sv_pin_verify_async      (SvCardSession       *session,
+                                   SvPinKind            kind,
+                                   char                *pin,
+                                   SvPinFlags           flags,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data);
+gboolean sv_pin_verify_finish     (GAsyncResult        *result,
+                                   GError             **error);
+
 G_END_DECLS

@@ -284,6 +284,62 @@ test_2g_status_and_verify (void)
   assert_done (fake);
 }
 
+static void
+async_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static void
+test_async (void)
+{
+  g_autoptr(SvFakeReader) fake = sv_fake_reader_new ();
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+  SvPinStatus status;
+  char pin[] = "1234";
+
+  sv_fake_reader_add_reader (fake, READER);
+  sv_fake_reader_insert_card (fake, READER, ATR);
+  sv_fake_reader_expect (fake, "00A40004023F00", "9000");
+  sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
+  sv_card_session_open_async (SV_READER (fake), READER, NULL, async_done_cb, &result);
+  session = sv_card_session_open_finish (wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (session);
+  g_clear_object (&result);
+
+  sv_fake_reader_expect (fake, "00200001", "63C3");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  sv_pin_get_status_async (session, SV_PIN_1, NULL, async_done_cb, &result);
+  g_assert_true (sv_pin_get_status_finish (wait_result (&result), &status, &error));
+  g_assert_cmpuint (status.pin_retries, ==, 3);
+  g_clear_object (&result);
+
+  sv_fake_reader_expect (fake, "00200001", "63C3");
+  sv_fake_reader_expect (fake, "002C0001", "63CA");
+  sv_fake_reader_expect (fake, "002000010831323334FFFFFFFF", "9000");
+  sv_pin_verify_async (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, NULL, async_done_cb, &result);
+  assert_wiped (pin, 4);             /* at once, before the worker runs */
+  g_assert_true (sv_pin_verify_finish (wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  assert_done (fake);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -303,6 +359,7 @@ main (int   argc,
   g_test_add_data_func ("/sv/pin/op/enable", &op_cases[2], test_operation);
   g_test_add_data_func ("/sv/pin/op/disable", &op_cases[3], test_operation);
   g_test_add_func ("/sv/pin/2g/status-and-verify", test_2g_status_and_verify);
+  g_test_add_func ("/sv/pin/async", test_async);
 
   return g_test_run ();
 }
