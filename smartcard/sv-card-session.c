@@ -794,7 +794,24 @@ find_usim_aid (SvCardSession *self)
   /* TS 102.221 §13.1: EF_DIR lists the applications. */
   if (!sv_card_session_select (self, "3F002F00", &info, &error) ||
       info.structure == SV_FILE_STRUCTURE_TRANSPARENT)
-    return NULL;
+    {
+      /* No EF_DIR: a SELECT by the right-truncated AID finds the first
+       * USIM (TS 102.221 §8.5.2, ISO 7816-4 partial DF name). */
+      const guint8 header[4] = { self->cla, INS_SELECT, 0x04, 0x0C };
+      guint16 sw = 0;
+
+      g_clear_error (&error);
+      if (sv_card_session_transmit (self, header, usim_aid_prefix, sizeof usim_aid_prefix, -1,
+                                    NULL, &sw, NULL) &&
+          sv_status_word_classify (sw, NULL, NULL, NULL) != SV_STATUS_FAILURE)
+        {
+          g_ptr_array_set_size (self->current_df, 0);
+          g_ptr_array_add (self->current_df, g_strdup ("7FFF"));
+          g_clear_pointer (&self->selected_ef, g_free);
+          return g_bytes_new (usim_aid_prefix, sizeof usim_aid_prefix);
+        }
+      return NULL;
+    }
 
   for (guint r = 1; r <= info.n_records; r++)
     {
@@ -859,8 +876,28 @@ sv_card_session_open (SvReader    *reader,
   /* Not a UICC (6E00, 6D00, ...): a 2G SIM answers CLA A0. */
   header[0] = CLA_GSM;
   header[3] = 0x00;
-  if (!sv_card_session_transmit (self, header, mf, 2, -1, NULL, &sw, error))
-    return NULL;
+  {
+    g_autoptr(GError) local_error = NULL;
+
+    if (!sv_card_session_transmit (self, header, mf, 2, -1, NULL, &sw, &local_error))
+      {
+        /* Some 2G cards go mute after a command of a class they do not
+         * know: reset the card and speak CLA A0 only. */
+        if (local_error->domain != SV_PCSC_ERROR ||
+            g_error_matches (local_error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_SERVICE))
+          {
+            g_propagate_error (error, g_steal_pointer (&local_error));
+            return NULL;
+          }
+        g_debug ("%s: %s; resetting the card", reader_name, local_error->message);
+        sv_reader_disconnect (reader, g_steal_pointer (&self->handle), TRUE);
+        g_clear_pointer (&self->atr, g_bytes_unref);
+        self->handle = sv_reader_connect (reader, reader_name, &self->protocol, &self->atr, error);
+        if (self->handle == NULL ||
+            !sv_card_session_transmit (self, header, mf, 2, -1, NULL, &sw, error))
+          return NULL;
+      }
+  }
   if (!sv_status_word_check (sw, reader_name, "SELECT MF with CLA A0", error))
     {
       g_prefix_error (error, "Neither a UICC nor a 2G SIM: ");

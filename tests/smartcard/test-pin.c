@@ -28,6 +28,7 @@ open_uicc (SvFakeReader **fake_out)
   /* A UICC without EF_DIR: opened with CLA 00, no USIM. */
   sv_fake_reader_expect (fake, "00A40004023F00", "9000");
   sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
+  sv_fake_reader_expect (fake, "00A4040C07A0000000871002", "6A82");
   session = sv_card_session_open (SV_READER (fake), READER, &error);
   g_assert_no_error (error);
   *fake_out = fake;
@@ -104,7 +105,7 @@ test_verify_wrong_no_retry (void)
   assert_wiped (pin, 4);
   /* Exactly one VERIFY with data: the script ends there. */
   assert_done (fake);
-  g_assert_cmpuint (sv_fake_reader_get_n_transmitted (fake), ==, 2 + 3);
+  g_assert_cmpuint (sv_fake_reader_get_n_transmitted (fake), ==, 3 + 3);
 }
 
 static void
@@ -316,6 +317,7 @@ test_async (void)
   sv_fake_reader_insert_card (fake, READER, ATR);
   sv_fake_reader_expect (fake, "00A40004023F00", "9000");
   sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
+  sv_fake_reader_expect (fake, "00A4040C07A0000000871002", "6A82");
   sv_card_session_open_async (SV_READER (fake), READER, NULL, async_done_cb, &result);
   session = sv_card_session_open_finish (wait_result (&result), &error);
   g_assert_no_error (error);

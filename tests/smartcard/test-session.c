@@ -100,11 +100,50 @@ test_open_uicc_without_usim (void)
 
   sv_fake_reader_expect (fake, "00A40004023F00", "9000");
   sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
+  sv_fake_reader_expect (fake, "00A4040C07A0000000871002", "6A82");
   session = sv_card_session_open (SV_READER (fake), READER, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_SIM);
   g_assert_cmpuint (sv_card_session_get_cla (session), ==, 0x00);
   assert_script_done (fake);
+}
+
+/* No EF_DIR, but a USIM answers its right-truncated AID. */
+static void
+test_open_usim_without_ef_dir (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+
+  sv_fake_reader_expect (fake, "00A40004023F00", "9000");
+  sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
+  sv_fake_reader_expect (fake, "00A4040C07A0000000871002", "9000");
+  /* The ADF is current: its EFs cost one SELECT. */
+  sv_fake_reader_expect (fake, "00A4000C026F07", "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_USIM);
+  g_assert_true (sv_card_session_select (session, "7FFF6F07", NULL, &error));
+  g_assert_no_error (error);
+  assert_script_done (fake);
+}
+
+/* The card vanishes while its class is being probed: a clear error. */
+static void
+test_open_2g_mute_on_cla00 (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+
+  sv_fake_reader_expect (fake, "00A40004023F00", "6E00");
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F1A");
+  sv_fake_reader_pull_card_after (fake, 1);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_null (session);
+  g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_CARD);
+  g_assert_nonnull (strstr (error->message, READER));
 }
 
 static void
@@ -447,6 +486,8 @@ main (int   argc,
   g_test_add_func ("/sv/session/open/2g-fallback", test_open_2g);
   g_test_add_func ("/sv/session/open/uicc-without-usim", test_open_uicc_without_usim);
   g_test_add_func ("/sv/session/open/neither", test_open_neither);
+  g_test_add_func ("/sv/session/open/usim-without-ef-dir", test_open_usim_without_ef_dir);
+  g_test_add_func ("/sv/session/open/2g-card-removed", test_open_2g_mute_on_cla00);
   g_test_add_func ("/sv/session/open/no-card", test_open_no_card);
   for (guint i = 0; i < G_N_ELEMENTS (status_cases); i++)
     {
