@@ -562,6 +562,112 @@ test_monitor (void)
   g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
 }
 
+static JsonObject *
+run_cli_json (JsonParser  *parser,
+              const char  *first_arg,
+              ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *cli = g_build_filename (g_getenv ("SV_BUILD_ROOT"), "app", "cli", "simvault-cli", NULL);
+  int status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, cli);
+  va_start (args, first_arg);
+  for (const char *a = first_arg; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("simvault-cli %s failed: %s %s", first_arg, out, err);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* simvault-cli read --json / edit / write against a real card. */
+static void
+test_cli (void)
+{
+  g_autofree char *profile_path = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sv-card-cli-XXXXXX", NULL);
+  g_autofree char *db = NULL;
+  g_autoptr(SvVsimFixture) fixture = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) p1 = json_parser_new ();
+  g_autoptr(JsonParser) p2 = json_parser_new ();
+  g_autoptr(JsonParser) p3 = json_parser_new ();
+  g_autoptr(JsonParser) p4 = json_parser_new ();
+  const char *persist[] = { "--persist", NULL };
+  JsonObject *read1, *read2, *written, *read3;
+  JsonArray *messages, *contacts;
+  const char *reader_name;
+  gboolean merged = FALSE, found = FALSE;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  if (g_getenv ("SV_BUILD_ROOT") == NULL)
+    {
+      g_test_skip ("SV_BUILD_ROOT unset");
+      return;
+    }
+  db = g_build_filename (dir, "mirror.db", NULL);
+  profile_path = sv_vsim_fixture_profile ("usim-sms");
+  fixture = sv_vsim_fixture_start (profile_path, 0, persist, &error);
+  g_assert_no_error (error);
+  reader_name = sv_vsim_fixture_reader_name (fixture);
+
+  read1 = run_cli_json (p1, "read", "--reader", reader_name, "--db", db, "--json", NULL);
+  g_assert_cmpstr (json_object_get_string_member (read1, "card_type"), ==, "usim");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (read1, "iccid"), "89"));
+  g_assert_nonnull (json_object_get_string_member (read1, "imsi"));
+  g_assert_cmpint (json_object_get_int_member (read1, "apdu_count"), >, 0);
+  messages = json_object_get_array_member (read1, "messages");
+  g_assert_cmpuint (json_array_get_length (messages), >, 0);
+  for (guint i = 0; i < json_array_get_length (messages); i++)
+    if (json_object_get_int_member (json_array_get_object_element (messages, i), "parts") > 1)
+      merged = TRUE;
+  g_assert_true (merged);
+
+  /* A second read of the unchanged card reuses the phonebook. */
+  read2 = run_cli_json (p2, "read", "--reader", reader_name, "--db", db, "--json", NULL);
+  g_assert_cmpint (json_object_get_int_member (read2, "records_reused"), >, 0);
+  g_assert_cmpint (json_object_get_int_member (read2, "apdu_count"), <,
+                   json_object_get_int_member (read1, "apdu_count"));
+
+  run_cli_json (p3, "edit", "--db", db, json_object_get_string_member (read1, "iccid"), "add",
+                "--name", "From The CLI", "--number", "+8613900000000", NULL);
+  written = run_cli_json (p4, "write", "--reader", reader_name, "--db", db, NULL);
+  g_assert_true (json_object_get_boolean_member (written, "ok"));
+  g_assert_cmpint (json_object_get_int_member (written, "records_written"), >=, 1);
+
+  g_clear_object (&p1);
+  p1 = json_parser_new ();
+  read3 = run_cli_json (p1, "read", "--reader", reader_name, "--json", "--no-messages", NULL);
+  contacts = json_object_get_array_member (read3, "contacts");
+  for (guint i = 0; i < json_array_get_length (contacts); i++)
+    if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (contacts, i), "name"),
+                   "From The CLI") == 0)
+      found = TRUE;
+  g_assert_true (found);
+
+  g_remove (db);
+  {
+    g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+
+    g_remove (wal);
+    g_remove (shm);
+  }
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -576,6 +682,7 @@ main (int   argc,
       g_test_add_data_func (path, profiles[i], test_read_profile);
     }
   g_test_add_func ("/sv/card-pcsc/monitor", test_monitor);
+  g_test_add_func ("/sv/card-pcsc/cli", test_cli);
   g_test_add_data_func ("/sv/card-pcsc/pull-mid-read/sim-2g-plain", "sim-2g-plain", test_pull_mid_read);
   g_test_add_data_func ("/sv/card-pcsc/pull-mid-read/usim-2sets", "usim-2sets", test_pull_mid_read);
   g_test_add_data_func ("/sv/card-pcsc/write/sim-2g-plain", "sim-2g-plain", test_write);
