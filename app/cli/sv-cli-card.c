@@ -588,12 +588,21 @@ sv_cli_read (int    argc,
     return sv_cli_fail_error (error);
   /* Count the whole operation: connect, PIN and ICCID checks included. */
   stats.apdu_count = sv_card_session_get_apdu_count (session);
-  (void) apdus_before;
+  g_debug ("read: %u APDUs before the image (PIN, ICCID)", apdus_before);
 
   if (mirror != NULL && !sv_mirror_import_card (mirror, image, &conflicts, &error))
     return sv_cli_fail_error (error);
 
   root = build_read_json (image, &stats, conflicts);
+  {
+    JsonObject *o = json_node_get_object (root);
+    g_autofree char *atr = hex_string (sv_card_session_get_atr (session));
+
+    json_object_set_string_member (o, "reader", sv_card_session_get_reader_name (session));
+    json_object_set_string_member (o, "atr", atr);
+    json_object_set_string_member (o, "protocol",
+                                   sv_card_protocol_to_string (sv_card_session_get_protocol (session)));
+  }
   if (json)
     sv_cli_print_json (root);
   else
