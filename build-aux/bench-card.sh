@@ -8,7 +8,9 @@
 #     file, plus one SELECT per file read), with the SELECT / GET RESPONSE /
 #     READ split;
 #   - the time of our read against a minimal C loop that sends the same
-#     APDUs with bare SCardTransmit calls through the same pcscd (ratio).
+#     APDUs with bare SCardTransmit calls through the same pcscd (ratio);
+#   - the APDUs of a re-read of the unchanged card (previous image given:
+#     USIM change counters; 2G cards have none).
 # Starts the card harness unless one already runs (then uses it).
 set -euo pipefail
 
@@ -62,6 +64,8 @@ run() {  # run PROFILE [PIN]
     "$profile" "$b_apdus" "$b_min" "$b_records" "$b_files" "$b_selects" "$b_get_response" "$b_reads"
   printf '%-14s time %8s us per read, bare SCardTransmit loop %8s us: ratio %s\n' \
     "" "$b_ours_us" "$b_loop_us" "$b_ratio"
+  printf '%-14s re-read of the unchanged card: %s APDUs (%s without EF_SMS)\n' \
+    "" "$b_reread" "$b_reread_no_sms"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   pid=""
   sleep 0.5

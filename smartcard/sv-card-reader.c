@@ -81,6 +81,7 @@ typedef struct
   guint            done;
   guint            total;
   guint            apdus_at_start;
+  SvCardImage     *known;       /* previous image of this very card, or NULL */
 } ReadContext;
 
 char *
@@ -137,6 +138,7 @@ read_file (ReadContext  *ctx,
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   SvSelectedFile info;
   SvCardFile *file;
+  SvCardFile *known;
   guint record_len;
 
   if (file_out)
@@ -144,12 +146,27 @@ read_file (ReadContext  *ctx,
   if (!check_cancelled (ctx, error))
     return FALSE;
 
-  if (!sv_card_session_select (ctx->session, path, &info, &local_error))
+  /* A file of the previous image of this card: its structure and size are
+   * known (they are fixed when the card is personalised), so no FCP and no
+   * GET RESPONSE. */
+  known = ctx->known ? sv_card_image_lookup (ctx->known, key) : NULL;
+  if (known != NULL && g_strcmp0 (known->path, path) != 0)
+    known = NULL;
+  if (!sv_card_session_select (ctx->session, path, known ? NULL : &info, &local_error))
     {
       if (g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND))
         return FALSE;
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
+    }
+  if (known != NULL)
+    {
+      memset (&info, 0, sizeof info);
+      info.structure = known->structure;
+      info.record_len = known->record_len;
+      info.n_records = known->structure == SV_FILE_STRUCTURE_TRANSPARENT ? 0 : known->n_records;
+      info.file_size = known->structure == SV_FILE_STRUCTURE_TRANSPARENT
+                       ? known->record_len : known->record_len * known->n_records;
     }
   if (ctx->stats)
     ctx->stats->files_selected++;
@@ -573,6 +590,8 @@ sv_card_read_image (SvCardSession    *session,
             }
           iccid = sv_iccid_from_bytes (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
           sv_card_image_set_iccid (image, iccid);
+          if (previous != NULL && g_strcmp0 (sv_card_image_get_iccid (previous), iccid) == 0)
+            ctx.known = previous;
         }
     }
 

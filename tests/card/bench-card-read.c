@@ -151,6 +151,7 @@ main (int   argc,
   g_autoptr(SvCardSession) session = NULL;
   g_autoptr(GError) error = NULL;
   SvCardReadStats stats = { 0 };
+  SvCardReadStats reread = { 0 }, reread_no_sms = { 0 };
   guint selects = 0, get_responses = 0, reads = 0, n_min;
   g_autoptr(GHashTable) efs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gint64 start, ours, loop;
@@ -184,9 +185,19 @@ main (int   argc,
   {
     g_autoptr(SvCardImage) image = sv_card_read_image (session, NULL, SV_CARD_READ_DEFAULT, NULL,
                                                        &stats, NULL, &error);
+    g_autoptr(SvCardImage) again = NULL;
     GPtrArray *keys;
 
     if (image == NULL)
+      g_error ("%s", error->message);
+    reader->recording = FALSE;
+    /* A re-read of the unchanged card, with the first image as "previous"
+     * (what the mirror keeps), with and without EF_SMS. */
+    again = sv_card_read_image (session, image, SV_CARD_READ_DEFAULT, NULL, &reread, NULL, &error);
+    g_clear_object (&again);
+    again = sv_card_read_image (session, image, SV_CARD_READ_SKIP_MESSAGES, NULL, &reread_no_sms,
+                                NULL, &error);
+    if (again == NULL)
       g_error ("%s", error->message);
     keys = sv_card_image_list_keys (image);
     for (guint i = 0; i < keys->len; i++)
@@ -226,8 +237,10 @@ main (int   argc,
   loop = replay (reader_name, reader->commands, iterations);
 
   g_print ("apdus=%u min=%u selects=%u get_response=%u reads=%u records=%u files=%u "
-           "ours_us=%" G_GINT64_FORMAT " loop_us=%" G_GINT64_FORMAT " ratio=%.2f\n",
+           "ours_us=%" G_GINT64_FORMAT " loop_us=%" G_GINT64_FORMAT " ratio=%.2f "
+           "reread=%u reread_no_sms=%u\n",
            apdus_per_read, n_min, selects, get_responses, reads, stats.records_read,
-           g_hash_table_size (efs), ours, loop, loop > 0 ? (double) ours / loop : 0.0);
+           g_hash_table_size (efs), ours, loop, loop > 0 ? (double) ours / loop : 0.0,
+           reread.apdu_count, reread_no_sms.apdu_count);
   return 0;
 }
