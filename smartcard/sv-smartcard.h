@@ -18,6 +18,7 @@
 
 #include "sv-card-error.h"
 #include "sv-card-image.h"
+#include "sv-card-info.h"
 #include "sv-card-reader.h"
 #include "sv-card-session.h"
 #include "sv-card-writer.h"

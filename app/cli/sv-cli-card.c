@@ -20,11 +20,10 @@
 #include <unistd.h>
 
 #include "sv-card-error.h"
+#include "sv-card-info.h"
 #include "sv-card-reader.h"
 #include "sv-card-writer.h"
 #include "sv-cli.h"
-#include "sv-dialling-number.h"
-#include "sv-identity.h"
 #include "sv-mirror.h"
 #include "sv-pcsc-reader.h"
 #include "sv-phonebook.h"
@@ -324,91 +323,39 @@ add_strv (JsonBuilder        *builder,
   json_builder_end_array (builder);
 }
 
-static char *
-decode_imsi (SvCardImage *image)
-{
-  GBytes *bytes = sv_card_image_get_record (image, "imsi", 1);
-
-  if (bytes == NULL)
-    return NULL;
-  return sv_imsi_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL);
-}
-
-/* The first used EF_MSISDN record. */
-static char *
-decode_msisdn (SvCardImage *image)
-{
-  SvCardFile *file = sv_card_image_lookup (image, "msisdn");
-
-  for (guint i = 0; file && i < file->records->len; i++)
-    {
-      gsize len;
-      const guint8 *d = g_bytes_get_data (g_ptr_array_index (file->records, i), &len);
-      SvAdnRecord rec = { 0 };
-      char *number = NULL;
-
-      if (sv_adn_record_decode (d, len, &rec, NULL) && !rec.empty && rec.number && *rec.number)
-        number = g_strdup (rec.number);
-      sv_adn_record_clear (&rec);
-      if (number)
-        return number;
-    }
-  return NULL;
-}
-
-static char *
-decode_spn (SvCardImage *image)
-{
-  GBytes *bytes = sv_card_image_get_record (image, "spn", 1);
-  SvSpn spn = { 0 };
-  char *name = NULL;
-
-  if (bytes == NULL)
-    return NULL;
-  if (sv_spn_decode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &spn, NULL) &&
-      spn.name != NULL && *spn.name)
-    name = g_strdup (spn.name);
-  sv_spn_clear (&spn);
-  return name;
-}
-
 /* What the card can hold: per phonebook set, and EF_SMS. */
 static void
 add_capacities (JsonBuilder *builder,
-                SvCardImage *image)
+                SvCardInfo  *info)
 {
-  guint n_sets = sv_phonebook_get_n_sets (image);
-  gboolean usim_sets = sv_card_image_lookup (image, "pbr") != NULL;
-  SvCardFile *sms = sv_card_image_lookup (image, "sms");
-
   json_builder_set_member_name (builder, "phonebook_capacity");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < n_sets; i++)
+  for (guint i = 0; i < sv_card_info_get_n_phonebook_sets (info); i++)
     {
-      SvPhonebookLimits limits = { 0 };
+      const SvPhonebookLimits *limits = sv_card_info_get_phonebook_limits (info, i);
 
-      if (!sv_phonebook_get_limits (image, usim_sets ? i + 1 : 0, &limits, NULL))
-        continue;
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "set");
-      json_builder_add_int_value (builder, limits.set);
+      json_builder_add_int_value (builder, limits->set);
       json_builder_set_member_name (builder, "records");
-      json_builder_add_int_value (builder, limits.n_records);
+      json_builder_add_int_value (builder, limits->n_records);
       json_builder_set_member_name (builder, "alpha_length");
-      json_builder_add_int_value (builder, limits.alpha_len);
+      json_builder_add_int_value (builder, limits->alpha_len);
       json_builder_set_member_name (builder, "ext1_records");
-      json_builder_add_int_value (builder, limits.n_ext1_records);
+      json_builder_add_int_value (builder, limits->n_ext1_records);
       json_builder_set_member_name (builder, "ext1_free");
-      json_builder_add_int_value (builder, limits.n_ext1_free);
+      json_builder_add_int_value (builder, limits->n_ext1_free);
       json_builder_set_member_name (builder, "additional_numbers");
-      json_builder_add_int_value (builder, limits.n_anr);
+      json_builder_add_int_value (builder, limits->n_anr);
       json_builder_set_member_name (builder, "emails");
-      json_builder_add_int_value (builder, limits.n_email);
+      json_builder_add_int_value (builder, limits->n_email);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "sms_capacity");
-  json_builder_add_int_value (builder, sms ? sms->records->len : 0);
+  json_builder_add_int_value (builder, sv_card_info_get_sms_capacity (info));
+  json_builder_set_member_name (builder, "sms_used");
+  json_builder_add_int_value (builder, sv_card_info_get_sms_used (info));
 }
 
 static JsonNode *
@@ -420,19 +367,17 @@ build_read_json (SvCardImage     *image,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) contacts = NULL;
   g_autoptr(GPtrArray) messages = NULL;
-  g_autofree char *imsi = decode_imsi (image);
-  g_autofree char *msisdn = decode_msisdn (image);
-  g_autofree char *spn = decode_spn (image);
+  g_autoptr(SvCardInfo) info = sv_card_info_new_from_image (image);
 
   json_builder_begin_object (builder);
-  add_string_or_null (builder, "iccid", sv_card_image_get_iccid (image));
-  add_string_or_null (builder, "imsi", imsi);
-  add_string_or_null (builder, "msisdn", msisdn);
+  add_string_or_null (builder, "iccid", sv_card_info_get_iccid (info));
+  add_string_or_null (builder, "imsi", sv_card_info_get_imsi (info));
+  add_string_or_null (builder, "msisdn", sv_card_info_get_msisdn (info));
   json_builder_set_member_name (builder, "card_type");
   json_builder_add_string_value (builder, sv_card_image_get_card_type (image) == SV_CARD_TYPE_USIM
                                           ? "usim" : "sim");
-  add_string_or_null (builder, "spn", spn);
-  add_capacities (builder, image);
+  add_string_or_null (builder, "spn", sv_card_info_get_spn (info));
+  add_capacities (builder, info);
 
   json_builder_set_member_name (builder, "contacts");
   json_builder_begin_array (builder);

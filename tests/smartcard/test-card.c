@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "sv-card-error.h"
+#include "sv-card-info.h"
 #include "sv-card-reader.h"
 #include "sv-card-session.h"
 #include "sv-card-writer.h"
@@ -104,6 +105,22 @@ test_read_2g (void)
   g_assert_cmpuint (sim_count_rereads (f.sim), ==, 0);
   g_assert_cmpuint (stats.records_read, ==, 26);
   g_assert_cmpuint (stats.apdu_count, ==, 26 + 16 + 2);
+
+  {
+    g_autoptr(SvCardInfo) info = sv_card_info_new_from_image (image);
+    const SvPhonebookLimits *limits;
+
+    g_assert_cmpstr (sv_card_info_get_iccid (info), ==, "89014103211118510720");
+    g_assert_cmpstr (sv_card_info_get_imsi (info), ==, "262502143658709");
+    g_assert_cmpstr (sv_card_info_get_spn (info), ==, "Some");
+    g_assert_cmpuint (sv_card_info_get_n_phonebook_sets (info), ==, 1);
+    limits = sv_card_info_get_phonebook_limits (info, 0);
+    g_assert_cmpuint (limits->n_records, ==, 10);
+    g_assert_cmpuint (limits->alpha_len, ==, 14);
+    g_assert_cmpuint (limits->n_ext1_records, ==, 5);
+    g_assert_cmpuint (sv_card_info_get_sms_capacity (info), ==, 5);
+    g_assert_cmpuint (sv_card_info_get_sms_used (info), ==, 0);
+  }
 
   contacts = sv_phonebook_decode (image, &error);
   g_assert_no_error (error);
