@@ -103,14 +103,15 @@ sv_card_info_new_from_image (SvCardImage *image)
       if (sv_phonebook_get_limits (image, usim_sets ? i + 1 : 0, &limits, NULL))
         g_array_append_val (info->limits, limits);
     }
-  /* TS 51.011 §10.5.3: status byte 00 = free record. */
+  /* TS 51.011 §10.5.3: status b1 = 0 is a free record; a record of FF
+   * bytes (never written) is free too. */
   for (guint i = 0; sms && i < sms->records->len; i++)
     {
       gsize len;
       const guint8 *d = g_bytes_get_data (g_ptr_array_index (sms->records, i), &len);
 
       info->sms_capacity++;
-      if (len > 0 && (d[0] & 0x01) != 0)
+      if (len > 0 && (d[0] & 0x01) != 0 && d[0] != 0xFF)
         info->sms_used++;
     }
   return info;
