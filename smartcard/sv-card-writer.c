@@ -206,16 +206,56 @@ set_be16 (SvCardImage *image,
  * changes, and for each entry that becomes used with no UID, the next UID
  * from EF_PUID (TS 31.102 §4.4.2.12.1-3). Change counters first.
  *
- * Returns: (transfer full) (element-type SvRecordChange): the changes
+ * Keys that name the same file (a shared EF_EXT1) get the same record.
+ *
+ * Returns: (transfer full) (element-type SvRecordChange): the changes, or
+ * %NULL when two keys of one file were changed differently
  */
 GPtrArray *
-sv_card_write_prepare (SvCardImage *base,
-                       SvCardImage *target)
+sv_card_write_prepare (SvCardImage  *base,
+                       SvCardImage  *target,
+                       GError      **error)
 {
   g_autoptr(SvCardImage) full = sv_card_image_copy (target);
   g_autoptr(GPtrArray) changes = sv_card_image_diff (base, target);
   GPtrArray *ordered;
   gboolean phonebook_changed = FALSE;
+
+  /* One file under several keys (a type 3 EF_EXT1 that every EF_PBR record
+   * names): the key the edit changed carries the record to the others; two
+   * keys changed differently is a contradiction, not a guess. */
+  for (guint i = 0; i < changes->len; i++)
+    {
+      SvRecordChange *c = g_ptr_array_index (changes, i);
+      SvCardFile *file = sv_card_image_lookup (full, c->key);
+      g_autoptr(GPtrArray) aliases = NULL;
+
+      if (file == NULL || file->path == NULL || c->new_bytes == NULL)
+        continue;
+      aliases = sv_card_image_list_keys (full);
+      for (guint k = 0; k < aliases->len; k++)
+        {
+          const char *other = g_ptr_array_index (aliases, k);
+          SvCardFile *other_file = sv_card_image_lookup (full, other);
+          GBytes *mine, *theirs;
+
+          if (g_str_equal (other, c->key) || g_strcmp0 (other_file->path, file->path) != 0)
+            continue;
+          mine = sv_card_image_get_record (target, other, c->index);
+          theirs = sv_card_image_get_record (base, other, c->index);
+          if (mine != NULL && theirs != NULL && !g_bytes_equal (mine, theirs) &&
+              !g_bytes_equal (mine, c->new_bytes))
+            {
+              g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_CONFLICT,
+                           "%s and %s are the same file (%s) but record %u was changed "
+                           "differently in each", c->key, other, file->path, c->index);
+              return NULL;
+            }
+          sv_card_image_set_record (full, other, c->index, c->new_bytes, NULL);
+        }
+    }
+  g_clear_pointer (&changes, g_ptr_array_unref);
+  changes = sv_card_image_diff (base, full);
 
   for (guint i = 0; i < changes->len; i++)
     {
@@ -427,12 +467,15 @@ sv_card_write_image (SvCardSession     *session,
   if (stats != &local_stats)
     stats->previous_written = sv_card_journal_load_written (journal_path, NULL, NULL);
 
-  changes = sv_card_write_prepare (base, target);
+  changes = sv_card_write_prepare (base, target, error);
+  if (changes == NULL)
+    return FALSE;
   for (guint i = 0; i < changes->len; i++)
     {
       SvRecordChange *c = g_ptr_array_index (changes, i);
       SvCardFile *file = sv_card_image_lookup (target, c->key);
       PlannedWrite *w;
+      gboolean duplicate = FALSE;
 
       if (file == NULL)
         file = sv_card_image_lookup (base, c->key);
@@ -442,6 +485,15 @@ sv_card_write_image (SvCardSession     *session,
                        "%s: no path for file “%s”", reader_name, c->key);
           return FALSE;
         }
+      /* The same record of the same file under another key: written once. */
+      for (guint j = 0; j < plan->len && !duplicate; j++)
+        {
+          PlannedWrite *other = g_ptr_array_index (plan, j);
+
+          duplicate = other->change->index == c->index && g_str_equal (other->path, file->path);
+        }
+      if (duplicate)
+        continue;
       w = g_new0 (PlannedWrite, 1);
       w->change = c;
       w->path = file->path;
@@ -654,4 +706,46 @@ sv_card_write_image_finish (GAsyncResult      *result,
   if (written)
     *written = g_steal_pointer (&data->written);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * sv_card_image_sync_aliases:
+ * @image: an image to fix in place (e.g. the mirror's working image after
+ *   sv_mirror_mark_written())
+ * @written: (element-type SvRecordChange): what went onto the card
+ *
+ * Gives every key that names the same file as a written record that
+ * record's new bytes, so no view of a shared file (EF_EXT1 named by
+ * several EF_PBR records) is left stale.
+ *
+ * Returns: the number of records changed in @image
+ */
+guint
+sv_card_image_sync_aliases (SvCardImage *image,
+                            GPtrArray   *written)
+{
+  g_autoptr(GPtrArray) keys = sv_card_image_list_keys (image);
+  guint n_changed = 0;
+
+  for (guint i = 0; i < written->len; i++)
+    {
+      SvRecordChange *c = g_ptr_array_index (written, i);
+      SvCardFile *file = sv_card_image_lookup (image, c->key);
+
+      if (file == NULL || c->new_bytes == NULL)
+        continue;
+      for (guint k = 0; k < keys->len; k++)
+        {
+          SvCardFile *other = sv_card_image_lookup (image, g_ptr_array_index (keys, k));
+          GBytes *now;
+
+          if (g_strcmp0 (other->path, file->path) != 0)
+            continue;
+          now = sv_card_image_get_record (image, other->key, c->index);
+          if (now != NULL && !g_bytes_equal (now, c->new_bytes) &&
+              sv_card_image_set_record (image, other->key, c->index, c->new_bytes, NULL))
+            n_changed++;
+        }
+    }
+  return n_changed;
 }

@@ -36,7 +36,10 @@ GPtrArray *sv_card_journal_load_written   (const char          *journal_path,
                                            GError             **error);
 
 GPtrArray *sv_card_write_prepare          (SvCardImage         *base,
-                                           SvCardImage         *target);
+                                           SvCardImage         *target,
+                                           GError             **error);
+guint      sv_card_image_sync_aliases     (SvCardImage         *image,
+                                           GPtrArray           *written);
 gboolean   sv_card_write_image            (SvCardSession       *session,
                                            SvCardImage         *base,
                                            SvCardImage         *target,

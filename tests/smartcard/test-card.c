@@ -452,6 +452,66 @@ test_write_usim_pbc_flagged (void)
   fixture_teardown (&f);
 }
 
+/* pb1/ext1 and pb2/ext1 are one EF_EXT1 (type 3): the record is written
+ * once, and reported under both keys. */
+static void
+test_write_shared_ext1 (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autoptr(SvCardImage) both = NULL;
+  g_autoptr(SvCardImage) clash = NULL;
+  g_autoptr(GPtrArray) written = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autofree char *journal = NULL;
+  SvCardWriteStats stats = { 0 };
+  guint keys_seen = 0;
+
+  fixture_setup (&f, sim_card_new_usim (FALSE));
+  journal = g_build_filename (f.dir, "journal", NULL);
+  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  target = edited_copy (base, "pb2/ext1", 2, "0203214365FFFFFFFFFFFFFFFF");
+
+  /* Two sets changing the record differently: refused. */
+  clash = edited_copy (target, "pb1/ext1", 2, "0203999999FFFFFFFFFFFFFFFF");
+  changes = sv_card_write_prepare (base, clash, &error);
+  g_assert_null (changes);
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_CONFLICT);
+  g_clear_error (&error);
+
+  sim_reset_counters (f.sim);
+  g_assert_true (sv_card_write_image (f.session, base, target, journal, NULL, &stats, &written,
+                                      NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < written->len; i++)
+    {
+      SvRecordChange *c = g_ptr_array_index (written, i);
+
+      if (g_str_has_suffix (c->key, "/ext1") && c->index == 2)
+        keys_seen++;
+    }
+  g_assert_cmpuint (keys_seen, ==, 2);
+  g_assert_cmpuint (stats.records_written, ==, 2);       /* EXT1 #2 once, CC */
+  g_assert_cmpuint (f.sim->n_updates, ==, 2);
+
+  /* A stale view of the shared file is brought in line, and so is the
+   * bookkeeping the edit did not contain (EF_CC). */
+  both = sv_card_image_copy (target);
+  g_assert_cmpuint (sv_card_image_sync_aliases (both, written), ==, 2);
+  {
+    g_autoptr(GBytes) card_cc = sim_get (f.sim, "7FFF5F3A4F23", 1);
+
+    g_assert_true (g_bytes_equal (sv_card_image_get_record (both, "cc", 1), card_cc));
+    g_assert_false (g_bytes_equal (sv_card_image_get_record (target, "cc", 1), card_cc));
+  }
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (both, "pb1/ext1", 2),
+                                sv_card_image_get_record (both, "pb2/ext1", 2)));
+  sv_card_write_stats_clear (&stats);
+  fixture_teardown (&f);
+}
+
 static void
 test_write_conflict (void)
 {
@@ -664,6 +724,7 @@ main (int   argc,
   g_test_add_func ("/sv/card/write/2g", test_write_2g);
   g_test_add_func ("/sv/card/write/usim-bookkeeping", test_write_usim_bookkeeping);
   g_test_add_func ("/sv/card/write/usim-pbc-flagged", test_write_usim_pbc_flagged);
+  g_test_add_func ("/sv/card/write/shared-ext1", test_write_shared_ext1);
   g_test_add_func ("/sv/card/write/conflict", test_write_conflict);
   g_test_add_func ("/sv/card/write/pulled-and-resumed", test_write_pulled_and_resumed);
 
