@@ -22,12 +22,22 @@ sv_window_update_actions (SvWindow *self)
   const char *iccid = sv_card_view_get_iccid (self->card_view);
   gboolean card_shown = iccid != NULL &&
                         g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "card") == 0;
-  gboolean idle = !sv_card_view_is_loading (self->card_view);
+  gboolean idle = !sv_card_view_is_loading (self->card_view) && !self->card_busy;
+  gboolean can_write = card_shown && idle && sv_card_view_get_n_pending (self->card_view) > 0 &&
+                       sv_window_find_reader_of (self, iccid) != NULL;
+  gboolean any_card = self->reader_cards != NULL && g_hash_table_size (self->reader_cards) > 0;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.delete-card", card_shown && idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", card_shown && idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", card_shown && idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", card_shown);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.read-card", !self->card_busy && any_card);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.write-card", can_write);
+  gtk_widget_set_visible (self->write_button, card_shown);
+  if (can_write)
+    gtk_widget_add_css_class (self->write_button, "suggested-action");
+  else
+    gtk_widget_remove_css_class (self->write_button, "suggested-action");
 }
 
 /* Forget a card: deletes its local copy after a confirmation that names it. */

@@ -4,6 +4,8 @@
 #include <adwaita.h>
 
 #include "sv-card-view.h"
+#include "sv-reader-monitor.h"
+#include "sv-reader.h"
 #include "sv-window.h"
 
 G_BEGIN_DECLS
@@ -36,6 +38,11 @@ struct _SvWindow
 
   /* State */
   char                 *db_path;
+  SvReader             *reader;
+  SvReaderMonitor      *monitor;
+  GHashTable           *reader_cards;       /* reader name -> ICCID or "" */
+  gboolean              service_available;
+  gboolean              card_busy;          /* a read or write is running */
   GListStore           *cards;
   GtkSingleSelection   *cards_selection;
   GCancellable         *cards_cancellable;
@@ -64,5 +71,15 @@ void sv_window_update_actions  (SvWindow   *self);
 
 /* sv-window-actions.c */
 void sv_window_class_add_actions (GtkWidgetClass *widget_class);
+
+/* sv-window-card.c: readers, PIN, reading and writing cards */
+void        sv_window_card_init         (SvWindow       *self);
+void        sv_window_card_dispose      (SvWindow       *self);
+void        sv_window_class_add_card_actions (GtkWidgetClass *widget_class);
+const char *sv_window_find_reader_of    (SvWindow       *self,
+                                         const char     *iccid);
+void        sv_window_show_idle_status  (SvWindow       *self);
+void        sv_window_read_card         (SvWindow       *self,
+                                         const char     *reader_name);
 
 G_END_DECLS

@@ -267,10 +267,10 @@ static void
 reader_activated_cb (SvWindow      *self,
                      GtkListBoxRow *row)
 {
-  const char *iccid = g_object_get_data (G_OBJECT (row), "iccid");
+  const char *reader_name = g_object_get_data (G_OBJECT (row), "reader");
 
-  if (iccid != NULL)
-    sv_window_show_card (self, iccid);
+  if (reader_name != NULL)
+    sv_window_read_card (self, reader_name);
 }
 
 void
@@ -303,6 +303,7 @@ sv_window_dispose (GObject *object)
 {
   SvWindow *self = SV_WINDOW (object);
 
+  sv_window_card_dispose (self);
   g_cancellable_cancel (self->cards_cancellable);
   g_clear_object (&self->cards_cancellable);
   g_cancellable_cancel (self->operation_cancellable);
@@ -367,6 +368,7 @@ sv_window_class_init (SvWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, reader_activated_cb);
 
   sv_window_class_add_actions (widget_class);
+  sv_window_class_add_card_actions (widget_class);
 }
 
 static void
@@ -422,6 +424,7 @@ sv_window_new (SvApplication *application,
   if (DEVELOPMENT_BUILD)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
 
+  sv_window_card_init (self);
   sv_window_update_actions (self);
   sv_window_refresh_cards (self);
 
