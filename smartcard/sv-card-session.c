@@ -862,6 +862,13 @@ sv_card_session_open (SvReader    *reader,
                                  self->protocol == SV_CARD_PROTOCOL_T1 ? 256 : -1,
                                  NULL, &sw, error))
     return NULL;
+  if (sw == 0x6A86 || sw == 0x6B00 || sw == 0x6A87)
+    {
+      /* A UICC that will not return the MF's FCP: ask for no data. */
+      header[3] = 0x0C;
+      if (!sv_card_session_transmit (self, header, mf, 2, -1, NULL, &sw, error))
+        return NULL;
+    }
 
   if (sv_status_word_classify (sw, NULL, NULL, NULL) != SV_STATUS_FAILURE)
     {

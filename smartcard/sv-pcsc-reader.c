@@ -38,6 +38,7 @@ struct _SvPcscReader
   SCARDCONTEXT  monitor_context;
   gboolean      has_monitor_context;
   gboolean      pnp_supported;
+  DWORD         pnp_state;        /* last \\?PnP?\Notification event state */
   gboolean      cancelled;
 };
 
@@ -405,9 +406,10 @@ sv_pcsc_reader_wait_for_change (SvReader   *reader,
     }
   if (self->pnp_supported)
     {
-      /* pcsc-lite: the high word of the PnP entry carries the reader count. */
+      /* pcsc-lite: the high word of the PnP entry carries the reader count;
+       * hand back what it said last time so it only wakes us on a change. */
       rs[n].szReader = PNP_NOTIFICATION;
-      rs[n].dwCurrentState = (DWORD) n << 16;
+      rs[n].dwCurrentState = self->pnp_state ? self->pnp_state : (DWORD) n << 16;
     }
 
   if (n_rs == 0)
@@ -419,8 +421,10 @@ sv_pcsc_reader_wait_for_change (SvReader   *reader,
   else
     rv = SCardGetStatusChange (self->monitor_context, timeout_ms, rs, n_rs);
 
-  if (rv == SCARD_E_TIMEOUT)
+  if (rv == SCARD_E_TIMEOUT && self->pnp_supported)
     return TRUE;
+  if (rv == SCARD_E_TIMEOUT)
+    rv = SCARD_S_SUCCESS;    /* no hotplug notification: poll the reader list */
   if (rv == SCARD_E_CANCELLED)
     {
       g_mutex_lock (&self->monitor_lock);
@@ -444,6 +448,8 @@ sv_pcsc_reader_wait_for_change (SvReader   *reader,
 
   if (self->pnp_supported && (rs[n].dwEventState & SCARD_STATE_UNKNOWN))
     self->pnp_supported = FALSE;   /* the driver cannot notify: poll instead */
+  else if (self->pnp_supported)
+    self->pnp_state = rs[n].dwEventState & ~(DWORD) SCARD_STATE_CHANGED;
 
   fresh = list_states (self->monitor_context, &rv);
   if (fresh == NULL)

@@ -108,6 +108,25 @@ test_open_uicc_without_usim (void)
   assert_script_done (fake);
 }
 
+/* A UICC that refuses to return the MF's FCP (6A86) still is a UICC. */
+static void
+test_open_uicc_mf_no_fcp (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+
+  sv_fake_reader_expect (fake, "00A40004023F00", "6A86");
+  sv_fake_reader_expect (fake, "00A4000C023F00", "9000");
+  sv_fake_reader_expect (fake, "00A40004022F00", "6111");
+  sv_fake_reader_expect (fake, "00C0000011", EF_DIR_FCP "9000");
+  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_USIM);
+  assert_script_done (fake);
+}
+
 /* No EF_DIR, but a USIM answers its right-truncated AID. */
 static void
 test_open_usim_without_ef_dir (void)
@@ -487,6 +506,7 @@ main (int   argc,
   g_test_add_func ("/sv/session/open/uicc-without-usim", test_open_uicc_without_usim);
   g_test_add_func ("/sv/session/open/neither", test_open_neither);
   g_test_add_func ("/sv/session/open/usim-without-ef-dir", test_open_usim_without_ef_dir);
+  g_test_add_func ("/sv/session/open/uicc-mf-without-fcp", test_open_uicc_mf_no_fcp);
   g_test_add_func ("/sv/session/open/2g-card-removed", test_open_2g_mute_on_cla00);
   g_test_add_func ("/sv/session/open/no-card", test_open_no_card);
   for (guint i = 0; i < G_N_ELEMENTS (status_cases); i++)
