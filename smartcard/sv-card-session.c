@@ -13,7 +13,7 @@
 
 #include "sv-card-error.h"
 #include "sv-card-session.h"
-#include "sv-fake-reader.h"
+#include "sv-hex.h"
 
 #define CLA_UICC 0x00
 #define CLA_GSM  0xA0

@@ -30,7 +30,7 @@
 #include "sv-card-error.h"
 #include "sv-card-reader.h"
 #include "sv-card-writer.h"
-#include "sv-fake-reader.h"
+#include "sv-hex.h"
 
 typedef struct
 {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "sv-hex.h"
 #include "sv-reader.h"
 
 G_BEGIN_DECLS
@@ -48,9 +49,5 @@ guint         sv_fake_reader_get_n_pending      (SvFakeReader   *self);
 guint         sv_fake_reader_get_n_transmitted  (SvFakeReader   *self);
 const char   *sv_fake_reader_get_mismatch       (SvFakeReader   *self);
 GPtrArray    *sv_fake_reader_get_log            (SvFakeReader   *self);
-
-GBytes       *sv_hex_to_bytes                   (const char     *hex);
-char         *sv_bytes_to_hex                   (const guint8   *data,
-                                                 gsize           len);
 
 G_END_DECLS
