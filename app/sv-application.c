@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "sv-application.h"
+#include "sv-preferences-window.h"
 #include "sv-window.h"
 
 struct _SvApplication
@@ -62,6 +63,18 @@ sv_application_about_action (GSimpleAction *action,
 }
 
 static void
+sv_application_preferences_action (GSimpleAction *action,
+                                   GVariant      *parameter,
+                                   gpointer       user_data)
+{
+  SvApplication *self = user_data;
+  GtkWidget *window = sv_preferences_window_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                                 self->settings);
+
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
 sv_application_quit_action (GSimpleAction *action,
                             GVariant      *parameter,
                             gpointer       user_data)
@@ -71,6 +84,7 @@ sv_application_quit_action (GSimpleAction *action,
 
 static const GActionEntry app_actions[] = {
   { "about", sv_application_about_action },
+  { "preferences", sv_application_preferences_action },
   { "quit", sv_application_quit_action },
 };
 
@@ -90,12 +104,14 @@ sv_application_startup (GApplication *app)
 {
   SvApplication *self = SV_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *preferences_accels[] = { "<Control>comma", NULL };
 
   G_APPLICATION_CLASS (sv_application_parent_class)->startup (app);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
 
   self->settings = g_settings_new ("io.github.simvault.SimVault");
   g_signal_connect_object (self->settings, "changed::style-variant",

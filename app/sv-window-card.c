@@ -923,12 +923,17 @@ card_inserted_cb (SvWindow   *self,
                   GBytes     *atr,
                   const char *iccid)
 {
+  SvApplication *app = SV_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  GSettings *settings = app != NULL ? sv_application_get_settings (app) : NULL;
+
   g_hash_table_replace (self->reader_cards, g_strdup (reader_name), g_strdup (iccid ? iccid : ""));
   rebuild_readers_list (self);
   sv_window_update_actions (self);
 
-  /* Retail staff expect a card to be read as soon as it is in. */
-  sv_window_read_card (self, reader_name);
+  /* Retail staff expect a card to be read as soon as it is in; the
+   * preference turns that off for people who prepare many cards. */
+  if (settings == NULL || g_settings_get_boolean (settings, "auto-read"))
+    sv_window_read_card (self, reader_name);
 }
 
 static void

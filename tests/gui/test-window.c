@@ -61,9 +61,23 @@ test_window_no_card (void)
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (window)));
   g_assert_cmpstr (gtk_window_get_title (window), ==, "SimVault");
 
-  /* An empty mirror: the window asks for a card. */
-  status_page = find_status_page (GTK_WIDGET (window), "Insert a SIM Card");
-  g_assert_nonnull (status_page);
+  /* An empty mirror: the window says what to do next. With the card
+   * harness (readers, no card) that is to insert a card; without it, to
+   * start pcscd or connect a reader, depending on the machine. */
+  {
+    const char *expected[] = { "Insert a SIM Card", "No Reader Found", "No Smart Card Service" };
+    guint n_expected = g_getenv ("SV_VPCD_PORT") != NULL ? 1 : G_N_ELEMENTS (expected);
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    status_page = NULL;
+    while (status_page == NULL && g_get_monotonic_time () < deadline)
+      {
+        for (guint i = 0; i < n_expected && status_page == NULL; i++)
+          status_page = find_status_page (GTK_WIDGET (window), expected[i]);
+        g_main_context_iteration (NULL, FALSE);
+      }
+    g_assert_nonnull (status_page);
+  }
 
   /* The shortcuts window comes from the resource, and Ctrl+Q quits. */
   g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The real window on the real PC/SC stack: pcscd + vpcd + simvault-vsim
+ * (build-aux/with-card-harness.sh), under Xvfb. Each test inserts a virtual
+ * card, and drives the window the way a person does: answers the PIN
+ * dialog, edits a contact in the editor, confirms the write preview, pulls
+ * the card during a write and puts it back.
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "sv-application.h"
+#include "sv-card-reader.h"
+#include "sv-contact-editor.h"
+#include "sv-contacts-page.h"
+#include "sv-pcsc-reader.h"
+#include "sv-phonebook.h"
+#include "sv-pin-dialog.h"
+#include "sv-vsim-fixture.h"
+#include "sv-window-private.h"
+
+static SvApplication *app;
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Runs the main loop until @condition holds; fails the test after
+ * @timeout_s seconds. */
+static void
+wait_for (Condition    condition,
+          gpointer     data,
+          guint        timeout_s,
+          const char  *what)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+static GtkWidget *
+find_toplevel (GType type)
+{
+  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (window))
+        return window;
+    }
+
+  return NULL;
+}
+
+static gboolean
+has_toplevel (gpointer type)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
+}
+
+static gboolean
+no_toplevel (gpointer type)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (type)) == NULL;
+}
+
+static GtkWidget *
+find_child (GtkWidget *root,
+            GType      type,
+            guint      nth)
+{
+  g_autoptr(GPtrArray) stack = g_ptr_array_new ();
+
+  g_ptr_array_add (stack, root);
+  while (stack->len > 0)
+    {
+      GtkWidget *widget = g_ptr_array_steal_index (stack, 0);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && nth-- == 0)
+        return widget;
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+           child = gtk_widget_get_next_sibling (child))
+        g_ptr_array_add (stack, child);
+    }
+
+  return NULL;
+}
+
+static SvWindow *
+open_window (void)
+{
+  SvWindow *window;
+
+  g_application_activate (G_APPLICATION (app));
+  window = SV_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_nonnull (window);
+
+  return window;
+}
+
+static gboolean
+card_shown (gpointer data)
+{
+  SvWindow *window = data;
+
+  return !window->card_busy &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (window->main_stack), "card") == 0 &&
+         sv_card_view_get_image (window->card_view) != NULL &&
+         !sv_card_view_is_loading (window->card_view);
+}
+
+static gboolean
+window_idle (gpointer data)
+{
+  SvWindow *window = data;
+
+  return !window->card_busy && !sv_card_view_is_loading (window->card_view);
+}
+
+static guint
+n_contacts_shown (SvWindow *window)
+{
+  return g_list_model_get_n_items (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
+}
+
+/* The contacts of the card as it is now, read through PC/SC without the
+ * window: what a later reader or phone would see. */
+static GPtrArray *
+read_contacts_from_card (const char *reader_name)
+{
+  g_autoptr(SvReader) reader = sv_pcsc_reader_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = sv_card_session_open (reader, reader_name, &error);
+  g_autoptr(SvCardImage) image = NULL;
+  GPtrArray *contacts;
+
+  g_assert_no_error (error);
+  image = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_no_error (error);
+
+  return contacts;
+}
+
+static SvContact *
+find_contact (GPtrArray *contacts,
+              guint      set,
+              guint      index)
+{
+  for (guint i = 0; i < contacts->len; i++)
+    {
+      SvContact *contact = g_ptr_array_index (contacts, i);
+
+      if (sv_contact_get_set (contact) == set && sv_contact_get_index (contact) == index)
+        return contact;
+    }
+
+  return NULL;
+}
+
+static void
+set_db (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "gui-test.db", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+  g_mkdir_with_parents (g_get_user_data_dir (), 0700);
+  g_unlink (path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_setenv ("SIMVAULT_DB", path, TRUE);
+}
+
+static void
+close_window (SvWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Reads a card as soon as it is inserted. */
+static void
+test_read_on_insert (void)
+{
+  g_autofree char *profile = sv_vsim_fixture_profile ("sim-2g-plain");
+  g_autoptr(SvVsimFixture) card = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) on_card = NULL;
+  SvWindow *window;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  set_db ();
+
+  window = open_window ();
+  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  wait_for (card_shown, window, 30, "the card to be read and shown");
+  on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (card));
+  g_assert_cmpuint (n_contacts_shown (window), ==, on_card->len);
+  g_assert_cmpuint (n_contacts_shown (window), >, 0);
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
+
+  close_window (window);
+}
+
+/* A PIN-protected card: the dialog shows the tries left before anything
+ * is sent; a wrong PIN costs exactly one try and nothing is retried. */
+static void
+test_pin (void)
+{
+  g_autofree char *profile = sv_vsim_fixture_profile ("usim-pin");
+  g_autoptr(SvVsimFixture) card = NULL;
+  g_autoptr(GError) error = NULL;
+  SvPinDialog *dialog;
+  GtkWidget *entry, *submit;
+  SvWindow *window;
+  guint apdus_before;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  set_db ();
+
+  window = open_window ();
+  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
+  g_assert_no_error (error);
+
+  wait_for (has_toplevel, GSIZE_TO_POINTER (SV_TYPE_PIN_DIALOG), 30, "the PIN dialog");
+  dialog = SV_PIN_DIALOG (find_toplevel (SV_TYPE_PIN_DIALOG));
+  g_assert_false (sv_pin_dialog_is_puk_mode (dialog));
+  g_assert_false (sv_pin_dialog_needs_confirmation (dialog));
+  g_assert_nonnull (find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0));
+  g_assert_cmpstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0))),
+                   ==, "The card is locked with a PIN. 3 tries left.");
+
+  /* Nothing is sent while the dialog waits. */
+  apdus_before = sv_vsim_fixture_apdu_count (card);
+  g_usleep (300000);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (sv_vsim_fixture_apdu_count (card), ==, apdus_before);
+
+  entry = find_child (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, 0);
+  submit = find_child (GTK_WIDGET (dialog), GTK_TYPE_BUTTON, 1);
+  g_assert_nonnull (entry);
+  g_assert_nonnull (submit);
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), "9999");
+  g_assert_true (gtk_widget_get_sensitive (submit));
+  gtk_widget_activate (submit);
+  wait_for ((Condition) gtk_widget_get_sensitive, GTK_WIDGET (entry), 30, "the answer to a wrong PIN");
+  g_assert_cmpstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0))),
+                   ==, "The card is locked with a PIN. 2 tries left.");
+  /* The dialog stays open: no retry happened on its own. */
+  g_assert_true (find_toplevel (SV_TYPE_PIN_DIALOG) == GTK_WIDGET (dialog));
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), "1234");
+  gtk_widget_activate (submit);
+  wait_for (no_toplevel, GSIZE_TO_POINTER (SV_TYPE_PIN_DIALOG), 30, "the PIN dialog to close");
+  wait_for (card_shown, window, 30, "the card to be read after the PIN");
+  g_assert_cmpuint (n_contacts_shown (window), >, 0);
+
+  close_window (window);
+}
+
+static gboolean
+has_pending (gpointer data)
+{
+  SvWindow *window = data;
+
+  return window_idle (window) && sv_card_view_get_n_pending (window->card_view) > 0;
+}
+
+static void
+answer_write_preview (const char *response)
+{
+  GtkWidget *dialog;
+
+  wait_for (has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 30, "the write preview");
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, "Write to Card?");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* Edit a contact in the editor, write it, and find it on the card. */
+static void
+test_edit_and_write (void)
+{
+  g_autofree char *profile = sv_vsim_fixture_profile ("usim-2sets");
+  g_autoptr(SvVsimFixture) card = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) on_card = NULL;
+  GtkSelectionModel *selection;
+  SvContactEditor *editor;
+  GtkWidget *save;
+  SvContact *contact;
+  SvWindow *window;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  set_db ();
+
+  window = open_window ();
+  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
+  g_assert_no_error (error);
+  wait_for (card_shown, window, 30, "the card to be read");
+
+  /* Select the first contact and open it in the editor. */
+  selection = GTK_SELECTION_MODEL (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
+  gtk_selection_model_select_item (selection, 0, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window->card_view), "card.edit-contact", NULL));
+  wait_for (has_toplevel, GSIZE_TO_POINTER (SV_TYPE_CONTACT_EDITOR), 10, "the contact editor");
+  editor = SV_CONTACT_EDITOR (find_toplevel (SV_TYPE_CONTACT_EDITOR));
+
+  /* Live validation: a name too long for the card is refused. */
+  save = find_child (GTK_WIDGET (editor), GTK_TYPE_BUTTON, 1);
+  sv_contact_editor_set_name (editor, "A name that is far too long for any SIM card alpha field");
+  g_assert_false (gtk_widget_get_sensitive (save));
+  g_assert_cmpuint (sv_contact_editor_get_problems (editor)->len, >, 0);
+  g_assert_nonnull (strstr (sv_contact_editor_get_encoding_text (editor), "too long for this card"));
+
+  sv_contact_editor_set_name (editor, "Renamed by test");
+  g_assert_true (gtk_widget_get_sensitive (save));
+  gtk_widget_activate (save);
+  wait_for (has_pending, window, 30, "the edit to be pending");
+
+  /* Write: preview, confirm, then read back through PC/SC. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
+  answer_write_preview ("write");
+  wait_for (window_idle, window, 60, "the write to finish");
+  wait_for (card_shown, window, 30, "the card to be reloaded");
+  g_assert_false (gtk_revealer_get_reveal_child (window->banner_revealer));
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
+
+  on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (card));
+  contact = find_contact (on_card, 1, 1);
+  g_assert_nonnull (contact);
+  g_assert_cmpstr (sv_contact_get_name (contact), ==, "Renamed by test");
+
+  close_window (window);
+}
+
+static gboolean
+writing_started (gpointer data)
+{
+  SvWindow *window = data;
+
+  return window->card_busy && gtk_revealer_get_reveal_child (window->progress_revealer) &&
+         g_str_has_prefix (gtk_label_get_text (window->progress_label), "Writing to the card: 2 of");
+}
+
+static gboolean
+banner_shown (gpointer data)
+{
+  SvWindow *window = data;
+
+  return !window->card_busy && gtk_revealer_get_reveal_child (window->banner_revealer);
+}
+
+/* Pull the card in the middle of a write: the window says what was
+ * written and keeps every edit pending; after the card is back, writing
+ * again finishes the job. */
+static void
+test_pull_card_during_write (void)
+{
+  g_autofree char *profile = sv_vsim_fixture_profile ("sim-2g-plain");
+  const char *slow_args[] = { "--persist", "--delay-ms", "40", NULL };
+  g_autoptr(SvVsimFixture) card = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) on_card = NULL;
+  g_autofree char *pulled_image = NULL;
+  g_autofree char *contents = NULL;
+  GtkSelectionModel *selection;
+  SvWindow *window;
+  gsize len;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  set_db ();
+
+  window = open_window ();
+  card = sv_vsim_fixture_start (profile, 0, slow_args, &error);
+  g_assert_no_error (error);
+  wait_for (card_shown, window, 120, "the slow card to be read");
+
+  /* Delete the first 12 contacts: at least 12 records to write. */
+  selection = GTK_SELECTION_MODEL (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
+  gtk_selection_model_select_range (selection, 0, 12, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window->card_view), "card.delete-contacts", NULL));
+  wait_for (has_pending, window, 30, "the deletions to be pending");
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >=, 12);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
+  answer_write_preview ("write");
+  wait_for (writing_started, window, 60, "the write to be under way");
+
+  /* Pull the card. The virtual card persisted every record it took, so
+   * its image is the card as it was pulled. */
+  g_setenv ("SV_VSIM_KEEP", "1", TRUE);
+  pulled_image = g_strdup (sv_vsim_fixture_image_path (card));
+  g_clear_pointer (&card, sv_vsim_fixture_stop);
+  g_unsetenv ("SV_VSIM_KEEP");
+  wait_for (banner_shown, window, 60, "the interrupted write to be reported");
+  g_assert_nonnull (strstr (gtk_label_get_text (window->banner_label), "Write interrupted after"));
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >=, 12);
+
+  /* Put the same card back: it is read again, the edits stay pending. */
+  card = sv_vsim_fixture_start (pulled_image, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (pulled_image, &contents, &len, NULL));
+  g_unlink (pulled_image);
+  wait_for (card_shown, window, 60, "the card to be read again");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
+  answer_write_preview ("write");
+  wait_for (window_idle, window, 60, "the second write to finish");
+  wait_for (card_shown, window, 30, "the card to be reloaded");
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
+
+  on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (card));
+  for (guint index = 1; index <= 12; index++)
+    g_assert_null (find_contact (on_card, 0, index));
+  g_assert_nonnull (find_contact (on_card, 0, 13));
+
+  close_window (window);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  app = sv_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  if (!g_application_register (G_APPLICATION (app), NULL, &error))
+    g_error ("Cannot register the application: %s", error->message);
+
+  g_test_add_func ("/sv/gui/card/read-on-insert", test_read_on_insert);
+  g_test_add_func ("/sv/gui/card/pin", test_pin);
+  g_test_add_func ("/sv/gui/card/edit-and-write", test_edit_and_write);
+  g_test_add_func ("/sv/gui/card/pull-during-write", test_pull_card_during_write);
+
+  ret = g_test_run ();
+  g_clear_object (&app);
+  return ret;
+}
