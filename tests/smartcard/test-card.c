@@ -512,6 +512,59 @@ test_write_shared_ext1 (void)
   fixture_teardown (&f);
 }
 
+/* Cancelled between records: the journal says what is on the card, and
+ * the next write completes the rest. */
+static void
+test_write_cancelled (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) on_journal = NULL;
+  g_autofree char *journal = NULL;
+  SvCardWriteStats stats = { 0 };
+
+  fixture_setup (&f, sim_card_new_2g ());
+  journal = g_build_filename (f.dir, "journal", NULL);
+  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  target = sv_card_image_copy (base);
+  for (guint i = 5; i <= 7; i++)
+    {
+      g_autoptr(SvCardImage) next = NULL;
+      g_autofree char *hex = g_strdup_printf ("4E616D65%02XFFFFFFFFFFFFFFFFFF0381214365", i);
+
+      next = edited_copy (target, "adn", i, hex);
+      g_set_object (&target, next);
+    }
+  /* ICCID read 1 + three comparisons + the first read back. */
+  sim_reset_counters (f.sim);
+  f.sim->cancel_at = cancellable;
+  f.sim->cancel_after = 1 + 3 + 1;
+  g_assert_false (sv_card_write_image (f.session, base, target, journal, NULL, &stats, NULL,
+                                       cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (stats.records_written, ==, 1);
+  g_assert_cmpuint (f.sim->n_updates, ==, 1);
+  g_clear_error (&error);
+  sv_card_write_stats_clear (&stats);
+  on_journal = sv_card_journal_load_written (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (on_journal->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (on_journal, 0), ==, "adn#5");
+
+  f.sim->cancel_at = NULL;
+  g_assert_true (sv_card_write_image (f.session, base, target, journal, NULL, &stats, NULL,
+                                      NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.records_already, ==, 1);
+  g_assert_cmpuint (stats.records_written, ==, 2);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  sv_card_write_stats_clear (&stats);
+  fixture_teardown (&f);
+}
+
 static void
 test_write_conflict (void)
 {
@@ -725,6 +778,7 @@ main (int   argc,
   g_test_add_func ("/sv/card/write/usim-bookkeeping", test_write_usim_bookkeeping);
   g_test_add_func ("/sv/card/write/usim-pbc-flagged", test_write_usim_pbc_flagged);
   g_test_add_func ("/sv/card/write/shared-ext1", test_write_shared_ext1);
+  g_test_add_func ("/sv/card/write/cancelled-and-resumed", test_write_cancelled);
   g_test_add_func ("/sv/card/write/conflict", test_write_conflict);
   g_test_add_func ("/sv/card/write/pulled-and-resumed", test_write_pulled_and_resumed);
 
