@@ -89,9 +89,14 @@ set_pcsc_error (GError     **error,
                 const char  *where,
                 const char  *call)
 {
-  g_set_error (error, SV_PCSC_ERROR, pcsc_error_code (rv), "%s: %s: %s (0x%08lX)",
-               where ? where : "PC/SC", call, pcsc_stringify_error (rv),
-               (unsigned long) rv);
+  if (rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED)
+    g_set_error (error, SV_PCSC_ERROR, pcsc_error_code (rv),
+                 "%s: %s: the smart card service (pcscd) is not running (%s, 0x%08lX)",
+                 where ? where : "PC/SC", call, pcsc_stringify_error (rv), (unsigned long) rv);
+  else
+    g_set_error (error, SV_PCSC_ERROR, pcsc_error_code (rv), "%s: %s: %s (0x%08lX)",
+                 where ? where : "PC/SC", call, pcsc_stringify_error (rv),
+                 (unsigned long) rv);
   return FALSE;
 }
 
