@@ -14,27 +14,27 @@
 
 /**
  * sv_file_structure_to_string:
- * @structure: a #SvFileStructure
+ * @structure: a #SvFcpStructure
  *
  * Returns: "transparent", "linear_fixed", "cyclic", "ber_tlv", "df" or
  *   "unknown"
  */
 const char *
-sv_file_structure_to_string (SvFileStructure structure)
+sv_file_structure_to_string (SvFcpStructure structure)
 {
   switch (structure)
     {
-    case SV_FILE_STRUCTURE_TRANSPARENT:
+    case SV_FCP_STRUCTURE_TRANSPARENT:
       return "transparent";
-    case SV_FILE_STRUCTURE_LINEAR_FIXED:
+    case SV_FCP_STRUCTURE_LINEAR_FIXED:
       return "linear_fixed";
-    case SV_FILE_STRUCTURE_CYCLIC:
+    case SV_FCP_STRUCTURE_CYCLIC:
       return "cyclic";
-    case SV_FILE_STRUCTURE_BER_TLV:
+    case SV_FCP_STRUCTURE_BER_TLV:
       return "ber_tlv";
-    case SV_FILE_STRUCTURE_DF:
+    case SV_FCP_STRUCTURE_DF:
       return "df";
-    case SV_FILE_STRUCTURE_UNKNOWN:
+    case SV_FCP_STRUCTURE_UNKNOWN:
     default:
       return "unknown";
     }
@@ -202,23 +202,23 @@ fcp_decode (const guint8  *data,
           out->fdb = v[0];
           out->shareable = (v[0] & 0x40) != 0;
           if ((v[0] & 0xBF) == 0x38)
-            out->structure = SV_FILE_STRUCTURE_DF;
+            out->structure = SV_FCP_STRUCTURE_DF;
           else if ((v[0] & 0xBF) == 0x39)
-            out->structure = SV_FILE_STRUCTURE_BER_TLV;
+            out->structure = SV_FCP_STRUCTURE_BER_TLV;
           else
             switch (v[0] & 0x07)
               {
               case 1:
-                out->structure = SV_FILE_STRUCTURE_TRANSPARENT;
+                out->structure = SV_FCP_STRUCTURE_TRANSPARENT;
                 break;
               case 2:
-                out->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
+                out->structure = SV_FCP_STRUCTURE_LINEAR_FIXED;
                 break;
               case 6:
-                out->structure = SV_FILE_STRUCTURE_CYCLIC;
+                out->structure = SV_FCP_STRUCTURE_CYCLIC;
                 break;
               default:
-                out->structure = SV_FILE_STRUCTURE_UNKNOWN;
+                out->structure = SV_FCP_STRUCTURE_UNKNOWN;
                 break;
               }
           if (l >= 4)
@@ -253,12 +253,12 @@ fcp_decode (const guint8  *data,
         }
     }
 
-  if (!have_sfi_tag && out->structure != SV_FILE_STRUCTURE_DF &&
-      out->structure != SV_FILE_STRUCTURE_UNKNOWN)
+  if (!have_sfi_tag && out->structure != SV_FCP_STRUCTURE_DF &&
+      out->structure != SV_FCP_STRUCTURE_UNKNOWN)
     out->sfi = out->fid & 0x1F;
 
-  if ((out->structure == SV_FILE_STRUCTURE_LINEAR_FIXED ||
-       out->structure == SV_FILE_STRUCTURE_CYCLIC) && out->n_records == 0 && out->record_len > 0)
+  if ((out->structure == SV_FCP_STRUCTURE_LINEAR_FIXED ||
+       out->structure == SV_FCP_STRUCTURE_CYCLIC) && out->n_records == 0 && out->record_len > 0)
     out->n_records = out->file_size / out->record_len;
 
   return TRUE;
@@ -304,7 +304,7 @@ sv_gsm_file_header_decode (const guint8  *data,
     {
     case 0x01:                                   /* MF */
     case 0x02:                                   /* DF */
-      out->structure = SV_FILE_STRUCTURE_DF;
+      out->structure = SV_FCP_STRUCTURE_DF;
       out->total_size = (data[2] << 8) | data[3];
       return TRUE;
 
@@ -320,13 +320,13 @@ sv_gsm_file_header_decode (const guint8  *data,
       switch (data[13])
         {
         case 0x00:
-          out->structure = SV_FILE_STRUCTURE_TRANSPARENT;
+          out->structure = SV_FCP_STRUCTURE_TRANSPARENT;
           return TRUE;
         case 0x01:
-          out->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
+          out->structure = SV_FCP_STRUCTURE_LINEAR_FIXED;
           break;
         case 0x03:
-          out->structure = SV_FILE_STRUCTURE_CYCLIC;
+          out->structure = SV_FCP_STRUCTURE_CYCLIC;
           break;
         default:
           g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,

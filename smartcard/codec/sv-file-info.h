@@ -7,13 +7,13 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  SV_FILE_STRUCTURE_UNKNOWN,
-  SV_FILE_STRUCTURE_TRANSPARENT,
-  SV_FILE_STRUCTURE_LINEAR_FIXED,
-  SV_FILE_STRUCTURE_CYCLIC,
-  SV_FILE_STRUCTURE_BER_TLV,
-  SV_FILE_STRUCTURE_DF,          /* MF, DF or ADF */
-} SvFileStructure;
+  SV_FCP_STRUCTURE_UNKNOWN,
+  SV_FCP_STRUCTURE_TRANSPARENT,
+  SV_FCP_STRUCTURE_LINEAR_FIXED,
+  SV_FCP_STRUCTURE_CYCLIC,
+  SV_FCP_STRUCTURE_BER_TLV,
+  SV_FCP_STRUCTURE_DF,          /* MF, DF or ADF */
+} SvFcpStructure;
 
 /**
  * SvFileInfo:
@@ -34,7 +34,7 @@ typedef enum
 typedef struct
 {
   guint16          fid;
-  SvFileStructure  structure;
+  SvFcpStructure  structure;
   guint8           fdb;
   gboolean         shareable;
   guint            record_len;
@@ -46,7 +46,7 @@ typedef struct
   GBytes          *df_name;
 } SvFileInfo;
 
-const char *sv_file_structure_to_string (SvFileStructure   structure);
+const char *sv_file_structure_to_string (SvFcpStructure   structure);
 gboolean    sv_fcp_decode               (const guint8     *data,
                                          gsize             len,
                                          SvFileInfo       *out,

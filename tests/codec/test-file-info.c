@@ -14,7 +14,7 @@ typedef struct
   const char      *hex;
   gboolean         fcp;
   guint16          fid;
-  SvFileStructure  structure;
+  SvFcpStructure  structure;
   guint            record_len;
   guint            n_records;
   gsize            file_size;
@@ -24,25 +24,25 @@ typedef struct
 static const FileCase cases[] = {
   /* Worked: EF_ADN, linear fixed, shareable, 10 records of 28 bytes, SFI 1 */
   { "621A 82054221001C0A 83026F3A 8A0105 8B036F0604 80020118 880108", TRUE,
-    0x6F3A, SV_FILE_STRUCTURE_LINEAR_FIXED, 28, 10, 280, 1 },
+    0x6F3A, SV_FCP_STRUCTURE_LINEAR_FIXED, 28, 10, 280, 1 },
   /* Worked: EF_ICCID, transparent, no SFI tag: SFI from the FID */
   { "620F 82024121 83022FE2 8A0105 8002000A", TRUE,
-    0x2FE2, SV_FILE_STRUCTURE_TRANSPARENT, 0, 0, 10, 0x02 },
+    0x2FE2, SV_FCP_STRUCTURE_TRANSPARENT, 0, 0, 10, 0x02 },
   /* Worked: cyclic, empty SFI tag = no SFI */
   { "6214 82054626000305 83026F39 8A0105 8002000F 8800", TRUE,
-    0x6F39, SV_FILE_STRUCTURE_CYCLIC, 3, 5, 15, -1 },
+    0x6F39, SV_FCP_STRUCTURE_CYCLIC, 3, 5, 15, -1 },
   /* Worked: ADF with AID */
   { "6219 82027821 8410A0000000871002FFFFFFFF8907090000 8A0105", TRUE,
-    0x0000, SV_FILE_STRUCTURE_DF, 0, 0, 0, -1 },
+    0x0000, SV_FCP_STRUCTURE_DF, 0, 0, 0, -1 },
   /* 2G: EF_ADN, 280 bytes, linear fixed, 28-byte records */
   { "0000 0118 6F3A 04 00 11FF22 01 02 01 1C", FALSE,
-    0x6F3A, SV_FILE_STRUCTURE_LINEAR_FIXED, 28, 10, 280, -1 },
+    0x6F3A, SV_FCP_STRUCTURE_LINEAR_FIXED, 28, 10, 280, -1 },
   /* 2G: EF_ICCID transparent */
   { "0000000A2FE204000BFFBB01020000", FALSE,
-    0x2FE2, SV_FILE_STRUCTURE_TRANSPARENT, 0, 0, 10, -1 },
+    0x2FE2, SV_FCP_STRUCTURE_TRANSPARENT, 0, 0, 10, -1 },
   /* 2G: DF_TELECOM */
   { "000000007F100200000000000A13000C0400838A838A", FALSE,
-    0x7F10, SV_FILE_STRUCTURE_DF, 0, 0, 0, -1 },
+    0x7F10, SV_FCP_STRUCTURE_DF, 0, 0, 0, -1 },
 };
 
 static void
@@ -69,7 +69,7 @@ test_decode_golden (void)
       g_assert_cmpuint (info.n_records, ==, c->n_records);
       g_assert_cmpuint (info.file_size, ==, c->file_size);
       g_assert_cmpint (info.sfi, ==, c->sfi);
-      if (c->structure == SV_FILE_STRUCTURE_DF && c->fcp)
+      if (c->structure == SV_FCP_STRUCTURE_DF && c->fcp)
         g_assert_cmpuint (g_bytes_get_size (info.df_name), ==, 16);
       sv_file_info_clear (&info);
     }
