@@ -2246,17 +2246,53 @@ sv_mirror_mark_written (SvMirror    *self,
   for (guint i = 0; i < written_changes->len; i++)
     {
       SvRecordChange *change = g_ptr_array_index (written_changes, i);
-      g_autoptr(GBytes) local = NULL;
-      gint64 file_id;
-      gboolean found = FALSE;
+      g_autoptr(sqlite3_stmt) same_file = NULL;
+      int rc;
 
       if (change->new_bytes == NULL)
         continue;
-      if (!lookup_file_id (self->db, card.id, change->key, &file_id, error) ||
-          !get_record (self->db, file_id, change->index, NULL, &local, NULL, &found, error) ||
-          !put_record (self->db, file_id, change->key, change->index, change->new_bytes,
-                       found ? local : change->new_bytes, new_modseq, error))
+
+      /* Every key naming the same file on the card (an EF_EXT1 shared by
+       * several phonebook sets) now holds the written bytes too. */
+      if (!sv_mirror_sql_prepare (self->db,
+                                  "SELECT f.id, f.key FROM files f JOIN files w ON w.path = f.path "
+                                  "AND w.card_id = f.card_id WHERE w.card_id = ? AND w.key = ?",
+                                  &same_file, error))
         return rollback (self->db);
+      sqlite3_bind_int64 (same_file, 1, card.id);
+      sqlite3_bind_text (same_file, 2, change->key, -1, SQLITE_TRANSIENT);
+      while ((rc = sqlite3_step (same_file)) == SQLITE_ROW)
+        {
+          gint64 file_id = sqlite3_column_int64 (same_file, 0);
+          const char *key = (const char *) sqlite3_column_text (same_file, 1);
+          g_autoptr(GBytes) old_base = NULL;
+          g_autoptr(GBytes) local = NULL;
+          gboolean found = FALSE;
+          GBytes *follow;
+
+          if (!get_record (self->db, file_id, change->index, &old_base, &local, NULL, &found, error))
+            return rollback (self->db);
+
+          /* The record follows the card unless it holds a newer local edit
+           * than what was written: bookkeeping the writer added (EF_CC,
+           * EF_UID, EF_PUID) and records that were clean follow. */
+          if (!found ||
+              g_bytes_equal (local, change->new_bytes) ||
+              (change->old_bytes != NULL && g_bytes_equal (local, change->old_bytes)) ||
+              (old_base != NULL && g_bytes_equal (local, old_base)))
+            follow = change->new_bytes;
+          else
+            follow = local;
+
+          if (!put_record (self->db, file_id, key, change->index, change->new_bytes, follow,
+                           new_modseq, error))
+            return rollback (self->db);
+        }
+      if (rc != SQLITE_DONE)
+        {
+          sv_mirror_sql_error (self->db, rc, "marking records written", error);
+          return rollback (self->db);
+        }
     }
 
   detail = g_strdup_printf ("wrote %u records to the card", written_changes->len);

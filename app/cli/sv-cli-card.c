@@ -566,35 +566,6 @@ sv_cli_read (int    argc,
 
 /* ---- write ------------------------------------------------------------ */
 
-static gboolean
-sync_aliases_cb (SvCardImage  *working,
-                 gpointer      user_data,
-                 char        **detail,
-                 GError      **error)
-{
-  guint n = sv_card_image_sync_aliases (working, user_data);
-
-  *detail = g_strdup_printf ("%u records of shared files (EF_EXT1) brought in line with the card", n);
-  return TRUE;
-}
-
-/* The mirror keeps one copy of a shared file per phonebook set: after a
- * write, the sets that did not change it must see the card's bytes too. */
-static gboolean
-sync_mirror_aliases (SvMirror     *mirror,
-                     const char   *iccid,
-                     GPtrArray    *written,
-                     GError      **error)
-{
-  g_autoptr(SvCardImage) working = sv_mirror_load_image (mirror, iccid, TRUE, error);
-
-  if (working == NULL)
-    return FALSE;
-  if (sv_card_image_sync_aliases (working, written) == 0)
-    return TRUE;
-  return sv_mirror_edit (mirror, iccid, SV_HISTORY_WRITE, sync_aliases_cb, written, error);
-}
-
 int
 sv_cli_write (int    argc,
               char **argv)
@@ -662,8 +633,7 @@ sv_cli_write (int    argc,
   previous = sv_card_journal_load_written (journal, NULL, NULL);
 
   ok = sv_card_write_image (session, base, target, journal, NULL, &stats, &written, NULL, &error);
-  if (ok && (!sv_mirror_mark_written (mirror, iccid, written, &error) ||
-             !sync_mirror_aliases (mirror, iccid, written, &error)))
+  if (ok && !sv_mirror_mark_written (mirror, iccid, written, &error))
     ok = FALSE;
 
   json_builder_begin_object (builder);

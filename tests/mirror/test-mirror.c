@@ -402,6 +402,68 @@ test_mark_written (Fixture       *f,
   g_assert_cmpstr (((SvMirrorHistoryEntry *) g_ptr_array_index (history, 2))->who, ==, "tester");
 }
 
+/* The writer adds records the user never edited (EF_CC, EF_UID) and a
+ * shared file may be stored under several keys: after the write all of
+ * them follow the card, and nothing is left pending. A record edited
+ * again while the write ran keeps the newer edit. */
+static void
+test_mark_written_follows_card (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardImage) card = test_card_new (TEST_ICCID, TEST_ALPHA_LEN, TEST_N_ADN, 2);
+  g_autoptr(GPtrArray) conflicts = NULL;
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_free);
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(SvCardImage) working = NULL;
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvContact) eve = sv_contact_new (0, 7, "Eve", "999", NULL, NULL, NULL);
+  g_autoptr(SvContact) eve2 = sv_contact_new (0, 7, "Eve again", "999", NULL, NULL, NULL);
+  g_autoptr(GPtrArray) changes = NULL;
+  static const guint8 ext_new[13] = { 0x02, 0x02, 0x21, 0xF3, 0xFF, 0xFF, 0xFF, 0xFF,
+                                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  SvRecordChange *change;
+
+  /* "ext1" also stored as "ext1-alias": one file, two keys. */
+  sv_card_image_add_file (card, "ext1-alias", "3F007F106F4A", SV_FILE_STRUCTURE_LINEAR_FIXED, 13, 2);
+  g_assert_true (sv_mirror_import_card (f->mirror, card, &conflicts, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (sv_mirror_store_contact (f->mirror, TEST_ICCID, eve, NULL, &error));
+  changes = sv_mirror_get_pending_changes (f->mirror, TEST_ICCID, &error);
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_ptr_array_add (written, g_steal_pointer (&g_ptr_array_index (changes, 0)));
+
+  /* Bookkeeping the writer added on its own: an EXT1 record that was
+   * clean in the mirror (the card's change counter is the same kind). */
+  change = g_new0 (SvRecordChange, 1);
+  change->key = g_strdup ("ext1");
+  change->index = 2;
+  change->old_bytes = g_bytes_ref (sv_card_image_get_record (card, "ext1", 2));
+  change->new_bytes = g_bytes_new_static (ext_new, sizeof ext_new);
+  g_ptr_array_add (written, change);
+
+  /* The user edits Eve again while the write runs. */
+  g_assert_true (sv_mirror_store_contact (f->mirror, TEST_ICCID, eve2, NULL, &error));
+
+  g_assert_true (sv_mirror_mark_written (f->mirror, TEST_ICCID, written, &error));
+  g_assert_no_error (error);
+
+  base = sv_mirror_load_image (f->mirror, TEST_ICCID, FALSE, &error);
+  working = sv_mirror_load_image (f->mirror, TEST_ICCID, TRUE, &error);
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (base, "ext1", 2), change->new_bytes));
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (working, "ext1", 2), change->new_bytes));
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (base, "ext1-alias", 2), change->new_bytes));
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (working, "ext1-alias", 2), change->new_bytes));
+
+  /* Only the newer edit of Eve is still pending. */
+  pending = sv_mirror_get_pending (f->mirror, TEST_ICCID, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_cmpstr (((SvMirrorPendingRecord *) g_ptr_array_index (pending, 0))->key, ==, "adn");
+  g_assert_cmpuint (((SvMirrorPendingRecord *) g_ptr_array_index (pending, 0))->index, ==, 7);
+}
+
 static void
 test_history_append_only (Fixture       *f,
                           gconstpointer  data)
@@ -707,6 +769,7 @@ main (int    argc,
   ADD ("edit/validation-ucs2-0x81", test_validation_0x81);
   ADD ("edit/messages", test_messages_edit);
   ADD ("write/mark-written", test_mark_written);
+  ADD ("write/mark-written-follows-card", test_mark_written_follows_card);
   ADD ("history/append-only", test_history_append_only);
   ADD ("cards/list-search-label-delete", test_cards_list_search_label_delete);
   ADD ("async/import-list-load", test_async);
