@@ -9,6 +9,7 @@
 #include "sv-codec-error.h"
 #include "sv-dialling-number.h"
 #include "sv-sms.h"
+#include "sv-usim-phonebook.h"
 
 #include "sv-phonebook.h"
 
@@ -23,40 +24,21 @@
  * listing both would show every contact twice. On any other image the
  * phonebook is set 0, from "adn" (and "ext1").
  *
- * Number text: '+' first when the TON is international (TS 24.008
- * §10.5.4.7), digits 0-9, '*' (BCD A), '#' (B), 'p' (C, DTMF separator),
- * '?' (D, wild value). On input, ',' and 'P' are accepted for 'p' and the
- * visual separators ' ', '-', '.', '(', ')' are dropped.
+ * Number text is the codec's (sv_dialling_number_decode()): '+' for TON
+ * international (TS 24.008 §10.5.4.7), digits 0-9, '*' (BCD A), '#' (B),
+ * 'p' (C, DTMF separator), 'w' (D, wild value), 'e' (E); on input ',' and
+ * 'P' are accepted for 'p', '?' and 'W' for 'w', and the visual separators
+ * ' ', '-', '.', '(', ')' are dropped.
  *
- * Private helpers below cover BCD numbers, EF_EXT1 chains and EF_PBR TLVs
- * (the codec library's versions were not available when this was written);
- * alpha fields use the codec's sv_alpha_*.
+ * Every record format (ADN, EXT1, ANR, EMAIL/SNE, PBR, IAP, PBC, UID, CC)
+ * is encoded and decoded by the codec library; this file only decides
+ * which records belong to which contact and which ones to change.
  */
 
 G_DEFINE_QUARK (sv-phonebook-error-quark, sv_phonebook_error)
 
-/* TS 51.011 §10.5.1 / TS 31.102 §4.4.2.3: X alpha bytes + 14 bytes */
-#define ADN_FOOTER_LEN   14
-#define BCD_BYTES        10
-#define DIGITS_PER_REC   20
-#define EXT1_LEN         13
-#define NO_RECORD        0xFF
-/* TS 31.102 §4.4.2.9 EF_ANR: AAS id + 14 bytes (+ 2 for type 2) */
-#define ANR_LEN          15
-
-/* EF_PBR constructed tags (TS 31.102 §4.4.2.1) */
-#define PBR_TYPE1        0xA8
-#define PBR_TYPE2        0xA9
-#define PBR_TYPE3        0xAA
-#define PBR_TAG_ADN      0xC0
-#define PBR_TAG_IAP      0xC1
-#define PBR_TAG_EXT1     0xC2
-#define PBR_TAG_SNE      0xC3
-#define PBR_TAG_ANR      0xC4
-#define PBR_TAG_PBC      0xC5
-#define PBR_TAG_GRP      0xC6
-#define PBR_TAG_UID      0xC9
-#define PBR_TAG_EMAIL    0xCA
+/* 20 digits fit in EF_ADN (and in each EF_EXT1 record): TS 51.011 §10.5.1 */
+#define DIGITS_PER_REC   (2 * SV_ADN_BCD_MAX)
 
 typedef enum
 {
@@ -234,7 +216,7 @@ static gboolean
 pbr_record_has_set (const guint8 *data,
                     gsize         len)
 {
-  return len > 0 && (data[0] == PBR_TYPE1 || data[0] == PBR_TYPE2 || data[0] == PBR_TYPE3);
+  return len > 0 && (data[0] == SV_PBR_TYPE1 || data[0] == SV_PBR_TYPE2 || data[0] == SV_PBR_TYPE3);
 }
 
 static gboolean
@@ -286,19 +268,36 @@ valid_set (SvCardImage *image,
   return set == 0 && n == 1;
 }
 
+/* Adds key "pbSET/NAMEk" to @list, k counting the files of that kind from 1 */
+static LinkedFile *
+add_linked_file (GPtrArray  *list,
+                 FieldKind   kind,
+                 guint       set,
+                 const char *name)
+{
+  LinkedFile *linked = g_new0 (LinkedFile, 1);
+
+  linked->kind = kind;
+  linked->key = g_strdup_printf ("pb%u/%s%u", set, name, list->len + 1);
+  g_ptr_array_add (list, linked);
+  return linked;
+}
+
 static SetLayout *
 load_layout (SvCardImage  *image,
              guint         set,
              GError      **error)
 {
   g_autoptr(SetLayout) layout = g_new0 (SetLayout, 1);
-  guint n_anr = 0, n_email = 0, n_sne = 0, n_type2 = 0;
+  g_autoptr(GArray) entries = NULL;
+  g_autoptr(GError) local_error = NULL;
+  guint n_type2 = 0;
   GBytes *bytes;
   const guint8 *data;
-  gsize len, pos = 0;
+  gsize len;
 
   layout->set = set;
-  layout->adn_sfi = NO_RECORD;
+  layout->adn_sfi = 0xFF;
   layout->anr = g_ptr_array_new_with_free_func ((GDestroyNotify) linked_file_free);
   layout->email = g_ptr_array_new_with_free_func ((GDestroyNotify) linked_file_free);
   layout->sne = g_ptr_array_new_with_free_func ((GDestroyNotify) linked_file_free);
@@ -328,95 +327,63 @@ load_layout (SvCardImage  *image,
 
   bytes = sv_card_image_get_record (image, "pbr", set);
   data = g_bytes_get_data (bytes, &len);
-
-  /* Constructed TLVs A8/A9/AA, each holding file TLVs: tag, length 2 or 3,
-   * file id (2 bytes) and optional SFI. Padding is 0xFF. */
-  while (pos + 2 <= len && data[pos] != 0xFF && data[pos] != 0x00)
+  entries = sv_pbr_record_decode (data, len, &local_error);
+  if (entries == NULL)
     {
-      guint8 template = data[pos];
-      gsize tlen = data[pos + 1];
-      gsize end = pos + 2 + tlen;
-      gsize inner = pos + 2;
+      g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
+                   "EF_PBR record %u: %s", set, local_error->message);
+      return NULL;
+    }
 
-      if (end > len)
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const SvPbrEntry *entry = &g_array_index (entries, SvPbrEntry, i);
+      LinkedFile *linked = NULL;
+      guint type = entry->constructed_tag == SV_PBR_TYPE1 ? 1 :
+                   entry->constructed_tag == SV_PBR_TYPE2 ? 2 : 3;
+
+      switch (entry->tag)
         {
-          g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
-                       "EF_PBR record %u: at byte %" G_GSIZE_FORMAT ": TLV of %" G_GSIZE_FORMAT
-                       " bytes runs past the end of the record", set, pos, tlen);
-          return NULL;
+        case SV_PBR_TAG_ADN:
+          layout->adn_key = g_strdup_printf ("pb%u/adn", set);
+          if (entry->sfi >= 0)
+            layout->adn_sfi = entry->sfi;
+          break;
+        case SV_PBR_TAG_IAP:
+          layout->iap_key = g_strdup_printf ("pb%u/iap", set);
+          break;
+        case SV_PBR_TAG_EXT1:
+          layout->ext1_key = g_strdup_printf ("pb%u/ext1", set);
+          break;
+        case SV_PBR_TAG_PBC:
+          layout->pbc_key = g_strdup_printf ("pb%u/pbc", set);
+          break;
+        case SV_PBR_TAG_UID:
+          layout->uid_key = g_strdup_printf ("pb%u/uid", set);
+          break;
+        case SV_PBR_TAG_ANR:
+          linked = add_linked_file (layout->anr, FIELD_ANR, set, "anr");
+          break;
+        case SV_PBR_TAG_EMAIL:
+          linked = add_linked_file (layout->email, FIELD_EMAIL, set, "email");
+          break;
+        case SV_PBR_TAG_SNE:
+          linked = add_linked_file (layout->sne, FIELD_SNE, set, "sne");
+          break;
+        default:
+          /* GRP, AAS, GAS, CCP1: not part of the contact model */
+          break;
         }
 
-      while (inner + 2 <= end)
+      if (linked != NULL)
         {
-          guint8 tag = data[inner];
-          gsize flen = data[inner + 1];
-          LinkedFile *linked = NULL;
-          guint type = template == PBR_TYPE1 ? 1 : template == PBR_TYPE2 ? 2 : 3;
-
-          if (inner + 2 + flen > end)
-            {
-              g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
-                           "EF_PBR record %u: at byte %" G_GSIZE_FORMAT ": file TLV runs past its template",
-                           set, inner);
-              return NULL;
-            }
-
-          switch (tag)
-            {
-            case PBR_TAG_ADN:
-              layout->adn_key = g_strdup_printf ("pb%u/adn", set);
-              if (flen >= 3)
-                layout->adn_sfi = data[inner + 4];
-              break;
-            case PBR_TAG_IAP:
-              layout->iap_key = g_strdup_printf ("pb%u/iap", set);
-              break;
-            case PBR_TAG_EXT1:
-              layout->ext1_key = g_strdup_printf ("pb%u/ext1", set);
-              break;
-            case PBR_TAG_PBC:
-              layout->pbc_key = g_strdup_printf ("pb%u/pbc", set);
-              break;
-            case PBR_TAG_UID:
-              layout->uid_key = g_strdup_printf ("pb%u/uid", set);
-              break;
-            case PBR_TAG_ANR:
-              linked = g_new0 (LinkedFile, 1);
-              linked->kind = FIELD_ANR;
-              linked->key = g_strdup_printf ("pb%u/anr%u", set, ++n_anr);
-              g_ptr_array_add (layout->anr, linked);
-              break;
-            case PBR_TAG_EMAIL:
-              linked = g_new0 (LinkedFile, 1);
-              linked->kind = FIELD_EMAIL;
-              linked->key = g_strdup_printf ("pb%u/email%u", set, ++n_email);
-              g_ptr_array_add (layout->email, linked);
-              break;
-            case PBR_TAG_SNE:
-              linked = g_new0 (LinkedFile, 1);
-              linked->kind = FIELD_SNE;
-              linked->key = g_strdup_printf ("pb%u/sne%u", set, ++n_sne);
-              g_ptr_array_add (layout->sne, linked);
-              break;
-            default:
-              /* GRP, AAS, GAS, CCP1, PURI...: not part of the contact model */
-              break;
-            }
-
-          if (linked != NULL)
-            {
-              linked->type = type;
-              if (type == 2)
-                linked->iap_pos = n_type2;
-            }
-          /* TS 31.102 §4.4.2.2: IAP byte k is the k-th file of the A9 template */
-          if (template == PBR_TYPE2)
-            n_type2++;
-
-          inner += 2 + flen;
+          linked->type = type;
+          if (type == 2)
+            linked->iap_pos = n_type2;
         }
-
-      pos = end;
+      /* TS 31.102 §4.4.2.2: IAP byte k is the k-th file of the A9 template */
+      if (type == 2)
+        n_type2++;
     }
 
   if (layout->adn_key == NULL || sv_card_image_lookup (image, layout->adn_key) == NULL)
@@ -446,148 +413,94 @@ load_layout (SvCardImage  *image,
   return g_steal_pointer (&layout);
 }
 
-/* BCD numbers (TS 51.011 §10.5.1, TS 24.008 §10.5.4.7) */
+/* Numbers: ADN-format number parts and their EF_EXT1 chains, through the
+ * codec (TS 51.011 §10.5.1, §10.5.10; TS 31.102 §4.4.2.3, §4.4.2.4) */
 
-static char
-nibble_to_char (guint8 nibble)
+typedef struct
 {
-  static const char chars[] = "0123456789*#p?";
+  SvCardImage *image;
+  const char  *ext1_key;
+  GArray      *chain;           /* guint8, nullable: records visited */
+} Ext1Lookup;
 
-  return nibble < 14 ? chars[nibble] : '\0';
-}
-
-/* Number text -> nibbles. Returns FALSE with the first bad character in
- * *bad (and its 0-based position in *bad_pos). */
 static gboolean
-number_to_nibbles (const char *number,
-                   GByteArray *nibbles,
-                   gboolean   *international,
-                   gunichar   *bad,
-                   guint      *bad_pos)
+ext1_lookup_cb (guint         record_number,
+                SvExt1Record *out,
+                gpointer      user_data)
 {
-  const char *p = number;
-  guint pos = 0;
-  gboolean seen_digit = FALSE;
+  Ext1Lookup *lookup = user_data;
+  GBytes *bytes = NULL;
+  const guint8 *data;
+  gsize len;
 
-  *international = FALSE;
-  for (; *p; p = g_utf8_next_char (p), pos++)
+  if (lookup->ext1_key != NULL)
+    bytes = sv_card_image_get_record (lookup->image, lookup->ext1_key, record_number);
+  if (bytes == NULL)
+    return FALSE;
+
+  if (lookup->chain != NULL)
     {
-      gunichar c = g_utf8_get_char_validated (p, -1);
-      guint8 nibble;
+      guint8 rec = record_number;
 
-      if (c >= '0' && c <= '9')
-        nibble = c - '0';
-      else if (c == '*')
-        nibble = 0xA;
-      else if (c == '#')
-        nibble = 0xB;
-      else if (c == 'p' || c == 'P' || c == ',')
-        nibble = 0xC;
-      else if (c == '?')
-        nibble = 0xD;
-      else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')')
-        continue;
-      else if (c == '+' && !seen_digit && !*international)
-        {
-          *international = TRUE;
-          continue;
-        }
-      else
-        {
-          *bad = c;
-          *bad_pos = pos;
-          return FALSE;
-        }
-
-      seen_digit = TRUE;
-      g_byte_array_append (nibbles, &nibble, 1);
+      g_array_append_val (lookup->chain, rec);
     }
-
-  return TRUE;
-}
-
-static void
-append_bcd (GString      *text,
-            const guint8 *bcd,
-            gsize         n_bytes)
-{
-  for (gsize i = 0; i < n_bytes; i++)
-    {
-      char lo = nibble_to_char (bcd[i] & 0x0F);
-      char hi = nibble_to_char (bcd[i] >> 4);
-
-      if (lo == '\0')
-        return;
-      g_string_append_c (text, lo);
-      if (hi == '\0')
-        return;
-      g_string_append_c (text, hi);
-    }
+  data = g_bytes_get_data (bytes, &len);
+  return sv_ext1_record_decode (data, len, out, NULL);
 }
 
 /*
- * The 14-byte number footer shared by EF_ADN (after the alpha) and EF_ANR
- * (after the AAS byte): length, TON/NPI, 10 BCD bytes, CCP, EXT1 id. The
- * EF_EXT1 chain (TS 51.011 §10.5.10, TS 31.102 §4.4.2.4): type 0x02
- * "additional data", length, 10 BCD bytes, next record id. @chain_out gets
- * the EXT1 record numbers of the chain (even those not holding digits).
+ * The whole number of a decoded ADN-format number (ADN, or the number part
+ * of ANR): its own digits, then those of its EF_EXT1 chain. A broken chain
+ * (a loop, a link to a record that is missing or unused) does not hide the
+ * contact: the number is then what the record itself holds. @chain_out
+ * gets the EF_EXT1 records the chain passes through, broken or not.
  */
 static char *
-decode_number_footer (SvCardImage  *image,
-                      const char   *ext1_key,
-                      const guint8 *footer,
-                      GArray       *chain_out)
+join_number (SvCardImage       *image,
+             const char        *ext1_key,
+             const SvAdnRecord *rec,
+             GArray            *chain_out)
 {
-  GString *text = g_string_new (NULL);
-  guint8 len = footer[0];
-  guint8 next = footer[13];
-  guint n_ext1 = file_n_records (image, ext1_key);
-  g_autofree gboolean *visited = g_new0 (gboolean, n_ext1 + 1);
+  Ext1Lookup lookup = { image, ext1_key, chain_out };
+  g_autoptr(GError) error = NULL;
+  char *number;
 
-  if (len == 0xFF || len < 1)
-    len = 1;
-  else if ((footer[1] & 0x70) == 0x10)
-    g_string_append_c (text, '+');
+  if (rec->ext_record == SV_EXT1_NONE)
+    return g_strdup (rec->number);
 
-  append_bcd (text, footer + 2, MIN (len - 1, BCD_BYTES));
-
-  while (next != NO_RECORD && next >= 1 && next <= n_ext1 && !visited[next])
+  number = sv_adn_number_join_ext1 (rec, ext1_lookup_cb, &lookup, &error);
+  if (number == NULL)
     {
-      GBytes *rec = sv_card_image_get_record (image, ext1_key, next);
-      const guint8 *ext;
-      gsize ext_len;
-
-      visited[next] = TRUE;
-      if (chain_out)
-        g_array_append_val (chain_out, next);
-
-      ext = g_bytes_get_data (rec, &ext_len);
-      if (ext_len < EXT1_LEN)
-        break;
-      if ((ext[0] & 0x03) == 0x02)
-        append_bcd (text, ext + 2, MIN (ext[1], BCD_BYTES));
-      next = ext[12];
+      g_debug ("EF_EXT1 chain from record %u: %s", rec->ext_record, error->message);
+      return g_strdup (rec->number);
     }
-
-  if (g_str_equal (text->str, "+"))
-    g_string_truncate (text, 0);
-
-  return g_string_free (text, FALSE);
+  return number;
 }
 
-static void
-pack_bcd (guint8       *out,
-          const guint8 *nibbles,
-          guint         n)
+/* @number as the card will hold it (the codec's decoding of its encoding)
+ * and its digit count; %NULL with @error for a character no dialling
+ * number can hold. */
+static char *
+normalize_number (const char  *number,
+                  guint       *n_digits,
+                  GError     **error)
 {
-  memset (out, 0xFF, BCD_BYTES);
-  for (guint i = 0; i < n; i++)
+  g_autofree guint8 *bcd = NULL;
+  gsize len;
+  char *text;
+
+  bcd = sv_dialling_number_encode (number, SV_TON_NPI_DEFAULT, &len, error);
+  if (bcd == NULL)
+    return NULL;
+  text = sv_dialling_number_decode (bcd, len, NULL, NULL);
+  if (n_digits != NULL)
     {
-      if (i % 2 == 0)
-        out[i / 2] = 0xF0 | nibbles[i];
-      else
-        out[i / 2] = (out[i / 2] & 0x0F) | (nibbles[i] << 4);
+      *n_digits = 0;
+      for (const char *p = text; *p; p++)
+        if (*p != '+')
+          (*n_digits)++;
     }
+  return text;
 }
 
 static guint
@@ -597,7 +510,8 @@ ext1_records_needed (guint n_digits)
 }
 
 /* EF_EXT1 record is free: TS 31.102 §4.4.2.4 "'00' indicates the type
- * unknown or free"; an erased record (all 'FF') is free too. */
+ * unknown or free", whatever the rest holds; an erased record (all 'FF')
+ * is free too. Only the type byte counts, so this does not decode. */
 static gboolean
 ext1_record_is_free (SvCardImage *image,
                      const char  *ext1_key,
@@ -627,19 +541,37 @@ count_free_ext1 (SvCardImage *image,
 
 /* Decoding one contact */
 
-static char *
-decode_alpha (const guint8 *data,
-              gsize         len)
+/*
+ * EF_ADN record @index of @key. An alpha identifier that does not decode
+ * (a UCS2 field whose length byte runs past it, say) reads as no name, so
+ * the number is still shown. Clear @out with sv_adn_record_clear().
+ */
+static gboolean
+decode_adn (SvCardImage *image,
+            const char  *key,
+            guint        index,
+            SvAdnRecord *out)
 {
+  GBytes *bytes = sv_card_image_get_record (image, key, index);
   g_autoptr(GError) error = NULL;
-  char *text = sv_alpha_decode (data, len, NULL, &error);
+  g_autofree guint8 *blanked = NULL;
+  const guint8 *data;
+  gsize len;
 
-  if (text == NULL)
-    {
-      g_debug ("alpha field does not decode: %s", error->message);
-      return g_strdup ("");
-    }
-  return text;
+  memset (out, 0, sizeof *out);
+  if (bytes == NULL)
+    return FALSE;
+
+  data = g_bytes_get_data (bytes, &len);
+  if (sv_adn_record_decode (data, len, out, &error))
+    return TRUE;
+  if (len < SV_ADN_FOOTER_LEN)
+    return FALSE;
+
+  g_debug ("%s record %u: the name does not decode: %s", key, index, error->message);
+  blanked = g_memdup2 (data, len);
+  memset (blanked, 0xFF, len - SV_ADN_FOOTER_LEN);
+  return sv_adn_record_decode (blanked, len, out, NULL);
 }
 
 /* The record of a linked file that belongs to ADN record @index: the same
@@ -650,9 +582,11 @@ linked_record (SvCardImage      *image,
                const LinkedFile *linked,
                guint             index)
 {
+  g_autoptr(GArray) pointers = NULL;
   GBytes *iap;
   const guint8 *data;
   gsize len;
+  guint rec;
 
   if (linked->type == 1)
     return index <= file_n_records (image, linked->key) ? index : 0;
@@ -661,15 +595,16 @@ linked_record (SvCardImage      *image,
   if (iap == NULL)
     return 0;
   data = g_bytes_get_data (iap, &len);
-  if (linked->iap_pos >= len)
+  pointers = sv_iap_record_decode (data, len);
+  if (linked->iap_pos >= pointers->len)
     return 0;
-  /* TS 31.102 §4.4.2.2: 'FF' (and '00') = no entry */
-  if (data[linked->iap_pos] == 0xFF || data[linked->iap_pos] == 0x00 ||
-      data[linked->iap_pos] > file_n_records (image, linked->key))
-    return 0;
-  return data[linked->iap_pos];
+  rec = g_array_index (pointers, guint, linked->iap_pos);
+  return rec <= file_n_records (image, linked->key) ? rec : 0;
 }
 
+/* The value of @linked for ADN record @index ("" when none): a number
+ * (with its EF_EXT1 chain, whose records go to @chain_out) for ANR, text
+ * for EMAIL and SNE. */
 static char *
 decode_linked (SvCardImage      *image,
                const SetLayout  *layout,
@@ -678,29 +613,53 @@ decode_linked (SvCardImage      *image,
                GArray           *chain_out)
 {
   guint rec = linked_record (image, layout, linked, index);
+  g_autoptr(GError) error = NULL;
   GBytes *bytes;
   const guint8 *data;
-  gsize len, field_len;
+  gsize len;
 
   if (rec == 0)
     return g_strdup ("");
 
   bytes = sv_card_image_get_record (image, linked->key, rec);
   data = g_bytes_get_data (bytes, &len);
-  field_len = linked->type == 2 && len >= 2 ? len - 2 : len;
 
-  switch (linked->kind)
+  if (linked->kind == FIELD_ANR)
     {
-    case FIELD_ANR:
-      /* TS 31.102 §4.4.2.9: AAS id, then the ADN number footer */
-      if (field_len < ANR_LEN || data[1] == 0xFF || data[1] == 0x00)
-        return g_strdup ("");
-      return decode_number_footer (image, layout->ext1_key, data + 1, chain_out);
-    case FIELD_EMAIL:           /* TS 31.102 §4.4.2.13 */
-    case FIELD_SNE:             /* TS 31.102 §4.4.2.10 */
-      return decode_alpha (data, field_len);
-    default:
-      return g_strdup ("");
+      SvAnrRecord anr;
+      SvAdnRecord number = { 0, };
+      char *text;
+
+      if (!sv_anr_record_decode (data, len, &anr, &error))
+        {
+          g_debug ("%s record %u: %s", linked->key, rec, error->message);
+          return g_strdup ("");
+        }
+      if (anr.empty)
+        {
+          sv_anr_record_clear (&anr);
+          return g_strdup ("");
+        }
+      /* TS 31.102 §4.4.2.9: the number part is that of an ADN record */
+      number.number = anr.number;
+      number.ext_record = anr.ext_record;
+      text = join_number (image, layout->ext1_key, &number, chain_out);
+      sv_anr_record_clear (&anr);
+      return text;
+    }
+  else
+    {
+      SvPbTextRecord text;
+      char *value;
+
+      if (!sv_pb_text_record_decode (data, len, linked->type == 2, &text, &error))
+        {
+          g_debug ("%s record %u: %s", linked->key, rec, error->message);
+          return g_strdup ("");
+        }
+      value = g_steal_pointer (&text.text);
+      sv_pb_text_record_clear (&text);
+      return value;
     }
 }
 
@@ -711,26 +670,21 @@ decode_contact (SvCardImage     *image,
 {
   g_autoptr(GPtrArray) anrs = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) emails = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *name = NULL;
   g_autofree char *number = NULL;
   g_autofree char *second_name = NULL;
-  GBytes *bytes = sv_card_image_get_record (image, layout->adn_key, index);
-  const guint8 *data;
-  gsize len, alpha_len;
+  SvAdnRecord adn;
+  SvContact *contact;
 
-  if (bytes == NULL)
+  if (!decode_adn (image, layout->adn_key, index, &adn))
     return NULL;
-  data = g_bytes_get_data (bytes, &len);
-  if (len < ADN_FOOTER_LEN)
-    return NULL;
-  alpha_len = len - ADN_FOOTER_LEN;
-
-  name = decode_alpha (data, alpha_len);
-  number = decode_number_footer (image, layout->ext1_key, data + alpha_len, NULL);
+  number = join_number (image, layout->ext1_key, &adn, NULL);
 
   /* An empty EF_ADN record is no contact, whatever linked files hold. */
-  if (name[0] == '\0' && number[0] == '\0')
-    return NULL;
+  if (adn.alpha[0] == '\0' && number[0] == '\0')
+    {
+      sv_adn_record_clear (&adn);
+      return NULL;
+    }
 
   for (guint i = 0; i < layout->anr->len; i++)
     {
@@ -757,10 +711,12 @@ decode_contact (SvCardImage     *image,
   if (layout->sne->len > 0)
     second_name = decode_linked (image, layout, g_ptr_array_index (layout->sne, 0), index, NULL);
 
-  return sv_contact_new (layout->set, index, name, number,
-                         (const char * const *) anrs->pdata,
-                         (const char * const *) emails->pdata,
-                         second_name);
+  contact = sv_contact_new (layout->set, index, adn.alpha, number,
+                            (const char * const *) anrs->pdata,
+                            (const char * const *) emails->pdata,
+                            second_name);
+  sv_adn_record_clear (&adn);
+  return contact;
 }
 
 /**
@@ -844,8 +800,8 @@ sv_phonebook_get_limits (SvCardImage        *image,
 
   limits->set = set;
   limits->n_records = file_n_records (image, layout->adn_key);
-  limits->alpha_len = file_record_len (image, layout->adn_key) >= ADN_FOOTER_LEN ?
-                      file_record_len (image, layout->adn_key) - ADN_FOOTER_LEN : 0;
+  limits->alpha_len = file_record_len (image, layout->adn_key) >= SV_ADN_FOOTER_LEN ?
+                      file_record_len (image, layout->adn_key) - SV_ADN_FOOTER_LEN : 0;
   limits->n_ext1_records = file_n_records (image, layout->ext1_key);
   limits->n_ext1_free = count_free_ext1 (image, layout->ext1_key);
   limits->n_anr = layout->anr->len;
@@ -865,16 +821,14 @@ owned_ext1_records (SvCardImage     *image,
                     guint            index)
 {
   GArray *chain = g_array_new (FALSE, FALSE, sizeof (guint8));
-  GBytes *bytes = sv_card_image_get_record (image, layout->adn_key, index);
-  gsize len;
-  const guint8 *data;
+  SvAdnRecord adn;
 
-  if (bytes == NULL || layout->ext1_key == NULL)
+  if (layout->ext1_key == NULL)
     return chain;
 
-  data = g_bytes_get_data (bytes, &len);
-  if (len >= ADN_FOOTER_LEN)
-    g_free (decode_number_footer (image, layout->ext1_key, data + len - ADN_FOOTER_LEN, chain));
+  if (decode_adn (image, layout->adn_key, index, &adn))
+    g_free (join_number (image, layout->ext1_key, &adn, chain));
+  sv_adn_record_clear (&adn);
 
   for (guint i = 0; i < layout->anr->len; i++)
     g_free (decode_linked (image, layout, g_ptr_array_index (layout->anr, i), index, chain));
@@ -940,23 +894,21 @@ check_number (GPtrArray  *problems,
               gboolean    has_ext1,
               guint      *ext1_available)
 {
-  g_autoptr(GByteArray) nibbles = g_byte_array_new ();
-  gboolean international;
-  gunichar bad = 0;
-  guint bad_pos = 0;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *normalized = NULL;
+  guint n_digits = 0;
   guint needed;
 
-  if (!number_to_nibbles (number, nibbles, &international, &bad, &bad_pos))
+  normalized = normalize_number (number, &n_digits, &error);
+  if (normalized == NULL)
     {
-      g_autofree char *bad_text = g_ucs4_to_utf8 (&bad, 1, NULL, NULL, NULL);
-
       add_problem (problems, field, 0,
-                   "The %s contains “%s” at position %u: only digits, * # p ? and a leading + are allowed",
-                   label, bad_text ? bad_text : "?", bad_pos + 1);
+                   "The %s cannot be stored: %s (allowed: digits, * # p w and one +)",
+                   label, error->message);
       return;
     }
 
-  needed = ext1_records_needed (nibbles->len);
+  needed = ext1_records_needed (n_digits);
   if (needed <= *ext1_available)
     {
       *ext1_available -= needed;
@@ -967,13 +919,13 @@ check_number (GPtrArray  *problems,
     guint max_digits = DIGITS_PER_REC * (1 + *ext1_available);
 
     if (!has_ext1)
-      add_problem (problems, field, nibbles->len - max_digits,
+      add_problem (problems, field, n_digits - max_digits,
                    "The %s has %u digits; this card holds at most %u (it has no EF_EXT1): %u too many",
-                   label, nibbles->len, max_digits, nibbles->len - max_digits);
+                   label, n_digits, max_digits, n_digits - max_digits);
     else
-      add_problem (problems, field, nibbles->len - max_digits,
+      add_problem (problems, field, n_digits - max_digits,
                    "The %s has %u digits; with %u free extension record(s) this card holds at most %u: %u too many",
-                   label, nibbles->len, *ext1_available, max_digits, nibbles->len - max_digits);
+                   label, n_digits, *ext1_available, max_digits, n_digits - max_digits);
     *ext1_available = 0;
   }
 }
@@ -1039,7 +991,7 @@ sv_phonebook_check_contact (SvCardImage     *image,
       return g_steal_pointer (&problems);
     }
 
-  alpha_len = file_record_len (image, layout->adn_key) - ADN_FOOTER_LEN;
+  alpha_len = file_record_len (image, layout->adn_key) - SV_ADN_FOOTER_LEN;
   check_alpha (problems, "name", "name", sv_contact_get_name (contact), alpha_len);
 
   owned = owned_ext1_records (image, layout, index);
@@ -1127,138 +1079,118 @@ ext1_take (Ext1Alloc *alloc)
       return rec;
     }
 
-  for (guint i = 1; i <= file_n_records (alloc->image, alloc->ext1_key) && i < NO_RECORD; i++)
+  for (guint i = 1; i <= file_n_records (alloc->image, alloc->ext1_key) && i < SV_EXT1_NONE; i++)
     if (ext1_record_is_free (alloc->image, alloc->ext1_key, i))
       return i;
 
   return 0;
 }
 
-/* Encodes @nibbles into @footer (14 bytes), writing the EXT1 chain. */
+/*
+ * Encodes @number into the 14-byte ADN-format number part @footer (TS
+ * 51.011 §10.5.1) with sv_adn_record_encode(), keeping @ccp, and writes
+ * the digits beyond 20 to EF_EXT1 records taken from @alloc
+ * (sv_ext1_record_encode(), TS 51.011 §10.5.10).
+ */
 static gboolean
 encode_number_footer (Ext1Alloc    *alloc,
                       guint8       *footer,
-                      const guint8 *nibbles,
-                      guint         n,
-                      gboolean      international,
+                      const char   *number,
                       guint8        ccp,
                       GError      **error)
 {
-  guint n_main = MIN (n, DIGITS_PER_REC);
-  guint n_ext = ext1_records_needed (n);
-  guint8 records[NO_RECORD];
+  SvAdnRecord rec = { 0, };
+  g_autoptr(GPtrArray) chunks = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree guint8 *records = NULL;
+  g_autofree guint8 *ext = NULL;
+  gsize ext_len;
 
-  if (n == 0)
+  rec.alpha = (char *) "";
+  rec.number = (char *) number;
+  rec.ton_npi = SV_TON_NPI_DEFAULT;
+  rec.ccp = ccp;
+  rec.ext_record = SV_EXT1_NONE;
+  if (!sv_adn_record_encode (&rec, footer, SV_ADN_FOOTER_LEN, &chunks, &local_error))
     {
-      memset (footer, 0xFF, ADN_FOOTER_LEN);
-      footer[12] = ccp;
-      return TRUE;
+      g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                   "The number cannot be stored: %s", local_error->message);
+      return FALSE;
     }
-
-  footer[0] = 1 + (n_main + 1) / 2;
-  footer[1] = international ? 0x91 : 0x81;
-  pack_bcd (footer + 2, nibbles, n_main);
-  footer[12] = ccp;
-  footer[13] = NO_RECORD;
-
-  if (n_ext == 0)
+  if (chunks == NULL)
     return TRUE;
 
-  for (guint r = 0; r < n_ext; r++)
+  records = g_new0 (guint8, chunks->len);
+  for (guint r = 0; r < chunks->len; r++)
     {
       records[r] = ext1_take (alloc);
       if (records[r] == 0)
         {
           g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
-                       "No free EF_EXT1 record for digits %u to %u of the number",
-                       DIGITS_PER_REC * (r + 1) + 1, n);
+                       "No free EF_EXT1 record for digits %u and on of the number",
+                       DIGITS_PER_REC * (r + 1) + 1);
           return FALSE;
         }
       /* mark it taken before the next search */
-      put_filled (alloc->image, alloc->ext1_key, records[r], 0x02, 0xFF);
+      put_filled (alloc->image, alloc->ext1_key, records[r], SV_EXT1_TYPE_ADDITIONAL_DATA, 0xFF);
     }
 
-  footer[13] = records[0];
-  for (guint r = 0; r < n_ext; r++)
+  /* sv_adn_record_encode(): the caller links the first record */
+  footer[SV_ADN_FOOTER_LEN - 1] = records[0];
+  ext_len = file_record_len (alloc->image, alloc->ext1_key);
+  ext = g_malloc (MAX (ext_len, 1));
+  for (guint r = 0; r < chunks->len; r++)
     {
-      guint8 ext[EXT1_LEN];
-      guint first = DIGITS_PER_REC * (r + 1);
-      guint count = MIN (n - first, DIGITS_PER_REC);
-
-      ext[0] = 0x02;                    /* additional data */
-      ext[1] = (count + 1) / 2;         /* bytes of BCD */
-      pack_bcd (ext + 2, nibbles + first, count);
-      ext[12] = r + 1 < n_ext ? records[r + 1] : NO_RECORD;
-      put_record (alloc->image, alloc->ext1_key, records[r], ext, sizeof ext);
+      if (!sv_ext1_record_encode (g_ptr_array_index (chunks, r),
+                                  r + 1 < chunks->len ? records[r + 1] : SV_EXT1_NONE,
+                                  ext, ext_len, &local_error))
+        {
+          g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
+                       "%s: %s", alloc->ext1_key, local_error->message);
+          return FALSE;
+        }
+      put_record (alloc->image, alloc->ext1_key, records[r], ext, ext_len);
     }
 
   return TRUE;
 }
 
 /*
- * Writes the number footer at @footer_out for @number. When the old record
- * already holds the same number the old bytes (and its EXT1 chain) stay as
- * they are, so an edit of the name alone changes only the name's record.
- * Otherwise the old chain goes to the reuse pool.
+ * Whether @number differs from @old_number (the card's, %NULL when there
+ * is none) once encoded: if it does, the footer must be rewritten and the
+ * old number's EF_EXT1 chain @old_chain goes to the reuse pool. When they
+ * are the same the old bytes (and chain) stay, so an edit of the name
+ * alone changes only the name's record.
  */
 static gboolean
-store_number (Ext1Alloc    *alloc,
-              guint8       *footer_out,
-              const guint8 *old_footer,
-              const char   *number,
-              GError      **error)
+number_changed (const char *old_number,
+                GArray     *old_chain,
+                const char *number,
+                GArray     *pool)
 {
-  g_autoptr(GByteArray) nibbles = g_byte_array_new ();
-  gboolean international;
-  gunichar bad;
-  guint bad_pos;
-  guint8 ccp = old_footer ? old_footer[12] : 0xFF;
+  g_autofree char *normalized = normalize_number (number, NULL, NULL);
 
-  if (!number_to_nibbles (number, nibbles, &international, &bad, &bad_pos))
-    {
-      g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
-                   "Invalid character at position %u of the number", bad_pos + 1);
-      return FALSE;
-    }
-
-  return encode_number_footer (alloc, footer_out, nibbles->data, nibbles->len,
-                               international, ccp, error);
-}
-
-/* Returns TRUE if the footer must be rewritten; collects the old chain into
- * the pool then. */
-static gboolean
-number_changed (SvCardImage  *image,
-                const char   *ext1_key,
-                const guint8 *old_footer,
-                const char   *number,
-                GArray       *pool)
-{
-  g_autoptr(GArray) chain = g_array_new (FALSE, FALSE, sizeof (guint8));
-  g_autofree char *old_number = NULL;
-  g_autoptr(GByteArray) nibbles = g_byte_array_new ();
-  g_autoptr(GString) normalized = g_string_new (NULL);
-  gboolean international;
-  gunichar bad;
-  guint bad_pos;
-
-  if (old_footer != NULL)
-    old_number = decode_number_footer (image, ext1_key, old_footer, chain);
-
-  if (number_to_nibbles (number, nibbles, &international, &bad, &bad_pos))
-    {
-      if (international && nibbles->len > 0)
-        g_string_append_c (normalized, '+');
-      for (guint i = 0; i < nibbles->len; i++)
-        g_string_append_c (normalized, nibble_to_char (nibbles->data[i]));
-    }
-
-  if (old_number != NULL && g_str_equal (old_number, normalized->str))
+  if (old_number != NULL && normalized != NULL && g_str_equal (old_number, normalized))
     return FALSE;
 
-  if (chain->len > 0)
-    g_array_append_vals (pool, chain->data, chain->len);
+  if (old_chain->len > 0)
+    g_array_append_vals (pool, old_chain->data, old_chain->len);
   return TRUE;
+}
+
+/* number_changed() for the additional number in @linked of entry @index */
+static gboolean
+anr_number_changed (SvCardImage      *image,
+                    const SetLayout  *layout,
+                    const LinkedFile *linked,
+                    guint             index,
+                    const char       *number,
+                    GArray           *pool)
+{
+  g_autoptr(GArray) chain = g_array_new (FALSE, FALSE, sizeof (guint8));
+  g_autofree char *old_number = decode_linked (image, layout, linked, index, chain);
+
+  return number_changed (old_number, chain, number, pool);
 }
 
 static gboolean
@@ -1277,7 +1209,7 @@ static guint
 linked_take_free (SvCardImage      *image,
                   const LinkedFile *linked)
 {
-  for (guint i = 1; i <= file_n_records (image, linked->key) && i < NO_RECORD; i++)
+  for (guint i = 1; i <= file_n_records (image, linked->key) && i < 0xFF; i++)
     if (linked_is_free_record (image, linked, i))
       return i;
   return 0;
@@ -1324,8 +1256,8 @@ store_linked (SvCardImage      *image,
     {
       if (rec == 0)
         return TRUE;
-      if (linked->kind == FIELD_ANR && old && field_len >= ANR_LEN && anr_changed < 0)
-        number_changed (image, layout->ext1_key, old + 1, "", alloc->pool);
+      if (linked->kind == FIELD_ANR && anr_changed < 0)
+        anr_number_changed (image, layout, linked, index, "", alloc->pool);
       memset (data, 0xFF, len);
       put_record (image, linked->key, rec, data, len);
       if (linked->type == 2)
@@ -1354,16 +1286,27 @@ store_linked (SvCardImage      *image,
   switch (linked->kind)
     {
     case FIELD_ANR:
-      if (field_len < ANR_LEN)
+      if (field_len < 1 + SV_ADN_FOOTER_LEN)
         return TRUE;
       if (old == NULL ||
-          (anr_changed < 0 ? number_changed (image, layout->ext1_key, old + 1, value, alloc->pool)
+          (anr_changed < 0 ? anr_number_changed (image, layout, linked, index, value, alloc->pool)
                            : anr_changed))
         {
-          /* TS 31.102 §4.4.2.9: byte 1 '00' = no additional number description */
+          SvAnrRecord old_anr;
+          guint8 ccp = 0xFF;
+
+          if (old != NULL && sv_anr_record_decode (old, len, &old_anr, NULL))
+            {
+              ccp = old_anr.ccp;
+              sv_anr_record_clear (&old_anr);
+            }
+          /* TS 31.102 §4.4.2.9: the AAS id, then the number part of an ADN
+           * record. sv_anr_record_encode() cannot overflow into EF_EXT1, so
+           * the number part is encoded as for EF_ADN. Byte 1 '00' = no
+           * additional number description; a set AAS id is kept. */
           if (data[0] == 0xFF)
             data[0] = 0x00;
-          if (!store_number (alloc, data + 1, old ? old + 1 : NULL, value, error))
+          if (!encode_number_footer (alloc, data + 1, value, ccp, error))
             return FALSE;
         }
       break;
@@ -1371,12 +1314,16 @@ store_linked (SvCardImage      *image,
     case FIELD_SNE:
       {
         g_autoptr(GError) local_error = NULL;
-        g_autofree char *old_value = old ? decode_alpha (old, field_len) : NULL;
+        g_autofree char *old_value = old ? decode_linked (image, layout, linked, index, NULL) : NULL;
+        SvPbTextRecord text = { 0, };
 
         /* the same text keeps its bytes, whatever coding they use */
         if (old_value != NULL && g_str_equal (old_value, value))
           break;
-        if (!sv_alpha_encode (value, data, field_len, NULL, &local_error))
+        text.text = (char *) value;
+        text.adn_sfi = layout->adn_sfi;
+        text.adn_record = index;
+        if (!sv_pb_text_record_encode (&text, linked->type == 2, data, len, &local_error))
           {
             g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
                          "%s: %s", linked->key, local_error->message);
@@ -1388,8 +1335,8 @@ store_linked (SvCardImage      *image,
       break;
     }
 
-  /* TS 31.102 §4.4.2.10, §4.4.2.13: a type 2 record ends with the ADN's
-   * SFI and record number */
+  /* TS 31.102 §4.4.2.9, §4.4.2.10, §4.4.2.13: a type 2 record ends with
+   * the ADN's SFI and record number (also for a record whose value stayed) */
   if (linked->type == 2 && len >= 2)
     {
       data[len - 2] = layout->adn_sfi;
@@ -1400,38 +1347,61 @@ store_linked (SvCardImage      *image,
   return TRUE;
 }
 
-static guint
-read_u16 (SvCardImage *image,
-          const char  *key,
-          guint        index,
-          guint        fallback)
+static const guint8 *
+record_data (SvCardImage *image,
+             const char  *key,
+             guint        index,
+             gsize       *len)
 {
-  GBytes *bytes = sv_card_image_get_record (image, key, index);
-  gsize len;
-  const guint8 *data;
+  GBytes *bytes = key ? sv_card_image_get_record (image, key, index) : NULL;
 
-  if (bytes == NULL)
-    return fallback;
-  data = g_bytes_get_data (bytes, &len);
-  if (len < 2)
-    return fallback;
-  return (data[0] << 8) | data[1];
+  *len = 0;
+  return bytes ? g_bytes_get_data (bytes, len) : NULL;
 }
 
+/* Replaces the first @n bytes of a record, keeping the rest. */
 static void
-write_u16 (SvCardImage *image,
-           const char  *key,
-           guint        index,
-           guint        value)
+put_prefix (SvCardImage  *image,
+            const char   *key,
+            guint         index,
+            const guint8 *bytes,
+            gsize         n)
 {
   gsize len;
   g_autofree guint8 *data = dup_record (image, key, index, &len);
 
-  if (data == NULL || len < 2)
+  if (data == NULL || len < n)
     return;
-  data[0] = value >> 8;
-  data[1] = value & 0xFF;
+  memcpy (data, bytes, n);
   put_record (image, key, index, data, len);
+}
+
+/* EF_UID and EF_PUID (TS 31.102 §4.4.2.12.1, §4.4.2.12.4) share one
+ * coding, sv_uid_record_*(); 0 when the record is missing or short. */
+static guint16
+read_uid (SvCardImage *image,
+          const char  *key,
+          guint        index)
+{
+  gsize len;
+  const guint8 *data = record_data (image, key, index, &len);
+  guint16 uid = 0;
+
+  if (data == NULL || !sv_uid_record_decode (data, len, &uid, NULL))
+    return 0;
+  return uid;
+}
+
+static void
+write_uid (SvCardImage *image,
+           const char  *key,
+           guint        index,
+           guint16      uid)
+{
+  guint8 out[2];
+
+  sv_uid_record_encode (uid, out);
+  put_prefix (image, key, index, out, sizeof out);
 }
 
 /*
@@ -1461,13 +1431,13 @@ usim_entry_changed (SvCardImage     *image,
 
   if (layout->uid_key && sv_card_image_lookup (image, layout->uid_key))
     {
-      guint uid = read_u16 (image, layout->uid_key, index, 0);
+      guint16 uid = read_uid (image, layout->uid_key, index);
 
       if (deleted)
-        write_u16 (image, layout->uid_key, index, 0x0000);
+        write_uid (image, layout->uid_key, index, 0x0000);
       else if (uid == 0x0000 || uid == 0xFFFF)
         {
-          guint puid = read_u16 (image, "puid", 1, 0);
+          guint16 puid = read_uid (image, "puid", 1);
 
           if (puid == 0xFFFF)
             {
@@ -1476,38 +1446,47 @@ usim_entry_changed (SvCardImage     *image,
                                    "(TS 31.102 §4.4.2.12.4), which SimVault does not do");
               return FALSE;
             }
-          write_u16 (image, layout->uid_key, index, puid + 1);
-          write_u16 (image, "puid", 1, puid + 1);
+          write_uid (image, layout->uid_key, index, puid + 1);
+          write_uid (image, "puid", 1, puid + 1);
         }
     }
 
   if (layout->pbc_key && sv_card_image_lookup (image, layout->pbc_key))
     {
       gsize len;
-      g_autofree guint8 *pbc = dup_record (image, layout->pbc_key, index, &len);
+      const guint8 *data = record_data (image, layout->pbc_key, index, &len);
+      SvPbcRecord pbc;
+      guint8 out[2];
 
-      if (pbc != NULL && len >= 2)
+      if (data != NULL && sv_pbc_record_decode (data, len, &pbc, NULL))
         {
           if (deleted)
             {
-              pbc[0] = 0x00;
-              pbc[1] = 0x00;
+              pbc.entry_control = 0x00;
+              pbc.hidden = 0x00;
             }
           else
             {
-              pbc[0] = (pbc[0] == 0xFF ? 0x00 : pbc[0]) | 0x01;
-              if (pbc[1] == 0xFF)
-                pbc[1] = 0x00;
+              pbc.entry_control = (pbc.entry_control == 0xFF ? 0x00 : pbc.entry_control) | 0x01;
+              if (pbc.hidden == 0xFF)
+                pbc.hidden = 0x00;
             }
-          put_record (image, layout->pbc_key, index, pbc, len);
+          sv_pbc_record_encode (&pbc, out);
+          put_prefix (image, layout->pbc_key, index, out, sizeof out);
         }
     }
 
   if (sv_card_image_lookup (image, "cc") != NULL)
     {
-      guint cc = read_u16 (image, "cc", 1, 0);
+      gsize len;
+      const guint8 *data = record_data (image, "cc", 1, &len);
+      guint16 cc = 0;
+      guint8 out[2];
 
-      write_u16 (image, "cc", 1, cc >= 0xFFFF ? 0x0001 : cc + 1);
+      if (data == NULL || !sv_cc_decode (data, len, &cc, NULL))
+        cc = 0;
+      sv_cc_encode (cc == 0xFFFF ? 0x0001 : cc + 1, out);
+      put_prefix (image, "cc", 1, out, sizeof out);
     }
 
   return TRUE;
@@ -1584,6 +1563,10 @@ sv_phonebook_store_contact (SvCardImage      *image,
   g_autoptr(GError) alpha_error = NULL;
   g_autoptr(SvContact) before = NULL;
   g_autofree int *anr_changed = NULL;
+  g_autoptr(GArray) old_chain = NULL;
+  g_autofree char *old_number = NULL;
+  SvAdnRecord old_adn;
+  guint8 ccp = 0xFF;
   guint n_anrs;
 
   g_return_val_if_fail (SV_IS_CARD_IMAGE (image), FALSE);
@@ -1613,9 +1596,9 @@ sv_phonebook_store_contact (SvCardImage      *image,
   /* the one failure usim_entry_changed() can have: check it before any
    * record is written */
   if (layout->uid_key && sv_card_image_lookup (image, layout->uid_key) &&
-      (read_u16 (image, layout->uid_key, index, 0) == 0 ||
-       read_u16 (image, layout->uid_key, index, 0) == 0xFFFF) &&
-      read_u16 (image, "puid", 1, 0) == 0xFFFF)
+      (read_uid (image, layout->uid_key, index) == 0 ||
+       read_uid (image, layout->uid_key, index) == 0xFFFF) &&
+      read_uid (image, "puid", 1) == 0xFFFF)
     return usim_entry_changed (image, layout, index, FALSE, error);
 
   pool = g_array_new (FALSE, FALSE, sizeof (guint8));
@@ -1624,7 +1607,7 @@ sv_phonebook_store_contact (SvCardImage      *image,
   alloc.pool = pool;
 
   old = dup_record (image, layout->adn_key, index, &len);
-  alpha_len = len - ADN_FOOTER_LEN;
+  alpha_len = len - SV_ADN_FOOTER_LEN;
   adn = g_memdup2 (old, len);
 
   /* TS 51.011 §10.5.1: alpha in the most compact coding that fits; an
@@ -1639,8 +1622,14 @@ sv_phonebook_store_contact (SvCardImage      *image,
 
   /* First give every changed number's old chain to the pool, then encode,
    * so records move between the ADN and ANR chains of one entry. */
-  number_differs = number_changed (image, layout->ext1_key, old + alpha_len,
-                                   sv_contact_get_number (contact), pool);
+  old_chain = g_array_new (FALSE, FALSE, sizeof (guint8));
+  if (decode_adn (image, layout->adn_key, index, &old_adn))
+    {
+      old_number = join_number (image, layout->ext1_key, &old_adn, old_chain);
+      ccp = old_adn.ccp;
+    }
+  sv_adn_record_clear (&old_adn);
+  number_differs = number_changed (old_number, old_chain, sv_contact_get_number (contact), pool);
 
   anrs = sv_contact_get_additional_numbers (contact);
   emails = sv_contact_get_emails (contact);
@@ -1651,19 +1640,16 @@ sv_phonebook_store_contact (SvCardImage      *image,
   for (guint i = 0; i < layout->anr->len; i++)
     {
       LinkedFile *linked = g_ptr_array_index (layout->anr, i);
-      guint rec = linked_record (image, layout, linked, index);
-      gsize anr_len;
-      g_autofree guint8 *old_anr = rec ? dup_record (image, linked->key, rec, &anr_len) : NULL;
 
-      if (old_anr == NULL || anr_len < ANR_LEN)
+      if (linked_record (image, layout, linked, index) == 0)
         anr_changed[i] = -1;
       else
-        anr_changed[i] = number_changed (image, layout->ext1_key, old_anr + 1,
-                                         i < n_anrs ? anrs[i] : "", pool);
+        anr_changed[i] = anr_number_changed (image, layout, linked, index,
+                                             i < n_anrs ? anrs[i] : "", pool);
     }
 
   if (number_differs &&
-      !store_number (&alloc, adn + alpha_len, old + alpha_len, sv_contact_get_number (contact), error))
+      !encode_number_footer (&alloc, adn + alpha_len, sv_contact_get_number (contact), ccp, error))
     return FALSE;
   put_record (image, layout->adn_key, index, adn, len);
 

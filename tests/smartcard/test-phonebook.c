@@ -375,7 +375,7 @@ test_sim_validation (void)
 
     problem = find_problem (problems, "number");
     g_assert_nonnull (problem);
-    g_assert_nonnull (strstr (problem->message, "“a” at position 3"));
+    g_assert_nonnull (strstr (problem->message, "character 3 ('a')"));
   }
 
   /* index out of range, and no additional numbers on a SIM */
