@@ -5,7 +5,8 @@
 
 #include <string.h>
 
-#include "sv-alpha.h"
+#include "sv-dialling-number.h"
+#include "sv-identity.h"
 
 #include "sv-card-image.h"
 
@@ -500,78 +501,46 @@ record_data (SvCardImage *self,
   return g_bytes_get_data (bytes, len);
 }
 
-/* Swapped BCD digits (low nibble first) until the first 'F' filler;
- * %NULL on a nibble that is no decimal digit. */
-static gboolean
-append_swapped_digits (GString      *out,
-                       const guint8 *data,
-                       gsize         len,
-                       gboolean      skip_first_low)
-{
-  for (gsize i = 0; i < len; i++)
-    {
-      guint8 nibbles[2] = { data[i] & 0x0F, data[i] >> 4 };
-
-      for (guint k = (i == 0 && skip_first_low) ? 1 : 0; k < 2; k++)
-        {
-          if (nibbles[k] == 0x0F)
-            return TRUE;
-          if (nibbles[k] > 9)
-            return FALSE;
-          g_string_append_c (out, '0' + nibbles[k]);
-        }
-    }
-  return TRUE;
-}
-
 /**
  * sv_card_image_dup_iccid:
  * @self: an image
  *
- * The ICCID decoded from EF_ICCID ("iccid"; TS 102.221 §13.2: 10 bytes of
- * swapped BCD, 'F' padded).
+ * The ICCID decoded from EF_ICCID ("iccid") with sv_iccid_decode()
+ * (TS 102.221 §13.2: 10 bytes of swapped BCD, 'F' padded).
  *
  * Returns: (transfer full) (nullable): the digits
  */
 char *
 sv_card_image_dup_iccid (SvCardImage *self)
 {
-  g_autoptr(GString) digits = g_string_new (NULL);
   const guint8 *data;
   gsize len;
 
   g_return_val_if_fail (SV_IS_CARD_IMAGE (self), NULL);
 
   data = record_data (self, "iccid", 1, &len);
-  if (data == NULL || !append_swapped_digits (digits, data, len, FALSE) || digits->len == 0)
-    return NULL;
-  return g_string_free (g_steal_pointer (&digits), FALSE);
+  return data ? sv_iccid_decode (data, len, NULL) : NULL;
 }
 
 /**
  * sv_card_image_dup_imsi:
  * @self: an image
  *
- * The IMSI from EF_IMSI ("imsi"; TS 31.102 §4.2.2, TS 51.011 §10.3.2):
- * a length byte, then the parity nibble and the digits, swapped.
+ * The IMSI from EF_IMSI ("imsi") with sv_imsi_decode() (TS 31.102
+ * §4.2.2, TS 51.011 §10.3.2).
  *
  * Returns: (transfer full) (nullable): the digits
  */
 char *
 sv_card_image_dup_imsi (SvCardImage *self)
 {
-  g_autoptr(GString) digits = g_string_new (NULL);
   const guint8 *data;
   gsize len;
 
   g_return_val_if_fail (SV_IS_CARD_IMAGE (self), NULL);
 
   data = record_data (self, "imsi", 1, &len);
-  if (data == NULL || len < 2 || data[0] == 0 || data[0] == 0xFF || data[0] > len - 1)
-    return NULL;
-  if (!append_swapped_digits (digits, data + 1, data[0], TRUE) || digits->len == 0)
-    return NULL;
-  return g_string_free (g_steal_pointer (&digits), FALSE);
+  return data ? sv_imsi_decode (data, len, NULL) : NULL;
 }
 
 /**
@@ -579,71 +548,58 @@ sv_card_image_dup_imsi (SvCardImage *self)
  * @self: an image
  *
  * The subscriber's own number from record 1 of EF_MSISDN ("msisdn"; ADN
- * format, TS 51.011 §10.5.5), '+' first when international.
+ * format, TS 51.011 §10.5.5) with sv_adn_record_decode(), '+' first when
+ * international. An extension in EF_EXT1/EF_EXT5 is not followed.
  *
  * Returns: (transfer full) (nullable): the number, %NULL when empty
  */
 char *
 sv_card_image_dup_msisdn (SvCardImage *self)
 {
-  g_autoptr(GString) number = g_string_new (NULL);
-  const guint8 *data, *footer;
+  SvAdnRecord rec;
+  const guint8 *data;
   gsize len;
-  guint n_bytes;
+  char *number = NULL;
 
   g_return_val_if_fail (SV_IS_CARD_IMAGE (self), NULL);
 
+  /* only the 14-byte number part: a name that does not decode must not
+   * hide the number */
   data = record_data (self, "msisdn", 1, &len);
-  if (data == NULL || len < 14)
+  if (data == NULL || len < SV_ADN_FOOTER_LEN ||
+      !sv_adn_record_decode (data + len - SV_ADN_FOOTER_LEN, SV_ADN_FOOTER_LEN, &rec, NULL))
     return NULL;
-  footer = data + len - 14;
-  if (footer[0] == 0xFF || footer[0] < 2)
-    return NULL;
-  n_bytes = MIN (footer[0] - 1, 10);
-  if ((footer[1] & 0x70) == 0x10)
-    g_string_append_c (number, '+');
-  for (guint i = 0; i < n_bytes; i++)
-    {
-      static const char chars[] = "0123456789*#p?";
-      guint8 nibbles[2] = { footer[2 + i] & 0x0F, footer[2 + i] >> 4 };
-
-      for (guint k = 0; k < 2; k++)
-        {
-          if (nibbles[k] >= 14)
-            goto done;
-          g_string_append_c (number, chars[nibbles[k]]);
-        }
-    }
-done:
-  if (number->len == 0 || g_str_equal (number->str, "+"))
-    return NULL;
-  return g_string_free (g_steal_pointer (&number), FALSE);
+  if (rec.number[0] != '\0')
+    number = g_steal_pointer (&rec.number);
+  sv_adn_record_clear (&rec);
+  return number;
 }
 
 /**
  * sv_card_image_dup_spn:
  * @self: an image
  *
- * The service provider name from EF_SPN ("spn"; TS 51.011 §10.3.11,
- * TS 31.102 §4.2.12): a display condition byte, then 16 bytes of alpha.
+ * The service provider name from EF_SPN ("spn") with sv_spn_decode()
+ * (TS 51.011 §10.3.11, TS 31.102 §4.2.12).
  *
  * Returns: (transfer full) (nullable): the name, %NULL when empty
  */
 char *
 sv_card_image_dup_spn (SvCardImage *self)
 {
+  SvSpn spn;
   const guint8 *data;
   gsize len;
-  char *name;
+  char *name = NULL;
 
   g_return_val_if_fail (SV_IS_CARD_IMAGE (self), NULL);
 
   data = record_data (self, "spn", 1, &len);
-  if (data == NULL || len < 2)
+  if (data == NULL || len < 2 || !sv_spn_decode (data, len, &spn, NULL))
     return NULL;
-  name = sv_alpha_decode (data + 1, len - 1, NULL, NULL);
-  if (name != NULL && name[0] == '\0')
-    g_clear_pointer (&name, g_free);
+  if (spn.name[0] != '\0')
+    name = g_steal_pointer (&spn.name);
+  sv_spn_clear (&spn);
   return name;
 }
 

@@ -45,8 +45,14 @@ status_to_raw (SvMessageStatus status)
     }
 }
 
-static SvMessageStatus
-status_from_raw (guint8 raw)
+/**
+ * sv_message_status_from_raw:
+ * @raw: an EF_SMS status byte
+ *
+ * Returns: the status its bits 3-1 give (TS 51.011 §10.5.3); b1 = 0 is free
+ */
+SvMessageStatus
+sv_message_status_from_raw (guint8 raw)
 {
   if ((raw & 0x01) == 0)
     return SV_MESSAGE_STATUS_FREE;
@@ -125,7 +131,7 @@ sv_message_new_undecodable (guint       index,
 
   g_return_val_if_fail (decode_error != NULL, NULL);
 
-  self = sv_message_new (status_from_raw (raw_status), SV_MESSAGE_TYPE_DELIVER,
+  self = sv_message_new (sv_message_status_from_raw (raw_status), SV_MESSAGE_TYPE_DELIVER,
                          NULL, NULL, NULL, &index, 1);
   self->raw_status = raw_status;
   self->decode_error = g_strdup (decode_error);

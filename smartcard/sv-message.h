@@ -66,6 +66,7 @@ SvMessage       *sv_message_new_undecodable    (guint            index,
                                                 const char      *decode_error);
 gboolean         sv_message_equal              (const SvMessage *a,
                                                 const SvMessage *b);
+SvMessageStatus  sv_message_status_from_raw    (guint8           raw);
 const char      *sv_message_status_to_string   (SvMessageStatus  status);
 const char      *sv_message_type_to_string     (SvMessageType    type);
 

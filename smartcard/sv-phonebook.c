@@ -554,7 +554,6 @@ decode_adn (SvCardImage *image,
 {
   GBytes *bytes = sv_card_image_get_record (image, key, index);
   g_autoptr(GError) error = NULL;
-  g_autofree guint8 *blanked = NULL;
   const guint8 *data;
   gsize len;
 
@@ -569,9 +568,8 @@ decode_adn (SvCardImage *image,
     return FALSE;
 
   g_debug ("%s record %u: the name does not decode: %s", key, index, error->message);
-  blanked = g_memdup2 (data, len);
-  memset (blanked, 0xFF, len - SV_ADN_FOOTER_LEN);
-  return sv_adn_record_decode (blanked, len, out, NULL);
+  /* the 14-byte number part alone is a record with an empty alpha */
+  return sv_adn_record_decode (data + len - SV_ADN_FOOTER_LEN, SV_ADN_FOOTER_LEN, out, NULL);
 }
 
 /* The record of a linked file that belongs to ADN record @index: the same
@@ -1831,36 +1829,6 @@ message_type_from_sms (SvSmsType type)
     }
 }
 
-/* TS 51.011 §10.5.3: bits 3-1 of the status byte */
-static SvMessageStatus
-message_status_from_byte (guint8 status_byte)
-{
-  if ((status_byte & 0x01) == 0)
-    return SV_MESSAGE_STATUS_FREE;
-  switch (status_byte & 0x07)
-    {
-    case 0x01:
-      return SV_MESSAGE_STATUS_READ;
-    case 0x03:
-      return SV_MESSAGE_STATUS_UNREAD;
-    case 0x05:
-      return SV_MESSAGE_STATUS_SENT;
-    default:
-      return SV_MESSAGE_STATUS_UNSENT;
-    }
-}
-
-static char *
-tpdu_number (const SvSmsTpdu *tpdu)
-{
-  /* TS 23.040 §9.1.2.5: TON international -> '+' */
-  if (tpdu->number == NULL)
-    return g_strdup ("");
-  if (SV_TON_NPI_TON (tpdu->number_ton_npi) == SV_TON_INTERNATIONAL && tpdu->number[0] != '+')
-    return g_strconcat ("+", tpdu->number, NULL);
-  return g_strdup (tpdu->number);
-}
-
 static MessageSlot *
 find_group (GPtrArray       *slots,
             const SvSmsTpdu *tpdu,
@@ -1950,14 +1918,16 @@ sv_messages_decode (SvCardImage  *image,
         }
 
       tpdu = rec.tpdu;
-      number = tpdu_number (tpdu);
+      /* the codec formats the address as shown, with the '+' of TON
+       * international in its place (TS 23.040 §9.1.2.5) */
+      number = g_strdup (tpdu->number ? tpdu->number : "");
 
       if (!tpdu->concat || tpdu->concat_total < 2 ||
           tpdu->concat_seq < 1 || tpdu->concat_seq > tpdu->concat_total)
         {
           slot = g_new0 (MessageSlot, 1);
           slot->first_record = i;
-          slot->message = sv_message_new (message_status_from_byte (data[0]),
+          slot->message = sv_message_new (sv_message_status_from_raw (data[0]),
                                            message_type_from_sms (tpdu->type),
                                            number, tpdu->timestamp, tpdu->text, &i, 1);
           g_ptr_array_add (slots, slot);
@@ -2013,7 +1983,7 @@ sv_messages_decode (SvCardImage  *image,
           g_string_append (text, slot->texts[p]);
 
       g_ptr_array_add (messages,
-                       sv_message_new (message_status_from_byte (slot->status_byte),
+                       sv_message_new (sv_message_status_from_raw (slot->status_byte),
                                        message_type_from_sms (slot->type),
                                        slot->number, slot->timestamp, text->str,
                                        slot->records, slot->total));

@@ -501,6 +501,98 @@ build_usim_image (void)
   return image;
 }
 
+/* Where the model follows the codec since it stopped keeping its own BCD,
+ * EF_EXT1 and alpha decoders: one row per record of EF_ADN record 5. */
+typedef struct
+{
+  const char *what;
+  const char *adn;              /* record 5 */
+  const char *ext1_1;           /* EF_EXT1 record 1, or NULL to leave it erased */
+  const char *name;             /* NULL: no contact */
+  const char *number;
+} DecodeCase;
+
+static const DecodeCase decode_cases[] = {
+  /* TS 51.011 §10.5.1: BCD D is the "wild" value, E is RFU; the codec
+   * writes them 'w' and 'e' (the model used to show '?' and drop E on) */
+  { "wild-and-rfu", "42 FF FF FF FF FF FF FF FF FF  04 81 21 DE F3 FF FF FF FF FF FF FF  FF FF",
+    NULL, "B", "12ew3" },
+  /* a length over 11 is no number (TS 51.011 §10.5.1: at most 11); the
+   * model used to read 10 bytes anyway */
+  { "length-over-11", "42 FF FF FF FF FF FF FF FF FF  0C 81 21 43 65 87 09 21 43 65 87 09  FF FF",
+    NULL, "B", "" },
+  /* TON international on a supplementary service string: the '+' goes in
+   * front of the number part (TS 22.030), not in front of "*21*" */
+  { "ss-international", "42 FF FF FF FF FF FF FF FF FF  06 91 2A A1 94 21 B3 FF FF FF FF FF  FF FF",
+    NULL, "B", "*21*+49123#" },
+  /* an EXT1 chain that loops: the number is what the ADN record holds */
+  { "ext1-loop", "42 FF FF FF FF FF FF FF FF FF  0B 81 21 43 65 87 09 21 43 65 87 09  FF 01",
+    "02 01 21 FF FF FF FF FF FF FF FF FF 01", "B", "12345678901234567890" },
+  /* an erased record: no contact */
+  { "erased", "FF FF FF FF FF FF FF FF FF FF  FF FF FF FF FF FF FF FF FF FF FF FF  FF FF",
+    NULL, NULL, NULL },
+};
+
+static void
+test_sim_decode_cases (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (decode_cases); i++)
+    {
+      const DecodeCase *tc = &decode_cases[i];
+      g_autoptr(SvCardImage) image = build_sim_image ();
+      g_autoptr(GPtrArray) contacts = NULL;
+      g_autoptr(GError) error = NULL;
+      SvContact *c;
+
+      g_test_message ("case %s", tc->what);
+      set_hex (image, "adn", 5, tc->adn);
+      if (tc->ext1_1)
+        set_hex (image, "ext1", 1, tc->ext1_1);
+      contacts = sv_phonebook_decode (image, &error);
+      g_assert_no_error (error);
+      c = find_contact (contacts, 0, 5);
+      if (tc->name == NULL)
+        {
+          g_assert_null (c);
+          continue;
+        }
+      g_assert_nonnull (c);
+      g_assert_cmpstr (sv_contact_get_name (c), ==, tc->name);
+      g_assert_cmpstr (sv_contact_get_number (c), ==, tc->number);
+    }
+}
+
+/* Numbers the codec takes that the model used to refuse: a '+' inside a
+ * supplementary service string, 'w' for the wild value; each round-trips. */
+static void
+test_sim_store_codec_numbers (void)
+{
+  static const struct { const char *in; const char *stored; const char *footer; } cases[] = {
+    { "*21*+49123#", "*21*+49123#", "06 91 2A A1 94 21 B3 FF FF FF FF FF  FF FF" },
+    { "12w3", "12w3", "03 81 21 3D FF FF FF FF FF FF FF FF  FF FF" },
+    { "12?3", "12w3", "03 81 21 3D FF FF FF FF FF FF FF FF  FF FF" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(SvCardImage) image = build_sim_image ();
+      g_autoptr(SvContact) c = sv_contact_new (0, 5, "B", cases[i].in, NULL, NULL, NULL);
+      g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (image, c);
+      g_autoptr(GPtrArray) contacts = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *record = g_strconcat ("42 FF FF FF FF FF FF FF FF FF  ", cases[i].footer, NULL);
+
+      g_test_message ("number %s", cases[i].in);
+      g_assert_cmpuint (problems->len, ==, 0);
+      g_assert_true (sv_phonebook_store_contact (image, c, &error));
+      g_assert_no_error (error);
+      assert_record (image, "adn", 5, record);
+      contacts = sv_phonebook_decode (image, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (sv_contact_get_number (find_contact (contacts, 0, 5)), ==, cases[i].stored);
+    }
+}
+
 static void
 test_usim_decode (void)
 {
@@ -917,6 +1009,8 @@ main (int   argc,
   g_test_add_func ("/sv/phonebook/sim/delete", test_sim_delete);
   g_test_add_func ("/sv/phonebook/sim/validation", test_sim_validation);
   g_test_add_func ("/sv/phonebook/sim/ext1-capacity", test_sim_ext1_capacity);
+  g_test_add_func ("/sv/phonebook/sim/decode-cases", test_sim_decode_cases);
+  g_test_add_func ("/sv/phonebook/sim/store-codec-numbers", test_sim_store_codec_numbers);
   g_test_add_func ("/sv/phonebook/usim/decode", test_usim_decode);
   g_test_add_func ("/sv/phonebook/usim/limits", test_usim_limits);
   g_test_add_func ("/sv/phonebook/usim/store-new", test_usim_store_new);
