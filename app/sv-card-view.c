@@ -649,7 +649,7 @@ sv_card_view_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   if (self->contacts_page != NULL)
     g_signal_handlers_disconnect_by_data (sv_contacts_page_get_model (self->contacts_page), self);
-  gtk_widget_dispose_template (GTK_WIDGET (self), SV_TYPE_CARD_VIEW);
+  adw_bin_set_child (ADW_BIN (self), NULL);
   g_clear_object (&self->image);
   g_clear_pointer (&self->contacts, g_ptr_array_unref);
 

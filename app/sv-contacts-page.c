@@ -187,7 +187,7 @@ sv_contacts_page_dispose (GObject *object)
 {
   SvContactsPage *self = SV_CONTACTS_PAGE (object);
 
-  gtk_widget_dispose_template (GTK_WIDGET (self), SV_TYPE_CONTACTS_PAGE);
+  adw_bin_set_child (ADW_BIN (self), NULL);
   g_clear_object (&self->selection);
   g_clear_object (&self->store);
 

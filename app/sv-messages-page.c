@@ -238,7 +238,7 @@ sv_messages_page_dispose (GObject *object)
 {
   SvMessagesPage *self = SV_MESSAGES_PAGE (object);
 
-  gtk_widget_dispose_template (GTK_WIDGET (self), SV_TYPE_MESSAGES_PAGE);
+  adw_bin_set_child (ADW_BIN (self), NULL);
   g_clear_object (&self->selection);
   g_clear_object (&self->conversations);
 

@@ -279,6 +279,19 @@ sv_pin_dialog_set_status (SvPinDialog       *self,
   gtk_widget_grab_focus (GTK_WIDGET (self->secret_row));
 }
 
+/**
+ * sv_pin_dialog_is_busy:
+ *
+ * Returns: whether an attempt was submitted and its answer not given yet
+ */
+gboolean
+sv_pin_dialog_is_busy (SvPinDialog *self)
+{
+  g_return_val_if_fail (SV_IS_PIN_DIALOG (self), FALSE);
+
+  return self->busy;
+}
+
 void
 sv_pin_dialog_set_busy (SvPinDialog *self,
                         gboolean     busy)

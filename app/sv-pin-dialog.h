@@ -19,6 +19,7 @@ void         sv_pin_dialog_set_status     (SvPinDialog       *self,
                                            const char        *error_text);
 void         sv_pin_dialog_set_busy       (SvPinDialog       *self,
                                            gboolean           busy);
+gboolean     sv_pin_dialog_is_busy        (SvPinDialog       *self);
 gboolean     sv_pin_dialog_is_puk_mode    (SvPinDialog       *self);
 gboolean     sv_pin_dialog_needs_confirmation (SvPinDialog   *self);
 

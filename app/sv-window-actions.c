@@ -25,7 +25,7 @@ sv_window_update_actions (SvWindow *self)
   gboolean idle = !sv_card_view_is_loading (self->card_view) && !self->card_busy;
   gboolean can_write = card_shown && idle && sv_card_view_get_n_pending (self->card_view) > 0 &&
                        sv_window_find_reader_of (self, iccid) != NULL;
-  gboolean any_card = self->reader_cards != NULL && g_hash_table_size (self->reader_cards) > 0;
+  gboolean any_card = sv_window_first_reader_with_card (self) != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.delete-card", card_shown && idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", card_shown && idle);

@@ -66,50 +66,42 @@ card_op_free (CardOp *op)
 
 /* Readers in the sidebar. */
 
+/* The readers as the monitor's signals told them, so the list never
+ * depends on when the monitor thread updates its own snapshot. */
 static void
 rebuild_readers_list (SvWindow *self)
 {
-  g_autoptr(GPtrArray) states = NULL;
+  g_autoptr(GList) names = g_list_sort (g_hash_table_get_keys (self->readers), (GCompareFunc) g_strcmp0);
   GtkWidget *child;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->readers_list))) != NULL)
     gtk_list_box_remove (self->readers_list, child);
 
-  if (self->monitor == NULL)
+  for (GList *l = names; l != NULL; l = l->next)
     {
-      gtk_widget_set_visible (GTK_WIDGET (self->readers_list), FALSE);
-      return;
-    }
-
-  states = sv_reader_monitor_dup_readers (self->monitor);
-  for (guint i = 0; states != NULL && i < states->len; i++)
-    {
-      SvReaderState *state = g_ptr_array_index (states, i);
-      const char *iccid = g_hash_table_lookup (self->reader_cards, state->name);
+      const char *name = l->data;
+      const char *iccid = g_hash_table_lookup (self->readers, name);
       GtkWidget *row = adw_action_row_new ();
       GtkWidget *icon = gtk_image_new_from_icon_name ("sv-sim-card-symbolic");
       g_autofree char *subtitle = NULL;
 
-      if ((state->flags & SV_READER_STATE_PRESENT) == 0)
+      if (iccid == NULL)
         subtitle = g_strdup (_("No card"));
-      else if (iccid != NULL && *iccid != '\0')
+      else if (*iccid != '\0')
         subtitle = g_strdup_printf (_("Card %s"), iccid);
       else
         subtitle = g_strdup (_("Card inserted"));
 
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), state->name);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
-      gtk_widget_set_sensitive (icon, (state->flags & SV_READER_STATE_PRESENT) != 0);
-      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row),
-                                        (state->flags & SV_READER_STATE_PRESENT) != 0);
-      g_object_set_data_full (G_OBJECT (row), "reader", g_strdup (state->name), g_free);
-      if (iccid != NULL && *iccid != '\0')
-        g_object_set_data_full (G_OBJECT (row), "iccid", g_strdup (iccid), g_free);
+      gtk_widget_set_sensitive (icon, iccid != NULL);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), iccid != NULL);
+      g_object_set_data_full (G_OBJECT (row), "reader", g_strdup (name), g_free);
       gtk_list_box_append (self->readers_list, row);
     }
 
-  gtk_widget_set_visible (GTK_WIDGET (self->readers_list), states != NULL && states->len > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->readers_list), names != NULL);
 }
 
 /**
@@ -128,23 +120,32 @@ sv_window_find_reader_of (SvWindow   *self,
   if (iccid == NULL)
     return NULL;
 
-  g_hash_table_iter_init (&iter, self->reader_cards);
+  g_hash_table_iter_init (&iter, self->readers);
   while (g_hash_table_iter_next (&iter, &name, &card))
-    if (g_str_equal (card, iccid))
+    if (g_strcmp0 (card, iccid) == 0)
       return name;
 
   return NULL;
 }
 
-static const char *
-first_reader_with_card (SvWindow *self)
+/**
+ * sv_window_first_reader_with_card:
+ *
+ * Returns: (nullable): a reader that holds a card
+ */
+const char *
+sv_window_first_reader_with_card (SvWindow *self)
 {
   GHashTableIter iter;
   gpointer name, card;
 
-  g_hash_table_iter_init (&iter, self->reader_cards);
+  if (self->readers == NULL)
+    return NULL;
+
+  g_hash_table_iter_init (&iter, self->readers);
   while (g_hash_table_iter_next (&iter, &name, &card))
-    return name;
+    if (card != NULL)
+      return name;
 
   return NULL;
 }
@@ -158,8 +159,6 @@ first_reader_with_card (SvWindow *self)
 void
 sv_window_show_idle_status (SvWindow *self)
 {
-  g_autoptr(GPtrArray) states = NULL;
-
   if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "card") == 0)
     return;
 
@@ -172,8 +171,7 @@ sv_window_show_idle_status (SvWindow *self)
       return;
     }
 
-  states = sv_reader_monitor_dup_readers (self->monitor);
-  if (states == NULL || states->len == 0)
+  if (g_hash_table_size (self->readers) == 0)
     sv_window_show_status (self, "sv-sim-card-symbolic", _("No Reader Found"),
                            _("Connect a USB smart card reader. Cards read before stay available on the left."));
   else
@@ -325,7 +323,7 @@ read_image_cb (GObject      *source,
            sv_card_image_get_iccid (image), stats.apdu_count, stats.records_read, stats.records_reused);
   g_free (op->iccid);
   op->iccid = g_strdup (sv_card_image_get_iccid (image));
-  g_hash_table_replace (op->self->reader_cards, g_strdup (op->reader_name), g_strdup (op->iccid));
+  g_hash_table_replace (op->self->readers, g_strdup (op->reader_name), g_strdup (op->iccid));
   rebuild_readers_list (op->self);
 
   sv_window_set_progress (op->self, _("Saving the copy…"), 1.0);
@@ -582,7 +580,7 @@ sv_window_read_card (SvWindow   *self,
     return;
 
   op = card_op_new (self, CARD_OP_READ, reader_name);
-  op->iccid = g_strdup (g_hash_table_lookup (self->reader_cards, reader_name));
+  op->iccid = g_strdup (g_hash_table_lookup (self->readers, reader_name));
   start_card_op (op);
 }
 
@@ -910,7 +908,7 @@ read_card_action (GtkWidget  *widget,
   const char *reader_name = sv_window_find_reader_of (self, iccid);
 
   if (reader_name == NULL)
-    reader_name = first_reader_with_card (self);
+    reader_name = sv_window_first_reader_with_card (self);
   if (reader_name != NULL)
     sv_window_read_card (self, reader_name);
 }
@@ -926,7 +924,7 @@ card_inserted_cb (SvWindow   *self,
   SvApplication *app = SV_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
   GSettings *settings = app != NULL ? sv_application_get_settings (app) : NULL;
 
-  g_hash_table_replace (self->reader_cards, g_strdup (reader_name), g_strdup (iccid ? iccid : ""));
+  g_hash_table_replace (self->readers, g_strdup (reader_name), g_strdup (iccid ? iccid : ""));
   rebuild_readers_list (self);
   sv_window_update_actions (self);
 
@@ -940,17 +938,30 @@ static void
 card_removed_cb (SvWindow   *self,
                  const char *reader_name)
 {
-  g_hash_table_remove (self->reader_cards, reader_name);
+  if (g_hash_table_contains (self->readers, reader_name))
+    g_hash_table_replace (self->readers, g_strdup (reader_name), NULL);
   rebuild_readers_list (self);
   sv_window_update_actions (self);
   sv_window_show_idle_status (self);
 }
 
 static void
-readers_changed_cb (SvWindow   *self,
-                    const char *reader_name)
+reader_added_cb (SvWindow   *self,
+                 const char *reader_name)
 {
+  if (!g_hash_table_contains (self->readers, reader_name))
+    g_hash_table_insert (self->readers, g_strdup (reader_name), NULL);
   rebuild_readers_list (self);
+  sv_window_show_idle_status (self);
+}
+
+static void
+reader_removed_cb (SvWindow   *self,
+                   const char *reader_name)
+{
+  g_hash_table_remove (self->readers, reader_name);
+  rebuild_readers_list (self);
+  sv_window_update_actions (self);
   sv_window_show_idle_status (self);
 }
 
@@ -960,7 +971,7 @@ service_changed_cb (SvWindow *self,
 {
   self->service_available = available;
   if (!available)
-    g_hash_table_remove_all (self->reader_cards);
+    g_hash_table_remove_all (self->readers);
   rebuild_readers_list (self);
   sv_window_show_idle_status (self);
 }
@@ -981,14 +992,14 @@ sv_window_card_init (SvWindow *self)
 {
   g_autoptr(GError) error = NULL;
 
-  self->reader_cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->readers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->reader = sv_pcsc_reader_new ();
   self->monitor = sv_reader_monitor_new (self->reader, TRUE);
 
   g_signal_connect_object (self->monitor, "card-inserted", G_CALLBACK (card_inserted_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->monitor, "card-removed", G_CALLBACK (card_removed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->monitor, "reader-added", G_CALLBACK (readers_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->monitor, "reader-removed", G_CALLBACK (readers_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->monitor, "reader-added", G_CALLBACK (reader_added_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->monitor, "reader-removed", G_CALLBACK (reader_removed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->monitor, "service-changed", G_CALLBACK (service_changed_cb), self, G_CONNECT_SWAPPED);
 
   /* The monitor reports the service state itself and keeps trying when
@@ -1007,5 +1018,5 @@ sv_window_card_dispose (SvWindow *self)
     sv_reader_monitor_stop (self->monitor);
   g_clear_object (&self->monitor);
   g_clear_object (&self->reader);
-  g_clear_pointer (&self->reader_cards, g_hash_table_unref);
+  g_clear_pointer (&self->readers, g_hash_table_unref);
 }

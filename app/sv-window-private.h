@@ -40,7 +40,7 @@ struct _SvWindow
   char                 *db_path;
   SvReader             *reader;
   SvReaderMonitor      *monitor;
-  GHashTable           *reader_cards;       /* reader name -> ICCID or "" */
+  GHashTable           *readers;            /* reader name -> ICCID, "" (card not identified) or NULL (no card) */
   gboolean              service_available;
   gboolean              card_busy;          /* a read or write is running */
   GListStore           *cards;
@@ -78,6 +78,7 @@ void        sv_window_card_dispose      (SvWindow       *self);
 void        sv_window_class_add_card_actions (GtkWidgetClass *widget_class);
 const char *sv_window_find_reader_of    (SvWindow       *self,
                                          const char     *iccid);
+const char *sv_window_first_reader_with_card (SvWindow  *self);
 void        sv_window_show_idle_status  (SvWindow       *self);
 void        sv_window_read_card         (SvWindow       *self,
                                          const char     *reader_name);

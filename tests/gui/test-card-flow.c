@@ -47,7 +47,7 @@ wait_for (Condition    condition,
 static GtkWidget *
 find_toplevel (GType type)
 {
-  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
+  GListModel *toplevels = gtk_window_get_toplevels ();
 
   for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
     {
@@ -58,6 +58,12 @@ find_toplevel (GType type)
     }
 
   return NULL;
+}
+
+static gboolean
+pin_dialog_answered (gpointer dialog)
+{
+  return !sv_pin_dialog_is_busy (dialog);
 }
 
 static gboolean
@@ -259,15 +265,16 @@ test_pin (void)
 
   gtk_editable_set_text (GTK_EDITABLE (entry), "9999");
   g_assert_true (gtk_widget_get_sensitive (submit));
-  gtk_widget_activate (submit);
-  wait_for ((Condition) gtk_widget_get_sensitive, GTK_WIDGET (entry), 30, "the answer to a wrong PIN");
+  g_signal_emit_by_name (submit, "clicked");
+  g_assert_true (sv_pin_dialog_is_busy (dialog));
+  wait_for (pin_dialog_answered, dialog, 30, "the answer to a wrong PIN");
   g_assert_cmpstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0))),
                    ==, "The card is locked with a PIN. 2 tries left.");
   /* The dialog stays open: no retry happened on its own. */
   g_assert_true (find_toplevel (SV_TYPE_PIN_DIALOG) == GTK_WIDGET (dialog));
 
   gtk_editable_set_text (GTK_EDITABLE (entry), "1234");
-  gtk_widget_activate (submit);
+  g_signal_emit_by_name (submit, "clicked");
   wait_for (no_toplevel, GSIZE_TO_POINTER (SV_TYPE_PIN_DIALOG), 30, "the PIN dialog to close");
   wait_for (card_shown, window, 30, "the card to be read after the PIN");
   g_assert_cmpuint (n_contacts_shown (window), >, 0);
@@ -334,7 +341,7 @@ test_edit_and_write (void)
 
   sv_contact_editor_set_name (editor, "Renamed by test");
   g_assert_true (gtk_widget_get_sensitive (save));
-  gtk_widget_activate (save);
+  g_signal_emit_by_name (save, "clicked");
   wait_for (has_pending, window, 30, "the edit to be pending");
 
   /* Write: preview, confirm, then read back through PC/SC. */
@@ -360,6 +367,15 @@ writing_started (gpointer data)
 
   return window->card_busy && gtk_revealer_get_reveal_child (window->progress_revealer) &&
          g_str_has_prefix (gtk_label_get_text (window->progress_label), "Writing to the card: 2 of");
+}
+
+static gboolean
+read_again (gpointer data)
+{
+  SvWindow *window = data;
+
+  /* A successful read takes the interrupted-write banner away. */
+  return card_shown (window) && !gtk_revealer_get_reveal_child (window->banner_revealer);
 }
 
 static gboolean
@@ -422,7 +438,8 @@ test_pull_card_during_write (void)
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (pulled_image, &contents, &len, NULL));
   g_unlink (pulled_image);
-  wait_for (card_shown, window, 60, "the card to be read again");
+  wait_for (read_again, window, 60, "the card to be read again");
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >=, 9);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
   answer_write_preview ("write");
