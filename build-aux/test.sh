@@ -3,8 +3,9 @@
 #
 # Installs what is missing, builds, and runs every test suite:
 #   1. the displayless suites (codec, smartcard, mirror, data, ...)
-#   2. gui, in a real window under Xvfb with a private D-Bus
-#   3. card, against the real pcscd + vpcd + simvault-vsim
+#   2. card, against the real pcscd + vpcd + simvault-vsim
+#   3. gui, in a real window under Xvfb with a private D-Bus, on the same
+#      PC/SC stack
 #   4. the displayless suites again in an ASan + UBSan build
 #   5. fuzz: every libFuzzer target for SV_FUZZ_SECONDS (default 30) each
 # and ends with one line "N passed, N failed, N skipped" summed over all of
@@ -51,11 +52,12 @@ if ! setup build -Dwerror=$werror; then
   exit 1
 fi
 
+export SV_VSIM=$root/build/smartcard/vsim/simvault-vsim
 run_suites displayless build :: "${displayless[@]}"
-run_suites gui build xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- :: --suite gui
-if [ -x build-aux/with-card-harness.sh ]; then
-  run_suites card build build-aux/with-card-harness.sh :: --suite card
-fi
+# Both need the real PC/SC stack; gui also a display and a private D-Bus.
+run_suites card build build-aux/with-card-harness.sh :: --suite card
+run_suites gui build build-aux/with-card-harness.sh \
+  xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- :: --suite gui
 
 if setup build-asan -Dwerror=$werror -Db_sanitize=address,undefined -Db_lundef=false; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1 \
