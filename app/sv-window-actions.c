@@ -12,6 +12,7 @@
 #include "sv-csv.h"
 #include "sv-mirror-import.h"
 #include "sv-mirror-worker.h"
+#include "sv-restore-map.h"
 #include "sv-sms-export.h"
 #include "sv-vcard.h"
 #include "sv-window-private.h"
@@ -29,6 +30,8 @@ sv_window_update_actions (SvWindow *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.delete-card", card_shown && idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import", card_shown && idle);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.restore-onto-inserted",
+                                 card_shown && idle && sv_window_find_restore_target (self) != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", card_shown && idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", card_shown);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.read-card", !self->card_busy && any_card);
@@ -458,9 +461,253 @@ import_action (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* Restore onto the inserted card: the shown card's phonebook mapped onto
+ * another card that is in a reader now (a replacement SIM), previewed
+ * first. The target then has pending changes; writing them is the usual
+ * write, so every record is verified on the card. */
+
+/**
+ * sv_window_find_restore_target:
+ *
+ * Returns: (nullable): the ICCID of a card in a reader, read into the
+ *   mirror, that is not the shown card
+ */
+const char *
+sv_window_find_restore_target (SvWindow *self)
+{
+  const char *source = sv_card_view_get_iccid (self->card_view);
+  GHashTableIter iter;
+  gpointer name, iccid;
+
+  if (source == NULL || self->readers == NULL)
+    return NULL;
+
+  g_hash_table_iter_init (&iter, self->readers);
+  while (g_hash_table_iter_next (&iter, &name, &iccid))
+    if (iccid != NULL && *(const char *) iccid != '\0' && !g_str_equal (iccid, source))
+      return iccid;
+
+  return NULL;
+}
+
+typedef struct
+{
+  char      *source;
+  char      *target;
+  gboolean   accept_truncation;
+} RestoreJob;
+
+static void
+restore_job_free (RestoreJob *job)
+{
+  g_free (job->source);
+  g_free (job->target);
+  g_free (job);
+}
+
+static gpointer
+restore_preview_worker (SvMirror      *mirror,
+                        gpointer       user_data,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  RestoreJob *job = user_data;
+
+  return sv_mirror_restore_preview (mirror, job->source, job->target, error);
+}
+
+static gpointer
+restore_apply_worker (SvMirror      *mirror,
+                      gpointer       user_data,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  RestoreJob *job = user_data;
+  GPtrArray *entries = NULL;
+
+  if (!sv_mirror_restore_apply (mirror, job->source, job->target, job->accept_truncation,
+                                &entries, error))
+    return NULL;
+
+  return entries;
+}
+
+static void
+restore_apply_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(SvWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = sv_mirror_worker_finish (result, &error);
+  RestoreJob *job = sv_mirror_worker_get_data (result);
+  guint n_stored = 0;
+  g_autofree char *text = NULL;
+
+  if (entries == NULL)
+    {
+      sv_window_add_toast (self, adw_toast_new (error->message));
+      return;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    if (((SvRestoreEntry *) g_ptr_array_index (entries, i))->outcome != SV_RESTORE_OVERFLOW)
+      n_stored++;
+
+  sv_window_show_card (self, job->target);
+  sv_window_refresh_cards (self);
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%u contact placed on card %s: write to finish",
+                                       "%u contacts placed on card %s: write to finish", n_stored),
+                          n_stored, job->target);
+  sv_window_add_toast (self, adw_toast_new (text));
+}
+
+static void
+restore_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     gpointer          user_data)
+{
+  SvWindow *self = SV_WINDOW (user_data);
+  GtkCheckButton *accept = g_object_get_data (G_OBJECT (dialog), "accept");
+  RestoreJob *job;
+
+  if (!g_str_equal (response, "restore"))
+    return;
+
+  job = g_new0 (RestoreJob, 1);
+  job->source = g_strdup (g_object_get_data (G_OBJECT (dialog), "source"));
+  job->target = g_strdup (g_object_get_data (G_OBJECT (dialog), "target"));
+  job->accept_truncation = accept != NULL && gtk_check_button_get_active (accept);
+  sv_mirror_worker_run (self->db_path, restore_apply_worker, job, (GDestroyNotify) restore_job_free,
+                        (GDestroyNotify) g_ptr_array_unref, NULL, restore_apply_cb, g_object_ref (self));
+}
+
+static void
+accept_toggled_cb (GtkCheckButton   *check,
+                   AdwMessageDialog *dialog)
+{
+  adw_message_dialog_set_response_enabled (dialog, "restore", gtk_check_button_get_active (check));
+}
+
+static const char *
+outcome_sign (SvRestoreOutcome outcome)
+{
+  switch (outcome)
+    {
+    case SV_RESTORE_FITS:
+      return "=";
+    case SV_RESTORE_REENCODED:
+      return "≈";
+    case SV_RESTORE_TRUNCATED:
+      return "✂";
+    case SV_RESTORE_OVERFLOW:
+    default:
+      return "✗";
+    }
+}
+
+static void
+restore_preview_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(SvWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = sv_mirror_worker_finish (result, &error);
+  RestoreJob *job = sv_mirror_worker_get_data (result);
+  g_autoptr(GString) lines = g_string_new (NULL);
+  g_autofree char *body = NULL;
+  guint counts[SV_RESTORE_OVERFLOW + 1] = { 0 };
+  GtkWidget *dialog, *box, *scrolled, *label;
+
+  if (entries == NULL)
+    {
+      sv_window_add_toast (self, adw_toast_new (error->message));
+      return;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      SvRestoreEntry *entry = g_ptr_array_index (entries, i);
+      SvContact *shown = entry->target != NULL ? entry->target : entry->source;
+      g_autofree char *line = NULL;
+
+      counts[entry->outcome]++;
+      line = g_markup_printf_escaped ("%s  %s  %s%s%s\n", outcome_sign (entry->outcome),
+                                      sv_contact_get_name (shown), sv_contact_get_number (shown),
+                                      entry->message != NULL ? " — " : "",
+                                      entry->message != NULL ? entry->message : "");
+      g_string_append (lines, line);
+    }
+
+  body = g_strdup_printf (_("Card %s onto card %s: %u contacts fit as they are, %u in another coding, %u shortened, %u do not fit. Nothing is written until you write the target card."),
+                          job->source, job->target, counts[SV_RESTORE_FITS], counts[SV_RESTORE_REENCODED],
+                          counts[SV_RESTORE_TRUNCATED], counts[SV_RESTORE_OVERFLOW]);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Restore onto the Inserted Card?"), body);
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  label = gtk_label_new (NULL);
+  gtk_label_set_markup (GTK_LABEL (label), lines->str);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 240);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), label);
+  gtk_box_append (GTK_BOX (box), scrolled);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "restore", _("_Restore"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "restore", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+
+  /* Shortening a name is never silent: the user ticks it off first. */
+  if (counts[SV_RESTORE_TRUNCATED] > 0)
+    {
+      GtkWidget *accept = gtk_check_button_new_with_label (_("Store the shortened entries as shown"));
+
+      gtk_box_append (GTK_BOX (box), accept);
+      g_object_set_data (G_OBJECT (dialog), "accept", accept);
+      adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "restore", FALSE);
+      g_signal_connect (accept, "toggled", G_CALLBACK (accept_toggled_cb), dialog);
+    }
+
+  g_object_set_data_full (G_OBJECT (dialog), "source", g_strdup (job->source), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "target", g_strdup (job->target), g_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (restore_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+restore_onto_inserted_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  SvWindow *self = SV_WINDOW (widget);
+  const char *target = sv_window_find_restore_target (self);
+  RestoreJob *job;
+
+  if (target == NULL)
+    return;
+
+  job = g_new0 (RestoreJob, 1);
+  job->source = g_strdup (sv_card_view_get_iccid (self->card_view));
+  job->target = g_strdup (target);
+  sv_mirror_worker_run (self->db_path, restore_preview_worker, job, (GDestroyNotify) restore_job_free,
+                        (GDestroyNotify) g_ptr_array_unref, NULL, restore_preview_cb, g_object_ref (self));
+}
+
 void
 sv_window_class_add_actions (GtkWidgetClass *widget_class)
 {
+  gtk_widget_class_install_action (widget_class, "win.restore-onto-inserted", NULL,
+                                   restore_onto_inserted_action);
   gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
   gtk_widget_class_install_action (widget_class, "win.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "win.delete-card", NULL, delete_card_action);

@@ -79,6 +79,7 @@ void        sv_window_class_add_card_actions (GtkWidgetClass *widget_class);
 const char *sv_window_find_reader_of    (SvWindow       *self,
                                          const char     *iccid);
 const char *sv_window_first_reader_with_card (SvWindow  *self);
+const char *sv_window_find_restore_target (SvWindow     *self);
 void        sv_window_show_idle_status  (SvWindow       *self);
 void        sv_window_read_card         (SvWindow       *self,
                                          const char     *reader_name);

@@ -455,6 +455,106 @@ test_pull_card_during_write (void)
   close_window (window);
 }
 
+static gboolean
+restore_preview_shown (gpointer data)
+{
+  GtkWidget *dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+
+  return dialog != NULL &&
+         g_strcmp0 (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)),
+                    "Restore onto the Inserted Card?") == 0;
+}
+
+typedef struct
+{
+  SvWindow   *window;
+  const char *iccid;
+} ShownCard;
+
+static gboolean
+card_with_pending_shown (gpointer data)
+{
+  ShownCard *shown = data;
+
+  return card_shown (shown->window) &&
+         g_strcmp0 (sv_card_view_get_iccid (shown->window->card_view), shown->iccid) == 0 &&
+         sv_card_view_get_n_pending (shown->window->card_view) > 0;
+}
+
+/* Retail: the customer's old card is in the mirror, a new, smaller card
+ * is inserted; its phonebook is mapped onto the new card with a preview,
+ * written, and found on the new card. */
+static void
+test_restore_onto_new_card (void)
+{
+  g_autofree char *old_profile = sv_vsim_fixture_profile ("usim-ucs2");
+  g_autofree char *new_profile = sv_vsim_fixture_profile ("sim-2g-old-small");
+  g_autoptr(SvVsimFixture) old_card = NULL;
+  g_autoptr(SvVsimFixture) new_card = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) on_card = NULL;
+  g_autofree char *old_iccid = NULL;
+  g_autofree char *new_iccid = NULL;
+  GtkWidget *dialog, *check;
+  ShownCard shown;
+  SvWindow *window;
+  guint n_source;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  set_db ();
+
+  window = open_window ();
+  old_card = sv_vsim_fixture_start (old_profile, 0, NULL, &error);
+  g_assert_no_error (error);
+  wait_for (card_shown, window, 30, "the old card to be read");
+  old_iccid = g_strdup (sv_card_view_get_iccid (window->card_view));
+  n_source = n_contacts_shown (window);
+  g_assert_cmpuint (n_source, >, 0);
+
+  /* The old card leaves, the new one comes in and is read. */
+  g_clear_pointer (&old_card, sv_vsim_fixture_stop);
+  new_card = sv_vsim_fixture_start (new_profile, 1, NULL, &error);
+  g_assert_no_error (error);
+  shown.window = window;
+  wait_for (card_shown, window, 30, "the new card to be read");
+  while (g_strcmp0 (sv_card_view_get_iccid (window->card_view), old_iccid) == 0)
+    wait_for (card_shown, window, 30, "the new card to be shown");
+  new_iccid = g_strdup (sv_card_view_get_iccid (window->card_view));
+
+  /* Open the old card from the mirror and restore it onto the new one. */
+  sv_window_show_card (window, old_iccid);
+  wait_for (card_shown, window, 30, "the old card to be shown from the mirror");
+  g_assert_cmpstr (sv_window_find_restore_target (window), ==, new_iccid);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.restore-onto-inserted", NULL));
+  wait_for (restore_preview_shown, NULL, 30, "the restore preview");
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  check = find_child (dialog, GTK_TYPE_CHECK_BUTTON, 0);
+  if (check != NULL)
+    {
+      /* Shortened names need an explicit yes. */
+      g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "restore"));
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+    }
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "restore"));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "restore");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  shown.iccid = new_iccid;
+  wait_for (card_with_pending_shown, &shown, 30, "the new card with the restored contacts");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
+  answer_write_preview ("write");
+  wait_for (window_idle, window, 60, "the restore to be written");
+  wait_for (card_shown, window, 30, "the new card to be reloaded");
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
+
+  on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (new_card));
+  g_assert_cmpuint (on_card->len, ==, MIN (n_source, 100));
+  g_assert_cmpuint (on_card->len, ==, n_contacts_shown (window));
+
+  close_window (window);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -474,6 +574,7 @@ main (int    argc,
   g_test_add_func ("/sv/gui/card/pin", test_pin);
   g_test_add_func ("/sv/gui/card/edit-and-write", test_edit_and_write);
   g_test_add_func ("/sv/gui/card/pull-during-write", test_pull_card_during_write);
+  g_test_add_func ("/sv/gui/card/restore-onto-new-card", test_restore_onto_new_card);
 
   ret = g_test_run ();
   g_clear_object (&app);
