@@ -337,6 +337,28 @@ sv_card_image_set_record (SvCardImage  *self,
   g_bytes_unref (g_ptr_array_index (file->records, index - 1));
   g_ptr_array_index (file->records, index - 1) = g_bytes_ref (bytes);
 
+  /* Keys with the same path are views of one file on the card (a type 3
+   * EF_EXT1 named by several EF_PBR records, TS 31.102 §4.4.2.1): a record
+   * written through one is seen through all of them, as on the card, so
+   * no set allocates a record another set has just taken. */
+  if (file->path != NULL)
+    {
+      GHashTableIter iter;
+      gpointer other_key, value;
+
+      g_hash_table_iter_init (&iter, self->files);
+      while (g_hash_table_iter_next (&iter, &other_key, &value))
+        {
+          SvCardFile *other = value;
+
+          if (other == file || g_strcmp0 (other->path, file->path) != 0 ||
+              other->record_len != file->record_len || index > other->records->len)
+            continue;
+          g_bytes_unref (g_ptr_array_index (other->records, index - 1));
+          g_ptr_array_index (other->records, index - 1) = g_bytes_ref (bytes);
+        }
+    }
+
   return TRUE;
 }
 

@@ -780,6 +780,46 @@ test_usim_anr_ext1 (void)
   assert_record (image, "pb1/anr1", 1, FF10 " FF FF FF FF FF");
 }
 
+/* A type 3 EF_EXT1 named by both EF_PBR records is one file on the card:
+ * a record one set takes is not free for the other (TS 31.102 §4.4.2.1). */
+static void
+test_usim_shared_ext1 (void)
+{
+  g_autoptr(SvCardImage) image = sv_card_image_new (SV_CARD_TYPE_USIM);
+  g_autoptr(SvContact) first = sv_contact_new (1, 1, "A", "123456789012345678901234", NULL, NULL, NULL);
+  g_autoptr(SvContact) second = sv_contact_new (2, 1, "B", "987654321098765432109876", NULL, NULL, NULL);
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+  GBytes *ext_a, *ext_b;
+
+  sv_card_image_add_file (image, "pbr", "7FFF5F3A4F30", SV_FILE_STRUCTURE_LINEAR_FIXED, 20, 2);
+  set_hex (image, "pbr", 1, "A8 05 C0 03 4F 3A 01 AA 04 C2 02 4F 4A FF FF FF FF FF FF FF");
+  set_hex (image, "pbr", 2, "A8 05 C0 03 4F 3B 02 AA 04 C2 02 4F 4A FF FF FF FF FF FF FF");
+  sv_card_image_add_file (image, "pb1/adn", "7FFF5F3A4F3A", SV_FILE_STRUCTURE_LINEAR_FIXED, 22, 2);
+  sv_card_image_add_file (image, "pb2/adn", "7FFF5F3A4F3B", SV_FILE_STRUCTURE_LINEAR_FIXED, 22, 2);
+  sv_card_image_add_file (image, "pb1/ext1", "7FFF5F3A4F4A", SV_FILE_STRUCTURE_LINEAR_FIXED, 13, 3);
+  sv_card_image_add_file (image, "pb2/ext1", "7FFF5F3A4F4A", SV_FILE_STRUCTURE_LINEAR_FIXED, 13, 3);
+
+  g_assert_true (sv_phonebook_store_contact (image, first, &error));
+  g_assert_no_error (error);
+  g_assert_true (sv_phonebook_store_contact (image, second, &error));
+  g_assert_no_error (error);
+
+  /* Both views of the file agree, and the two chains use two records. */
+  for (guint i = 1; i <= 3; i++)
+    g_assert_true (g_bytes_equal (sv_card_image_get_record (image, "pb1/ext1", i),
+                                  sv_card_image_get_record (image, "pb2/ext1", i)));
+  ext_a = sv_card_image_get_record (image, "pb1/ext1", 1);
+  ext_b = sv_card_image_get_record (image, "pb1/ext1", 2);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (ext_a, NULL))[0], ==, 0x02);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (ext_b, NULL))[0], ==, 0x02);
+
+  contacts = sv_phonebook_decode (image, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sv_contact_get_number (find_contact (contacts, 1, 1)), ==, "123456789012345678901234");
+  g_assert_cmpstr (sv_contact_get_number (find_contact (contacts, 2, 1)), ==, "987654321098765432109876");
+}
+
 static void
 test_usim_no_free_email (void)
 {
@@ -1017,6 +1057,7 @@ main (int   argc,
   g_test_add_func ("/sv/phonebook/usim/edit-name", test_usim_edit_name);
   g_test_add_func ("/sv/phonebook/usim/edit-linked", test_usim_edit_linked);
   g_test_add_func ("/sv/phonebook/usim/delete", test_usim_delete);
+  g_test_add_func ("/sv/phonebook/usim/shared-ext1", test_usim_shared_ext1);
   g_test_add_func ("/sv/phonebook/usim/validation", test_usim_validation);
   g_test_add_func ("/sv/phonebook/usim/anr-ext1", test_usim_anr_ext1);
   g_test_add_func ("/sv/phonebook/usim/puid-exhausted", test_usim_puid_exhausted);
