@@ -1399,13 +1399,14 @@ concat_cmp (gconstpointer a,
 }
 
 static SvSmsConcat *
-concat_new (const SvSmsTpdu *first)
+concat_new (const SvSmsTpdu *first,
+            gboolean         part)
 {
   SvSmsConcat *c = g_new0 (SvSmsConcat, 1);
 
   c->number = g_strdup (first->number);
-  c->ref = first->concat ? first->concat_ref : 0;
-  c->total = first->concat ? first->concat_total : 1;
+  c->ref = part ? first->concat_ref : 0;
+  c->total = part ? first->concat_total : 1;
   c->parts = g_ptr_array_new ();
   g_ptr_array_set_size (c->parts, c->total);
   c->missing = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -1456,6 +1457,7 @@ sv_sms_reassemble (SvSmsTpdu * const *tpdus,
   GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_sms_concat_free);
   SvSmsConcat *current = NULL;
   const SvSmsTpdu *prev = NULL;
+  gboolean prev_part = FALSE;
 
   g_return_val_if_fail (tpdus != NULL || n_tpdus == 0, result);
 
@@ -1468,8 +1470,12 @@ sv_sms_reassemble (SvSmsTpdu * const *tpdus,
   for (guint i = 0; i < sorted->len; i++)
     {
       SvSmsTpdu *t = g_ptr_array_index (sorted, i);
-      gboolean same = prev && t->concat && prev->concat &&
+      /* The decoder never sets a sequence outside 1..total, but a TPDU
+       * built by hand might: such a part is a message of its own. */
+      gboolean part = t->concat && t->concat_seq >= 1 && t->concat_seq <= t->concat_total;
+      gboolean same = prev != NULL && prev_part && part &&
                       g_strcmp0 (prev->number, t->number) == 0 &&
+                      prev->concat_16bit == t->concat_16bit &&
                       prev->concat_ref == t->concat_ref &&
                       prev->concat_total == t->concat_total;
 
@@ -1477,11 +1483,11 @@ sv_sms_reassemble (SvSmsTpdu * const *tpdus,
         {
           if (current)
             concat_finish (current);
-          current = concat_new (t);
+          current = concat_new (t, part);
           g_ptr_array_add (result, current);
         }
 
-      if (t->concat)
+      if (part)
         {
           if (g_ptr_array_index (current->parts, t->concat_seq - 1) == NULL)
             g_ptr_array_index (current->parts, t->concat_seq - 1) = t;
@@ -1490,6 +1496,7 @@ sv_sms_reassemble (SvSmsTpdu * const *tpdus,
         g_ptr_array_index (current->parts, 0) = t;
 
       prev = t;
+      prev_part = part;
     }
   if (current)
     concat_finish (current);

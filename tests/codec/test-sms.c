@@ -421,6 +421,41 @@ test_reassemble (void)
     sv_sms_tpdu_free (parts[i]);
 }
 
+/* TPDUs built by hand with a sequence outside 1..total (the decoder never
+ * produces them) are messages of their own, never an index out of range. */
+static void
+test_reassemble_bad_sequence (void)
+{
+  SvSmsTpdu *parts[4];
+  g_autoptr(GPtrArray) messages = NULL;
+
+  parts[0] = make_part ("zero", 9, 2, 0);
+  parts[1] = make_part ("beyond", 9, 2, 3);
+  parts[2] = make_part ("one", 9, 2, 1);
+  parts[3] = make_part ("two", 9, 2, 2);
+
+  messages = sv_sms_reassemble (parts, G_N_ELEMENTS (parts));
+  g_assert_cmpuint (messages->len, ==, 3);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      SvSmsConcat *c = g_ptr_array_index (messages, i);
+
+      if (c->total == 2)
+        {
+          g_assert_cmpstr (c->text, ==, "onetwo");
+          g_assert_true (c->complete);
+        }
+      else
+        {
+          g_assert_cmpuint (c->total, ==, 1);
+          g_assert_true (g_str_equal (c->text, "zero") || g_str_equal (c->text, "beyond"));
+        }
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    sv_sms_tpdu_free (parts[i]);
+}
+
 static void
 test_ef_sms (void)
 {
@@ -585,6 +620,7 @@ main (int    argc,
   g_test_add_func ("/sv/sms/timestamp", test_timestamp);
   g_test_add_func ("/sv/sms/validity", test_validity);
   g_test_add_func ("/sv/sms/reassemble", test_reassemble);
+  g_test_add_func ("/sv/sms/reassemble/bad-sequence", test_reassemble_bad_sequence);
   g_test_add_func ("/sv/sms/ef-sms", test_ef_sms);
   g_test_add_func ("/sv/sms/roundtrip/random", test_roundtrip_random);
 
