@@ -21,6 +21,7 @@ struct _SvCardView
   AdwBin               parent_instance;
 
   AdwViewStack        *view_stack;
+  AdwViewSwitcherBar  *switcher_bar;
   SvContactsPage      *contacts_page;
   SvMessagesPage      *messages_page;
   GtkLabel            *usage_label;
@@ -730,6 +731,7 @@ sv_card_view_class_init (SvCardViewClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/sv-card-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SvCardView, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, SvCardView, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, SvCardView, contacts_page);
   gtk_widget_class_bind_template_child (widget_class, SvCardView, messages_page);
   gtk_widget_class_bind_template_child (widget_class, SvCardView, usage_label);
@@ -811,6 +813,19 @@ sv_card_view_get_view_stack (SvCardView *self)
   g_return_val_if_fail (SV_IS_CARD_VIEW (self), NULL);
 
   return self->view_stack;
+}
+
+/**
+ * sv_card_view_get_switcher_bar:
+ *
+ * Returns: (transfer none): the bottom view switcher, for narrow windows
+ */
+AdwViewSwitcherBar *
+sv_card_view_get_switcher_bar (SvCardView *self)
+{
+  g_return_val_if_fail (SV_IS_CARD_VIEW (self), NULL);
+
+  return self->switcher_bar;
 }
 
 SvContactsPage *

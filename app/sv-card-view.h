@@ -22,6 +22,7 @@ const char     *sv_card_view_get_iccid         (SvCardView  *self);
 SvCardImage    *sv_card_view_get_image         (SvCardView  *self);
 guint           sv_card_view_get_n_pending     (SvCardView  *self);
 AdwViewStack   *sv_card_view_get_view_stack    (SvCardView  *self);
+AdwViewSwitcherBar *sv_card_view_get_switcher_bar (SvCardView *self);
 SvContactsPage *sv_card_view_get_contacts_page (SvCardView  *self);
 SvMessagesPage *sv_card_view_get_messages_page (SvCardView  *self);
 gboolean        sv_card_view_is_loading        (SvCardView  *self);

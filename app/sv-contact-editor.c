@@ -178,6 +178,10 @@ validate (SvContactEditor *self)
 
       if (row != NULL)
         mark_row (row, TRUE);
+      /* The name is explained by the encoding line below, in the user's
+       * language. */
+      if (g_str_equal (problem->field, "name"))
+        continue;
       if (messages->len > 0)
         g_string_append_c (messages, '\n');
       g_string_append (messages, problem->message);

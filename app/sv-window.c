@@ -390,6 +390,11 @@ sv_window_init (SvWindow *self)
   g_object_unref (factory);
   gtk_list_view_set_model (self->cards_list, GTK_SELECTION_MODEL (self->cards_selection));
 
+  /* When the header has no room for the view switcher, it moves to the
+   * bottom (GNOME's adaptive pattern for libadwaita 1.2). */
+  g_object_bind_property (self->switcher_title, "title-visible",
+                          sv_card_view_get_switcher_bar (self->card_view), "reveal",
+                          G_BINDING_SYNC_CREATE);
   g_signal_connect_object (self->card_view, "notify::n-pending",
                            G_CALLBACK (sv_window_update_actions), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->card_view, "notify::loading",

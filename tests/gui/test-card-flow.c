@@ -18,117 +18,14 @@
 #include "sv-pcsc-reader.h"
 #include "sv-phonebook.h"
 #include "sv-pin-dialog.h"
+#include "sv-gui-test-util.h"
 #include "sv-vsim-fixture.h"
 #include "sv-window-private.h"
-
-static SvApplication *app;
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until @condition holds; fails the test after
- * @timeout_s seconds. */
-static void
-wait_for (Condition    condition,
-          gpointer     data,
-          guint        timeout_s,
-          const char  *what)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-}
-
-static GtkWidget *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (window))
-        return window;
-    }
-
-  return NULL;
-}
 
 static gboolean
 pin_dialog_answered (gpointer dialog)
 {
   return !sv_pin_dialog_is_busy (dialog);
-}
-
-static gboolean
-has_toplevel (gpointer type)
-{
-  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
-}
-
-static gboolean
-no_toplevel (gpointer type)
-{
-  return find_toplevel (GPOINTER_TO_SIZE (type)) == NULL;
-}
-
-static GtkWidget *
-find_child (GtkWidget *root,
-            GType      type,
-            guint      nth)
-{
-  g_autoptr(GPtrArray) stack = g_ptr_array_new ();
-
-  g_ptr_array_add (stack, root);
-  while (stack->len > 0)
-    {
-      GtkWidget *widget = g_ptr_array_steal_index (stack, 0);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && nth-- == 0)
-        return widget;
-      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-           child = gtk_widget_get_next_sibling (child))
-        g_ptr_array_add (stack, child);
-    }
-
-  return NULL;
-}
-
-static SvWindow *
-open_window (void)
-{
-  SvWindow *window;
-
-  g_application_activate (G_APPLICATION (app));
-  window = SV_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (window);
-
-  return window;
-}
-
-static gboolean
-card_shown (gpointer data)
-{
-  SvWindow *window = data;
-
-  return !window->card_busy &&
-         g_strcmp0 (gtk_stack_get_visible_child_name (window->main_stack), "card") == 0 &&
-         sv_card_view_get_image (window->card_view) != NULL &&
-         !sv_card_view_is_loading (window->card_view);
-}
-
-static gboolean
-window_idle (gpointer data)
-{
-  SvWindow *window = data;
-
-  return !window->card_busy && !sv_card_view_is_loading (window->card_view);
 }
 
 static guint
@@ -173,28 +70,6 @@ find_contact (GPtrArray *contacts,
   return NULL;
 }
 
-static void
-set_db (void)
-{
-  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "gui-test.db", NULL);
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
-
-  g_mkdir_with_parents (g_get_user_data_dir (), 0700);
-  g_unlink (path);
-  g_unlink (wal);
-  g_unlink (shm);
-  g_setenv ("SIMVAULT_DB", path, TRUE);
-}
-
-static void
-close_window (SvWindow *window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 /* Reads a card as soon as it is inserted. */
 static void
 test_read_on_insert (void)
@@ -207,19 +82,19 @@ test_read_on_insert (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  set_db ();
+  sv_test_reset_db ();
 
-  window = open_window ();
+  window = sv_test_open_window ();
   card = sv_vsim_fixture_start (profile, 0, NULL, &error);
   g_assert_no_error (error);
 
-  wait_for (card_shown, window, 30, "the card to be read and shown");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read and shown");
   on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (card));
   g_assert_cmpuint (n_contacts_shown (window), ==, on_card->len);
   g_assert_cmpuint (n_contacts_shown (window), >, 0);
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
 
-  close_window (window);
+  sv_test_close_window (window);
 }
 
 /* A PIN-protected card: the dialog shows the tries left before anything
@@ -237,18 +112,18 @@ test_pin (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  set_db ();
+  sv_test_reset_db ();
 
-  window = open_window ();
+  window = sv_test_open_window ();
   card = sv_vsim_fixture_start (profile, 0, NULL, &error);
   g_assert_no_error (error);
 
-  wait_for (has_toplevel, GSIZE_TO_POINTER (SV_TYPE_PIN_DIALOG), 30, "the PIN dialog");
-  dialog = SV_PIN_DIALOG (find_toplevel (SV_TYPE_PIN_DIALOG));
+  sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (SV_TYPE_PIN_DIALOG), 30, "the PIN dialog");
+  dialog = SV_PIN_DIALOG (sv_test_find_toplevel (SV_TYPE_PIN_DIALOG));
   g_assert_false (sv_pin_dialog_is_puk_mode (dialog));
   g_assert_false (sv_pin_dialog_needs_confirmation (dialog));
-  g_assert_nonnull (find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0));
-  g_assert_cmpstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0))),
+  g_assert_nonnull (sv_test_find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0));
+  g_assert_cmpstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (sv_test_find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0))),
                    ==, "The card is locked with a PIN. 3 tries left.");
 
   /* Nothing is sent while the dialog waits. */
@@ -258,8 +133,8 @@ test_pin (void)
     ;
   g_assert_cmpuint (sv_vsim_fixture_apdu_count (card), ==, apdus_before);
 
-  entry = find_child (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, 0);
-  submit = find_child (GTK_WIDGET (dialog), GTK_TYPE_BUTTON, 1);
+  entry = sv_test_find_child (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, 0);
+  submit = sv_test_find_child (GTK_WIDGET (dialog), GTK_TYPE_BUTTON, 1);
   g_assert_nonnull (entry);
   g_assert_nonnull (submit);
 
@@ -267,19 +142,19 @@ test_pin (void)
   g_assert_true (gtk_widget_get_sensitive (submit));
   g_signal_emit_by_name (submit, "clicked");
   g_assert_true (sv_pin_dialog_is_busy (dialog));
-  wait_for (pin_dialog_answered, dialog, 30, "the answer to a wrong PIN");
-  g_assert_cmpstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0))),
+  sv_test_wait_for (pin_dialog_answered, dialog, 30, "the answer to a wrong PIN");
+  g_assert_cmpstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (sv_test_find_child (GTK_WIDGET (dialog), ADW_TYPE_PREFERENCES_GROUP, 0))),
                    ==, "The card is locked with a PIN. 2 tries left.");
   /* The dialog stays open: no retry happened on its own. */
-  g_assert_true (find_toplevel (SV_TYPE_PIN_DIALOG) == GTK_WIDGET (dialog));
+  g_assert_true (sv_test_find_toplevel (SV_TYPE_PIN_DIALOG) == GTK_WIDGET (dialog));
 
   gtk_editable_set_text (GTK_EDITABLE (entry), "1234");
   g_signal_emit_by_name (submit, "clicked");
-  wait_for (no_toplevel, GSIZE_TO_POINTER (SV_TYPE_PIN_DIALOG), 30, "the PIN dialog to close");
-  wait_for (card_shown, window, 30, "the card to be read after the PIN");
+  sv_test_wait_for (sv_test_no_toplevel, GSIZE_TO_POINTER (SV_TYPE_PIN_DIALOG), 30, "the PIN dialog to close");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read after the PIN");
   g_assert_cmpuint (n_contacts_shown (window), >, 0);
 
-  close_window (window);
+  sv_test_close_window (window);
 }
 
 static gboolean
@@ -287,7 +162,7 @@ has_pending (gpointer data)
 {
   SvWindow *window = data;
 
-  return window_idle (window) && sv_card_view_get_n_pending (window->card_view) > 0;
+  return sv_test_window_idle (window) && sv_card_view_get_n_pending (window->card_view) > 0;
 }
 
 static void
@@ -295,8 +170,8 @@ answer_write_preview (const char *response)
 {
   GtkWidget *dialog;
 
-  wait_for (has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 30, "the write preview");
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 30, "the write preview");
+  dialog = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, "Write to Card?");
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), response);
   gtk_window_destroy (GTK_WINDOW (dialog));
@@ -318,22 +193,22 @@ test_edit_and_write (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  set_db ();
+  sv_test_reset_db ();
 
-  window = open_window ();
+  window = sv_test_open_window ();
   card = sv_vsim_fixture_start (profile, 0, NULL, &error);
   g_assert_no_error (error);
-  wait_for (card_shown, window, 30, "the card to be read");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read");
 
   /* Select the first contact and open it in the editor. */
   selection = GTK_SELECTION_MODEL (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
   gtk_selection_model_select_item (selection, 0, TRUE);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window->card_view), "card.edit-contact", NULL));
-  wait_for (has_toplevel, GSIZE_TO_POINTER (SV_TYPE_CONTACT_EDITOR), 10, "the contact editor");
-  editor = SV_CONTACT_EDITOR (find_toplevel (SV_TYPE_CONTACT_EDITOR));
+  sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (SV_TYPE_CONTACT_EDITOR), 10, "the contact editor");
+  editor = SV_CONTACT_EDITOR (sv_test_find_toplevel (SV_TYPE_CONTACT_EDITOR));
 
   /* Live validation: a name too long for the card is refused. */
-  save = find_child (GTK_WIDGET (editor), GTK_TYPE_BUTTON, 1);
+  save = sv_test_find_child (GTK_WIDGET (editor), GTK_TYPE_BUTTON, 1);
   sv_contact_editor_set_name (editor, "A name that is far too long for any SIM card alpha field");
   g_assert_false (gtk_widget_get_sensitive (save));
   g_assert_cmpuint (sv_contact_editor_get_problems (editor)->len, >, 0);
@@ -342,13 +217,13 @@ test_edit_and_write (void)
   sv_contact_editor_set_name (editor, "Renamed by test");
   g_assert_true (gtk_widget_get_sensitive (save));
   g_signal_emit_by_name (save, "clicked");
-  wait_for (has_pending, window, 30, "the edit to be pending");
+  sv_test_wait_for (has_pending, window, 30, "the edit to be pending");
 
   /* Write: preview, confirm, then read back through PC/SC. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
   answer_write_preview ("write");
-  wait_for (window_idle, window, 60, "the write to finish");
-  wait_for (card_shown, window, 30, "the card to be reloaded");
+  sv_test_wait_for (sv_test_window_idle, window, 60, "the write to finish");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be reloaded");
   g_assert_false (gtk_revealer_get_reveal_child (window->banner_revealer));
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
 
@@ -357,7 +232,7 @@ test_edit_and_write (void)
   g_assert_nonnull (contact);
   g_assert_cmpstr (sv_contact_get_name (contact), ==, "Renamed by test");
 
-  close_window (window);
+  sv_test_close_window (window);
 }
 
 static gboolean
@@ -375,7 +250,7 @@ read_again (gpointer data)
   SvWindow *window = data;
 
   /* A successful read takes the interrupted-write banner away. */
-  return card_shown (window) && !gtk_revealer_get_reveal_child (window->banner_revealer);
+  return sv_test_card_shown (window) && !gtk_revealer_get_reveal_child (window->banner_revealer);
 }
 
 static gboolean
@@ -405,23 +280,23 @@ test_pull_card_during_write (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  set_db ();
+  sv_test_reset_db ();
 
-  window = open_window ();
+  window = sv_test_open_window ();
   card = sv_vsim_fixture_start (profile, 0, slow_args, &error);
   g_assert_no_error (error);
-  wait_for (card_shown, window, 120, "the slow card to be read");
+  sv_test_wait_for (sv_test_card_shown, window, 120, "the slow card to be read");
 
   /* Delete the first 12 contacts: at least 12 records to write. */
   selection = GTK_SELECTION_MODEL (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
   gtk_selection_model_select_range (selection, 0, 12, TRUE);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window->card_view), "card.delete-contacts", NULL));
-  wait_for (has_pending, window, 30, "the deletions to be pending");
+  sv_test_wait_for (has_pending, window, 30, "the deletions to be pending");
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >=, 12);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
   answer_write_preview ("write");
-  wait_for (writing_started, window, 60, "the write to be under way");
+  sv_test_wait_for (writing_started, window, 60, "the write to be under way");
 
   /* Pull the card. The virtual card persisted every record it took, so
    * its image is the card as it was pulled. */
@@ -429,7 +304,7 @@ test_pull_card_during_write (void)
   pulled_image = g_strdup (sv_vsim_fixture_image_path (card));
   g_clear_pointer (&card, sv_vsim_fixture_stop);
   g_unsetenv ("SV_VSIM_KEEP");
-  wait_for (banner_shown, window, 60, "the interrupted write to be reported");
+  sv_test_wait_for (banner_shown, window, 60, "the interrupted write to be reported");
   g_assert_nonnull (strstr (gtk_label_get_text (window->banner_label), "Write interrupted after"));
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >=, 12);
 
@@ -438,13 +313,13 @@ test_pull_card_during_write (void)
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (pulled_image, &contents, &len, NULL));
   g_unlink (pulled_image);
-  wait_for (read_again, window, 60, "the card to be read again");
+  sv_test_wait_for (read_again, window, 60, "the card to be read again");
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >=, 9);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
   answer_write_preview ("write");
-  wait_for (window_idle, window, 60, "the second write to finish");
-  wait_for (card_shown, window, 30, "the card to be reloaded");
+  sv_test_wait_for (sv_test_window_idle, window, 60, "the second write to finish");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be reloaded");
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
 
   on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (card));
@@ -452,13 +327,13 @@ test_pull_card_during_write (void)
     g_assert_null (find_contact (on_card, 0, index));
   g_assert_nonnull (find_contact (on_card, 0, 13));
 
-  close_window (window);
+  sv_test_close_window (window);
 }
 
 static gboolean
 restore_preview_shown (gpointer data)
 {
-  GtkWidget *dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  GtkWidget *dialog = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 
   return dialog != NULL &&
          g_strcmp0 (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)),
@@ -476,7 +351,7 @@ card_with_pending_shown (gpointer data)
 {
   ShownCard *shown = data;
 
-  return card_shown (shown->window) &&
+  return sv_test_card_shown (shown->window) &&
          g_strcmp0 (sv_card_view_get_iccid (shown->window->card_view), shown->iccid) == 0 &&
          sv_card_view_get_n_pending (shown->window->card_view) > 0;
 }
@@ -502,12 +377,12 @@ test_restore_onto_new_card (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  set_db ();
+  sv_test_reset_db ();
 
-  window = open_window ();
+  window = sv_test_open_window ();
   old_card = sv_vsim_fixture_start (old_profile, 0, NULL, &error);
   g_assert_no_error (error);
-  wait_for (card_shown, window, 30, "the old card to be read");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the old card to be read");
   old_iccid = g_strdup (sv_card_view_get_iccid (window->card_view));
   n_source = n_contacts_shown (window);
   g_assert_cmpuint (n_source, >, 0);
@@ -517,19 +392,19 @@ test_restore_onto_new_card (void)
   new_card = sv_vsim_fixture_start (new_profile, 1, NULL, &error);
   g_assert_no_error (error);
   shown.window = window;
-  wait_for (card_shown, window, 30, "the new card to be read");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the new card to be read");
   while (g_strcmp0 (sv_card_view_get_iccid (window->card_view), old_iccid) == 0)
-    wait_for (card_shown, window, 30, "the new card to be shown");
+    sv_test_wait_for (sv_test_card_shown, window, 30, "the new card to be shown");
   new_iccid = g_strdup (sv_card_view_get_iccid (window->card_view));
 
   /* Open the old card from the mirror and restore it onto the new one. */
   sv_window_show_card (window, old_iccid);
-  wait_for (card_shown, window, 30, "the old card to be shown from the mirror");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the old card to be shown from the mirror");
   g_assert_cmpstr (sv_window_find_restore_target (window), ==, new_iccid);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.restore-onto-inserted", NULL));
-  wait_for (restore_preview_shown, NULL, 30, "the restore preview");
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
-  check = find_child (dialog, GTK_TYPE_CHECK_BUTTON, 0);
+  sv_test_wait_for (restore_preview_shown, NULL, 30, "the restore preview");
+  dialog = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  check = sv_test_find_child (dialog, GTK_TYPE_CHECK_BUTTON, 0);
   if (check != NULL)
     {
       /* Shortened names need an explicit yes. */
@@ -541,34 +416,27 @@ test_restore_onto_new_card (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   shown.iccid = new_iccid;
-  wait_for (card_with_pending_shown, &shown, 30, "the new card with the restored contacts");
+  sv_test_wait_for (card_with_pending_shown, &shown, 30, "the new card with the restored contacts");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.write-card", NULL));
   answer_write_preview ("write");
-  wait_for (window_idle, window, 60, "the restore to be written");
-  wait_for (card_shown, window, 30, "the new card to be reloaded");
+  sv_test_wait_for (sv_test_window_idle, window, 60, "the restore to be written");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the new card to be reloaded");
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
 
   on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (new_card));
   g_assert_cmpuint (on_card->len, ==, MIN (n_source, 100));
   g_assert_cmpuint (on_card->len, ==, n_contacts_shown (window));
 
-  close_window (window);
+  sv_test_close_window (window);
 }
 
 int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
   int ret;
 
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-
-  app = sv_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  if (!g_application_register (G_APPLICATION (app), NULL, &error))
-    g_error ("Cannot register the application: %s", error->message);
+  sv_test_init (&argc, &argv);
 
   g_test_add_func ("/sv/gui/card/read-on-insert", test_read_on_insert);
   g_test_add_func ("/sv/gui/card/pin", test_pin);
@@ -577,6 +445,6 @@ main (int    argc,
   g_test_add_func ("/sv/gui/card/restore-onto-new-card", test_restore_onto_new_card);
 
   ret = g_test_run ();
-  g_clear_object (&app);
+  g_clear_object (&sv_test_app);
   return ret;
 }
