@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The contacts of one card: a GtkColumnView over
- * GListStore -> GtkFilterListModel (search) -> GtkSortListModel (column
- * headers) -> GtkMultiSelection, so ten thousand rows stay smooth.
+ * GListStore -> GtkSortListModel (column headers) -> GtkFilterListModel
+ * (search) -> GtkMultiSelection, so ten thousand rows stay smooth.
  */
 #define G_LOG_DOMAIN "sv-contacts-page"
 
@@ -12,6 +12,7 @@
 
 #include "sv-contact-object.h"
 #include "sv-contacts-page.h"
+#include "sv-search-filter.h"
 
 struct _SvContactsPage
 {
@@ -66,13 +67,8 @@ static void
 search_changed_cb (SvContactsPage *self,
                    GtkSearchEntry *entry)
 {
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
-
-  g_clear_pointer (&self->folded_query, g_free);
-  if (text != NULL && *text != '\0')
-    self->folded_query = g_utf8_casefold (text, -1);
-
-  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  sv_search_filter_update (GTK_FILTER (self->filter), &self->folded_query,
+                           gtk_editable_get_text (GTK_EDITABLE (entry)));
   update_visible_page (self);
 }
 
@@ -249,11 +245,12 @@ sv_contacts_page_init (SvContactsPage *self)
 
   self->store = g_list_store_new (SV_TYPE_CONTACT_OBJECT);
   self->filter = gtk_custom_filter_new (filter_contact, self, NULL);
-  self->filtered = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->store)),
-                                              GTK_FILTER (self->filter));
-  sorted = gtk_sort_list_model_new (G_LIST_MODEL (self->filtered),
+  /* Sort before filtering: typing in the search entry then never re-sorts
+   * the 10,000 rows, the filter keeps the sorted order. */
+  sorted = gtk_sort_list_model_new (G_LIST_MODEL (g_object_ref (self->store)),
                                     g_object_ref (gtk_column_view_get_sorter (self->column_view)));
-  self->selection = gtk_multi_selection_new (G_LIST_MODEL (sorted));
+  self->filtered = gtk_filter_list_model_new (G_LIST_MODEL (sorted), GTK_FILTER (self->filter));
+  self->selection = gtk_multi_selection_new (G_LIST_MODEL (self->filtered));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
   gtk_column_view_sort_by_column (self->column_view, self->index_column, GTK_SORT_ASCENDING);
 
@@ -347,4 +344,17 @@ sv_contacts_page_focus_search (SvContactsPage *self)
   g_return_if_fail (SV_IS_CONTACTS_PAGE (self));
 
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+/**
+ * sv_contacts_page_sort_by_name:
+ *
+ * Sorts the list by name, as a click on the column header does.
+ */
+void
+sv_contacts_page_sort_by_name (SvContactsPage *self)
+{
+  g_return_if_fail (SV_IS_CONTACTS_PAGE (self));
+
+  gtk_column_view_sort_by_column (self->column_view, self->name_column, GTK_SORT_ASCENDING);
 }

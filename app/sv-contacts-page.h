@@ -19,5 +19,6 @@ GPtrArray  *sv_contacts_page_get_selected   (SvContactsPage *self);
 void        sv_contacts_page_set_query      (SvContactsPage *self,
                                              const char     *query);
 void        sv_contacts_page_focus_search   (SvContactsPage *self);
+void        sv_contacts_page_sort_by_name   (SvContactsPage *self);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include "sv-conversation.h"
 #include "sv-messages-page.h"
+#include "sv-search-filter.h"
 
 struct _SvMessagesPage
 {
@@ -175,13 +176,8 @@ static void
 search_changed_cb (SvMessagesPage *self,
                    GtkSearchEntry *entry)
 {
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
-
-  g_clear_pointer (&self->folded_query, g_free);
-  if (text != NULL && *text != '\0')
-    self->folded_query = g_utf8_casefold (text, -1);
-
-  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  sv_search_filter_update (GTK_FILTER (self->filter), &self->folded_query,
+                           gtk_editable_get_text (GTK_EDITABLE (entry)));
 }
 
 static void
@@ -353,10 +349,7 @@ sv_messages_page_set_query (SvMessagesPage *self,
 {
   g_return_if_fail (SV_IS_MESSAGES_PAGE (self));
 
-  g_clear_pointer (&self->folded_query, g_free);
-  if (query != NULL && *query != '\0')
-    self->folded_query = g_utf8_casefold (query, -1);
-  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  sv_search_filter_update (GTK_FILTER (self->filter), &self->folded_query, query);
 }
 
 void
