@@ -16,7 +16,7 @@
 #
 # Environment: SV_HARNESS_DIR (state dir; default $XDG_RUNTIME_DIR/simvault-harness
 # or /tmp/simvault-harness-$UID), SV_VPCD_PORT (default 35963), SV_VSIM (the
-# simvault-vsim binary; default: $SV_BUILD_ROOT or the newest _build*/ of the
+# simvault-vsim binary; default: $SV_BUILD_ROOT or the newest build/ or _build*/ of the
 # source tree).
 #
 # Facts this relies on (../shared/TESTING-NOTES.md): one pcscd per machine;
@@ -72,7 +72,7 @@ find_vsim() {
   if [ -n "${SV_BUILD_ROOT:-}" ] && [ -x "$SV_BUILD_ROOT/smartcard/vsim/simvault-vsim" ]; then
     echo "$SV_BUILD_ROOT/smartcard/vsim/simvault-vsim"; return
   fi
-  c=$(ls -t "$srcroot"/_build*/smartcard/vsim/simvault-vsim 2>/dev/null | head -n1 || true)
+  c=$(ls -t "$srcroot"/build/smartcard/vsim/simvault-vsim "$srcroot"/_build*/smartcard/vsim/simvault-vsim 2>/dev/null | head -n1 || true)
   [ -n "$c" ] || die "simvault-vsim not found: build it or set SV_VSIM"
   echo "$c"
 }
