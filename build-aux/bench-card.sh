@@ -19,7 +19,7 @@ src=$(cd "$here/.." && pwd)
 build=${1:-}
 n=${2:-20}
 if [ -z "$build" ]; then
-  build=$(ls -td "$src"/build/ "$src"/_build*/ 2>/dev/null | while read -r d; do
+  build=$( (ls -td "$src"/build/ "$src"/_build*/ 2>/dev/null || true) | while read -r d; do
             [ -x "$d/tests/card/bench-card-read" ] && [ -x "$d/smartcard/vsim/simvault-vsim" ] \
               && { echo "$d"; break; }; done)
 fi

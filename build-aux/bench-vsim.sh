@@ -15,7 +15,7 @@ src=$(cd "$here/.." && pwd)
 build=${1:-}
 n=${2:-2000}
 if [ -z "$build" ]; then
-  build=$(ls -td "$src"/build/ "$src"/_build*/ 2>/dev/null | while read -r d; do
+  build=$( (ls -td "$src"/build/ "$src"/_build*/ 2>/dev/null || true) | while read -r d; do
             [ -x "$d/tests/vsim/bench-vsim-rtt" ] && { echo "$d"; break; }; done)
 fi
 bench="$build/tests/vsim/bench-vsim-rtt"
