@@ -45,27 +45,15 @@ sv_window_update_actions (SvWindow *self)
 
 /* Forget a card: deletes its local copy after a confirmation that names it. */
 
-typedef struct
-{
-  char *iccid;
-} DeleteJob;
-
-static void
-delete_job_free (DeleteJob *job)
-{
-  g_free (job->iccid);
-  g_free (job);
-}
-
 static gpointer
 delete_card_worker (SvMirror      *mirror,
                     gpointer       user_data,
                     GCancellable  *cancellable,
                     GError       **error)
 {
-  DeleteJob *job = user_data;
+  const char *iccid = user_data;
 
-  if (!sv_mirror_delete_card (mirror, job->iccid, job->iccid, error))
+  if (!sv_mirror_delete_card (mirror, iccid, iccid, error))
     return NULL;
 
   return GINT_TO_POINTER (TRUE);
@@ -97,14 +85,12 @@ delete_card_response_cb (AdwMessageDialog *dialog,
                          gpointer          user_data)
 {
   SvWindow *self = SV_WINDOW (user_data);
-  DeleteJob *job;
 
   if (!g_str_equal (response, "delete"))
     return;
 
-  job = g_new0 (DeleteJob, 1);
-  job->iccid = g_strdup (g_object_get_data (G_OBJECT (dialog), "iccid"));
-  sv_mirror_worker_run (self->db_path, delete_card_worker, job, (GDestroyNotify) delete_job_free,
+  sv_mirror_worker_run (self->db_path, delete_card_worker,
+                        g_strdup (g_object_get_data (G_OBJECT (dialog), "iccid")), g_free,
                         NULL, NULL, delete_card_cb, g_object_ref (self));
 }
 
@@ -461,6 +447,31 @@ import_action (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/**
+ * sv_window_preview_list_new:
+ * @markup: one line per contact
+ *
+ * Returns: (transfer floating): the list of a preview dialog, scrolled
+ *   past 240 px
+ */
+GtkWidget *
+sv_window_preview_list_new (const char *markup)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+
+  gtk_label_set_markup (GTK_LABEL (label), markup);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 240);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), label);
+
+  return scrolled;
+}
+
 /* Restore onto the inserted card: the shown card's phonebook mapped onto
  * another card that is in a reader now (a replacement SIM), previewed
  * first. The target then has pending changes; writing them is the usual
@@ -619,7 +630,7 @@ restore_preview_cb (GObject      *source,
   g_autoptr(GString) lines = g_string_new (NULL);
   g_autofree char *body = NULL;
   guint counts[SV_RESTORE_OVERFLOW + 1] = { 0 };
-  GtkWidget *dialog, *box, *scrolled, *label;
+  GtkWidget *dialog, *box;
 
   if (entries == NULL)
     {
@@ -647,17 +658,7 @@ restore_preview_cb (GObject      *source,
   dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Restore onto the Inserted Card?"), body);
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  label = gtk_label_new (NULL);
-  gtk_label_set_markup (GTK_LABEL (label), lines->str);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  scrolled = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 240);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), label);
-  gtk_box_append (GTK_BOX (box), scrolled);
+  gtk_box_append (GTK_BOX (box), sv_window_preview_list_new (lines->str));
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
 
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),

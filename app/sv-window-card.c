@@ -817,7 +817,7 @@ load_write_images_cb (GObject      *source,
   g_autofree char *lines = NULL;
   g_autofree char *body = NULL;
   guint n_added, n_changed, n_deleted;
-  GtkWidget *dialog, *scrolled, *label;
+  GtkWidget *dialog;
 
   if (images == NULL)
     {
@@ -847,17 +847,7 @@ load_write_images_cb (GObject      *source,
                           n_added, n_changed, n_deleted, changes->len, op->reader_name);
 
   dialog = adw_message_dialog_new (GTK_WINDOW (op->self), _("Write to Card?"), body);
-  label = gtk_label_new (NULL);
-  gtk_label_set_markup (GTK_LABEL (label), lines);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_widget_add_css_class (label, "monospace");
-  scrolled = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 240);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), label);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), scrolled);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), sv_window_preview_list_new (lines));
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
                                     "write", _("_Write"),

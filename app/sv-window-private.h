@@ -70,7 +70,8 @@ void sv_window_end_progress    (SvWindow   *self);
 void sv_window_update_actions  (SvWindow   *self);
 
 /* sv-window-actions.c */
-void sv_window_class_add_actions (GtkWidgetClass *widget_class);
+void       sv_window_class_add_actions (GtkWidgetClass *widget_class);
+GtkWidget *sv_window_preview_list_new  (const char     *markup);
 
 /* sv-window-card.c: readers, PIN, reading and writing cards */
 void        sv_window_card_init         (SvWindow       *self);
