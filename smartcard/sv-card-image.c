@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-dialling-number.h"
 #include "sv-identity.h"
@@ -313,14 +314,14 @@ sv_card_image_set_record (SvCardImage  *self,
   if (file == NULL)
     {
       g_set_error (error, SV_CARD_IMAGE_ERROR, SV_CARD_IMAGE_ERROR_NO_SUCH_FILE,
-                   "The card image has no file “%s”", key);
+                   _("The card image has no file “%s”"), key);
       return FALSE;
     }
 
   if (index < 1 || index > file->records->len)
     {
       g_set_error (error, SV_CARD_IMAGE_ERROR, SV_CARD_IMAGE_ERROR_OUT_OF_RANGE,
-                   "Record %u of “%s” is out of range (the file has %u records)",
+                   _("Record %u of “%s” is out of range (the file has %u records)"),
                    index, key, file->records->len);
       return FALSE;
     }
@@ -329,7 +330,7 @@ sv_card_image_set_record (SvCardImage  *self,
   if (len != file->record_len)
     {
       g_set_error (error, SV_CARD_IMAGE_ERROR, SV_CARD_IMAGE_ERROR_BAD_LENGTH,
-                   "Record %u of “%s” must be %u bytes long, not %" G_GSIZE_FORMAT,
+                   _("Record %u of “%s” must be %u bytes long, not %zu"),
                    index, key, file->record_len, len);
       return FALSE;
     }

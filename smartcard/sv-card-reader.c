@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-card-error.h"
 #include "sv-card-reader.h"
@@ -174,7 +175,7 @@ read_file (ReadContext  *ctx,
   if (info.is_df)
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_INCONSISTENT,
-                   "%s: %s is a DF, an EF was expected",
+                   _("%s: %s is a DF, an EF was expected"),
                    sv_card_session_get_reader_name (ctx->session), path);
       return FALSE;
     }
@@ -584,7 +585,7 @@ sv_card_read_image (SvCardSession    *session,
           if (body == NULL)
             {
               g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND,
-                           "%s: the card has no EF_ICCID (3F002FE2)",
+                           _("%s: the card has no EF_ICCID (3F002FE2)"),
                            sv_card_session_get_reader_name (session));
               return NULL;
             }

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-card-error.h"
 #include "sv-card-session.h"
@@ -71,10 +72,10 @@ exchange (SvCardSession  *self,
 
       if (len == 0)
         g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CARD_REMOVED,
-                     "%s: no answer to APDU %s (card removed?)", self->reader_name, hex);
+                     _("%s: no answer to APDU %s (card removed?)"), self->reader_name, hex);
       else
         g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                     "%s: answer of 1 byte to APDU %s, at least 2 (SW1 SW2) are required",
+                     _("%s: answer of 1 byte to APDU %s, at least 2 (SW1 SW2) are required"),
                      self->reader_name, hex);
       return FALSE;
     }
@@ -257,7 +258,7 @@ sv_file_info_parse (const guint8    *data,
       if (len < 14)
         {
           g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                       "SELECT answer of %zu bytes, a 2G file header needs at least 14", len);
+                       _("SELECT answer of %zu bytes, a 2G file header needs at least 14"), len);
           return FALSE;
         }
       info->file_size = (guint) (data[2] << 8 | data[3]);
@@ -282,7 +283,7 @@ sv_file_info_parse (const guint8    *data,
           if (len < 15 || data[14] == 0)
             {
               g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                           "2G file header of a record file has no record length (byte 15)");
+                           _("2G file header of a record file has no record length (byte 15)"));
               return FALSE;
             }
           info->record_len = data[14];
@@ -299,7 +300,7 @@ sv_file_info_parse (const guint8    *data,
     if (len < 2 || data[1] + 2u > len)
       {
         g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                     "FCP template of %zu bytes is truncated", len);
+                     _("FCP template of %zu bytes is truncated"), len);
         return FALSE;
       }
     end = 2 + data[1];
@@ -312,7 +313,7 @@ sv_file_info_parse (const guint8    *data,
         if (pos + 2 + tlen > end)
           {
             g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                         "at byte %zu: FCP tag %02X overruns the template", pos, tag);
+                         _("at byte %zu: FCP tag %02X overruns the template"), pos, tag);
             return FALSE;
           }
         if (tag == 0x82 && tlen >= 1)
@@ -349,7 +350,7 @@ sv_file_info_parse (const guint8    *data,
     if (!have_descriptor)
       {
         g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                     "FCP template has no file descriptor (tag 82)");
+                     _("FCP template has no file descriptor (tag 82)"));
         return FALSE;
       }
     if (!info->is_df && info->structure != SV_FILE_STRUCTURE_TRANSPARENT)
@@ -357,7 +358,7 @@ sv_file_info_parse (const guint8    *data,
         if (info->record_len == 0)
           {
             g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                         "FCP of a record file has no record length");
+                         _("FCP of a record file has no record length"));
             return FALSE;
           }
         if (info->n_records == 0)
@@ -389,7 +390,7 @@ select_adf (SvCardSession  *self,
   if (self->usim_aid == NULL)
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND,
-                   "%s: the card has no USIM application", self->reader_name);
+                   _("%s: the card has no USIM application"), self->reader_name);
       return FALSE;
     }
   aid = g_bytes_get_data (self->usim_aid, &aid_len);
@@ -533,7 +534,7 @@ sv_card_session_select (SvCardSession   *self,
   if (path_len < 4 || path_len % 4 != 0)
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS,
-                   "“%s” is not a path of 2-byte file identifiers", path);
+                   _("“%s” is not a path of 2-byte file identifiers"), path);
       return FALSE;
     }
   n = path_len / 4;
@@ -767,7 +768,7 @@ sv_card_session_search_record (SvCardSession  *self,
   if (self->cla == CLA_GSM)
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_INS_NOT_SUPPORTED,
-                   "%s: SEARCH RECORD needs a UICC", self->reader_name);
+                   _("%s: SEARCH RECORD needs a UICC"), self->reader_name);
       return NULL;
     }
   if (!sv_card_session_command (self, operation, INS_SEARCH_RECORD, 0x01, 0x04,
@@ -907,7 +908,7 @@ sv_card_session_open (SvReader    *reader,
   }
   if (!sv_status_word_check (sw, reader_name, "SELECT MF with CLA A0", error))
     {
-      g_prefix_error (error, "Neither a UICC nor a 2G SIM: ");
+      g_prefix_error (error, _("Neither a UICC nor a 2G SIM: "));
       return NULL;
     }
   self->cla = CLA_GSM;

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-card-error.h"
 #include "sv-card-reader.h"
@@ -103,7 +104,7 @@ journal_save (const char    *journal_path,
       int saved_errno = errno;
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "Cannot create the journal folder %s: %s", dir, g_strerror (saved_errno));
+                   _("Cannot create the journal folder %s: %s"), dir, g_strerror (saved_errno));
       return FALSE;
     }
   /* Writes a temporary file, fsyncs and renames: the journal on disk is
@@ -247,8 +248,8 @@ sv_card_write_prepare (SvCardImage  *base,
               !g_bytes_equal (mine, c->new_bytes))
             {
               g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_CONFLICT,
-                           "%s and %s are the same file (%s) but record %u was changed "
-                           "differently in each", c->key, other, file->path, c->index);
+                           _("%s and %s are the same file (%s) but record %u was changed "
+                             "differently in each"), c->key, other, file->path, c->index);
               return NULL;
             }
           sv_card_image_set_record (full, other, c->index, c->new_bytes, NULL);
@@ -447,7 +448,7 @@ sv_card_write_image (SvCardSession     *session,
 
   if (iccid == NULL)
     {
-      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_CARD, "The base image has no ICCID");
+      g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_CARD, _("The base image has no ICCID"));
       return FALSE;
     }
   if (journal_path == NULL)
@@ -460,7 +461,7 @@ sv_card_write_image (SvCardSession     *session,
   if (!g_str_equal (card_iccid, iccid))
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_CARD,
-                   "%s: the card is %s, the changes are for %s", reader_name, card_iccid, iccid);
+                   _("%s: the card is %s, the changes are for %s"), reader_name, card_iccid, iccid);
       return FALSE;
     }
 
@@ -482,7 +483,7 @@ sv_card_write_image (SvCardSession     *session,
       if (file == NULL || file->path == NULL)
         {
           g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND,
-                       "%s: no path for file “%s”", reader_name, c->key);
+                       _("%s: no path for file “%s”"), reader_name, c->key);
           return FALSE;
         }
       /* The same record of the same file under another key: written once. */
@@ -539,7 +540,7 @@ sv_card_write_image (SvCardSession     *session,
       g_ptr_array_add (conflicts, NULL);
       list = g_strjoinv (", ", (char **) conflicts->pdata);
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_CONFLICT,
-                   "%s: %u records changed on the card since it was read, nothing written: %s",
+                   _("%s: %u records changed on the card since it was read, nothing written: %s"),
                    reader_name, conflicts->len - 1, list);
       return FALSE;
     }
@@ -579,7 +580,7 @@ sv_card_write_image (SvCardSession     *session,
       if (ok && !g_bytes_equal (now, w->change->new_bytes))
         {
           g_set_error (&local_error, SV_CARD_ERROR, SV_CARD_ERROR_VERIFY_MISMATCH,
-                       "%s: %s record %u reads back different from what was written",
+                       _("%s: %s record %u reads back different from what was written"),
                        reader_name, w->change->key, w->change->index);
           ok = FALSE;
         }
@@ -595,9 +596,9 @@ sv_card_write_image (SvCardSession     *session,
           journal_save (journal_path, iccid, reader_name, plan, NULL);
           stats->apdu_count = sv_card_session_get_apdu_count (session) - apdus_at_start;
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                      "Write interrupted after %u of %u records (written: %s%s); "
-                                      "journal %s; write again to resume: ",
-                                      n_done, plan->len, *done_list ? done_list : "none",
+                                      _("Write interrupted after %u of %u records (written: %s%s); "
+                                        "journal %s; write again to resume: "),
+                                      n_done, plan->len, *done_list ? done_list : _("none"),
                                       uncertain, journal_path);
           return FALSE;
         }

@@ -10,6 +10,7 @@
 
 #include <string.h>
 #include <winscard.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-card-error.h"
 #include "sv-pcsc-reader.h"
@@ -91,7 +92,7 @@ set_pcsc_error (GError     **error,
 {
   if (rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED)
     g_set_error (error, SV_PCSC_ERROR, pcsc_error_code (rv),
-                 "%s: %s: the smart card service (pcscd) is not running (%s, 0x%08lX)",
+                 _("%s: %s: the smart card service (pcscd) is not running (%s, 0x%08lX)"),
                  where ? where : "PC/SC", call, pcsc_stringify_error (rv), (unsigned long) rv);
   else
     g_set_error (error, SV_PCSC_ERROR, pcsc_error_code (rv), "%s: %s: %s (0x%08lX)",
@@ -377,7 +378,7 @@ sv_pcsc_reader_wait_for_change (SvReader   *reader,
     {
       self->cancelled = FALSE;
       g_mutex_unlock (&self->monitor_lock);
-      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CANCELLED, "Reader monitor stopped");
+      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CANCELLED, _("Reader monitor stopped"));
       return FALSE;
     }
   if (!ensure_context (&self->monitor_context, &self->has_monitor_context, error))
@@ -435,7 +436,7 @@ sv_pcsc_reader_wait_for_change (SvReader   *reader,
       g_mutex_lock (&self->monitor_lock);
       self->cancelled = FALSE;
       g_mutex_unlock (&self->monitor_lock);
-      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CANCELLED, "Reader monitor stopped");
+      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CANCELLED, _("Reader monitor stopped"));
       return FALSE;
     }
   if (rv == SCARD_E_UNKNOWN_READER || rv == SCARD_E_READER_UNAVAILABLE)

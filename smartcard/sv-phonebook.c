@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-alpha.h"
 #include "sv-codec-error.h"
@@ -306,14 +307,14 @@ load_layout (SvCardImage  *image,
     {
       if (sv_phonebook_get_n_sets (image) == 0)
         g_set_error_literal (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_PHONEBOOK,
-                             "The card image has no phonebook");
+                             _("The card image has no phonebook"));
       else if (image_uses_pbr (image))
         g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET,
-                     "Phonebook set %u does not exist: this card has sets 1 to %u",
+                     _("Phonebook set %u does not exist: this card has sets 1 to %u"),
                      set, sv_phonebook_get_n_sets (image));
       else
         g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET,
-                     "Phonebook set %u does not exist: this card only has set 0", set);
+                     _("Phonebook set %u does not exist: this card only has set 0"), set);
       return NULL;
     }
 
@@ -331,7 +332,7 @@ load_layout (SvCardImage  *image,
   if (entries == NULL)
     {
       g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
-                   "EF_PBR record %u: %s", set, local_error->message);
+                   _("EF_PBR record %u: %s"), set, local_error->message);
       return NULL;
     }
 
@@ -389,7 +390,7 @@ load_layout (SvCardImage  *image,
   if (layout->adn_key == NULL || sv_card_image_lookup (image, layout->adn_key) == NULL)
     {
       g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_CORRUPT,
-                   "Phonebook set %u has no EF_ADN in the card image", set);
+                   _("Phonebook set %u has no EF_ADN in the card image"), set);
       return NULL;
     }
 
@@ -863,7 +864,7 @@ check_alpha (GPtrArray  *problems,
 
   if (!g_utf8_validate (text, -1, NULL))
     {
-      add_problem (problems, field, 0, "The %s is not valid UTF-8 text", label);
+      add_problem (problems, field, 0, _("The %s is not valid UTF-8 text"), label);
       return;
     }
 
@@ -873,11 +874,11 @@ check_alpha (GPtrArray  *problems,
 
   if (fit.n_bytes == 0 && fit.n_chars > 0)
     add_problem (problems, field, 0,
-                 "The %s contains a character no SIM text coding can hold", label);
+                 _("The %s contains a character no SIM text coding can hold"), label);
   else
     add_problem (problems, field, fit.n_chars - fit.n_chars_fit,
-                 "The %s is %u character(s) too long for this card: %u of %u fit in %" G_GSIZE_FORMAT
-                 " bytes (coding %s needs %" G_GSIZE_FORMAT " bytes)",
+                 _("The %s is %u character(s) too long for this card: %u of %u fit in %zu "
+                   "bytes (coding %s needs %zu bytes)"),
                  label, fit.n_chars - fit.n_chars_fit, fit.n_chars_fit, fit.n_chars,
                  field_len, sv_alpha_scheme_to_string (fit.scheme), fit.n_bytes);
 }
@@ -901,7 +902,7 @@ check_number (GPtrArray  *problems,
   if (normalized == NULL)
     {
       add_problem (problems, field, 0,
-                   "The %s cannot be stored: %s (allowed: digits, * # p w and one +)",
+                   _("The %s cannot be stored: %s (allowed: digits, * # p w and one +)"),
                    label, error->message);
       return;
     }
@@ -918,11 +919,11 @@ check_number (GPtrArray  *problems,
 
     if (!has_ext1)
       add_problem (problems, field, n_digits - max_digits,
-                   "The %s has %u digits; this card holds at most %u (it has no EF_EXT1): %u too many",
+                   _("The %s has %u digits; this card holds at most %u (it has no EF_EXT1): %u too many"),
                    label, n_digits, max_digits, n_digits - max_digits);
     else
       add_problem (problems, field, n_digits - max_digits,
-                   "The %s has %u digits; with %u free extension record(s) this card holds at most %u: %u too many",
+                   _("The %s has %u digits; with %u free extension record(s) this card holds at most %u: %u too many"),
                    label, n_digits, *ext1_available, max_digits, n_digits - max_digits);
     *ext1_available = 0;
   }
@@ -984,36 +985,36 @@ sv_phonebook_check_contact (SvCardImage     *image,
   if (index < 1 || index > n_records)
     {
       add_problem (problems, "index", 0,
-                   "Record %u does not exist: phonebook set %u has records 1 to %u",
+                   _("Record %u does not exist: phonebook set %u has records 1 to %u"),
                    index, set, n_records);
       return g_steal_pointer (&problems);
     }
 
   alpha_len = file_record_len (image, layout->adn_key) - SV_ADN_FOOTER_LEN;
-  check_alpha (problems, "name", "name", sv_contact_get_name (contact), alpha_len);
+  check_alpha (problems, "name", C_("phonebook field", "name"), sv_contact_get_name (contact), alpha_len);
 
   owned = owned_ext1_records (image, layout, index);
   ext1_available = count_free_ext1 (image, layout->ext1_key) + owned->len;
-  check_number (problems, "number", "number", sv_contact_get_number (contact),
+  check_number (problems, "number", C_("phonebook field", "number"), sv_contact_get_number (contact),
                 layout->ext1_key != NULL, &ext1_available);
 
   anrs = sv_contact_get_additional_numbers (contact);
   for (guint i = 0; anrs[i] != NULL; i++)
     {
       g_autofree char *field = g_strdup_printf ("additional_numbers[%u]", i);
-      g_autofree char *label = g_strdup_printf ("additional number %u", i + 1);
+      g_autofree char *label = g_strdup_printf (C_("phonebook field", "additional number %u"), i + 1);
 
       if (i >= layout->anr->len)
         {
           guint n = g_strv_length ((char **) anrs);
 
           add_problem (problems, field, n - layout->anr->len,
-                       "This phonebook holds %u additional number(s) per contact; %u too many",
+                       _("This phonebook holds %u additional number(s) per contact; %u too many"),
                        layout->anr->len, n - layout->anr->len);
           break;
         }
       if (!linked_has_room (image, layout, g_ptr_array_index (layout->anr, i), index))
-        add_problem (problems, field, 0, "EF_ANR %u has no free record for the %s", i + 1, label);
+        add_problem (problems, field, 0, _("EF_ANR %u has no free record for the %s"), i + 1, label);
       check_number (problems, field, label, anrs[i], layout->ext1_key != NULL, &ext1_available);
     }
 
@@ -1021,7 +1022,7 @@ sv_phonebook_check_contact (SvCardImage     *image,
   for (guint i = 0; emails[i] != NULL; i++)
     {
       g_autofree char *field = g_strdup_printf ("emails[%u]", i);
-      g_autofree char *label = g_strdup_printf ("e-mail address %u", i + 1);
+      g_autofree char *label = g_strdup_printf (C_("phonebook field", "e-mail address %u"), i + 1);
       LinkedFile *linked;
 
       if (i >= layout->email->len)
@@ -1029,27 +1030,27 @@ sv_phonebook_check_contact (SvCardImage     *image,
           guint n = g_strv_length ((char **) emails);
 
           add_problem (problems, field, n - layout->email->len,
-                       "This phonebook holds %u e-mail address(es) per contact; %u too many",
+                       _("This phonebook holds %u e-mail address(es) per contact; %u too many"),
                        layout->email->len, n - layout->email->len);
           break;
         }
       linked = g_ptr_array_index (layout->email, i);
       if (!linked_has_room (image, layout, linked, index))
-        add_problem (problems, field, 0, "EF_EMAIL %u has no free record for the %s", i + 1, label);
+        add_problem (problems, field, 0, _("EF_EMAIL %u has no free record for the %s"), i + 1, label);
       check_alpha (problems, field, label, emails[i], linked_field_len (image, linked));
     }
 
   if (sv_contact_get_second_name (contact)[0] != '\0')
     {
       if (layout->sne->len == 0)
-        add_problem (problems, "second_name", 0, "This phonebook has no room for a second name");
+        add_problem (problems, "second_name", 0, _("This phonebook has no room for a second name"));
       else
         {
           LinkedFile *linked = g_ptr_array_index (layout->sne, 0);
 
           if (!linked_has_room (image, layout, linked, index))
-            add_problem (problems, "second_name", 0, "EF_SNE has no free record for the second name");
-          check_alpha (problems, "second_name", "second name",
+            add_problem (problems, "second_name", 0, _("EF_SNE has no free record for the second name"));
+          check_alpha (problems, "second_name", C_("phonebook field", "second name"),
                        sv_contact_get_second_name (contact), linked_field_len (image, linked));
         }
     }
@@ -1112,7 +1113,7 @@ encode_number_footer (Ext1Alloc    *alloc,
   if (!sv_adn_record_encode (&rec, footer, SV_ADN_FOOTER_LEN, &chunks, &local_error))
     {
       g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
-                   "The number cannot be stored: %s", local_error->message);
+                   _("The number cannot be stored: %s"), local_error->message);
       return FALSE;
     }
   if (chunks == NULL)
@@ -1125,7 +1126,7 @@ encode_number_footer (Ext1Alloc    *alloc,
       if (records[r] == 0)
         {
           g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
-                       "No free EF_EXT1 record for digits %u and on of the number",
+                       _("No free EF_EXT1 record for digits %u and on of the number"),
                        DIGITS_PER_REC * (r + 1) + 1);
           return FALSE;
         }
@@ -1270,7 +1271,7 @@ store_linked (SvCardImage      *image,
       if (rec == 0)
         {
           g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
-                       "“%s” has no free record", linked->key);
+                       _("“%s” has no free record"), linked->key);
           return FALSE;
         }
       set_iap (image, layout, index, linked->iap_pos, rec);
@@ -1440,8 +1441,8 @@ usim_entry_changed (SvCardImage     *image,
           if (puid == 0xFFFF)
             {
               g_set_error_literal (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
-                                   "EF_PUID is exhausted ('FFFF'): the card's UIDs need regenerating "
-                                   "(TS 31.102 §4.4.2.12.4), which SimVault does not do");
+                                   _("EF_PUID is exhausted ('FFFF'): the card's UIDs need regenerating "
+                                     "(TS 31.102 §4.4.2.12.4), which SimVault does not do"));
               return FALSE;
             }
           write_uid (image, layout->uid_key, index, puid + 1);
@@ -1614,7 +1615,7 @@ sv_phonebook_store_contact (SvCardImage      *image,
       !sv_alpha_encode (sv_contact_get_name (contact), adn, alpha_len, NULL, &alpha_error))
     {
       g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
-                   "The name does not fit: %s", alpha_error->message);
+                   _("The name does not fit: %s"), alpha_error->message);
       return FALSE;
     }
 
@@ -1713,7 +1714,7 @@ sv_phonebook_delete_contact (SvCardImage  *image,
   if (index < 1 || index > n_records)
     {
       g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_OUT_OF_RANGE,
-                   "Record %u does not exist: phonebook set %u has records 1 to %u",
+                   _("Record %u does not exist: phonebook set %u has records 1 to %u"),
                    index, set, n_records);
       return FALSE;
     }

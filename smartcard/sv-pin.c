@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-card-error.h"
 #include "sv-pin.h"
@@ -56,16 +57,17 @@ encode_pin (const char  *pin,
 
   if (len < min || len > 8)
     {
+      /* TRANSLATORS: %s is “PIN” or “PUK” */
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS,
-                   "A %s has %s%" G_GSIZE_FORMAT " to 8 digits", what,
-                   min == 8 ? "exactly " : "", min);
+                   min == 8 ? _("A %s has exactly %zu to 8 digits") : _("A %s has %zu to 8 digits"),
+                   what, min);
       return FALSE;
     }
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isdigit (pin[i]))
       {
         g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS,
-                     "A %s has only digits", what);
+                     _("A %s has only digits"), what);
         return FALSE;
       }
   memset (out, 0xFF, 8);
@@ -92,7 +94,7 @@ get_status_gsm (SvCardSession  *session,
   if (len < 22)
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                   "%s: the MF status has %" G_GSIZE_FORMAT " bytes, the CHV status needs 22",
+                   _("%s: the MF status has %zu bytes, the CHV status needs 22"),
                    sv_card_session_get_reader_name (session), len);
       return FALSE;
     }
@@ -198,13 +200,13 @@ check_tries (SvCardSession  *session,
   if (tries == 0)
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_BLOCKED,
-                   "%s: the %s is blocked", sv_card_session_get_reader_name (session), what);
+                   _("%s: the %s is blocked"), sv_card_session_get_reader_name (session), what);
       return FALSE;
     }
   if (tries == 1 && !(flags & SV_PIN_CONFIRM_LAST_TRY))
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_REFUSED,
-                   "%s: only one %s try is left; not sent without confirmation",
+                   _("%s: only one %s try is left; not sent without confirmation"),
                    sv_card_session_get_reader_name (session), what);
       return FALSE;
     }
@@ -332,7 +334,7 @@ enable_disable (SvCardSession  *session,
   if (kind != SV_PIN_1)
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_UNSUPPORTED,
-                   "Only PIN1 can be enabled or disabled");
+                   _("Only PIN1 can be enabled or disabled"));
       goto out;
     }
   if (!sv_pin_get_status (session, kind, &status, error) ||

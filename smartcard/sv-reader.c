@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-card-error.h"
 #include "sv-reader.h"
@@ -156,7 +157,7 @@ sv_reader_pick_reader (SvReader    *self,
   if (states->len == 0)
     {
       g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_READERS,
-                   "No smart card reader is connected");
+                   _("No smart card reader is connected"));
       return NULL;
     }
 
@@ -181,14 +182,14 @@ sv_reader_pick_reader (SvReader    *self,
   if (wanted == NULL)
     {
       g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_CARD,
-                   "No card in any of the %u readers", states->len);
+                   _("No card in any of the %u readers"), states->len);
       return NULL;
     }
   if (n_matches == 1)
     return g_strdup (match->name);
 
   g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_UNKNOWN_READER,
-               n_matches == 0 ? "No reader named “%s”" : "“%s” matches several readers",
+               n_matches == 0 ? _("No reader named “%s”") : _("“%s” matches several readers"),
                wanted);
   return NULL;
 }
