@@ -14,12 +14,14 @@
 #include "sv-csv.h"
 #include "sv-mirror.h"
 #include "sv-mirror-import.h"
+#include "sv-mirror-messages.h"
 #include "sv-phonebook.h"
 #include "sv-restore-map.h"
 #include "sv-sms-export.h"
 #include "sv-vcard.h"
 
 #include "sv-cli.h"
+#include "sv-mirror-messages.h"
 
 static char *opt_db = NULL;
 
@@ -318,10 +320,15 @@ sv_cli_edit (int    argc,
   g_autofree char *second = NULL;
   g_auto(GStrv) emails = NULL;
   g_auto(GStrv) anrs = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *status_name = NULL;
   int set = -1;
   GOptionEntry entries[] = {
     DB_OPTION,
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Name"), N_("TEXT") },
+    { "text", 0, 0, G_OPTION_ARG_STRING, &text, N_("Text of a message (add-message)"), N_("TEXT") },
+    { "status", 0, 0, G_OPTION_ARG_STRING, &status_name,
+      N_("Status of a message: read, unread, sent or unsent (add-message; default unsent)"), N_("STATUS") },
     { "number", 0, 0, G_OPTION_ARG_STRING, &number, N_("Phone number"), N_("NUMBER") },
     { "anr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &anrs, N_("Additional number (repeatable, USIM)"), N_("NUMBER") },
     { "email", 0, 0, G_OPTION_ARG_STRING_ARRAY, &emails, N_("E-mail (repeatable, USIM)"), N_("ADDRESS") },
@@ -338,13 +345,13 @@ sv_cli_edit (int    argc,
   guint index = 0;
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID add|set INDEX|delete INDEX|undo|discard",
+  if ((rc = parse_options (entries, "ICCID add|set INDEX|delete INDEX|add-message|delete-message INDEX|undo|discard",
                            _("Edit a card’s contacts in the mirror (written by “simvault-cli write”)"),
                            &argc, &argv)))
     return rc;
   if (argc < 3)
     {
-      fprintf (stderr, "Usage: simvault-cli edit ICCID add|set INDEX|delete INDEX|undo|discard [--name N] [--number X] …\n");
+      fprintf (stderr, "Usage: simvault-cli edit ICCID add|set INDEX|delete INDEX|add-message|delete-message INDEX|undo|discard [--name N] [--number X] [--text T] …\n");
       return 2;
     }
   iccid = argv[1];
@@ -352,7 +359,8 @@ sv_cli_edit (int    argc,
   if ((mirror = open_mirror ()) == NULL)
     return 1;
 
-  if ((g_str_equal (action, "set") || g_str_equal (action, "delete")) &&
+  if ((g_str_equal (action, "set") || g_str_equal (action, "delete") ||
+       g_str_equal (action, "delete-message")) &&
       (argc < 4 || (index = (guint) g_ascii_strtoull (argv[3], NULL, 10)) == 0))
     {
       fprintf (stderr, "simvault-cli edit: “%s” needs a record index (1, 2, …)\n", action);
@@ -418,6 +426,38 @@ sv_cli_edit (int    argc,
       if (!sv_mirror_delete_contact (mirror, iccid, s, index, &error))
         return sv_cli_fail_error (error);
       json_builder_set_member_name (b, "deleted");
+      json_builder_add_int_value (b, index);
+    }
+  else if (g_str_equal (action, "add-message"))
+    {
+      static const struct { const char *name; SvMessageStatus status; } statuses[] = {
+        { "read", SV_MESSAGE_STATUS_READ }, { "unread", SV_MESSAGE_STATUS_UNREAD },
+        { "sent", SV_MESSAGE_STATUS_SENT }, { "unsent", SV_MESSAGE_STATUS_UNSENT },
+      };
+      SvMessageStatus status = SV_MESSAGE_STATUS_FREE;
+      g_autoptr(GArray) records = NULL;
+
+      for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+        if (g_str_equal (status_name ? status_name : "unsent", statuses[i].name))
+          status = statuses[i].status;
+      if (status == SV_MESSAGE_STATUS_FREE || number == NULL || text == NULL)
+        {
+          fprintf (stderr, "simvault-cli edit: add-message needs --number, --text and a --status of read, unread, sent or unsent\n");
+          return 2;
+        }
+      if (!sv_mirror_add_message (mirror, iccid, status, number, text, NULL, &records, &error))
+        return sv_cli_fail_error (error);
+      json_builder_set_member_name (b, "records");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < records->len; i++)
+        json_builder_add_int_value (b, g_array_index (records, guint, i));
+      json_builder_end_array (b);
+    }
+  else if (g_str_equal (action, "delete-message"))
+    {
+      if (!sv_mirror_delete_message (mirror, iccid, index, &error))
+        return sv_cli_fail_error (error);
+      json_builder_set_member_name (b, "deleted_message");
       json_builder_add_int_value (b, index);
     }
   else if (g_str_equal (action, "undo"))

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "sv-phonebook.h"
+#include "sv-mirror-messages.h"
 #include "sv-mirror-private.h"
 #include "sv-mirror-test-util.h"
 
@@ -464,6 +465,97 @@ test_mark_written_follows_card (Fixture       *f,
   g_assert_cmpuint (((SvMirrorPendingRecord *) g_ptr_array_index (pending, 0))->index, ==, 7);
 }
 
+static SvMessage *
+find_message_by_number (GPtrArray  *messages,
+                        const char *number)
+{
+  for (guint i = 0; i < messages->len; i++)
+    if (g_strcmp0 (sv_message_get_number (g_ptr_array_index (messages, i)), number) == 0)
+      return g_ptr_array_index (messages, i);
+  return NULL;
+}
+
+/* A message added offline: one record, or a concatenated message over
+ * free records, decoded back exactly; no room is a clear error. */
+static void
+test_add_message (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) records = NULL;
+  g_autoptr(GArray) long_records = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GString) long_text = g_string_new (NULL);
+  g_autoptr(GDateTime) when = g_date_time_new_utc (2024, 3, 1, 12, 0, 5);
+  SvMessage *message;
+
+  import_test_card (f);
+
+  g_assert_true (sv_mirror_add_message (f->mirror, TEST_ICCID, SV_MESSAGE_STATUS_UNREAD,
+                                        "+8613800138000", "你好，明天见", when, &records, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+
+  /* 200 GSM characters with an extension character at the split: two
+   * parts of at most 153 septets. */
+  for (guint i = 0; i < 152; i++)
+    g_string_append_c (long_text, 'a');
+  g_string_append (long_text, "€");
+  for (guint i = 0; i < 47; i++)
+    g_string_append_c (long_text, 'b');
+  g_assert_true (sv_mirror_add_message (f->mirror, TEST_ICCID, SV_MESSAGE_STATUS_UNSENT,
+                                        "5551234", long_text->str, NULL, &long_records, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (long_records->len, ==, 2);
+
+  messages = sv_mirror_list_messages (f->mirror, TEST_ICCID, &error);
+  g_assert_no_error (error);
+  message = find_message_by_number (messages, "+8613800138000");
+  g_assert_nonnull (message);
+  g_assert_cmpstr (sv_message_get_text (message), ==, "你好，明天见");
+  g_assert_cmpint (sv_message_get_status (message), ==, SV_MESSAGE_STATUS_UNREAD);
+  g_assert_cmpint (sv_message_get_message_type (message), ==, SV_MESSAGE_TYPE_DELIVER);
+  g_assert_true (g_date_time_equal (sv_message_get_timestamp (message), when));
+
+  message = find_message_by_number (messages, "5551234");
+  g_assert_nonnull (message);
+  g_assert_cmpstr (sv_message_get_text (message), ==, long_text->str);
+  g_assert_cmpuint (sv_message_get_n_parts (message), ==, 2);
+  g_assert_cmpuint (sv_message_get_n_missing (message), ==, 0);
+  g_assert_cmpint (sv_message_get_message_type (message), ==, SV_MESSAGE_TYPE_SUBMIT);
+
+  /* The card has 3 records, all used now. */
+  g_assert_false (sv_mirror_add_message (f->mirror, TEST_ICCID, SV_MESSAGE_STATUS_READ,
+                                         "1", "no room", NULL, NULL, &error));
+  g_assert_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT);
+}
+
+static void
+test_split_text (void)
+{
+  g_autoptr(GPtrArray) single = NULL;
+  g_autoptr(GPtrArray) ucs2_parts = NULL;
+  g_autoptr(GString) chinese = g_string_new (NULL);
+  gboolean ucs2;
+
+  single = sv_sms_split_text ("hello", &ucs2);
+  g_assert_false (ucs2);
+  g_assert_cmpuint (single->len, ==, 1);
+
+  /* 70 UCS2 characters fit one message, 71 need two parts of 67 + 4; an
+   * emoji (a surrogate pair) is never cut in half. */
+  for (guint i = 0; i < 66; i++)
+    g_string_append (chinese, "中");
+  g_string_append (chinese, "😀");
+  for (guint i = 0; i < 4; i++)
+    g_string_append (chinese, "文");
+  ucs2_parts = sv_sms_split_text (chinese->str, &ucs2);
+  g_assert_true (ucs2);
+  g_assert_cmpuint (ucs2_parts->len, ==, 2);
+  g_assert_cmpuint (g_utf8_strlen (g_ptr_array_index (ucs2_parts, 0), -1), ==, 66);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (ucs2_parts, 1), "😀"));
+}
+
 static void
 test_history_append_only (Fixture       *f,
                           gconstpointer  data)
@@ -768,6 +860,8 @@ main (int    argc,
   ADD ("edit/pending-and-undo", test_edit_pending_undo);
   ADD ("edit/validation-ucs2-0x81", test_validation_0x81);
   ADD ("edit/messages", test_messages_edit);
+  ADD ("edit/add-message", test_add_message);
+  g_test_add_func ("/sv/mirror/edit/split-text", test_split_text);
   ADD ("write/mark-written", test_mark_written);
   ADD ("write/mark-written-follows-card", test_mark_written_follows_card);
   ADD ("history/append-only", test_history_append_only);

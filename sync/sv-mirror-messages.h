@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "sv-mirror.h"
+
+G_BEGIN_DECLS
+
+gboolean sv_mirror_add_message (SvMirror         *self,
+                                const char       *iccid,
+                                SvMessageStatus   status,
+                                const char       *number,
+                                const char       *text,
+                                GDateTime        *timestamp,
+                                GArray          **records,
+                                GError          **error);
+
+GPtrArray *sv_sms_split_text   (const char       *text,
+                                gboolean         *ucs2);
+
+G_END_DECLS
