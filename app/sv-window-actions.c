@@ -243,7 +243,7 @@ export_response_cb (GtkNativeDialog *chooser,
 {
   SvWindow *self = SV_WINDOW (user_data);
   g_autoptr(GFile) file = NULL;
-  FileJob *job;
+  g_autofree char *path = NULL;
 
   if (response != GTK_RESPONSE_ACCEPT)
     {
@@ -252,12 +252,29 @@ export_response_cb (GtkNativeDialog *chooser,
     }
 
   file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  job = g_new0 (FileJob, 1);
-  job->iccid = g_strdup (g_object_get_data (G_OBJECT (chooser), "iccid"));
-  job->format = g_strdup (g_object_get_data (G_OBJECT (chooser), "format"));
-  job->path = g_file_get_path (file);
+  path = g_file_get_path (file);
+  sv_window_export_file (self, g_object_get_data (G_OBJECT (chooser), "iccid"),
+                         g_object_get_data (G_OBJECT (chooser), "format"), path);
   g_object_unref (chooser);
+}
 
+/**
+ * sv_window_export_file:
+ * @format: "vcard", "vcard4", "csv", "sms-xml" or "json"
+ *
+ * Exports card @iccid to @path in a worker; a toast tells the result.
+ */
+void
+sv_window_export_file (SvWindow   *self,
+                       const char *iccid,
+                       const char *format,
+                       const char *path)
+{
+  FileJob *job = g_new0 (FileJob, 1);
+
+  job->iccid = g_strdup (iccid);
+  job->format = g_strdup (format);
+  job->path = g_strdup (path);
   sv_mirror_worker_run (self->db_path, export_worker, job, (GDestroyNotify) file_job_free,
                         g_free, NULL, file_job_done_cb, g_object_ref (self));
 }
@@ -341,8 +358,6 @@ import_worker (SvMirror      *mirror,
                                        job->n_stored), job->n_stored);
 }
 
-static void start_import (SvWindow *self, const char *path, gboolean partial);
-
 static void
 import_error_response_cb (AdwMessageDialog *dialog,
                           const char       *response,
@@ -351,7 +366,7 @@ import_error_response_cb (AdwMessageDialog *dialog,
   SvWindow *self = SV_WINDOW (user_data);
 
   if (g_str_equal (response, "partial"))
-    start_import (self, g_object_get_data (G_OBJECT (dialog), "path"), TRUE);
+    sv_window_import_file (self, g_object_get_data (G_OBJECT (dialog), "path"), TRUE);
 }
 
 static void
@@ -391,10 +406,17 @@ import_done_cb (GObject      *source,
   sv_window_refresh_cards (self);
 }
 
-static void
-start_import (SvWindow   *self,
-              const char *path,
-              gboolean    partial)
+/**
+ * sv_window_import_file:
+ * @partial: import the valid entries of a malformed file
+ *
+ * Imports the contacts of @path into the shown card, in a worker; a
+ * malformed file imports nothing and offers the valid entries.
+ */
+void
+sv_window_import_file (SvWindow   *self,
+                       const char *path,
+                       gboolean    partial)
 {
   ImportJob *job = g_new0 (ImportJob, 1);
 
@@ -417,7 +439,7 @@ import_response_cb (GtkNativeDialog *chooser,
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
       g_autofree char *path = g_file_get_path (file);
 
-      start_import (self, path, FALSE);
+      sv_window_import_file (self, path, FALSE);
     }
   g_object_unref (chooser);
 }

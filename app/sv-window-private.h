@@ -72,6 +72,13 @@ void sv_window_update_actions  (SvWindow   *self);
 /* sv-window-actions.c */
 void       sv_window_class_add_actions (GtkWidgetClass *widget_class);
 GtkWidget *sv_window_preview_list_new  (const char     *markup);
+void       sv_window_export_file       (SvWindow       *self,
+                                        const char     *iccid,
+                                        const char     *format,
+                                        const char     *path);
+void       sv_window_import_file       (SvWindow       *self,
+                                        const char     *path,
+                                        gboolean        partial);
 
 /* sv-window-card.c: readers, PIN, reading and writing cards */
 void        sv_window_card_init         (SvWindow       *self);

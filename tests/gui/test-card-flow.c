@@ -430,6 +430,102 @@ test_restore_onto_new_card (void)
   sv_test_close_window (window);
 }
 
+static gboolean
+file_written (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static guint
+count_occurrences (const char *text,
+                   const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+typedef struct
+{
+  SvWindow *window;
+  guint     n;
+} ContactCount;
+
+static gboolean
+contacts_shown_at_least (gpointer data)
+{
+  ContactCount *count = data;
+
+  return sv_test_card_shown (count->window) && n_contacts_shown (count->window) >= count->n;
+}
+
+/* Export as a user would after picking a file, and import a vCard file
+ * with one malformed entry: nothing is imported until the user asks for
+ * the valid entries. */
+static void
+test_export_import (void)
+{
+  g_autofree char *profile = sv_vsim_fixture_profile ("sim-2g-plain");
+  g_autofree char *dir = g_dir_make_tmp ("sv-gui-files-XXXXXX", NULL);
+  g_autofree char *vcf = g_build_filename (dir, "out.vcf", NULL);
+  g_autofree char *xml = g_build_filename (dir, "out.xml", NULL);
+  g_autofree char *in = g_build_filename (dir, "in.vcf", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(SvVsimFixture) card = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *malformed =
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Imported One\r\nTEL;TYPE=CELL:+4930123456\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nTEL:+49301\r\n";
+  ContactCount count;
+  GtkWidget *dialog;
+  SvWindow *window;
+  guint n_before;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  sv_test_reset_db ();
+
+  window = sv_test_open_window ();
+  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
+  g_assert_no_error (error);
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read");
+  n_before = n_contacts_shown (window);
+
+  sv_window_export_file (window, sv_card_view_get_iccid (window->card_view), "vcard", vcf);
+  sv_window_export_file (window, sv_card_view_get_iccid (window->card_view), "sms-xml", xml);
+  sv_test_wait_for (file_written, vcf, 30, "the vCard export");
+  sv_test_wait_for (file_written, xml, 30, "the SMS export");
+  g_assert_true (g_file_get_contents (vcf, &text, NULL, NULL));
+  g_assert_cmpuint (count_occurrences (text, "BEGIN:VCARD"), ==, n_before);
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (xml, &text, NULL, NULL));
+  g_assert_cmpuint (count_occurrences (text, "<sms "), >, 0);
+
+  g_assert_true (g_file_set_contents (in, malformed, -1, NULL));
+  sv_window_import_file (window, in, FALSE);
+  sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 30, "the import error");
+  dialog = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, "Nothing Imported");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "line"));
+  g_assert_cmpuint (n_contacts_shown (window), ==, n_before);
+
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "partial");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  count.window = window;
+  count.n = n_before + 1;
+  sv_test_wait_for (contacts_shown_at_least, &count, 30, "the valid entry to be imported");
+  g_assert_cmpuint (n_contacts_shown (window), ==, n_before + 1);
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >, 0);
+
+  g_unlink (vcf);
+  g_unlink (xml);
+  g_unlink (in);
+  g_rmdir (dir);
+  sv_test_close_window (window);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -443,6 +539,7 @@ main (int    argc,
   g_test_add_func ("/sv/gui/card/edit-and-write", test_edit_and_write);
   g_test_add_func ("/sv/gui/card/pull-during-write", test_pull_card_during_write);
   g_test_add_func ("/sv/gui/card/restore-onto-new-card", test_restore_onto_new_card);
+  g_test_add_func ("/sv/gui/card/export-import", test_export_import);
 
   ret = g_test_run ();
   g_clear_object (&sv_test_app);
