@@ -57,8 +57,8 @@ encode_pin (const char  *pin,
 
   if (len < min || len > 8)
     {
-      /* TRANSLATORS: %s is “PIN” or “PUK” */
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS,
+                   /* TRANSLATORS: %s is “PIN” or “PUK” */
                    min == 8 ? _("A %s has exactly %zu to 8 digits") : _("A %s has %zu to 8 digits"),
                    what, min);
       return FALSE;

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-mirror.h"
 #include "sv-csv.h"
@@ -161,7 +162,7 @@ split_rows (const char  *text,
           if (at_end)
             {
               g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                           "line %u: the quoted field begun on line %u is never closed",
+                           _("line %u: the quoted field begun on line %u is never closed"),
                            line, quote_line);
               g_string_free (field, TRUE);
               if (row)
@@ -224,7 +225,7 @@ split_rows (const char  *text,
       if (was_quoted)
         {
           g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                       "line %u: text after the closing quote of a field", line);
+                       _("line %u: text after the closing quote of a field"), line);
           g_string_free (field, TRUE);
           row_free (row);
           return NULL;
@@ -365,7 +366,7 @@ sv_csv_parse (const char     *text,
       for (const char *p = text; p < bad && p < text + len; p++)
         line += *p == '\n';
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                   "line %u: the file is not UTF-8 text; save it as “CSV UTF-8”", line);
+                   _("line %u: the file is not UTF-8 text; save it as “CSV UTF-8”"), line);
       return NULL;
     }
 
@@ -375,7 +376,7 @@ sv_csv_parse (const char     *text,
   if (rows->len == 0)
     {
       g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                           "line 1: the file is empty (a header row is needed)");
+                           _("line 1: the file is empty (a header row is needed)"));
       return NULL;
     }
 
@@ -390,8 +391,8 @@ sv_csv_parse (const char     *text,
   if (!has_name && !has_number)
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                   "line %u: the header row names no name or phone column "
-                   "(expected e.g. “name,number”)", header->line);
+                   _("line %u: the header row names no name or phone column "
+                     "(expected e.g. “name,number”)"), header->line);
       return NULL;
     }
 
@@ -416,11 +417,11 @@ sv_csv_parse (const char     *text,
           for (guint c = header->fields->len; c < row->fields->len; c++)
             extra_empty &= *(char *) g_ptr_array_index (row->fields, c) == '\0';
           if (!extra_empty)
-            problem = g_strdup_printf ("line %u: %u fields, but the header has %u",
+            problem = g_strdup_printf (_("line %u: %u fields, but the header has %u"),
                                        row->line, row->fields->len, header->fields->len);
         }
       else if (row->fields->len < header->fields->len && row->fields->len != 1)
-        problem = g_strdup_printf ("line %u: %u fields, but the header has %u",
+        problem = g_strdup_printf (_("line %u: %u fields, but the header has %u"),
                                    row->line, row->fields->len, header->fields->len);
 
       for (guint c = 0; problem == NULL && c < MIN (row->fields->len, header->fields->len); c++)
@@ -433,7 +434,7 @@ sv_csv_parse (const char     *text,
             case COL_INDEX:
               if (*cell != '\0' &&
                   !g_ascii_string_to_unsigned (cell, 10, 0, 255, kinds[c] == COL_SET ? &set : &index, NULL))
-                problem = g_strdup_printf ("line %u: column “%s” must be a number from 0 to 255, not “%s”",
+                problem = g_strdup_printf (_("line %u: column “%s” must be a number from 0 to 255, not “%s”"),
                                            row->line, (char *) g_ptr_array_index (header->fields, c), cell);
               break;
             case COL_NAME:
@@ -477,7 +478,7 @@ sv_csv_parse (const char     *text,
         continue;
 
       if (problem == NULL && name == NULL && numbers->len == 0 && others->len == 0)
-        problem = g_strdup_printf ("line %u: neither a name nor a phone number", row->line);
+        problem = g_strdup_printf (_("line %u: neither a name nor a phone number"), row->line);
 
       if (problem != NULL)
         {

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-phonebook.h"
 #include "sv-csv.h"
@@ -53,7 +54,7 @@ static char *
 describe (const SvContact *contact,
           guint            ordinal)
 {
-  return g_strdup_printf ("contact %u (“%s”)", ordinal,
+  return g_strdup_printf (_("contact %u (“%s”)"), ordinal,
                           sv_contact_get_name (contact) ? sv_contact_get_name (contact) : "");
 }
 
@@ -72,7 +73,7 @@ import_cb (SvCardImage  *working,
   if (n_sets == 0)
     {
       g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT,
-                           "This card has no phonebook");
+                           _("This card has no phonebook"));
       return FALSE;
     }
 
@@ -91,7 +92,8 @@ import_cb (SvCardImage  *working,
           index = sv_phonebook_find_free_index (working, set);
           if (index == 0)
             {
-              g_string_append_printf (failures, "\n%s: the phonebook is full", who);
+              g_string_append_c (failures, '\n');
+              g_string_append_printf (failures, _("%s: the phonebook is full"), who);
               n_failed++;
               continue;
             }
@@ -127,14 +129,14 @@ import_cb (SvCardImage  *working,
       if ((data->flags & SV_IMPORT_PARTIAL) == 0)
         {
           g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT,
-                       "%u of %u contacts do not fit this card; nothing was imported:%s",
+                       _("%u of %u contacts do not fit this card; nothing was imported:%s"),
                        n_failed, data->contacts->len, failures->str);
           return FALSE;
         }
       {
         g_auto(GStrv) lines = g_strsplit (failures->str + 1, "\n", -1);
         for (guint k = 0; lines[k]; k++)
-          g_ptr_array_add (data->warnings, g_strdup_printf ("skipped %s", lines[k]));
+          g_ptr_array_add (data->warnings, g_strdup_printf (_("skipped %s"), lines[k]));
       }
     }
 

@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "sv-mirror-private.h"
 
 static const char * const migrations[] = {
@@ -123,7 +125,7 @@ get_user_version (sqlite3  *db,
     return FALSE;
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
-    return sv_mirror_sql_error (db, rc, "reading the schema version", error);
+    return sv_mirror_sql_error (db, rc, N_("reading the schema version"), error);
   *version = (guint) sqlite3_column_int (stmt, 0);
   return TRUE;
 }
@@ -159,8 +161,8 @@ sv_mirror_schema_migrate (sqlite3  *db,
   if (version > G_N_ELEMENTS (migrations))
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_TOO_NEW,
-                   "The mirror has schema version %u, newer than the %u this "
-                   "SimVault knows; use a newer SimVault",
+                   _("The mirror has schema version %u, newer than the %u this "
+                     "SimVault knows; use a newer SimVault"),
                    version, (guint) G_N_ELEMENTS (migrations));
       goto fail;
     }
@@ -173,7 +175,7 @@ sv_mirror_schema_migrate (sqlite3  *db,
       if (!sv_mirror_sql_exec (db, migrations[v], &local_error))
         {
           g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_FAILED,
-                       "Migrating the mirror to schema version %u failed: %s",
+                       _("Migrating the mirror to schema version %u failed: %s"),
                        v + 1, local_error->message);
           goto fail;
         }

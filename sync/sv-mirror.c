@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-phonebook.h"
 #include "sv-mirror-private.h"
@@ -134,8 +135,8 @@ sv_mirror_sql_error (sqlite3     *db,
                      GError     **error)
 {
   g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_FAILED,
-               "Mirror database error while %s: %s (%d)",
-               what, db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc), rc);
+               _("Mirror database error while %s: %s (%d)"),
+               _(what), db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc), rc);
   return FALSE;
 }
 
@@ -150,7 +151,7 @@ sv_mirror_sql_exec (sqlite3     *db,
   if (rc != SQLITE_OK)
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_FAILED,
-                   "Mirror database error: %s", message ? message : sqlite3_errstr (rc));
+                   _("Mirror database error: %s"), message ? message : sqlite3_errstr (rc));
       sqlite3_free (message);
       return FALSE;
     }
@@ -168,7 +169,7 @@ sv_mirror_sql_prepare (sqlite3       *db,
   if (rc != SQLITE_OK)
     {
       *stmt = NULL;
-      return sv_mirror_sql_error (db, rc, "preparing a statement", error);
+      return sv_mirror_sql_error (db, rc, N_("preparing a statement"), error);
     }
   return TRUE;
 }
@@ -375,7 +376,7 @@ lookup_card (sqlite3     *db,
   if (iccid == NULL || *iccid == '\0')
     {
       g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                           "No ICCID given");
+                           _("No ICCID given"));
       return FALSE;
     }
 
@@ -388,11 +389,11 @@ lookup_card (sqlite3     *db,
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND,
-                   "No card with ICCID %s in the mirror", iccid);
+                   _("No card with ICCID %s in the mirror"), iccid);
       return FALSE;
     }
   if (rc != SQLITE_ROW)
-    return sv_mirror_sql_error (db, rc, "looking up a card", error);
+    return sv_mirror_sql_error (db, rc, N_("looking up a card"), error);
 
   row->id = sqlite3_column_int64 (stmt, 0);
   row->modseq = sqlite3_column_int64 (stmt, 1);
@@ -413,7 +414,7 @@ set_card_modseq (sqlite3  *db,
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, modseq);
   sqlite3_bind_int64 (stmt, 2, card_id);
-  return step_done (db, stmt, "updating the change counter", error);
+  return step_done (db, stmt, N_("updating the change counter"), error);
 }
 
 static gboolean
@@ -439,7 +440,7 @@ insert_history (SvMirror     *self,
   else
     sqlite3_bind_null (stmt, 5);
   sqlite3_bind_int64 (stmt, 6, modseq);
-  return step_done (self->db, stmt, "appending to the history", error);
+  return step_done (self->db, stmt, N_("appending to the history"), error);
 }
 
 /* The image of a card: base bytes, or working bytes when @with_pending. */
@@ -470,7 +471,7 @@ load_image (sqlite3     *db,
                             (guint) sqlite3_column_int (files, 3),
                             (guint) sqlite3_column_int (files, 4));
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (db, rc, "loading files", error), NULL;
+    return sv_mirror_sql_error (db, rc, N_("loading files"), error), NULL;
 
   if (!sv_mirror_sql_prepare (db,
                               "SELECT f.key, r.idx, r.base, r.working "
@@ -490,13 +491,13 @@ load_image (sqlite3     *db,
       if (!sv_card_image_set_record (image, key, idx, bytes, &local_error))
         {
           g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_FAILED,
-                       "The mirror of card %s is inconsistent: %s",
+                       _("The mirror of card %s is inconsistent: %s"),
                        iccid, local_error->message);
           return NULL;
         }
     }
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (db, rc, "loading records", error), NULL;
+    return sv_mirror_sql_error (db, rc, N_("loading records"), error), NULL;
 
   return g_steal_pointer (&image);
 }
@@ -527,7 +528,7 @@ refresh_decoded (sqlite3      *db,
   if (!sv_mirror_sql_prepare (db, "DELETE FROM contacts WHERE card_id = ?", &del, error))
     return FALSE;
   sqlite3_bind_int64 (del, 1, card->id);
-  if (!step_done (db, del, "clearing contacts", error))
+  if (!step_done (db, del, N_("clearing contacts"), error))
     return FALSE;
   g_clear_pointer (&del, sqlite3_finalize);
 
@@ -559,7 +560,7 @@ refresh_decoded (sqlite3      *db,
           sqlite3_bind_text (ins, 6, numbers, -1, SQLITE_TRANSIENT);
           sqlite3_bind_text (ins, 7, emails, -1, SQLITE_TRANSIENT);
           sqlite3_bind_text (ins, 8, sv_contact_get_second_name (c) ? sv_contact_get_second_name (c) : "", -1, SQLITE_TRANSIENT);
-          if (!step_done (db, ins, "storing a decoded contact", error))
+          if (!step_done (db, ins, N_("storing a decoded contact"), error))
             return FALSE;
         }
       g_clear_pointer (&ins, sqlite3_finalize);
@@ -568,7 +569,7 @@ refresh_decoded (sqlite3      *db,
   if (!sv_mirror_sql_prepare (db, "DELETE FROM messages WHERE card_id = ?", &del, error))
     return FALSE;
   sqlite3_bind_int64 (del, 1, card->id);
-  if (!step_done (db, del, "clearing messages", error))
+  if (!step_done (db, del, N_("clearing messages"), error))
     return FALSE;
 
   messages = sv_messages_decode (working, &decode_error);
@@ -607,7 +608,7 @@ refresh_decoded (sqlite3      *db,
             sqlite3_bind_text (ins, 10, sv_message_get_decode_error (m), -1, SQLITE_TRANSIENT);
           else
             sqlite3_bind_null (ins, 10);
-          if (!step_done (db, ins, "storing a decoded message", error))
+          if (!step_done (db, ins, N_("storing a decoded message"), error))
             return FALSE;
         }
     }
@@ -616,7 +617,7 @@ refresh_decoded (sqlite3      *db,
     return FALSE;
   sqlite3_bind_int64 (upd, 1, modseq);
   sqlite3_bind_int64 (upd, 2, card->id);
-  return step_done (db, upd, "updating the decoded state", error);
+  return step_done (db, upd, N_("updating the decoded state"), error);
 }
 
 /* Brings the decoded lists of a card up to date if its records changed
@@ -689,7 +690,7 @@ sv_mirror_open (const char  *path,
       int saved_errno = errno;
 
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_FAILED,
-                   "Cannot create the folder %s for the mirror: %s",
+                   _("Cannot create the folder %s for the mirror: %s"),
                    dir, g_strerror (saved_errno));
       return NULL;
     }
@@ -700,7 +701,7 @@ sv_mirror_open (const char  *path,
   if (rc != SQLITE_OK)
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_FAILED,
-                   "Cannot open the mirror %s: %s", self->path,
+                   _("Cannot open the mirror %s: %s"), self->path,
                    self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
       return NULL;
     }
@@ -777,7 +778,7 @@ upsert_file (sqlite3           *db,
   sqlite3_bind_int (up, 4, file->structure);
   sqlite3_bind_int (up, 5, (int) file->record_len);
   sqlite3_bind_int (up, 6, (int) file->records->len);
-  if (!step_done (db, up, "storing a file", error))
+  if (!step_done (db, up, N_("storing a file"), error))
     return FALSE;
 
   if (!sv_mirror_sql_prepare (db, "SELECT id FROM files WHERE card_id = ? AND key = ?", &sel, error))
@@ -786,7 +787,7 @@ upsert_file (sqlite3           *db,
   sqlite3_bind_text (sel, 2, file->key, -1, SQLITE_TRANSIENT);
   rc = sqlite3_step (sel);
   if (rc != SQLITE_ROW)
-    return sv_mirror_sql_error (db, rc, "looking up a file", error);
+    return sv_mirror_sql_error (db, rc, N_("looking up a file"), error);
   *file_id = sqlite3_column_int64 (sel, 0);
 
   /* A file that lost records (its size changed) loses their rows too. */
@@ -794,7 +795,7 @@ upsert_file (sqlite3           *db,
     return FALSE;
   sqlite3_bind_int64 (trim, 1, *file_id);
   sqlite3_bind_int (trim, 2, (int) file->records->len);
-  return step_done (db, trim, "trimming records", error);
+  return step_done (db, trim, N_("trimming records"), error);
 }
 
 static gboolean
@@ -815,11 +816,11 @@ lookup_file_id (sqlite3     *db,
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND,
-                   "The mirror has no file “%s” for this card", key);
+                   _("The mirror has no file “%s” for this card"), key);
       return FALSE;
     }
   if (rc != SQLITE_ROW)
-    return sv_mirror_sql_error (db, rc, "looking up a file", error);
+    return sv_mirror_sql_error (db, rc, N_("looking up a file"), error);
   *file_id = sqlite3_column_int64 (sel, 0);
   return TRUE;
 }
@@ -852,7 +853,7 @@ get_record (sqlite3   *db,
       return TRUE;
     }
   if (rc != SQLITE_ROW)
-    return sv_mirror_sql_error (db, rc, "reading a record", error);
+    return sv_mirror_sql_error (db, rc, N_("reading a record"), error);
   *found = TRUE;
   if (base)
     *base = column_bytes (sel, 0);
@@ -885,7 +886,7 @@ put_record (sqlite3     *db,
   bind_bytes (stmt, 4, working);
   sqlite3_bind_int (stmt, 5, sv_mirror_record_state (key, base, working));
   sqlite3_bind_int64 (stmt, 6, version);
-  return step_done (db, stmt, "storing a record", error);
+  return step_done (db, stmt, N_("storing a record"), error);
 }
 
 static gboolean
@@ -910,7 +911,7 @@ update_identity (sqlite3      *db,
   sqlite3_bind_text (stmt, 4, msisdn, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 5, spn, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 6, card_id);
-  return step_done (db, stmt, "updating the card", error);
+  return step_done (db, stmt, N_("updating the card"), error);
 }
 
 static char *
@@ -960,7 +961,7 @@ sv_mirror_import_card (SvMirror      *self,
   if (iccid == NULL || *iccid == '\0')
     {
       g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                           "The card image has no ICCID; the mirror keys cards by ICCID");
+                           _("The card image has no ICCID; the mirror keys cards by ICCID"));
       return FALSE;
     }
 
@@ -981,7 +982,7 @@ sv_mirror_import_card (SvMirror      *self,
         return rollback (self->db);
       sqlite3_bind_text (ins, 1, iccid, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int (ins, 2, sv_card_image_get_card_type (read_from_card));
-      if (!step_done (self->db, ins, "adding a card", error) ||
+      if (!step_done (self->db, ins, N_("adding a card"), error) ||
           !lookup_card (self->db, iccid, &card, error))
         return rollback (self->db);
     }
@@ -1159,7 +1160,7 @@ ensure_all_decoded (SvMirror  *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (stale, column_dup_text (stmt, 0));
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (self->db, rc, "listing cards", error);
+    return sv_mirror_sql_error (self->db, rc, N_("listing cards"), error);
   g_clear_pointer (&stmt, sqlite3_finalize);
 
   for (guint i = 0; i < stale->len; i++)
@@ -1215,7 +1216,7 @@ query_cards (SvMirror    *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (cards, card_from_row (stmt));
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (self->db, rc, "listing cards", error), NULL;
+    return sv_mirror_sql_error (self->db, rc, N_("listing cards"), error), NULL;
 
   return g_steal_pointer (&cards);
 }
@@ -1270,7 +1271,7 @@ sv_mirror_get_card (SvMirror    *self,
   sqlite3_bind_text (stmt, 1, iccid, -1, SQLITE_TRANSIENT);
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
-    return sv_mirror_sql_error (self->db, rc, "reading a card", error), NULL;
+    return sv_mirror_sql_error (self->db, rc, N_("reading a card"), error), NULL;
   return card_from_row (stmt);
 }
 
@@ -1308,7 +1309,7 @@ sv_mirror_set_label (SvMirror    *self,
     sqlite3_bind_null (stmt, 2);
   sqlite3_bind_int64 (stmt, 3, card.id);
   detail = g_strdup_printf ("label “%s”, note “%s”", label ? label : "", note ? note : "");
-  if (!step_done (self->db, stmt, "labelling a card", error) ||
+  if (!step_done (self->db, stmt, N_("labelling a card"), error) ||
       !insert_history (self, iccid, SV_HISTORY_LABEL, detail, card.modseq, error))
     return rollback (self->db);
   return commit (self->db, error);
@@ -1334,7 +1335,7 @@ sv_mirror_delete_card (SvMirror    *self,
   if (g_strcmp0 (iccid, confirm_iccid) != 0)
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                   "Deleting card %s needs its ICCID as confirmation", iccid ? iccid : "");
+                   _("Deleting card %s needs its ICCID as confirmation"), iccid ? iccid : "");
       return FALSE;
     }
 
@@ -1344,7 +1345,7 @@ sv_mirror_delete_card (SvMirror    *self,
       !sv_mirror_sql_prepare (self->db, "DELETE FROM cards WHERE id = ?", &stmt, error))
     return rollback (self->db);
   sqlite3_bind_int64 (stmt, 1, card.id);
-  if (!step_done (self->db, stmt, "deleting a card", error) ||
+  if (!step_done (self->db, stmt, N_("deleting a card"), error) ||
       !insert_history (self, iccid, SV_HISTORY_DELETE, "deleted from the mirror", card.modseq, error))
     return rollback (self->db);
   return commit (self->db, error);
@@ -1402,7 +1403,7 @@ sv_mirror_list_contacts (SvMirror    *self,
                                        second && *second ? second : NULL));
     }
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (self->db, rc, "listing contacts", error), NULL;
+    return sv_mirror_sql_error (self->db, rc, N_("listing contacts"), error), NULL;
   return g_steal_pointer (&contacts);
 }
 
@@ -1472,7 +1473,7 @@ sv_mirror_list_messages (SvMirror    *self,
                                        indices, n));
     }
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (self->db, rc, "listing messages", error), NULL;
+    return sv_mirror_sql_error (self->db, rc, N_("listing messages"), error), NULL;
   return g_steal_pointer (&messages);
 }
 
@@ -1529,7 +1530,7 @@ run_edit (SvMirror     *self,
   sqlite3_bind_int64 (step, 1, card.id);
   sqlite3_bind_int64 (step, 2, new_modseq);
   sqlite3_bind_text (step, 3, detail ? detail : "", -1, SQLITE_TRANSIENT);
-  if (!step_done (self->db, step, "recording undo", error))
+  if (!step_done (self->db, step, N_("recording undo"), error))
     return rollback (self->db);
   step_id = sqlite3_last_insert_rowid (self->db);
 
@@ -1545,7 +1546,7 @@ run_edit (SvMirror     *self,
       if (change->new_bytes == NULL)
         {
           g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                       "An edit may not remove record %u of “%s”", change->index, change->key);
+                       _("An edit may not remove record %u of “%s”"), change->index, change->key);
           return rollback (self->db);
         }
       if (!lookup_file_id (self->db, card.id, change->key, &file_id, error) ||
@@ -1561,7 +1562,7 @@ run_edit (SvMirror     *self,
       sqlite3_bind_int (undo, 3, (int) change->index);
       bind_bytes (undo, 4, found ? working : change->old_bytes);
       sqlite3_bind_int64 (undo, 5, version);
-      if (!step_done (self->db, undo, "recording undo", error) ||
+      if (!step_done (self->db, undo, N_("recording undo"), error) ||
           !put_record (self->db, file_id, change->key, change->index,
                        found ? base : NULL, change->new_bytes, new_modseq, error))
         return rollback (self->db);
@@ -1575,7 +1576,7 @@ run_edit (SvMirror     *self,
     return rollback (self->db);
   sqlite3_bind_int64 (trim, 1, card.id);
   sqlite3_bind_int (trim, 2, MAX_UNDO_STEPS);
-  if (!step_done (self->db, trim, "trimming undo", error))
+  if (!step_done (self->db, trim, N_("trimming undo"), error))
     return rollback (self->db);
 
   card.modseq = new_modseq;
@@ -1646,7 +1647,7 @@ store_contact_cb (SvCardImage  *working,
       g_autofree char *text = format_problems (problems);
 
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT,
-                   "Contact %u does not fit this card: %s",
+                   _("Contact %u does not fit this card: %s"),
                    sv_contact_get_index (contact), text);
       data->problems = g_steal_pointer (&problems);
       return FALSE;
@@ -1754,7 +1755,7 @@ message_edit_cb (SvCardImage  *working,
   if (file == NULL || old == NULL || sv_mirror_record_is_empty ("sms", old))
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND,
-                   "There is no message in record %u", data->index);
+                   _("There is no message in record %u"), data->index);
       return FALSE;
     }
 
@@ -1800,7 +1801,7 @@ sv_mirror_set_message_status (SvMirror        *self,
   else
     {
       g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                           "Only a received message can be marked read or unread");
+                           _("Only a received message can be marked read or unread"));
       return FALSE;
     }
   return run_edit (self, iccid, SV_HISTORY_EDIT, message_edit_cb, &data, error);
@@ -1847,7 +1848,7 @@ apply_image_cb (SvCardImage  *working,
       if (sv_card_image_lookup (working, key) == NULL)
         {
           g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                       "The card has no file “%s”", key);
+                       _("The card has no file “%s”"), key);
           return FALSE;
         }
       for (guint i = 0; i < file->records->len; i++)
@@ -1927,11 +1928,11 @@ sv_mirror_undo (SvMirror     *self,
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOTHING_TO_UNDO,
-                   "There is no edit of card %s to undo", iccid);
+                   _("There is no edit of card %s to undo"), iccid);
       return rollback (self->db);
     }
   if (rc != SQLITE_ROW)
-    return sv_mirror_sql_error (self->db, rc, "reading undo", error), rollback (self->db);
+    return sv_mirror_sql_error (self->db, rc, N_("reading undo"), error), rollback (self->db);
   step_id = sqlite3_column_int64 (last, 0);
   detail = column_dup_text (last, 1);
 
@@ -1956,14 +1957,14 @@ sv_mirror_undo (SvMirror     *self,
         return rollback (self->db);
     }
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (self->db, rc, "reading undo", error), rollback (self->db);
+    return sv_mirror_sql_error (self->db, rc, N_("reading undo"), error), rollback (self->db);
 
   if (!sv_mirror_sql_prepare (self->db, "DELETE FROM undo_steps WHERE id = ?", &del, error))
     return rollback (self->db);
   sqlite3_bind_int64 (del, 1, step_id);
   history = g_strdup_printf ("undid: %s", detail);
   card.modseq = new_modseq;
-  if (!step_done (self->db, del, "removing an undo step", error) ||
+  if (!step_done (self->db, del, N_("removing an undo step"), error) ||
       !set_card_modseq (self->db, card.id, new_modseq, error) ||
       !insert_history (self, iccid, SV_HISTORY_UNDO, history, new_modseq, error) ||
       (working = load_image (self->db, iccid, &card, TRUE, error)) == NULL ||
@@ -2056,7 +2057,7 @@ query_records (SvMirror    *self,
       g_ptr_array_add (records, record);
     }
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (self->db, rc, "listing records", error), NULL;
+    return sv_mirror_sql_error (self->db, rc, N_("listing records"), error), NULL;
   return g_steal_pointer (&records);
 }
 
@@ -2290,7 +2291,7 @@ sv_mirror_mark_written (SvMirror    *self,
         }
       if (rc != SQLITE_DONE)
         {
-          sv_mirror_sql_error (self->db, rc, "marking records written", error);
+          sv_mirror_sql_error (self->db, rc, N_("marking records written"), error);
           return rollback (self->db);
         }
     }
@@ -2370,7 +2371,7 @@ sv_mirror_get_history (SvMirror    *self,
       g_ptr_array_add (entries, entry);
     }
   if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (self->db, rc, "reading the history", error), NULL;
+    return sv_mirror_sql_error (self->db, rc, N_("reading the history"), error), NULL;
   return g_steal_pointer (&entries);
 }
 

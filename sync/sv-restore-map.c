@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-alpha.h"
 #include "sv-phonebook.h"
@@ -138,12 +139,15 @@ map_one (SvCardImage     *work,
   if (index == 0)
     {
       entry->outcome = SV_RESTORE_OVERFLOW;
-      entry->message = g_strdup_printf ("no free record: the target phonebook has %u records",
+      entry->message = g_strdup_printf (_("no free record: the target phonebook has %u records"),
                                         adn ? adn->n_records : 0);
       return entry;
     }
   if (index != sv_contact_get_index (contact))
-    g_string_append_printf (notes, "moved from record %u to %u; ", sv_contact_get_index (contact), index);
+    {
+      g_string_append_printf (notes, _("moved from record %u to %u"), sv_contact_get_index (contact), index);
+      g_string_append (notes, "; ");
+    }
 
   candidate = sv_contact_copy_at (contact, set, index);
   problems = sv_phonebook_check_contact (work, candidate);
@@ -156,7 +160,8 @@ map_one (SvCardImage     *work,
       const char *number = sv_contact_get_number (candidate);
       g_autoptr(SvContact) slim = sv_contact_new (set, index, name, number, NULL, NULL, NULL);
 
-      g_string_append (notes, "additional numbers, e-mails and second name dropped (no room on the target); ");
+      g_string_append (notes, _("additional numbers, e-mails and second name dropped (no room on the target)"));
+      g_string_append (notes, "; ");
       g_clear_pointer (&candidate, sv_contact_unref);
       candidate = g_steal_pointer (&slim);
       g_ptr_array_unref (problems);
@@ -181,8 +186,9 @@ map_one (SvCardImage     *work,
 
           if (again->len == 0)
             {
-              g_string_append_printf (notes, "name “%s” shortened to “%s” (%ld character(s) cut); ",
+              g_string_append_printf (notes, _("name “%s” shortened to “%s” (%ld character(s) cut)"),
                                       name, shorter, n_chars - keep);
+              g_string_append (notes, "; ");
               g_clear_pointer (&candidate, sv_contact_unref);
               candidate = g_steal_pointer (&next);
               g_ptr_array_set_size (problems, 0);
@@ -220,14 +226,15 @@ map_one (SvCardImage     *work,
   if (name_scheme (source, sv_contact_get_set (contact), sv_contact_get_index (contact), &before) &&
       name_scheme (work, set, index, &after) && before != after)
     {
-      g_string_append_printf (notes, "name re-encoded from %s to %s; ",
+      g_string_append_printf (notes, _("name re-encoded from %s to %s"),
                               sv_alpha_scheme_to_string (before), sv_alpha_scheme_to_string (after));
+      g_string_append (notes, "; ");
       if (!truncated)
         entry->outcome = SV_RESTORE_REENCODED;
     }
   at_index = NULL;
   g_string_truncate (notes, notes->len >= 2 ? notes->len - 2 : 0);
-  entry->message = notes->len ? g_string_free (g_steal_pointer (&notes), FALSE) : g_strdup ("fits as is");
+  entry->message = notes->len ? g_string_free (g_steal_pointer (&notes), FALSE) : g_strdup (_("fits as is"));
   return entry;
 }
 
@@ -262,7 +269,7 @@ sv_restore_map_preview (SvCardImage  *source,
   if (sv_phonebook_get_n_sets (work) == 0)
     {
       g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT,
-                           "The target card has no phonebook");
+                           _("The target card has no phonebook"));
       return NULL;
     }
   set = sv_card_image_lookup (work, "pbr") != NULL ? 1 : 0;
@@ -336,7 +343,7 @@ restore_cb (SvCardImage  *working,
   if (n_truncated > 0 && !data->accept_truncation)
     {
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT,
-                   "%u contact(s) would be shortened on the target; confirm the truncation to restore",
+                   _("%u contact(s) would be shortened on the target; confirm the truncation to restore"),
                    n_truncated);
       return FALSE;
     }

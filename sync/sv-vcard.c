@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "sv-mirror.h"
 #include "sv-vcard.h"
@@ -394,7 +395,7 @@ value_text (const ContentLine *cl,
       raw = decode_quoted_printable (cl->value, &len, &ok);
       if (!ok)
         {
-          card_fail (card, cl->line, "bad quoted-printable escape in %s", cl->name);
+          card_fail (card, cl->line, _("bad quoted-printable escape in %s"), cl->name);
           return NULL;
         }
     }
@@ -412,7 +413,7 @@ value_text (const ContentLine *cl,
 
       if (converted == NULL)
         {
-          card_fail (card, cl->line, "cannot convert %s from %s: %s", cl->name, charset,
+          card_fail (card, cl->line, _("cannot convert %s from %s: %s"), cl->name, charset,
                      conv_error->message);
           return NULL;
         }
@@ -423,7 +424,7 @@ value_text (const ContentLine *cl,
 
   if (!g_utf8_validate_len (raw, len, NULL) || memchr (raw, '\0', len) != NULL)
     {
-      card_fail (card, cl->line, "%s is not valid UTF-8 text", cl->name);
+      card_fail (card, cl->line, _("%s is not valid UTF-8 text"), cl->name);
       return NULL;
     }
   return g_steal_pointer (&raw);
@@ -465,12 +466,12 @@ parse_content_line (const char   *text,
     }
   if (*p != ':')
     {
-      *problem = g_strdup ("property line without “:”");
+      *problem = g_strdup (_("property line without “:”"));
       return FALSE;
     }
   if (name == NULL || *name == '\0')
     {
-      *problem = g_strdup ("property line without a name");
+      *problem = g_strdup (_("property line without a name"));
       return FALSE;
     }
 
@@ -591,7 +592,7 @@ card_add_property (Card              *card,
 
       if (!g_ascii_string_to_unsigned (text, 10, 0, 255, &v, NULL))
         {
-          card_fail (card, cl->line, "%s must be a number from 0 to 255, not “%s”", cl->name, text);
+          card_fail (card, cl->line, _("%s must be a number from 0 to 255, not “%s”"), cl->name, text);
           return;
         }
       if (g_str_equal (cl->name, "X-SIMVAULT-SET"))
@@ -758,7 +759,7 @@ sv_vcard_parse (const char     *text,
       if (cs == NULL)
         {
           g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                       "line %u: the file is not UTF-8 text (byte 0x%02X)", line, (guint8) *bad);
+                       _("line %u: the file is not UTF-8 text (byte 0x%02X)"), line, (guint8) *bad);
           return NULL;
         }
     }
@@ -779,7 +780,7 @@ sv_vcard_parse (const char     *text,
             card_fail (card, l->line, "%s", problem);
           else
             {
-              g_autofree char *msg = g_strdup_printf ("line %u: %s outside a vCard", l->line, problem);
+              g_autofree char *msg = g_strdup_printf (_("line %u: %s outside a vCard"), l->line, problem);
               if (!partial)
                 {
                   g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID, msg);
@@ -795,7 +796,7 @@ sv_vcard_parse (const char     *text,
         {
           if (card != NULL)
             {
-              g_autofree char *msg = g_strdup_printf ("line %u: BEGIN:VCARD inside the vCard begun at line %u",
+              g_autofree char *msg = g_strdup_printf (_("line %u: BEGIN:VCARD inside the vCard begun at line %u"),
                                                       l->line, card->begin_line);
               if (!partial)
                 {
@@ -814,7 +815,7 @@ sv_vcard_parse (const char     *text,
         {
           if (card == NULL)
             {
-              g_autofree char *msg = g_strdup_printf ("line %u: END:VCARD without BEGIN:VCARD", l->line);
+              g_autofree char *msg = g_strdup_printf (_("line %u: END:VCARD without BEGIN:VCARD"), l->line);
               if (!partial)
                 {
                   g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID, msg);
@@ -826,10 +827,10 @@ sv_vcard_parse (const char     *text,
             }
           if (card->error == NULL && (card->fn == NULL || *card->fn == '\0') &&
               (card->n == NULL || *card->n == '\0') && card->tels->len == 0)
-            card_fail (card, card->begin_line, "the vCard has neither a name nor a phone number");
+            card_fail (card, card->begin_line, _("the vCard has neither a name nor a phone number"));
           if (card->error != NULL)
             {
-              g_autofree char *msg = g_strdup_printf ("line %u: %s (vCard begun at line %u)",
+              g_autofree char *msg = g_strdup_printf (_("line %u: %s (vCard begun at line %u)"),
                                                       card->error_line, card->error, card->begin_line);
               if (!partial)
                 {
@@ -847,7 +848,7 @@ sv_vcard_parse (const char     *text,
 
       if (card == NULL)
         {
-          g_autofree char *msg = g_strdup_printf ("line %u: “%s” outside a vCard (no BEGIN:VCARD before it)",
+          g_autofree char *msg = g_strdup_printf (_("line %u: “%s” outside a vCard (no BEGIN:VCARD before it)"),
                                                   l->line, cl->name);
           if (!partial)
             {
@@ -861,13 +862,13 @@ sv_vcard_parse (const char     *text,
 
       if (g_str_equal (cl->name, "VERSION") && !g_str_equal (cl->value, "2.1") &&
           !g_str_equal (cl->value, "3.0") && !g_str_equal (cl->value, "4.0"))
-        card_fail (card, l->line, "unknown vCard version “%s”", cl->value);
+        card_fail (card, l->line, _("unknown vCard version “%s”"), cl->value);
       card_add_property (card, cl);
     }
 
   if (card != NULL)
     {
-      g_autofree char *msg = g_strdup_printf ("line %u: the file ends inside the vCard begun at line %u (no END:VCARD)",
+      g_autofree char *msg = g_strdup_printf (_("line %u: the file ends inside the vCard begun at line %u (no END:VCARD)"),
                                               lines->len ? g_array_index (lines, LogicalLine, lines->len - 1).line : 1,
                                               card->begin_line);
       if (!partial)
@@ -883,7 +884,7 @@ sv_vcard_parse (const char     *text,
   if (contacts->len == 0 && notes->len == 0)
     {
       g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                           "line 1: the file holds no vCard (BEGIN:VCARD … END:VCARD)");
+                           _("line 1: the file holds no vCard (BEGIN:VCARD … END:VCARD)"));
       return NULL;
     }
 
