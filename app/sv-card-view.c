@@ -13,6 +13,7 @@
 
 #include "sv-card-view.h"
 #include "sv-contact-editor.h"
+#include "sv-mirror-messages.h"
 #include "sv-mirror-worker.h"
 #include "sv-phonebook.h"
 
@@ -34,6 +35,8 @@ struct _SvCardView
   AdwPreferencesGroup *capacity_group;
   AdwActionRow        *read_at_row;
   AdwActionRow        *pending_row;
+  AdwExpanderRow      *history_row;
+  GPtrArray           *history_rows;
 
   GPtrArray           *capacity_rows;
   char                *db_path;
@@ -70,6 +73,7 @@ typedef struct
   SvCardImage  *image;
   GPtrArray    *contacts;
   GPtrArray    *messages;
+  GPtrArray    *history;
 } CardData;
 
 static void
@@ -79,6 +83,7 @@ card_data_free (CardData *data)
   g_clear_object (&data->image);
   g_clear_pointer (&data->contacts, g_ptr_array_unref);
   g_clear_pointer (&data->messages, g_ptr_array_unref);
+  g_clear_pointer (&data->history, g_ptr_array_unref);
   g_free (data);
 }
 
@@ -113,6 +118,7 @@ update_actions (SvCardView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.duplicate-contact", ready && selected->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.delete-contacts", ready && selected->len > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.undo", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.discard", ready && self->n_pending > 0);
 }
 
 static void
@@ -178,6 +184,67 @@ update_capacity (SvCardView *self)
   gtk_label_set_text (self->usage_label, usage);
 }
 
+static const char *
+history_op_label (SvHistoryOp op)
+{
+  switch (op)
+    {
+    case SV_HISTORY_READ:
+      return _("Read from the card");
+    case SV_HISTORY_EDIT:
+      return _("Edited");
+    case SV_HISTORY_WRITE:
+      return _("Written to the card");
+    case SV_HISTORY_BACKUP:
+      return _("Backed up");
+    case SV_HISTORY_RESTORE:
+      return _("Restored");
+    case SV_HISTORY_IMPORT:
+      return _("Imported");
+    case SV_HISTORY_UNDO:
+      return _("Undone");
+    case SV_HISTORY_LABEL:
+      return _("Labelled");
+    case SV_HISTORY_DELETE:
+    default:
+      return _("Deleted");
+    }
+}
+
+/* The newest 50 entries of the card's history, newest first. */
+static void
+update_history (SvCardView *self,
+                GPtrArray  *history)
+{
+  guint shown = 0;
+
+  for (guint i = 0; i < self->history_rows->len; i++)
+    adw_expander_row_remove (self->history_row, g_ptr_array_index (self->history_rows, i));
+  g_ptr_array_set_size (self->history_rows, 0);
+
+  for (guint i = history->len; i > 0 && shown < 50; i--, shown++)
+    {
+      SvMirrorHistoryEntry *entry = g_ptr_array_index (history, i - 1);
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (entry->at);
+      g_autofree char *title = g_date_time_format (when, "%x %X");
+      g_autofree char *subtitle = g_strdup_printf ("%s · %s", history_op_label (entry->op),
+                                                   entry->detail != NULL ? entry->detail : "");
+      GtkWidget *row = adw_action_row_new ();
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      adw_expander_row_add_row (self->history_row, row);
+      g_ptr_array_add (self->history_rows, row);
+    }
+
+  {
+    g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u entry", "%u entries",
+                                                           history->len), history->len);
+
+    adw_expander_row_set_subtitle (self->history_row, count);
+  }
+}
+
 static void
 apply_card_data (SvCardView *self,
                  CardData   *data)
@@ -219,6 +286,7 @@ apply_card_data (SvCardView *self,
                              self->n_pending);
   adw_action_row_set_subtitle (self->pending_row, pending);
 
+  update_history (self, data->history);
   update_capacity (self);
   update_actions (self);
 }
@@ -235,7 +303,8 @@ load_card_worker (SvMirror      *mirror,
   if ((data->card = sv_mirror_get_card (mirror, iccid, error)) == NULL ||
       (data->image = sv_mirror_load_image (mirror, iccid, TRUE, error)) == NULL ||
       (data->contacts = sv_mirror_list_contacts (mirror, iccid, error)) == NULL ||
-      (data->messages = sv_mirror_list_messages (mirror, iccid, error)) == NULL)
+      (data->messages = sv_mirror_list_messages (mirror, iccid, error)) == NULL ||
+      (data->history = sv_mirror_get_history (mirror, iccid, error)) == NULL)
     {
       card_data_free (data);
       return NULL;
@@ -329,10 +398,12 @@ sv_card_view_reload (SvCardView *self)
 /* An edit: a worker function over the mirror, then a toast and a reload. */
 typedef struct
 {
-  char      *iccid;
-  SvContact *contact;
-  GPtrArray *contacts;
-  char      *toast;
+  char            *iccid;
+  SvContact       *contact;
+  GPtrArray       *contacts;
+  GArray          *records;
+  SvMessageStatus  status;
+  char            *toast;
 } EditJob;
 
 static void
@@ -341,6 +412,7 @@ edit_job_free (EditJob *job)
   g_free (job->iccid);
   g_clear_pointer (&job->contact, sv_contact_unref);
   g_clear_pointer (&job->contacts, g_ptr_array_unref);
+  g_clear_pointer (&job->records, g_array_unref);
   g_free (job->toast);
   g_free (job);
 }
@@ -466,6 +538,37 @@ undo_worker (SvMirror      *mirror,
     return NULL;
 
   return g_strdup (_("Undone"));
+}
+
+static gpointer
+update_messages_worker (SvMirror      *mirror,
+                        gpointer       user_data,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  EditJob *job = user_data;
+
+  if (!sv_mirror_update_messages (mirror, job->iccid, job->records, job->status, error))
+    return NULL;
+
+  return g_strdup (job->toast);
+}
+
+static void
+update_messages_cb (SvCardView      *self,
+                    GArray          *records,
+                    SvMessageStatus  status)
+{
+  EditJob *job;
+
+  if (self->image == NULL || self->loading)
+    return;
+
+  job = g_new0 (EditJob, 1);
+  job->records = g_array_ref (records);
+  job->status = status;
+  job->toast = g_strdup (status == SV_MESSAGE_STATUS_FREE ? _("Conversation deleted") : _("Marked as read"));
+  run_edit (self, update_messages_worker, job, TRUE);
 }
 
 static void
@@ -610,6 +713,28 @@ undo_action (GtkWidget  *widget,
   run_edit (SV_CARD_VIEW (widget), undo_worker, g_new0 (EditJob, 1), FALSE);
 }
 
+static gpointer
+discard_worker (SvMirror      *mirror,
+                gpointer       user_data,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  EditJob *job = user_data;
+
+  if (!sv_mirror_discard_pending (mirror, job->iccid, error))
+    return NULL;
+
+  return g_strdup (_("Changes discarded"));
+}
+
+static void
+discard_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  run_edit (SV_CARD_VIEW (widget), discard_worker, g_new0 (EditJob, 1), TRUE);
+}
+
 static void
 edit_contact_cb (SvCardView *self,
                  SvContact  *contact)
@@ -663,6 +788,7 @@ sv_card_view_finalize (GObject *object)
   SvCardView *self = SV_CARD_VIEW (object);
 
   g_clear_pointer (&self->capacity_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->history_rows, g_ptr_array_unref);
   g_clear_pointer (&self->db_path, g_free);
   g_clear_pointer (&self->iccid, g_free);
 
@@ -744,7 +870,9 @@ sv_card_view_class_init (SvCardViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SvCardView, capacity_group);
   gtk_widget_class_bind_template_child (widget_class, SvCardView, read_at_row);
   gtk_widget_class_bind_template_child (widget_class, SvCardView, pending_row);
+  gtk_widget_class_bind_template_child (widget_class, SvCardView, history_row);
   gtk_widget_class_bind_template_callback (widget_class, edit_contact_cb);
+  gtk_widget_class_bind_template_callback (widget_class, update_messages_cb);
   gtk_widget_class_bind_template_callback (widget_class, label_apply_cb);
 
   gtk_widget_class_install_action (widget_class, "card.add-contact", NULL, add_contact_action);
@@ -752,6 +880,7 @@ sv_card_view_class_init (SvCardViewClass *klass)
   gtk_widget_class_install_action (widget_class, "card.duplicate-contact", NULL, duplicate_contact_action);
   gtk_widget_class_install_action (widget_class, "card.delete-contacts", NULL, delete_contacts_action);
   gtk_widget_class_install_action (widget_class, "card.undo", NULL, undo_action);
+  gtk_widget_class_install_action (widget_class, "card.discard", NULL, discard_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "card.add-contact", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "card.delete-contacts", NULL);
@@ -765,6 +894,7 @@ sv_card_view_init (SvCardView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->capacity_rows = g_ptr_array_new ();
+  self->history_rows = g_ptr_array_new ();
   g_signal_connect_object (sv_contacts_page_get_model (self->contacts_page), "selection-changed",
                            G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (sv_contacts_page_get_model (self->contacts_page), "items-changed",

@@ -24,6 +24,8 @@ struct _SvMessagesPage
   GtkListView        *conversation_list;
   GtkListBox         *thread_list;
   GtkLabel           *thread_title;
+  GtkWidget          *mark_read_button;
+  GtkWidget          *delete_button;
 
   GListStore         *conversations;
   GtkCustomFilter    *filter;
@@ -33,6 +35,13 @@ struct _SvMessagesPage
 };
 
 G_DEFINE_FINAL_TYPE (SvMessagesPage, sv_messages_page, ADW_TYPE_BIN)
+
+enum {
+  UPDATE_MESSAGES,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static const char *
 status_label (SvMessageStatus status)
@@ -126,6 +135,9 @@ show_conversation (SvMessagesPage *self,
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->thread_list))) != NULL)
     gtk_list_box_remove (self->thread_list, child);
 
+  gtk_widget_set_sensitive (self->delete_button, conversation != NULL);
+  gtk_widget_set_visible (self->mark_read_button,
+                          conversation != NULL && sv_conversation_get_n_unread (conversation) > 0);
   if (conversation == NULL)
     {
       gtk_label_set_text (self->thread_title, "");
@@ -155,6 +167,53 @@ conversation_activated_cb (SvMessagesPage *self,
                            GtkListView    *view)
 {
   sv_messages_page_show_conversation (self, position);
+}
+
+/* Every EF_SMS record of the shown conversation, parts included. */
+static GArray *
+conversation_records (SvMessagesPage *self)
+{
+  SvConversation *conversation = gtk_single_selection_get_selected_item (self->selection);
+  GArray *records = g_array_new (FALSE, FALSE, sizeof (guint));
+  GPtrArray *messages;
+
+  if (conversation == NULL)
+    return records;
+
+  messages = sv_conversation_get_messages (conversation);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      SvMessage *message = g_ptr_array_index (messages, i);
+      const guint *indices = sv_message_get_record_indices (message);
+
+      for (guint p = 0; p < sv_message_get_n_parts (message); p++)
+        if (indices[p] != 0)
+          g_array_append_val (records, indices[p]);
+    }
+
+  return records;
+}
+
+static void
+emit_update (SvMessagesPage  *self,
+             SvMessageStatus  status)
+{
+  g_autoptr(GArray) records = conversation_records (self);
+
+  if (records->len > 0)
+    g_signal_emit (self, signals[UPDATE_MESSAGES], 0, records, status);
+}
+
+static void
+mark_read_clicked_cb (SvMessagesPage *self)
+{
+  emit_update (self, SV_MESSAGE_STATUS_READ);
+}
+
+static void
+delete_clicked_cb (SvMessagesPage *self)
+{
+  emit_update (self, SV_MESSAGE_STATUS_FREE);
 }
 
 static void
@@ -260,6 +319,17 @@ sv_messages_page_class_init (SvMessagesPageClass *klass)
   object_class->dispose = sv_messages_page_dispose;
   object_class->finalize = sv_messages_page_finalize;
 
+  /**
+   * SvMessagesPage::update-messages:
+   * @records: (element-type guint): the EF_SMS records of a conversation
+   * @status: %SV_MESSAGE_STATUS_FREE to delete them, or read
+   *
+   * The user asked to delete the shown conversation or mark it read.
+   */
+  signals[UPDATE_MESSAGES] =
+    g_signal_new ("update-messages", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_ARRAY, G_TYPE_INT);
+
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/sv-messages-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SvMessagesPage, stack);
   gtk_widget_class_bind_template_child (widget_class, SvMessagesPage, leaflet);
@@ -267,9 +337,13 @@ sv_messages_page_class_init (SvMessagesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SvMessagesPage, conversation_list);
   gtk_widget_class_bind_template_child (widget_class, SvMessagesPage, thread_list);
   gtk_widget_class_bind_template_child (widget_class, SvMessagesPage, thread_title);
+  gtk_widget_class_bind_template_child (widget_class, SvMessagesPage, mark_read_button);
+  gtk_widget_class_bind_template_child (widget_class, SvMessagesPage, delete_button);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, conversation_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, back_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, mark_read_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, delete_clicked_cb);
 }
 
 static void

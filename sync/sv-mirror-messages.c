@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "sv-codec.h"
 #include "sv-mirror-messages.h"
@@ -229,4 +230,93 @@ sv_mirror_add_message (SvMirror         *self,
   if (records != NULL)
     *records = g_steal_pointer (&used);
   return TRUE;
+}
+
+typedef struct
+{
+  GArray          *indices;
+  SvMessageStatus  status;
+} UpdateMessages;
+
+static gboolean
+update_messages_cb (SvCardImage  *working,
+                    gpointer      user_data,
+                    char        **detail,
+                    GError      **error)
+{
+  UpdateMessages *update = user_data;
+  guint n_changed = 0;
+
+  for (guint i = 0; i < update->indices->len; i++)
+    {
+      guint index = g_array_index (update->indices, guint, i);
+      GBytes *old = sv_card_image_get_record (working, "sms", index);
+      g_autoptr(GBytes) bytes = NULL;
+      guint8 record[SV_EF_SMS_RECORD_LEN];
+      gsize len;
+      const guint8 *data;
+
+      if (old == NULL || (data = g_bytes_get_data (old, &len)) == NULL || len != sizeof record)
+        {
+          g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND,
+                       _("This card has no message record %u"), index);
+          return FALSE;
+        }
+      if ((data[0] & 0x01) == 0)
+        continue;                             /* already free */
+
+      memcpy (record, data, sizeof record);
+      if (update->status == SV_MESSAGE_STATUS_FREE)
+        {
+          /* TS 51.011 §10.5.3: a free record is status 00, the rest FF. */
+          record[0] = 0x00;
+          memset (record + 1, 0xFF, sizeof record - 1);
+        }
+      else if ((record[0] & 0x07) == SV_EF_SMS_READ || (record[0] & 0x07) == SV_EF_SMS_TO_BE_READ)
+        {
+          /* Only a received message changes between read and unread. */
+          record[0] = update->status == SV_MESSAGE_STATUS_UNREAD ? SV_EF_SMS_TO_BE_READ : SV_EF_SMS_READ;
+        }
+      else
+        continue;
+
+      bytes = g_bytes_new (record, sizeof record);
+      if (!g_bytes_equal (bytes, old))
+        {
+          if (!sv_card_image_set_record (working, "sms", index, bytes, error))
+            return FALSE;
+          n_changed++;
+        }
+    }
+
+  *detail = g_strdup_printf ("%s %u message record(s)",
+                             update->status == SV_MESSAGE_STATUS_FREE ? "deleted" : "marked",
+                             n_changed);
+  return TRUE;
+}
+
+/**
+ * sv_mirror_update_messages:
+ * @indices: (element-type guint): EF_SMS records, e.g. every part of the
+ *   messages of a conversation
+ * @status: %SV_MESSAGE_STATUS_FREE to delete them, or read/unread to mark
+ *   the received ones
+ *
+ * Deletes or marks several message records as one undoable edit.
+ */
+gboolean
+sv_mirror_update_messages (SvMirror         *self,
+                           const char       *iccid,
+                           GArray           *indices,
+                           SvMessageStatus   status,
+                           GError          **error)
+{
+  UpdateMessages update = { indices, status };
+
+  g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
+  g_return_val_if_fail (indices != NULL, FALSE);
+  g_return_val_if_fail (status == SV_MESSAGE_STATUS_FREE || status == SV_MESSAGE_STATUS_READ ||
+                        status == SV_MESSAGE_STATUS_UNREAD, FALSE);
+
+  return sv_mirror_edit (self, iccid, SV_HISTORY_EDIT, update_messages_cb, &update, error);
 }

@@ -14,6 +14,12 @@ gboolean sv_mirror_add_message (SvMirror         *self,
                                 GArray          **records,
                                 GError          **error);
 
+gboolean sv_mirror_update_messages (SvMirror        *self,
+                                    const char      *iccid,
+                                    GArray          *indices,
+                                    SvMessageStatus  status,
+                                    GError         **error);
+
 GPtrArray *sv_sms_split_text   (const char       *text,
                                 gboolean         *ucs2);
 

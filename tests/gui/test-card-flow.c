@@ -15,6 +15,7 @@
 #include "sv-card-reader.h"
 #include "sv-contact-editor.h"
 #include "sv-contacts-page.h"
+#include "sv-messages-page.h"
 #include "sv-pcsc-reader.h"
 #include "sv-phonebook.h"
 #include "sv-pin-dialog.h"
@@ -526,6 +527,99 @@ test_export_import (void)
   sv_test_close_window (window);
 }
 
+static GtkWidget *
+find_button (GtkWidget  *root,
+             const char *tooltip)
+{
+  for (guint i = 0;; i++)
+    {
+      GtkWidget *button = sv_test_find_child (root, GTK_TYPE_BUTTON, i);
+
+      if (button == NULL || g_strcmp0 (gtk_widget_get_tooltip_text (button), tooltip) == 0)
+        return button;
+    }
+}
+
+static guint
+n_conversations (SvWindow *window)
+{
+  return g_list_model_get_n_items (sv_messages_page_get_conversations (sv_card_view_get_messages_page (window->card_view)));
+}
+
+typedef struct
+{
+  SvWindow *window;
+  guint     n;
+} ConversationCount;
+
+static gboolean
+conversations_are (gpointer data)
+{
+  ConversationCount *count = data;
+
+  return sv_test_card_shown (count->window) && n_conversations (count->window) == count->n;
+}
+
+/* Messages: mark a conversation read, delete it, undo; the card's history
+ * lists what was done. */
+static void
+test_messages (void)
+{
+  g_autofree char *profile = sv_vsim_fixture_profile ("usim-sms");
+  g_autoptr(SvVsimFixture) card = NULL;
+  g_autoptr(GError) error = NULL;
+  SvMessagesPage *page;
+  GtkWidget *mark_read, *delete;
+  ConversationCount count;
+  SvWindow *window;
+  guint n_before;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  sv_test_reset_db ();
+
+  window = sv_test_open_window ();
+  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
+  g_assert_no_error (error);
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read");
+
+  page = sv_card_view_get_messages_page (window->card_view);
+  adw_view_stack_set_visible_child_name (sv_card_view_get_view_stack (window->card_view), "messages");
+  n_before = n_conversations (window);
+  g_assert_cmpuint (n_before, >, 1);
+
+  /* The newest conversation of the profile has an unread message. */
+  sv_messages_page_show_conversation (page, 0);
+  mark_read = find_button (GTK_WIDGET (page), "Mark as Read");
+  delete = find_button (GTK_WIDGET (page), "Delete Conversation");
+  g_assert_nonnull (mark_read);
+  g_assert_nonnull (delete);
+  g_assert_true (gtk_widget_get_visible (mark_read));
+  g_signal_emit_by_name (mark_read, "clicked");
+  sv_test_wait_for (sv_test_window_idle, window, 30, "the conversation to be marked read");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be reloaded");
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >, 0);
+
+  sv_messages_page_show_conversation (page, 0);
+  g_assert_false (gtk_widget_get_visible (mark_read));
+  g_signal_emit_by_name (delete, "clicked");
+  count.window = window;
+  count.n = n_before - 1;
+  sv_test_wait_for (conversations_are, &count, 30, "the conversation to be deleted");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window->card_view), "card.undo", NULL));
+  count.n = n_before;
+  sv_test_wait_for (conversations_are, &count, 30, "the deletion to be undone");
+
+  /* Drop the remaining change (the read mark) from the Card page. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window->card_view), "card.discard", NULL));
+  sv_test_wait_for (sv_test_window_idle, window, 30, "the changes to be discarded");
+  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be reloaded");
+  g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
+
+  sv_test_close_window (window);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -540,6 +634,7 @@ main (int    argc,
   g_test_add_func ("/sv/gui/card/pull-during-write", test_pull_card_during_write);
   g_test_add_func ("/sv/gui/card/restore-onto-new-card", test_restore_onto_new_card);
   g_test_add_func ("/sv/gui/card/export-import", test_export_import);
+  g_test_add_func ("/sv/gui/card/messages", test_messages);
 
   ret = g_test_run ();
   g_clear_object (&sv_test_app);

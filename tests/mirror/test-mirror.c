@@ -528,6 +528,30 @@ test_add_message (Fixture       *f,
   g_assert_false (sv_mirror_add_message (f->mirror, TEST_ICCID, SV_MESSAGE_STATUS_READ,
                                          "1", "no room", NULL, NULL, &error));
   g_assert_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT);
+  g_clear_error (&error);
+
+  /* Mark read, then delete the long one: each one undoable edit; a sent
+   * message keeps its status when marked. */
+  g_array_append_vals (long_records, records->data, records->len);
+  g_assert_true (sv_mirror_update_messages (f->mirror, TEST_ICCID, records, SV_MESSAGE_STATUS_READ, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = sv_mirror_list_messages (f->mirror, TEST_ICCID, &error);
+  g_assert_cmpint (sv_message_get_status (find_message_by_number (messages, "+8613800138000")), ==,
+                   SV_MESSAGE_STATUS_READ);
+
+  g_assert_true (sv_mirror_update_messages (f->mirror, TEST_ICCID, long_records, SV_MESSAGE_STATUS_FREE, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = sv_mirror_list_messages (f->mirror, TEST_ICCID, &error);
+  g_assert_null (find_message_by_number (messages, "5551234"));
+  g_assert_null (find_message_by_number (messages, "+8613800138000"));
+
+  g_assert_true (sv_mirror_undo (f->mirror, TEST_ICCID, NULL, &error));
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = sv_mirror_list_messages (f->mirror, TEST_ICCID, &error);
+  g_assert_nonnull (find_message_by_number (messages, "5551234"));
+  g_assert_nonnull (find_message_by_number (messages, "+8613800138000"));
 }
 
 static void
