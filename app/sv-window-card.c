@@ -226,7 +226,8 @@ static void
 card_op_finish (CardOp       *op,
                 const GError *error)
 {
-  SvWindow *self = op->self;
+  /* The operation holds the window; keep it until the queue is served. */
+  g_autoptr(SvWindow) self = g_object_ref (op->self);
 
   g_signal_handlers_disconnect_by_data (op->progress, op);
   self->card_busy = FALSE;
@@ -244,6 +245,15 @@ card_op_finish (CardOp       *op,
 
   sv_window_update_actions (self);
   card_op_free (op);
+
+  /* Cards inserted while this one was busy are read now, in turn. */
+  while (self->pending_reads != NULL && !self->card_busy && self->pending_reads->len > 0)
+    {
+      g_autofree char *reader_name = g_ptr_array_steal_index (self->pending_reads, 0);
+
+      if (g_hash_table_lookup (self->readers, reader_name) != NULL)
+        sv_window_read_card (self, reader_name);
+    }
 }
 
 /* Step: read the whole card, then keep it in the mirror. */
@@ -568,7 +578,8 @@ start_card_op (CardOp *op)
  * @reader_name: the reader holding the card
  *
  * Reads the card into the mirror (asking for the PIN if the card wants
- * it) and shows it. Does nothing while another card operation runs.
+ * it) and shows it. While another card operation runs, the read waits
+ * for it to end.
  */
 void
 sv_window_read_card (SvWindow   *self,
@@ -577,7 +588,11 @@ sv_window_read_card (SvWindow   *self,
   CardOp *op;
 
   if (self->card_busy)
-    return;
+    {
+      if (!g_ptr_array_find_with_equal_func (self->pending_reads, reader_name, g_str_equal, NULL))
+        g_ptr_array_add (self->pending_reads, g_strdup (reader_name));
+      return;
+    }
 
   op = card_op_new (self, CARD_OP_READ, reader_name);
   op->iccid = g_strdup (g_hash_table_lookup (self->readers, reader_name));
@@ -983,6 +998,7 @@ sv_window_card_init (SvWindow *self)
   g_autoptr(GError) error = NULL;
 
   self->readers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->pending_reads = g_ptr_array_new_with_free_func (g_free);
   self->reader = sv_pcsc_reader_new ();
   self->monitor = sv_reader_monitor_new (self->reader, TRUE);
 
@@ -1009,4 +1025,5 @@ sv_window_card_dispose (SvWindow *self)
   g_clear_object (&self->monitor);
   g_clear_object (&self->reader);
   g_clear_pointer (&self->readers, g_hash_table_unref);
+  g_clear_pointer (&self->pending_reads, g_ptr_array_unref);
 }

@@ -43,6 +43,7 @@ struct _SvWindow
   GHashTable           *readers;            /* reader name -> ICCID, "" (card not identified) or NULL (no card) */
   gboolean              service_available;
   gboolean              card_busy;          /* a read or write is running */
+  GPtrArray            *pending_reads;      /* readers whose card waits to be read */
   GListStore           *cards;
   GtkSingleSelection   *cards_selection;
   GCancellable         *cards_cancellable;

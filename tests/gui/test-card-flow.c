@@ -620,6 +620,40 @@ test_messages (void)
   sv_test_close_window (window);
 }
 
+static gboolean
+two_cards_listed (gpointer data)
+{
+  SvWindow *window = data;
+
+  return sv_test_window_idle (window) && g_list_model_get_n_items (G_LIST_MODEL (window->cards)) == 2;
+}
+
+/* Two cards inserted at once (the demo of run.sh): the second is read
+ * when the first is done, and both are in the local copy. */
+static void
+test_two_cards (void)
+{
+  g_autofree char *first = sv_vsim_fixture_profile ("sim-2g-plain");
+  g_autofree char *second = sv_vsim_fixture_profile ("usim-2sets");
+  g_autoptr(SvVsimFixture) card0 = NULL;
+  g_autoptr(SvVsimFixture) card1 = NULL;
+  g_autoptr(GError) error = NULL;
+  SvWindow *window;
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  sv_test_reset_db ();
+
+  card0 = sv_vsim_fixture_start (first, 0, NULL, &error);
+  g_assert_no_error (error);
+  card1 = sv_vsim_fixture_start (second, 1, NULL, &error);
+  g_assert_no_error (error);
+  window = sv_test_open_window ();
+  sv_test_wait_for (two_cards_listed, window, 60, "both cards to be read");
+
+  sv_test_close_window (window);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -635,6 +669,7 @@ main (int    argc,
   g_test_add_func ("/sv/gui/card/restore-onto-new-card", test_restore_onto_new_card);
   g_test_add_func ("/sv/gui/card/export-import", test_export_import);
   g_test_add_func ("/sv/gui/card/messages", test_messages);
+  g_test_add_func ("/sv/gui/card/two-cards", test_two_cards);
 
   ret = g_test_run ();
   g_clear_object (&sv_test_app);
