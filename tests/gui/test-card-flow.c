@@ -71,25 +71,39 @@ find_contact (GPtrArray *contacts,
   return NULL;
 }
 
+/* A fresh mirror, the window, and the card @profile_name inserted in slot
+ * 0 and read. */
+static SvWindow *
+open_with_card (const char          *profile_name,
+                const char * const  *extra_args,
+                guint                timeout_s,
+                SvVsimFixture      **card)
+{
+  g_autofree char *profile = sv_vsim_fixture_profile (profile_name);
+  g_autoptr(GError) error = NULL;
+  SvWindow *window;
+
+  sv_test_reset_db ();
+  window = sv_test_open_window ();
+  *card = sv_vsim_fixture_start (profile, 0, extra_args, &error);
+  g_assert_no_error (error);
+  sv_test_wait_for (sv_test_card_shown, window, timeout_s, "the card to be read");
+
+  return window;
+}
+
 /* Reads a card as soon as it is inserted. */
 static void
 test_read_on_insert (void)
 {
-  g_autofree char *profile = sv_vsim_fixture_profile ("sim-2g-plain");
   g_autoptr(SvVsimFixture) card = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) on_card = NULL;
   SvWindow *window;
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  sv_test_reset_db ();
 
-  window = sv_test_open_window ();
-  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
-  g_assert_no_error (error);
-
-  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read and shown");
+  window = open_with_card ("sim-2g-plain", NULL, 30, &card);
   on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (card));
   g_assert_cmpuint (n_contacts_shown (window), ==, on_card->len);
   g_assert_cmpuint (n_contacts_shown (window), >, 0);
@@ -182,9 +196,7 @@ answer_write_preview (const char *response)
 static void
 test_edit_and_write (void)
 {
-  g_autofree char *profile = sv_vsim_fixture_profile ("usim-2sets");
   g_autoptr(SvVsimFixture) card = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) on_card = NULL;
   GtkSelectionModel *selection;
   SvContactEditor *editor;
@@ -194,12 +206,8 @@ test_edit_and_write (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  sv_test_reset_db ();
 
-  window = sv_test_open_window ();
-  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
-  g_assert_no_error (error);
-  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read");
+  window = open_with_card ("usim-2sets", NULL, 30, &card);
 
   /* Select the first contact and open it in the editor. */
   selection = GTK_SELECTION_MODEL (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
@@ -268,7 +276,6 @@ banner_shown (gpointer data)
 static void
 test_pull_card_during_write (void)
 {
-  g_autofree char *profile = sv_vsim_fixture_profile ("sim-2g-plain");
   const char *slow_args[] = { "--persist", "--delay-ms", "40", NULL };
   g_autoptr(SvVsimFixture) card = NULL;
   g_autoptr(GError) error = NULL;
@@ -281,12 +288,8 @@ test_pull_card_during_write (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  sv_test_reset_db ();
 
-  window = sv_test_open_window ();
-  card = sv_vsim_fixture_start (profile, 0, slow_args, &error);
-  g_assert_no_error (error);
-  sv_test_wait_for (sv_test_card_shown, window, 120, "the slow card to be read");
+  window = open_with_card ("sim-2g-plain", slow_args, 120, &card);
 
   /* Delete the first 12 contacts: at least 12 records to write. */
   selection = GTK_SELECTION_MODEL (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
@@ -468,14 +471,12 @@ contacts_shown_at_least (gpointer data)
 static void
 test_export_import (void)
 {
-  g_autofree char *profile = sv_vsim_fixture_profile ("sim-2g-plain");
   g_autofree char *dir = g_dir_make_tmp ("sv-gui-files-XXXXXX", NULL);
   g_autofree char *vcf = g_build_filename (dir, "out.vcf", NULL);
   g_autofree char *xml = g_build_filename (dir, "out.xml", NULL);
   g_autofree char *in = g_build_filename (dir, "in.vcf", NULL);
   g_autofree char *text = NULL;
   g_autoptr(SvVsimFixture) card = NULL;
-  g_autoptr(GError) error = NULL;
   const char *malformed =
     "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Imported One\r\nTEL;TYPE=CELL:+4930123456\r\nEND:VCARD\r\n"
     "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nTEL:+49301\r\n";
@@ -486,12 +487,8 @@ test_export_import (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  sv_test_reset_db ();
 
-  window = sv_test_open_window ();
-  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
-  g_assert_no_error (error);
-  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read");
+  window = open_with_card ("sim-2g-plain", NULL, 30, &card);
   n_before = n_contacts_shown (window);
 
   sv_window_export_file (window, sv_card_view_get_iccid (window->card_view), "vcard", vcf);
@@ -565,9 +562,7 @@ conversations_are (gpointer data)
 static void
 test_messages (void)
 {
-  g_autofree char *profile = sv_vsim_fixture_profile ("usim-sms");
   g_autoptr(SvVsimFixture) card = NULL;
-  g_autoptr(GError) error = NULL;
   SvMessagesPage *page;
   GtkWidget *mark_read, *delete;
   ConversationCount count;
@@ -576,12 +571,8 @@ test_messages (void)
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
-  sv_test_reset_db ();
 
-  window = sv_test_open_window ();
-  card = sv_vsim_fixture_start (profile, 0, NULL, &error);
-  g_assert_no_error (error);
-  sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be read");
+  window = open_with_card ("usim-sms", NULL, 30, &card);
 
   page = sv_card_view_get_messages_page (window->card_view);
   adw_view_stack_set_visible_child_name (sv_card_view_get_view_stack (window->card_view), "messages");
