@@ -28,6 +28,7 @@
 #include "sv-pcsc-reader.h"
 #include "sv-phonebook.h"
 #include "sv-pin.h"
+#include "sv-sms-export.h"
 
 #define SECRET_MAX 32
 
@@ -420,7 +421,7 @@ build_read_json (SvCardImage     *image,
     {
       SvMessage *m = g_ptr_array_index (messages, i);
       GDateTime *ts = sv_message_get_timestamp (m);
-      g_autofree char *ts_text = ts ? g_date_time_format_iso8601 (ts) : NULL;
+      g_autofree char *ts_text = ts ? sv_date_time_format_rfc3339 (ts) : NULL;
       const guint *records = sv_message_get_record_indices (m);
 
       json_builder_begin_object (builder);

@@ -736,7 +736,7 @@ sv_cli_history (int    argc,
     {
       SvMirrorHistoryEntry *e = g_ptr_array_index (history, i);
       g_autoptr(GDateTime) at = g_date_time_new_from_unix_utc (e->at);
-      g_autofree char *iso = g_date_time_format_iso8601 (at);
+      g_autofree char *iso = sv_date_time_format_rfc3339 (at);
 
       json_builder_begin_object (b);
       add_string_or_null (b, "at", iso);

@@ -3,6 +3,12 @@
  * Contacts as CSV (RFC 4180): export with SimVault's documented columns,
  * import from SimVault's own files and from the CSV exports of common
  * address books (Google Contacts, Thunderbird, Outlook).
+ *
+ * The columns additional_numbers and emails hold several values in one
+ * field, separated by " ; ". A ';' or '\\' inside a value is escaped with
+ * a backslash ("\\;", "\\\\"), as in a vCard TEXT list (RFC 6350 §3.4),
+ * so an address such as "a;b@example.org" survives export and import. On
+ * import a backslash before any other character stays as it is.
  */
 #define G_LOG_DOMAIN "sv-csv"
 
@@ -19,6 +25,30 @@ const char * const sv_csv_columns[] = {
 };
 
 #define MULTI_SEP " ; "
+
+/* The values of @values escaped and joined with MULTI_SEP; %NULL when
+ * there are none. */
+static char *
+join_values (const char * const *values)
+{
+  GString *out;
+
+  if (values == NULL || values[0] == NULL)
+    return NULL;
+  out = g_string_new (NULL);
+  for (guint i = 0; values[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append (out, MULTI_SEP);
+      for (const char *p = values[i]; *p; p++)
+        {
+          if (*p == ';' || *p == '\\')
+            g_string_append_c (out, '\\');
+          g_string_append_c (out, *p);
+        }
+    }
+  return g_string_free (out, FALSE);
+}
 
 static void
 append_field (GString    *out,
@@ -66,10 +96,8 @@ sv_csv_export (GPtrArray *contacts)
       const SvContact *c = g_ptr_array_index (contacts, i);
       g_autofree char *set = g_strdup_printf ("%u", sv_contact_get_set (c));
       g_autofree char *index = g_strdup_printf ("%u", sv_contact_get_index (c));
-      g_autofree char *numbers = sv_contact_get_additional_numbers (c)
-        ? g_strjoinv (MULTI_SEP, (char **) sv_contact_get_additional_numbers (c)) : NULL;
-      g_autofree char *emails = sv_contact_get_emails (c)
-        ? g_strjoinv (MULTI_SEP, (char **) sv_contact_get_emails (c)) : NULL;
+      g_autofree char *numbers = join_values (sv_contact_get_additional_numbers (c));
+      g_autofree char *emails = join_values (sv_contact_get_emails (c));
 
       append_field (out, set);
       g_string_append_c (out, ',');
@@ -307,24 +335,47 @@ classify_header (const char *raw)
   return COL_IGNORE;
 }
 
-/* Splits a cell that may hold several values (" ; " from SimVault, " ::: "
- * from Google). */
+static void
+add_value (GPtrArray *values,
+           GString   *value)
+{
+  g_autofree char *v = g_strstrip (g_strdup (value->str));
+
+  if (*v != '\0')
+    g_ptr_array_add (values, g_steal_pointer (&v));
+  g_string_truncate (value, 0);
+}
+
+/* Splits a cell that may hold several values: " ; " from SimVault (with
+ * "\\;" and "\\\\" inside a value, see the top of this file), " ::: " from
+ * Google. */
 static void
 add_values (GPtrArray  *values,
             const char *cell)
 {
-  g_auto(GStrv) parts = NULL;
+  g_autoptr(GString) value = g_string_new (NULL);
 
   if (strstr (cell, ":::") != NULL)
-    parts = g_strsplit (cell, ":::", -1);
-  else
-    parts = g_strsplit (cell, ";", -1);
-  for (guint i = 0; parts[i]; i++)
     {
-      g_strstrip (parts[i]);
-      if (*parts[i] != '\0')
-        g_ptr_array_add (values, g_strdup (parts[i]));
+      g_auto(GStrv) parts = g_strsplit (cell, ":::", -1);
+
+      for (guint i = 0; parts[i]; i++)
+        {
+          g_string_assign (value, parts[i]);
+          add_value (values, value);
+        }
+      return;
     }
+  for (const char *p = cell; *p; p++)
+    {
+      if (*p == '\\' && (p[1] == ';' || p[1] == '\\'))
+        g_string_append_c (value, *++p);
+      else if (*p == ';')
+        add_value (values, value);
+      else
+        g_string_append_c (value, *p);
+    }
+  add_value (values, value);
 }
 
 /**

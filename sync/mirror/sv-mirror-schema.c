@@ -99,6 +99,11 @@ static const char * const migrations[] = {
   "  working BLOB NOT NULL,"
   "  version INTEGER NOT NULL,"
   "  PRIMARY KEY (step_id, key, idx)) WITHOUT ROWID;",
+
+  /* 4: a message's time stamp keeps the sender's UTC offset (TS 23.040
+   * §9.2.3.11), in seconds east of UTC, so exports show the time as
+   * the message carried it (rows stored before read as UTC). */
+  "ALTER TABLE messages ADD COLUMN at_offset INTEGER NOT NULL DEFAULT 0;",
 };
 
 guint

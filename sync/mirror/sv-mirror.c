@@ -581,8 +581,8 @@ refresh_decoded (sqlite3      *db,
     {
       if (!sv_mirror_sql_prepare (db,
                                   "INSERT OR REPLACE INTO messages (card_id, idx, status, type, number, at, "
-                                  "text, record_indices, raw_status, decode_error) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &ins, error))
+                                  "text, record_indices, raw_status, decode_error, at_offset) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &ins, error))
         return FALSE;
       for (guint i = 0; i < messages->len; i++)
         {
@@ -608,6 +608,7 @@ refresh_decoded (sqlite3      *db,
             sqlite3_bind_text (ins, 10, sv_message_get_decode_error (m), -1, SQLITE_TRANSIENT);
           else
             sqlite3_bind_null (ins, 10);
+          sqlite3_bind_int64 (ins, 11, ts ? g_date_time_get_utc_offset (ts) / G_TIME_SPAN_SECOND : 0);
           if (!step_done (db, ins, N_("storing a decoded message"), error))
             return FALSE;
         }
@@ -1429,7 +1430,7 @@ sv_mirror_list_messages (SvMirror    *self,
       !lookup_card (self->db, iccid, &card, error) ||
       !sv_mirror_sql_prepare (self->db,
                               "SELECT idx, status, type, number, at, text, record_indices, "
-                              "raw_status, decode_error FROM messages WHERE card_id = ? ORDER BY idx",
+                              "raw_status, decode_error, at_offset FROM messages WHERE card_id = ? ORDER BY idx",
                               &stmt, error))
     return NULL;
   sqlite3_bind_int64 (stmt, 1, card.id);
@@ -1462,7 +1463,12 @@ sv_mirror_list_messages (SvMirror    *self,
           n = 1;
         }
       if (at != 0)
-        ts = g_date_time_new_from_unix_utc (at);
+        {
+          g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (at);
+          g_autoptr(GTimeZone) zone = g_time_zone_new_offset ((gint32) sqlite3_column_int (stmt, 9));
+
+          ts = g_date_time_to_timezone (utc, zone);
+        }
 
       g_ptr_array_add (messages,
                        sv_message_new (sqlite3_column_int (stmt, 1),

@@ -6,6 +6,9 @@
  * 2 sent, 4 outbox). Both keep each EF_SMS record's raw bytes as hex (the
  * XML in an extra attribute, which that app ignores), so nothing the
  * decoder does not understand is lost.
+ *
+ * Both are checked by standard parsers in the tests (python's json and
+ * xml.etree, tests/mirror/test-exports.py), not by string comparison.
  */
 #define G_LOG_DOMAIN "sv-sms-export"
 
@@ -45,6 +48,27 @@ raw_records (const SvMessage *message,
   return g_string_free (out, FALSE);
 }
 
+/**
+ * sv_date_time_format_rfc3339:
+ * @time: a time
+ *
+ * RFC 3339 §5.6 `date-time`: "2024-05-01T10:00:00+02:00", with the offset
+ * as hours *and* minutes. g_date_time_format_iso8601() writes a whole-hour
+ * offset as "+02", which RFC 3339, JavaScript's Date and most JSON
+ * consumers reject.
+ *
+ * Returns: (transfer full): the text
+ */
+char *
+sv_date_time_format_rfc3339 (GDateTime *time)
+{
+  g_return_val_if_fail (time != NULL, NULL);
+
+  if (g_date_time_get_utc_offset (time) == 0)
+    return g_date_time_format (time, "%Y-%m-%dT%H:%M:%SZ");
+  return g_date_time_format (time, "%Y-%m-%dT%H:%M:%S%:z");
+}
+
 JsonNode *
 sv_sms_export_json_node (GPtrArray   *messages,
                          SvCardImage *image)
@@ -72,7 +96,7 @@ sv_sms_export_json_node (GPtrArray   *messages,
       json_builder_set_member_name (b, "timestamp");
       if (ts != NULL)
         {
-          g_autofree char *iso = g_date_time_format_iso8601 (ts);
+          g_autofree char *iso = sv_date_time_format_rfc3339 (ts);
           json_builder_add_string_value (b, iso);
         }
       else
@@ -131,14 +155,43 @@ android_type (const SvMessage *m)
     }
 }
 
+/*
+ * An attribute value that every XML parser gives back as it was. XML 1.0
+ * §3.3.3 normalises a literal line break or tab in an attribute value to a
+ * space, so they are written as character references; characters XML 1.0
+ * §2.2 does not allow at all (C0 controls but tab, CR and LF; U+FFFE,
+ * U+FFFF), which g_markup_escape_text() would write as references a
+ * parser rejects, become U+FFFD: the record's raw bytes (simvault_pdu)
+ * keep the original.
+ */
 static void
 append_attr (GString    *out,
              const char *name,
              const char *value)
 {
-  g_autofree char *escaped = g_markup_escape_text (value ? value : "", -1);
+  g_autofree char *valid = g_utf8_make_valid (value ? value : "", -1);
 
-  g_string_append_printf (out, " %s=\"%s\"", name, escaped);
+  g_string_append_printf (out, " %s=\"", name);
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      switch (c)
+        {
+        case '&': g_string_append (out, "&amp;"); break;
+        case '<': g_string_append (out, "&lt;"); break;
+        case '>': g_string_append (out, "&gt;"); break;
+        case '"': g_string_append (out, "&quot;"); break;
+        case '\'': g_string_append (out, "&apos;"); break;
+        case '\n': g_string_append (out, "&#10;"); break;
+        case '\r': g_string_append (out, "&#13;"); break;
+        case '\t': g_string_append (out, "&#9;"); break;
+        default:
+          g_string_append_unichar (out, c < 0x20 || c == 0xFFFE || c == 0xFFFF ? 0xFFFD : c);
+          break;
+        }
+    }
+  g_string_append_c (out, '"');
 }
 
 char *

@@ -8,6 +8,8 @@
 
 G_BEGIN_DECLS
 
+char     *sv_date_time_format_rfc3339 (GDateTime *time);
+
 JsonNode *sv_sms_export_json_node (GPtrArray   *messages,
                                    SvCardImage *image);
 char     *sv_sms_export_json      (GPtrArray   *messages,

@@ -78,6 +78,48 @@ add_line (GString    *out,
   append_folded (out, line->str);
 }
 
+/* RFC 3966 global-number-digits: '+' and digits only (visual separators
+ * aside). A SIM number with '*', '#' or a DTMF pause, or one without '+'
+ * (a tel: URI then needs a phone-context), is written as text, the
+ * default value type of TEL (RFC 6350 §6.4.1). */
+static gboolean
+is_global_number (const char *number)
+{
+  if (number[0] != '+' || number[1] == '\0')
+    return FALSE;
+  for (const char *p = number + 1; *p; p++)
+    if (!g_ascii_isdigit (*p))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+add_tel (GString    *out,
+         gboolean    v4,
+         const char *type,
+         const char *number)
+{
+  g_autofree char *name = NULL;
+
+  if (v4 && is_global_number (number))
+    {
+      g_autofree char *uri = g_strconcat ("tel:", number, NULL);
+
+      name = g_strdup_printf ("TEL;VALUE=uri;TYPE=%s", type);
+      add_line (out, name, uri, FALSE);
+      return;
+    }
+  if (v4)
+    name = g_strdup_printf ("TEL;TYPE=%s", type);
+  else
+    {
+      g_autofree char *upper = g_ascii_strup (type, -1);
+
+      name = g_strdup_printf ("TEL;TYPE=%s", upper);
+    }
+  add_line (out, name, number, TRUE);
+}
+
 /**
  * sv_vcard_export:
  * @contacts: (element-type SvContact): the contacts
@@ -114,27 +156,10 @@ sv_vcard_export (GPtrArray      *contacts,
       g_string_append (n, ";;;;");
       add_line (out, "N", n->str, FALSE);
       if (number != NULL && *number != '\0')
-        {
-          if (v4)
-            {
-              g_autofree char *uri = g_strconcat ("tel:", number, NULL);
-              add_line (out, "TEL;VALUE=uri;TYPE=cell", uri, FALSE);
-            }
-          else
-            add_line (out, "TEL;TYPE=CELL", number, TRUE);
-        }
+        add_tel (out, v4, "cell", number);
       for (guint k = 0; numbers != NULL && numbers[k] != NULL; k++)
-        {
-          if (*numbers[k] == '\0')
-            continue;
-          if (v4)
-            {
-              g_autofree char *uri = g_strconcat ("tel:", numbers[k], NULL);
-              add_line (out, "TEL;VALUE=uri;TYPE=voice", uri, FALSE);
-            }
-          else
-            add_line (out, "TEL;TYPE=VOICE", numbers[k], TRUE);
-        }
+        if (*numbers[k] != '\0')
+          add_tel (out, v4, "voice", numbers[k]);
       for (guint k = 0; emails != NULL && emails[k] != NULL; k++)
         if (*emails[k] != '\0')
           add_line (out, v4 ? "EMAIL" : "EMAIL;TYPE=INTERNET", emails[k], TRUE);
