@@ -104,6 +104,53 @@ static const char * const migrations[] = {
    * §9.2.3.11), in seconds east of UTC, so exports show the time as
    * the message carried it (rows stored before read as UTC). */
   "ALTER TABLE messages ADD COLUMN at_offset INTEGER NOT NULL DEFAULT 0;",
+
+  /* 5: backup-server sync state (sv-mirror-sync.c). Per card the server,
+   * account, tokens and counters; per record the bytes and server version
+   * the server last acknowledged (a record waits for upload exactly when
+   * its working bytes differ from them); the outbox of batches written
+   * before they are sent; the conflicts waiting for a choice. */
+  "CREATE TABLE sync_cards ("
+  "  card_id INTEGER PRIMARY KEY REFERENCES cards (id) ON DELETE CASCADE,"
+  "  server TEXT NOT NULL,"
+  "  phone TEXT NOT NULL,"
+  "  token TEXT,"
+  "  backup_token TEXT,"
+  "  counter_a INTEGER NOT NULL DEFAULT 0,"
+  "  counter_b INTEGER NOT NULL DEFAULT 0,"
+  "  registered_at INTEGER NOT NULL DEFAULT 0,"
+  "  last_backup_at INTEGER NOT NULL DEFAULT 0,"
+  "  last_restore_at INTEGER NOT NULL DEFAULT 0);"
+  "CREATE TABLE sync_records ("
+  "  card_id INTEGER NOT NULL REFERENCES cards (id) ON DELETE CASCADE,"
+  "  key TEXT NOT NULL,"
+  "  idx INTEGER NOT NULL,"
+  "  acked BLOB NOT NULL,"
+  "  server_version INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (card_id, key, idx)) WITHOUT ROWID;"
+  "CREATE TABLE sync_outbox ("
+  "  batch_id TEXT PRIMARY KEY,"
+  "  card_id INTEGER NOT NULL REFERENCES cards (id) ON DELETE CASCADE,"
+  "  kind TEXT NOT NULL,"
+  "  body TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE INDEX sync_outbox_card ON sync_outbox (card_id, created_at);"
+  "CREATE TABLE sync_outbox_records ("
+  "  batch_id TEXT NOT NULL REFERENCES sync_outbox (batch_id) ON DELETE CASCADE,"
+  "  key TEXT NOT NULL,"
+  "  idx INTEGER NOT NULL,"
+  "  data BLOB NOT NULL,"
+  "  base_version INTEGER NOT NULL,"
+  "  PRIMARY KEY (batch_id, key, idx)) WITHOUT ROWID;"
+  "CREATE TABLE sync_conflicts ("
+  "  card_id INTEGER NOT NULL REFERENCES cards (id) ON DELETE CASCADE,"
+  "  key TEXT NOT NULL,"
+  "  idx INTEGER NOT NULL,"
+  "  server_data BLOB NOT NULL,"
+  "  server_version INTEGER NOT NULL,"
+  "  local_data BLOB NOT NULL,"
+  "  detected_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (card_id, key, idx)) WITHOUT ROWID;",
 };
 
 guint
