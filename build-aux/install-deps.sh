@@ -18,6 +18,9 @@ packages=(
   # tests
   desktop-file-utils appstream libglib2.0-bin pcsc-tools python3-pyscard
   xvfb xauth dbus dbus-x11 at-spi2-core imagemagick iproute2 procps jq sqlite3
+  # browser suite: the web portal in Debian's Chromium (playwright-core
+  # from npm drives it; node_modules is installed below)
+  chromium
 )
 
 missing=()
@@ -26,13 +29,27 @@ for p in "${packages[@]}"; do
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# npm packages of the browser suite, exactly as pinned in package-lock.json.
+# `npm ci` runs when node_modules is missing or older than the lock file
+# (npm writes node_modules/.package-lock.json on every install).
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ -f "$root/package-lock.json" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found (Node.js 18 or later is needed for the browser suite)" >&2
+  elif [ ! -f "$root/node_modules/.package-lock.json" ] ||
+       [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ] ||
+       [ "$root/package.json" -nt "$root/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci (browser suite)"
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error) ||
+      echo "install-deps: npm ci failed: the browser suite will skip" >&2
+  fi
+fi
