@@ -197,6 +197,9 @@ sv_card_image_add_file (SvCardImage     *self,
 
   g_return_val_if_fail (SV_IS_CARD_IMAGE (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (structure == SV_FILE_STRUCTURE_TRANSPARENT ||
+                        structure == SV_FILE_STRUCTURE_LINEAR_FIXED ||
+                        structure == SV_FILE_STRUCTURE_CYCLIC, NULL);
   g_return_val_if_fail (structure != SV_FILE_STRUCTURE_TRANSPARENT || n_records == 1, NULL);
 
   file = g_new0 (SvCardFile, 1);

@@ -3,6 +3,8 @@
 
 #include <glib-object.h>
 
+#include "sv-file-info.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -27,13 +29,6 @@ typedef enum
   SV_CARD_TYPE_SIM,             /* 2G, TS 51.011, CLA A0 */
   SV_CARD_TYPE_USIM,            /* UICC with ADF.USIM, TS 31.102 */
 } SvCardType;
-
-typedef enum
-{
-  SV_FILE_STRUCTURE_TRANSPARENT,
-  SV_FILE_STRUCTURE_LINEAR_FIXED,
-  SV_FILE_STRUCTURE_CYCLIC,
-} SvFileStructure;
 
 /**
  * SvCardFile:

@@ -15,6 +15,7 @@
 
 #include "sv-card-error.h"
 #include "sv-card-reader.h"
+#include "sv-identity.h"
 
 typedef struct
 {
@@ -85,25 +86,22 @@ typedef struct
   SvCardImage     *known;       /* previous image of this very card, or NULL */
 } ReadContext;
 
-char *
-sv_iccid_from_bytes (const guint8 *data,
-                     gsize         len)
+/* EF_ICCID through the codec (TS 102.221 §13.2); a body that does not
+ * decode names the reader. */
+static char *
+decode_iccid (SvCardSession  *session,
+              GBytes         *body,
+              GError        **error)
 {
-  GString *s = g_string_new (NULL);
+  g_autoptr(GError) local_error = NULL;
+  char *iccid = sv_iccid_decode (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                 &local_error);
 
-  /* TS 102.221 §13.2: BCD, low nibble first, padded with F. */
-  for (gsize i = 0; i < len; i++)
-    {
-      guint8 lo = data[i] & 0x0F, hi = data[i] >> 4;
-
-      if (lo > 9)
-        break;
-      g_string_append_c (s, '0' + lo);
-      if (hi > 9)
-        break;
-      g_string_append_c (s, '0' + hi);
-    }
-  return g_string_free (s, FALSE);
+  if (iccid == NULL)
+    g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                 _("%s: EF_ICCID does not hold an ICCID: %s"),
+                 sv_card_session_get_reader_name (session), local_error->message);
+  return iccid;
 }
 
 static gboolean
@@ -137,7 +135,7 @@ read_file (ReadContext  *ctx,
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  SvSelectedFile info;
+  g_auto(SvFileInfo) info = { 0, };
   SvCardFile *file;
   SvCardFile *known;
   guint record_len;
@@ -162,7 +160,6 @@ read_file (ReadContext  *ctx,
     }
   if (known != NULL)
     {
-      memset (&info, 0, sizeof info);
       info.structure = known->structure;
       info.record_len = known->record_len;
       info.n_records = known->structure == SV_FILE_STRUCTURE_TRANSPARENT ? 0 : known->n_records;
@@ -172,11 +169,14 @@ read_file (ReadContext  *ctx,
   if (ctx->stats)
     ctx->stats->files_selected++;
 
-  if (info.is_df)
+  if (info.structure != SV_FILE_STRUCTURE_TRANSPARENT &&
+      info.structure != SV_FILE_STRUCTURE_LINEAR_FIXED &&
+      info.structure != SV_FILE_STRUCTURE_CYCLIC)
     {
       g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_INCONSISTENT,
-                   _("%s: %s is a DF, an EF was expected"),
-                   sv_card_session_get_reader_name (ctx->session), path);
+                   _("%s: %s is a %s file, a transparent or record EF was expected"),
+                   sv_card_session_get_reader_name (ctx->session), path,
+                   sv_file_structure_to_string (info.structure));
       return FALSE;
     }
 
@@ -526,7 +526,7 @@ sv_card_read_iccid (SvCardSession  *session,
   body = sv_card_session_read_binary (session, 0, 10, error);
   if (body == NULL)
     return NULL;
-  return sv_iccid_from_bytes (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  return decode_iccid (session, body, error);
 }
 
 /**
@@ -589,7 +589,9 @@ sv_card_read_image (SvCardSession    *session,
                            sv_card_session_get_reader_name (session));
               return NULL;
             }
-          iccid = sv_iccid_from_bytes (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+          iccid = decode_iccid (session, body, error);
+          if (iccid == NULL)
+            return NULL;
           sv_card_image_set_iccid (image, iccid);
           if (previous != NULL && g_strcmp0 (sv_card_image_get_iccid (previous), iccid) == 0)
             ctx.known = previous;

@@ -51,7 +51,4 @@ SvCardImage *sv_card_read_image_finish   (GAsyncResult         *result,
                                           SvCardReadStats      *stats,
                                           GError              **error);
 
-char        *sv_iccid_from_bytes         (const guint8         *data,
-                                          gsize                 len);
-
 G_END_DECLS

@@ -47,7 +47,7 @@ struct _SvCardSession
    * or from the USIM ADF ("7FFF", "5F3A"); empty when unknown. */
   GPtrArray      *current_df;
   char           *selected_ef;
-  SvSelectedFile  selected_info;
+  SvFileInfo      selected_info;   /* of selected_ef, when valid */
   gboolean        selected_info_valid;
 };
 
@@ -237,144 +237,19 @@ fid_value (const char *fid)
   return (guint16) g_ascii_strtoull (fid, NULL, 16);
 }
 
-/**
- * sv_file_info_parse:
- * @uicc: %TRUE for a UICC FCP template, %FALSE for a 2G SELECT response
- *
- * Decodes what a SELECT answered (TS 102.221 §11.1.1.3, TS 51.011 §9.2.1).
- */
-gboolean
-sv_file_info_parse (const guint8    *data,
-                    gsize            len,
-                    gboolean         uicc,
-                    SvSelectedFile  *info,
-                    GError         **error)
+static void
+forget_selected_ef (SvCardSession *self)
 {
-  memset (info, 0, sizeof *info);
-
-  if (!uicc || (len > 0 && data[0] != 0x62))
-    {
-      /* TS 51.011 §9.2.1: 2G response parameters. */
-      if (len < 14)
-        {
-          g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                       _("SELECT answer of %zu bytes, a 2G file header needs at least 14"), len);
-          return FALSE;
-        }
-      info->file_size = (guint) (data[2] << 8 | data[3]);
-      info->is_df = data[6] == 0x01 || data[6] == 0x02;
-      if (info->is_df)
-        return TRUE;
-      switch (data[13])
-        {
-        case 0x00:
-          info->structure = SV_FILE_STRUCTURE_TRANSPARENT;
-          break;
-        case 0x03:
-          info->structure = SV_FILE_STRUCTURE_CYCLIC;
-          break;
-        case 0x01:
-        default:
-          info->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
-          break;
-        }
-      if (info->structure != SV_FILE_STRUCTURE_TRANSPARENT)
-        {
-          if (len < 15 || data[14] == 0)
-            {
-              g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                           _("2G file header of a record file has no record length (byte 15)"));
-              return FALSE;
-            }
-          info->record_len = data[14];
-          info->n_records = info->file_size / info->record_len;
-        }
-      return TRUE;
-    }
-
-  /* TS 102.221 §11.1.1.3: FCP template 62 L { 82 descriptor, 80 size, ... } */
-  {
-    gsize end, pos = 2;
-    gboolean have_descriptor = FALSE;
-
-    if (len < 2 || data[1] + 2u > len)
-      {
-        g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                     _("FCP template of %zu bytes is truncated"), len);
-        return FALSE;
-      }
-    end = 2 + data[1];
-    while (pos + 2 <= end)
-      {
-        guint8 tag = data[pos];
-        guint8 tlen = data[pos + 1];
-        const guint8 *v = data + pos + 2;
-
-        if (pos + 2 + tlen > end)
-          {
-            g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                         _("at byte %zu: FCP tag %02X overruns the template"), pos, tag);
-            return FALSE;
-          }
-        if (tag == 0x82 && tlen >= 1)
-          {
-            guint8 d = v[0];
-
-            have_descriptor = TRUE;
-            info->is_df = (d & 0x38) == 0x38;
-            switch (d & 0x07)
-              {
-              case 0x02:
-                info->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
-                break;
-              case 0x06:
-                info->structure = SV_FILE_STRUCTURE_CYCLIC;
-                break;
-              default:
-                info->structure = SV_FILE_STRUCTURE_TRANSPARENT;
-                break;
-              }
-            if (tlen >= 4)
-              info->record_len = (guint) (v[2] << 8 | v[3]);
-            if (tlen >= 5)
-              info->n_records = v[4];
-          }
-        else if (tag == 0x80 && tlen >= 1)
-          {
-            info->file_size = 0;
-            for (guint i = 0; i < tlen && i < 4; i++)
-              info->file_size = info->file_size << 8 | v[i];
-          }
-        pos += 2 + tlen;
-      }
-    if (!have_descriptor)
-      {
-        g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                     _("FCP template has no file descriptor (tag 82)"));
-        return FALSE;
-      }
-    if (!info->is_df && info->structure != SV_FILE_STRUCTURE_TRANSPARENT)
-      {
-        if (info->record_len == 0)
-          {
-            g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
-                         _("FCP of a record file has no record length"));
-            return FALSE;
-          }
-        if (info->n_records == 0)
-          info->n_records = info->file_size / info->record_len;
-        if (info->file_size == 0)
-          info->file_size = info->record_len * info->n_records;
-      }
-  }
-  return TRUE;
+  g_clear_pointer (&self->selected_ef, g_free);
+  sv_file_info_clear (&self->selected_info);
+  self->selected_info_valid = FALSE;
 }
 
 static void
 forget_selection (SvCardSession *self)
 {
   g_ptr_array_set_size (self->current_df, 0);
-  g_clear_pointer (&self->selected_ef, g_free);
+  forget_selected_ef (self);
 }
 
 static gboolean
@@ -413,7 +288,7 @@ select_adf (SvCardSession  *self,
     }
   g_ptr_array_set_size (self->current_df, 0);
   g_ptr_array_add (self->current_df, g_strdup ("7FFF"));
-  g_clear_pointer (&self->selected_ef, g_free);
+  forget_selected_ef (self);
   return TRUE;
 }
 
@@ -421,7 +296,7 @@ static gboolean
 select_fid (SvCardSession   *self,
             const char      *fid,
             gboolean         want_info,
-            SvSelectedFile  *info,
+            SvFileInfo      *info,
             const char      *path_for_errors,
             GError         **error)
 {
@@ -454,10 +329,22 @@ select_fid (SvCardSession   *self,
       const guint8 *data = g_bytes_get_data (response, &len);
       g_autoptr(GError) local_error = NULL;
 
-      if (!sv_file_info_parse (data, len, self->cla != CLA_GSM, info, &local_error))
+      /* Some cards give an EF a structure code the specifications do not
+       * define; read leniently, such a card can still be backed up. */
+      if (!sv_file_info_decode (data, len, SV_FILE_INFO_LENIENT_STRUCTURE, info, &local_error))
         {
           g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
                        "%s: %s: %s", self->reader_name, operation, local_error->message);
+          return FALSE;
+        }
+      if (info->structure == SV_FILE_STRUCTURE_UNKNOWN ||
+          ((info->structure == SV_FILE_STRUCTURE_LINEAR_FIXED ||
+            info->structure == SV_FILE_STRUCTURE_CYCLIC) && info->record_len == 0))
+        {
+          g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE,
+                       _("%s: %s: the answer gives no file structure or no record length"),
+                       self->reader_name, operation);
+          sv_file_info_clear (info);
           return FALSE;
         }
     }
@@ -480,7 +367,7 @@ select_df_step (SvCardSession  *self,
   if (g_ascii_strcasecmp (fid, "3F00") == 0)
     g_ptr_array_set_size (self->current_df, 0);
   g_ptr_array_add (self->current_df, g_ascii_strup (fid, -1));
-  g_clear_pointer (&self->selected_ef, g_free);
+  forget_selected_ef (self);
   return TRUE;
 }
 
@@ -506,7 +393,7 @@ select_df_at (SvCardSession  *self,
   g_ptr_array_set_size (self->current_df, 0);
   for (guint i = 0; i <= depth; i++)
     g_ptr_array_add (self->current_df, g_ascii_strup (fids[i], -1));
-  g_clear_pointer (&self->selected_ef, g_free);
+  forget_selected_ef (self);
   return TRUE;
 }
 
@@ -514,7 +401,9 @@ select_df_at (SvCardSession  *self,
  * sv_card_session_select:
  * @path: upper-case hex FIDs from the MF ("3F007F106F3A") or from the USIM
  *   ADF ("7FFF6F07")
- * @info: (out) (optional): what the card says about an EF
+ * @info: (out caller-allocates) (optional): what the card says about the
+ *   file (the FCP or 2G header, decoded leniently, see
+ *   #SV_FILE_INFO_LENIENT_STRUCTURE); clear with sv_file_info_clear()
  *
  * Selects a file with as few SELECTs as the current DF allows: a sibling
  * of the last file costs one, the ADF is selected by AID. Selecting the
@@ -523,13 +412,13 @@ select_df_at (SvCardSession  *self,
 gboolean
 sv_card_session_select (SvCardSession   *self,
                         const char      *path,
-                        SvSelectedFile  *info,
+                        SvFileInfo      *info,
                         GError         **error)
 {
   gsize path_len = strlen (path);
   g_auto(GStrv) fids = NULL;
   guint n, n_parent, start, common;
-  SvSelectedFile local_info;
+  SvFileInfo local_info = { 0, };
 
   if (path_len < 4 || path_len % 4 != 0)
     {
@@ -546,7 +435,7 @@ sv_card_session_select (SvCardSession   *self,
       (info == NULL || self->selected_info_valid))
     {
       if (info)
-        *info = self->selected_info;
+        sv_file_info_copy (&self->selected_info, info);
       return TRUE;
     }
 
@@ -594,25 +483,26 @@ sv_card_session_select (SvCardSession   *self,
       if (info)
         {
           memset (info, 0, sizeof *info);
-          info->is_df = TRUE;
+          info->fid = fid_value (fids[n - 1]);
+          info->structure = SV_FILE_STRUCTURE_DF;
+          info->sfi = -1;
         }
       return TRUE;
     }
 
   /* Without @info the caller knows the file already (a write): no FCP,
    * so no GET RESPONSE. */
-  memset (&local_info, 0, sizeof local_info);
   if (!select_fid (self, fids[n - 1], info != NULL, &local_info, path, error))
     {
-      g_clear_pointer (&self->selected_ef, g_free);
+      forget_selected_ef (self);
       return FALSE;
     }
-  g_free (self->selected_ef);
+  forget_selected_ef (self);
   self->selected_ef = g_ascii_strup (path, -1);
   self->selected_info = local_info;
   self->selected_info_valid = info != NULL;
   if (info)
-    *info = local_info;
+    sv_file_info_copy (&self->selected_info, info);
   return TRUE;
 }
 
@@ -789,12 +679,12 @@ sv_card_session_get_selected_path (SvCardSession *self)
 static GBytes *
 find_usim_aid (SvCardSession *self)
 {
-  SvSelectedFile info;
+  g_auto(SvFileInfo) info = { 0, };
   g_autoptr(GError) error = NULL;
 
   /* TS 102.221 §13.1: EF_DIR lists the applications. */
   if (!sv_card_session_select (self, "3F002F00", &info, &error) ||
-      info.structure == SV_FILE_STRUCTURE_TRANSPARENT)
+      info.structure != SV_FILE_STRUCTURE_LINEAR_FIXED)
     {
       /* No EF_DIR: a SELECT by the right-truncated AID finds the first
        * USIM (TS 102.221 §8.5.2, ISO 7816-4 partial DF name). */
@@ -808,7 +698,7 @@ find_usim_aid (SvCardSession *self)
         {
           g_ptr_array_set_size (self->current_df, 0);
           g_ptr_array_add (self->current_df, g_strdup ("7FFF"));
-          g_clear_pointer (&self->selected_ef, g_free);
+          forget_selected_ef (self);
           return g_bytes_new (usim_aid_prefix, sizeof usim_aid_prefix);
         }
       return NULL;
@@ -983,7 +873,7 @@ sv_card_session_close (SvCardSession *self)
   g_clear_pointer (&self->atr, g_bytes_unref);
   g_clear_pointer (&self->usim_aid, g_bytes_unref);
   g_clear_pointer (&self->current_df, g_ptr_array_unref);
-  g_free (self->selected_ef);
+  forget_selected_ef (self);
   g_free (self);
 }
 

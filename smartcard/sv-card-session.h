@@ -4,24 +4,10 @@
 #include <gio/gio.h>
 
 #include "sv-card-image.h"
+#include "sv-file-info.h"
 #include "sv-reader.h"
 
 G_BEGIN_DECLS
-
-/**
- * SvSelectedFile:
- *
- * What SELECT told about a file: the UICC FCP (TS 102.221 §11.1.1.3) or
- * the 2G response (TS 51.011 §9.2.1), reduced to what reading needs.
- */
-typedef struct
-{
-  gboolean        is_df;
-  SvFileStructure structure;
-  guint           file_size;
-  guint           record_len;
-  guint           n_records;
-} SvSelectedFile;
 
 typedef struct _SvCardSession SvCardSession;
 
@@ -66,7 +52,7 @@ gboolean        sv_card_session_command         (SvCardSession   *self,
                                                  GError         **error);
 gboolean        sv_card_session_select          (SvCardSession   *self,
                                                  const char      *path,
-                                                 SvSelectedFile  *info,
+                                                 SvFileInfo      *info,
                                                  GError         **error);
 GBytes         *sv_card_session_select_df_status (SvCardSession  *self,
                                                   const char     *fid_hex,
@@ -92,12 +78,6 @@ GArray         *sv_card_session_search_record   (SvCardSession   *self,
                                                  gsize            pattern_len,
                                                  GError         **error);
 const char     *sv_card_session_get_selected_path (SvCardSession *self);
-
-gboolean        sv_file_info_parse              (const guint8    *data,
-                                                 gsize            len,
-                                                 gboolean         uicc,
-                                                 SvSelectedFile  *info,
-                                                 GError         **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvCardSession, sv_card_session_close)
 

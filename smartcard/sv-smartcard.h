@@ -6,15 +6,7 @@
  */
 #pragma once
 
-/* The codec headers one by one: sv-codec.h would bring sv-file-info.h,
- * whose SvFileStructure clashes with the one in sv-card-image.h. */
-#include "sv-alpha.h"
-#include "sv-codec-error.h"
-#include "sv-dialling-number.h"
-#include "sv-gsm7.h"
-#include "sv-identity.h"
-#include "sv-sms.h"
-#include "sv-usim-phonebook.h"
+#include "sv-codec.h"
 
 #include "sv-card-error.h"
 #include "sv-card-image.h"

@@ -577,8 +577,7 @@ decode_fcp (const DecodeArgs *args,
   gboolean fcp = len > 0 && data[0] == 0x62;
   g_autofree char *fid = NULL;
 
-  if (fcp ? !sv_fcp_decode (data, len, &info, error)
-          : !sv_gsm_file_header_decode (data, len, &info, error))
+  if (!sv_file_info_decode (data, len, SV_FILE_INFO_STRICT, &info, error))
     return 1;
 
   fid = g_strdup_printf ("%04X", info.fid);

@@ -14,27 +14,27 @@
 
 /**
  * sv_file_structure_to_string:
- * @structure: a #SvFcpStructure
+ * @structure: a #SvFileStructure
  *
  * Returns: "transparent", "linear_fixed", "cyclic", "ber_tlv", "df" or
  *   "unknown"
  */
 const char *
-sv_file_structure_to_string (SvFcpStructure structure)
+sv_file_structure_to_string (SvFileStructure structure)
 {
   switch (structure)
     {
-    case SV_FCP_STRUCTURE_TRANSPARENT:
+    case SV_FILE_STRUCTURE_TRANSPARENT:
       return "transparent";
-    case SV_FCP_STRUCTURE_LINEAR_FIXED:
+    case SV_FILE_STRUCTURE_LINEAR_FIXED:
       return "linear_fixed";
-    case SV_FCP_STRUCTURE_CYCLIC:
+    case SV_FILE_STRUCTURE_CYCLIC:
       return "cyclic";
-    case SV_FCP_STRUCTURE_BER_TLV:
+    case SV_FILE_STRUCTURE_BER_TLV:
       return "ber_tlv";
-    case SV_FCP_STRUCTURE_DF:
+    case SV_FILE_STRUCTURE_DF:
       return "df";
-    case SV_FCP_STRUCTURE_UNKNOWN:
+    case SV_FILE_STRUCTURE_UNKNOWN:
     default:
       return "unknown";
     }
@@ -52,37 +52,83 @@ sv_file_info_clear (SvFileInfo *info)
   memset (info, 0, sizeof *info);
 }
 
-static gboolean
-ber_length (const guint8  *data,
-            gsize          end,
-            gsize         *pos,
-            gsize         *out,
-            GError       **error)
+/**
+ * sv_file_info_copy:
+ * @src: file information
+ * @dest: (out caller-allocates): receives a copy; clear with
+ *   sv_file_info_clear()
+ */
+void
+sv_file_info_copy (const SvFileInfo *src,
+                   SvFileInfo       *dest)
 {
-  gsize at = *pos;
+  g_return_if_fail (src != NULL && dest != NULL);
+  *dest = *src;
+  if (src->df_name)
+    dest->df_name = g_bytes_ref (src->df_name);
+}
 
-  if (at < end && data[at] < 0x80)
+/**
+ * sv_ber_length_decode:
+ * @data: BER-TLV data
+ * @len: its length; the length field must end before it
+ * @pos: (inout): where the length field starts; on success, the byte
+ *   after it
+ * @length: (out): the length the field gives
+ * @error: return location for a #GError
+ *
+ * Decodes a BER-TLV length field (ISO/IEC 7816-4 §5.2.2.2, TS 102.221
+ * §11.1.1.3): one byte below 0x80, or 0x81 and one byte, or 0x82 and two
+ * bytes. Longer forms do not occur on a UICC and are an error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+sv_ber_length_decode (const guint8  *data,
+                      gsize          len,
+                      gsize         *pos,
+                      gsize         *length,
+                      GError       **error)
+{
+  gsize at;
+  gsize n_bytes;
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (pos != NULL && length != NULL, FALSE);
+
+  at = *pos;
+  if (at >= len)
     {
-      *out = data[at];
-      *pos = at + 1;
-      return TRUE;
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                   "at byte %" G_GSIZE_FORMAT ": data ends before a BER-TLV length", at);
+      return FALSE;
     }
-  if (at + 1 < end && data[at] == 0x81)
+  if (data[at] < 0x80)
+    n_bytes = 0;
+  else if (data[at] == 0x81 || data[at] == 0x82)
+    n_bytes = data[at] - 0x80;
+  else
     {
-      *out = data[at + 1];
-      *pos = at + 2;
-      return TRUE;
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                   "at byte %" G_GSIZE_FORMAT ": 0x%02X is not a supported BER-TLV length",
+                   at, data[at]);
+      return FALSE;
     }
-  if (at + 2 < end && data[at] == 0x82)
+  if (n_bytes >= len - at)
     {
-      *out = (data[at + 1] << 8) | data[at + 2];
-      *pos = at + 3;
-      return TRUE;
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                   "at byte %" G_GSIZE_FORMAT ": data ends inside a BER-TLV length", at);
+      return FALSE;
     }
 
-  g_set_error (error, SV_CODEC_ERROR, at < end ? SV_CODEC_ERROR_INVALID : SV_CODEC_ERROR_TRUNCATED,
-               "at byte %" G_GSIZE_FORMAT ": bad or missing BER-TLV length", at);
-  return FALSE;
+  if (n_bytes == 0)
+    *length = data[at];
+  else if (n_bytes == 1)
+    *length = data[at + 1];
+  else
+    *length = (data[at + 1] << 8) | data[at + 2];
+  *pos = at + 1 + n_bytes;
+  return TRUE;
 }
 
 static gsize
@@ -96,55 +142,26 @@ be_uint (const guint8 *p,
   return v;
 }
 
-/**
- * sv_fcp_decode:
- * @data: the FCP template (response to SELECT with P2 = 0x04), tag 0x62
- * @len: its length
- * @out: (out caller-allocates): clear with sv_file_info_clear()
- * @error: return location for a #GError
- *
- * Decodes an FCP template (TS 102.221 §11.1.1.3 / §11.1.1.4):
- * 82 file descriptor (FDB §11.1.1.4.3: b6-b4 111 = DF, b3-b1 001
- * transparent, 010 linear fixed, 110 cyclic; FDB 0x39 BER-TLV; then
- * data coding byte, 2-byte record length, number of records), 83 FID,
- * 84 DF name, 8A LCSI, 80 file size, 81 total file size, 88 SFI (absent:
- * the 5 low bits of the FID; empty: no SFI). Other tags are skipped.
- *
- * Returns: %TRUE on success
- */
-static gboolean fcp_decode (const guint8  *data,
-                            gsize          len,
-                            SvFileInfo    *out,
-                            GError       **error);
-
-gboolean
-sv_fcp_decode (const guint8  *data,
-               gsize          len,
-               SvFileInfo    *out,
-               GError       **error)
+/* An EF structure code the specifications do not define, read leniently:
+ * a header that gives a record length describes a record file. */
+static SvFileStructure
+lenient_structure (guint record_len)
 {
-  g_return_val_if_fail (data != NULL || len == 0, FALSE);
-  g_return_val_if_fail (out != NULL, FALSE);
-
-  memset (out, 0, sizeof *out);
-  if (!fcp_decode (data, len, out, error))
-    {
-      sv_file_info_clear (out);
-      return FALSE;
-    }
-  return TRUE;
+  return record_len > 0 ? SV_FILE_STRUCTURE_LINEAR_FIXED : SV_FILE_STRUCTURE_TRANSPARENT;
 }
 
 static gboolean
-fcp_decode (const guint8  *data,
-            gsize          len,
-            SvFileInfo    *out,
-            GError       **error)
+fcp_decode (const guint8     *data,
+            gsize             len,
+            SvFileInfoFlags   flags,
+            SvFileInfo       *out,
+            GError          **error)
 {
   gsize pos = 0, tlen, end;
   gboolean have_sfi_tag = FALSE;
 
   out->sfi = -1;
+  out->structure = SV_FILE_STRUCTURE_UNKNOWN;
 
   if (len < 2)
     {
@@ -159,7 +176,7 @@ fcp_decode (const guint8  *data,
       return FALSE;
     }
   pos = 1;
-  if (!ber_length (data, len, &pos, &tlen, error))
+  if (!sv_ber_length_decode (data, len, &pos, &tlen, error))
     return FALSE;
   if (tlen > len - pos)
     {
@@ -177,7 +194,7 @@ fcp_decode (const guint8  *data,
       const guint8 *v;
 
       pos++;
-      if (!ber_length (data, end, &pos, &l, error))
+      if (!sv_ber_length_decode (data, end, &pos, &l, error))
         return FALSE;
       if (l > end - pos)
         {
@@ -201,30 +218,32 @@ fcp_decode (const guint8  *data,
             }
           out->fdb = v[0];
           out->shareable = (v[0] & 0x40) != 0;
-          if ((v[0] & 0xBF) == 0x38)
-            out->structure = SV_FCP_STRUCTURE_DF;
-          else if ((v[0] & 0xBF) == 0x39)
-            out->structure = SV_FCP_STRUCTURE_BER_TLV;
-          else
-            switch (v[0] & 0x07)
-              {
-              case 1:
-                out->structure = SV_FCP_STRUCTURE_TRANSPARENT;
-                break;
-              case 2:
-                out->structure = SV_FCP_STRUCTURE_LINEAR_FIXED;
-                break;
-              case 6:
-                out->structure = SV_FCP_STRUCTURE_CYCLIC;
-                break;
-              default:
-                out->structure = SV_FCP_STRUCTURE_UNKNOWN;
-                break;
-              }
           if (l >= 4)
             out->record_len = (v[2] << 8) | v[3];
           if (l >= 5)
             out->n_records = v[4];
+          if ((v[0] & 0xBF) == 0x38)
+            out->structure = SV_FILE_STRUCTURE_DF;
+          else if ((v[0] & 0xBF) == 0x39)
+            out->structure = SV_FILE_STRUCTURE_BER_TLV;
+          else
+            switch (v[0] & 0x07)
+              {
+              case 1:
+                out->structure = SV_FILE_STRUCTURE_TRANSPARENT;
+                break;
+              case 2:
+                out->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
+                break;
+              case 6:
+                out->structure = SV_FILE_STRUCTURE_CYCLIC;
+                break;
+              default:
+                out->structure = (flags & SV_FILE_INFO_LENIENT_STRUCTURE)
+                                 ? lenient_structure (out->record_len)
+                                 : SV_FILE_STRUCTURE_UNKNOWN;
+                break;
+              }
           break;
         case 0x83:                               /* §11.1.1.4.4 file identifier */
           if (l == 2)
@@ -253,14 +272,59 @@ fcp_decode (const guint8  *data,
         }
     }
 
-  if (!have_sfi_tag && out->structure != SV_FCP_STRUCTURE_DF &&
-      out->structure != SV_FCP_STRUCTURE_UNKNOWN)
+  if (!have_sfi_tag && out->structure != SV_FILE_STRUCTURE_DF &&
+      out->structure != SV_FILE_STRUCTURE_UNKNOWN)
     out->sfi = out->fid & 0x1F;
 
-  if ((out->structure == SV_FCP_STRUCTURE_LINEAR_FIXED ||
-       out->structure == SV_FCP_STRUCTURE_CYCLIC) && out->n_records == 0 && out->record_len > 0)
-    out->n_records = out->file_size / out->record_len;
+  if ((out->structure == SV_FILE_STRUCTURE_LINEAR_FIXED ||
+       out->structure == SV_FILE_STRUCTURE_CYCLIC) && out->record_len > 0)
+    {
+      /* Either of tag 80 and the record count in tag 82 gives the other. */
+      if (out->n_records == 0)
+        out->n_records = out->file_size / out->record_len;
+      if (out->file_size == 0)
+        out->file_size = (gsize) out->record_len * out->n_records;
+    }
 
+  return TRUE;
+}
+
+/**
+ * sv_fcp_decode:
+ * @data: the FCP template (response to SELECT with P2 = 0x04), tag 0x62
+ * @len: its length
+ * @flags: #SV_FILE_INFO_LENIENT_STRUCTURE to read an undefined EF
+ *   structure code as linear fixed (with a record length) or transparent
+ * @out: (out caller-allocates): clear with sv_file_info_clear()
+ * @error: return location for a #GError
+ *
+ * Decodes an FCP template (TS 102.221 §11.1.1.3 / §11.1.1.4):
+ * 82 file descriptor (FDB §11.1.1.4.3: b6-b4 111 = DF, b3-b1 001
+ * transparent, 010 linear fixed, 110 cyclic; FDB 0x39 BER-TLV; then
+ * data coding byte, 2-byte record length, number of records), 83 FID,
+ * 84 DF name, 8A LCSI, 80 file size, 81 total file size, 88 SFI (absent:
+ * the 5 low bits of the FID; empty: no SFI). Other tags are skipped. A
+ * template without tag 82, or (strict) with an undefined structure code,
+ * gives %SV_FILE_STRUCTURE_UNKNOWN.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+sv_fcp_decode (const guint8     *data,
+               gsize             len,
+               SvFileInfoFlags   flags,
+               SvFileInfo       *out,
+               GError          **error)
+{
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  memset (out, 0, sizeof *out);
+  if (!fcp_decode (data, len, flags, out, error))
+    {
+      sv_file_info_clear (out);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -268,27 +332,33 @@ fcp_decode (const guint8  *data,
  * sv_gsm_file_header_decode:
  * @data: the response to a 2G SELECT / GET RESPONSE
  * @len: its length
+ * @flags: #SV_FILE_INFO_LENIENT_STRUCTURE to read an EF structure byte
+ *   other than 00, 01 and 03 as linear fixed (with a record length) or
+ *   transparent, instead of failing
  * @out: (out caller-allocates): clear with sv_file_info_clear()
  * @error: return location for a #GError
  *
  * Decodes the GSM file header (TS 51.011 §9.2.1): bytes 3-4 file size
  * (EF) or free memory (MF/DF), 5-6 file ID, 7 type (01 MF, 02 DF, 04 EF),
  * 12 file status (b1: 0 invalidated), 14 EF structure (00 transparent,
- * 01 linear fixed, 03 cyclic), 15 record length.
+ * 01 linear fixed, 03 cyclic), 15 record length (required for a record
+ * EF, 00 is an error).
  *
  * Returns: %TRUE on success
  */
 gboolean
-sv_gsm_file_header_decode (const guint8  *data,
-                           gsize          len,
-                           SvFileInfo    *out,
-                           GError       **error)
+sv_gsm_file_header_decode (const guint8     *data,
+                           gsize             len,
+                           SvFileInfoFlags   flags,
+                           SvFileInfo       *out,
+                           GError          **error)
 {
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
 
   memset (out, 0, sizeof *out);
   out->sfi = -1;
+  out->structure = SV_FILE_STRUCTURE_UNKNOWN;
 
   if (len < 7)
     {
@@ -304,7 +374,7 @@ sv_gsm_file_header_decode (const guint8  *data,
     {
     case 0x01:                                   /* MF */
     case 0x02:                                   /* DF */
-      out->structure = SV_FCP_STRUCTURE_DF;
+      out->structure = SV_FILE_STRUCTURE_DF;
       out->total_size = (data[2] << 8) | data[3];
       return TRUE;
 
@@ -320,18 +390,25 @@ sv_gsm_file_header_decode (const guint8  *data,
       switch (data[13])
         {
         case 0x00:
-          out->structure = SV_FCP_STRUCTURE_TRANSPARENT;
+          out->structure = SV_FILE_STRUCTURE_TRANSPARENT;
           return TRUE;
         case 0x01:
-          out->structure = SV_FCP_STRUCTURE_LINEAR_FIXED;
+          out->structure = SV_FILE_STRUCTURE_LINEAR_FIXED;
           break;
         case 0x03:
-          out->structure = SV_FCP_STRUCTURE_CYCLIC;
+          out->structure = SV_FILE_STRUCTURE_CYCLIC;
           break;
         default:
-          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
-                       "at byte 13: EF structure 0x%02X is not 00, 01 or 03", data[13]);
-          return FALSE;
+          if (!(flags & SV_FILE_INFO_LENIENT_STRUCTURE))
+            {
+              g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                           "at byte 13: EF structure 0x%02X is not 00, 01 or 03", data[13]);
+              return FALSE;
+            }
+          out->structure = lenient_structure (len >= 15 ? data[14] : 0);
+          if (out->structure == SV_FILE_STRUCTURE_TRANSPARENT)
+            return TRUE;
+          break;
         }
       if (len < 15)
         {
@@ -339,8 +416,14 @@ sv_gsm_file_header_decode (const guint8  *data,
                        "at byte %" G_GSIZE_FORMAT ": a record EF header has 15 bytes", len);
           return FALSE;
         }
+      if (data[14] == 0)
+        {
+          g_set_error_literal (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                               "at byte 14: a record EF has a record length of 0");
+          return FALSE;
+        }
       out->record_len = data[14];
-      out->n_records = out->record_len ? out->file_size / out->record_len : 0;
+      out->n_records = out->file_size / out->record_len;
       return TRUE;
 
     default:
@@ -348,4 +431,30 @@ sv_gsm_file_header_decode (const guint8  *data,
                    "at byte 6: file type 0x%02X is not MF (01), DF (02) or EF (04)", data[6]);
       return FALSE;
     }
+}
+
+/**
+ * sv_file_info_decode:
+ * @data: the answer to SELECT (after any GET RESPONSE)
+ * @len: its length
+ * @flags: see #SvFileInfoFlags
+ * @out: (out caller-allocates): clear with sv_file_info_clear()
+ * @error: return location for a #GError
+ *
+ * Decodes what SELECT answered whatever the card: an FCP template when it
+ * starts with tag 62 (a UICC), else a 2G file header, whose byte 1 is RFU
+ * and 00 (a SIM, or a UICC answering in 2G form).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+sv_file_info_decode (const guint8     *data,
+                     gsize             len,
+                     SvFileInfoFlags   flags,
+                     SvFileInfo       *out,
+                     GError          **error)
+{
+  if (len > 0 && data[0] == 0x62)
+    return sv_fcp_decode (data, len, flags, out, error);
+  return sv_gsm_file_header_decode (data, len, flags, out, error);
 }

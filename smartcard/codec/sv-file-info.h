@@ -5,15 +5,38 @@
 
 G_BEGIN_DECLS
 
+/**
+ * SvFileStructure:
+ *
+ * The structure of a file (TS 102.221 §8.2, TS 51.011 §6.4). The card
+ * image and the mirror's `files.structure` column store these values:
+ * append new ones, never renumber.
+ */
 typedef enum
 {
-  SV_FCP_STRUCTURE_UNKNOWN,
-  SV_FCP_STRUCTURE_TRANSPARENT,
-  SV_FCP_STRUCTURE_LINEAR_FIXED,
-  SV_FCP_STRUCTURE_CYCLIC,
-  SV_FCP_STRUCTURE_BER_TLV,
-  SV_FCP_STRUCTURE_DF,          /* MF, DF or ADF */
-} SvFcpStructure;
+  SV_FILE_STRUCTURE_TRANSPARENT  = 0,
+  SV_FILE_STRUCTURE_LINEAR_FIXED = 1,
+  SV_FILE_STRUCTURE_CYCLIC       = 2,
+  SV_FILE_STRUCTURE_BER_TLV      = 3,
+  SV_FILE_STRUCTURE_DF           = 4,   /* MF, DF or ADF */
+  SV_FILE_STRUCTURE_UNKNOWN      = 5,   /* no or an undefined structure code */
+} SvFileStructure;
+
+/**
+ * SvFileInfoFlags:
+ * @SV_FILE_INFO_STRICT: decode as the specifications say: an EF
+ *   structure code they do not define is %SV_FILE_STRUCTURE_UNKNOWN (FCP)
+ *   or an error (2G header)
+ * @SV_FILE_INFO_LENIENT_STRUCTURE: an EF structure code the
+ *   specifications do not define is read as linear fixed when the header
+ *   gives a record length, else as transparent, as handsets do; the card
+ *   session reads with this, so such a card can still be backed up
+ */
+typedef enum
+{
+  SV_FILE_INFO_STRICT            = 0,
+  SV_FILE_INFO_LENIENT_STRUCTURE = 1 << 0,
+} SvFileInfoFlags;
 
 /**
  * SvFileInfo:
@@ -34,7 +57,7 @@ typedef enum
 typedef struct
 {
   guint16          fid;
-  SvFcpStructure  structure;
+  SvFileStructure  structure;
   guint8           fdb;
   gboolean         shareable;
   guint            record_len;
@@ -46,15 +69,31 @@ typedef struct
   GBytes          *df_name;
 } SvFileInfo;
 
-const char *sv_file_structure_to_string (SvFcpStructure   structure);
+const char *sv_file_structure_to_string (SvFileStructure   structure);
+gboolean    sv_ber_length_decode        (const guint8     *data,
+                                         gsize             len,
+                                         gsize            *pos,
+                                         gsize            *length,
+                                         GError          **error);
 gboolean    sv_fcp_decode               (const guint8     *data,
                                          gsize             len,
+                                         SvFileInfoFlags   flags,
                                          SvFileInfo       *out,
                                          GError          **error);
 gboolean    sv_gsm_file_header_decode   (const guint8     *data,
                                          gsize             len,
+                                         SvFileInfoFlags   flags,
                                          SvFileInfo       *out,
                                          GError          **error);
+gboolean    sv_file_info_decode         (const guint8     *data,
+                                         gsize             len,
+                                         SvFileInfoFlags   flags,
+                                         SvFileInfo       *out,
+                                         GError          **error);
+void        sv_file_info_copy           (const SvFileInfo *src,
+                                         SvFileInfo       *dest);
 void        sv_file_info_clear          (SvFileInfo       *info);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SvFileInfo, sv_file_info_clear)
 
 G_END_DECLS

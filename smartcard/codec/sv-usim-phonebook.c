@@ -10,6 +10,7 @@
 
 #include "sv-codec-error.h"
 #include "sv-dialling-number.h"
+#include "sv-file-info.h"
 #include "sv-usim-phonebook.h"
 
 /**
@@ -28,51 +29,6 @@ sv_pbr_tag_to_string (guint8 tag)
   if (tag >= SV_PBR_TAG_ADN && tag <= SV_PBR_TAG_CCP1)
     return names[tag - SV_PBR_TAG_ADN];
   return "unknown";
-}
-
-/* BER-TLV length (ISO/IEC 7816-4 §5.2.2.2): 1, 2 (0x81) or 3 (0x82) bytes */
-static gboolean
-read_ber_length (const guint8  *data,
-                 gsize          len,
-                 gsize         *pos,
-                 gsize         *out,
-                 GError       **error)
-{
-  gsize at = *pos;
-
-  if (at >= len)
-    goto truncated;
-  if (data[at] < 0x80)
-    {
-      *out = data[at];
-      *pos = at + 1;
-      return TRUE;
-    }
-  if (data[at] == 0x81)
-    {
-      if (at + 1 >= len)
-        goto truncated;
-      *out = data[at + 1];
-      *pos = at + 2;
-      return TRUE;
-    }
-  if (data[at] == 0x82)
-    {
-      if (at + 2 >= len)
-        goto truncated;
-      *out = (data[at + 1] << 8) | data[at + 2];
-      *pos = at + 3;
-      return TRUE;
-    }
-
-  g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
-               "at byte %" G_GSIZE_FORMAT ": 0x%02X is not a supported BER-TLV length", at, data[at]);
-  return FALSE;
-
-truncated:
-  g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
-               "at byte %" G_GSIZE_FORMAT ": data ends inside a TLV length", at);
-  return FALSE;
 }
 
 /**
@@ -105,7 +61,7 @@ sv_pbr_record_decode (const guint8  *data,
       gsize clen, cstart;
 
       pos++;
-      if (!read_ber_length (data, len, &pos, &clen, error))
+      if (!sv_ber_length_decode (data, len, &pos, &clen, error))
         return NULL;
       if (clen > len - pos)
         {
@@ -126,7 +82,7 @@ sv_pbr_record_decode (const guint8  *data,
               gsize flen;
 
               p++;
-              if (!read_ber_length (data, cstart + clen, &p, &flen, error))
+              if (!sv_ber_length_decode (data, cstart + clen, &p, &flen, error))
                 return NULL;
               if (flen > cstart + clen - p)
                 {

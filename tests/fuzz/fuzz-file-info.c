@@ -14,10 +14,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autofree char *iccid = NULL;
   g_autofree char *imsi = NULL;
 
-  if (sv_fcp_decode (data, size, &info, NULL))
-    sv_file_info_clear (&info);
-  if (sv_gsm_file_header_decode (data, size, &info, NULL))
-    sv_file_info_clear (&info);
+  for (SvFileInfoFlags flags = SV_FILE_INFO_STRICT; flags <= SV_FILE_INFO_LENIENT_STRUCTURE; flags++)
+    {
+      if (sv_fcp_decode (data, size, flags, &info, NULL))
+        sv_file_info_clear (&info);
+      if (sv_gsm_file_header_decode (data, size, flags, &info, NULL))
+        sv_file_info_clear (&info);
+    }
 
   iccid = sv_iccid_decode (data, size, NULL);
   imsi = sv_imsi_decode (data, size, NULL);

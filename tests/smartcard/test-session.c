@@ -282,7 +282,7 @@ test_get_response_61 (void)
   g_autoptr(SvFakeReader) fake = new_fake ();
   g_autoptr(GError) error = NULL;
   g_autoptr(SvCardSession) session = NULL;
-  SvSelectedFile info;
+  g_auto(SvFileInfo) info = { 0, };
 
   script_open_usim (fake);
   /* ADF by AID without FCP, then the EF with FCP through GET RESPONSE. */
@@ -308,7 +308,7 @@ test_get_response_9f (void)
   g_autoptr(SvFakeReader) fake = new_fake ();
   g_autoptr(GError) error = NULL;
   g_autoptr(SvCardSession) session = NULL;
-  SvSelectedFile info;
+  g_auto(SvFileInfo) info = { 0, };
 
   script_open_2g (fake);
   /* DFs: no GET RESPONSE. The EF: GET RESPONSE for its header. */
@@ -335,7 +335,7 @@ test_direct_fcp_t1 (void)
   g_autoptr(SvFakeReader) fake = new_fake ();
   g_autoptr(GError) error = NULL;
   g_autoptr(SvCardSession) session = NULL;
-  SvSelectedFile info;
+  g_auto(SvFileInfo) info = { 0, };
 
   /* T=1: Le is sent and the FCP comes back at once. */
   sv_fake_reader_set_protocol (fake, SV_CARD_PROTOCOL_T1);
@@ -425,7 +425,7 @@ test_select_not_found (void)
   g_autoptr(SvFakeReader) fake = new_fake ();
   g_autoptr(GError) error = NULL;
   g_autoptr(SvCardSession) session = NULL;
-  SvSelectedFile info;
+  g_auto(SvFileInfo) info = { 0, };
 
   script_open_2g (fake);
   sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");
@@ -440,6 +440,52 @@ test_select_not_found (void)
   g_clear_error (&error);
   g_assert_true (sv_card_session_select (session, "3F007F106F3A", &info, &error));
   g_assert_no_error (error);
+  assert_script_done (fake);
+}
+
+/* The session decodes SELECT answers with the codec, leniently: a 2G EF
+ * structure byte other than 00/01/03 with a record length is linear fixed
+ * (SV_FILE_INFO_LENIENT_STRUCTURE); an FCP without a file descriptor
+ * (tag 82) says nothing the session can read by. */
+static void
+test_select_lenient_structure (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_auto(SvFileInfo) info = { 0, };
+
+  script_open_2g (fake);
+  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");
+  sv_fake_reader_expect (fake, "A0A40000026F3A", "9F0F");
+  sv_fake_reader_expect (fake, "A0C000000F", "000000C86F3A040011F0220102071C" "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_true (sv_card_session_select (session, "3F007F106F3A", &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (info.structure, ==, SV_FILE_STRUCTURE_LINEAR_FIXED);
+  g_assert_cmpuint (info.record_len, ==, 28);
+  g_assert_cmpuint (info.n_records, ==, 200 / 28);
+  assert_script_done (fake);
+}
+
+static void
+test_select_fcp_without_descriptor (void)
+{
+  g_autoptr(SvFakeReader) fake = new_fake ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = NULL;
+  g_auto(SvFileInfo) info = { 0, };
+
+  sv_fake_reader_set_protocol (fake, SV_CARD_PROTOCOL_T1);
+  sv_fake_reader_expect (fake, "00A40004023F0000", "621B8202782183023F00" "9000");
+  sv_fake_reader_expect (fake, "00A40004022F0000", EF_DIR_FCP "9000");
+  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
+  sv_fake_reader_expect (fake, "00A40004022FE200", "620A83022FE28002000A8A0105" "9000");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  g_assert_false (sv_card_session_select (session, "3F002FE2", &info, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE);
+  g_assert_nonnull (strstr (error->message, READER));
   assert_script_done (fake);
 }
 
@@ -523,6 +569,8 @@ main (int   argc,
   g_test_add_func ("/sv/session/broken/card-removed", test_card_removed);
   g_test_add_func ("/sv/session/select/not-found", test_select_not_found);
   g_test_add_func ("/sv/session/select/navigation", test_select_navigation);
+  g_test_add_func ("/sv/session/select/lenient-structure", test_select_lenient_structure);
+  g_test_add_func ("/sv/session/select/fcp-without-descriptor", test_select_fcp_without_descriptor);
   g_test_add_func ("/sv/session/read-binary/chunks", test_read_binary_chunks);
 
   return g_test_run ();
