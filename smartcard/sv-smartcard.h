@@ -16,7 +16,6 @@
 #include "sv-card-writer.h"
 #include "sv-contact.h"
 #include "sv-fake-reader.h"
-#include "sv-hex.h"
 #include "sv-message.h"
 #include "sv-pcsc-reader.h"
 #include "sv-phonebook.h"

@@ -24,6 +24,7 @@
 #include "sv-card-reader.h"
 #include "sv-card-writer.h"
 #include "sv-cli.h"
+#include "sv-hex.h"
 #include "sv-mirror.h"
 #include "sv-pcsc-reader.h"
 #include "sv-phonebook.h"
@@ -31,18 +32,6 @@
 #include "sv-sms-export.h"
 
 #define SECRET_MAX 32
-
-static char *
-hex_string (GBytes *bytes)
-{
-  GString *s = g_string_new (NULL);
-  gsize len = 0;
-  const guint8 *d = bytes ? g_bytes_get_data (bytes, &len) : NULL;
-
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (s, "%02X", d[i]);
-  return g_string_free (s, FALSE);
-}
 
 /* Reads one line without echo from the controlling terminal. */
 static gboolean
@@ -227,7 +216,7 @@ sv_cli_readers (int    argc,
     {
       SvReaderState *state = g_ptr_array_index (states, i);
       gboolean present = (state->flags & SV_READER_STATE_PRESENT) != 0;
-      g_autofree char *atr = hex_string (state->atr);
+      g_autofree char *atr = state->atr ? sv_gbytes_to_hex (state->atr) : g_strdup ("");
       g_autofree char *iccid = NULL;
       g_autofree char *problem = NULL;
       const char *type = NULL;
@@ -542,7 +531,8 @@ sv_cli_read (int    argc,
   root = build_read_json (image, &stats, conflicts);
   {
     JsonObject *o = json_node_get_object (root);
-    g_autofree char *atr = hex_string (sv_card_session_get_atr (session));
+    GBytes *atr_bytes = sv_card_session_get_atr (session);
+    g_autofree char *atr = atr_bytes ? sv_gbytes_to_hex (atr_bytes) : g_strdup ("");
 
     json_object_set_string_member (o, "reader", sv_card_session_get_reader_name (session));
     json_object_set_string_member (o, "atr", atr);

@@ -49,62 +49,6 @@ static const char *const kinds_help =
   "\n"
   "Digits: 0-9 * #, p = pause (0xC), w = wild (0xD), e = expansion (0xE).\n";
 
-static GBytes *
-parse_hex (const char  *text,
-           GError     **error)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  gint hi = -1;
-  gsize i = 0;
-
-  if (g_str_has_prefix (text, "0x") || g_str_has_prefix (text, "0X"))
-    i = 2;
-
-  for (; text[i]; i++)
-    {
-      gint v = g_ascii_xdigit_value (text[i]);
-
-      if (text[i] == ' ' || text[i] == ':' || text[i] == '\t' || text[i] == '\n')
-        continue;
-      if (v < 0)
-        {
-          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
-                       "at character %" G_GSIZE_FORMAT ": '%c' is not a hex digit",
-                       i, g_ascii_isprint (text[i]) ? text[i] : '?');
-          return NULL;
-        }
-      if (hi < 0)
-        hi = v;
-      else
-        {
-          guint8 b = (hi << 4) | v;
-
-          g_byte_array_append (out, &b, 1);
-          hi = -1;
-        }
-    }
-
-  if (hi >= 0)
-    {
-      g_set_error_literal (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
-                           "odd number of hex digits");
-      return NULL;
-    }
-
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
-}
-
-static char *
-hex_of (const guint8 *data,
-        gsize         len)
-{
-  GString *s = g_string_sized_new (2 * len + 1);
-
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (s, "%02X", data[i]);
-  return g_string_free (s, FALSE);
-}
-
 static void
 add_string (JsonBuilder *b,
             const char  *name,
@@ -141,7 +85,7 @@ add_hex (JsonBuilder  *b,
          const guint8 *data,
          gsize         len)
 {
-  g_autofree char *hex = hex_of (data, len);
+  g_autofree char *hex = sv_bytes_to_hex (data, len);
 
   add_string (b, name, hex);
 }
@@ -820,7 +764,7 @@ sv_cli_decode (int    argc,
 
           if (strchr (a, '='))
             {
-              GBytes *rec = parse_hex (strchr (a, '=') + 1, &error);
+              GBytes *rec = sv_hex_decode (strchr (a, '=') + 1, SV_HEX_SEPARATORS, &error);
 
               if (rec == NULL)
                 return sv_cli_fail_error (error);
@@ -835,7 +779,7 @@ sv_cli_decode (int    argc,
                * after them, every bare word that follows */
               if ((args.kind == NULL || hex == NULL) && any)
                 break;
-              rec = parse_hex (argv[++i], &error);
+              rec = sv_hex_decode (argv[++i], SV_HEX_SEPARATORS, &error);
               if (rec == NULL)
                 return sv_cli_fail_error (error);
               g_ptr_array_add (ext, rec);
@@ -875,7 +819,7 @@ sv_cli_decode (int    argc,
       return usage_error (msg);
     }
 
-  data = parse_hex (hex, &error);
+  data = sv_hex_decode (hex, SV_HEX_SEPARATORS, &error);
   if (data == NULL)
     return sv_cli_fail_error (error);
   args.data = data;

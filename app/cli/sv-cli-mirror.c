@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "sv-csv.h"
+#include "sv-hex.h"
 #include "sv-mirror.h"
 #include "sv-mirror-import.h"
 #include "sv-mirror-messages.h"
@@ -57,22 +58,6 @@ open_mirror (void)
   if (mirror == NULL)
     sv_cli_fail_error (error);
   return mirror;
-}
-
-static char *
-hex_of (GBytes *bytes)
-{
-  gsize len;
-  const guint8 *data;
-  GString *out;
-
-  if (bytes == NULL)
-    return NULL;
-  data = g_bytes_get_data (bytes, &len);
-  out = g_string_sized_new (len * 2);
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (out, "%02X", data[i]);
-  return g_string_free (out, FALSE);
 }
 
 static void
@@ -690,8 +675,8 @@ sv_cli_diff (int    argc,
   for (guint i = 0; i < pending->len; i++)
     {
       SvMirrorPendingRecord *r = g_ptr_array_index (pending, i);
-      g_autofree char *old_hex = hex_of (r->base_bytes);
-      g_autofree char *new_hex = hex_of (r->working_bytes);
+      g_autofree char *old_hex = sv_gbytes_to_hex (r->base_bytes);
+      g_autofree char *new_hex = sv_gbytes_to_hex (r->working_bytes);
 
       json_builder_begin_object (b);
       add_string_or_null (b, "file", r->key);

@@ -6,6 +6,7 @@
 
 #include "sv-codec-error.h"
 #include "sv-gsm7.h"
+#include "sv-hex.h"
 #include "sv-alpha.h"
 #include "sv-dialling-number.h"
 #include "sv-sms.h"

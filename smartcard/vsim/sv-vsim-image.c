@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "sv-hex.h"
 #include "sv-vsim-image.h"
 
 G_DEFINE_QUARK (sv-vsim-image-error-quark, sv_vsim_image_error)
@@ -13,53 +14,19 @@ static const char *secret_labels[SV_VSIM_N_SECRETS] = {
   "pin1", "puk1", "pin2", "puk2", "adm1",
 };
 
+/* A hex field of the image file, through the codec's hex reader; an
+ * error names the field. */
 static GBytes *
 hex_decode (const char  *hex,
             const char  *where,
             GError     **error)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  gsize len = strlen (hex);
+  g_autoptr(GError) local_error = NULL;
+  GBytes *bytes = sv_hex_decode (hex, SV_HEX_STRICT, &local_error);
 
-  if (len % 2 != 0)
-    {
-      g_set_error (error, SV_VSIM_IMAGE_ERROR, 0,
-                   "%s: odd number of hex digits (%zu)", where, len);
-      return NULL;
-    }
-  for (gsize i = 0; i < len; i += 2)
-    {
-      int hi = g_ascii_xdigit_value (hex[i]);
-      int lo = g_ascii_xdigit_value (hex[i + 1]);
-      guint8 b;
-
-      if (hi < 0 || lo < 0)
-        {
-          g_set_error (error, SV_VSIM_IMAGE_ERROR, 0,
-                       "%s: at character %zu: '%c%c' is not a hex byte",
-                       where, i, hex[i], hex[i + 1]);
-          return NULL;
-        }
-      b = (guint8) (hi << 4 | lo);
-      g_byte_array_append (out, &b, 1);
-    }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
-}
-
-static char *
-hex_encode (const guint8 *data,
-            gsize         len)
-{
-  static const char digits[] = "0123456789ABCDEF";
-  char *out = g_malloc (len * 2 + 1);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      out[2 * i] = digits[data[i] >> 4];
-      out[2 * i + 1] = digits[data[i] & 0xF];
-    }
-  out[len * 2] = '\0';
-  return out;
+  if (bytes == NULL)
+    g_set_error (error, SV_VSIM_IMAGE_ERROR, 0, "%s: %s", where, local_error->message);
+  return bytes;
 }
 
 static void
@@ -607,7 +574,7 @@ store_node (SvVsimNode *node)
     {
       if (node->structure == SV_VSIM_EF_TRANSPARENT)
         {
-          g_autofree char *hex = hex_encode (node->body->data, node->body->len);
+          g_autofree char *hex = sv_bytes_to_hex (node->body->data, node->body->len);
 
           json_object_set_string_member (node->json, "data", hex);
         }
@@ -630,7 +597,7 @@ store_node (SvVsimNode *node)
             }
           for (guint r = 0; r < last; r++)
             {
-              g_autofree char *hex = hex_encode (node->body->data + r * node->record_length,
+              g_autofree char *hex = sv_bytes_to_hex (node->body->data + r * node->record_length,
                                                  node->record_length);
 
               json_array_add_string_element (records, hex);

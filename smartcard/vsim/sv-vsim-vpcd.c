@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "sv-hex.h"
 #include "sv-vsim-vpcd.h"
 
 G_DEFINE_QUARK (sv-vsim-vpcd-error-quark, sv_vsim_vpcd_error)
@@ -129,13 +130,12 @@ log_line (FILE         *log,
           const guint8 *data,
           gsize         len)
 {
+  g_autofree char *hex = NULL;
+
   if (log == NULL)
     return;
-  fputc (direction, log);
-  fputc (' ', log);
-  for (gsize i = 0; i < len; i++)
-    fprintf (log, "%02X", data[i]);
-  fputc ('\n', log);
+  hex = sv_bytes_to_hex (data, len);
+  fprintf (log, "%c %s\n", direction, hex);
   fflush (log);
 }
 

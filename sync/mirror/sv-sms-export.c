@@ -14,19 +14,8 @@
 
 #include "config.h"
 
+#include "sv-hex.h"
 #include "sv-sms-export.h"
-
-static char *
-hex_of (GBytes *bytes)
-{
-  gsize len;
-  const guint8 *data = g_bytes_get_data (bytes, &len);
-  GString *out = g_string_sized_new (len * 2);
-
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (out, "%02X", data[i]);
-  return g_string_free (out, FALSE);
-}
 
 /* Hex of every record of the message, in part order, comma-separated. */
 static char *
@@ -39,7 +28,7 @@ raw_records (const SvMessage *message,
   for (guint p = 0; p < sv_message_get_n_parts (message); p++)
     {
       GBytes *rec = indices && indices[p] ? sv_card_image_get_record (image, "sms", indices[p]) : NULL;
-      g_autofree char *hex = rec ? hex_of (rec) : g_strdup ("");
+      g_autofree char *hex = rec ? sv_gbytes_to_hex (rec) : g_strdup ("");
 
       if (p > 0)
         g_string_append_c (out, ',');

@@ -12,6 +12,7 @@
 
 #include "sv-card-image.h"
 #include "sv-fake-reader.h"
+#include "sv-hex.h"
 
 typedef struct
 {
@@ -427,11 +428,10 @@ sim_fill_adn (SimCard    *sim,
               const char *name,
               const char *bcd)
 {
-  GString *hex = g_string_new (NULL);
+  g_autofree char *name_hex = sv_bytes_to_hex ((const guint8 *) name, strlen (name));
+  GString *hex = g_string_new (name_hex);
   gsize bcd_bytes = strlen (bcd) / 2;
 
-  for (const char *p = name; *p; p++)
-    g_string_append_printf (hex, "%02X", (guint8) *p);
   for (gsize i = strlen (name); i < alpha_len; i++)
     g_string_append (hex, "FF");
   g_string_append_printf (hex, "%02X81%s", (guint) bcd_bytes + 1, bcd);

@@ -7,30 +7,8 @@
 
 #include "sv-card-image.h"
 #include "sv-contact.h"
+#include "sv-hex.h"
 #include "sv-message.h"
-
-static GBytes *
-hex (const char *text)
-{
-  GByteArray *bytes = g_byte_array_new ();
-
-  for (const char *p = text; *p; )
-    {
-      guint8 b;
-
-      if (*p == ' ')
-        {
-          p++;
-          continue;
-        }
-      g_assert_true (g_ascii_isxdigit (p[0]) && g_ascii_isxdigit (p[1]));
-      b = (g_ascii_xdigit_value (p[0]) << 4) | g_ascii_xdigit_value (p[1]);
-      g_byte_array_append (bytes, &b, 1);
-      p += 2;
-    }
-
-  return g_byte_array_free_to_bytes (bytes);
-}
 
 static void
 set_hex (SvCardImage *image,
@@ -38,7 +16,7 @@ set_hex (SvCardImage *image,
          guint        index,
          const char  *text)
 {
-  g_autoptr(GBytes) bytes = hex (text);
+  g_autoptr(GBytes) bytes = sv_hex_to_bytes (text);
   g_autoptr(GError) error = NULL;
 
   g_assert_true (sv_card_image_set_record (image, key, index, bytes, &error));
@@ -49,8 +27,8 @@ static void
 test_image_records (void)
 {
   g_autoptr(SvCardImage) image = sv_card_image_new (SV_CARD_TYPE_SIM);
-  g_autoptr(GBytes) good = hex ("01 02 03");
-  g_autoptr(GBytes) short_rec = hex ("01 02");
+  g_autoptr(GBytes) good = sv_hex_to_bytes ("01 02 03");
+  g_autoptr(GBytes) short_rec = sv_hex_to_bytes ("01 02");
   g_autoptr(GError) error = NULL;
   SvCardFile *file;
   GBytes *rec;

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "sv-hex.h"
 #include "sv-phonebook.h"
 
 #define FF2  "FF FF"
@@ -14,36 +15,13 @@
 #define FF10 "FF FF FF FF FF FF FF FF FF FF"
 #define EXT1_FREE_00 "00 FF FF FF FF FF FF FF FF FF FF FF FF"
 
-static GBytes *
-hex (const char *text)
-{
-  GByteArray *bytes = g_byte_array_new ();
-
-  for (const char *p = text; *p; )
-    {
-      guint8 b;
-
-      if (*p == ' ')
-        {
-          p++;
-          continue;
-        }
-      g_assert_true (g_ascii_isxdigit (p[0]) && g_ascii_isxdigit (p[1]));
-      b = (g_ascii_xdigit_value (p[0]) << 4) | g_ascii_xdigit_value (p[1]);
-      g_byte_array_append (bytes, &b, 1);
-      p += 2;
-    }
-
-  return g_byte_array_free_to_bytes (bytes);
-}
-
 static void
 set_hex (SvCardImage *image,
          const char  *key,
          guint        index,
          const char  *text)
 {
-  g_autoptr(GBytes) bytes = hex (text);
+  g_autoptr(GBytes) bytes = sv_hex_to_bytes (text);
   g_autoptr(GError) error = NULL;
 
   if (!sv_card_image_set_record (image, key, index, bytes, &error))
@@ -56,7 +34,7 @@ assert_record (SvCardImage *image,
                guint        index,
                const char  *text)
 {
-  g_autoptr(GBytes) expected = hex (text);
+  g_autoptr(GBytes) expected = sv_hex_to_bytes (text);
   GBytes *actual = sv_card_image_get_record (image, key, index);
 
   g_assert_nonnull (actual);
@@ -932,7 +910,7 @@ set_sms (SvCardImage *image,
          guint        index,
          const char  *text)
 {
-  g_autoptr(GBytes) body = hex (text);
+  g_autoptr(GBytes) body = sv_hex_to_bytes (text);
   g_autofree guint8 *rec = g_malloc (176);
   g_autoptr(GBytes) bytes = NULL;
 

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "sv-hex.h"
 #include "sv-vsim-card.h"
 #include "sv-vsim-image.h"
 
@@ -24,34 +25,12 @@ load_card (const char *profile)
   return sv_vsim_card_new (image);
 }
 
-static GBytes *
-hex_bytes (const char *hex)
-{
-  GByteArray *out = g_byte_array_new ();
-
-  for (const char *p = hex; *p != '\0';)
-    {
-      guint8 b;
-
-      if (*p == ' ')
-        {
-          p++;
-          continue;
-        }
-      g_assert_true (g_ascii_isxdigit (p[0]) && g_ascii_isxdigit (p[1]));
-      b = (guint8) (g_ascii_xdigit_value (p[0]) << 4 | g_ascii_xdigit_value (p[1]));
-      g_byte_array_append (out, &b, 1);
-      p += 2;
-    }
-  return g_byte_array_free_to_bytes (out);
-}
-
 /* Sends an APDU written in hex, returns the whole response. */
 static GBytes *
 tx (SvVsimCard *card,
     const char *hex)
 {
-  g_autoptr(GBytes) apdu = hex_bytes (hex);
+  g_autoptr(GBytes) apdu = sv_hex_to_bytes (hex);
   gsize len;
   const guint8 *data = g_bytes_get_data (apdu, &len);
 

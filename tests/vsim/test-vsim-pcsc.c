@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 #include <winscard.h>
 
+#include "sv-hex.h"
 #include "sv-vsim-fixture.h"
 
 typedef struct
@@ -47,31 +48,6 @@ conn_close (Conn *c)
   c->connected = FALSE;
 }
 
-static GBytes *
-hex_bytes (const char *hex)
-{
-  GByteArray *out = g_byte_array_new ();
-
-  for (const char *p = hex; *p != '\0'; p += 2)
-    {
-      guint8 b = (guint8) (g_ascii_xdigit_value (p[0]) << 4 | g_ascii_xdigit_value (p[1]));
-
-      g_byte_array_append (out, &b, 1);
-    }
-  return g_byte_array_free_to_bytes (out);
-}
-
-static char *
-bytes_hex (const guint8 *data,
-           gsize         len)
-{
-  GString *s = g_string_new (NULL);
-
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (s, "%02X", data[i]);
-  return g_string_free (s, FALSE);
-}
-
 /* Sends hex; returns the response data and sets *sw.  Asserts that the
  * stack delivered a response. */
 static GBytes *
@@ -79,7 +55,7 @@ xfer (Conn       *c,
       const char *hex,
       guint      *sw)
 {
-  g_autoptr(GBytes) apdu = hex_bytes (hex);
+  g_autoptr(GBytes) apdu = sv_hex_to_bytes (hex);
   guint8 rbuf[258];
   DWORD rlen = sizeof rbuf;
   LONG rv;
@@ -111,7 +87,7 @@ xfer_ok_hex (Conn       *c,
 
   if (sw != 0x9000)
     g_error ("%s answered %04X", hex, sw);
-  return bytes_hex (g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  return sv_bytes_to_hex (g_bytes_get_data (data, NULL), g_bytes_get_size (data));
 }
 
 /* ---- the image as the test reads it (plain JSON, not the card code) -- */
@@ -332,7 +308,7 @@ test_profiles (void)
 
       g_assert_cmphex (SCardStatus (c.card, NULL, &name_len, &state, &protocol, atr, &atr_len),
                        ==, SCARD_S_SUCCESS);
-      atr_hex = bytes_hex (atr, atr_len);
+      atr_hex = sv_bytes_to_hex (atr, atr_len);
       g_assert_cmpstr (atr_hex, ==, json_object_get_string_member (p.root, "atr"));
 
       if (profile_has_mode (&p, "2g"))
@@ -505,7 +481,7 @@ test_drop_after (void)
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SvVsimFixture) fixture = NULL;
-  g_autoptr(GBytes) apdu = hex_bytes ("00A40004023F00");
+  g_autoptr(GBytes) apdu = sv_hex_to_bytes ("00A40004023F00");
   guint8 rbuf[258];
   DWORD rlen;
   LONG rv;
