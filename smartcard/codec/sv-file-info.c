@@ -12,32 +12,55 @@
 #include "sv-codec-error.h"
 #include "sv-file-info.h"
 
+/* The names of the structures, in the CLI's output and in the backup
+ * protocol (sync/protocol/PROTOCOL.md). */
+static const struct
+{
+  SvFileStructure  structure;
+  const char      *name;
+} structure_names[] = {
+  { SV_FILE_STRUCTURE_TRANSPARENT,  "transparent" },
+  { SV_FILE_STRUCTURE_LINEAR_FIXED, "linear-fixed" },
+  { SV_FILE_STRUCTURE_CYCLIC,       "cyclic" },
+  { SV_FILE_STRUCTURE_BER_TLV,      "ber-tlv" },
+  { SV_FILE_STRUCTURE_DF,           "df" },
+  { SV_FILE_STRUCTURE_UNKNOWN,      "unknown" },
+};
+
 /**
  * sv_file_structure_to_string:
  * @structure: a #SvFileStructure
  *
- * Returns: "transparent", "linear_fixed", "cyclic", "ber_tlv", "df" or
+ * Returns: "transparent", "linear-fixed", "cyclic", "ber-tlv", "df" or
  *   "unknown"
  */
 const char *
 sv_file_structure_to_string (SvFileStructure structure)
 {
-  switch (structure)
-    {
-    case SV_FILE_STRUCTURE_TRANSPARENT:
-      return "transparent";
-    case SV_FILE_STRUCTURE_LINEAR_FIXED:
-      return "linear_fixed";
-    case SV_FILE_STRUCTURE_CYCLIC:
-      return "cyclic";
-    case SV_FILE_STRUCTURE_BER_TLV:
-      return "ber_tlv";
-    case SV_FILE_STRUCTURE_DF:
-      return "df";
-    case SV_FILE_STRUCTURE_UNKNOWN:
-    default:
-      return "unknown";
-    }
+  for (guint i = 0; i < G_N_ELEMENTS (structure_names); i++)
+    if (structure_names[i].structure == structure)
+      return structure_names[i].name;
+  return "unknown";
+}
+
+/**
+ * sv_file_structure_from_string:
+ * @name: a name sv_file_structure_to_string() gives
+ * @structure: (out): the structure
+ *
+ * Returns: %TRUE when @name is one of them
+ */
+gboolean
+sv_file_structure_from_string (const char      *name,
+                               SvFileStructure *structure)
+{
+  for (guint i = 0; name != NULL && i < G_N_ELEMENTS (structure_names); i++)
+    if (g_str_equal (structure_names[i].name, name))
+      {
+        *structure = structure_names[i].structure;
+        return TRUE;
+      }
+  return FALSE;
 }
 
 /**

@@ -69,30 +69,32 @@ typedef struct
   GBytes          *df_name;
 } SvFileInfo;
 
-const char *sv_file_structure_to_string (SvFileStructure   structure);
-gboolean    sv_ber_length_decode        (const guint8     *data,
-                                         gsize             len,
-                                         gsize            *pos,
-                                         gsize            *length,
-                                         GError          **error);
-gboolean    sv_fcp_decode               (const guint8     *data,
-                                         gsize             len,
-                                         SvFileInfoFlags   flags,
-                                         SvFileInfo       *out,
-                                         GError          **error);
-gboolean    sv_gsm_file_header_decode   (const guint8     *data,
-                                         gsize             len,
-                                         SvFileInfoFlags   flags,
-                                         SvFileInfo       *out,
-                                         GError          **error);
-gboolean    sv_file_info_decode         (const guint8     *data,
-                                         gsize             len,
-                                         SvFileInfoFlags   flags,
-                                         SvFileInfo       *out,
-                                         GError          **error);
-void        sv_file_info_copy           (const SvFileInfo *src,
-                                         SvFileInfo       *dest);
-void        sv_file_info_clear          (SvFileInfo       *info);
+const char *sv_file_structure_to_string   (SvFileStructure   structure);
+gboolean    sv_file_structure_from_string (const char       *name,
+                                           SvFileStructure  *structure);
+gboolean    sv_ber_length_decode          (const guint8     *data,
+                                           gsize             len,
+                                           gsize            *pos,
+                                           gsize            *length,
+                                           GError          **error);
+gboolean    sv_file_info_decode           (const guint8     *data,
+                                           gsize             len,
+                                           SvFileInfoFlags   flags,
+                                           SvFileInfo       *out,
+                                           GError          **error);
+gboolean    sv_fcp_decode                 (const guint8     *data,
+                                           gsize             len,
+                                           SvFileInfoFlags   flags,
+                                           SvFileInfo       *out,
+                                           GError          **error);
+gboolean    sv_gsm_file_header_decode     (const guint8     *data,
+                                           gsize             len,
+                                           SvFileInfoFlags   flags,
+                                           SvFileInfo       *out,
+                                           GError          **error);
+void        sv_file_info_copy             (const SvFileInfo *src,
+                                           SvFileInfo       *dest);
+void        sv_file_info_clear            (SvFileInfo       *info);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SvFileInfo, sv_file_info_clear)
 

@@ -86,38 +86,6 @@ add_node (JsonBuilder *builder,
 
 /* ---- files and cards ---------------------------------------------------- */
 
-static const struct
-{
-  SvFileStructure  structure;
-  const char      *string;
-} structure_table[] = {
-  { SV_FILE_STRUCTURE_TRANSPARENT,   "transparent" },
-  { SV_FILE_STRUCTURE_LINEAR_FIXED,  "linear-fixed" },
-  { SV_FILE_STRUCTURE_CYCLIC,        "cyclic" },
-};
-
-const char *
-sv_file_structure_to_string (SvFileStructure structure)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (structure_table); i++)
-    if (structure_table[i].structure == structure)
-      return structure_table[i].string;
-  return "linear-fixed";
-}
-
-gboolean
-sv_file_structure_from_string (const char      *string,
-                               SvFileStructure *structure)
-{
-  for (guint i = 0; string != NULL && i < G_N_ELEMENTS (structure_table); i++)
-    if (g_str_equal (structure_table[i].string, string))
-      {
-        *structure = structure_table[i].structure;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 static void
 sv_protocol_file_free (SvProtocolFile *file)
 {
@@ -185,7 +153,10 @@ file_from_json (JsonNode  *node,
                              "A file path is 1 to 8 file ids in hex, e.g. “3F007F106F3A”");
       return NULL;
     }
-  if (!sv_file_structure_from_string (sv_protocol_get_string (o, "structure"), &structure))
+  if (!sv_file_structure_from_string (sv_protocol_get_string (o, "structure"), &structure)
+      || (structure != SV_FILE_STRUCTURE_TRANSPARENT
+          && structure != SV_FILE_STRUCTURE_LINEAR_FIXED
+          && structure != SV_FILE_STRUCTURE_CYCLIC))
     {
       sv_protocol_set_error (error, SV_PROTOCOL_ERROR_INVALID, "structure",
                              "The structure is “transparent”, “linear-fixed” or “cyclic”");

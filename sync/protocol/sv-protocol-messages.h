@@ -150,10 +150,6 @@ typedef struct
 
 #define SV_PROTOCOL_DEFAULT_GROUP_SIZE 50
 
-const char          *sv_file_structure_to_string    (SvFileStructure           structure);
-gboolean             sv_file_structure_from_string  (const char               *string,
-                                                     SvFileStructure          *structure);
-
 SvProtocolCard      *sv_protocol_card_from_json     (JsonNode                 *node,
                                                      GError                  **error);
 JsonNode            *sv_protocol_card_to_json       (const SvProtocolCard     *card);

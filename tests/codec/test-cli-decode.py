@@ -47,7 +47,7 @@ CASES = [
     (["adn", "0B81"], 1, {}),
     (["pbr", "A80FC0034F3A01C5034F0905C9034F210CFFFF"], 0, {}),
     (["fcp", "621A82054221001C0A83026F3A8A01058B036F060480020118880108"], 0,
-     {"fid": "6F3A", "structure": "linear_fixed", "record_len": 28, "n_records": 10, "sfi": 1}),
+     {"fid": "6F3A", "structure": "linear-fixed", "record_len": 28, "n_records": 10, "sfi": 1}),
     (["fcp", "000001186F3A040011FF220102011C"], 0, {"format": "gsm", "n_records": 10}),
     (["iccid", "981014000000123456F7"], 0, {"iccid": "8901410000002143657"}),
     (["imsi", "080910101032547698"], 0, {"imsi": "001010123456789"}),
