@@ -156,8 +156,9 @@ decode_windowed (const guint8 *chars,
  *  - 0x82: byte 2 = number of characters, bytes 3-4 = 16 bit base pointer,
  *    then one byte per character;
  *  - otherwise GSM default alphabet, unpacked, up to the first 0xFF.
- * A 0x81/0x82 character count larger than the field is clamped to the
- * field, as phones do.
+ * A 0x81 character count larger than the field is clamped to the field,
+ * as phones do; a 0x82 field whose count runs past the data fails with
+ * %SV_CODEC_ERROR_TRUNCATED.
  *
  * Returns: (transfer full): UTF-8 text (possibly empty), or %NULL with
  *   @error set
@@ -208,7 +209,18 @@ sv_alpha_decode (const guint8   *data,
                        len);
           return NULL;
         }
-      n = MIN (data[1], len - 4);
+      /* A character count past the field is a malformed field, not a
+       * short name: failing keeps a damaged record from being rewritten
+       * as a shortened one. */
+      if (data[1] > len - 4)
+        {
+          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                       "at byte 1: UCS2 0x82 alpha field of %u character(s) runs past the data "
+                       "(%" G_GSIZE_FORMAT " byte(s) follow the header)",
+                       data[1], len - 4);
+          return NULL;
+        }
+      n = data[1];
       return decode_windowed (data + 4, n, ((guint) data[2] << 8) | data[3]);
 
     default:

@@ -536,6 +536,19 @@ parse_udh (const guint8  *h,
         }
       d = h + i + 2;
 
+      /* §9.2.3.24.1, .3, .4, .8: these elements have a fixed length */
+      {
+        gint fixed = iei == 0x00 ? 3 : iei == 0x08 ? 4 : iei == 0x04 ? 2 : iei == 0x05 ? 4 : -1;
+
+        if (fixed >= 0 && iel != fixed)
+          {
+            g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                         "at byte %" G_GSIZE_FORMAT ": UDH element 0x%02X has %u bytes, it must have %d",
+                         at + i, iei, iel, fixed);
+            return FALSE;
+          }
+      }
+
       switch (iei)
         {
         case 0x00:                            /* §9.2.3.24.1 concat, 8 bit ref */
@@ -605,6 +618,15 @@ read_user_data (Reader     *r,
   sv_sms_dcs_decode (tpdu->dcs, &tpdu->dcs_info);
   septets = tpdu->dcs_info.alphabet == SV_SMS_ALPHABET_GSM7 && !tpdu->dcs_info.compressed;
 
+  /* §9.2.3.16: at most 160 septets, or 140 octets for 8 bit, UCS2 and
+   * compressed data; a longer TP-UDL is no SMS, whatever follows. */
+  if (tpdu->udl > (septets ? 160 : 140))
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                   "at byte %" G_GSIZE_FORMAT ": TP-UDL %u is over the maximum of %s",
+                   r->base + r->pos - 1, tpdu->udl, septets ? "160 septets" : "140 octets");
+      return FALSE;
+    }
   ud_bytes = septets ? sv_gsm7_packed_length (tpdu->udl, 0) : tpdu->udl;
   ud_at = r->base + r->pos;
   if (!reader_need (r, ud_bytes, "the end of the user data (TP-UDL)", error))
@@ -653,6 +675,14 @@ read_user_data (Reader     *r,
       }
 
     case SV_SMS_ALPHABET_UCS2:
+      /* UCS2 text is whole 16-bit characters (TS 23.038 §6.2.3) */
+      if ((ud_bytes - hdr_bytes) % 2 != 0)
+        {
+          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                       "at byte %" G_GSIZE_FORMAT ": UCS2 user data of %" G_GSIZE_FORMAT
+                       " octets ends inside a character", ud_at + hdr_bytes, ud_bytes - hdr_bytes);
+          return FALSE;
+        }
       tpdu->user_data = g_bytes_new (ud + hdr_bytes, ud_bytes - hdr_bytes);
       tpdu->text = sv_utf16be_decode (ud + hdr_bytes, ud_bytes - hdr_bytes);
       return TRUE;

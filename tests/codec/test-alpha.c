@@ -72,7 +72,13 @@ test_decode_golden (void)
 static void
 test_decode_errors (void)
 {
-  static const char *const bad[] = { "81", "8102", "820100", "41C4" };
+  static const char *const bad[] = {
+    "81", "8102", "820100", "41C4",
+    /* 0x82 saying 5 characters with 2 bytes after the header (TS 102.221
+     * Annex A): runs past the data */
+    "820505302D82",
+    "82FF0530",
+  };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {

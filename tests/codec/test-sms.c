@@ -201,6 +201,29 @@ test_tpdu_decode_errors (void)
     { "4100038121F300000A0608 07ABCD0302C834", FALSE, SV_CODEC_ERROR_INVALID, "at byte 10" },
     /* SCTS missing */
     { "040B916407281553F80000423010", FALSE, SV_CODEC_ERROR_TRUNCATED, "at byte 11" },
+    /* TS 23.040 §9.2.3.16: 8 bit TP-UDL 141 > 140 octets, all 141 present */
+    { "0100038121F300048D"
+      "414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141"
+      "414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141"
+      "41414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141",
+      FALSE, SV_CODEC_ERROR_INVALID, "at byte 8" },
+    /* GSM 7 bit TP-UDL 161 > 160 septets, all 141 octets present */
+    { "0100038121F30000A1"
+      "414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141"
+      "414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141"
+      "41414141414141414141414141414141414141414141414141414141414141414141414141414141414141414141",
+      FALSE, SV_CODEC_ERROR_INVALID, "at byte 8" },
+    /* UCS2 user data of 3 octets: ends inside a character */
+    { "0100038121F30008030041FF", FALSE, SV_CODEC_ERROR_INVALID, "at byte 9" },
+    /* concatenation element (IEI 00) of 2 bytes instead of 3 */
+    { "4100038121F30004060400 02AB0341", FALSE, SV_CODEC_ERROR_INVALID, "at byte 10" },
+    /* 16 bit ports element (IEI 05) of 2 bytes instead of 4 */
+    { "4100038121F300040604050204D241", FALSE, SV_CODEC_ERROR_INVALID, "at byte 10" },
+    /* UDHL 0x07 past TP-UDL 4 (the bytes after it are padding) */
+    { "4100038121F300040407000301020341FFFF", FALSE, SV_CODEC_ERROR_INVALID, "at byte 9" },
+    /* a STATUS-REPORT whose TP-PI announces user data beyond the TPDU */
+    { "060D0B916407281553F842301021005023423010210055230004", FALSE,
+      SV_CODEC_ERROR_TRUNCATED, "TP-UDL" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -217,6 +240,31 @@ test_tpdu_decode_errors (void)
       g_assert_error (error, SV_CODEC_ERROR, cases[i].code);
       g_assert_nonnull (strstr (error->message, cases[i].where));
     }
+}
+
+/* SMS-STATUS-REPORT (TS 23.040 §9.2.2.3): TP-SCTS and TP-DT are both
+ * decoded, with their own time zones. */
+static void
+test_tpdu_status_report_times (void)
+{
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  g_autofree guint8 *data = test_hex ("0006D60B911326880736F4111011719551401110117195714000", &len);
+  g_autoptr(SvSmsTpdu) t = sv_sms_tpdu_decode (data, len, TRUE, SV_SMS_DIRECTION_AUTO, &error);
+  g_autofree char *scts = NULL;
+  g_autofree char *dt = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (t->type, ==, SV_SMS_TYPE_STATUS_REPORT);
+  g_assert_cmpuint (t->mr, ==, 0xD6);
+  g_assert_cmpstr (t->number, ==, "+31628870634");
+  g_assert_nonnull (t->timestamp);
+  g_assert_nonnull (t->discharge_time);
+  scts = g_date_time_format (t->timestamp, "%Y-%m-%dT%H:%M:%S%:z");
+  dt = g_date_time_format (t->discharge_time, "%Y-%m-%dT%H:%M:%S%:z");
+  g_assert_cmpstr (scts, ==, "2011-01-11T17:59:15+01:00");
+  g_assert_cmpstr (dt, ==, "2011-01-11T17:59:17+01:00");
+  g_assert_cmpuint (t->status, ==, 0);
 }
 
 static void
@@ -616,6 +664,7 @@ main (int    argc,
   g_test_add_func ("/sv/sms/tpdu/decode/golden", test_tpdu_decode_golden);
   g_test_add_func ("/sv/sms/tpdu/decode/details", test_tpdu_decode_details);
   g_test_add_func ("/sv/sms/tpdu/decode/errors", test_tpdu_decode_errors);
+  g_test_add_func ("/sv/sms/tpdu/decode/status-report-times", test_tpdu_status_report_times);
   g_test_add_func ("/sv/sms/dcs", test_dcs);
   g_test_add_func ("/sv/sms/timestamp", test_timestamp);
   g_test_add_func ("/sv/sms/validity", test_validity);
