@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "sv-contact.h"
 
 struct _SvContact
@@ -12,6 +14,7 @@ struct _SvContact
   guint             index;
   char             *name;
   char             *number;
+  guint8            ton_npi;          /* 0: not given */
   char            **additional_numbers;
   char            **emails;
   char             *second_name;
@@ -53,6 +56,31 @@ sv_contact_new (guint               set,
                 const char * const *emails,
                 const char         *second_name)
 {
+  return sv_contact_new_full (set, index, name, number, 0, additional_numbers, emails, second_name);
+}
+
+/**
+ * sv_contact_new_full:
+ * @ton_npi: the number's TON/NPI byte (TS 24.008 §10.5.4.7, TS 51.011
+ *   §10.5.1), e.g. 0xA1 for a national number; 0 when not given (a new
+ *   number is then stored as 0x81, or 0x91 with a '+'; an unchanged
+ *   number keeps the byte the card holds)
+ *
+ * sv_contact_new() with the number's type of number and numbering plan,
+ * as decoded from a card, so that a restore or a re-encode keeps them.
+ *
+ * Returns: (transfer full): a new contact
+ */
+SvContact *
+sv_contact_new_full (guint               set,
+                     guint               index,
+                     const char         *name,
+                     const char         *number,
+                     guint8              ton_npi,
+                     const char * const *additional_numbers,
+                     const char * const *emails,
+                     const char         *second_name)
+{
   SvContact *self = g_new0 (SvContact, 1);
 
   g_atomic_ref_count_init (&self->ref_count);
@@ -60,6 +88,7 @@ sv_contact_new (guint               set,
   self->index = index;
   self->name = g_strdup (name ? name : "");
   self->number = g_strdup (number ? number : "");
+  self->ton_npi = ton_npi;
   self->additional_numbers = strv_copy_or_empty (additional_numbers);
   self->emails = strv_copy_or_empty (emails);
   self->second_name = g_strdup (second_name ? second_name : "");
@@ -82,10 +111,29 @@ sv_contact_copy_at (const SvContact *contact,
 {
   g_return_val_if_fail (contact != NULL, NULL);
 
-  return sv_contact_new (set, index, contact->name, contact->number,
-                         (const char * const *) contact->additional_numbers,
-                         (const char * const *) contact->emails,
-                         contact->second_name);
+  return sv_contact_new_full (set, index, contact->name, contact->number, contact->ton_npi,
+                              (const char * const *) contact->additional_numbers,
+                              (const char * const *) contact->emails,
+                              contact->second_name);
+}
+
+/**
+ * sv_contact_copy_with_ton_npi:
+ * @contact: a contact
+ * @ton_npi: the TON/NPI byte, 0 for "not given"
+ *
+ * Returns: (transfer full): a copy of @contact with @ton_npi
+ */
+SvContact *
+sv_contact_copy_with_ton_npi (const SvContact *contact,
+                              guint8           ton_npi)
+{
+  g_return_val_if_fail (contact != NULL, NULL);
+
+  return sv_contact_new_full (contact->set, contact->index, contact->name, contact->number, ton_npi,
+                              (const char * const *) contact->additional_numbers,
+                              (const char * const *) contact->emails,
+                              contact->second_name);
 }
 
 SvContact *
@@ -143,6 +191,45 @@ sv_contact_get_number (const SvContact *contact)
   g_return_val_if_fail (contact != NULL, NULL);
 
   return contact->number;
+}
+
+/**
+ * sv_contact_get_ton_npi:
+ * @contact: a contact
+ *
+ * Returns: the TON/NPI byte given at construction; 0 when none was
+ */
+guint8
+sv_contact_get_ton_npi (const SvContact *contact)
+{
+  g_return_val_if_fail (contact != NULL, 0);
+
+  return contact->ton_npi;
+}
+
+/**
+ * sv_contact_get_effective_ton_npi:
+ * @contact: a contact
+ *
+ * The TON/NPI byte the number is stored with: the one given (0x81 when
+ * none), with the type of number international exactly when the number
+ * has a '+', as sv_dialling_number_encode() writes it.
+ *
+ * Returns: the TON/NPI byte
+ */
+guint8
+sv_contact_get_effective_ton_npi (const SvContact *contact)
+{
+  guint8 b;
+
+  g_return_val_if_fail (contact != NULL, 0x81);
+
+  b = contact->ton_npi != 0 ? contact->ton_npi : 0x81;
+  if (strchr (contact->number, '+') != NULL)
+    b = (b & 0x8F) | 0x10;
+  else if (((b >> 4) & 0x07) == 1)
+    b &= 0x8F;
+  return b;
 }
 
 /**
@@ -205,7 +292,8 @@ sv_contact_is_empty (const SvContact *contact)
  * @a: a contact
  * @b: another contact
  *
- * Returns: %TRUE if every field, set and index included, is equal
+ * Returns: %TRUE if every field, set, index and the number's TON/NPI
+ *   (sv_contact_get_effective_ton_npi()) included, is equal
  */
 gboolean
 sv_contact_equal (const SvContact *a,
@@ -220,6 +308,7 @@ sv_contact_equal (const SvContact *a,
          a->index == b->index &&
          g_str_equal (a->name, b->name) &&
          g_str_equal (a->number, b->number) &&
+         sv_contact_get_effective_ton_npi (a) == sv_contact_get_effective_ton_npi (b) &&
          g_strv_equal ((const char * const *) a->additional_numbers,
                        (const char * const *) b->additional_numbers) &&
          g_strv_equal ((const char * const *) a->emails,

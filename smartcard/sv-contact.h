@@ -26,15 +26,27 @@ SvContact   *sv_contact_new                    (guint               set,
                                                 const char * const *additional_numbers,
                                                 const char * const *emails,
                                                 const char         *second_name);
+SvContact   *sv_contact_new_full               (guint               set,
+                                                guint               index,
+                                                const char         *name,
+                                                const char         *number,
+                                                guint8              ton_npi,
+                                                const char * const *additional_numbers,
+                                                const char * const *emails,
+                                                const char         *second_name);
 SvContact   *sv_contact_copy_at                (const SvContact    *contact,
                                                 guint               set,
                                                 guint               index);
+SvContact   *sv_contact_copy_with_ton_npi      (const SvContact    *contact,
+                                                guint8              ton_npi);
 SvContact   *sv_contact_ref                    (SvContact          *contact);
 void         sv_contact_unref                  (SvContact          *contact);
 guint        sv_contact_get_set                (const SvContact    *contact);
 guint        sv_contact_get_index              (const SvContact    *contact);
 const char  *sv_contact_get_name               (const SvContact    *contact);
 const char  *sv_contact_get_number             (const SvContact    *contact);
+guint8       sv_contact_get_ton_npi            (const SvContact    *contact);
+guint8       sv_contact_get_effective_ton_npi  (const SvContact    *contact);
 const char * const *sv_contact_get_additional_numbers (const SvContact *contact);
 const char * const *sv_contact_get_emails      (const SvContact    *contact);
 const char  *sv_contact_get_second_name        (const SvContact    *contact);

@@ -710,8 +710,9 @@ decode_contact (SvCardImage     *image,
   if (layout->sne->len > 0)
     second_name = decode_linked (image, layout, g_ptr_array_index (layout->sne, 0), index, NULL);
 
-  contact = sv_contact_new (layout->set, index, adn.alpha, number,
-                            (const char * const *) anrs->pdata,
+  contact = sv_contact_new_full (layout->set, index, adn.alpha, number,
+                                 number[0] != '\0' ? adn.ton_npi : 0,
+                                 (const char * const *) anrs->pdata,
                             (const char * const *) emails->pdata,
                             second_name);
   sv_adn_record_clear (&adn);
@@ -1095,6 +1096,7 @@ static gboolean
 encode_number_footer (Ext1Alloc    *alloc,
                       guint8       *footer,
                       const char   *number,
+                      guint8        ton_npi,
                       guint8        ccp,
                       GError      **error)
 {
@@ -1107,7 +1109,7 @@ encode_number_footer (Ext1Alloc    *alloc,
 
   rec.alpha = (char *) "";
   rec.number = (char *) number;
-  rec.ton_npi = SV_TON_NPI_DEFAULT;
+  rec.ton_npi = ton_npi;
   rec.ccp = ccp;
   rec.ext_record = SV_EXT1_NONE;
   if (!sv_adn_record_encode (&rec, footer, SV_ADN_FOOTER_LEN, &chunks, &local_error))
@@ -1305,7 +1307,7 @@ store_linked (SvCardImage      *image,
            * additional number description; a set AAS id is kept. */
           if (data[0] == 0xFF)
             data[0] = 0x00;
-          if (!encode_number_footer (alloc, data + 1, value, ccp, error))
+          if (!encode_number_footer (alloc, data + 1, value, SV_TON_NPI_DEFAULT, ccp, error))
             return FALSE;
         }
       break;
@@ -1561,11 +1563,13 @@ sv_phonebook_store_contact (SvCardImage      *image,
   const char * const *anrs, * const *emails;
   g_autoptr(GError) alpha_error = NULL;
   g_autoptr(SvContact) before = NULL;
+  g_autoptr(SvContact) resolved = NULL;
   g_autofree int *anr_changed = NULL;
   g_autoptr(GArray) old_chain = NULL;
   g_autofree char *old_number = NULL;
   SvAdnRecord old_adn;
   guint8 ccp = 0xFF;
+  guint8 ton_npi;
   guint n_anrs;
 
   g_return_val_if_fail (SV_IS_CARD_IMAGE (image), FALSE);
@@ -1586,9 +1590,21 @@ sv_phonebook_store_contact (SvCardImage      *image,
   if (layout == NULL)
     return FALSE;
 
+  /* A contact that does not say which TON/NPI its number has keeps the
+   * card's when the number is the one the card holds (an edit of the
+   * name leaves a national number national, TS 24.008 §10.5.4.7). */
+  before = decode_contact (image, layout, index);
+  if (before != NULL && sv_contact_get_ton_npi (contact) == 0 &&
+      sv_contact_get_ton_npi (before) != 0)
+    {
+      g_autofree char *normalized = normalize_number (sv_contact_get_number (contact), NULL, NULL);
+
+      if (normalized != NULL && g_str_equal (normalized, sv_contact_get_number (before)))
+        contact = resolved = sv_contact_copy_with_ton_npi (contact, sv_contact_get_ton_npi (before));
+    }
+
   /* Nothing to do when the card already holds exactly this contact: no
    * PBC/CC change either. */
-  before = decode_contact (image, layout, index);
   if (before != NULL && sv_contact_equal (before, contact))
     return TRUE;
 
@@ -1629,6 +1645,7 @@ sv_phonebook_store_contact (SvCardImage      *image,
     }
   sv_adn_record_clear (&old_adn);
   number_differs = number_changed (old_number, old_chain, sv_contact_get_number (contact), pool);
+  ton_npi = sv_contact_get_effective_ton_npi (contact);
 
   anrs = sv_contact_get_additional_numbers (contact);
   emails = sv_contact_get_emails (contact);
@@ -1648,8 +1665,11 @@ sv_phonebook_store_contact (SvCardImage      *image,
     }
 
   if (number_differs &&
-      !encode_number_footer (&alloc, adn + alpha_len, sv_contact_get_number (contact), ccp, error))
+      !encode_number_footer (&alloc, adn + alpha_len, sv_contact_get_number (contact), ton_npi, ccp, error))
     return FALSE;
+  /* the same digits with another TON/NPI: only that byte changes */
+  if (!number_differs && sv_contact_get_number (contact)[0] != '\0')
+    adn[alpha_len + 1] = ton_npi;
   put_record (image, layout->adn_key, index, adn, len);
 
   for (guint i = 0; i < layout->anr->len; i++)

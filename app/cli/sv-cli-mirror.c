@@ -777,7 +777,16 @@ sv_cli_restore (int    argc,
 
   json_builder_begin_object (b);
   add_string_or_null (b, "mode", apply ? (ok ? "applied" : "refused") : "preview");
-  if (!ok)
+  if (!ok && g_error_matches (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT))
+    {
+      g_autofree char *lost = sv_restore_describe_losses (entries_out);
+      g_autofree char *message =
+        g_strdup_printf (_("Some contacts would be shortened on the target: %s would be lost. "
+                           "Run again with --accept-truncation to restore them shortened."), lost);
+
+      add_string_or_null (b, "error", message);
+    }
+  else if (!ok)
     add_string_or_null (b, "error", error->message);
   json_builder_set_member_name (b, "entries");
   json_builder_begin_array (b);

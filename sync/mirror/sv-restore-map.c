@@ -5,13 +5,21 @@
  * phonebook model's own checks, then (after confirmation) the same mapping
  * applied to the target's mirror as one undoable edit.
  *
- * Each source contact keeps its record index when the target has it, else
- * takes the next free record. A name too long for the target's alpha field
- * is shortened character by character until it fits (TRUNCATED, with the
- * cut named); additional numbers, e-mails and second names the target
- * cannot hold are dropped (TRUNCATED); a contact with no free record or a
- * number that cannot fit is an OVERFLOW. A name stored in another alpha
- * coding than on the source (e.g. UCS2 0x80 -> 0x81) is REENCODED.
+ * Every phonebook set of the target is used. A contact stays in its own
+ * set and record when the target has them free; otherwise it takes the
+ * first place where it fits whole: its own set first, then set 1, set 2,
+ * … (so the target fills set by set). Only when no set can hold all of it
+ * does it go where the least is lost: the additional numbers and e-mails
+ * the set has no room for are dropped one by one (the others stay), a
+ * second name it cannot hold is dropped, a name too long is shortened
+ * character by character (TRUNCATED, with what was cut named). A contact
+ * no set has a free record or room for its number is an OVERFLOW. A name
+ * stored in another alpha coding than on the source (e.g. UCS2 0x80 ->
+ * 0x81), or a number whose TON/NPI byte the target would store
+ * differently, is REENCODED; the number's TON/NPI is otherwise kept (a
+ * national number stays national).
+ *
+ * Restoring a card onto itself is refused.
  */
 #define G_LOG_DOMAIN "sv-restore-map"
 
@@ -21,6 +29,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "sv-alpha.h"
+#include "sv-dialling-number.h"
 #include "sv-phonebook.h"
 #include "sv-restore-map.h"
 
@@ -46,6 +55,62 @@ sv_restore_entry_free (SvRestoreEntry *entry)
   g_clear_pointer (&entry->target, sv_contact_unref);
   g_free (entry->message);
   g_free (entry);
+}
+
+/**
+ * sv_restore_describe_losses:
+ * @entries: (element-type SvRestoreEntry): a mapping
+ *
+ * What the shortened entries of @entries lose, for the user: "2
+ * additional numbers, 1 e-mail address, 14 characters of names".
+ *
+ * Returns: (transfer full): the text; "nothing" when nothing is lost
+ */
+char *
+sv_restore_describe_losses (GPtrArray *entries)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  guint numbers = 0, emails = 0, chars = 0, names = 0, second = 0;
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const SvRestoreEntry *e = g_ptr_array_index (entries, i);
+
+      numbers += e->n_numbers_lost;
+      emails += e->n_emails_lost;
+      chars += e->n_chars_cut;
+      names += e->n_chars_cut > 0;
+      second += e->second_name_lost;
+    }
+  if (numbers > 0)
+    g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, "%u additional number",
+                                              "%u additional numbers", numbers), numbers);
+  if (emails > 0)
+    {
+      if (out->len)
+        g_string_append (out, ", ");
+      g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, "%u e-mail address",
+                                                "%u e-mail addresses", emails), emails);
+    }
+  if (second > 0)
+    {
+      if (out->len)
+        g_string_append (out, ", ");
+      g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, "%u second name",
+                                                "%u second names", second), second);
+    }
+  if (chars > 0)
+    {
+      if (out->len)
+        g_string_append (out, ", ");
+      g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, "%u character of names",
+                                                "%u characters of names", chars), chars);
+      g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, " (%u name shortened)",
+                                                " (%u names shortened)", names), names);
+    }
+  if (out->len == 0)
+    g_string_append (out, _("nothing"));
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 static char *
@@ -76,163 +141,400 @@ name_scheme (SvCardImage   *image,
   return text != NULL && *text != '\0';
 }
 
-static gboolean
-only_fields (GPtrArray  *problems,
-             const char *prefix)
+/* The TON/NPI byte of the number in EF_ADN record @index of @set;
+ * @fallback when it cannot be read. */
+static guint8
+number_ton_npi (SvCardImage *image,
+                guint        set,
+                guint        index,
+                guint8       fallback)
 {
+  g_autofree char *key = adn_key (set);
+  GBytes *rec = sv_card_image_get_record (image, key, index);
+  SvAdnRecord adn;
+  guint8 b;
+
+  if (rec == NULL || !sv_adn_record_decode (g_bytes_get_data (rec, NULL), g_bytes_get_size (rec), &adn, NULL))
+    return fallback;
+  b = adn.ton_npi;
+  sv_adn_record_clear (&adn);
+  return b;
+}
+
+/* The index in "additional_numbers[3]" / "emails[0]" of a problem of
+ * @prefix, or -1 when there is none. */
+static gint
+problem_position (GPtrArray  *problems,
+                  const char *prefix)
+{
+  gsize n = strlen (prefix);
+
   for (guint i = 0; i < problems->len; i++)
     {
       const SvFitProblem *p = g_ptr_array_index (problems, i);
-      if (!g_str_has_prefix (p->field, prefix))
-        return FALSE;
+
+      if (strncmp (p->field, prefix, n) == 0 && p->field[n] == '[')
+        return (gint) g_ascii_strtoll (p->field + n + 1, NULL, 10);
     }
-  return TRUE;
+  return -1;
 }
 
 static gboolean
 has_field (GPtrArray  *problems,
-           const char *prefix)
+           const char *field)
 {
   for (guint i = 0; i < problems->len; i++)
-    if (g_str_has_prefix (((SvFitProblem *) g_ptr_array_index (problems, i))->field, prefix))
+    if (g_str_equal (((SvFitProblem *) g_ptr_array_index (problems, i))->field, field))
       return TRUE;
   return FALSE;
 }
 
-static SvRestoreEntry *
-map_one (SvCardImage     *work,
-         SvCardImage     *source,
-         const SvContact *contact,
-         guint            set)
+/* @values without element @drop */
+static GStrv
+strv_without (const char * const *values,
+              guint               drop)
 {
-  SvRestoreEntry *entry = g_new0 (SvRestoreEntry, 1);
-  g_autoptr(SvContact) candidate = NULL;
-  g_autoptr(GPtrArray) problems = NULL;
-  g_autoptr(GString) notes = g_string_new (NULL);
-  g_autofree char *key = adn_key (set);
-  SvCardFile *adn = sv_card_image_lookup (work, key);
-  guint index = sv_contact_get_index (contact);
-  g_autoptr(SvContact) at_index = NULL;
-  gboolean truncated = FALSE;
-  SvAlphaScheme before, after;
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
 
-  entry->source = sv_contact_ref ((SvContact *) contact);
+  for (guint i = 0; values[i] != NULL; i++)
+    if (i != drop)
+      g_strv_builder_add (b, values[i]);
+  return g_strv_builder_end (b);
+}
 
-  /* Same record index when the target has it free, else the next free. */
-  if (adn == NULL || index > adn->n_records)
-    index = 0;
-  if (index != 0)
+/* What fitting a contact into one place costs. */
+typedef struct
+{
+  SvContact *contact;           /* what the place would hold; NULL: it cannot */
+  GString   *notes;
+  guint      n_numbers_lost;
+  guint      n_emails_lost;
+  guint      n_chars_cut;
+  gboolean   second_name_lost;
+  GPtrArray *problems;          /* why it cannot, when contact is NULL */
+} Fit;
+
+static void
+fit_clear (Fit *fit)
+{
+  g_clear_pointer (&fit->contact, sv_contact_unref);
+  if (fit->notes != NULL)
+    g_string_free (fit->notes, TRUE);
+  g_clear_pointer (&fit->problems, g_ptr_array_unref);
+  memset (fit, 0, sizeof *fit);
+}
+
+static guint
+fit_losses (const Fit *fit)
+{
+  return fit->n_numbers_lost + fit->n_emails_lost + fit->n_chars_cut + fit->second_name_lost;
+}
+
+/*
+ * Fits @contact at @set/@index of @work: additional numbers and e-mails
+ * that this set cannot hold are dropped one by one (the others stay), a
+ * second name it cannot hold is dropped, a name too long is shortened
+ * character by character. A number or place that does not fit leaves
+ * @fit->contact %NULL, with the reasons in @fit->problems.
+ */
+static void
+fit_at (SvCardImage     *work,
+        const SvContact *contact,
+        guint            set,
+        guint            index,
+        Fit             *fit)
+{
+  g_autoptr(SvContact) candidate = sv_contact_copy_at (contact, set, index);
+  g_autoptr(GPtrArray) problems = sv_phonebook_check_contact (work, candidate);
+
+  memset (fit, 0, sizeof *fit);
+  fit->notes = g_string_new (NULL);
+
+  for (;;)
     {
-      GBytes *rec = sv_card_image_get_record (work, key, index);
-      gsize len;
-      const guint8 *d = g_bytes_get_data (rec, &len);
+      gint anr = problem_position (problems, "additional_numbers");
+      gint email = problem_position (problems, "emails");
+      g_auto(GStrv) anrs = NULL;
+      g_auto(GStrv) emails = NULL;
+      gboolean drop_sne = has_field (problems, "second_name");
+      const char * const *old_anrs = sv_contact_get_additional_numbers (candidate);
+      const char * const *old_emails = sv_contact_get_emails (candidate);
+      SvContact *next;
 
-      for (gsize i = 0; i < len; i++)
-        if (d[i] != 0xFF)
-          {
-            index = 0;
-            break;
-          }
-    }
-  if (index == 0)
-    index = sv_phonebook_find_free_index (work, set);
-  if (index == 0)
-    {
-      entry->outcome = SV_RESTORE_OVERFLOW;
-      entry->message = g_strdup_printf (_("no free record: the target phonebook has %u records"),
-                                        adn ? adn->n_records : 0);
-      return entry;
-    }
-  if (index != sv_contact_get_index (contact))
-    {
-      g_string_append_printf (notes, _("moved from record %u to %u"), sv_contact_get_index (contact), index);
-      g_string_append (notes, "; ");
-    }
-
-  candidate = sv_contact_copy_at (contact, set, index);
-  problems = sv_phonebook_check_contact (work, candidate);
-
-  /* Drop what the target has no room for. */
-  if (problems->len > 0 && (has_field (problems, "additional_numbers") ||
-                            has_field (problems, "emails") || has_field (problems, "second_name")))
-    {
-      const char *name = sv_contact_get_name (candidate);
-      const char *number = sv_contact_get_number (candidate);
-      g_autoptr(SvContact) slim = sv_contact_new (set, index, name, number, NULL, NULL, NULL);
-
-      g_string_append (notes, _("additional numbers, e-mails and second name dropped (no room on the target)"));
-      g_string_append (notes, "; ");
+      if (anr < 0 && email < 0 && !drop_sne)
+        break;
+      if (anr >= 0)
+        {
+          g_string_append_printf (fit->notes, _("additional number “%s” dropped (no phonebook set of the target has room for it)"),
+                                  old_anrs[anr]);
+          g_string_append (fit->notes, "; ");
+          fit->n_numbers_lost++;
+          anrs = strv_without (old_anrs, (guint) anr);
+        }
+      if (email >= 0)
+        {
+          g_string_append_printf (fit->notes, _("e-mail “%s” dropped (no phonebook set of the target has room for it)"),
+                                  old_emails[email]);
+          g_string_append (fit->notes, "; ");
+          fit->n_emails_lost++;
+          emails = strv_without (old_emails, (guint) email);
+        }
+      if (drop_sne)
+        {
+          g_string_append_printf (fit->notes, _("second name “%s” dropped (no phonebook set of the target has room for it)"),
+                                  sv_contact_get_second_name (candidate));
+          g_string_append (fit->notes, "; ");
+          fit->second_name_lost = TRUE;
+        }
+      next = sv_contact_new_full (set, index, sv_contact_get_name (candidate),
+                                  sv_contact_get_number (candidate),
+                                  sv_contact_get_ton_npi (candidate),
+                                  anrs ? (const char * const *) anrs : old_anrs,
+                                  emails ? (const char * const *) emails : old_emails,
+                                  drop_sne ? NULL : sv_contact_get_second_name (candidate));
       g_clear_pointer (&candidate, sv_contact_unref);
-      candidate = g_steal_pointer (&slim);
+      candidate = next;
       g_ptr_array_unref (problems);
       problems = sv_phonebook_check_contact (work, candidate);
-      truncated = TRUE;
     }
 
   /* Shorten the name, character by character. */
-  if (problems->len > 0 && only_fields (problems, "name"))
+  if (has_field (problems, "name") && problems->len == 1)
     {
       const char *name = sv_contact_get_name (candidate);
       glong n_chars = g_utf8_strlen (name, -1);
 
-      for (glong keep = n_chars - 1; keep >= 1 && problems->len > 0; keep--)
+      for (glong keep = n_chars - 1; keep >= 1; keep--)
         {
           g_autofree char *shorter = g_utf8_substring (name, 0, keep);
-          g_autoptr(SvContact) next = sv_contact_new (set, index, shorter, sv_contact_get_number (candidate),
-                                                      sv_contact_get_additional_numbers (candidate),
-                                                      sv_contact_get_emails (candidate),
-                                                      sv_contact_get_second_name (candidate));
+          g_autoptr(SvContact) next = sv_contact_new_full (set, index, shorter,
+                                                           sv_contact_get_number (candidate),
+                                                           sv_contact_get_ton_npi (candidate),
+                                                           sv_contact_get_additional_numbers (candidate),
+                                                           sv_contact_get_emails (candidate),
+                                                           sv_contact_get_second_name (candidate));
           g_autoptr(GPtrArray) again = sv_phonebook_check_contact (work, next);
 
           if (again->len == 0)
             {
-              g_string_append_printf (notes, _("name “%s” shortened to “%s” (%ld character(s) cut)"),
+              g_string_append_printf (fit->notes, _("name “%s” shortened to “%s” (%ld character(s) cut)"),
                                       name, shorter, n_chars - keep);
-              g_string_append (notes, "; ");
+              g_string_append (fit->notes, "; ");
+              fit->n_chars_cut = (guint) (n_chars - keep);
               g_clear_pointer (&candidate, sv_contact_unref);
               candidate = g_steal_pointer (&next);
               g_ptr_array_set_size (problems, 0);
-              truncated = TRUE;
+              break;
             }
         }
     }
 
   if (problems->len > 0)
     {
-      entry->outcome = SV_RESTORE_OVERFLOW;
-      for (guint i = 0; i < problems->len; i++)
+      fit->problems = g_steal_pointer (&problems);
+      return;
+    }
+  fit->contact = g_steal_pointer (&candidate);
+}
+
+/* The phonebook sets of @image: 1..n on a USIM with EF_PBR, else 0. */
+static GArray *
+target_sets (SvCardImage *image)
+{
+  GArray *sets = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint n = sv_phonebook_get_n_sets (image);
+
+  if (sv_card_image_lookup (image, "pbr") == NULL)
+    {
+      guint zero = 0;
+
+      if (n > 0)
+        g_array_append_val (sets, zero);
+      return sets;
+    }
+  for (guint s = 1; s <= n; s++)
+    {
+      SvPhonebookLimits limits;
+
+      if (sv_phonebook_get_limits (image, s, &limits, NULL))
+        g_array_append_val (sets, s);
+    }
+  return sets;
+}
+
+typedef struct
+{
+  guint       set;
+  guint       n_records;
+  GHashTable *taken;            /* indices stored by this mapping */
+} TargetSet;
+
+static void
+target_set_clear (TargetSet *t)
+{
+  g_clear_pointer (&t->taken, g_hash_table_unref);
+}
+
+static guint
+target_set_free_index (TargetSet *t,
+                       guint      wanted)
+{
+  if (wanted >= 1 && wanted <= t->n_records &&
+      !g_hash_table_contains (t->taken, GUINT_TO_POINTER (wanted)))
+    return wanted;
+  for (guint i = 1; i <= t->n_records; i++)
+    if (!g_hash_table_contains (t->taken, GUINT_TO_POINTER (i)))
+      return i;
+  return 0;
+}
+
+static SvRestoreEntry *
+map_one (SvCardImage     *work,
+         SvCardImage     *source,
+         const SvContact *contact,
+         GArray          *targets)
+{
+  SvRestoreEntry *entry = g_new0 (SvRestoreEntry, 1);
+  g_autoptr(GString) notes = g_string_new (NULL);
+  g_autoptr(GString) why = g_string_new (NULL);
+  guint src_set = sv_contact_get_set (contact);
+  guint src_index = sv_contact_get_index (contact);
+  gint first = 0;
+  Fit best = { 0, };
+  TargetSet *best_target = NULL;
+  guint best_index = 0;
+  guint n_free_sets = 0;
+  SvAlphaScheme before, after;
+
+  entry->source = sv_contact_ref ((SvContact *) contact);
+
+  /* The source's own set first (set 0 of a 2G card goes to the first
+   * set), then every other set in order: a contact stays where it was
+   * when it can, and fills set 1, then set 2, … otherwise. It goes to the
+   * first place where it fits whole; when none, to the place that loses
+   * the least of it. */
+  for (guint k = 0; k < targets->len; k++)
+    if (g_array_index (targets, TargetSet, k).set == src_set)
+      first = (gint) k;
+
+  for (guint step = 0; step < targets->len; step++)
+    {
+      TargetSet *t = &g_array_index (targets, TargetSet, (first + step) % targets->len);
+      guint index = target_set_free_index (t, t->set == src_set || step == 0 ? src_index : 0);
+      Fit fit;
+
+      if (index == 0)
+        continue;
+      n_free_sets++;
+      fit_at (work, contact, t->set, index, &fit);
+      if (fit.contact == NULL)
         {
-          const SvFitProblem *p = g_ptr_array_index (problems, i);
-          g_string_append_printf (notes, "%s: %s; ", p->field, p->message);
+          for (guint i = 0; i < fit.problems->len; i++)
+            {
+              const SvFitProblem *p = g_ptr_array_index (fit.problems, i);
+
+              g_string_append_printf (why, "%s: %s; ", p->field, p->message);
+            }
+          fit_clear (&fit);
+          continue;
         }
-      g_string_truncate (notes, notes->len >= 2 ? notes->len - 2 : 0);
-      entry->message = g_string_free (g_steal_pointer (&notes), FALSE);
+      if (best.contact == NULL || fit_losses (&fit) < fit_losses (&best))
+        {
+          fit_clear (&best);
+          best = fit;
+          best_target = t;
+          best_index = index;
+          if (fit_losses (&best) == 0)
+            break;
+        }
+      else
+        fit_clear (&fit);
+    }
+
+  if (best.contact == NULL)
+    {
+      entry->outcome = SV_RESTORE_OVERFLOW;
+      if (n_free_sets == 0)
+        {
+          guint total = 0;
+
+          for (guint k = 0; k < targets->len; k++)
+            total += g_array_index (targets, TargetSet, k).n_records;
+          entry->message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                         "no free record: the target phonebook has %u record in %u set(s), all taken",
+                                                         "no free record: the target phonebook has %u records in %u set(s), all taken",
+                                                         total),
+                                            total, targets->len);
+        }
+      else
+        {
+          g_string_truncate (why, why->len >= 2 ? why->len - 2 : 0);
+          entry->message = g_string_free (g_steal_pointer (&why), FALSE);
+        }
       return entry;
     }
 
   {
     g_autoptr(GError) error = NULL;
 
-    if (!sv_phonebook_store_contact (work, candidate, &error))
+    if (!sv_phonebook_store_contact (work, best.contact, &error))
       {
         entry->outcome = SV_RESTORE_OVERFLOW;
         entry->message = g_strdup (error->message);
+        fit_clear (&best);
         return entry;
       }
   }
+  g_hash_table_add (best_target->taken, GUINT_TO_POINTER (best_index));
 
-  entry->target = g_steal_pointer (&candidate);
-  entry->outcome = truncated ? SV_RESTORE_TRUNCATED : SV_RESTORE_FITS;
-  if (name_scheme (source, sv_contact_get_set (contact), sv_contact_get_index (contact), &before) &&
-      name_scheme (work, set, index, &after) && before != after)
+  if (best_target->set != src_set && src_set != 0 && best_target->set != 0)
+    {
+      g_string_append_printf (notes, _("moved from set %u record %u to set %u record %u"),
+                              src_set, src_index, best_target->set, best_index);
+      g_string_append (notes, "; ");
+    }
+  else if (best_index != src_index)
+    {
+      g_string_append_printf (notes, _("moved from record %u to %u"), src_index, best_index);
+      g_string_append (notes, "; ");
+    }
+  g_string_append (notes, best.notes->str);
+
+  entry->n_numbers_lost = best.n_numbers_lost;
+  entry->n_emails_lost = best.n_emails_lost;
+  entry->n_chars_cut = best.n_chars_cut;
+  entry->second_name_lost = best.second_name_lost;
+  entry->outcome = fit_losses (&best) > 0 ? SV_RESTORE_TRUNCATED : SV_RESTORE_FITS;
+
+  if (name_scheme (source, src_set, src_index, &before) &&
+      name_scheme (work, best_target->set, best_index, &after) && before != after)
     {
       g_string_append_printf (notes, _("name re-encoded from %s to %s"),
                               sv_alpha_scheme_to_string (before), sv_alpha_scheme_to_string (after));
       g_string_append (notes, "; ");
-      if (!truncated)
+      if (entry->outcome == SV_RESTORE_FITS)
         entry->outcome = SV_RESTORE_REENCODED;
     }
-  at_index = NULL;
+
+  /* TS 24.008 §10.5.4.7: the number keeps its type of number and
+   * numbering plan; name it when the stored byte differs all the same. */
+  {
+    guint8 was = sv_contact_get_effective_ton_npi (contact);
+    guint8 now = number_ton_npi (work, best_target->set, best_index, was);
+
+    if (sv_contact_get_number (contact)[0] != '\0' && was != now)
+      {
+        g_string_append_printf (notes, _("type of number changed from %s (%02X) to %s (%02X)"),
+                                sv_ton_to_string (SV_TON_NPI_TON (was)), was,
+                                sv_ton_to_string (SV_TON_NPI_TON (now)), now);
+        g_string_append (notes, "; ");
+        if (entry->outcome == SV_RESTORE_FITS)
+          entry->outcome = SV_RESTORE_REENCODED;
+      }
+  }
+
+  entry->target = g_steal_pointer (&best.contact);
+  fit_clear (&best);
   g_string_truncate (notes, notes->len >= 2 ? notes->len - 2 : 0);
   entry->message = notes->len ? g_string_free (g_steal_pointer (&notes), FALSE) : g_strdup (_("fits as is"));
   return entry;
@@ -260,8 +562,10 @@ sv_restore_map_preview (SvCardImage  *source,
   g_autoptr(GPtrArray) existing = NULL;
   g_autoptr(SvCardImage) work = NULL;
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_restore_entry_free);
-  guint set;
+  g_autoptr(GArray) sets = NULL;
+  g_autoptr(GArray) targets = g_array_new (FALSE, TRUE, sizeof (TargetSet));
 
+  g_array_set_clear_func (targets, (GDestroyNotify) target_set_clear);
   contacts = sv_phonebook_decode (source, error);
   if (contacts == NULL)
     return NULL;
@@ -272,7 +576,6 @@ sv_restore_map_preview (SvCardImage  *source,
                            _("The target card has no phonebook"));
       return NULL;
     }
-  set = sv_card_image_lookup (work, "pbr") != NULL ? 1 : 0;
 
   existing = sv_phonebook_decode (work, error);
   if (existing == NULL)
@@ -285,12 +588,38 @@ sv_restore_map_preview (SvCardImage  *source,
         return NULL;
     }
 
+  sets = target_sets (work);
+  for (guint k = 0; k < sets->len; k++)
+    {
+      TargetSet t = { g_array_index (sets, guint, k), 0, g_hash_table_new (NULL, NULL) };
+      SvPhonebookLimits limits;
+
+      if (sv_phonebook_get_limits (work, t.set, &limits, NULL))
+        t.n_records = limits.n_records;
+      g_array_append_val (targets, t);
+    }
+
   for (guint i = 0; i < contacts->len; i++)
-    g_ptr_array_add (entries, map_one (work, source, g_ptr_array_index (contacts, i), set));
+    g_ptr_array_add (entries, map_one (work, source, g_ptr_array_index (contacts, i), targets));
 
   if (result != NULL)
     *result = g_steal_pointer (&work);
   return g_steal_pointer (&entries);
+}
+
+/* A restore of a card onto itself would clear the phonebook it reads
+ * from and store the same contacts again as a new edit: refused. */
+static gboolean
+check_not_same_card (const char  *source_iccid,
+                     const char  *target_iccid,
+                     GError     **error)
+{
+  if (g_strcmp0 (source_iccid, target_iccid) != 0)
+    return TRUE;
+  g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
+               _("Card %s cannot be restored onto itself: choose another card as the target"),
+               source_iccid);
+  return FALSE;
 }
 
 GPtrArray *
@@ -299,9 +628,12 @@ sv_mirror_restore_preview (SvMirror    *self,
                            const char  *target_iccid,
                            GError     **error)
 {
-  g_autoptr(SvCardImage) source = sv_mirror_load_image (self, source_iccid, TRUE, error);
+  g_autoptr(SvCardImage) source = NULL;
   g_autoptr(SvCardImage) target = NULL;
 
+  if (!check_not_same_card (source_iccid, target_iccid, error))
+    return NULL;
+  source = sv_mirror_load_image (self, source_iccid, TRUE, error);
   if (source == NULL)
     return NULL;
   target = sv_mirror_load_image (self, target_iccid, TRUE, error);
@@ -342,9 +674,12 @@ restore_cb (SvCardImage  *working,
     }
   if (n_truncated > 0 && !data->accept_truncation)
     {
+      g_autofree char *lost = sv_restore_describe_losses (data->entries);
+
       g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT,
-                   _("%u contact(s) would be shortened on the target; confirm the truncation to restore"),
-                   n_truncated);
+                   _("%u contact(s) would be shortened on the target, losing %s; "
+                     "confirm the truncation to restore"),
+                   n_truncated, lost);
       return FALSE;
     }
 
@@ -382,6 +717,9 @@ sv_mirror_restore_apply (SvMirror    *self,
 {
   RestoreData data = { NULL, accept_truncation, NULL, source_iccid };
   gboolean ok;
+
+  if (!check_not_same_card (source_iccid, target_iccid, error))
+    return FALSE;
 
   data.source = sv_mirror_load_image (self, source_iccid, TRUE, error);
   if (data.source == NULL)

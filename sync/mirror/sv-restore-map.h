@@ -21,6 +21,10 @@ const char *sv_restore_outcome_to_string (SvRestoreOutcome outcome);
  * @target: (nullable): what the target card would hold (its place and
  *   possibly shortened fields); %NULL for an overflow
  * @message: for the user: what changed and why, or why it does not fit
+ * @n_numbers_lost: additional numbers no set of the target can hold
+ * @n_emails_lost: e-mail addresses no set of the target can hold
+ * @n_chars_cut: characters cut from the end of the name
+ * @second_name_lost: the second name could not be kept
  */
 typedef struct
 {
@@ -28,9 +32,14 @@ typedef struct
   SvContact        *target;
   SvRestoreOutcome  outcome;
   char             *message;
+  guint             n_numbers_lost;
+  guint             n_emails_lost;
+  guint             n_chars_cut;
+  gboolean          second_name_lost;
 } SvRestoreEntry;
 
 void        sv_restore_entry_free        (SvRestoreEntry *entry);
+char       *sv_restore_describe_losses   (GPtrArray      *entries);
 
 GPtrArray  *sv_restore_map_preview       (SvCardImage    *source,
                                           SvCardImage    *target,

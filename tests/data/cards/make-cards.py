@@ -155,13 +155,14 @@ class Ext1:
         return ids[0] + 1
 
 
-def adn_record(name, number, alpha_len, ext1=None, scheme=None):
+def adn_record(name, number, alpha_len, ext1=None, scheme=None, ton=None):
     """An ADN/MSISDN record: alpha, BCD length, TON/NPI, 10 BCD bytes,
-    CCP, EXT1 id."""
+    CCP, EXT1 id. `ton` overrides the TON/NPI byte (0xA1: national)."""
     if name is None and number is None:
         return b"\xff" * (alpha_len + 14)
     a = alpha(name or "", alpha_len, scheme)
-    ton, digits = ton_npi(number or "")
+    ton_default, digits = ton_npi(number or "")
+    ton = ton if ton is not None else ton_default
     ext = 0xFF
     if len(digits) > 20:
         assert ext1 is not None, "number needs EXT1: " + number
@@ -499,7 +500,7 @@ def usim_phonebook(img, sets, contacts_per_set, ext1, email_len=40, sne_len=20):
                     email.append(email_record(None, email_len))
                 continue
             psc_cc_uid += 1
-            adn.append(adn_record(c["name"], c["number"], s.alpha_len, ext1, c.get("scheme")))
+            adn.append(adn_record(c["name"], c["number"], s.alpha_len, ext1, c.get("scheme"), c.get("ton")))
             anr.append(anr_record(c.get("anr")))
             sne.append(alpha(c["sne"], sne_len) if c.get("sne") else b"\xff" * sne_len)
             pbc.append(b"\x00\x00")
@@ -745,6 +746,31 @@ def profiles():
         "usim-empty", "Brand-new USIM, CLA A0 and 00, same layout as usim-2sets with nothing "
         "stored: a restore target. PIN1 0000 disabled.",
         ["2g", "uicc"], empty_sets, [[], []], [], 40, iccid_body="8986001234567890128"))
+
+    # Restore across layouts: a source whose contacts carry additional
+    # numbers, e-mails and second names, some national (TON/NPI A1), and a
+    # target whose set 1 is small and has no EMAIL/SNE while set 2 has
+    # them: everything fits, but only when both sets are used.
+    src_set = [PhonebookSet(0x4F3A, 0x01, 100, 16, anr_fid=0x4F11, email_fid=0x4F50,
+                            email_type=1, sne_fid=0x4F19, pbc_fid=0x4F09, uid_fid=0x4F81)]
+    src = latin_contacts(60, 7, with_extras=True)
+    for i, c in enumerate(src):
+        if i % 7 == 3:
+            c["number"] = "030%07d" % (i * 4099)
+            c["ton"] = 0xA1
+    out.append(usim(
+        "usim-restore-source", "USIM, CLA A0 and 00: one set of 100 ADN with type 1 ANR, EMAIL "
+        "and SNE, 60 contacts, some with a national number (TON/NPI A1). A restore source. "
+        "PIN1 0000 disabled.",
+        ["2g", "uicc"], src_set, [src], [], 10, iccid_body="8986001234567890130"))
+    uneven = [PhonebookSet(0x4F3A, 0x01, 30, 16, anr_fid=0x4F11, pbc_fid=0x4F09, uid_fid=0x4F81),
+              PhonebookSet(0x4F3B, 0x02, 100, 16, anr_fid=0x4F12, email_fid=0x4F51, email_type=1,
+                           sne_fid=0x4F1A, pbc_fid=0x4F0A, uid_fid=0x4F82)]
+    out.append(usim(
+        "usim-restore-uneven", "Empty USIM, CLA A0 and 00, two PBR sets of different shape: set 1 "
+        "has 30 ADN with ANR only (no EMAIL, no SNE), set 2 has 100 ADN with ANR, EMAIL and SNE. "
+        "A restore target. PIN1 0000 disabled.",
+        ["2g", "uicc"], uneven, [[], []], [], 10, iccid_body="8986001234567890131"))
 
     out.append(usim(
         "usim-uicc-only", "Modern USIM that refuses CLA A0 (6E 00) and returns the FCP directly "
