@@ -12,6 +12,7 @@ packages=(
   libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
   libsoup-3.0-dev libjson-glib-dev libsodium-dev libsqlite3-dev
   libpcsclite-dev
+  libsecret-1-dev
   # run time
   pcscd libccid vsmartcard-vpcd glib-networking adwaita-icon-theme
   fonts-noto-cjk fonts-cantarell

@@ -841,6 +841,8 @@ sv_mirror_sync_outbox_list (SvMirror    *self,
  *   with the bytes sent and the version it answered
  * @conflicts: (element-type SvSyncConflict) (nullable): the records it
  *   refused as conflicts
+ * @full_records: the batch was a full backup: the server cleared every
+ *   file but EF_SMS first, so what it held before is forgotten
  * @backup_token: (nullable): the token the answer carried
  *
  * Records the server's answer to a batch in one transaction: the applied
@@ -854,6 +856,7 @@ sv_mirror_sync_acknowledge (SvMirror    *self,
                             const char  *batch_id,
                             GPtrArray   *applied,
                             GPtrArray   *conflicts,
+                            gboolean     full_records,
                             const char  *backup_token,
                             GError     **error)
 {
@@ -868,6 +871,18 @@ sv_mirror_sync_acknowledge (SvMirror    *self,
     return FALSE;
   if (!require_registered (db, iccid, &card_id, error))
     return rollback (db);
+
+  if (full_records)
+    {
+      g_autoptr(sqlite3_stmt) clear = NULL;
+
+      if (!sv_mirror_sql_prepare (db, "DELETE FROM sync_records WHERE card_id = ? AND key != 'sms'",
+                                  &clear, error))
+        return rollback (db);
+      sqlite3_bind_int64 (clear, 1, card_id);
+      if (!step_done (db, clear, N_("recording the backup"), error))
+        return rollback (db);
+    }
 
   for (guint i = 0; applied != NULL && i < applied->len; i++)
     {
@@ -937,7 +952,9 @@ apply_records_cb (SvCardImage  *working,
  *   with their versions (a full restore includes the cleared records as
  *   empty ones)
  * @resolve: what to do with a record changed on both sides
- * @n_changed: (out) (optional): records whose working bytes changed
+ * @dry_run: only say what would change (a preview): store nothing
+ * @written: (out) (optional) (transfer container) (element-type SvSyncRecord):
+ *   the records whose working bytes changed (or would change)
  * @conflicts: (out) (optional) (transfer container) (element-type SvSyncConflict):
  *   records changed on both sides and left as they are
  *
@@ -958,7 +975,8 @@ sv_mirror_sync_apply_server_records (SvMirror       *self,
                                      const char     *iccid,
                                      GPtrArray      *records,
                                      SvSyncResolve   resolve,
-                                     guint          *n_changed,
+                                     gboolean        dry_run,
+                                     GPtrArray     **written,
                                      GPtrArray     **conflicts,
                                      GError        **error)
 {
@@ -1017,6 +1035,15 @@ sv_mirror_sync_apply_server_records (SvMirror       *self,
                                                       record->version, local));
     }
 
+  if (dry_run)
+    {
+      if (written != NULL)
+        *written = g_steal_pointer (&to_write);
+      if (conflicts != NULL)
+        *conflicts = g_steal_pointer (&found);
+      return TRUE;
+    }
+
   data.records = to_write;
   data.n_changed = to_write->len;
   if (to_write->len > 0 &&
@@ -1039,8 +1066,8 @@ sv_mirror_sync_apply_server_records (SvMirror       *self,
   if (!commit (db, error))
     return FALSE;
 
-  if (n_changed != NULL)
-    *n_changed = to_write->len;
+  if (written != NULL)
+    *written = g_steal_pointer (&to_write);
   if (conflicts != NULL)
     *conflicts = g_steal_pointer (&found);
   return TRUE;

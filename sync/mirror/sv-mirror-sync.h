@@ -177,6 +177,7 @@ gboolean      sv_mirror_sync_acknowledge     (SvMirror        *self,
                                               const char      *batch_id,
                                               GPtrArray       *applied,
                                               GPtrArray       *conflicts,
+                                              gboolean         full_records,
                                               const char      *backup_token,
                                               GError         **error);
 
@@ -185,7 +186,8 @@ gboolean      sv_mirror_sync_apply_server_records (SvMirror       *self,
                                                    const char     *iccid,
                                                    GPtrArray      *records,
                                                    SvSyncResolve   resolve,
-                                                   guint          *n_changed,
+                                                   gboolean        dry_run,
+                                                   GPtrArray     **written,
                                                    GPtrArray     **conflicts,
                                                    GError        **error);
 gboolean      sv_mirror_sync_set_token       (SvMirror        *self,

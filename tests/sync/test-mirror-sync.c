@@ -97,7 +97,7 @@ acknowledge_all (Fixture    *f,
       g_ptr_array_add (applied, sv_sync_record_new (r->key, r->index, r->data, version));
     }
   g_assert_true (sv_mirror_sync_acknowledge (f->mirror, TEST_ICCID, batch_id, applied, NULL,
-                                             "1-99", &error));
+                                             FALSE, "1-99", &error));
   g_assert_no_error (error);
 }
 
@@ -247,7 +247,7 @@ test_partial_acknowledgement (Fixture       *f,
   /* The server stored 1 and 9 only: 2 still waits. */
   g_ptr_array_add (applied, sv_sync_record_new ("adn", 1, find_record (set, "adn", 1)->data, 3));
   g_ptr_array_add (applied, sv_sync_record_new ("adn", 9, find_record (set, "adn", 9)->data, 3));
-  g_assert_true (sv_mirror_sync_acknowledge (f->mirror, TEST_ICCID, "b", applied, NULL, NULL, &error));
+  g_assert_true (sv_mirror_sync_acknowledge (f->mirror, TEST_ICCID, "b", applied, NULL, FALSE, NULL, &error));
   g_assert_no_error (error);
   missing = sv_mirror_sync_get_upload_set (f->mirror, TEST_ICCID, SV_SYNC_SCOPE_RECORDS, FALSE, &error);
   g_assert_cmpuint (missing->len, ==, 1);
@@ -270,7 +270,9 @@ test_server_records (Fixture       *f,
   g_autoptr(GBytes) erin = test_adn_record (TEST_ALPHA_LEN, "Erin", 0x81, "888");
   g_autoptr(GBytes) local = test_adn_record (TEST_ALPHA_LEN, "Local", 0x81, "999");
   g_autoptr(GBytes) portal = test_adn_record (TEST_ALPHA_LEN, "Portal", 0x81, "555");
-  guint n_changed = 0;
+  g_autoptr(GPtrArray) preview = NULL;
+  g_autoptr(GPtrArray) preview_conflicts = NULL;
+  g_autoptr(GPtrArray) written = NULL;
 
   register_card (f);
   set = sv_mirror_sync_get_upload_set (f->mirror, TEST_ICCID, SV_SYNC_SCOPE_RECORDS, FALSE, &error);
@@ -288,10 +290,23 @@ test_server_records (Fixture       *f,
   g_ptr_array_add (incoming, sv_sync_record_new ("adn", 3, dave, 6));
   g_ptr_array_add (incoming, sv_sync_record_new ("adn", 5, erin, 7));
   g_assert_true (sv_mirror_sync_apply_server_records (f->mirror, TEST_ICCID, incoming,
-                                                      SV_SYNC_RESOLVE_NONE, &n_changed,
+                                                      SV_SYNC_RESOLVE_NONE, TRUE, &preview,
+                                                      &preview_conflicts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (preview->len, ==, 2);
+  g_assert_cmpuint (preview_conflicts->len, ==, 1);
+  /* A dry run stored nothing. */
+  {
+    g_autoptr(SvCardImage) unchanged = sv_mirror_load_image (f->mirror, TEST_ICCID, TRUE, &error);
+
+    g_assert_true (sv_card_image_get_record (unchanged, "adn", 3) != NULL);
+    g_assert_false (g_bytes_equal (sv_card_image_get_record (unchanged, "adn", 3), dave));
+  }
+  g_assert_true (sv_mirror_sync_apply_server_records (f->mirror, TEST_ICCID, incoming,
+                                                      SV_SYNC_RESOLVE_NONE, FALSE, &written,
                                                       &conflicts, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (n_changed, ==, 2);
+  g_assert_cmpuint (written->len, ==, 2);
   g_assert_cmpuint (conflicts->len, ==, 1);
   g_assert_cmpstr (((SvSyncConflict *) g_ptr_array_index (conflicts, 0))->key, ==, "adn");
   g_assert_cmpuint (((SvSyncConflict *) g_ptr_array_index (conflicts, 0))->index, ==, 1);
@@ -345,7 +360,7 @@ test_resolve_server (Fixture       *f,
 
   g_ptr_array_add (incoming, sv_sync_record_new ("adn", 2, portal, 9));
   g_assert_true (sv_mirror_sync_apply_server_records (f->mirror, TEST_ICCID, incoming,
-                                                      SV_SYNC_RESOLVE_SERVER, NULL,
+                                                      SV_SYNC_RESOLVE_SERVER, FALSE, NULL,
                                                       &conflicts, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (conflicts->len, ==, 0);
