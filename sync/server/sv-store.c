@@ -2581,7 +2581,7 @@ backup_request_hash (const SvBackupRequest *request,
   g_variant_builder_init (&files, G_VARIANT_TYPE ("as"));
   for (guint i = 0; i < request->files->len; i++)
     g_variant_builder_add (&files, "s", (const char *) g_ptr_array_index (request->files, i));
-  g_variant_builder_init (&records, G_VARIANT_TYPE ("a(su@ayx)"));
+  g_variant_builder_init (&records, G_VARIANT_TYPE ("a(suayx)"));
   for (guint i = 0; i < request->records->len; i++)
     {
       const SvRecordWrite *write = g_ptr_array_index (request->records, i);
@@ -2606,7 +2606,7 @@ backup_result_serialize (const SvBackupResult *result)
 
       g_variant_builder_add (&applied, "(sux)", record->file, record->index, record->version);
     }
-  g_variant_builder_init (&conflicts, G_VARIANT_TYPE ("a(su@ayx@ay)"));
+  g_variant_builder_init (&conflicts, G_VARIANT_TYPE ("a(suayxay)"));
   for (guint i = 0; i < result->conflicts->len; i++)
     {
       const SvConflict *conflict = g_ptr_array_index (result->conflicts, i);
@@ -3680,7 +3680,7 @@ sv_store_messages_append (SvStore     *store,
       return NULL;
     }
 
-  g_variant_builder_init (&all, G_VARIANT_TYPE ("a(x@aay)"));
+  g_variant_builder_init (&all, G_VARIANT_TYPE ("a(xaay)"));
   for (guint i = 0; i < messages->len; i++)
     {
       const SvMessage *message = g_ptr_array_index (messages, i);
