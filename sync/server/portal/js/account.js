@@ -6,7 +6,7 @@
 import { _, format } from './i18n.js';
 import { h, replace, icon, uniqueId } from './dom.js';
 import { api, ApiError, NetworkError } from './api.js';
-import { toast, statusPage } from './ui.js';
+import { toast } from './ui.js';
 import { formatTime } from './format.js';
 import { networkMessage, rateLimitMessage } from './login.js';
 
@@ -58,7 +58,8 @@ export async function renderAccount (container, ctx, stillCurrent) {
 
   // Audit log
   const auditList = entries.length === 0
-    ? statusPage('shop', _('No Shop Visits'), _('No shop has opened your backup.'))
+    ? h('ul', { class: 'boxed-list audit-list' },
+      h('li', { class: 'row placeholder' }, _('No shop has opened your backup.')))
     : h('ul', { class: 'boxed-list audit-list' }, entries.map((e) =>
       h('li', { class: 'row' },
         h('div', { class: 'row-text' },

@@ -176,7 +176,8 @@ async function render () {
     await view.render(container, context(), () => serial === renderSerial);
     hideBanner();
   } catch (e) {
-    if (serial === renderSerial) {
+    // A 401 has already replaced the page with the login form.
+    if (serial === renderSerial && state.loggedIn) {
       container.replaceChildren();
       handleError(e);
     }

@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// The web portal in a real browser against a real simvault-server on
+// loopback: Debian's Chromium driven by playwright-core. A card with records
+// built here (sim-records.mjs) is registered through the protocol; then the
+// owner logs in, searches, edits, adds and deletes contacts, deletes a
+// message, creates a restore code, downloads the vCard and logs out, and
+// every edit is read back through the protocol. The same flow runs on a
+// desktop screen, on a 360 px phone screen and in Simplified Chinese.
+// Screenshots go to $SV_BUILD_ROOT/tests/browser/screenshots/.
+//
+// Environment: SV_SERVER (path of simvault-server), SV_CHROMIUM (default
+// /usr/lib/chromium/chromium), SV_SOURCE_ROOT, SV_BUILD_ROOT.
+
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { encodeAdn, decodeAdn, encodeSmsDeliver, toHex, fromHex } from './sim-records.mjs';
+
+const sourceRoot = process.env.SV_SOURCE_ROOT || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const buildRoot = process.env.SV_BUILD_ROOT || path.join(sourceRoot, 'build');
+const serverPath = process.env.SV_SERVER || path.join(buildRoot, 'sync/server/simvault-server');
+const chromiumPath = process.env.SV_CHROMIUM || '/usr/lib/chromium/chromium';
+const shotDir = path.join(buildRoot, 'tests/browser/screenshots');
+
+// Why the suite cannot run here, if it cannot: a missing browser or
+// playwright-core is a skip with the reason, never a pass.
+let skipReason = null;
+let chromium = null;
+try {
+  const require = createRequire(path.join(sourceRoot, 'package.json'));
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  skipReason = 'playwright-core is not installed (build-aux/install-deps.sh runs npm ci)';
+}
+if (!skipReason && !fs.existsSync(chromiumPath))
+  skipReason = `no Chromium at ${chromiumPath} (Debian package chromium)`;
+if (!skipReason && !fs.existsSync(serverPath))
+  skipReason = `no simvault-server at ${serverPath}`;
+
+const ADN_RECORD_LEN = 46;       // 32 bytes of alpha: 32 GSM characters
+const ADN_RECORDS = 30;
+const PASSWORD = 'correct horse 7';
+let phoneCounter = 0;
+let iccidCounter = 0;
+
+let server = null;
+let baseUrl = null;
+let browser = null;
+let dataDir = null;
+
+/* simvault-server on 127.0.0.1 port 0 with a fresh data directory; the base
+ * URL is the first http:// URL it prints. */
+async function startServer () {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-portal-'));
+  const args = (process.env.SV_SERVER_ARGS ||
+                `--address 127.0.0.1 --port 0 --data-dir ${dataDir}`).split(' ');
+  const child = spawn(serverPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: Object.assign({}, process.env, { SV_TEST_CHEAP_PASSWORD_HASH: '1' }),
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server printed no URL in 10 s; stderr: ${stderr}`)), 10000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /(https?:\/\/[^\s"']+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return { child, url, stderr: () => stderr };
+}
+
+async function protocol (method, apiPath, body, token) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined)
+    headers['Content-Type'] = 'application/json';
+  if (token)
+    headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(new URL(`api/v1/${apiPath}`, baseUrl), {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch (e) {
+    json = null;
+  }
+  return { status: response.status, json, text, headers: response.headers };
+}
+
+/* A 2G card (EF_ADN + EF_SMS) registered through the protocol, with its
+ * phonebook and two messages backed up. */
+async function registerCard (contacts) {
+  phoneCounter += 1;
+  iccidCounter += 1;
+  const phone = `+86138${String(process.pid % 10000).padStart(4, '0')}${String(phoneCounter).padStart(3, '0')}`;
+  const iccid = `8986001234567${String(process.pid % 1000).padStart(3, '0')}${String(iccidCounter).padStart(3, '0')}`;
+  const reg = await protocol('POST', 'cards/register', {
+    phone,
+    password: PASSWORD,
+    card: {
+      iccid,
+      imsi: '460001234567890',
+      card_type: 'sim',
+      counter_a: 1,
+      sms_capacity: 10,
+      files: [
+        { key: 'adn', path: '3F007F106F3A', structure: 'linear-fixed', record_len: ADN_RECORD_LEN, n_records: ADN_RECORDS },
+        { key: 'sms', path: '3F007F106F3C', structure: 'linear-fixed', record_len: 176, n_records: 10 },
+      ],
+    },
+  });
+  assert.equal(reg.status, 200, `register: ${reg.text}`);
+  assert.equal(reg.json.result, 'registered');
+  const token = reg.json.session.token;
+
+  const records = contacts.map(([name, number], i) => ({
+    file: 'adn', index: i + 1, data: toHex(encodeAdn(name, number, ADN_RECORD_LEN)), base_version: 0,
+  }));
+  const backup = await protocol('POST', `cards/${iccid}/backup`, {
+    batch_id: `11111111-2222-4333-8444-${String(Date.now()).slice(-12)}`,
+    mode: 'full',
+    files: ['adn'],
+    records,
+  }, token);
+  assert.equal(backup.status, 200, `backup: ${backup.text}`);
+
+  const sms = await protocol('POST', `cards/${iccid}/messages`, {
+    batch_id: `22222222-3333-4444-8555-${String(Date.now()).slice(-12)}`,
+    messages: [
+      { record: toHex(encodeSmsDeliver({ from: '+8613900000001', text: 'See you at 7 in the library', time: '2026-12-01T10:15:00Z' })),
+        stored_at: '2026-12-01T10:15:00Z' },
+      { record: toHex(encodeSmsDeliver({ from: '10086', text: 'Your balance is 42 yuan', time: '2026-12-05T08:00:00Z', read: false })),
+        stored_at: '2026-12-05T08:00:00Z' },
+    ],
+  }, token);
+  assert.equal(sms.status, 200, `messages: ${sms.text}`);
+  return { phone, iccid, token, syncToken: backup.json.token };
+}
+
+function collectProblems (page) {
+  const problems = { dialogs: [], errors: [], console: [] };
+  page.on('dialog', async (d) => {
+    problems.dialogs.push(d.message());
+    await d.dismiss();
+  });
+  page.on('pageerror', (e) => problems.errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error')
+      problems.console.push(m.text());
+  });
+  return problems;
+}
+
+async function shot (page, tag, name) {
+  fs.mkdirSync(path.join(shotDir, tag), { recursive: true });
+  await page.screenshot({ path: path.join(shotDir, tag, `${name}.png`), fullPage: false });
+}
+
+/* The portal's strings in the language under test. */
+const STRINGS = {
+  en: {
+    loginFailed: 'Login failed',
+    logIn: 'Log In',
+    contacts: 'Contacts',
+    messages: 'Messages',
+    backup: 'Backup',
+    account: 'Account',
+    tooLong: 'too long',
+    loggedOut: 'You have logged out.',
+    expired: 'Your session has expired',
+    network: 'Cannot reach the SimVault server',
+    save: 'Save',
+    add: 'Add',
+    delete: 'Delete',
+    edit: 'Edit',
+    contactAdded: 'Contact added',
+    contactSaved: 'Contact saved',
+    oneOf: '1 of 4 contacts',
+    tooMany: /Too many attempts\. Try again in \d+ minutes?\./,
+  },
+  zh_CN: {
+    loginFailed: '登录失败',
+    logIn: '登录',
+    contacts: '联系人',
+    messages: '短信',
+    backup: '备份',
+    account: '账户',
+    tooLong: '此卡容纳不下',
+    loggedOut: '您已退出登录。',
+    expired: '您的会话已过期',
+    network: '无法连接 SimVault 服务器',
+    save: '保存',
+    add: '添加',
+    delete: '删除',
+    edit: '编辑',
+    contactAdded: '联系人已添加',
+    contactSaved: '联系人已保存',
+    oneOf: '1 / 4 位联系人',
+    tooMany: /尝试次数过多，请在 \d+ 分钟后再试。/,
+  },
+};
+
+const XSS_NAME = '<img src=x onerror=alert(1)>';
+
+/* Waits until `locator` matches exactly n elements (the page re-renders a
+ * list after each change), failing with the last count after `timeout`. */
+async function waitForCount (locator, n, timeout = 10000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const count = await locator.count();
+    if (count === n)
+      return;
+    if (Date.now() > end)
+      assert.equal(count, n, `${locator} count`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/* Runs `body(page)`; on failure saves what the page showed as
+ * screenshots/<tag>/failure.png next to the other artifacts. */
+async function withFailureShot (page, tag, body) {
+  try {
+    return await body();
+  } catch (e) {
+    await shot(page, tag, 'failure').catch(() => {});
+    throw e;
+  }
+}
+
+async function ownerFlow (options) {
+  const context = await browser.newContext({
+    viewport: options.viewport, locale: options.locale, acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  try {
+    return await withFailureShot(page, options.tag, () => ownerFlowIn(context, page, options));
+  } finally {
+    await context.close();
+  }
+}
+
+async function ownerFlowIn (context, page, { tag, lang }) {
+  const t = STRINGS[lang];
+  const card = await registerCard([
+    ['Alice Wang', '+8613800138000'],
+    ['Bob', '10086'],
+    ['王小明', '13912345678'],
+    [XSS_NAME, '112'],
+  ]);
+  const problems = collectProblems(page);
+
+  // The login page; the wrong password first: a generic failure.
+  await page.goto(baseUrl);
+  await page.locator('input[type=tel]').fill(card.phone);
+  await page.locator('input[type=password]').fill('wrong password');
+  await page.locator('form button[type=submit]').click();
+  const loginError = page.locator('.form-error');
+  await loginError.waitFor({ state: 'visible' });
+  assert.match(await loginError.textContent(), new RegExp(t.loginFailed));
+  assert.equal(await page.locator('html').getAttribute('lang'), lang === 'zh_CN' ? 'zh-CN' : 'en');
+  await shot(page, tag, 'login-failed');
+
+  await page.locator('input[type=password]').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  const rows = page.locator('.contact-list .contact-row');
+  await rows.first().waitFor();
+  await waitForCount(rows, 4);
+  await shot(page, tag, 'contacts');
+
+  // A name from the card that looks like HTML is text: no element, no script.
+  const xssRow = rows.filter({ hasText: XSS_NAME });
+  assert.equal(await xssRow.count(), 1, 'the HTML-like name is shown literally');
+  assert.equal(await page.locator('.contact-list img').count(), 0, 'no <img> was created from data');
+  assert.deepEqual(problems.dialogs, [], 'no dialog opened');
+
+  // Search.
+  const search = page.locator('input[type=search]');
+  await search.fill('ali');
+  await waitForCount(rows, 1);
+  assert.match(await rows.first().textContent(), /Alice Wang/);
+  assert.match(await page.locator('.count').textContent(), new RegExp(t.oneOf));
+  await search.fill('');
+  await waitForCount(rows, 4);
+
+  // Edit Alice with a name the card cannot hold: the server's reason shows
+  // beside the name field; then a valid name is stored.
+  const alice = rows.filter({ hasText: 'Alice Wang' });
+  await alice.locator('button.edit').click();
+  const dialog = page.locator('dialog.contact-dialog');
+  await dialog.waitFor();
+  const nameInput = dialog.locator('input[name=name]');
+  assert.equal(await nameInput.inputValue(), 'Alice Wang');
+  const longName = 'Alice Wang-Oppenheimer of Shanghai';   // 34 GSM characters, 32 fit
+  await nameInput.fill(longName);
+  await dialog.locator('button[type=submit]').click();
+  const fieldError = dialog.locator('.field-error').first();
+  await fieldError.waitFor({ state: 'visible' });
+  const reason = await fieldError.textContent();
+  assert.match(reason, new RegExp(t.tooLong), `reason shown: ${reason}`);
+  assert.match(reason, /2/, 'the reason says by how much');
+  assert.equal(await nameInput.getAttribute('aria-invalid'), 'true');
+  assert.equal(await nameInput.getAttribute('aria-describedby'), await fieldError.getAttribute('id'));
+  await shot(page, tag, 'edit-does-not-fit');
+
+  await nameInput.fill('Alice Li');
+  await dialog.locator('button[type=submit]').click();
+  await dialog.waitFor({ state: 'detached' });
+  await rows.filter({ hasText: 'Alice Li' }).waitFor();
+  assert.match(await page.locator('.toast').textContent(), new RegExp(t.contactSaved));
+
+  // The edit reached the backup: the record at Alice's index changed.
+  const changes = await protocol('GET', `cards/${card.iccid}/changes?since=${encodeURIComponent(card.syncToken)}`, undefined, card.token);
+  assert.equal(changes.status, 200, changes.text);
+  const changed = changes.json.records.filter((r) => r.file === 'adn' && r.index === 1);
+  assert.equal(changed.length, 1, `record 1 changed: ${changes.text}`);
+  assert.deepEqual(decodeAdn(fromHex(changed[0].data)), { name: 'Alice Li', number: '+8613800138000' });
+
+  // Add a contact, then delete it.
+  await page.locator('#add-contact').click();
+  await dialog.waitFor();
+  await dialog.locator('input[name=name]').fill('Carol');
+  await dialog.locator('input[name=number]').fill('+8613700000003');
+  await dialog.locator('button[type=submit]').click();
+  await dialog.waitFor({ state: 'detached' });
+  const carol = rows.filter({ hasText: 'Carol' });
+  await carol.waitFor();
+  await waitForCount(rows, 5);
+  let listed = await protocol('GET', `cards/${card.iccid}/contacts`, undefined, card.token);
+  assert.ok(listed.json.contacts.some((c) => c.name === 'Carol' && c.number === '+8613700000003'), listed.text);
+
+  await carol.locator('button.delete').click();
+  await carol.waitFor({ state: 'detached' });
+  await waitForCount(rows, 4);
+  listed = await protocol('GET', `cards/${card.iccid}/contacts`, undefined, card.token);
+  assert.ok(!listed.json.contacts.some((c) => c.name === 'Carol'), listed.text);
+
+  // A forged state change without the CSRF token, with the session cookie:
+  // rejected, and nothing deleted.
+  const bob = listed.json.contacts.find((c) => c.name === 'Bob');
+  const forged = await page.evaluate(async ([iccid, set, index]) => {
+    const r = await fetch(`api/v1/cards/${iccid}/contacts/${set}/${index}`, { method: 'DELETE', credentials: 'same-origin' });
+    return { status: r.status, body: await r.text() };
+  }, [card.iccid, bob.set, bob.index]);
+  assert.equal(forged.status, 403, forged.body);
+  assert.equal(JSON.parse(forged.body).error.code, 'csrf');
+  listed = await protocol('GET', `cards/${card.iccid}/contacts`, undefined, card.token);
+  assert.ok(listed.json.contacts.some((c) => c.name === 'Bob'), 'Bob survived the forged request');
+
+  // Messages: listed, searched, one deleted after a confirmation.
+  await page.locator('nav a[href="#/messages"]').click();
+  const messageRows = page.locator('.message-list .message-row');
+  await messageRows.first().waitFor();
+  await waitForCount(messageRows, 2);
+  await shot(page, tag, 'messages');
+  await page.locator('input[type=search]').fill('balance');
+  await waitForCount(messageRows, 1);
+  await messageRows.first().locator('button.delete').click();
+  const confirm = page.locator('dialog.message-dialog');
+  await confirm.waitFor();
+  await confirm.locator('button.destructive').click();
+  await page.locator('.message-list .placeholder').waitFor();
+  const messages = await protocol('GET', `cards/${card.iccid}/messages`, undefined, card.token);
+  assert.equal(messages.json.messages.length, 1, messages.text);
+  await page.locator('input[type=search]').fill('');
+
+  // Backup state and the vCard download.
+  await page.locator('nav a[href="#/backup"]').click();
+  await page.locator('#download-vcard').waitFor();
+  await shot(page, tag, 'backup');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('#download-vcard').click(),
+  ]);
+  const vcard = fs.readFileSync(await download.path(), 'utf8');
+  assert.match(vcard, /BEGIN:VCARD/);
+  assert.match(vcard, /Alice Li/);
+  assert.doesNotMatch(vcard, /Carol/);
+
+  // A one-time restore code for a shop.
+  await page.locator('nav a[href="#/account"]').click();
+  await page.locator('#create-restore-code').click();
+  const code = page.locator('#restore-code-value');
+  await code.waitFor();
+  assert.ok((await code.textContent()).trim().length >= 6, 'a restore code is shown');
+  await shot(page, tag, 'account');
+
+  // The network fails: a banner says so; Retry after it is back.
+  await page.route('**/api/v1/**', (route) => route.abort('internetdisconnected'));
+  await page.locator('nav a[href="#/contacts"]').click();
+  const banner = page.locator('#banner');
+  await banner.waitFor({ state: 'visible' });
+  assert.match(await banner.textContent(), new RegExp(t.network));
+  await page.unroute('**/api/v1/**');
+  await banner.locator('button').click();
+  await banner.waitFor({ state: 'hidden' });
+  await rows.first().waitFor();
+
+  // Log out: the login page again, and the session is closed on the server.
+  await page.locator('#logout-button').click();
+  await page.locator('.login-form').waitFor();
+  assert.match(await page.locator('.notice').textContent(), new RegExp(t.loggedOut));
+  const after = await page.evaluate(async (iccid) => (await fetch(`api/v1/cards/${iccid}/contacts`)).status, card.iccid);
+  assert.equal(after, 401, 'the cookie no longer opens the backup');
+  await page.reload();
+  await page.locator('.login-form').waitFor();
+  assert.equal(await page.locator('.contact-list').count(), 0);
+
+  // An expired session (cookie gone) sends the owner back to the login page
+  // with a message.
+  await page.locator('input[type=tel]').fill(card.phone);
+  await page.locator('input[type=password]').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await rows.first().waitFor();
+  await context.clearCookies();
+  await page.locator('nav a[href="#/messages"]').click();
+  await page.locator('.login-form').waitFor();
+  assert.match(await page.locator('.notice').textContent(), new RegExp(t.expired));
+  await shot(page, tag, 'session-expired');
+
+  assert.deepEqual(problems.dialogs, [], 'no alert() ran');
+  assert.deepEqual(problems.errors, [], 'no uncaught error in the page');
+  // Chromium logs the aborted requests of the network test and the 401s
+  // of the checks above; anything else (a CSP violation) is a failure.
+  const unexpected = problems.console.filter((m) =>
+    !/Failed to load resource|net::ERR_INTERNET_DISCONNECTED|status of 40[13]/.test(m));
+  assert.deepEqual(unexpected, [], 'no console errors (CSP violations)');
+  return card;
+}
+
+before(async () => {
+  if (skipReason)
+    return;
+  const started = await startServer();
+  server = started;
+  baseUrl = started.url;
+  browser = await chromium.launch({ executablePath: chromiumPath });
+});
+
+after(async () => {
+  if (browser)
+    await browser.close();
+  if (server) {
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => {
+      const timer = setTimeout(() => { server.child.kill('SIGKILL'); resolve(); }, 3000);
+      server.child.on('exit', () => { clearTimeout(timer); resolve(); });
+    });
+  }
+  if (dataDir)
+    fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const opts = skipReason ? { skip: skipReason } : {};
+
+test('the served page: CSP and content types', opts, async () => {
+  const page = await fetch(baseUrl);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') || '', /text\/html/);
+  const html = await page.text();
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, 'no inline script');
+  assert.doesNotMatch(html, /<style|\sstyle=/i, 'no inline style');
+  assert.doesNotMatch(html, /\son[a-z]+=/i, 'no inline event handler');
+  const csp = page.headers.get('content-security-policy') ||
+    (/http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html) || [])[1] || '';
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  const js = await fetch(new URL('js/main.js', baseUrl));
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type') || '', /javascript/);
+  const catalog = await fetch(new URL('i18n/zh_CN.json', baseUrl));
+  assert.equal(catalog.status, 200);
+  const zh = await catalog.json();
+  assert.equal(zh['Log In'], '登录');
+  const missing = await fetch(new URL('no-such-file.js', baseUrl));
+  assert.equal(missing.status, 404);
+});
+
+test('sign up in the portal before any card', opts, async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' });
+  const page = await context.newPage();
+  const problems = collectProblems(page);
+  await page.goto(baseUrl);
+  await page.locator('.login-switch button').click();
+  phoneCounter += 1;
+  const phone = `+86137${String(process.pid % 10000).padStart(4, '0')}${String(phoneCounter).padStart(3, '0')}`;
+  await page.locator('input[type=tel]').fill(phone);
+  const pw = page.locator('input[type=password]');
+  await pw.nth(0).fill(PASSWORD);
+  await pw.nth(1).fill('something else');
+  await page.locator('form button[type=submit]').click();
+  await page.locator('.form-error').waitFor({ state: 'visible' });
+  assert.match(await page.locator('.form-error').textContent(), /do not match/);
+  await pw.nth(1).fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('.status-page').waitFor();
+  assert.match(await page.locator('.status-page').textContent(), /No Card Backed Up Yet/);
+  await shot(page, 'desktop', 'signed-up');
+
+  // The desktop then registers the first card with that number and password:
+  // it joins this account.
+  const reg = await protocol('POST', 'cards/register', {
+    phone, password: PASSWORD,
+    card: { iccid: '89860099887766554433', card_type: 'sim', counter_a: 0, sms_capacity: 10,
+            files: [{ key: 'adn', path: '3F007F106F3A', structure: 'linear-fixed', record_len: 28, n_records: 10 }] },
+  });
+  assert.equal(reg.status, 200, reg.text);
+  assert.equal(reg.json.result, 'registered');
+  await page.reload();
+  await page.locator('#card-select').waitFor();
+  assert.match(await page.locator('#card-select').textContent(), /4433/);
+  assert.deepEqual(problems.errors, []);
+  await context.close();
+});
+
+test('owner flow on a desktop screen (English)', opts, async () => {
+  await ownerFlow({ tag: 'desktop', viewport: { width: 1100, height: 800 }, locale: 'en-US', lang: 'en' });
+});
+
+test('owner flow on a 360 px phone screen', opts, async () => {
+  await ownerFlow({ tag: 'phone', viewport: { width: 360, height: 740 }, locale: 'en-GB', lang: 'en' });
+});
+
+test('owner flow in Simplified Chinese', opts, async () => {
+  await ownerFlow({ tag: 'zh_CN', viewport: { width: 1100, height: 800 }, locale: 'zh-CN', lang: 'zh_CN' });
+});
+
+test('dark colour scheme from the system setting', opts, async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, colorScheme: 'dark', locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(baseUrl);
+  await page.locator('.login-form').waitFor();
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(36, 36, 36)', 'the dark window background of libadwaita');
+  await shot(page, 'phone', 'login-dark');
+  await context.close();
+});
+
+test('another account cannot reach this card', opts, async () => {
+  const victim = await registerCard([['Victim', '123']]);
+  const intruder = await registerCard([['Intruder', '456']]);
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(baseUrl);
+  await page.locator('input[type=tel]').fill(intruder.phone);
+  await page.locator('input[type=password]').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('.contact-list').waitFor();
+  const result = await page.evaluate(async (iccid) => {
+    const read = await fetch(`api/v1/cards/${iccid}/contacts`);
+    const csrf = sessionStorage.getItem('sv-portal-csrf');
+    const del = await fetch(`api/v1/cards/${iccid}/contacts/0/1`, { method: 'DELETE', headers: { 'X-CSRF-Token': csrf } });
+    const dereg = await fetch(`api/v1/cards/${iccid}`, {
+      method: 'DELETE', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ confirm: iccid }),
+    });
+    return [read.status, del.status, dereg.status];
+  }, victim.iccid);
+  assert.deepEqual(result, [404, 404, 404]);
+  const still = await protocol('GET', `cards/${victim.iccid}/contacts`, undefined, victim.token);
+  assert.ok(still.json.contacts.some((c) => c.name === 'Victim'));
+  await context.close();
+});
+
+test('deregistration names what is deleted', opts, async () => {
+  const card = await registerCard([['Zed', '999']]);
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(baseUrl);
+  await page.locator('input[type=tel]').fill(card.phone);
+  await page.locator('input[type=password]').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('.contact-list').waitFor();
+  await page.locator('nav a[href="#/backup"]').click();
+  await page.locator('#deregister').click();
+  const confirm = page.locator('dialog.message-dialog');
+  await confirm.waitFor();
+  const text = await confirm.textContent();
+  assert.match(text, new RegExp(card.iccid));
+  assert.match(text, /1 contact\b/);
+  assert.match(text, /2 messages/);
+  await shot(page, 'desktop', 'deregister-confirm');
+  await confirm.locator('button.destructive').click();
+  await page.locator('.status-page').waitFor();
+  const gone = await protocol('GET', `cards/${card.iccid}`, undefined, card.token);
+  assert.equal(gone.status, 404);
+  await context.close();
+});
+
+test('login rate limit shown as such', opts, async () => {
+  const card = await registerCard([['Rate', '1']]);
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(baseUrl);
+  const error = page.locator('.form-error');
+  let message = '';
+  for (let i = 0; i < 8 && !STRINGS.en.tooMany.test(message); i++) {
+    await page.locator('input[type=tel]').fill(card.phone);
+    await page.locator('input[type=password]').fill(`wrong ${i}`);
+    await page.locator('form button[type=submit]').click();
+    await error.waitFor({ state: 'visible' });
+    await page.waitForFunction(() => !document.querySelector('form button[type=submit]').disabled);
+    message = await error.textContent();
+  }
+  assert.match(message, STRINGS.en.tooMany);
+  await shot(page, 'desktop', 'rate-limited');
+  await context.close();
+});
