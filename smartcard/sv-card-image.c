@@ -645,29 +645,3 @@ sv_card_image_get_sms_capacity (SvCardImage *self)
   file = sv_card_image_lookup (self, "sms");
   return file ? file->records->len : 0;
 }
-
-/**
- * sv_card_image_count_used_sms:
- * @self: an image
- *
- * Returns: the EF_SMS records in use (status byte bit 1 set,
- *   TS 51.011 §10.5.3; an erased 'FF' record counts as free)
- */
-guint
-sv_card_image_count_used_sms (SvCardImage *self)
-{
-  guint n = 0;
-
-  g_return_val_if_fail (SV_IS_CARD_IMAGE (self), 0);
-
-  for (guint i = 1; i <= sv_card_image_get_sms_capacity (self); i++)
-    {
-      gsize len;
-      const guint8 *data = record_data (self, "sms", i, &len);
-
-      /* 'FF' is an erased record, not a valid status: free too */
-      if (len > 0 && (data[0] & 0x01) && data[0] != 0xFF)
-        n++;
-    }
-  return n;
-}

@@ -129,7 +129,6 @@ char             *sv_card_image_dup_imsi       (SvCardImage        *self);
 char             *sv_card_image_dup_msisdn     (SvCardImage        *self);
 char             *sv_card_image_dup_spn        (SvCardImage        *self);
 guint             sv_card_image_get_sms_capacity (SvCardImage      *self);
-guint             sv_card_image_count_used_sms (SvCardImage        *self);
 
 void              sv_record_change_free        (SvRecordChange     *change);
 const char       *sv_card_type_to_string       (SvCardType          card_type);

@@ -7,6 +7,7 @@
 #include "sv-identity.h"
 
 #include "sv-card-info.h"
+#include "sv-sms-store.h"
 
 struct _SvCardInfo
 {
@@ -87,7 +88,6 @@ sv_card_info_new_from_image (SvCardImage *image)
   SvCardInfo *info = g_new0 (SvCardInfo, 1);
   gboolean usim_sets = sv_card_image_lookup (image, "pbr") != NULL;
   guint n_sets = sv_phonebook_get_n_sets (image);
-  SvCardFile *sms = sv_card_image_lookup (image, "sms");
 
   g_atomic_ref_count_init (&info->ref_count);
   info->card_type = sv_card_image_get_card_type (image);
@@ -103,17 +103,8 @@ sv_card_info_new_from_image (SvCardImage *image)
       if (sv_phonebook_get_limits (image, usim_sets ? i + 1 : 0, &limits, NULL))
         g_array_append_val (info->limits, limits);
     }
-  /* TS 51.011 §10.5.3: status b1 = 0 is a free record; a record of FF
-   * bytes (never written) is free too. */
-  for (guint i = 0; sms && i < sms->records->len; i++)
-    {
-      gsize len;
-      const guint8 *d = g_bytes_get_data (g_ptr_array_index (sms->records, i), &len);
-
-      info->sms_capacity++;
-      if (len > 0 && (d[0] & 0x01) != 0 && d[0] != 0xFF)
-        info->sms_used++;
-    }
+  info->sms_capacity = sv_card_image_get_sms_capacity (image);
+  info->sms_used = sv_sms_store_count_used (image);
   return info;
 }
 

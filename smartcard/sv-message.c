@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sv-message.h"
+#include "sv-sms-store.h"
 
 struct _SvMessage
 {
@@ -22,53 +23,6 @@ struct _SvMessage
 };
 
 G_DEFINE_BOXED_TYPE (SvMessage, sv_message, sv_message_ref, sv_message_unref)
-
-/* TS 51.011 §10.5.3: b1 = used; b3 b2 = 00 read, 01 to be read, 10 sent,
- * 11 to be sent (b5 b4 carry the status report state of sent messages). */
-static guint8
-status_to_raw (SvMessageStatus status)
-{
-  switch (status)
-    {
-    case SV_MESSAGE_STATUS_FREE:
-      return 0x00;
-    case SV_MESSAGE_STATUS_READ:
-      return 0x01;
-    case SV_MESSAGE_STATUS_UNREAD:
-      return 0x03;
-    case SV_MESSAGE_STATUS_SENT:
-      return 0x05;
-    case SV_MESSAGE_STATUS_UNSENT:
-      return 0x07;
-    default:
-      return 0x00;
-    }
-}
-
-/**
- * sv_message_status_from_raw:
- * @raw: an EF_SMS status byte
- *
- * Returns: the status its bits 3-1 give (TS 51.011 §10.5.3); b1 = 0 is free
- */
-SvMessageStatus
-sv_message_status_from_raw (guint8 raw)
-{
-  if ((raw & 0x01) == 0)
-    return SV_MESSAGE_STATUS_FREE;
-
-  switch (raw & 0x07)
-    {
-    case 0x01:
-      return SV_MESSAGE_STATUS_READ;
-    case 0x03:
-      return SV_MESSAGE_STATUS_UNREAD;
-    case 0x05:
-      return SV_MESSAGE_STATUS_SENT;
-    default:
-      return SV_MESSAGE_STATUS_UNSENT;
-    }
-}
 
 /**
  * sv_message_new:
@@ -101,7 +55,7 @@ sv_message_new (SvMessageStatus  status,
   g_atomic_ref_count_init (&self->ref_count);
   self->status = status;
   self->type = type;
-  self->raw_status = status_to_raw (status);
+  self->raw_status = sv_sms_store_status_to_raw (status);
   self->number = g_strdup (number ? number : "");
   self->timestamp = timestamp ? g_date_time_ref (timestamp) : NULL;
   self->text = g_strdup (text ? text : "");
@@ -131,7 +85,7 @@ sv_message_new_undecodable (guint       index,
 
   g_return_val_if_fail (decode_error != NULL, NULL);
 
-  self = sv_message_new (sv_message_status_from_raw (raw_status), SV_MESSAGE_TYPE_DELIVER,
+  self = sv_message_new (sv_sms_store_status_from_raw (raw_status), SV_MESSAGE_TYPE_DELIVER,
                          NULL, NULL, NULL, &index, 1);
   self->raw_status = raw_status;
   self->decode_error = g_strdup (decode_error);

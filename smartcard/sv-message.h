@@ -5,7 +5,8 @@
 
 G_BEGIN_DECLS
 
-/* TS 51.011 §10.5.3: the status byte of an EF_SMS record. */
+/* What the status byte of an EF_SMS record says (TS 51.011 §10.5.3); the
+ * byte itself is sv-sms-store.c's business. */
 typedef enum
 {
   SV_MESSAGE_STATUS_FREE,
@@ -66,7 +67,6 @@ SvMessage       *sv_message_new_undecodable    (guint            index,
                                                 const char      *decode_error);
 gboolean         sv_message_equal              (const SvMessage *a,
                                                 const SvMessage *b);
-SvMessageStatus  sv_message_status_from_raw    (guint8           raw);
 const char      *sv_message_status_to_string   (SvMessageStatus  status);
 const char      *sv_message_type_to_string     (SvMessageType    type);
 

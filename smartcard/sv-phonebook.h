@@ -5,7 +5,6 @@
 
 #include "sv-card-image.h"
 #include "sv-contact.h"
-#include "sv-message.h"
 
 G_BEGIN_DECLS
 
@@ -71,9 +70,7 @@ void       sv_fit_problem_free            (SvFitProblem       *problem);
  * maps onto one DF_PHONEBOOK, TS 31.102 §4.4.2, so it would list every
  * contact twice); otherwise set 0 from "adn"/"ext1".
  *
- * Messages: sv_messages_decode() orders them by the lowest EF_SMS record
- * holding any part; a used record that does not decode becomes a message
- * with sv_message_get_decode_error() set (see #SvMessage).
+ * Messages are not here: see sv-sms-store.h.
  *
  * Store and delete change the fewest records, so sv_card_image_diff() of
  * the edited copy is exactly what to write; on a USIM set they also update
@@ -98,8 +95,5 @@ gboolean   sv_phonebook_delete_contact    (SvCardImage        *image,
                                            GError            **error);
 guint      sv_phonebook_find_free_index   (SvCardImage        *image,
                                            guint               set);
-
-GPtrArray *sv_messages_decode             (SvCardImage        *image,
-                                           GError            **error);
 
 G_END_DECLS

@@ -23,3 +23,4 @@
 #include "sv-progress.h"
 #include "sv-reader.h"
 #include "sv-reader-monitor.h"
+#include "sv-sms-store.h"

@@ -29,6 +29,7 @@
 #include "sv-pcsc-reader.h"
 #include "sv-phonebook.h"
 #include "sv-pin.h"
+#include "sv-sms-store.h"
 #include "sv-sms-export.h"
 
 #define SECRET_MAX 32
@@ -401,7 +402,7 @@ build_read_json (SvCardImage     *image,
   json_builder_begin_array (builder);
   if (sv_card_image_lookup (image, "sms") != NULL)
     {
-      messages = sv_messages_decode (image, &error);
+      messages = sv_sms_store_decode (image, &error);
       if (messages == NULL)
         g_printerr ("simvault-cli: messages: %s\n", error->message);
       g_clear_error (&error);

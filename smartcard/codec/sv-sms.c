@@ -1406,6 +1406,8 @@ sv_sms_concat_free (SvSmsConcat *concat)
   g_free (concat);
 }
 
+/* The key of a concatenated message (TS 23.040 §9.2.3.24.1, .8): address,
+ * type, reference size, reference and part count; then the sequence. */
 static gint
 concat_cmp (gconstpointer a,
             gconstpointer b)
@@ -1421,11 +1423,24 @@ concat_cmp (gconstpointer a,
     return x->concat ? 1 : -1;
   if (!x->concat)
     return 0;
+  if (x->type != y->type)
+    return x->type < y->type ? -1 : 1;
+  if (x->concat_16bit != y->concat_16bit)
+    return x->concat_16bit ? 1 : -1;
   if (x->concat_ref != y->concat_ref)
     return x->concat_ref < y->concat_ref ? -1 : 1;
   if (x->concat_total != y->concat_total)
     return x->concat_total < y->concat_total ? -1 : 1;
   return (gint) x->concat_seq - (gint) y->concat_seq;
+}
+
+static gboolean
+same_concat_key (const SvSmsTpdu *x,
+                 const SvSmsTpdu *y)
+{
+  return g_strcmp0 (x->number, y->number) == 0 && x->type == y->type &&
+         x->concat_16bit == y->concat_16bit && x->concat_ref == y->concat_ref &&
+         x->concat_total == y->concat_total;
 }
 
 static SvSmsConcat *
@@ -1471,10 +1486,13 @@ concat_finish (SvSmsConcat *c)
  * @n_tpdus: how many
  *
  * Groups the parts of concatenated messages (TS 23.040 §9.2.3.24.1 and
- * §9.2.3.24.8) by sender/recipient, reference and part count, puts them in
- * sequence order, reports missing sequence numbers and joins the text.
- * Messages without a concatenation element come out as single-part
- * groups. Of duplicated parts the first one given is kept.
+ * §9.2.3.24.8) by sender/recipient, TPDU type, reference (8 or 16 bits)
+ * and part count, puts them in sequence order, reports missing sequence
+ * numbers and joins the text. Messages without a concatenation element
+ * come out as single-part groups. A part whose place is taken already (the
+ * same part stored twice) goes to the next group of the same key with that
+ * place free, or starts one: no part is dropped, and of two copies the one
+ * given first is in the first group.
  *
  * Returns: (transfer full) (element-type SvSmsConcat): one entry per
  *   message, parts borrowed from @tpdus
@@ -1485,9 +1503,9 @@ sv_sms_reassemble (SvSmsTpdu * const *tpdus,
 {
   g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
   GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_sms_concat_free);
-  SvSmsConcat *current = NULL;
   const SvSmsTpdu *prev = NULL;
   gboolean prev_part = FALSE;
+  guint key_start = 0;          /* the first group of the current key */
 
   g_return_val_if_fail (tpdus != NULL || n_tpdus == 0, result);
 
@@ -1503,33 +1521,31 @@ sv_sms_reassemble (SvSmsTpdu * const *tpdus,
       /* The decoder never sets a sequence outside 1..total, but a TPDU
        * built by hand might: such a part is a message of its own. */
       gboolean part = t->concat && t->concat_seq >= 1 && t->concat_seq <= t->concat_total;
-      gboolean same = prev != NULL && prev_part && part &&
-                      g_strcmp0 (prev->number, t->number) == 0 &&
-                      prev->concat_16bit == t->concat_16bit &&
-                      prev->concat_ref == t->concat_ref &&
-                      prev->concat_total == t->concat_total;
+      SvSmsConcat *group = NULL;
 
-      if (!same)
-        {
-          if (current)
-            concat_finish (current);
-          current = concat_new (t, part);
-          g_ptr_array_add (result, current);
-        }
-
-      if (part)
-        {
-          if (g_ptr_array_index (current->parts, t->concat_seq - 1) == NULL)
-            g_ptr_array_index (current->parts, t->concat_seq - 1) = t;
-        }
+      if (!(prev != NULL && prev_part && part && same_concat_key (prev, t)))
+        key_start = result->len;
       else
-        g_ptr_array_index (current->parts, 0) = t;
+        for (guint g = key_start; g < result->len && group == NULL; g++)
+          {
+            SvSmsConcat *c = g_ptr_array_index (result, g);
+
+            if (g_ptr_array_index (c->parts, t->concat_seq - 1) == NULL)
+              group = c;
+          }
+
+      if (group == NULL)
+        {
+          group = concat_new (t, part);
+          g_ptr_array_add (result, group);
+        }
+      g_ptr_array_index (group->parts, part ? t->concat_seq - 1 : 0) = t;
 
       prev = t;
       prev_part = part;
     }
-  if (current)
-    concat_finish (current);
+  for (guint g = 0; g < result->len; g++)
+    concat_finish (g_ptr_array_index (result, g));
 
   return result;
 }

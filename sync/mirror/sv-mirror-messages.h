@@ -20,7 +20,4 @@ gboolean sv_mirror_update_messages (SvMirror        *self,
                                     SvMessageStatus  status,
                                     GError         **error);
 
-GPtrArray *sv_sms_split_text   (const char       *text,
-                                gboolean         *ucs2);
-
 G_END_DECLS

@@ -16,6 +16,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "sv-phonebook.h"
+#include "sv-sms-store.h"
 #include "sv-mirror-private.h"
 
 #define MAX_UNDO_STEPS 100
@@ -572,7 +573,7 @@ refresh_decoded (sqlite3      *db,
   if (!step_done (db, del, N_("clearing messages"), error))
     return FALSE;
 
-  messages = sv_messages_decode (working, &decode_error);
+  messages = sv_sms_store_decode (working, &decode_error);
   if (messages == NULL)
     g_debug ("Messages of %s do not decode: %s",
              sv_card_image_get_iccid (working), decode_error->message);

@@ -445,7 +445,7 @@ test_reassemble (void)
   parts[5] = make_part ("A-dup", 7, 3, 1);
 
   messages = sv_sms_reassemble (parts, G_N_ELEMENTS (parts));
-  g_assert_cmpuint (messages->len, ==, 3);
+  g_assert_cmpuint (messages->len, ==, 4);
 
   c = g_ptr_array_index (messages, 0);
   g_assert_cmpstr (c->text, ==, "solo");
@@ -458,12 +458,41 @@ test_reassemble (void)
   g_assert_true (c->complete);
   g_assert_true (g_ptr_array_index (c->parts, 0) == parts[1]);
 
+  /* The second copy of part 1 is not dropped: a message of its own. */
   c = g_ptr_array_index (messages, 2);
+  g_assert_cmpuint (c->ref, ==, 7);
+  g_assert_cmpstr (c->text, ==, "A-dup");
+  g_assert_false (c->complete);
+  g_assert_cmpuint (c->missing->len, ==, 2);
+  g_assert_true (g_ptr_array_index (c->parts, 0) == parts[5]);
+
+  c = g_ptr_array_index (messages, 3);
   g_assert_cmpuint (c->ref, ==, 8);
   g_assert_false (c->complete);
   g_assert_cmpuint (c->missing->len, ==, 1);
   g_assert_cmpuint (g_array_index (c->missing, guint, 0), ==, 1);
   g_assert_cmpstr (c->text, ==, "y");
+
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    sv_sms_tpdu_free (parts[i]);
+}
+
+/* Same address, reference and part count but another TPDU type (a
+ * received and a sent message): two messages, never one. */
+static void
+test_reassemble_type_apart (void)
+{
+  SvSmsTpdu *parts[2];
+  g_autoptr(GPtrArray) messages = NULL;
+
+  parts[0] = make_part ("in", 3, 2, 1);
+  parts[1] = make_part ("out", 3, 2, 2);
+  parts[1]->type = SV_SMS_TYPE_SUBMIT;
+
+  messages = sv_sms_reassemble (parts, G_N_ELEMENTS (parts));
+  g_assert_cmpuint (messages->len, ==, 2);
+  for (guint i = 0; i < messages->len; i++)
+    g_assert_false (((SvSmsConcat *) g_ptr_array_index (messages, i))->complete);
 
   for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
     sv_sms_tpdu_free (parts[i]);
@@ -670,6 +699,7 @@ main (int    argc,
   g_test_add_func ("/sv/sms/validity", test_validity);
   g_test_add_func ("/sv/sms/reassemble", test_reassemble);
   g_test_add_func ("/sv/sms/reassemble/bad-sequence", test_reassemble_bad_sequence);
+  g_test_add_func ("/sv/sms/reassemble/type-apart", test_reassemble_type_apart);
   g_test_add_func ("/sv/sms/ef-sms", test_ef_sms);
   g_test_add_func ("/sv/sms/roundtrip/random", test_roundtrip_random);
 

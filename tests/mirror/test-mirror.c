@@ -12,6 +12,7 @@
 #include "sv-mirror-messages.h"
 #include "sv-mirror-private.h"
 #include "sv-mirror-test-util.h"
+#include "sv-sms-store.h"
 
 typedef struct
 {
@@ -527,7 +528,7 @@ test_add_message (Fixture       *f,
   /* The card has 3 records, all used now. */
   g_assert_false (sv_mirror_add_message (f->mirror, TEST_ICCID, SV_MESSAGE_STATUS_READ,
                                          "1", "no room", NULL, NULL, &error));
-  g_assert_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT);
+  g_assert_error (error, SV_SMS_STORE_ERROR, SV_SMS_STORE_ERROR_DOES_NOT_FIT);
   g_clear_error (&error);
 
   /* Mark read, then delete the long one: each one undoable edit; a sent
@@ -552,32 +553,6 @@ test_add_message (Fixture       *f,
   messages = sv_mirror_list_messages (f->mirror, TEST_ICCID, &error);
   g_assert_nonnull (find_message_by_number (messages, "5551234"));
   g_assert_nonnull (find_message_by_number (messages, "+8613800138000"));
-}
-
-static void
-test_split_text (void)
-{
-  g_autoptr(GPtrArray) single = NULL;
-  g_autoptr(GPtrArray) ucs2_parts = NULL;
-  g_autoptr(GString) chinese = g_string_new (NULL);
-  gboolean ucs2;
-
-  single = sv_sms_split_text ("hello", &ucs2);
-  g_assert_false (ucs2);
-  g_assert_cmpuint (single->len, ==, 1);
-
-  /* 70 UCS2 characters fit one message, 71 need two parts of 67 + 4; an
-   * emoji (a surrogate pair) is never cut in half. */
-  for (guint i = 0; i < 66; i++)
-    g_string_append (chinese, "中");
-  g_string_append (chinese, "😀");
-  for (guint i = 0; i < 4; i++)
-    g_string_append (chinese, "文");
-  ucs2_parts = sv_sms_split_text (chinese->str, &ucs2);
-  g_assert_true (ucs2);
-  g_assert_cmpuint (ucs2_parts->len, ==, 2);
-  g_assert_cmpuint (g_utf8_strlen (g_ptr_array_index (ucs2_parts, 0), -1), ==, 66);
-  g_assert_true (g_str_has_prefix (g_ptr_array_index (ucs2_parts, 1), "😀"));
 }
 
 static void
@@ -885,7 +860,6 @@ main (int    argc,
   ADD ("edit/validation-ucs2-0x81", test_validation_0x81);
   ADD ("edit/messages", test_messages_edit);
   ADD ("edit/add-message", test_add_message);
-  g_test_add_func ("/sv/mirror/edit/split-text", test_split_text);
   ADD ("write/mark-written", test_mark_written);
   ADD ("write/mark-written-follows-card", test_mark_written_follows_card);
   ADD ("history/append-only", test_history_append_only);

@@ -462,7 +462,9 @@ sim_card_new_2g (void)
   sim_fill_adn (sim, "3F007F106F3A", 14, 2, "Bob", "1032547698");
   sim_add_ef (sim, "3F007F106F4A", SV_FILE_STRUCTURE_LINEAR_FIXED, 13, 5);
   sim_add_ef (sim, "3F007F106F3C", SV_FILE_STRUCTURE_LINEAR_FIXED, 176, 5);
-  sim_set (sim, "3F007F106F3C", 1, "00");
+  /* Free EF_SMS records: status '00' (TS 51.011 §10.5.3) */
+  for (guint r = 1; r <= 5; r++)
+    sim_set (sim, "3F007F106F3C", r, "00");
   sim_add_ef (sim, "3F007F106F42", SV_FILE_STRUCTURE_LINEAR_FIXED, 40, 1);
   return sim;
 }
@@ -487,6 +489,8 @@ sim_card_new_usim (gboolean global_phonebook)
   sim_set (sim, "7FFF6F07", 1, "082926051234567890");
   sim_add_ef (sim, "7FFF6F40", SV_FILE_STRUCTURE_LINEAR_FIXED, 30, 1);
   sim_add_ef (sim, "7FFF6F3C", SV_FILE_STRUCTURE_LINEAR_FIXED, 176, 4);
+  for (guint r = 1; r <= 4; r++)
+    sim_set (sim, "7FFF6F3C", r, "00");
   sim_add_df (sim, "3F007F10");
   sim_add_df (sim, pb);
   sim_add_ef (sim, PB ("4F30"), SV_FILE_STRUCTURE_LINEAR_FIXED, 40, 2);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The phonebook and message models over hand-built card images. Every
+/* The phonebook model over hand-built card images. Every
  * record below is written out in hex from TS 51.011 §10.5.1/§10.5.10,
  * TS 31.102 §4.4.2 and TS 23.040, not produced by SimVault's encoders. */
 #include "config.h"
@@ -898,120 +898,6 @@ test_usim_validation (void)
   }
 }
 
-/* Messages. EF_SMS records (176 bytes): status, SMSC 07 91 447785016005,
- * then an SMS-DELIVER: OA 1234 (04 81 21 43), PID 00, DCS 08 (UCS2),
- * SCTS 2024-01-02 03:04:05 +00 (42 10 20 30 40 50 00). Concatenated parts
- * carry UDH 05 00 03 2A 03 seq (8-bit reference 0x2A, 3 parts). */
-#define SMSC "07 91 44 77 58 10 06 50 "
-#define SCTS "42 10 20 30 40 50 00 "
-
-static void
-set_sms (SvCardImage *image,
-         guint        index,
-         const char  *text)
-{
-  g_autoptr(GBytes) body = sv_hex_to_bytes (text);
-  g_autofree guint8 *rec = g_malloc (176);
-  g_autoptr(GBytes) bytes = NULL;
-
-  g_assert_cmpuint (g_bytes_get_size (body), <=, 176);
-  memset (rec, 0xFF, 176);
-  memcpy (rec, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  bytes = g_bytes_new (rec, 176);
-  g_assert_true (sv_card_image_set_record (image, "sms", index, bytes, NULL));
-}
-
-static void
-test_messages_reassembly (void)
-{
-  g_autoptr(SvCardImage) image = sv_card_image_new (SV_CARD_TYPE_SIM);
-  g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDateTime) when = g_date_time_new_utc (2024, 1, 2, 3, 4, 5);
-  SvMessage *m;
-  const guint *parts;
-
-  sv_card_image_add_file (image, "sms", "3F007F106F3C", SV_FILE_STRUCTURE_LINEAR_FIXED, 176, 6);
-  /* 1: single message "OK" from 5678, read */
-  set_sms (image, 1, "01 " SMSC "04 04 81 65 87 00 08 " SCTS "04 00 4F 00 4B");
-  /* 2: part 3 of 3, "!!", unread */
-  set_sms (image, 2, "03 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 03 00 21 00 21");
-  /* 3: free */
-  set_sms (image, 3, "00");
-  /* 4: part 1 of 3, "Hi", read; part 2 is nowhere */
-  set_sms (image, 4, "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 01 00 48 00 69");
-  /* 5: UDL 255 UCS2 octets in a record that has 160 left: does not decode */
-  set_sms (image, 5, "03 00 04 04 81 21 43 00 08 " SCTS "FF");
-  /* 6: erased */
-
-  messages = sv_messages_decode (image, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (messages->len, ==, 3);
-
-  m = g_ptr_array_index (messages, 0);
-  g_assert_cmpuint (sv_message_get_index (m), ==, 1);
-  g_assert_cmpstr (sv_message_get_text (m), ==, "OK");
-  g_assert_cmpstr (sv_message_get_number (m), ==, "5678");
-  g_assert_cmpint (sv_message_get_status (m), ==, SV_MESSAGE_STATUS_READ);
-  g_assert_cmpint (sv_message_get_message_type (m), ==, SV_MESSAGE_TYPE_DELIVER);
-  g_assert_nonnull (sv_message_get_timestamp (m));
-  g_assert_true (g_date_time_equal (sv_message_get_timestamp (m), when));
-  g_assert_null (sv_message_get_decode_error (m));
-
-  /* parts in part order wherever they are, the missing one as 0 */
-  m = g_ptr_array_index (messages, 1);
-  g_assert_cmpuint (sv_message_get_n_parts (m), ==, 3);
-  parts = sv_message_get_record_indices (m);
-  g_assert_cmpuint (parts[0], ==, 4);
-  g_assert_cmpuint (parts[1], ==, 0);
-  g_assert_cmpuint (parts[2], ==, 2);
-  g_assert_cmpuint (sv_message_get_n_missing (m), ==, 1);
-  g_assert_cmpuint (sv_message_get_index (m), ==, 4);
-  g_assert_cmpstr (sv_message_get_text (m), ==, "Hi!!");
-  g_assert_cmpstr (sv_message_get_number (m), ==, "1234");
-  /* status of the first part present */
-  g_assert_cmpint (sv_message_get_status (m), ==, SV_MESSAGE_STATUS_READ);
-
-  /* the undecodable record is kept, with its raw status and an error */
-  m = g_ptr_array_index (messages, 2);
-  g_assert_cmpuint (sv_message_get_index (m), ==, 5);
-  g_assert_cmpuint (sv_message_get_raw_status (m), ==, 0x03);
-  g_assert_cmpint (sv_message_get_status (m), ==, SV_MESSAGE_STATUS_UNREAD);
-  g_assert_cmpstr (sv_message_get_text (m), ==, "");
-  g_assert_nonnull (sv_message_get_decode_error (m));
-}
-
-static void
-test_messages_order_independent (void)
-{
-  const char *p1 = "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 01 00 41 00 42";
-  const char *p2 = "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 02 00 43 00 44";
-  const char *p3 = "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 03 00 45 00 46";
-  const char *orders[][3] = {
-    { p1, p2, p3 }, { p3, p2, p1 }, { p2, p3, p1 },
-  };
-
-  for (guint o = 0; o < G_N_ELEMENTS (orders); o++)
-    {
-      g_autoptr(SvCardImage) image = sv_card_image_new (SV_CARD_TYPE_SIM);
-      g_autoptr(GPtrArray) messages = NULL;
-      SvMessage *m;
-
-      sv_card_image_add_file (image, "sms", NULL, SV_FILE_STRUCTURE_LINEAR_FIXED, 176, 3);
-      for (guint i = 0; i < 3; i++)
-        set_sms (image, i + 1, orders[o][i]);
-
-      messages = sv_messages_decode (image, NULL);
-      g_assert_cmpuint (messages->len, ==, 1);
-      m = g_ptr_array_index (messages, 0);
-      g_assert_cmpstr (sv_message_get_text (m), ==, "ABCDEF");
-      g_assert_cmpuint (sv_message_get_n_missing (m), ==, 0);
-      for (guint part = 0; part < 3; part++)
-        g_assert_true (orders[o][sv_message_get_record_indices (m)[part] - 1] ==
-                       (part == 0 ? p1 : part == 1 ? p2 : p3));
-    }
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -1040,8 +926,6 @@ main (int   argc,
   g_test_add_func ("/sv/phonebook/usim/anr-ext1", test_usim_anr_ext1);
   g_test_add_func ("/sv/phonebook/usim/puid-exhausted", test_usim_puid_exhausted);
   g_test_add_func ("/sv/phonebook/usim/no-free-email", test_usim_no_free_email);
-  g_test_add_func ("/sv/messages/reassembly", test_messages_reassembly);
-  g_test_add_func ("/sv/messages/order-independent", test_messages_order_independent);
 
   return g_test_run ();
 }
