@@ -45,6 +45,16 @@ key_reference (SvCardSession *session,
   return kind == SV_PIN_1 ? 0x01 : 0x81;         /* TS 102.221 §9.5.1 */
 }
 
+/* The key reference the PIN commands go to: the one whose counters
+ * sv_pin_get_status() read (the universal PIN's when the card uses it). */
+static guint8
+status_key (SvCardSession     *session,
+            SvPinKind          kind,
+            const SvPinStatus *status)
+{
+  return status->key_reference != 0 ? status->key_reference : key_reference (session, kind);
+}
+
 /* TS 102.221 §9.5.1 / TS 51.011 §9.3: 4-8 digits, padded with FF to 8. */
 static gboolean
 encode_pin (const char  *pin,
@@ -128,20 +138,147 @@ get_status_gsm (SvCardSession  *session,
   return TRUE;
 }
 
+/* One BER-TLV (ISO 7816-4 §5.2) at @data[*pos]: one-byte tag, length in
+ * the short form or 81 xx / 82 xx xx; %FALSE when it runs past @len. */
 static gboolean
-get_status_uicc (SvCardSession  *session,
-                 SvPinKind       kind,
-                 SvPinStatus    *status,
-                 GError        **error)
+next_tlv (const guint8  *data,
+          gsize          len,
+          gsize         *pos,
+          guint8        *tag,
+          const guint8 **value,
+          gsize         *value_len)
 {
-  const guint8 verify[4] = { 0x00, INS_VERIFY, 0x00, key_reference (session, kind) };
-  const guint8 unblock[4] = { 0x00, INS_UNBLOCK, 0x00, key_reference (session, kind) };
+  gsize p = *pos, n;
+
+  if (p + 2 > len)
+    return FALSE;
+  *tag = data[p++];
+  n = data[p++];
+  if (n == 0x81 || n == 0x82)
+    {
+      gsize k = n == 0x81 ? 1 : 2;
+
+      if (p + k > len)
+        return FALSE;
+      n = k == 1 ? data[p] : ((gsize) data[p] << 8) | data[p + 1];
+      p += k;
+    }
+  else if (n > 0x80)
+    return FALSE;
+  if (n > len - p)
+    return FALSE;
+  *value = data + p;
+  *value_len = n;
+  *pos = p + n;
+  return TRUE;
+}
+
+/**
+ * sv_pin_template_uses_universal_pin:
+ * @fcp: a SELECT answer: the FCP template (tag 62) of an ADF or the MF
+ * @len: its length
+ *
+ * Reads the PIN status template DO (tag C6, TS 102.221 §9.5.2 and
+ * §11.1.1.4.10): a PS_DO (tag 90) whose bits, from b8 of the first byte
+ * on, say which of the key references (tag 83) that follow are enabled,
+ * each key reference optionally preceded by a usage qualifier (tag 95).
+ * The universal PIN (key reference 11) replaces the application PIN when
+ * its usage qualifier is 08 ("use the universal PIN"), or, without a
+ * usage qualifier, when it is enabled and the application PIN (01) is
+ * not.
+ *
+ * Returns: %TRUE if the universal PIN is used instead of the application
+ *   PIN; %FALSE otherwise or when @fcp holds no readable template
+ */
+gboolean
+sv_pin_template_uses_universal_pin (const guint8 *fcp,
+                                    gsize         len)
+{
+  const guint8 *body, *c6 = NULL, *ps = NULL, *v;
+  gsize body_len, c6_len = 0, ps_len = 0, pos = 0, vlen;
+  guint8 tag, uq = 0xFF;
+  gboolean have_uq = FALSE, universal_listed = FALSE, universal_enabled = FALSE;
+  gboolean app_enabled = FALSE, universal_uq08 = FALSE, universal_has_uq = FALSE;
+  guint bit = 0;
+
+  if (fcp == NULL || !next_tlv (fcp, len, &pos, &tag, &body, &body_len) || tag != 0x62)
+    return FALSE;
+  pos = 0;
+  while (pos < body_len && next_tlv (body, body_len, &pos, &tag, &v, &vlen))
+    if (tag == 0xC6)
+      {
+        c6 = v;
+        c6_len = vlen;
+      }
+  if (c6 == NULL)
+    return FALSE;
+
+  pos = 0;
+  while (pos < c6_len && next_tlv (c6, c6_len, &pos, &tag, &v, &vlen))
+    {
+      switch (tag)
+        {
+        case 0x90:                              /* PS_DO */
+          ps = v;
+          ps_len = vlen;
+          break;
+        case 0x95:                              /* usage qualifier */
+          if (vlen == 1)
+            {
+              uq = v[0];
+              have_uq = TRUE;
+            }
+          break;
+        case 0x83:                              /* key reference */
+          if (vlen == 1)
+            {
+              gboolean enabled = ps != NULL && bit / 8 < ps_len && (ps[bit / 8] & (0x80 >> (bit % 8))) != 0;
+
+              if (v[0] == 0x11)
+                {
+                  universal_listed = TRUE;
+                  universal_enabled = enabled;
+                  universal_has_uq = have_uq;
+                  universal_uq08 = have_uq && uq == 0x08;
+                }
+              else if (v[0] == 0x01)
+                app_enabled = enabled;
+            }
+          bit++;
+          have_uq = FALSE;
+          break;
+        default:
+          break;
+        }
+    }
+
+  if (!universal_listed)
+    return FALSE;
+  if (universal_has_uq)
+    return universal_uq08;
+  return universal_enabled && !app_enabled;
+}
+
+/* TS 102.221 §11.1.9: VERIFY PIN without data answers 63Cx (tries left),
+ * 6983 (blocked) or 9000 (no verification needed); UNBLOCK PIN without
+ * data gives the PUK's counter the same way. */
+static gboolean
+read_counters_uicc (SvCardSession  *session,
+                    guint8          key,
+                    SvPinStatus    *status,
+                    guint16        *verify_sw,
+                    GError        **error)
+{
+  const guint8 verify[4] = { 0x00, INS_VERIFY, 0x00, key };
   guint16 sw = 0;
 
-  /* TS 102.221 §11.1.9: VERIFY PIN without data returns 63Cx, or 9000 when
-   * no verification is needed. */
   if (!sv_card_session_transmit (session, verify, NULL, 0, -1, NULL, &sw, error))
     return FALSE;
+  *verify_sw = sw;
+  status->key_reference = key;
+  status->enabled = FALSE;
+  status->verified = FALSE;
+  status->blocked = FALSE;
   if (sw == 0x9000)
     {
       status->enabled = FALSE;      /* or already verified */
@@ -163,6 +300,47 @@ get_status_uicc (SvCardSession  *session,
   else if (!sv_status_word_check (sw, sv_card_session_get_reader_name (session),
                                   "VERIFY PIN (retry counter)", error))
     return FALSE;
+  return TRUE;
+}
+
+static gboolean
+get_status_uicc (SvCardSession  *session,
+                 SvPinKind       kind,
+                 SvPinStatus    *status,
+                 GError        **error)
+{
+  guint8 key = key_reference (session, kind);
+  guint8 unblock[4] = { 0x00, INS_UNBLOCK, 0x00, key };
+  guint16 sw = 0;
+
+  if (!read_counters_uicc (session, key, status, &sw, error))
+    return FALSE;
+
+  /* An application PIN that asks for nothing may be replaced by the
+   * universal PIN (TS 102.221 §9.5.1): the PIN status template of the
+   * application (else of the MF) says so. Then the counters, and every
+   * PIN command, are those of key reference 11. Only here, so a card that
+   * asks for PIN1 costs no extra APDU. */
+  if (sw == 0x9000 && kind == SV_PIN_1)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autoptr(GBytes) fcp = NULL;
+
+      fcp = sv_card_session_select_df_status (session,
+                                              sv_card_session_get_usim_aid (session) ? "7FFF" : "3F00",
+                                              &local_error);
+      if (fcp == NULL)
+        g_debug ("%s: no PIN status template: %s",
+                 sv_card_session_get_reader_name (session), local_error->message);
+      else if (sv_pin_template_uses_universal_pin (g_bytes_get_data (fcp, NULL), g_bytes_get_size (fcp)))
+        {
+          status->universal = TRUE;
+          key = 0x11;
+          unblock[3] = key;
+          if (!read_counters_uicc (session, key, status, &sw, error))
+            return FALSE;
+        }
+    }
 
   if (!sv_card_session_transmit (session, unblock, NULL, 0, -1, NULL, &sw, error))
     return FALSE;
@@ -256,7 +434,7 @@ sv_pin_verify (SvCardSession  *session,
     goto out;
   sv_pin_wipe (pin);
   ok = send_pin_command (session, "VERIFY PIN", INS_VERIFY, 0x00,
-                         key_reference (session, kind), data, 8, error);
+                         status_key (session, kind, &status), data, 8, error);
 out:
   sv_pin_wipe (pin);
   explicit_bzero (data, sizeof data);
@@ -281,7 +459,7 @@ sv_pin_change (SvCardSession  *session,
       !encode_pin (new_pin, data + 8, "PIN", error))
     goto out;
   ok = send_pin_command (session, "CHANGE PIN", INS_CHANGE, 0x00,
-                         key_reference (session, kind), data, 16, error);
+                         status_key (session, kind, &status), data, 16, error);
 out:
   sv_pin_wipe (old_pin);
   sv_pin_wipe (new_pin);
@@ -300,16 +478,17 @@ sv_pin_unblock (SvCardSession  *session,
   SvPinStatus status;
   guint8 data[16];
   gboolean ok = FALSE;
-  guint8 p2 = key_reference (session, kind);
+  guint8 p2;
 
-  /* TS 51.011 §9.2.13: UNBLOCK CHV uses P2 = 00 for CHV1. */
-  if (sv_card_session_get_cla (session) == 0xA0 && kind == SV_PIN_1)
-    p2 = 0x00;
   if (!sv_pin_get_status (session, kind, &status, error) ||
       !check_tries (session, status.puk_retries, "PUK", flags, error) ||
       !encode_pin (puk, data, "PUK", error) ||
       !encode_pin (new_pin, data + 8, "PIN", error))
     goto out;
+  p2 = status_key (session, kind, &status);
+  /* TS 51.011 §9.2.13: UNBLOCK CHV uses P2 = 00 for CHV1. */
+  if (sv_card_session_get_cla (session) == 0xA0 && kind == SV_PIN_1)
+    p2 = 0x00;
   ok = send_pin_command (session, "UNBLOCK PIN", INS_UNBLOCK, 0x00, p2, data, 16, error);
 out:
   sv_pin_wipe (puk);
@@ -342,7 +521,7 @@ enable_disable (SvCardSession  *session,
       !encode_pin (pin, data, "PIN", error))
     goto out;
   ok = send_pin_command (session, operation, ins, 0x00,
-                         key_reference (session, kind), data, 8, error);
+                         status_key (session, kind, &status), data, 8, error);
 out:
   sv_pin_wipe (pin);
   explicit_bzero (data, sizeof data);

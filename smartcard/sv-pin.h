@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 /**
  * SvPinKind:
- * @SV_PIN_1: CHV1 (2G) / the USIM application PIN (key reference 01)
+ * @SV_PIN_1: CHV1 (2G) / the USIM application PIN (key reference 01), or
+ *   the universal PIN (key reference 11) when the card uses it instead
  * @SV_PIN_2: CHV2 (2G) / the second application PIN (key reference 81)
  */
 typedef enum
@@ -38,6 +39,11 @@ typedef enum
  * @blocked: no PIN tries left, only the PUK can help
  * @pin_retries: tries left for the PIN (G_MAXUINT when unknown)
  * @puk_retries: tries left for the PUK (G_MAXUINT when unknown)
+ * @universal: the card uses the universal PIN (key reference 11) in place
+ *   of the application PIN (TS 102.221 §9.5.1, §9.5.2): the counters are
+ *   the universal PIN's and every PIN command goes to key reference 11
+ * @key_reference: the key reference the counters were read from and the
+ *   PIN commands go to (0x01, 0x11, 0x81; 2G: CHV 1 or 2)
  */
 typedef struct
 {
@@ -46,8 +52,12 @@ typedef struct
   gboolean blocked;
   guint    pin_retries;
   guint    puk_retries;
+  gboolean universal;
+  guint8   key_reference;
 } SvPinStatus;
 
+gboolean sv_pin_template_uses_universal_pin (const guint8 *fcp,
+                                             gsize         len);
 gboolean sv_pin_get_status (SvCardSession  *session,
                             SvPinKind       kind,
                             SvPinStatus    *status,

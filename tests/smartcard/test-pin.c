@@ -159,9 +159,111 @@ test_already_verified (void)
   char pin[] = "1234";
 
   sv_fake_reader_expect (fake, "00200001", "9000");
+  /* PIN1 asks for nothing: the MF's PIN status template (TS 102.221
+   * §9.5.2) says the universal PIN is not used either (PIN1 only) */
+  sv_fake_reader_expect (fake, "00A40004023F00", "610E");
+  sv_fake_reader_expect (fake, "00C000000E", "620C8202782183023F00C603900100" "9000");
   sv_fake_reader_expect (fake, "002C0001", "63CA");
   g_assert_true (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
   g_assert_no_error (error);
+  assert_wiped (pin, 4);
+  assert_done (fake);
+}
+
+/* FCP of the MF whose PIN status template lists PIN1 (01, disabled) and
+ * the universal PIN (11, enabled, usage qualifier 08: used instead of the
+ * application PIN), TS 102.221 §9.5.2 and §11.1.1.4.10. */
+#define FCP_UNIVERSAL "621682027821" "83023F00" "C60C" "900140" "830101" "950108" "830111"
+
+static void
+test_universal_template (void)
+{
+  static const struct { const char *hex; gboolean universal; } cases[] = {
+    { FCP_UNIVERSAL, TRUE },
+    /* usage qualifier 00: the universal PIN is not used */
+    { "621682027821" "83023F00" "C60C" "900140" "830101" "950100" "830111", FALSE },
+    /* no usage qualifier: PIN1 disabled, universal PIN enabled */
+    { "621382027821" "83023F00" "C609" "900140" "830101" "830111", TRUE },
+    /* no usage qualifier: PIN1 enabled */
+    { "621382027821" "83023F00" "C609" "9001C0" "830101" "830111", FALSE },
+    /* PIN1 only; no template; truncated template */
+    { "620C8202782183023F00C603900180", FALSE },
+    { "62088202782183023F00", FALSE },
+    { "621682027821" "83023F00" "C60C" "900140" "830101" "950108" "8301", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GByteArray) fcp = g_byte_array_new ();
+
+      for (const char *p = cases[i].hex; p[0] && p[1]; p += 2)
+        {
+          guint8 b = (guint8) ((g_ascii_xdigit_value (p[0]) << 4) | g_ascii_xdigit_value (p[1]));
+
+          g_byte_array_append (fcp, &b, 1);
+        }
+      g_test_message ("case %u: %s", i, cases[i].hex);
+      g_assert_cmpint (sv_pin_template_uses_universal_pin (fcp->data, fcp->len), ==, cases[i].universal);
+    }
+}
+
+/* A card that uses the universal PIN: counters read from key reference
+ * 11 without spending a try, one VERIFY 11 with the code, never a retry;
+ * a wrong code says how many tries are left. */
+static void
+test_universal_verify (void)
+{
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  SvPinStatus status;
+  char pin[] = "4321";
+
+  sv_fake_reader_expect (fake, "00200001", "9000");
+  sv_fake_reader_expect (fake, "00A40004023F00", "6118");
+  sv_fake_reader_expect (fake, "00C0000018", FCP_UNIVERSAL "9000");
+  sv_fake_reader_expect (fake, "00200011", "63C3");
+  sv_fake_reader_expect (fake, "002C0011", "63CA");
+  g_assert_true (sv_pin_get_status (session, SV_PIN_1, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (status.universal);
+  g_assert_cmphex (status.key_reference, ==, 0x11);
+  g_assert_true (status.enabled);
+  g_assert_false (status.verified);
+  g_assert_cmpuint (status.pin_retries, ==, 3);
+  g_assert_cmpuint (status.puk_retries, ==, 10);
+  assert_done (fake);
+
+  sv_fake_reader_expect (fake, "00200001", "9000");
+  sv_fake_reader_expect (fake, "00A40004023F00", "6118");
+  sv_fake_reader_expect (fake, "00C0000018", FCP_UNIVERSAL "9000");
+  sv_fake_reader_expect (fake, "00200011", "63C3");
+  sv_fake_reader_expect (fake, "002C0011", "63CA");
+  sv_fake_reader_expect (fake, "002000110834333231FFFFFFFF", "63C2");
+  g_assert_false (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_WRONG);
+  g_assert_nonnull (strstr (error->message, "2 tries left"));
+  assert_wiped (pin, 4);
+  /* exactly one VERIFY with data: the script ends there */
+  assert_done (fake);
+}
+
+/* With one universal PIN try left, nothing is sent without confirmation. */
+static void
+test_universal_last_try (void)
+{
+  g_autoptr(SvFakeReader) fake = NULL;
+  g_autoptr(SvCardSession) session = open_uicc (&fake);
+  g_autoptr(GError) error = NULL;
+  char pin[] = "4321";
+
+  sv_fake_reader_expect (fake, "00200001", "9000");
+  sv_fake_reader_expect (fake, "00A40004023F00", "6118");
+  sv_fake_reader_expect (fake, "00C0000018", FCP_UNIVERSAL "9000");
+  sv_fake_reader_expect (fake, "00200011", "63C1");
+  sv_fake_reader_expect (fake, "002C0011", "63CA");
+  g_assert_false (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_REFUSED);
   assert_wiped (pin, 4);
   assert_done (fake);
 }
@@ -355,6 +457,9 @@ main (int   argc,
   g_test_add_data_func ("/sv/pin/verify/last-try-confirmed", GINT_TO_POINTER (TRUE), test_last_try);
   g_test_add_func ("/sv/pin/verify/blocked", test_blocked);
   g_test_add_func ("/sv/pin/verify/already-verified", test_already_verified);
+  g_test_add_func ("/sv/pin/universal/template", test_universal_template);
+  g_test_add_func ("/sv/pin/universal/verify", test_universal_verify);
+  g_test_add_func ("/sv/pin/universal/last-try", test_universal_last_try);
   g_test_add_func ("/sv/pin/verify/bad-format", test_bad_format);
   g_test_add_data_func ("/sv/pin/op/unblock", &op_cases[0], test_operation);
   g_test_add_data_func ("/sv/pin/op/change", &op_cases[1], test_operation);
