@@ -435,6 +435,27 @@ sv_pin_verify (SvCardSession  *session,
   sv_pin_wipe (pin);
   ok = send_pin_command (session, "VERIFY PIN", INS_VERIFY, 0x00,
                          status_key (session, kind, &status), data, 8, error);
+  /* TS 51.011 §9.4.4: a wrong CHV answers 98 04, which carries no
+   * counter (UICC's 63 Cx does); the MF status has it, without a try. */
+  if (!ok && error != NULL && sv_card_session_get_cla (session) == 0xA0 &&
+      g_error_matches (*error, SV_CARD_ERROR, SV_CARD_ERROR_SECURITY_NOT_SATISFIED))
+    {
+      SvPinStatus after;
+
+      if (sv_pin_get_status (session, kind, &after, NULL) && after.pin_retries != G_MAXUINT)
+        {
+          g_clear_error (error);
+          if (after.pin_retries == 0)
+            g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_BLOCKED,
+                         _("%s: wrong PIN; it is now blocked: unblock it with the PUK (%u tries left)"),
+                         sv_card_session_get_reader_name (session), after.puk_retries);
+          else
+            g_set_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_WRONG,
+                         g_dngettext (GETTEXT_PACKAGE, "%s: wrong PIN, %u try left",
+                                      "%s: wrong PIN, %u tries left", after.pin_retries),
+                         sv_card_session_get_reader_name (session), after.pin_retries);
+        }
+    }
 out:
   sv_pin_wipe (pin);
   explicit_bzero (data, sizeof data);

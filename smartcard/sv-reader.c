@@ -139,7 +139,9 @@ sv_reader_cancel (SvReader *self)
  * @wanted: (nullable): a reader name, or a unique substring of one
  *
  * Chooses the reader to use: @wanted when given (exact name first, then a
- * unique substring), else the first reader with a card in it.
+ * unique substring; of several readers it names, the only one holding a
+ * card), else the first reader with a card in it. When @wanted names
+ * several readers and not exactly one holds a card, the error lists them.
  *
  * Returns: (transfer full): the full reader name
  */
@@ -187,9 +189,41 @@ sv_reader_pick_reader (SvReader    *self,
     }
   if (n_matches == 1)
     return g_strdup (match->name);
+  if (n_matches == 0)
+    {
+      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_UNKNOWN_READER,
+                   _("No reader named “%s”"), wanted);
+      return NULL;
+    }
 
-  g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_UNKNOWN_READER,
-               n_matches == 0 ? _("No reader named “%s”") : _("“%s” matches several readers"),
-               wanted);
+  /* Several match: the one holding a card, when only one does; else
+   * name them all, so the user can give more of the name. */
+  {
+    g_autoptr(GString) names = g_string_new (NULL);
+    SvReaderState *with_card = NULL;
+    guint n_with_card = 0;
+
+    for (guint i = 0; i < states->len; i++)
+      {
+        SvReaderState *state = g_ptr_array_index (states, i);
+
+        if (strstr (state->name, wanted) == NULL)
+          continue;
+        if (names->len > 0)
+          g_string_append (names, ", ");
+        g_string_append_printf (names, "“%s”", state->name);
+        if (state->flags & SV_READER_STATE_PRESENT)
+          {
+            with_card = state;
+            n_with_card++;
+            g_string_append (names, _(" (card present)"));
+          }
+      }
+    if (n_with_card == 1)
+      return g_strdup (with_card->name);
+    g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_UNKNOWN_READER,
+                 _("“%s” matches %u readers: %s; give more of the name"),
+                 wanted, n_matches, names->str);
+  }
   return NULL;
 }

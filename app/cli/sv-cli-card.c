@@ -150,16 +150,20 @@ ensure_pin (SvCardSession  *session,
       g_autofree char *prompt = NULL;
 
       if (status.pin_retries != G_MAXUINT)
-        prompt = g_strdup_printf ("PIN for the card in %s (%u tries left): ",
+        prompt = g_strdup_printf (status.universal ? _("Universal PIN for the card in %s (%u tries left): ")
+                                                   : _("PIN for the card in %s (%u tries left): "),
                                   sv_card_session_get_reader_name (session), status.pin_retries);
       else
-        prompt = g_strdup_printf ("PIN for the card in %s: ",
+        prompt = g_strdup_printf (status.universal ? _("Universal PIN for the card in %s: ")
+                                                   : _("PIN for the card in %s: "),
                                   sv_card_session_get_reader_name (session));
       ok = read_tty_secret (prompt, pin, sizeof pin, error);
     }
   if (ok)
     ok = sv_pin_verify (session, SV_PIN_1, pin, flags, error);
   explicit_bzero (pin, sizeof pin);
+  if (!ok && error != NULL && g_error_matches (*error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_REFUSED))
+    g_prefix_error (error, _("Not sent: pass --confirm-last-try to spend the last try. "));
   return ok;
 }
 
@@ -558,6 +562,41 @@ sv_cli_read (int    argc,
 
 /* ---- write ------------------------------------------------------------ */
 
+/* A write with a card in the reader that has nothing pending, while other
+ * cards of the mirror have pending changes, is a mistake the user must
+ * hear about: nothing would be written, and the right card is named. */
+static gboolean
+check_pending_card (SvMirror    *mirror,
+                    const char  *iccid,
+                    const char  *reader_name,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) cards = sv_mirror_list_cards (mirror, error);
+  g_autoptr(GString) others = g_string_new (NULL);
+  gboolean has_pending = FALSE;
+
+  if (cards == NULL)
+    return FALSE;
+  for (guint i = 0; i < cards->len; i++)
+    {
+      const SvMirrorCard *card = g_ptr_array_index (cards, i);
+
+      if (card->n_pending == 0)
+        continue;
+      if (g_strcmp0 (card->iccid, iccid) == 0)
+        has_pending = TRUE;
+      else
+        g_string_append_printf (others, "%s%s", others->len ? ", " : "", card->iccid);
+    }
+  if (has_pending || others->len == 0)
+    return TRUE;
+  g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
+               _("The card in %s is %s, which has no pending changes; the pending changes are for "
+                 "card %s: insert that card and write again"),
+               reader_name, iccid, others->str);
+  return FALSE;
+}
+
 int
 sv_cli_write (int    argc,
               char **argv)
@@ -598,14 +637,16 @@ sv_cli_write (int    argc,
       return 2;
     }
 
-  mirror = sv_mirror_open (db, &error);
+  mirror = sv_cli_open_mirror (db, FALSE);
   if (mirror == NULL)
-    return sv_cli_fail_error (error);
+    return 1;
   session = open_session (reader, reader_name, pin_file, confirm_last_try, &error);
   if (session == NULL)
     return sv_cli_fail_error (error);
   iccid = sv_card_read_iccid (session, &error);
   if (iccid == NULL)
+    return sv_cli_fail_error (error);
+  if (!check_pending_card (mirror, iccid, sv_card_session_get_reader_name (session), &error))
     return sv_cli_fail_error (error);
   if (!sv_mirror_has_card (mirror, iccid))
     {

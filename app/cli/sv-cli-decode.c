@@ -809,6 +809,37 @@ sv_cli_decode (int    argc,
   if (args.kind == NULL || hex == NULL)
     return usage_error ("KIND and HEX are required");
 
+  /* An option the kind does not read would do nothing: refuse it, so
+   * "decode ef-sms … --smsc" does not look as if it meant something. */
+  {
+    static const struct { const char *option; const char *kinds; } applies[] = {
+      { "--fill-bits", "gsm7" },
+      { "--septets", "gsm7" },
+      { "--smsc", "sms-pdu" },
+      { "--direction", "sms-pdu" },
+      { "--ext", "adn" },
+      { "--type2", "email sne" },
+    };
+
+    for (int i = 1; i < argc; i++)
+      for (guint k = 0; k < G_N_ELEMENTS (applies); k++)
+        {
+          gsize n = strlen (applies[k].option);
+          g_auto(GStrv) kinds = NULL;
+
+          if (strncmp (argv[i], applies[k].option, n) != 0 || (argv[i][n] != '\0' && argv[i][n] != '='))
+            continue;
+          kinds = g_strsplit (applies[k].kinds, " ", -1);
+          if (!g_strv_contains ((const char * const *) kinds, args.kind))
+            {
+              g_autofree char *msg = g_strdup_printf ("%s does nothing for kind %s (it applies to %s)",
+                                                      applies[k].option, args.kind, applies[k].kinds);
+
+              return usage_error (msg);
+            }
+        }
+  }
+
   for (guint i = 0; i < G_N_ELEMENTS (decoders); i++)
     if (g_str_equal (args.kind, decoders[i].kind))
       func = decoders[i].func;

@@ -49,15 +49,38 @@ parse_options (GOptionEntry  *entries,
   return 0;
 }
 
-static SvMirror *
-open_mirror (void)
+/* The mirror of --db (or $SIMVAULT_DB, or the default). A file named by
+ * --db or $SIMVAULT_DB that does not exist is an error, unless @may_create
+ * (read and import fill a new mirror): anything else would quietly create
+ * an empty mirror and report "no such card" for a typo in the path. */
+SvMirror *
+sv_cli_open_mirror (const char *db,
+                    gboolean    may_create)
 {
   g_autoptr(GError) error = NULL;
-  SvMirror *mirror = sv_mirror_open (opt_db, &error);
+  const char *named = db != NULL ? db : g_getenv ("SIMVAULT_DB");
+  SvMirror *mirror;
+
+  if (!may_create && named != NULL && *named != '\0' && !g_file_test (named, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("No mirror at %s: the file does not exist (“simvault-cli read --db %s” "
+                           "creates it with the card in the reader)"), named, named);
+
+      sv_cli_fail (message);
+      return NULL;
+    }
+  mirror = sv_mirror_open (db, &error);
 
   if (mirror == NULL)
     sv_cli_fail_error (error);
   return mirror;
+}
+
+static SvMirror *
+open_mirror (void)
+{
+  return sv_cli_open_mirror (opt_db, FALSE);
 }
 
 static void
@@ -227,10 +250,8 @@ int
 sv_cli_show (int    argc,
              char **argv)
 {
-  gboolean json = FALSE;
   GOptionEntry entries[] = {
     DB_OPTION,
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("JSON output (the default)"), NULL },
     { NULL }
   };
   g_autoptr(SvMirror) mirror = NULL;
@@ -247,7 +268,7 @@ sv_cli_show (int    argc,
     return rc;
   if (argc != 2)
     {
-      fprintf (stderr, "Usage: simvault-cli show ICCID [--json]\n");
+      fprintf (stderr, "Usage: simvault-cli show ICCID\n");
       return 2;
     }
   if ((mirror = open_mirror ()) == NULL)
@@ -294,6 +315,93 @@ sv_cli_show (int    argc,
   json_builder_add_value (b, sv_sms_export_json_node (messages, working));
   json_builder_end_object (b);
   return print_builder (b);
+}
+
+/* Which phonebook set an edit of @action at record @index (0 for "add")
+ * touches. @wanted is --set (-1 when not given). A set the card does not
+ * have is "no such set"; without --set, the only set of the card, else
+ * for "add" the first set with a free record, else the one set that has a
+ * contact at @index: when several have one, the user must choose. */
+static gboolean
+choose_set (SvCardImage  *working,
+            GPtrArray    *contacts,
+            int           wanted,
+            const char   *action,
+            guint         index,
+            guint        *set_out,
+            GError      **error)
+{
+  gboolean usim = sv_card_image_lookup (working, "pbr") != NULL;
+  guint n_sets = sv_phonebook_get_n_sets (working);
+  guint first = usim ? 1 : 0, last = usim ? n_sets : 0;
+  g_autoptr(GString) used = g_string_new (NULL);
+  guint n_used = 0, found = 0;
+
+  if (n_sets == 0)
+    {
+      g_set_error_literal (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_PHONEBOOK,
+                           _("This card has no phonebook"));
+      return FALSE;
+    }
+  if (wanted >= 0)
+    {
+      if ((guint) wanted < first || (guint) wanted > last)
+        {
+          if (usim)
+            g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET,
+                         _("No such phonebook set %d: this card has sets %u to %u"), wanted, first, last);
+          else
+            g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET,
+                         _("No such phonebook set %d: this card has set 0 only (its 2G phonebook)"), wanted);
+          return FALSE;
+        }
+      *set_out = (guint) wanted;
+      return TRUE;
+    }
+  if (first == last)
+    {
+      *set_out = first;
+      return TRUE;
+    }
+  if (g_str_equal (action, "add"))
+    {
+      for (guint s = first; s <= last; s++)
+        if (sv_phonebook_find_free_index (working, s) != 0)
+          {
+            *set_out = s;
+            return TRUE;
+          }
+      g_set_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_DOES_NOT_FIT,
+                   _("Every phonebook set of this card (%u to %u) is full"), first, last);
+      return FALSE;
+    }
+  for (guint i = 0; i < contacts->len; i++)
+    {
+      const SvContact *c = g_ptr_array_index (contacts, i);
+
+      if (sv_contact_get_index (c) != index)
+        continue;
+      if (n_used++ > 0)
+        g_string_append (used, ", ");
+      g_string_append_printf (used, "%u", sv_contact_get_set (c));
+      found = sv_contact_get_set (c);
+    }
+  if (n_used == 1)
+    {
+      *set_out = found;
+      return TRUE;
+    }
+  if (n_used == 0 && g_str_equal (action, "delete"))
+    g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND,
+                 _("No contact at record %u in any phonebook set (%u to %u)"), index, first, last);
+  else if (n_used == 0)
+    g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
+                 _("Record %u is free in every phonebook set: choose one with --set %u to %u"),
+                 index, first, last);
+  else
+    g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
+                 _("Record %u is used in phonebook sets %s: choose one with --set"), index, used->str);
+  return FALSE;
 }
 
 int
@@ -353,35 +461,52 @@ sv_cli_edit (int    argc,
     }
 
   json_builder_begin_object (b);
-  if (g_str_equal (action, "add") || g_str_equal (action, "set"))
+  if (g_str_equal (action, "add") || g_str_equal (action, "set") || g_str_equal (action, "delete"))
     {
       g_autoptr(SvCardImage) working = sv_mirror_load_image (mirror, iccid, TRUE, &error);
       g_autoptr(GPtrArray) existing = NULL;
+      g_autofree char *done = NULL;
       const SvContact *old = NULL;
       guint s;
 
-      if (working == NULL)
+      if (working == NULL ||
+          (existing = sv_mirror_list_contacts (mirror, iccid, &error)) == NULL ||
+          !choose_set (working, existing, set, action, index, &s, &error))
         return sv_cli_fail_error (error);
-      s = set >= 0 ? (guint) set : sv_card_image_lookup (working, "pbr") != NULL ? 1 : 0;
+
+      if (g_str_equal (action, "delete"))
+        {
+          if (!sv_mirror_delete_contact (mirror, iccid, s, index, &error))
+            return sv_cli_fail_error (error);
+          json_builder_set_member_name (b, "deleted");
+          json_builder_add_int_value (b, index);
+          json_builder_set_member_name (b, "set");
+          json_builder_add_int_value (b, s);
+          done = g_strdup_printf (_("Deleted record %u of phonebook set %u"), index, s);
+          add_string_or_null (b, "message", done);
+          json_builder_end_object (b);
+          return print_builder (b);
+        }
+
       if (g_str_equal (action, "add"))
         {
           index = sv_phonebook_find_free_index (working, s);
           if (index == 0)
-            return sv_cli_fail ("The phonebook of this card is full");
-        }
-      else
-        {
-          existing = sv_mirror_list_contacts (mirror, iccid, &error);
-          if (existing == NULL)
-            return sv_cli_fail_error (error);
-          for (guint i = 0; i < existing->len; i++)
             {
-              const SvContact *c = g_ptr_array_index (existing, i);
-              if (sv_contact_get_set (c) == s && sv_contact_get_index (c) == index)
-                old = c;
+              g_autofree char *message = g_strdup_printf (_("Phonebook set %u of this card is full"), s);
+
+              return sv_cli_fail (message);
             }
         }
-      /* "set" changes the fields given and keeps the others. */
+      else
+        for (guint i = 0; i < existing->len; i++)
+          {
+            const SvContact *c = g_ptr_array_index (existing, i);
+            if (sv_contact_get_set (c) == s && sv_contact_get_index (c) == index)
+              old = c;
+          }
+      /* "set" changes the fields given and keeps the others; an unchanged
+       * number keeps its TON/NPI (sv_phonebook_store_contact()). */
       contact = sv_contact_new (s, index,
                                 name ? name : old ? sv_contact_get_name (old) : "",
                                 number ? number : old ? sv_contact_get_number (old) : "",
@@ -396,22 +521,12 @@ sv_cli_edit (int    argc,
         }
       json_builder_set_member_name (b, "stored");
       add_contact (b, contact);
-    }
-  else if (g_str_equal (action, "delete"))
-    {
-      guint s = set >= 0 ? (guint) set : 0;
-
-      if (set < 0)
-        {
-          g_autoptr(SvCardImage) working = sv_mirror_load_image (mirror, iccid, TRUE, &error);
-          if (working == NULL)
-            return sv_cli_fail_error (error);
-          s = sv_card_image_lookup (working, "pbr") != NULL ? 1 : 0;
-        }
-      if (!sv_mirror_delete_contact (mirror, iccid, s, index, &error))
-        return sv_cli_fail_error (error);
-      json_builder_set_member_name (b, "deleted");
-      json_builder_add_int_value (b, index);
+      json_builder_set_member_name (b, "set");
+      json_builder_add_int_value (b, s);
+      done = g_strdup_printf (g_str_equal (action, "add") ? _("Added record %u to phonebook set %u")
+                                                          : _("Changed record %u of phonebook set %u"),
+                              index, s);
+      add_string_or_null (b, "message", done);
     }
   else if (g_str_equal (action, "add-message"))
     {
@@ -627,7 +742,7 @@ sv_cli_import (int    argc,
       g_autofree char *msg = g_strdup_printf ("%s: %s", argv[2], error->message);
       return sv_cli_fail (msg);
     }
-  if ((mirror = open_mirror ()) == NULL)
+  if ((mirror = sv_cli_open_mirror (opt_db, TRUE)) == NULL)
     return 1;
   if (!dry_run && !sv_mirror_import_contacts (mirror, argv[1], contacts, flags, &import_warnings, &n_stored, &error))
     return sv_cli_fail_error (error);

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "sv-mirror.h"
+
 G_BEGIN_DECLS
 
 /* One entry point per command group. Each parses its own arguments
@@ -29,5 +31,11 @@ int  sv_cli_restore  (int argc, char **argv);
 void sv_cli_print_json  (JsonNode   *node);
 int  sv_cli_fail        (const char *message);
 int  sv_cli_fail_error  (const GError *error);
+
+/* The mirror of @db (else $SIMVAULT_DB, else the default); a named file
+ * that does not exist is an error printed as JSON, unless @may_create.
+ * Returns %NULL after printing the error. */
+SvMirror *sv_cli_open_mirror (const char *db,
+                              gboolean    may_create);
 
 G_END_DECLS

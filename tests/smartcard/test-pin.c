@@ -387,6 +387,43 @@ test_2g_status_and_verify (void)
   assert_done (fake);
 }
 
+/* 2G: a wrong CHV answers 98 04 without a counter; the error still says
+ * how many tries are left (read from the MF status, no try spent), and
+ * the code is sent once. */
+static void
+test_2g_wrong_pin_tries_left (void)
+{
+  g_autoptr(SvFakeReader) fake = sv_fake_reader_new ();
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  char pin[] = "0000";
+
+  sv_fake_reader_add_reader (fake, READER);
+  sv_fake_reader_insert_card (fake, READER, ATR);
+  sv_fake_reader_expect (fake, "00A40004023F00", "6E00");
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F16");
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F16");
+  sv_fake_reader_expect (fake, "A0C0000016", "00001A2C3F0001000000000009000304080083" "8A838A" "9000");
+  sv_fake_reader_expect (fake, "A0A40000027F20", "9F16");
+  sv_fake_reader_expect (fake, "A0A40000026F07", "9F0F");
+  sv_fake_reader_expect (fake, "A0B0000001", "9804");
+  sv_fake_reader_expect (fake, "A020000108" "30303030FFFFFFFF", "9804");
+  /* after the failure: the counters again (CHV1 now 82: 2 tries) */
+  sv_fake_reader_expect (fake, "A0A40000023F00", "9F16");
+  sv_fake_reader_expect (fake, "A0C0000016", "00001A2C3F0001000000000009000304080082" "8A838A" "9000");
+  sv_fake_reader_expect (fake, "A0A40000027F20", "9F16");
+  sv_fake_reader_expect (fake, "A0A40000026F07", "9F0F");
+  sv_fake_reader_expect (fake, "A0B0000001", "9804");
+  g_assert_false (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_PIN_WRONG);
+  g_assert_nonnull (strstr (error->message, "2 tries left"));
+  assert_wiped (pin, 4);
+  assert_done (fake);
+}
+
 static void
 async_done_cb (GObject      *source,
                GAsyncResult *result,
@@ -466,6 +503,7 @@ main (int   argc,
   g_test_add_data_func ("/sv/pin/op/enable", &op_cases[2], test_operation);
   g_test_add_data_func ("/sv/pin/op/disable", &op_cases[3], test_operation);
   g_test_add_func ("/sv/pin/2g/status-and-verify", test_2g_status_and_verify);
+  g_test_add_func ("/sv/pin/2g/wrong-pin-tries-left", test_2g_wrong_pin_tries_left);
   g_test_add_func ("/sv/pin/async", test_async);
 
   return g_test_run ();

@@ -131,7 +131,20 @@ test_list_and_pick (void)
   picked = sv_reader_pick_reader (SV_READER (fake), "00 00", &error);
   g_assert_cmpstr (picked, ==, READER0);
   g_clear_pointer (&picked, g_free);
+  /* a name that matches both readers: the one holding a card */
   picked = sv_reader_pick_reader (SV_READER (fake), "Fake", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (picked, ==, READER1);
+  g_clear_pointer (&picked, g_free);
+  /* both hold a card: an error that lists them */
+  sv_fake_reader_insert_card (fake, READER0, ATR);
+  picked = sv_reader_pick_reader (SV_READER (fake), "Fake", &error);
+  g_assert_null (picked);
+  g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_UNKNOWN_READER);
+  g_assert_nonnull (strstr (error->message, READER0));
+  g_assert_nonnull (strstr (error->message, READER1));
+  g_clear_error (&error);
+  picked = sv_reader_pick_reader (SV_READER (fake), "Nothing", &error);
   g_assert_null (picked);
   g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_UNKNOWN_READER);
 }
