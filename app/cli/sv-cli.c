@@ -33,7 +33,11 @@ static const SvCliCommand commands[] = {
   { "import", sv_cli_import, N_("Import contacts from a vCard or CSV file") },
   { "diff", sv_cli_diff, N_("Show the pending changes of a card, record by record") },
   { "history", sv_cli_history, N_("Show what was done to a card") },
-  { "restore", sv_cli_restore, N_("Map one card’s phonebook onto another (preview first)") },
+  { "restore", sv_cli_restore_any, N_("Map one card’s phonebook onto another (preview first)") },
+  { "register", sv_cli_register, N_("Register a card with a backup server") },
+  { "backup", sv_cli_backup, N_("Back up a card to its backup server (only what changed, or --full)") },
+  { "deregister", sv_cli_deregister, N_("Delete a card’s backup from its server") },
+  { "sync-status", sv_cli_sync_status, N_("Show a card’s backup state and what waits for upload") },
 };
 
 void

@@ -27,6 +27,13 @@ int  sv_cli_diff     (int argc, char **argv);
 int  sv_cli_history  (int argc, char **argv);
 int  sv_cli_restore  (int argc, char **argv);
 
+/* sv-cli-sync.c: the backup server. */
+int  sv_cli_register    (int argc, char **argv);
+int  sv_cli_backup      (int argc, char **argv);
+int  sv_cli_restore_any (int argc, char **argv);
+int  sv_cli_deregister  (int argc, char **argv);
+int  sv_cli_sync_status (int argc, char **argv);
+
 /* Helpers shared by the commands. */
 void sv_cli_print_json  (JsonNode   *node);
 int  sv_cli_fail        (const char *message);
