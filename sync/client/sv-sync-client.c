@@ -565,7 +565,7 @@ sv_sync_client_staff_consent (SvSyncClient  *self,
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "phone");
   json_builder_add_string_value (builder, phone);
-  json_builder_set_member_name (builder, password != NULL ? "password" : "code");
+  json_builder_set_member_name (builder, password != NULL ? "password" : "restore_code");
   json_builder_add_string_value (builder, password != NULL ? password : code);
   json_builder_end_object (builder);
   request = json_builder_get_root (builder);
