@@ -25,6 +25,9 @@ struct _SvDbDriver
 {
   const char *name;
   const char *type_names[3];   /* by SvDbTypeName */
+  /* run first in the migration transaction, NULL if the write lock is
+   * enough (SQLite BEGIN IMMEDIATE) */
+  const char *schema_lock;
 
   /* @location is what follows the driver's prefix */
   SvDbConn   *(*connect)        (const char *location,
@@ -74,5 +77,8 @@ struct _SvDbDriver
 };
 
 extern const SvDbDriver sv_db_driver_sqlite;
+#ifdef SV_HAVE_PGSQL
+extern const SvDbDriver sv_db_driver_pgsql;
+#endif
 
 G_END_DECLS

@@ -30,8 +30,13 @@ struct _SvDb
 static const struct {
   const char       *prefix;
   const SvDbDriver *driver;
+  gboolean          keep_prefix;   /* the location is the whole string */
 } drivers[] = {
-  { "sqlite:", &sv_db_driver_sqlite },
+  { "sqlite:", &sv_db_driver_sqlite, FALSE },
+#ifdef SV_HAVE_PGSQL
+  { "postgresql://", &sv_db_driver_pgsql, TRUE },
+  { "postgres://", &sv_db_driver_pgsql, TRUE },
+#endif
 };
 
 static SvDbConn *
@@ -96,7 +101,7 @@ sv_db_open (const char  *location,
     if (g_str_has_prefix (location, drivers[i].prefix))
       {
         driver = drivers[i].driver;
-        rest = location + strlen (drivers[i].prefix);
+        rest = drivers[i].keep_prefix ? location : location + strlen (drivers[i].prefix);
       }
   if (driver == NULL)
     {
@@ -180,6 +185,7 @@ sv_db_transaction (SvDb        *db,
   for (guint attempt = 1; ; attempt++)
     {
       g_autoptr(GError) local_error = NULL;
+      gboolean lost;
 
       if (db->driver->begin (conn, mode, &local_error) &&
           func (conn, user_data, &local_error) &&
@@ -191,12 +197,28 @@ sv_db_transaction (SvDb        *db,
 
       db->driver->rollback (conn);
 
+      /* a connection the server dropped (a restart, a standby promoted):
+       * retry the work on a new one */
+      lost = g_error_matches (local_error, SV_DB_ERROR, SV_DB_ERROR_UNAVAILABLE) &&
+             db->driver->is_usable != NULL && !db->driver->is_usable (conn);
+
       if (attempt < MAX_ATTEMPTS &&
-          g_error_matches (local_error, SV_DB_ERROR, SV_DB_ERROR_RETRY))
+          (lost || g_error_matches (local_error, SV_DB_ERROR, SV_DB_ERROR_RETRY)))
         {
           /* back off with jitter so two writers do not meet again */
           g_usleep (delay_usec + g_random_int_range (0, (gint32) delay_usec));
           delay_usec = MIN (delay_usec * 2, 200000);
+          if (lost)
+            {
+              sv_db_release (db, conn);
+              g_clear_error (&local_error);
+              conn = sv_db_acquire (db, &local_error);
+              if (conn == NULL)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  return FALSE;
+                }
+            }
           continue;
         }
 
@@ -204,6 +226,15 @@ sv_db_transaction (SvDb        *db,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
+}
+
+gboolean
+sv_db_conn_lock_schema (SvDbConn  *conn,
+                        GError   **error)
+{
+  if (conn->driver->schema_lock == NULL)
+    return TRUE;
+  return conn->driver->exec (conn, conn->driver->schema_lock, error);
 }
 
 gboolean

@@ -74,6 +74,11 @@ gboolean      sv_db_conn_exec     (SvDbConn     *conn,
                                    const char   *sql,
                                    GError      **error);
 
+/* Inside a write transaction: keeps other processes from migrating the
+ * schema at the same time (a no-op where the write lock does that) */
+gboolean      sv_db_conn_lock_schema (SvDbConn  *conn,
+                                      GError   **error);
+
 /* A statement, cached per connection: finish it on every path (g_autoptr) */
 SvDbStmt     *sv_db_prepare       (SvDbConn     *conn,
                                    const char   *sql,

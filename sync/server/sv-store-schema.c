@@ -223,7 +223,8 @@ migrate_txn (SvDbConn  *conn,
   guint version = 0;
 
   ctx->version = 0;
-  if (!sv_db_conn_exec (conn, "CREATE TABLE IF NOT EXISTS sv_schema (version INTEGER NOT NULL)", error))
+  if (!sv_db_conn_lock_schema (conn, error) ||
+      !sv_db_conn_exec (conn, "CREATE TABLE IF NOT EXISTS sv_schema (version INTEGER NOT NULL)", error))
     return FALSE;
 
   select = sv_db_prepare (conn, "SELECT version FROM sv_schema", error);

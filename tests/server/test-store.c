@@ -5,6 +5,10 @@
  * their errors, idempotency, conflicts, paging, the ring, restores,
  * deregistration (counted over every column of every table) and
  * concurrent writers.
+ *
+ * With SV_TEST_STORAGE=postgresql://... the same tests run on PostgreSQL
+ * (tests/postgresql/pg-run.sh starts a throwaway cluster); each test starts
+ * from an empty schema.
  */
 #include "config.h"
 
@@ -13,6 +17,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#ifdef SV_HAVE_PGSQL
+#include <libpq-fe.h>
+#endif
 
 #include "sv-store.h"
 
@@ -26,11 +33,45 @@
 
 typedef struct
 {
-  char    *dir;
-  char    *path;
-  SvStore *store;
-  gint64   now;
+  char       *dir;
+  char       *path;
+  const char *location;   /* path, or the PostgreSQL URL */
+  SvStore    *store;
+  gint64      now;
 } Fixture;
+
+static const char *
+postgresql_location (void)
+{
+  const char *location = g_getenv ("SV_TEST_STORAGE");
+
+  return location != NULL && g_str_has_prefix (location, "postgres") ? location : NULL;
+}
+
+#ifdef SV_HAVE_PGSQL
+static PGconn *
+pg_open (const char *location)
+{
+  PGconn *pg = PQconnectdb (location);
+
+  if (PQstatus (pg) != CONNECTION_OK)
+    g_error ("Cannot connect to %s: %s", location, PQerrorMessage (pg));
+  return pg;
+}
+
+static void
+pg_reset (const char *location)
+{
+  PGconn *pg = pg_open (location);
+  PGresult *result = PQexec (pg, "SET client_min_messages = warning;"
+                                 "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
+
+  if (PQresultStatus (result) != PGRES_COMMAND_OK)
+    g_error ("Cannot reset the schema: %s", PQerrorMessage (pg));
+  PQclear (result);
+  PQfinish (pg);
+}
+#endif
 
 static gint64
 fixture_now (gpointer user_data)
@@ -49,7 +90,7 @@ fixture_open (Fixture *f)
   options.now = fixture_now;
   options.now_data = f;
   options.pool_size = 4;
-  store = sv_store_open (f->path, &options, &error);
+  store = sv_store_open (f->location, &options, &error);
   g_assert_no_error (error);
   g_assert_nonnull (store);
   return store;
@@ -64,6 +105,16 @@ fixture_setup (Fixture       *f,
   f->dir = g_dir_make_tmp ("test-store-XXXXXX", &error);
   g_assert_no_error (error);
   f->path = g_build_filename (f->dir, "server.db", NULL);
+  f->location = f->path;
+  if (postgresql_location () != NULL)
+    {
+#ifdef SV_HAVE_PGSQL
+      f->location = postgresql_location ();
+      pg_reset (f->location);
+#else
+      g_error ("SV_TEST_STORAGE names PostgreSQL, but this build has no libpq");
+#endif
+    }
   f->now = T0;
   f->store = fixture_open (f);
 }
@@ -204,7 +255,9 @@ test_open_reopen (Fixture       *f,
   g_autoptr(SvAccount) account = NULL;
   guint version = sv_store_get_schema_version (f->store);
 
-  g_assert_cmpstr (sv_store_get_engine (f->store), ==, "sqlite");
+  g_test_message ("engine: %s", sv_store_get_engine (f->store));
+  g_assert_cmpstr (sv_store_get_engine (f->store), ==,
+                   postgresql_location () != NULL ? "postgresql" : "sqlite");
   g_assert_cmpuint (version, >=, 1);
   create_account (f, PHONE_A);
 
@@ -1729,8 +1782,8 @@ test_restore_incremental (Fixture       *f,
 /* Rows that hold @iccid in any column of any table, counted straight from
  * the file, independently of the store's own list. */
 static gint64
-count_everywhere (Fixture    *f,
-                  const char *iccid)
+count_everywhere_sqlite (Fixture    *f,
+                         const char *iccid)
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *tables = NULL;
@@ -1763,6 +1816,48 @@ count_everywhere (Fixture    *f,
   sqlite3_finalize (tables);
   sqlite3_close (db);
   return total;
+}
+
+#ifdef SV_HAVE_PGSQL
+static gint64
+count_everywhere_pgsql (Fixture    *f,
+                        const char *iccid)
+{
+  PGconn *pg = pg_open (f->location);
+  PGresult *columns;
+  gint64 total = 0;
+
+  columns = PQexec (pg, "SELECT table_name, column_name FROM information_schema.columns"
+                        " WHERE table_schema = 'public'");
+  g_assert_cmpint (PQresultStatus (columns), ==, PGRES_TUPLES_OK);
+  for (int i = 0; i < PQntuples (columns); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT COUNT(*) FROM \"%s\" WHERE \"%s\"::text = $1",
+                                              PQgetvalue (columns, i, 0), PQgetvalue (columns, i, 1));
+      const char *params[] = { iccid };
+      PGresult *count = PQexecParams (pg, sql, 1, NULL, params, NULL, NULL, 0);
+
+      g_assert_cmpint (PQresultStatus (count), ==, PGRES_TUPLES_OK);
+      total += g_ascii_strtoll (PQgetvalue (count, 0, 0), NULL, 10);
+      PQclear (count);
+    }
+  PQclear (columns);
+  PQfinish (pg);
+  return total;
+}
+#endif
+
+/* Rows that hold @iccid in any column of any table, counted straight from
+ * the database, independently of the store's own list. */
+static gint64
+count_everywhere (Fixture    *f,
+                  const char *iccid)
+{
+#ifdef SV_HAVE_PGSQL
+  if (postgresql_location () != NULL)
+    return count_everywhere_pgsql (f, iccid);
+#endif
+  return count_everywhere_sqlite (f, iccid);
 }
 
 /* Everything a card can have: records, cleared records, messages, batches,
