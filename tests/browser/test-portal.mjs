@@ -14,7 +14,7 @@
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,8 @@ if (!skipReason && !fs.existsSync(serverPath))
 const ADN_RECORD_LEN = 46;       // 32 bytes of alpha: 32 GSM characters
 const ADN_RECORDS = 30;
 const PASSWORD = 'correct horse 7';
+const SHOP = 'shop-nanjing-road';
+const SHOP_PASSWORD = 'counter password 9';
 let phoneCounter = 0;
 let iccidCounter = 0;
 
@@ -57,12 +59,16 @@ let dataDir = null;
  * URL is the first http:// URL it prints. */
 async function startServer () {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-portal-'));
+  const env = Object.assign({}, process.env, { SIMVAULT_SERVER_PASSWORD_COST: 'test-only' });
+  // A shop's staff account, for the audit log the owner reads.
+  fs.writeFileSync(path.join(dataDir, 'staff-password'), `${SHOP_PASSWORD}\n`, { mode: 0o600 });
+  const staff = spawnSync(serverPath, ['--data-dir', dataDir, '--password-file',
+                                       path.join(dataDir, 'staff-password'), 'staff', 'add', SHOP],
+                          { env, encoding: 'utf8' });
+  assert.equal(staff.status, 0, `staff add: ${staff.stderr}`);
   const args = (process.env.SV_SERVER_ARGS ||
-                `--address 127.0.0.1 --port 0 --data-dir ${dataDir}`).split(' ');
-  const child = spawn(serverPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: Object.assign({}, process.env, { SV_TEST_CHEAP_PASSWORD_HASH: '1' }),
-  });
+                `--listen 127.0.0.1 --port 0 --data-dir ${dataDir}`).split(' ');
+  const child = spawn(serverPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const url = await new Promise((resolve, reject) => {
@@ -194,6 +200,7 @@ const STRINGS = {
     contactSaved: 'Contact saved',
     oneOf: '1 of 4 contacts',
     tooMany: /Too many attempts\. Try again in \d+ minutes?\./,
+    consent: 'opened your backup with a restore code',
   },
   zh_CN: {
     loginFailed: '登录失败',
@@ -214,6 +221,7 @@ const STRINGS = {
     contactSaved: '联系人已保存',
     oneOf: '1 / 4 位联系人',
     tooMany: /尝试次数过多，请在 \d+ 分钟后再试。/,
+    consent: '用恢复码打开了您的备份',
   },
 };
 
@@ -316,7 +324,8 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   assert.match(reason, new RegExp(t.tooLong), `reason shown: ${reason}`);
   assert.match(reason, /2/, 'the reason says by how much');
   assert.equal(await nameInput.getAttribute('aria-invalid'), 'true');
-  assert.equal(await nameInput.getAttribute('aria-describedby'), await fieldError.getAttribute('id'));
+  assert.ok((await nameInput.getAttribute('aria-describedby')).split(' ').includes(await fieldError.getAttribute('id')),
+            'the reason is the field\'s description for screen readers');
   await shot(page, tag, 'edit-does-not-fit');
 
   await nameInput.fill('Alice Li');
@@ -398,7 +407,28 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   await page.locator('#create-restore-code').click();
   const code = page.locator('#restore-code-value');
   await code.waitFor();
-  assert.ok((await code.textContent()).trim().length >= 6, 'a restore code is shown');
+  const restoreCode = (await code.textContent()).trim();
+  assert.ok(restoreCode.length >= 6, 'a restore code is shown');
+
+  // A shop uses the code (staff session + consent) and reads the backup;
+  // the owner sees it in the audit log.
+  const staffSession = await protocol('POST', 'staff/session', { name: SHOP, password: SHOP_PASSWORD });
+  assert.equal(staffSession.status, 200, staffSession.text);
+  const consent = await protocol('POST', 'staff/consents', { phone: card.phone, restore_code: restoreCode },
+                                 staffSession.json.token);
+  assert.equal(consent.status, 200, consent.text);
+  const shopRead = await protocol('GET', `cards/${card.iccid}/contacts`, undefined, consent.json.token);
+  assert.equal(shopRead.status, 200, shopRead.text);
+  const reused = await protocol('POST', 'staff/consents', { phone: card.phone, restore_code: restoreCode },
+                                staffSession.json.token);
+  assert.notEqual(reused.status, 200, 'a restore code works once');
+  await page.locator('nav a[href="#/backup"]').click();
+  await page.locator('#download-vcard').waitFor();
+  await page.locator('nav a[href="#/account"]').click();
+  const auditRows = page.locator('.audit-list .row:not(.placeholder)');
+  await auditRows.first().waitFor();
+  assert.match(await page.locator('.audit-list').textContent(), new RegExp(SHOP));
+  assert.match(await page.locator('.audit-list').textContent(), new RegExp(t.consent));
   await shot(page, tag, 'account');
 
   // The network fails: a banner says so; Retry after it is back.

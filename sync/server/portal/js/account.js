@@ -10,15 +10,37 @@ import { toast } from './ui.js';
 import { formatTime } from './format.js';
 import { networkMessage, rateLimitMessage } from './login.js';
 
+/* What a shop did, from the audit entry's action: "consent" (the shop
+ * opened the account with a restore code or the password), the restore
+ * steps, or the method and route of a request made with the shop's
+ * delegated token. */
 function auditAction (entry) {
-  const known = {
-    'consent': _('opened your backup'),
-    'register': _('registered a replacement card'),
-    'restore': _('restored your backup onto a card'),
-    'read': _('read your backup'),
-  };
   const action = String(entry.action || '');
-  return known[action] || action;
+  const detail = String(entry.detail || '');
+  if (action === 'consent')
+    return detail === 'restore code' ? _('opened your backup with a restore code')
+      : detail === 'password' ? _('opened your backup with your password')
+        : _('opened your backup');
+  if (action === 'restore-start' || /^POST \S*\/restores$/.test(action))
+    return _('started a restore onto a card');
+  if (action === 'restore' || /^POST \S*\/ack$/.test(action))
+    return _('restored your backup onto a card');
+  if (/^POST \S*\/cards\/register$/.test(action))
+    return _('registered a replacement card');
+  if (/^GET /.test(action))
+    return _('read your backup');
+  return action;
+}
+
+/* The detail worth showing: not the consent kind (said above), not a bare
+ * HTTP status, but "failed" when the request failed. */
+function auditDetail (entry) {
+  const detail = String(entry.detail || '');
+  if (entry.action === 'consent' || detail === '')
+    return null;
+  if (/^\d{3}$/.test(detail))
+    return Number(detail) >= 400 ? _('refused') : null;
+  return detail;
 }
 
 export async function renderAccount (container, ctx, stillCurrent) {
@@ -67,7 +89,7 @@ export async function renderAccount (container, ctx, stillCurrent) {
             format(_('%s %s'), e.actor || e.staff || _('A shop'), auditAction(e))),
           h('span', { class: 'row-subtitle' },
             [formatTime(e.time), e.iccid ? format(_('card ending %s'), String(e.iccid).slice(-4)) : null,
-             e.detail || null].filter(Boolean).join(' · '))))));
+             auditDetail(e)].filter(Boolean).join(' · '))))));
 
   // Password
   const ids = { current: uniqueId('current'), next: uniqueId('new'), repeat: uniqueId('repeat') };

@@ -29,17 +29,31 @@ function sortContacts (list, sort) {
   return sorted;
 }
 
-/* Which optional USIM fields this card has (EF_ANR, EF_EMAIL, EF_SNE). */
-function cardFeatures (card, contacts) {
+/* Which optional USIM fields this card has (EF_ANR, EF_EMAIL, EF_SNE): from
+ * the server's phonebook limits per set, else from the file layout. */
+function cardFeatures (card, contacts, sets) {
+  if (Array.isArray(sets) && sets.length > 0) {
+    return {
+      anr: sets.some((l) => l.n_anr > 0),
+      email: sets.some((l) => l.n_email > 0),
+      sne: sets.some((l) => l.sne_len > 0),
+    };
+  }
   const keys = (card && Array.isArray(card.files) ? card.files : []).map((f) => String(f.key || ''));
-  const usim = card && String(card.card_type || '').toLowerCase() === 'usim';
   const has = (re, prop) => keys.some((k) => re.test(k)) ||
     contacts.some((c) => Array.isArray(c[prop]) ? c[prop].length > 0 : Boolean(c[prop]));
   return {
-    anr: has(/anr/, 'additional_numbers') || (usim && keys.length === 0),
-    email: has(/email/, 'emails') || (usim && keys.length === 0),
-    sne: has(/sne/, 'second_name') || (usim && keys.length === 0),
+    anr: has(/anr/, 'additional_numbers'),
+    email: has(/email/, 'emails'),
+    sne: has(/sne/, 'second_name'),
   };
+}
+
+/* The limits of the set a contact is in (or goes to). */
+function limitsFor (sets, set) {
+  if (!Array.isArray(sets) || sets.length === 0)
+    return null;
+  return sets.find((l) => String(l.set) === String(set)) || sets[0];
 }
 
 function contactTitle (c) {
@@ -55,7 +69,8 @@ export async function renderContacts (container, ctx, stillCurrent) {
   if (!stillCurrent())
     return;
   const contacts = Array.isArray(answer.contacts) ? answer.contacts : [];
-  const features = cardFeatures(cardInfo || ctx.card(), contacts);
+  const sets = Array.isArray(answer.sets) ? answer.sets : [];
+  const features = cardFeatures(cardInfo || ctx.card(), contacts, sets);
 
   const searchId = uniqueId('contact-search');
   const sortId = uniqueId('contact-sort');
@@ -143,7 +158,7 @@ export async function renderContacts (container, ctx, stillCurrent) {
   }
 
   async function editContact (c) {
-    const saved = await contactDialog({ iccid, contact: c, features });
+    const saved = await contactDialog({ iccid, contact: c, features, limits: limitsFor(sets, c.set) });
     if (saved) {
       toast(_('Contact saved'));
       reload();
@@ -151,7 +166,7 @@ export async function renderContacts (container, ctx, stillCurrent) {
   }
 
   async function addContact () {
-    const saved = await contactDialog({ iccid, contact: null, features });
+    const saved = await contactDialog({ iccid, contact: null, features, limits: limitsFor(sets, sets.length ? sets[0].set : null) });
     if (saved) {
       toast(_('Contact added'));
       reload();
@@ -213,7 +228,7 @@ function contactBody (c) {
 }
 
 /* The contact editor. Resolves true when the server stored the contact. */
-function contactDialog ({ iccid, contact, features }) {
+function contactDialog ({ iccid, contact, features, limits }) {
   const editing = Boolean(contact);
   const c = contact || {};
   const ids = {
@@ -226,14 +241,28 @@ function contactDialog ({ iccid, contact, features }) {
   const inputs = {};
   const errors = {};
 
+  const hints = {};
+  if (limits && limits.alpha_len > 0)
+    hints.name = format(_('Up to %d characters, or %d in Chinese and other scripts'),
+                        limits.alpha_len, Math.floor((limits.alpha_len - 1) / 2));
+  if (limits && limits.email_len > 0)
+    hints.emails = format(_('Up to %d characters'), limits.email_len);
+  if (limits && limits.sne_len > 0)
+    hints.second_name = format(_('Up to %d characters, or %d in Chinese and other scripts'),
+                               limits.sne_len, Math.floor((limits.sne_len - 1) / 2));
+
   function field (key, label, attrs, value) {
     const errorId = `${ids[key]}-error`;
-    inputs[key] = h('input', Object.assign({ id: ids[key], name: key, value: value || '' }, attrs));
+    const hintId = `${ids[key]}-hint`;
+    inputs[key] = h('input', Object.assign({
+      id: ids[key], name: key, value: value || '', 'aria-describedby': hints[key] ? hintId : null,
+    }, attrs));
     errors[key] = h('p', { class: 'field-error', id: errorId, hidden: true });
     return h('div', { class: 'field' },
       h('label', { for: ids[key] }, label),
       inputs[key],
-      errors[key]);
+      errors[key],
+      hints[key] ? h('p', { class: 'field-hint', id: hintId }, hints[key]) : null);
   }
 
   return openDialog({
@@ -261,7 +290,10 @@ function contactDialog ({ iccid, contact, features }) {
         for (const key of Object.keys(inputs)) {
           errors[key].hidden = true;
           inputs[key].removeAttribute('aria-invalid');
-          inputs[key].removeAttribute('aria-describedby');
+          if (hints[key])
+            inputs[key].setAttribute('aria-describedby', `${ids[key]}-hint`);
+          else
+            inputs[key].removeAttribute('aria-describedby');
         }
       };
 
@@ -275,7 +307,8 @@ function contactDialog ({ iccid, contact, features }) {
         errors[key].textContent = message;
         errors[key].hidden = false;
         input.setAttribute('aria-invalid', 'true');
-        input.setAttribute('aria-describedby', errors[key].id);
+        input.setAttribute('aria-describedby',
+          hints[key] ? `${errors[key].id} ${ids[key]}-hint` : errors[key].id);
         input.focus();
       };
 
