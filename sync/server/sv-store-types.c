@@ -52,15 +52,15 @@ sv_store_error_http_status (SvStoreError code)
 }
 
 const char *
-sv_register_outcome_to_string (SvRegisterOutcome outcome)
+sv_store_register_outcome_to_string (SvStoreRegisterOutcome outcome)
 {
   switch (outcome)
     {
-    case SV_REGISTER_REGISTERED:
+    case SV_STORE_REGISTER_REGISTERED:
       return "registered";
-    case SV_REGISTER_UPDATED:
+    case SV_STORE_REGISTER_UPDATED:
       return "updated";
-    case SV_REGISTER_CARD_CHANGE:
+    case SV_STORE_REGISTER_CARD_CHANGE:
       return "card-change";
     default:
       g_return_val_if_reached ("registered");
@@ -68,7 +68,7 @@ sv_register_outcome_to_string (SvRegisterOutcome outcome)
 }
 
 void
-sv_account_free (SvAccount *account)
+sv_store_account_free (SvStoreAccount *account)
 {
   if (account == NULL)
     return;
@@ -77,7 +77,7 @@ sv_account_free (SvAccount *account)
 }
 
 void
-sv_staff_free (SvStaff *staff)
+sv_store_staff_free (SvStoreStaff *staff)
 {
   if (staff == NULL)
     return;
@@ -86,7 +86,7 @@ sv_staff_free (SvStaff *staff)
 }
 
 void
-sv_session_free (SvSession *session)
+sv_store_session_free (SvStoreSession *session)
 {
   if (session == NULL)
     return;
@@ -100,7 +100,7 @@ sv_session_free (SvSession *session)
 }
 
 gboolean
-sv_session_check_csrf (const SvSession *session,
+sv_store_session_check_csrf (const SvStoreSession *session,
                        const char      *header)
 {
   gsize len;
@@ -118,14 +118,14 @@ sv_session_check_csrf (const SvSession *session,
   return diff == 0;
 }
 
-SvCardFile *
-sv_card_file_new (const char *key,
+SvStoreCardFile *
+sv_store_card_file_new (const char *key,
                   const char *path,
                   const char *structure,
                   guint       record_len,
                   guint       n_records)
 {
-  SvCardFile *file = g_new0 (SvCardFile, 1);
+  SvStoreCardFile *file = g_new0 (SvStoreCardFile, 1);
 
   file->key = g_strdup (key);
   file->path = g_strdup (path);
@@ -135,15 +135,15 @@ sv_card_file_new (const char *key,
   return file;
 }
 
-SvCardFile *
-sv_card_file_copy (const SvCardFile *file)
+SvStoreCardFile *
+sv_store_card_file_copy (const SvStoreCardFile *file)
 {
-  return sv_card_file_new (file->key, file->path, file->structure,
+  return sv_store_card_file_new (file->key, file->path, file->structure,
                            file->record_len, file->n_records);
 }
 
 void
-sv_card_file_free (SvCardFile *file)
+sv_store_card_file_free (SvStoreCardFile *file)
 {
   if (file == NULL)
     return;
@@ -153,18 +153,18 @@ sv_card_file_free (SvCardFile *file)
   g_free (file);
 }
 
-SvCardInfo *
-sv_card_info_new (const char *iccid)
+SvStoreCardInfo *
+sv_store_card_info_new (const char *iccid)
 {
-  SvCardInfo *info = g_new0 (SvCardInfo, 1);
+  SvStoreCardInfo *info = g_new0 (SvStoreCardInfo, 1);
 
   info->iccid = g_strdup (iccid);
-  info->files = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_card_file_free);
+  info->files = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_card_file_free);
   return info;
 }
 
 void
-sv_card_info_free (SvCardInfo *info)
+sv_store_card_info_free (SvStoreCardInfo *info)
 {
   if (info == NULL)
     return;
@@ -177,7 +177,7 @@ sv_card_info_free (SvCardInfo *info)
 }
 
 void
-sv_card_free (SvCard *card)
+sv_store_card_free (SvStoreCard *card)
 {
   if (card == NULL)
     return;
@@ -191,13 +191,13 @@ sv_card_free (SvCard *card)
   g_free (card);
 }
 
-const SvCardFile *
-sv_card_find_file (const SvCard *card,
+const SvStoreCardFile *
+sv_store_card_find_file (const SvStoreCard *card,
                    const char   *key)
 {
   for (guint i = 0; card->files != NULL && i < card->files->len; i++)
     {
-      const SvCardFile *file = g_ptr_array_index (card->files, i);
+      const SvStoreCardFile *file = g_ptr_array_index (card->files, i);
 
       if (g_strcmp0 (file->key, key) == 0)
         return file;
@@ -205,13 +205,13 @@ sv_card_find_file (const SvCard *card,
   return NULL;
 }
 
-SvRecord *
-sv_record_new (const char *file,
+SvStoreRecord *
+sv_store_record_new (const char *file,
                guint       index,
                GBytes     *data,
                gint64      version)
 {
-  SvRecord *record = g_new0 (SvRecord, 1);
+  SvStoreRecord *record = g_new0 (SvStoreRecord, 1);
 
   record->file = g_strdup (file);
   record->index = index;
@@ -221,7 +221,7 @@ sv_record_new (const char *file,
 }
 
 void
-sv_record_free (SvRecord *record)
+sv_store_record_free (SvStoreRecord *record)
 {
   if (record == NULL)
     return;
@@ -230,13 +230,13 @@ sv_record_free (SvRecord *record)
   g_free (record);
 }
 
-SvRecordWrite *
-sv_record_write_new (const char *file,
+SvStoreRecordWrite *
+sv_store_record_write_new (const char *file,
                      guint       index,
                      GBytes     *data,
                      gint64      base_version)
 {
-  SvRecordWrite *write = g_new0 (SvRecordWrite, 1);
+  SvStoreRecordWrite *write = g_new0 (SvStoreRecordWrite, 1);
 
   write->file = g_strdup (file);
   write->index = index;
@@ -246,7 +246,7 @@ sv_record_write_new (const char *file,
 }
 
 void
-sv_record_write_free (SvRecordWrite *write)
+sv_store_record_write_free (SvStoreRecordWrite *write)
 {
   if (write == NULL)
     return;
@@ -255,35 +255,35 @@ sv_record_write_free (SvRecordWrite *write)
   g_free (write);
 }
 
-SvBackupRequest *
-sv_backup_request_new (const char   *batch_id,
-                       SvBackupMode  mode)
+SvStoreBackupRequest *
+sv_store_backup_request_new (const char   *batch_id,
+                       SvStoreBackupMode  mode)
 {
-  SvBackupRequest *request = g_new0 (SvBackupRequest, 1);
+  SvStoreBackupRequest *request = g_new0 (SvStoreBackupRequest, 1);
 
   request->batch_id = g_strdup (batch_id);
   request->mode = mode;
   request->files = g_ptr_array_new_with_free_func (g_free);
-  request->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_write_free);
+  request->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_record_write_free);
   return request;
 }
 
 void
-sv_backup_request_add_file (SvBackupRequest *request,
+sv_store_backup_request_add_file (SvStoreBackupRequest *request,
                             const char      *file)
 {
   g_ptr_array_add (request->files, g_strdup (file));
 }
 
 void
-sv_backup_request_add_record (SvBackupRequest *request,
-                              SvRecordWrite   *write)
+sv_store_backup_request_add_record (SvStoreBackupRequest *request,
+                              SvStoreRecordWrite   *write)
 {
   g_ptr_array_add (request->records, write);
 }
 
 void
-sv_backup_request_free (SvBackupRequest *request)
+sv_store_backup_request_free (SvStoreBackupRequest *request)
 {
   if (request == NULL)
     return;
@@ -294,7 +294,7 @@ sv_backup_request_free (SvBackupRequest *request)
 }
 
 void
-sv_conflict_free (SvConflict *conflict)
+sv_store_conflict_free (SvStoreConflict *conflict)
 {
   if (conflict == NULL)
     return;
@@ -305,7 +305,7 @@ sv_conflict_free (SvConflict *conflict)
 }
 
 void
-sv_backup_result_free (SvBackupResult *result)
+sv_store_backup_result_free (SvStoreBackupResult *result)
 {
   if (result == NULL)
     return;
@@ -316,7 +316,7 @@ sv_backup_result_free (SvBackupResult *result)
 }
 
 void
-sv_changes_free (SvChanges *changes)
+sv_store_changes_free (SvStoreChanges *changes)
 {
   if (changes == NULL)
     return;
@@ -324,10 +324,10 @@ sv_changes_free (SvChanges *changes)
   g_free (changes);
 }
 
-SvMessage *
-sv_message_new (gint64 stored_at)
+SvStoreMessage *
+sv_store_message_new (gint64 stored_at)
 {
-  SvMessage *message = g_new0 (SvMessage, 1);
+  SvStoreMessage *message = g_new0 (SvStoreMessage, 1);
 
   message->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   message->stored_at = stored_at;
@@ -335,14 +335,14 @@ sv_message_new (gint64 stored_at)
 }
 
 void
-sv_message_add_part (SvMessage *message,
+sv_store_message_add_part (SvStoreMessage *message,
                      GBytes    *part)
 {
   g_ptr_array_add (message->parts, g_bytes_ref (part));
 }
 
 void
-sv_message_free (SvMessage *message)
+sv_store_message_free (SvStoreMessage *message)
 {
   if (message == NULL)
     return;
@@ -351,13 +351,13 @@ sv_message_free (SvMessage *message)
 }
 
 void
-sv_messages_result_free (SvMessagesResult *result)
+sv_store_messages_result_free (SvStoreMessagesResult *result)
 {
   g_free (result);
 }
 
 void
-sv_restore_free (SvRestore *restore)
+sv_store_restore_free (SvStoreRestore *restore)
 {
   if (restore == NULL)
     return;
@@ -367,7 +367,7 @@ sv_restore_free (SvRestore *restore)
 }
 
 void
-sv_restore_group_free (SvRestoreGroup *group)
+sv_store_restore_group_free (SvStoreRestoreGroup *group)
 {
   if (group == NULL)
     return;
@@ -378,7 +378,7 @@ sv_restore_group_free (SvRestoreGroup *group)
 }
 
 void
-sv_audit_entry_free (SvAuditEntry *entry)
+sv_store_audit_entry_free (SvStoreAuditEntry *entry)
 {
   if (entry == NULL)
     return;

@@ -399,10 +399,10 @@ sv_store_get_schema_version (SvStore *store)
 
 #define ACCOUNT_COLUMNS "id, phone, counter_b, created_at, password_hash"
 
-static SvAccount *
+static SvStoreAccount *
 account_from_row (SvDbStmt *stmt)
 {
-  SvAccount *account = g_new0 (SvAccount, 1);
+  SvStoreAccount *account = g_new0 (SvStoreAccount, 1);
 
   account->id = sv_db_stmt_column_int64 (stmt, 0);
   account->phone = sv_db_stmt_dup_text (stmt, 1);
@@ -417,14 +417,14 @@ typedef struct
   const char *phone;
   gint64      account_id;
   const char *hash;          /* in: for create */
-  SvAccount  *account;       /* out */
+  SvStoreAccount  *account;       /* out */
   char       *stored_hash;   /* out */
 } AccountContext;
 
 static void
 account_context_clear (AccountContext *ctx)
 {
-  g_clear_pointer (&ctx->account, sv_account_free);
+  g_clear_pointer (&ctx->account, sv_store_account_free);
   g_clear_pointer (&ctx->stored_hash, g_free);
 }
 
@@ -489,7 +489,7 @@ account_insert (SvDbConn        *conn,
                    "This phone number already has an account");
       return FALSE;
     }
-  ctx->account = g_new0 (SvAccount, 1);
+  ctx->account = g_new0 (SvStoreAccount, 1);
   ctx->account->id = sv_db_stmt_column_int64 (stmt, 0);
   ctx->account->phone = g_strdup (ctx->phone);
   ctx->account->created_at = now;
@@ -507,7 +507,7 @@ account_create_txn (SvDbConn  *conn,
   return account_insert (conn, ctx, error);
 }
 
-SvAccount *
+SvStoreAccount *
 sv_store_account_create (SvStore     *store,
                          const char  *phone,
                          const char  *password,
@@ -537,7 +537,7 @@ sv_store_account_create (SvStore     *store,
   return ctx.account;
 }
 
-static SvAccount *
+static SvStoreAccount *
 account_load (SvStore     *store,
               const char  *phone,
               gint64       account_id,
@@ -563,7 +563,7 @@ account_load (SvStore     *store,
   return ctx.account;
 }
 
-SvAccount *
+SvStoreAccount *
 sv_store_account_get (SvStore  *store,
                       gint64    account_id,
                       GError  **error)
@@ -571,7 +571,7 @@ sv_store_account_get (SvStore  *store,
   return account_load (store, NULL, account_id, NULL, error);
 }
 
-SvAccount *
+SvStoreAccount *
 sv_store_account_lookup (SvStore     *store,
                          const char  *phone,
                          GError     **error)
@@ -583,7 +583,7 @@ sv_store_account_lookup (SvStore     *store,
   return account_load (store, normal, 0, NULL, error);
 }
 
-SvAccount *
+SvStoreAccount *
 sv_store_account_verify (SvStore     *store,
                          const char  *phone,
                          const char  *password,
@@ -591,7 +591,7 @@ sv_store_account_verify (SvStore     *store,
 {
   g_autofree char *normal = NULL;
   g_autofree char *hash = NULL;
-  g_autoptr(SvAccount) account = NULL;
+  g_autoptr(SvStoreAccount) account = NULL;
   g_autoptr(GError) local_error = NULL;
 
   normal = normalize_phone (phone, NULL);
@@ -664,7 +664,7 @@ sv_store_account_change_password (SvStore    *store,
                                   const char *keep_session_token,
                                   GError    **error)
 {
-  g_autoptr(SvAccount) account = NULL;
+  g_autoptr(SvStoreAccount) account = NULL;
   g_autofree char *old_hash = NULL;
   g_autofree char *new_hash = NULL;
   guint8 keep[HASH_BYTES];
@@ -875,31 +875,31 @@ login_succeeded (SvStore    *store,
 /* Sessions                                                                 */
 
 static gint64
-session_lifetime (SvSessionKind kind)
+session_lifetime (SvStoreSessionKind kind)
 {
   switch (kind)
     {
-    case SV_SESSION_STAFF:
+    case SV_STORE_SESSION_STAFF:
       return SV_STORE_STAFF_IDLE_USEC;
-    case SV_SESSION_DELEGATED:
+    case SV_STORE_SESSION_DELEGATED:
       return SV_STORE_DELEGATED_USEC;
-    case SV_SESSION_OWNER:
+    case SV_STORE_SESSION_OWNER:
     default:
       return SV_STORE_OWNER_IDLE_USEC;
     }
 }
 
 /* Inside a transaction: a new session row; the token and csrf go into a
- * new SvSession (names filled by the caller's lookup if needed). */
-static SvSession *
+ * new SvStoreSession (names filled by the caller's lookup if needed). */
+static SvStoreSession *
 session_insert (SvDbConn       *conn,
                 SvStore        *store,
-                SvSessionKind   kind,
+                SvStoreSessionKind   kind,
                 gint64          account_id,
                 gint64          staff_id,
                 GError        **error)
 {
-  g_autoptr(SvSession) session = g_new0 (SvSession, 1);
+  g_autoptr(SvStoreSession) session = g_new0 (SvStoreSession, 1);
   g_autoptr(SvDbStmt) stmt = NULL;
   guint8 hash[HASH_BYTES];
   gint64 now = sv_store_now (store);
@@ -942,7 +942,7 @@ session_insert (SvDbConn       *conn,
 /* Fills phone and staff_name from their tables */
 static gboolean
 session_fill_names (SvDbConn   *conn,
-                    SvSession  *session,
+                    SvStoreSession  *session,
                     GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -971,12 +971,12 @@ session_fill_names (SvDbConn   *conn,
 typedef struct
 {
   SvStore       *store;
-  SvSessionKind  kind;
+  SvStoreSessionKind  kind;
   gint64         account_id;
   gint64         staff_id;
   const char    *audit_action;   /* nullable: an audit row for the account */
   const char    *audit_detail;
-  SvSession     *session;        /* out */
+  SvStoreSession     *session;        /* out */
 } SessionContext;
 
 static gboolean audit_insert (SvDbConn    *conn,
@@ -995,7 +995,7 @@ session_create_txn (SvDbConn  *conn,
 {
   SessionContext *ctx = user_data;
 
-  g_clear_pointer (&ctx->session, sv_session_free);
+  g_clear_pointer (&ctx->session, sv_store_session_free);
   ctx->session = session_insert (conn, ctx->store, ctx->kind, ctx->account_id,
                                  ctx->staff_id, error);
   if (ctx->session == NULL || !session_fill_names (conn, ctx->session, error))
@@ -1007,27 +1007,27 @@ session_create_txn (SvDbConn  *conn,
   return TRUE;
 }
 
-SvSession *
+SvStoreSession *
 sv_store_session_create (SvStore       *store,
-                         SvSessionKind  kind,
+                         SvStoreSessionKind  kind,
                          gint64         account_id,
                          gint64         staff_id,
                          GError       **error)
 {
   SessionContext ctx = { store, kind, account_id, staff_id, };
 
-  g_return_val_if_fail ((kind == SV_SESSION_STAFF) == (account_id == 0), NULL);
-  g_return_val_if_fail ((kind == SV_SESSION_OWNER) == (staff_id == 0), NULL);
+  g_return_val_if_fail ((kind == SV_STORE_SESSION_STAFF) == (account_id == 0), NULL);
+  g_return_val_if_fail ((kind == SV_STORE_SESSION_OWNER) == (staff_id == 0), NULL);
 
   if (!run (store, SV_DB_WRITE, session_create_txn, &ctx, error))
     {
-      g_clear_pointer (&ctx.session, sv_session_free);
+      g_clear_pointer (&ctx.session, sv_store_session_free);
       return NULL;
     }
   return ctx.session;
 }
 
-SvSession *
+SvStoreSession *
 sv_store_login (SvStore     *store,
                 const char  *phone,
                 const char  *password,
@@ -1038,7 +1038,7 @@ sv_store_login (SvStore     *store,
   g_autofree char *normal = normalize_phone (phone, NULL);
   g_autofree char *phone_key = g_strconcat ("phone:", normal != NULL ? normal : "", NULL);
   g_autofree char *addr_key = client_addr != NULL ? g_strconcat ("addr:", client_addr, NULL) : NULL;
-  g_autoptr(SvAccount) account = NULL;
+  g_autoptr(SvStoreAccount) account = NULL;
   g_autoptr(GError) local_error = NULL;
 
   if (!rate_check (store, phone_key, addr_key, retry_after_sec, error))
@@ -1054,14 +1054,14 @@ sv_store_login (SvStore     *store,
       return NULL;
     }
   login_succeeded (store, phone_key);
-  return sv_store_session_create (store, SV_SESSION_OWNER, account->id, 0, error);
+  return sv_store_session_create (store, SV_STORE_SESSION_OWNER, account->id, 0, error);
 }
 
 typedef struct
 {
   SvStore     *store;
   guint8       hash[HASH_BYTES];
-  SvSession   *session;      /* out */
+  SvStoreSession   *session;      /* out */
   gboolean     expired;      /* out */
   gboolean     needs_touch;  /* out */
 } LookupContext;
@@ -1076,7 +1076,7 @@ session_lookup_txn (SvDbConn  *conn,
   gboolean found;
   gint64 now = sv_store_now (ctx->store);
 
-  g_clear_pointer (&ctx->session, sv_session_free);
+  g_clear_pointer (&ctx->session, sv_store_session_free);
   ctx->expired = FALSE;
   ctx->needs_touch = FALSE;
 
@@ -1096,8 +1096,8 @@ session_lookup_txn (SvDbConn  *conn,
   if (!found)
     return TRUE;
 
-  ctx->session = g_new0 (SvSession, 1);
-  ctx->session->kind = (SvSessionKind) sv_db_stmt_column_int64 (stmt, 0);
+  ctx->session = g_new0 (SvStoreSession, 1);
+  ctx->session->kind = (SvStoreSessionKind) sv_db_stmt_column_int64 (stmt, 0);
   ctx->session->account_id = sv_db_stmt_column_int64 (stmt, 1);
   ctx->session->staff_id = sv_db_stmt_column_int64 (stmt, 2);
   ctx->session->csrf = sv_db_stmt_dup_text (stmt, 3);
@@ -1109,7 +1109,7 @@ session_lookup_txn (SvDbConn  *conn,
 
   if (ctx->session->expires_at <= now)
     ctx->expired = TRUE;
-  else if (ctx->session->kind != SV_SESSION_DELEGATED &&
+  else if (ctx->session->kind != SV_STORE_SESSION_DELEGATED &&
            now - ctx->session->last_seen_at >= TOUCH_USEC)
     ctx->needs_touch = TRUE;
   return TRUE;
@@ -1148,7 +1148,7 @@ session_touch_txn (SvDbConn  *conn,
   return sv_db_stmt_run (stmt, error);
 }
 
-SvSession *
+SvStoreSession *
 sv_store_session_lookup (SvStore     *store,
                          const char  *token,
                          GError     **error)
@@ -1187,7 +1187,7 @@ sv_store_session_lookup (SvStore     *store,
   return ctx.session;
 
 failed:
-  g_clear_pointer (&ctx.session, sv_session_free);
+  g_clear_pointer (&ctx.session, sv_store_session_free);
   return NULL;
 }
 
@@ -1250,7 +1250,7 @@ typedef struct
   SvStore    *store;
   const char *name;
   const char *hash;
-  SvStaff    *staff;       /* out (add) */
+  SvStoreStaff    *staff;       /* out (add) */
   char       *stored_hash; /* out (load) */
   GPtrArray  *list;        /* out (list) */
 } StaffContext;
@@ -1265,7 +1265,7 @@ staff_add_txn (SvDbConn  *conn,
   gboolean found;
   gint64 now = sv_store_now (ctx->store);
 
-  g_clear_pointer (&ctx->staff, sv_staff_free);
+  g_clear_pointer (&ctx->staff, sv_store_staff_free);
   stmt = sv_db_prepare (conn,
                         "INSERT INTO staff (name, password_hash, created_at) VALUES (?, ?, ?)"
                         " ON CONFLICT (name) DO NOTHING RETURNING id",
@@ -1283,14 +1283,14 @@ staff_add_txn (SvDbConn  *conn,
                    "There is already a staff member “%s”", ctx->name);
       return FALSE;
     }
-  ctx->staff = g_new0 (SvStaff, 1);
+  ctx->staff = g_new0 (SvStoreStaff, 1);
   ctx->staff->id = sv_db_stmt_column_int64 (stmt, 0);
   ctx->staff->name = g_strdup (ctx->name);
   ctx->staff->created_at = now;
   return sv_db_stmt_run (stmt, error);
 }
 
-SvStaff *
+SvStoreStaff *
 sv_store_staff_add (SvStore     *store,
                     const char  *name,
                     const char  *password,
@@ -1307,7 +1307,7 @@ sv_store_staff_add (SvStore     *store,
   ctx.hash = hash;
   if (!run (store, SV_DB_WRITE, staff_add_txn, &ctx, error))
     {
-      g_clear_pointer (&ctx.staff, sv_staff_free);
+      g_clear_pointer (&ctx.staff, sv_store_staff_free);
       return NULL;
     }
   return ctx.staff;
@@ -1323,7 +1323,7 @@ staff_list_txn (SvDbConn  *conn,
   GError *local_error = NULL;
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
-  ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_staff_free);
+  ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_staff_free);
   stmt = sv_db_prepare (conn,
                         ctx->name != NULL
                           ? "SELECT id, name, created_at, password_hash FROM staff WHERE name = ?"
@@ -1335,7 +1335,7 @@ staff_list_txn (SvDbConn  *conn,
     sv_db_stmt_bind_text (stmt, 1, ctx->name);
   while (sv_db_stmt_step (stmt, &local_error))
     {
-      SvStaff *staff = g_new0 (SvStaff, 1);
+      SvStoreStaff *staff = g_new0 (SvStoreStaff, 1);
 
       staff->id = sv_db_stmt_column_int64 (stmt, 0);
       staff->name = sv_db_stmt_dup_text (stmt, 1);
@@ -1412,7 +1412,7 @@ sv_store_staff_remove (SvStore     *store,
   return run (store, SV_DB_WRITE, staff_remove_txn, &ctx, error);
 }
 
-SvSession *
+SvStoreSession *
 sv_store_staff_login (SvStore     *store,
                       const char  *name,
                       const char  *password,
@@ -1423,7 +1423,7 @@ sv_store_staff_login (SvStore     *store,
   g_autofree char *name_key = g_strconcat ("staff:", name != NULL ? name : "", NULL);
   g_autofree char *addr_key = client_addr != NULL ? g_strconcat ("addr:", client_addr, NULL) : NULL;
   StaffContext ctx = { store, name, };
-  SvStaff *staff;
+  SvStoreStaff *staff;
   gboolean ok;
   gint64 staff_id;
 
@@ -1447,7 +1447,7 @@ sv_store_staff_login (SvStore     *store,
       return NULL;
     }
   login_succeeded (store, name_key);
-  return sv_store_session_create (store, SV_SESSION_STAFF, 0, staff_id, error);
+  return sv_store_session_create (store, SV_STORE_SESSION_STAFF, 0, staff_id, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1529,7 +1529,7 @@ audit_list_txn (SvDbConn  *conn,
   GError *local_error = NULL;
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
-  ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_audit_entry_free);
+  ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_audit_entry_free);
   stmt = sv_db_prepare (conn,
                         "SELECT id, at, staff_name, iccid, action, detail FROM audit"
                         " WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
@@ -1541,7 +1541,7 @@ audit_list_txn (SvDbConn  *conn,
   sv_db_stmt_bind_int64 (stmt, 3, ctx->limit);
   while (sv_db_stmt_step (stmt, &local_error))
     {
-      SvAuditEntry *entry = g_new0 (SvAuditEntry, 1);
+      SvStoreAuditEntry *entry = g_new0 (SvStoreAuditEntry, 1);
 
       entry->id = sv_db_stmt_column_int64 (stmt, 0);
       entry->at = sv_db_stmt_column_int64 (stmt, 1);
@@ -1618,7 +1618,7 @@ typedef struct
   guint8      hash[HASH_BYTES];
   gint64      expires_at;
   gboolean    accepted;      /* out (consume) */
-  SvSession  *session;       /* out (consume) */
+  SvStoreSession  *session;       /* out (consume) */
 } CodeContext;
 
 static gboolean
@@ -1690,7 +1690,7 @@ restore_code_consume_txn (SvDbConn  *conn,
   gboolean found;
 
   ctx->accepted = FALSE;
-  g_clear_pointer (&ctx->session, sv_session_free);
+  g_clear_pointer (&ctx->session, sv_store_session_free);
 
   stmt = sv_db_prepare (conn,
                         "DELETE FROM restore_codes WHERE code_hash = ? RETURNING account_id, expires_at",
@@ -1708,7 +1708,7 @@ restore_code_consume_txn (SvDbConn  *conn,
   if (!ctx->accepted)
     return TRUE;
 
-  ctx->session = session_insert (conn, ctx->store, SV_SESSION_DELEGATED,
+  ctx->session = session_insert (conn, ctx->store, SV_STORE_SESSION_DELEGATED,
                                  ctx->account_id, ctx->staff_id, error);
   if (ctx->session == NULL || !session_fill_names (conn, ctx->session, error))
     return FALSE;
@@ -1716,7 +1716,7 @@ restore_code_consume_txn (SvDbConn  *conn,
                        "consent", "restore code", error);
 }
 
-SvSession *
+SvStoreSession *
 sv_store_consent_create (SvStore     *store,
                          gint64       staff_id,
                          const char  *phone,
@@ -1729,7 +1729,7 @@ sv_store_consent_create (SvStore     *store,
   g_autofree char *normal = normalize_phone (phone, NULL);
   g_autofree char *phone_key = g_strconcat ("phone:", normal != NULL ? normal : "", NULL);
   g_autofree char *addr_key = client_addr != NULL ? g_strconcat ("addr:", client_addr, NULL) : NULL;
-  g_autoptr(SvAccount) account = NULL;
+  g_autoptr(SvStoreAccount) account = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *failure = "The customer's phone number, password or restore code is wrong";
 
@@ -1741,7 +1741,7 @@ sv_store_consent_create (SvStore     *store,
 
   if (password != NULL)
     {
-      SessionContext ctx = { store, SV_SESSION_DELEGATED, 0, staff_id, "consent", "password", };
+      SessionContext ctx = { store, SV_STORE_SESSION_DELEGATED, 0, staff_id, "consent", "password", };
 
       account = sv_store_account_verify (store, phone, password, &local_error);
       if (account == NULL)
@@ -1756,7 +1756,7 @@ sv_store_consent_create (SvStore     *store,
       ctx.account_id = account->id;
       if (!run (store, SV_DB_WRITE, session_create_txn, &ctx, error))
         {
-          g_clear_pointer (&ctx.session, sv_session_free);
+          g_clear_pointer (&ctx.session, sv_store_session_free);
           return NULL;
         }
       return ctx.session;
@@ -1783,7 +1783,7 @@ sv_store_consent_create (SvStore     *store,
       hash_buffer (ctx.hash, code, strlen (code));
       if (!run (store, SV_DB_WRITE, restore_code_consume_txn, &ctx, error))
         {
-          g_clear_pointer (&ctx.session, sv_session_free);
+          g_clear_pointer (&ctx.session, sv_store_session_free);
           return NULL;
         }
       if (!ctx.accepted)
@@ -1801,13 +1801,13 @@ sv_store_consent_create (SvStore     *store,
 
 /* Inside a transaction: the card if it is @account_id's (0: any account),
  * NOT_FOUND otherwise. */
-static SvCard *
+static SvStoreCard *
 card_load (SvDbConn    *conn,
            gint64       account_id,
            const char  *iccid,
            GError     **error)
 {
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
   g_autoptr(SvDbStmt) files = NULL;
   GError *local_error = NULL;
@@ -1832,7 +1832,7 @@ card_load (SvDbConn    *conn,
       return NULL;
     }
 
-  card = g_new0 (SvCard, 1);
+  card = g_new0 (SvStoreCard, 1);
   card->iccid = sv_db_stmt_dup_text (stmt, 0);
   card->account_id = sv_db_stmt_column_int64 (stmt, 1);
   card->phone = sv_db_stmt_dup_text (stmt, 2);
@@ -1848,7 +1848,7 @@ card_load (SvDbConn    *conn,
   card->replaced_by = sv_db_stmt_dup_text (stmt, 12);
   card->registered_at = sv_db_stmt_column_int64 (stmt, 13);
   card->updated_at = sv_db_stmt_column_int64 (stmt, 14);
-  card->files = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_card_file_free);
+  card->files = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_card_file_free);
   g_clear_pointer (&stmt, sv_db_stmt_finish);
 
   files = sv_db_prepare (conn,
@@ -1860,7 +1860,7 @@ card_load (SvDbConn    *conn,
   sv_db_stmt_bind_text (files, 1, iccid);
   while (sv_db_stmt_step (files, &local_error))
     g_ptr_array_add (card->files,
-                     sv_card_file_new (sv_db_stmt_column_text (files, 0),
+                     sv_store_card_file_new (sv_db_stmt_column_text (files, 0),
                                        sv_db_stmt_column_text (files, 1),
                                        sv_db_stmt_column_text (files, 2),
                                        (guint) sv_db_stmt_column_int64 (files, 3),
@@ -1874,7 +1874,7 @@ card_load (SvDbConn    *conn,
 }
 
 static gboolean
-check_card_info (const SvCardInfo  *info,
+check_card_info (const SvStoreCardInfo  *info,
                  GError           **error)
 {
   g_autoptr(GHashTable) keys = g_hash_table_new (g_str_hash, g_str_equal);
@@ -1912,7 +1912,7 @@ check_card_info (const SvCardInfo  *info,
     }
   for (guint i = 0; i < info->files->len; i++)
     {
-      const SvCardFile *file = g_ptr_array_index (info->files, i);
+      const SvStoreCardFile *file = g_ptr_array_index (info->files, i);
 
       if (file->key == NULL || *file->key == '\0' || strlen (file->key) > 32 ||
           file->path == NULL || strlen (file->path) > 64 ||
@@ -1968,12 +1968,12 @@ exec_text (SvDbConn    *conn,
 
 static gboolean
 files_upsert (SvDbConn          *conn,
-              const SvCardInfo  *info,
+              const SvStoreCardInfo  *info,
               GError           **error)
 {
   for (guint i = 0; i < info->files->len; i++)
     {
-      const SvCardFile *file = g_ptr_array_index (info->files, i);
+      const SvStoreCardFile *file = g_ptr_array_index (info->files, i);
       g_autoptr(SvDbStmt) stmt = NULL;
 
       stmt = sv_db_prepare (conn,
@@ -2054,8 +2054,8 @@ ring_make_room (SvDbConn    *conn,
 static gboolean
 card_update (SvDbConn          *conn,
              SvStore           *store,
-             const SvCard      *old,
-             const SvCardInfo  *info,
+             const SvStoreCard      *old,
+             const SvStoreCardInfo  *info,
              GError           **error)
 {
   g_autoptr(SvDbStmt) update = NULL;
@@ -2065,12 +2065,12 @@ card_update (SvDbConn          *conn,
 
   for (guint i = 0; i < old->files->len; i++)
     {
-      const SvCardFile *was = g_ptr_array_index (old->files, i);
-      const SvCardFile *now_file = NULL;
+      const SvStoreCardFile *was = g_ptr_array_index (old->files, i);
+      const SvStoreCardFile *now_file = NULL;
       g_autoptr(SvDbStmt) stmt = NULL;
 
       for (guint j = 0; j < info->files->len; j++)
-        if (g_str_equal (((SvCardFile *) g_ptr_array_index (info->files, j))->key, was->key))
+        if (g_str_equal (((SvStoreCardFile *) g_ptr_array_index (info->files, j))->key, was->key))
           now_file = g_ptr_array_index (info->files, j);
 
       if (now_file != NULL && now_file->record_len == was->record_len &&
@@ -2136,7 +2136,7 @@ static gboolean
 card_insert (SvDbConn          *conn,
              SvStore           *store,
              gint64             account_id,
-             const SvCardInfo  *info,
+             const SvStoreCardInfo  *info,
              GError           **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -2170,13 +2170,13 @@ typedef struct
 {
   SvStore           *store;
   gint64             account_id;
-  const SvCardInfo  *info;
+  const SvStoreCardInfo  *info;
   /* with a password: */
   const char        *phone;
   const char        *hash;          /* set: create the account */
   /* out: */
-  SvRegisterOutcome  outcome;
-  SvCard            *card;
+  SvStoreRegisterOutcome  outcome;
+  SvStoreCard            *card;
   gint64             new_account_id;
 } RegisterContext;
 
@@ -2186,7 +2186,7 @@ card_register_in_txn (SvDbConn         *conn,
                       gint64            account_id,
                       GError          **error)
 {
-  g_autoptr(SvCard) existing = NULL;
+  g_autoptr(SvStoreCard) existing = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *iccid = ctx->info->iccid;
   gint64 n_cards;
@@ -2207,7 +2207,7 @@ card_register_in_txn (SvDbConn         *conn,
 
   if (existing != NULL)
     {
-      ctx->outcome = SV_REGISTER_UPDATED;
+      ctx->outcome = SV_STORE_REGISTER_UPDATED;
       if (!card_update (conn, ctx->store, existing, ctx->info, error))
         return FALSE;
     }
@@ -2224,9 +2224,9 @@ card_register_in_txn (SvDbConn         *conn,
         return FALSE;
       n_cards = found ? sv_db_stmt_column_int64 (stmt, 0) : 0;
       g_clear_pointer (&stmt, sv_db_stmt_finish);
-      ctx->outcome = n_cards > 0 ? SV_REGISTER_CARD_CHANGE : SV_REGISTER_REGISTERED;
+      ctx->outcome = n_cards > 0 ? SV_STORE_REGISTER_CARD_CHANGE : SV_STORE_REGISTER_REGISTERED;
 
-      if (ctx->outcome == SV_REGISTER_CARD_CHANGE)
+      if (ctx->outcome == SV_STORE_REGISTER_CARD_CHANGE)
         {
           /* flow 1: the earlier backups stay, the new card is recorded,
            * counter B of the account goes up */
@@ -2264,7 +2264,7 @@ card_register_txn (SvDbConn  *conn,
   RegisterContext *ctx = user_data;
   gint64 account_id = ctx->account_id;
 
-  g_clear_pointer (&ctx->card, sv_card_free);
+  g_clear_pointer (&ctx->card, sv_store_card_free);
   ctx->new_account_id = 0;
 
   if (ctx->hash != NULL)
@@ -2283,11 +2283,11 @@ card_register_txn (SvDbConn  *conn,
   return card_register_in_txn (conn, ctx, account_id, error);
 }
 
-SvCard *
+SvStoreCard *
 sv_store_card_register (SvStore           *store,
                         gint64             account_id,
-                        const SvCardInfo  *info,
-                        SvRegisterOutcome *outcome,
+                        const SvStoreCardInfo  *info,
+                        SvStoreRegisterOutcome *outcome,
                         GError           **error)
 {
   RegisterContext ctx = { store, account_id, info, };
@@ -2296,7 +2296,7 @@ sv_store_card_register (SvStore           *store,
     return NULL;
   if (!run (store, SV_DB_WRITE, card_register_txn, &ctx, error))
     {
-      g_clear_pointer (&ctx.card, sv_card_free);
+      g_clear_pointer (&ctx.card, sv_store_card_free);
       return NULL;
     }
   if (outcome != NULL)
@@ -2304,13 +2304,13 @@ sv_store_card_register (SvStore           *store,
   return ctx.card;
 }
 
-SvCard *
+SvStoreCard *
 sv_store_card_register_with_password (SvStore           *store,
                                       const char        *phone,
                                       const char        *password,
                                       const char        *client_addr,
-                                      const SvCardInfo  *info,
-                                      SvRegisterOutcome *outcome,
+                                      const SvStoreCardInfo  *info,
+                                      SvStoreRegisterOutcome *outcome,
                                       gint64            *account_id,
                                       gint64            *retry_after_sec,
                                       GError           **error)
@@ -2320,7 +2320,7 @@ sv_store_card_register_with_password (SvStore           *store,
   g_autofree char *addr_key = NULL;
   g_autofree char *stored_hash = NULL;
   g_autofree char *new_hash = NULL;
-  g_autoptr(SvAccount) account = NULL;
+  g_autoptr(SvStoreAccount) account = NULL;
   g_autoptr(GError) local_error = NULL;
   RegisterContext ctx = { store, 0, info, };
 
@@ -2361,7 +2361,7 @@ sv_store_card_register_with_password (SvStore           *store,
 
   if (!run (store, SV_DB_WRITE, card_register_txn, &ctx, error))
     {
-      g_clear_pointer (&ctx.card, sv_card_free);
+      g_clear_pointer (&ctx.card, sv_store_card_free);
       return NULL;
     }
   if (outcome != NULL)
@@ -2375,7 +2375,7 @@ typedef struct
 {
   gint64      account_id;
   const char *iccid;
-  SvCard     *card;    /* out */
+  SvStoreCard     *card;    /* out */
   GPtrArray  *list;    /* out */
   gint64      count;   /* out */
 } CardContext;
@@ -2387,12 +2387,12 @@ card_get_txn (SvDbConn  *conn,
 {
   CardContext *ctx = user_data;
 
-  g_clear_pointer (&ctx->card, sv_card_free);
+  g_clear_pointer (&ctx->card, sv_store_card_free);
   ctx->card = card_load (conn, ctx->account_id, ctx->iccid, error);
   return ctx->card != NULL;
 }
 
-SvCard *
+SvStoreCard *
 sv_store_card_get (SvStore     *store,
                    gint64       account_id,
                    const char  *iccid,
@@ -2405,7 +2405,7 @@ sv_store_card_get (SvStore     *store,
     {
       if (iccid == NULL)
         g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      g_clear_pointer (&ctx.card, sv_card_free);
+      g_clear_pointer (&ctx.card, sv_store_card_free);
       return NULL;
     }
   return ctx.card;
@@ -2422,7 +2422,7 @@ card_list_txn (SvDbConn  *conn,
   GError *local_error = NULL;
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
-  ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_card_free);
+  ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_card_free);
 
   stmt = sv_db_prepare (conn,
                         "SELECT iccid FROM cards WHERE account_id = ? ORDER BY registered_at, iccid",
@@ -2441,7 +2441,7 @@ card_list_txn (SvDbConn  *conn,
 
   for (guint i = 0; i < iccids->len; i++)
     {
-      SvCard *card = card_load (conn, ctx->account_id, g_ptr_array_index (iccids, i), error);
+      SvStoreCard *card = card_load (conn, ctx->account_id, g_ptr_array_index (iccids, i), error);
 
       if (card == NULL)
         return FALSE;
@@ -2502,7 +2502,7 @@ card_deregister_txn (SvDbConn  *conn,
     "DELETE FROM cards WHERE iccid = ?",
   };
   CardContext *ctx = user_data;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
 
   card = card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL)
@@ -2573,7 +2573,7 @@ bytes_variant (GBytes *bytes)
 }
 
 static void
-backup_request_hash (const SvBackupRequest *request,
+backup_request_hash (const SvStoreBackupRequest *request,
                      guint8                 out[HASH_BYTES])
 {
   GVariantBuilder files, records;
@@ -2584,7 +2584,7 @@ backup_request_hash (const SvBackupRequest *request,
   g_variant_builder_init (&records, G_VARIANT_TYPE ("a(suayx)"));
   for (guint i = 0; i < request->records->len; i++)
     {
-      const SvRecordWrite *write = g_ptr_array_index (request->records, i);
+      const SvStoreRecordWrite *write = g_ptr_array_index (request->records, i);
 
       g_variant_builder_add (&records, "(su@ayx)", write->file, write->index,
                              bytes_variant (write->data), write->base_version);
@@ -2594,7 +2594,7 @@ backup_request_hash (const SvBackupRequest *request,
 }
 
 static GBytes *
-backup_result_serialize (const SvBackupResult *result)
+backup_result_serialize (const SvStoreBackupResult *result)
 {
   GVariantBuilder applied, conflicts;
   g_autoptr(GVariant) variant = NULL;
@@ -2602,14 +2602,14 @@ backup_result_serialize (const SvBackupResult *result)
   g_variant_builder_init (&applied, G_VARIANT_TYPE ("a(sux)"));
   for (guint i = 0; i < result->applied->len; i++)
     {
-      const SvRecord *record = g_ptr_array_index (result->applied, i);
+      const SvStoreRecord *record = g_ptr_array_index (result->applied, i);
 
       g_variant_builder_add (&applied, "(sux)", record->file, record->index, record->version);
     }
   g_variant_builder_init (&conflicts, G_VARIANT_TYPE ("a(suayxay)"));
   for (guint i = 0; i < result->conflicts->len; i++)
     {
-      const SvConflict *conflict = g_ptr_array_index (result->conflicts, i);
+      const SvStoreConflict *conflict = g_ptr_array_index (result->conflicts, i);
 
       g_variant_builder_add (&conflicts, "(su@ayx@ay)", conflict->file, conflict->index,
                              bytes_variant (conflict->server_data), conflict->server_version,
@@ -2620,18 +2620,18 @@ backup_result_serialize (const SvBackupResult *result)
   return g_variant_get_data_as_bytes (variant);
 }
 
-static SvBackupResult *
+static SvStoreBackupResult *
 backup_result_new (const char *batch_id)
 {
-  SvBackupResult *result = g_new0 (SvBackupResult, 1);
+  SvStoreBackupResult *result = g_new0 (SvStoreBackupResult, 1);
 
   result->batch_id = g_strdup (batch_id);
-  result->applied = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_free);
-  result->conflicts = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_conflict_free);
+  result->applied = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_record_free);
+  result->conflicts = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_conflict_free);
   return result;
 }
 
-static SvBackupResult *
+static SvStoreBackupResult *
 backup_result_deserialize (const char  *batch_id,
                            GBytes      *answer,
                            GError     **error)
@@ -2639,7 +2639,7 @@ backup_result_deserialize (const char  *batch_id,
   g_autoptr(GVariant) variant = NULL;
   g_autoptr(GVariantIter) applied = NULL;
   g_autoptr(GVariantIter) conflicts = NULL;
-  SvBackupResult *result;
+  SvStoreBackupResult *result;
   const char *file;
   guint32 index;
   gint64 version;
@@ -2651,11 +2651,11 @@ backup_result_deserialize (const char  *batch_id,
   g_variant_get (variant, "(a(sux)a(suayxay)xx)", &applied, &conflicts,
                  &result->epoch, &result->modseq);
   while (g_variant_iter_next (applied, "(&sux)", &file, &index, &version))
-    g_ptr_array_add (result->applied, sv_record_new (file, index, NULL, version));
+    g_ptr_array_add (result->applied, sv_store_record_new (file, index, NULL, version));
   while (g_variant_iter_next (conflicts, "(&su@ayx@ay)", &file, &index, &server_data,
                               &version, &client_data))
     {
-      SvConflict *conflict = g_new0 (SvConflict, 1);
+      SvStoreConflict *conflict = g_new0 (SvStoreConflict, 1);
 
       conflict->file = g_strdup (file);
       conflict->index = index;
@@ -2762,8 +2762,8 @@ static gint
 compare_record (gconstpointer a,
                 gconstpointer b)
 {
-  const SvRecord *ra = *(SvRecord * const *) a;
-  const SvRecord *rb = *(SvRecord * const *) b;
+  const SvStoreRecord *ra = *(SvStoreRecord * const *) a;
+  const SvStoreRecord *rb = *(SvStoreRecord * const *) b;
   int c = strcmp (ra->file, rb->file);
 
   if (c != 0)
@@ -2775,8 +2775,8 @@ static gint
 compare_conflict (gconstpointer a,
                   gconstpointer b)
 {
-  const SvConflict *ca = *(SvConflict * const *) a;
-  const SvConflict *cb = *(SvConflict * const *) b;
+  const SvStoreConflict *ca = *(SvStoreConflict * const *) a;
+  const SvStoreConflict *cb = *(SvStoreConflict * const *) b;
   int c = strcmp (ca->file, cb->file);
 
   if (c != 0)
@@ -2845,8 +2845,8 @@ record_store (SvDbConn    *conn,
 }
 
 static gboolean
-check_backup_request (const SvCard           *card,
-                      const SvBackupRequest  *request,
+check_backup_request (const SvStoreCard           *card,
+                      const SvStoreBackupRequest  *request,
                       GError                **error)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -2858,13 +2858,13 @@ check_backup_request (const SvCard           *card,
                    "A batch holds at most %u records", SV_STORE_MAX_BATCH);
       return FALSE;
     }
-  if (request->mode == SV_BACKUP_FULL && request->files->len == 0)
+  if (request->mode == SV_STORE_BACKUP_FULL && request->files->len == 0)
     {
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID,
                    "A full backup names the files it replaces");
       return FALSE;
     }
-  if (request->mode != SV_BACKUP_FULL && request->files->len > 0)
+  if (request->mode != SV_STORE_BACKUP_FULL && request->files->len > 0)
     {
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID,
                    "Only a full backup names files");
@@ -2874,7 +2874,7 @@ check_backup_request (const SvCard           *card,
     {
       const char *key = g_ptr_array_index (request->files, i);
 
-      if (sv_card_find_file (card, key) == NULL)
+      if (sv_store_card_find_file (card, key) == NULL)
         {
           g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID,
                        "The card has no file “%s”", key);
@@ -2884,8 +2884,8 @@ check_backup_request (const SvCard           *card,
     }
   for (guint i = 0; i < request->records->len; i++)
     {
-      const SvRecordWrite *write = g_ptr_array_index (request->records, i);
-      const SvCardFile *file = write->file != NULL ? sv_card_find_file (card, write->file) : NULL;
+      const SvStoreRecordWrite *write = g_ptr_array_index (request->records, i);
+      const SvStoreCardFile *file = write->file != NULL ? sv_store_card_find_file (card, write->file) : NULL;
 
       if (file == NULL)
         {
@@ -2893,7 +2893,7 @@ check_backup_request (const SvCard           *card,
                        "Record %u: the card has no file “%s”", i, write->file);
           return FALSE;
         }
-      if (request->mode == SV_BACKUP_FULL && !g_hash_table_contains (full_files, write->file))
+      if (request->mode == SV_STORE_BACKUP_FULL && !g_hash_table_contains (full_files, write->file))
         {
           g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID,
                        "Record %u: the file “%s” is not one of the full backup's files", i, write->file);
@@ -2935,9 +2935,9 @@ typedef struct
   SvStore               *store;
   gint64                 account_id;
   const char            *iccid;
-  const SvBackupRequest *request;
+  const SvStoreBackupRequest *request;
   guint8                 request_hash[HASH_BYTES];
-  SvBackupResult        *result;   /* out */
+  SvStoreBackupResult        *result;   /* out */
 } BackupContext;
 
 static gboolean
@@ -2946,14 +2946,14 @@ backup_apply_txn (SvDbConn  *conn,
                   GError   **error)
 {
   BackupContext *ctx = user_data;
-  const SvBackupRequest *request = ctx->request;
-  g_autoptr(SvCard) card = NULL;
+  const SvStoreBackupRequest *request = ctx->request;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(GBytes) answer = NULL;
-  SvBackupResult *result;
+  SvStoreBackupResult *result;
   gint64 modseq;
   gboolean changed = FALSE;
 
-  g_clear_pointer (&ctx->result, sv_backup_result_free);
+  g_clear_pointer (&ctx->result, sv_store_backup_result_free);
 
   card = card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL)
@@ -2977,12 +2977,12 @@ backup_apply_txn (SvDbConn  *conn,
   result = ctx->result = backup_result_new (request->batch_id);
   modseq = card->modseq + 1;   /* the version of everything this batch changes */
 
-  if (request->mode == SV_BACKUP_INCREMENTAL)
+  if (request->mode == SV_STORE_BACKUP_INCREMENTAL)
     {
       for (guint i = 0; i < request->records->len; i++)
         {
-          const SvRecordWrite *write = g_ptr_array_index (request->records, i);
-          const SvCardFile *file = sv_card_find_file (card, write->file);
+          const SvStoreRecordWrite *write = g_ptr_array_index (request->records, i);
+          const SvStoreCardFile *file = sv_store_card_find_file (card, write->file);
           g_autoptr(GBytes) stored = NULL;
           gint64 version;
 
@@ -2995,18 +2995,18 @@ backup_apply_txn (SvDbConn  *conn,
             {
               /* already there (a retry, or the same edit twice): no conflict
                * and no new version */
-              g_ptr_array_add (result->applied, sv_record_new (write->file, write->index, NULL, version));
+              g_ptr_array_add (result->applied, sv_store_record_new (write->file, write->index, NULL, version));
             }
           else if (version == write->base_version)
             {
               if (!record_store (conn, ctx->iccid, write->file, write->index, write->data, modseq, error))
                 return FALSE;
               changed = TRUE;
-              g_ptr_array_add (result->applied, sv_record_new (write->file, write->index, NULL, modseq));
+              g_ptr_array_add (result->applied, sv_store_record_new (write->file, write->index, NULL, modseq));
             }
           else
             {
-              SvConflict *conflict = g_new0 (SvConflict, 1);
+              SvStoreConflict *conflict = g_new0 (SvStoreConflict, 1);
 
               conflict->file = g_strdup (write->file);
               conflict->index = write->index;
@@ -3022,7 +3022,7 @@ backup_apply_txn (SvDbConn  *conn,
       for (guint f = 0; f < request->files->len; f++)
         {
           const char *key = g_ptr_array_index (request->files, f);
-          const SvCardFile *file = sv_card_find_file (card, key);
+          const SvStoreCardFile *file = sv_store_card_find_file (card, key);
           g_autoptr(GHashTable) sent = g_hash_table_new (NULL, NULL);
           g_autoptr(GArray) to_clear = g_array_new (FALSE, FALSE, sizeof (guint));
           g_autoptr(SvDbStmt) stmt = NULL;
@@ -3031,7 +3031,7 @@ backup_apply_txn (SvDbConn  *conn,
 
           for (guint i = 0; i < request->records->len; i++)
             {
-              const SvRecordWrite *write = g_ptr_array_index (request->records, i);
+              const SvStoreRecordWrite *write = g_ptr_array_index (request->records, i);
 
               if (g_str_equal (write->file, key))
                 g_hash_table_add (sent, GUINT_TO_POINTER (write->index));
@@ -3071,8 +3071,8 @@ backup_apply_txn (SvDbConn  *conn,
 
       for (guint i = 0; i < request->records->len; i++)
         {
-          const SvRecordWrite *write = g_ptr_array_index (request->records, i);
-          const SvCardFile *file = sv_card_find_file (card, write->file);
+          const SvStoreRecordWrite *write = g_ptr_array_index (request->records, i);
+          const SvStoreCardFile *file = sv_store_card_find_file (card, write->file);
           g_autoptr(GBytes) stored = NULL;
           gint64 version;
 
@@ -3082,13 +3082,13 @@ backup_apply_txn (SvDbConn  *conn,
             stored = empty_record (file->record_len);
           if (bytes_equal (stored, write->data))
             {
-              g_ptr_array_add (result->applied, sv_record_new (write->file, write->index, NULL, version));
+              g_ptr_array_add (result->applied, sv_store_record_new (write->file, write->index, NULL, version));
               continue;
             }
           if (!record_store (conn, ctx->iccid, write->file, write->index, write->data, modseq, error))
             return FALSE;
           changed = TRUE;
-          g_ptr_array_add (result->applied, sv_record_new (write->file, write->index, NULL, modseq));
+          g_ptr_array_add (result->applied, sv_store_record_new (write->file, write->index, NULL, modseq));
         }
     }
 
@@ -3119,11 +3119,11 @@ backup_apply_txn (SvDbConn  *conn,
                       ctx->request_hash, answer, error);
 }
 
-SvBackupResult *
+SvStoreBackupResult *
 sv_store_backup_apply (SvStore                *store,
                        gint64                  account_id,
                        const char             *iccid,
-                       const SvBackupRequest  *request,
+                       const SvStoreBackupRequest  *request,
                        GError                **error)
 {
   BackupContext ctx = { store, account_id, iccid, request, };
@@ -3138,7 +3138,7 @@ sv_store_backup_apply (SvStore                *store,
   if (!check_batch_id (request->batch_id, error))
     return NULL;
   for (guint i = 0; i < request->records->len; i++)
-    if (((SvRecordWrite *) g_ptr_array_index (request->records, i))->data == NULL)
+    if (((SvStoreRecordWrite *) g_ptr_array_index (request->records, i))->data == NULL)
       {
         g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID, "Record %u has no data", i);
         return NULL;
@@ -3147,7 +3147,7 @@ sv_store_backup_apply (SvStore                *store,
 
   if (!run (store, SV_DB_WRITE, backup_apply_txn, &ctx, error))
     {
-      g_clear_pointer (&ctx.result, sv_backup_result_free);
+      g_clear_pointer (&ctx.result, sv_store_backup_result_free);
       return NULL;
     }
   return ctx.result;
@@ -3157,7 +3157,7 @@ sv_store_backup_apply (SvStore                *store,
 /* Changes since a token                                                    */
 
 static gboolean
-check_token (const SvCard  *card,
+check_token (const SvStoreCard  *card,
              gint64         epoch,
              gint64         modseq,
              GError       **error)
@@ -3171,10 +3171,10 @@ check_token (const SvCard  *card,
   return TRUE;
 }
 
-static SvRecord *
+static SvStoreRecord *
 record_from_row (SvDbStmt *stmt)
 {
-  SvRecord *record = g_new0 (SvRecord, 1);
+  SvStoreRecord *record = g_new0 (SvStoreRecord, 1);
 
   record->file = sv_db_stmt_dup_text (stmt, 0);
   record->index = (guint) sv_db_stmt_column_int64 (stmt, 1);
@@ -3215,7 +3215,7 @@ typedef struct
   gint64      modseq;
   guint       limit;
   const char *file;
-  SvChanges  *changes;    /* out */
+  SvStoreChanges  *changes;    /* out */
   GPtrArray  *records;    /* out (list) */
 } ChangesContext;
 
@@ -3225,19 +3225,19 @@ changes_since_txn (SvDbConn  *conn,
                    GError   **error)
 {
   ChangesContext *ctx = user_data;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
   GPtrArray *records;
   gint64 last;
 
-  g_clear_pointer (&ctx->changes, sv_changes_free);
+  g_clear_pointer (&ctx->changes, sv_store_changes_free);
 
   card = card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL || !check_token (card, ctx->epoch, ctx->modseq, error))
     return FALSE;
 
-  ctx->changes = g_new0 (SvChanges, 1);
-  ctx->changes->records = records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_free);
+  ctx->changes = g_new0 (SvStoreChanges, 1);
+  ctx->changes->records = records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_record_free);
   ctx->changes->epoch = card->epoch;
 
   /* one range scan of records_changes (iccid, version); the extra row says
@@ -3264,9 +3264,9 @@ changes_since_txn (SvDbConn  *conn,
 
   /* The token names a modseq, so a page ends at the end of one: drop the
    * extra row and the rest of its batch. */
-  last = ((SvRecord *) g_ptr_array_index (records, ctx->limit))->version;
+  last = ((SvStoreRecord *) g_ptr_array_index (records, ctx->limit))->version;
   while (records->len > 0 &&
-         ((SvRecord *) g_ptr_array_index (records, records->len - 1))->version == last)
+         ((SvStoreRecord *) g_ptr_array_index (records, records->len - 1))->version == last)
     g_ptr_array_set_size (records, records->len - 1);
 
   if (records->len == 0)
@@ -3287,12 +3287,12 @@ changes_since_txn (SvDbConn  *conn,
       return TRUE;
     }
 
-  ctx->changes->modseq = ((SvRecord *) g_ptr_array_index (records, records->len - 1))->version;
+  ctx->changes->modseq = ((SvStoreRecord *) g_ptr_array_index (records, records->len - 1))->version;
   ctx->changes->more = TRUE;
   return TRUE;
 }
 
-SvChanges *
+SvStoreChanges *
 sv_store_changes_since (SvStore     *store,
                         gint64       account_id,
                         const char  *iccid,
@@ -3311,7 +3311,7 @@ sv_store_changes_since (SvStore     *store,
     }
   if (!run (store, SV_DB_READ, changes_since_txn, &ctx, error))
     {
-      g_clear_pointer (&ctx.changes, sv_changes_free);
+      g_clear_pointer (&ctx.changes, sv_store_changes_free);
       return NULL;
     }
   return ctx.changes;
@@ -3323,21 +3323,21 @@ records_list_txn (SvDbConn  *conn,
                   GError   **error)
 {
   ChangesContext *ctx = user_data;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
 
   g_clear_pointer (&ctx->records, g_ptr_array_unref);
   card = card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL)
     return FALSE;
-  if (ctx->file != NULL && sv_card_find_file (card, ctx->file) == NULL)
+  if (ctx->file != NULL && sv_store_card_find_file (card, ctx->file) == NULL)
     {
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND,
                    "The card has no file “%s”", ctx->file);
       return FALSE;
     }
 
-  ctx->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_free);
+  ctx->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_record_free);
   if (ctx->file != NULL)
     {
       stmt = sv_db_prepare (conn,
@@ -3390,7 +3390,7 @@ purge_cleared_txn (SvDbConn  *conn,
                    GError   **error)
 {
   ChangesContext *ctx = user_data;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(SvDbStmt) purge = NULL;
   g_autoptr(SvDbStmt) raise_floor = NULL;
   gint64 modseq;
@@ -3435,7 +3435,7 @@ sv_store_purge_cleared (SvStore     *store,
 /* The SMS ring                                                             */
 
 static GBytes *
-message_parts_concat (const SvMessage *message)
+message_parts_concat (const SvStoreMessage *message)
 {
   g_autoptr(GByteArray) all = g_byte_array_new ();
 
@@ -3450,7 +3450,7 @@ message_parts_concat (const SvMessage *message)
 }
 
 static GVariant *
-message_variant (const SvMessage *message)
+message_variant (const SvStoreMessage *message)
 {
   GVariantBuilder parts;
 
@@ -3460,14 +3460,14 @@ message_variant (const SvMessage *message)
   return g_variant_builder_end (&parts);
 }
 
-static SvMessage *
+static SvStoreMessage *
 message_from_blob (gint64   id,
                    GBytes  *parts,
                    guint    n_parts,
                    gint64   stored_at,
                    gint64   received_at)
 {
-  SvMessage *message = sv_message_new (stored_at);
+  SvStoreMessage *message = sv_store_message_new (stored_at);
   gsize len = g_bytes_get_size (parts);
   gsize part_len = n_parts > 0 ? len / n_parts : 0;
 
@@ -3479,7 +3479,7 @@ message_from_blob (gint64   id,
 }
 
 static gboolean
-check_messages (const SvCard  *card,
+check_messages (const SvStoreCard  *card,
                 GPtrArray     *messages,
                 GError       **error)
 {
@@ -3491,7 +3491,7 @@ check_messages (const SvCard  *card,
     }
   for (guint i = 0; i < messages->len; i++)
     {
-      const SvMessage *message = g_ptr_array_index (messages, i);
+      const SvStoreMessage *message = g_ptr_array_index (messages, i);
       gsize part_len = 0;
 
       if (message->parts == NULL || message->parts->len == 0)
@@ -3533,7 +3533,7 @@ typedef struct
   GPtrArray        *messages;
   gint64            message_id;
   guint8            request_hash[HASH_BYTES];
-  SvMessagesResult *result;   /* out */
+  SvStoreMessagesResult *result;   /* out */
   GPtrArray        *list;     /* out */
 } MessagesContext;
 
@@ -3543,16 +3543,16 @@ messages_append_txn (SvDbConn  *conn,
                      GError   **error)
 {
   MessagesContext *ctx = user_data;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(GBytes) answer = NULL;
   g_autoptr(GVariant) answer_variant = NULL;
   g_autoptr(SvDbStmt) seq = NULL;
-  SvMessagesResult *result;
+  SvStoreMessagesResult *result;
   gint64 msg_seq, count;
   gint64 now = sv_store_now (ctx->store);
   gboolean found;
 
-  g_clear_pointer (&ctx->result, sv_messages_result_free);
+  g_clear_pointer (&ctx->result, sv_store_messages_result_free);
 
   card = card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL)
@@ -3568,7 +3568,7 @@ messages_append_txn (SvDbConn  *conn,
 
       stored = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(uuuu)"), answer, FALSE));
       g_variant_get (stored, "(uuuu)", &stored_n, &duplicates, &dropped, &n);
-      ctx->result = g_new0 (SvMessagesResult, 1);
+      ctx->result = g_new0 (SvStoreMessagesResult, 1);
       ctx->result->stored = stored_n;
       ctx->result->duplicates = duplicates;
       ctx->result->dropped = dropped;
@@ -3589,10 +3589,10 @@ messages_append_txn (SvDbConn  *conn,
   msg_seq = found ? sv_db_stmt_column_int64 (seq, 0) : 0;
   g_clear_pointer (&seq, sv_db_stmt_finish);
 
-  result = ctx->result = g_new0 (SvMessagesResult, 1);
+  result = ctx->result = g_new0 (SvStoreMessagesResult, 1);
   for (guint i = 0; i < ctx->messages->len; i++)
     {
-      const SvMessage *message = g_ptr_array_index (ctx->messages, i);
+      const SvStoreMessage *message = g_ptr_array_index (ctx->messages, i);
       g_autoptr(SvDbStmt) exists = NULL;
       g_autoptr(SvDbStmt) insert = NULL;
       g_autoptr(GBytes) parts = NULL;
@@ -3656,7 +3656,7 @@ messages_append_txn (SvDbConn  *conn,
                       ctx->request_hash, answer, error);
 }
 
-SvMessagesResult *
+SvStoreMessagesResult *
 sv_store_messages_append (SvStore     *store,
                           gint64       account_id,
                           const char  *iccid,
@@ -3683,7 +3683,7 @@ sv_store_messages_append (SvStore     *store,
   g_variant_builder_init (&all, G_VARIANT_TYPE ("a(xaay)"));
   for (guint i = 0; i < messages->len; i++)
     {
-      const SvMessage *message = g_ptr_array_index (messages, i);
+      const SvStoreMessage *message = g_ptr_array_index (messages, i);
 
       g_variant_builder_add (&all, "(x@aay)", message->stored_at, message_variant (message));
     }
@@ -3691,7 +3691,7 @@ sv_store_messages_append (SvStore     *store,
 
   if (!run (store, SV_DB_WRITE, messages_append_txn, &ctx, error))
     {
-      g_clear_pointer (&ctx.result, sv_messages_result_free);
+      g_clear_pointer (&ctx.result, sv_store_messages_result_free);
       return NULL;
     }
   return ctx.result;
@@ -3737,13 +3737,13 @@ messages_list_txn (SvDbConn  *conn,
                    GError   **error)
 {
   MessagesContext *ctx = user_data;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
   card = card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL)
     return FALSE;
-  ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_message_free);
+  ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_message_free);
   return messages_collect (conn, ctx->iccid, ctx->list, error);
 }
 
@@ -3774,7 +3774,7 @@ message_delete_txn (SvDbConn  *conn,
                     GError   **error)
 {
   MessagesContext *ctx = user_data;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
 
   card = card_load (conn, ctx->account_id, ctx->iccid, error);
@@ -3820,16 +3820,16 @@ sv_store_message_delete (SvStore     *store,
   "id, iccid, kind, staff_id, group_size, n_groups, n_records, n_messages," \
   " n_acked, completed_at, epoch, modseq, created_at, clear_files"
 
-static SvRestore *
+static SvStoreRestore *
 restore_from_row (SvDbStmt  *stmt,
                   char     **clear_files)
 {
-  SvRestore *restore = g_new0 (SvRestore, 1);
+  SvStoreRestore *restore = g_new0 (SvStoreRestore, 1);
 
   restore->id = sv_db_stmt_dup_text (stmt, 0);
   restore->iccid = sv_db_stmt_dup_text (stmt, 1);
-  restore->kind = sv_db_stmt_column_int64 (stmt, 2) == SV_RESTORE_INCREMENTAL
-                  ? SV_RESTORE_INCREMENTAL : SV_RESTORE_FULL;
+  restore->kind = sv_db_stmt_column_int64 (stmt, 2) == SV_STORE_RESTORE_INCREMENTAL
+                  ? SV_STORE_RESTORE_INCREMENTAL : SV_STORE_RESTORE_FULL;
   restore->staff_id = sv_db_stmt_column_int64 (stmt, 3);
   restore->group_size = (guint) sv_db_stmt_column_int64 (stmt, 4);
   restore->n_groups = (guint) sv_db_stmt_column_int64 (stmt, 5);
@@ -3846,7 +3846,7 @@ restore_from_row (SvDbStmt  *stmt,
 }
 
 /* Inside a transaction: the restore if it belongs to @account_id */
-static SvRestore *
+static SvStoreRestore *
 restore_load (SvDbConn    *conn,
               gint64       account_id,
               const char  *restore_id,
@@ -3879,15 +3879,15 @@ typedef struct
   gint64          account_id;
   gint64          staff_id;
   const char     *iccid;
-  SvRestoreKind   kind;
+  SvStoreRestoreKind   kind;
   gint64          since_epoch;
   gint64          since_modseq;
   gboolean        sms;
   guint           group_size;
   const char     *restore_id;
   guint           group;
-  SvRestore      *restore;     /* out */
-  SvRestoreGroup *result;      /* out */
+  SvStoreRestore      *restore;     /* out */
+  SvStoreRestoreGroup *result;      /* out */
 } RestoreContext;
 
 static gboolean
@@ -3895,8 +3895,8 @@ restore_item_insert (SvDbConn        *conn,
                      RestoreContext  *ctx,
                      const char      *restore_id,
                      guint            seq,
-                     const SvRecord  *record,
-                     const SvMessage *message,
+                     const SvStoreRecord  *record,
+                     const SvStoreMessage *message,
                      GError         **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -3941,21 +3941,21 @@ restore_create_txn (SvDbConn  *conn,
                     GError   **error)
 {
   RestoreContext *ctx = user_data;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
-  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_free);
-  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_message_free);
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_record_free);
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_message_free);
   g_autoptr(GString) clear = g_string_new (NULL);
   g_autofree char *id = g_uuid_string_random ();
   guint n_items, n_groups, seq = 0;
 
-  g_clear_pointer (&ctx->restore, sv_restore_free);
+  g_clear_pointer (&ctx->restore, sv_store_restore_free);
 
   card = card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL)
     return FALSE;
 
-  if (ctx->kind == SV_RESTORE_FULL)
+  if (ctx->kind == SV_STORE_RESTORE_FULL)
     {
       const char *sms_key = "sms";
 
@@ -3973,7 +3973,7 @@ restore_create_txn (SvDbConn  *conn,
 
       for (guint i = 0; i < card->files->len; i++)
         {
-          const SvCardFile *file = g_ptr_array_index (card->files, i);
+          const SvStoreCardFile *file = g_ptr_array_index (card->files, i);
 
           if (is_sms_file (file->key))
             {
@@ -4047,7 +4047,7 @@ restore_create_txn (SvDbConn  *conn,
   if (ctx->staff_id != 0)
     {
       g_autofree char *detail = g_strdup_printf ("%s restore: %u records, %u messages",
-                                                 ctx->kind == SV_RESTORE_FULL ? "full" : "incremental",
+                                                 ctx->kind == SV_STORE_RESTORE_FULL ? "full" : "incremental",
                                                  records->len, messages->len);
 
       if (!audit_insert (conn, ctx->store, ctx->account_id, ctx->staff_id, ctx->iccid,
@@ -4059,12 +4059,12 @@ restore_create_txn (SvDbConn  *conn,
   return ctx->restore != NULL;
 }
 
-SvRestore *
+SvStoreRestore *
 sv_store_restore_create (SvStore       *store,
                          gint64         account_id,
                          gint64         staff_id,
                          const char    *iccid,
-                         SvRestoreKind  kind,
+                         SvStoreRestoreKind  kind,
                          gint64         since_epoch,
                          gint64         since_modseq,
                          gboolean       sms,
@@ -4089,7 +4089,7 @@ sv_store_restore_create (SvStore       *store,
   ctx.group_size = group_size;
   if (!run (store, SV_DB_WRITE, restore_create_txn, &ctx, error))
     {
-      g_clear_pointer (&ctx.restore, sv_restore_free);
+      g_clear_pointer (&ctx.restore, sv_store_restore_free);
       return NULL;
     }
   return ctx.restore;
@@ -4102,12 +4102,12 @@ restore_get_txn (SvDbConn  *conn,
 {
   RestoreContext *ctx = user_data;
 
-  g_clear_pointer (&ctx->restore, sv_restore_free);
+  g_clear_pointer (&ctx->restore, sv_store_restore_free);
   ctx->restore = restore_load (conn, ctx->account_id, ctx->restore_id, NULL, error);
   return ctx->restore != NULL;
 }
 
-SvRestore *
+SvStoreRestore *
 sv_store_restore_get (SvStore     *store,
                       gint64       account_id,
                       const char  *restore_id,
@@ -4120,7 +4120,7 @@ sv_store_restore_get (SvStore     *store,
     {
       if (restore_id == NULL)
         g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
-      g_clear_pointer (&ctx.restore, sv_restore_free);
+      g_clear_pointer (&ctx.restore, sv_store_restore_free);
       return NULL;
     }
   return ctx.restore;
@@ -4132,14 +4132,14 @@ restore_group_txn (SvDbConn  *conn,
                    GError   **error)
 {
   RestoreContext *ctx = user_data;
-  g_autoptr(SvRestore) restore = NULL;
+  g_autoptr(SvStoreRestore) restore = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
   g_autofree char *clear_files = NULL;
-  SvRestoreGroup *group;
+  SvStoreRestoreGroup *group;
   GError *local_error = NULL;
   guint n = ctx->group;
 
-  g_clear_pointer (&ctx->result, sv_restore_group_free);
+  g_clear_pointer (&ctx->result, sv_store_restore_group_free);
   restore = restore_load (conn, ctx->account_id, ctx->restore_id, &clear_files, error);
   if (restore == NULL)
     return FALSE;
@@ -4153,12 +4153,12 @@ restore_group_txn (SvDbConn  *conn,
   if (n > restore->n_acked)
     n = restore->n_acked;
 
-  group = ctx->result = g_new0 (SvRestoreGroup, 1);
+  group = ctx->result = g_new0 (SvStoreRestoreGroup, 1);
   group->group = n;
-  group->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_free);
-  group->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_message_free);
+  group->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_record_free);
+  group->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_message_free);
   group->clear = g_ptr_array_new_with_free_func (g_free);
-  if (n == 0 && restore->kind == SV_RESTORE_FULL && clear_files != NULL && *clear_files != '\0')
+  if (n == 0 && restore->kind == SV_STORE_RESTORE_FULL && clear_files != NULL && *clear_files != '\0')
     {
       g_auto(GStrv) keys = g_strsplit (clear_files, "\n", -1);
 
@@ -4199,7 +4199,7 @@ restore_group_txn (SvDbConn  *conn,
   return TRUE;
 }
 
-SvRestoreGroup *
+SvStoreRestoreGroup *
 sv_store_restore_get_group (SvStore     *store,
                             gint64       account_id,
                             const char  *restore_id,
@@ -4214,7 +4214,7 @@ sv_store_restore_get_group (SvStore     *store,
     {
       if (restore_id == NULL)
         g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
-      g_clear_pointer (&ctx.result, sv_restore_group_free);
+      g_clear_pointer (&ctx.result, sv_store_restore_group_free);
       return NULL;
     }
   return ctx.result;
@@ -4226,12 +4226,12 @@ restore_ack_txn (SvDbConn  *conn,
                  GError   **error)
 {
   RestoreContext *ctx = user_data;
-  g_autoptr(SvRestore) restore = NULL;
+  g_autoptr(SvStoreRestore) restore = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
   gboolean completes;
   gint64 now = sv_store_now (ctx->store);
 
-  g_clear_pointer (&ctx->restore, sv_restore_free);
+  g_clear_pointer (&ctx->restore, sv_store_restore_free);
   restore = restore_load (conn, ctx->account_id, ctx->restore_id, NULL, error);
   if (restore == NULL)
     return FALSE;
@@ -4276,7 +4276,7 @@ restore_ack_txn (SvDbConn  *conn,
   if (completes && restore->staff_id != 0)
     {
       g_autofree char *detail = g_strdup_printf ("%s restore done: %u records, %u messages",
-                                                 restore->kind == SV_RESTORE_FULL ? "full" : "incremental",
+                                                 restore->kind == SV_STORE_RESTORE_FULL ? "full" : "incremental",
                                                  restore->n_records, restore->n_messages);
 
       if (!audit_insert (conn, ctx->store, ctx->account_id, restore->staff_id, restore->iccid,
@@ -4290,7 +4290,7 @@ restore_ack_txn (SvDbConn  *conn,
   return TRUE;
 }
 
-SvRestore *
+SvStoreRestore *
 sv_store_restore_ack (SvStore     *store,
                       gint64       account_id,
                       const char  *restore_id,
@@ -4305,7 +4305,7 @@ sv_store_restore_ack (SvStore     *store,
     {
       if (restore_id == NULL)
         g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
-      g_clear_pointer (&ctx.restore, sv_restore_free);
+      g_clear_pointer (&ctx.restore, sv_store_restore_free);
       return NULL;
     }
   return ctx.restore;

@@ -143,27 +143,27 @@ typedef struct
   char   *phone;        /* normalised: optional '+' and digits */
   gint64  counter_b;    /* bumped on every card change */
   gint64  created_at;
-} SvAccount;
+} SvStoreAccount;
 
 typedef struct
 {
   gint64  id;
   char   *name;
   gint64  created_at;
-} SvStaff;
+} SvStoreStaff;
 
 typedef enum
 {
-  SV_SESSION_OWNER,     /* phone + password (bearer or cookie) */
-  SV_SESSION_STAFF,     /* staff name + password */
-  SV_SESSION_DELEGATED, /* a staff member acting for an account, by consent */
-} SvSessionKind;
+  SV_STORE_SESSION_OWNER,     /* phone + password (bearer or cookie) */
+  SV_STORE_SESSION_STAFF,     /* staff name + password */
+  SV_STORE_SESSION_DELEGATED, /* a staff member acting for an account, by consent */
+} SvStoreSessionKind;
 
 typedef struct
 {
   char          *token;       /* only set by the functions that create it */
   char          *csrf;
-  SvSessionKind  kind;
+  SvStoreSessionKind  kind;
   gint64         account_id;  /* owner, delegated; 0 for staff */
   char          *phone;       /* the account's phone (owner, delegated) */
   gint64         staff_id;    /* staff, delegated; 0 for owner */
@@ -171,7 +171,7 @@ typedef struct
   gint64         created_at;
   gint64         last_seen_at;
   gint64         expires_at;
-} SvSession;
+} SvStoreSession;
 
 /* One EF of the card's layout, as registered. */
 typedef struct
@@ -181,7 +181,7 @@ typedef struct
   char   *structure;     /* "linear-fixed", "cyclic", "transparent" */
   guint   record_len;
   guint   n_records;
-} SvCardFile;
+} SvStoreCardFile;
 
 /* What a registration uploads (flow 1). */
 typedef struct
@@ -192,8 +192,8 @@ typedef struct
   char      *batch;         /* nullable */
   gint64     counter_a;
   guint      sms_capacity;  /* A: EF_SMS records; the ring's size */
-  GPtrArray *files;         /* SvCardFile */
-} SvCardInfo;
+  GPtrArray *files;         /* SvStoreCardFile */
+} SvStoreCardInfo;
 
 typedef struct
 {
@@ -212,26 +212,26 @@ typedef struct
   char      *replaced_by;   /* ICCID of the card that replaced it, or NULL */
   gint64     registered_at;
   gint64     updated_at;
-  GPtrArray *files;         /* SvCardFile */
-} SvCard;
+  GPtrArray *files;         /* SvStoreCardFile */
+} SvStoreCard;
 
 typedef enum
 {
-  SV_REGISTER_REGISTERED,  /* "registered": first card of the account */
-  SV_REGISTER_UPDATED,     /* "updated": the same ICCID again */
-  SV_REGISTER_CARD_CHANGE, /* "card-change": a new ICCID, counter B bumped */
-} SvRegisterOutcome;
+  SV_STORE_REGISTER_REGISTERED,  /* "registered": first card of the account */
+  SV_STORE_REGISTER_UPDATED,     /* "updated": the same ICCID again */
+  SV_STORE_REGISTER_CARD_CHANGE, /* "card-change": a new ICCID, counter B bumped */
+} SvStoreRegisterOutcome;
 
-const char  *sv_register_outcome_to_string (SvRegisterOutcome outcome);
+const char  *sv_store_register_outcome_to_string (SvStoreRegisterOutcome outcome);
 
 /* One stored record; in a change list a cleared record has all-FF @data. */
 typedef struct
 {
   char   *file;
   guint   index;      /* 1-based */
-  GBytes *data;       /* NULL in SvBackupResult.applied */
+  GBytes *data;       /* NULL in SvStoreBackupResult.applied */
   gint64  version;    /* the modseq of the batch that wrote it */
-} SvRecord;
+} SvStoreRecord;
 
 /* One record of a backup batch. */
 typedef struct
@@ -240,21 +240,21 @@ typedef struct
   guint   index;
   GBytes *data;
   gint64  base_version; /* the server version the client last saw, 0: none */
-} SvRecordWrite;
+} SvStoreRecordWrite;
 
 typedef enum
 {
-  SV_BACKUP_INCREMENTAL,  /* replace exactly these records */
-  SV_BACKUP_FULL,         /* for each of @files: clear, then store these */
-} SvBackupMode;
+  SV_STORE_BACKUP_INCREMENTAL,  /* replace exactly these records */
+  SV_STORE_BACKUP_FULL,         /* for each of @files: clear, then store these */
+} SvStoreBackupMode;
 
 typedef struct
 {
   char         *batch_id;
-  SvBackupMode  mode;
+  SvStoreBackupMode  mode;
   GPtrArray    *files;    /* char*, required for FULL */
-  GPtrArray    *records;  /* SvRecordWrite */
-} SvBackupRequest;
+  GPtrArray    *records;  /* SvStoreRecordWrite */
+} SvStoreBackupRequest;
 
 typedef struct
 {
@@ -263,26 +263,26 @@ typedef struct
   GBytes *server_data;     /* all FF when the server never had the record */
   gint64  server_version;
   GBytes *client_data;
-} SvConflict;
+} SvStoreConflict;
 
 typedef struct
 {
   char      *batch_id;
-  GPtrArray *applied;      /* SvRecord without data, sorted by file, index;
+  GPtrArray *applied;      /* SvStoreRecord without data, sorted by file, index;
                             * version = the record's version now */
-  GPtrArray *conflicts;    /* SvConflict, sorted by file, index */
+  GPtrArray *conflicts;    /* SvStoreConflict, sorted by file, index */
   gint64     epoch;        /* the token after the batch */
   gint64     modseq;
   gboolean   replayed;     /* answered from the stored batch, nothing applied */
-} SvBackupResult;
+} SvStoreBackupResult;
 
 typedef struct
 {
-  GPtrArray *records;      /* SvRecord, ascending version, then file, index */
+  GPtrArray *records;      /* SvStoreRecord, ascending version, then file, index */
   gint64     epoch;        /* the token to ask with next */
   gint64     modseq;
   gboolean   more;
-} SvChanges;
+} SvStoreChanges;
 
 /* One message of the ring: one or more EF_SMS records (a concatenated
  * message is one message of several parts, in part order). */
@@ -292,7 +292,7 @@ typedef struct
   GPtrArray *parts;        /* GBytes, one EF_SMS record each */
   gint64     stored_at;    /* when the phone stored it (client's claim), 0: unknown */
   gint64     received_at;  /* when the server stored it */
-} SvMessage;
+} SvStoreMessage;
 
 typedef struct
 {
@@ -301,19 +301,19 @@ typedef struct
   guint    dropped;
   guint    count;          /* messages in the ring afterwards */
   gboolean replayed;
-} SvMessagesResult;
+} SvStoreMessagesResult;
 
 typedef enum
 {
-  SV_RESTORE_FULL,
-  SV_RESTORE_INCREMENTAL,
-} SvRestoreKind;
+  SV_STORE_RESTORE_FULL,
+  SV_STORE_RESTORE_INCREMENTAL,
+} SvStoreRestoreKind;
 
 typedef struct
 {
   char          *id;
   char          *iccid;
-  SvRestoreKind  kind;
+  SvStoreRestoreKind  kind;
   gint64         staff_id;     /* 0 unless started with a delegated token */
   guint          group_size;
   guint          n_groups;
@@ -324,15 +324,15 @@ typedef struct
   gint64         epoch;        /* the card's token once the restore is done */
   gint64         modseq;
   gint64         created_at;
-} SvRestore;
+} SvStoreRestore;
 
 typedef struct
 {
   guint      group;            /* the group actually answered */
-  GPtrArray *records;          /* SvRecord */
-  GPtrArray *messages;         /* SvMessage */
+  GPtrArray *records;          /* SvStoreRecord */
+  GPtrArray *messages;         /* SvStoreMessage */
   GPtrArray *clear;            /* char*, file keys; group 0 of a full restore */
-} SvRestoreGroup;
+} SvStoreRestoreGroup;
 
 typedef struct
 {
@@ -343,92 +343,92 @@ typedef struct
   char   *iccid;         /* nullable */
   char   *action;        /* "consent", "restore", "GET /api/v1/cards/..." */
   char   *detail;        /* nullable; never a password, token or record bytes */
-} SvAuditEntry;
+} SvStoreAuditEntry;
 
-void            sv_account_free          (SvAccount       *account);
-void            sv_staff_free            (SvStaff         *staff);
-void            sv_session_free          (SvSession       *session);
-SvCardFile     *sv_card_file_new         (const char      *key,
+void            sv_store_account_free          (SvStoreAccount       *account);
+void            sv_store_staff_free            (SvStoreStaff         *staff);
+void            sv_store_session_free          (SvStoreSession       *session);
+SvStoreCardFile     *sv_store_card_file_new         (const char      *key,
                                           const char      *path,
                                           const char      *structure,
                                           guint            record_len,
                                           guint            n_records);
-SvCardFile     *sv_card_file_copy        (const SvCardFile *file);
-void            sv_card_file_free        (SvCardFile      *file);
-SvCardInfo     *sv_card_info_new         (const char      *iccid);
-void            sv_card_info_free        (SvCardInfo      *info);
-void            sv_card_free             (SvCard          *card);
-const SvCardFile *sv_card_find_file      (const SvCard    *card,
+SvStoreCardFile     *sv_store_card_file_copy        (const SvStoreCardFile *file);
+void            sv_store_card_file_free        (SvStoreCardFile      *file);
+SvStoreCardInfo     *sv_store_card_info_new         (const char      *iccid);
+void            sv_store_card_info_free        (SvStoreCardInfo      *info);
+void            sv_store_card_free             (SvStoreCard          *card);
+const SvStoreCardFile *sv_store_card_find_file      (const SvStoreCard    *card,
                                           const char      *key);
-SvRecord       *sv_record_new            (const char      *file,
+SvStoreRecord       *sv_store_record_new            (const char      *file,
                                           guint            index,
                                           GBytes          *data,
                                           gint64           version);
-void            sv_record_free           (SvRecord        *record);
-SvRecordWrite  *sv_record_write_new      (const char      *file,
+void            sv_store_record_free           (SvStoreRecord        *record);
+SvStoreRecordWrite  *sv_store_record_write_new      (const char      *file,
                                           guint            index,
                                           GBytes          *data,
                                           gint64           base_version);
-void            sv_record_write_free     (SvRecordWrite   *write);
-SvBackupRequest *sv_backup_request_new   (const char      *batch_id,
-                                          SvBackupMode     mode);
-void            sv_backup_request_add_file   (SvBackupRequest *request,
+void            sv_store_record_write_free     (SvStoreRecordWrite   *write);
+SvStoreBackupRequest *sv_store_backup_request_new   (const char      *batch_id,
+                                          SvStoreBackupMode     mode);
+void            sv_store_backup_request_add_file   (SvStoreBackupRequest *request,
                                               const char      *file);
 /* takes @write */
-void            sv_backup_request_add_record (SvBackupRequest *request,
-                                              SvRecordWrite   *write);
-void            sv_backup_request_free   (SvBackupRequest *request);
-void            sv_conflict_free         (SvConflict      *conflict);
-void            sv_backup_result_free    (SvBackupResult  *result);
-void            sv_changes_free          (SvChanges       *changes);
-SvMessage      *sv_message_new           (gint64           stored_at);
+void            sv_store_backup_request_add_record (SvStoreBackupRequest *request,
+                                              SvStoreRecordWrite   *write);
+void            sv_store_backup_request_free   (SvStoreBackupRequest *request);
+void            sv_store_conflict_free         (SvStoreConflict      *conflict);
+void            sv_store_backup_result_free    (SvStoreBackupResult  *result);
+void            sv_store_changes_free          (SvStoreChanges       *changes);
+SvStoreMessage      *sv_store_message_new           (gint64           stored_at);
 /* takes a reference on @part */
-void            sv_message_add_part      (SvMessage       *message,
+void            sv_store_message_add_part      (SvStoreMessage       *message,
                                           GBytes          *part);
-void            sv_message_free          (SvMessage       *message);
-void            sv_messages_result_free  (SvMessagesResult *result);
-void            sv_restore_free          (SvRestore       *restore);
-void            sv_restore_group_free    (SvRestoreGroup  *group);
-void            sv_audit_entry_free      (SvAuditEntry    *entry);
+void            sv_store_message_free          (SvStoreMessage       *message);
+void            sv_store_messages_result_free  (SvStoreMessagesResult *result);
+void            sv_store_restore_free          (SvStoreRestore       *restore);
+void            sv_store_restore_group_free    (SvStoreRestoreGroup  *group);
+void            sv_store_audit_entry_free      (SvStoreAuditEntry    *entry);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStore, sv_store_close)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvAccount, sv_account_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStaff, sv_staff_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvSession, sv_session_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvCardFile, sv_card_file_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvCardInfo, sv_card_info_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvCard, sv_card_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRecord, sv_record_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRecordWrite, sv_record_write_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvBackupRequest, sv_backup_request_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvConflict, sv_conflict_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvBackupResult, sv_backup_result_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvChanges, sv_changes_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvMessage, sv_message_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvMessagesResult, sv_messages_result_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRestore, sv_restore_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRestoreGroup, sv_restore_group_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvAuditEntry, sv_audit_entry_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreAccount, sv_store_account_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreStaff, sv_store_staff_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreSession, sv_store_session_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreCardFile, sv_store_card_file_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreCardInfo, sv_store_card_info_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreCard, sv_store_card_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreRecord, sv_store_record_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreRecordWrite, sv_store_record_write_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreBackupRequest, sv_store_backup_request_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreConflict, sv_store_conflict_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreBackupResult, sv_store_backup_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreChanges, sv_store_changes_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreMessage, sv_store_message_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreMessagesResult, sv_store_messages_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreRestore, sv_store_restore_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreRestoreGroup, sv_store_restore_group_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvStoreAuditEntry, sv_store_audit_entry_free)
 
 /* ------------------------------------------------------------------------ */
 /* Accounts                                                                 */
 
 /* Portal sign-up (POST /accounts). CONFLICT if the phone is an account;
  * INVALID for a malformed phone or an empty password. */
-SvAccount   *sv_store_account_create     (SvStore     *store,
+SvStoreAccount   *sv_store_account_create     (SvStore     *store,
                                           const char  *phone,
                                           const char  *password,
                                           GError     **error);
-SvAccount   *sv_store_account_get        (SvStore     *store,
+SvStoreAccount   *sv_store_account_get        (SvStore     *store,
                                           gint64       account_id,
                                           GError     **error);
 /* NOT_FOUND for an unknown phone */
-SvAccount   *sv_store_account_lookup     (SvStore     *store,
+SvStoreAccount   *sv_store_account_lookup     (SvStore     *store,
                                           const char  *phone,
                                           GError     **error);
 /* Checks the password only (no rate limit, no session): LOGIN_FAILED on a
  * wrong password or an unknown phone, in the same time for both. */
-SvAccount   *sv_store_account_verify     (SvStore     *store,
+SvStoreAccount   *sv_store_account_verify     (SvStore     *store,
                                           const char  *phone,
                                           const char  *password,
                                           GError     **error);
@@ -469,22 +469,22 @@ gboolean     sv_store_rate_limit_reset   (SvStore     *store,
  * (nullable), then the password; RATE_LIMITED (with *retry_after_sec),
  * LOGIN_FAILED, or a new owner session with token and csrf.
  */
-SvSession   *sv_store_login              (SvStore     *store,
+SvStoreSession   *sv_store_login              (SvStore     *store,
                                           const char  *phone,
                                           const char  *password,
                                           const char  *client_addr,
                                           gint64      *retry_after_sec,
                                           GError     **error);
 /* POST /staff/session, the same with "staff:NAME" */
-SvSession   *sv_store_staff_login        (SvStore     *store,
+SvStoreSession   *sv_store_staff_login        (SvStore     *store,
                                           const char  *name,
                                           const char  *password,
                                           const char  *client_addr,
                                           gint64      *retry_after_sec,
                                           GError     **error);
 /* A session for an account already authenticated otherwise (registration) */
-SvSession   *sv_store_session_create     (SvStore      *store,
-                                          SvSessionKind kind,
+SvStoreSession   *sv_store_session_create     (SvStore      *store,
+                                          SvStoreSessionKind kind,
                                           gint64        account_id,
                                           gint64        staff_id,
                                           GError      **error);
@@ -494,7 +494,7 @@ SvSession   *sv_store_session_create     (SvStore      *store,
  * UNAUTHENTICATED for an unknown or expired token (an expired one is
  * deleted). The result has no token set.
  */
-SvSession   *sv_store_session_lookup     (SvStore     *store,
+SvStoreSession   *sv_store_session_lookup     (SvStore     *store,
                                           const char  *token,
                                           GError     **error);
 /* Logout. Not an error if the token is unknown. */
@@ -502,17 +502,17 @@ gboolean     sv_store_session_delete     (SvStore     *store,
                                           const char  *token,
                                           GError     **error);
 /* Constant-time comparison of the X-CSRF-Token header with the session's. */
-gboolean     sv_session_check_csrf       (const SvSession *session,
+gboolean     sv_store_session_check_csrf       (const SvStoreSession *session,
                                           const char      *header);
 
 /* ------------------------------------------------------------------------ */
 /* Staff (simvault-server staff add|list|remove)                            */
 
-SvStaff     *sv_store_staff_add          (SvStore     *store,
+SvStoreStaff     *sv_store_staff_add          (SvStore     *store,
                                           const char  *name,
                                           const char  *password,
                                           GError     **error);
-GPtrArray   *sv_store_staff_list         (SvStore     *store,       /* SvStaff */
+GPtrArray   *sv_store_staff_list         (SvStore     *store,       /* SvStoreStaff */
                                           GError     **error);
 /* Ends the member's sessions and delegated tokens; the audit log keeps the
  * name. NOT_FOUND if there is no such member. */
@@ -536,7 +536,7 @@ char        *sv_store_restore_code_create (SvStore    *store,
  * its first use, right or wrong account). Answers a delegated session
  * (token, 30 minutes) and writes "consent" to the account's audit log.
  */
-SvSession   *sv_store_consent_create     (SvStore     *store,
+SvStoreSession   *sv_store_consent_create     (SvStore     *store,
                                           gint64       staff_id,
                                           const char  *phone,
                                           const char  *password,
@@ -556,7 +556,7 @@ gboolean     sv_store_audit_append       (SvStore     *store,
                                           const char  *detail,      /* nullable */
                                           GError     **error);
 /* Newest first; entries with id < @before_id (0: from the newest) */
-GPtrArray   *sv_store_audit_list         (SvStore     *store,       /* SvAuditEntry */
+GPtrArray   *sv_store_audit_list         (SvStore     *store,       /* SvStoreAuditEntry */
                                           gint64       account_id,
                                           gint64       before_id,
                                           guint        limit,
@@ -574,10 +574,10 @@ GPtrArray   *sv_store_audit_list         (SvStore     *store,       /* SvAuditEn
  * A layout change that drops records (a file gone, a record length changed,
  * fewer records) starts a new epoch.
  */
-SvCard      *sv_store_card_register      (SvStore           *store,
+SvStoreCard      *sv_store_card_register      (SvStore           *store,
                                           gint64             account_id,
-                                          const SvCardInfo  *info,
-                                          SvRegisterOutcome *outcome,
+                                          const SvStoreCardInfo  *info,
+                                          SvStoreRegisterOutcome *outcome,
                                           GError           **error);
 /*
  * The same with phone + password in the body: an unknown phone creates the
@@ -585,21 +585,21 @@ SvCard      *sv_store_card_register      (SvStore           *store,
  * password (LOGIN_FAILED; rate-limited as a login on "phone:" and "addr:").
  * *account_id receives the account.
  */
-SvCard      *sv_store_card_register_with_password (SvStore           *store,
+SvStoreCard      *sv_store_card_register_with_password (SvStore           *store,
                                                    const char        *phone,
                                                    const char        *password,
                                                    const char        *client_addr,
-                                                   const SvCardInfo  *info,
-                                                   SvRegisterOutcome *outcome,
+                                                   const SvStoreCardInfo  *info,
+                                                   SvStoreRegisterOutcome *outcome,
                                                    gint64            *account_id,
                                                    gint64            *retry_after_sec,
                                                    GError           **error);
-SvCard      *sv_store_card_get           (SvStore     *store,
+SvStoreCard      *sv_store_card_get           (SvStore     *store,
                                           gint64       account_id,
                                           const char  *iccid,
                                           GError     **error);
 /* The account's cards, replaced ones included, by registration time */
-GPtrArray   *sv_store_card_list          (SvStore     *store,       /* SvCard */
+GPtrArray   *sv_store_card_list          (SvStore     *store,       /* SvStoreCard */
                                           gint64       account_id,
                                           GError     **error);
 /*
@@ -633,10 +633,10 @@ gint64       sv_store_card_count_rows    (SvStore     *store,
  * unknown file, an index outside 1..n_records, a wrong record length, a
  * record twice in one batch; TOO_LARGE over SV_STORE_MAX_BATCH records.
  */
-SvBackupResult *sv_store_backup_apply    (SvStore               *store,
+SvStoreBackupResult *sv_store_backup_apply    (SvStore               *store,
                                           gint64                 account_id,
                                           const char            *iccid,
-                                          const SvBackupRequest *request,
+                                          const SvStoreBackupRequest *request,
                                           GError               **error);
 /*
  * Records with a version after (@since_epoch, @since_modseq), oldest first,
@@ -645,7 +645,7 @@ SvBackupResult *sv_store_backup_apply    (SvStore               *store,
  * with all-FF bytes. FULL_RESYNC_REQUIRED if the epoch is not the card's,
  * the modseq is below the purge floor or beyond the card's modseq.
  */
-SvChanges   *sv_store_changes_since      (SvStore     *store,
+SvStoreChanges   *sv_store_changes_since      (SvStore     *store,
                                           gint64       account_id,
                                           const char  *iccid,
                                           gint64       since_epoch,
@@ -654,7 +654,7 @@ SvChanges   *sv_store_changes_since      (SvStore     *store,
                                           GError     **error);
 /* The stored records of @file (NULL: every file), by file, index; cleared
  * records are left out. */
-GPtrArray   *sv_store_records_list       (SvStore     *store,       /* SvRecord */
+GPtrArray   *sv_store_records_list       (SvStore     *store,       /* SvStoreRecord */
                                           gint64       account_id,
                                           const char  *iccid,
                                           const char  *file,
@@ -670,21 +670,21 @@ gboolean     sv_store_purge_cleared      (SvStore     *store,
 /* SMS ring (flow 6, 7, 10)                                                 */
 
 /*
- * Appends @messages (SvMessage, id 0) in one transaction. The ring holds at
+ * Appends @messages (SvStoreMessage, id 0) in one transaction. The ring holds at
  * most the card's sms_capacity EF_SMS records (parts); the oldest messages
  * are dropped to make room. A message whose parts are byte for byte one
  * already stored is a duplicate. Idempotent by (card, @batch_id) like
  * backups. INVALID for an empty message or one with more parts than the
  * capacity.
  */
-SvMessagesResult *sv_store_messages_append (SvStore     *store,
+SvStoreMessagesResult *sv_store_messages_append (SvStore     *store,
                                             gint64       account_id,
                                             const char  *iccid,
                                             const char  *batch_id,
                                             GPtrArray   *messages,
                                             GError     **error);
 /* Oldest first */
-GPtrArray   *sv_store_messages_list      (SvStore     *store,       /* SvMessage */
+GPtrArray   *sv_store_messages_list      (SvStore     *store,       /* SvStoreMessage */
                                           gint64       account_id,
                                           const char  *iccid,
                                           GError     **error);
@@ -705,23 +705,23 @@ gboolean     sv_store_message_delete     (SvStore     *store,
  * Items are split into groups of @group_size (1..SV_STORE_MAX_GROUP_SIZE).
  * @staff_id is the delegated token's staff member, or 0.
  */
-SvRestore   *sv_store_restore_create     (SvStore       *store,
+SvStoreRestore   *sv_store_restore_create     (SvStore       *store,
                                           gint64         account_id,
                                           gint64         staff_id,
                                           const char    *iccid,
-                                          SvRestoreKind  kind,
+                                          SvStoreRestoreKind  kind,
                                           gint64         since_epoch,
                                           gint64         since_modseq,
                                           gboolean       sms,
                                           guint          group_size,
                                           GError       **error);
-SvRestore   *sv_store_restore_get        (SvStore     *store,
+SvStoreRestore   *sv_store_restore_get        (SvStore     *store,
                                           gint64       account_id,
                                           const char  *restore_id,
                                           GError     **error);
 /* Group @n; a group after the first unacknowledged one answers that one
  * instead (flow 11). NOT_FOUND beyond the last group. */
-SvRestoreGroup *sv_store_restore_get_group (SvStore     *store,
+SvStoreRestoreGroup *sv_store_restore_get_group (SvStore     *store,
                                             gint64       account_id,
                                             const char  *restore_id,
                                             guint        n,
@@ -729,7 +729,7 @@ SvRestoreGroup *sv_store_restore_get_group (SvStore     *store,
 /* Acknowledges group @n (again: no error). INVALID for a group after the
  * first unacknowledged one. The last ack completes the restore (done; audit
  * entry "restore" if it was started by staff). */
-SvRestore   *sv_store_restore_ack        (SvStore     *store,
+SvStoreRestore   *sv_store_restore_ack        (SvStore     *store,
                                           gint64       account_id,
                                           const char  *restore_id,
                                           guint        n,

@@ -151,20 +151,20 @@ rec (guint       len,
   return g_bytes_new_take (data, len);
 }
 
-static SvCardInfo *
+static SvStoreCardInfo *
 make_info (const char *iccid,
            guint       sms_capacity)
 {
-  SvCardInfo *info = sv_card_info_new (iccid);
+  SvStoreCardInfo *info = sv_store_card_info_new (iccid);
 
   info->imsi = g_strdup ("460001234567890");
   info->card_type = g_strdup ("usim");
   info->batch = g_strdup ("B1");
   info->counter_a = 7;
   info->sms_capacity = sms_capacity;
-  g_ptr_array_add (info->files, sv_card_file_new ("pb1/adn", "3F007F105F3A4F3A", "linear-fixed", 30, 10));
-  g_ptr_array_add (info->files, sv_card_file_new ("pb1/ext1", "3F007F105F3A4F4A", "linear-fixed", 13, 5));
-  g_ptr_array_add (info->files, sv_card_file_new ("sms", "3F007F106F3C", "linear-fixed", 176, sms_capacity));
+  g_ptr_array_add (info->files, sv_store_card_file_new ("pb1/adn", "3F007F105F3A4F3A", "linear-fixed", 30, 10));
+  g_ptr_array_add (info->files, sv_store_card_file_new ("pb1/ext1", "3F007F105F3A4F4A", "linear-fixed", 13, 5));
+  g_ptr_array_add (info->files, sv_store_card_file_new ("sms", "3F007F106F3C", "linear-fixed", 176, sms_capacity));
   return info;
 }
 
@@ -173,7 +173,7 @@ create_account (Fixture    *f,
                 const char *phone)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvAccount) account = sv_store_account_create (f->store, phone, "secret", &error);
+  g_autoptr(SvStoreAccount) account = sv_store_account_create (f->store, phone, "secret", &error);
 
   g_assert_no_error (error);
   return account->id;
@@ -186,9 +186,9 @@ setup_card (Fixture    *f,
             const char *iccid)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardInfo) info = make_info (iccid, 5);
-  g_autoptr(SvCard) card = NULL;
-  SvRegisterOutcome outcome;
+  g_autoptr(SvStoreCardInfo) info = make_info (iccid, 5);
+  g_autoptr(SvStoreCard) card = NULL;
+  SvStoreRegisterOutcome outcome;
   gint64 account_id = 0;
 
   card = sv_store_card_register_with_password (f->store, phone, "secret", NULL, info,
@@ -198,23 +198,23 @@ setup_card (Fixture    *f,
   return account_id;
 }
 
-static SvBackupResult *
+static SvStoreBackupResult *
 backup (Fixture      *f,
         gint64        account_id,
         const char   *batch_id,
-        SvBackupMode  mode,
+        SvStoreBackupMode  mode,
         const char   *file,
         guint         index,
         const char   *text,
         gint64        base,
         GError      **error)
 {
-  g_autoptr(SvBackupRequest) request = sv_backup_request_new (batch_id, mode);
+  g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new (batch_id, mode);
   g_autoptr(GBytes) data = rec (30, text);
 
-  if (mode == SV_BACKUP_FULL)
-    sv_backup_request_add_file (request, file);
-  sv_backup_request_add_record (request, sv_record_write_new (file, index, data, base));
+  if (mode == SV_STORE_BACKUP_FULL)
+    sv_store_backup_request_add_file (request, file);
+  sv_store_backup_request_add_record (request, sv_store_record_write_new (file, index, data, base));
   return sv_store_backup_apply (f->store, account_id, ICCID_A, request, error);
 }
 
@@ -231,7 +231,7 @@ record_version (Fixture    *f,
   g_assert_no_error (error);
   for (guint i = 0; i < records->len; i++)
     {
-      SvRecord *record = g_ptr_array_index (records, i);
+      SvStoreRecord *record = g_ptr_array_index (records, i);
 
       if (record->index == index)
         {
@@ -252,7 +252,7 @@ test_open_reopen (Fixture       *f,
                   gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvAccount) account = NULL;
+  g_autoptr(SvStoreAccount) account = NULL;
   guint version = sv_store_get_schema_version (f->store);
 
   g_test_message ("engine: %s", sv_store_get_engine (f->store));
@@ -285,7 +285,7 @@ test_error_codes (void)
   g_assert_cmpuint (sv_store_error_http_status (SV_STORE_ERROR_FULL_RESYNC_REQUIRED), ==, 410);
   g_assert_cmpuint (sv_store_error_http_status (SV_STORE_ERROR_RATE_LIMITED), ==, 429);
   g_assert_cmpuint (sv_store_error_http_status (SV_STORE_ERROR_UNAVAILABLE), ==, 503);
-  g_assert_cmpstr (sv_register_outcome_to_string (SV_REGISTER_CARD_CHANGE), ==, "card-change");
+  g_assert_cmpstr (sv_store_register_outcome_to_string (SV_STORE_REGISTER_CARD_CHANGE), ==, "card-change");
 }
 
 static void
@@ -293,12 +293,12 @@ test_accounts (Fixture       *f,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvAccount) account = NULL;
-  g_autoptr(SvAccount) same = NULL;
-  g_autoptr(SvAccount) verified = NULL;
-  g_autoptr(SvSession) keep = NULL;
-  g_autoptr(SvSession) other = NULL;
-  g_autoptr(SvSession) looked = NULL;
+  g_autoptr(SvStoreAccount) account = NULL;
+  g_autoptr(SvStoreAccount) same = NULL;
+  g_autoptr(SvStoreAccount) verified = NULL;
+  g_autoptr(SvStoreSession) keep = NULL;
+  g_autoptr(SvStoreSession) other = NULL;
+  g_autoptr(SvStoreSession) looked = NULL;
 
   /* spaces and dashes are removed */
   account = sv_store_account_create (f->store, "+86 138-0013-8000", "secret", &error);
@@ -338,9 +338,9 @@ test_accounts (Fixture       *f,
   g_clear_error (&error);
 
   /* a password change ends the other sessions */
-  keep = sv_store_session_create (f->store, SV_SESSION_OWNER, account->id, 0, &error);
+  keep = sv_store_session_create (f->store, SV_STORE_SESSION_OWNER, account->id, 0, &error);
   g_assert_no_error (error);
-  other = sv_store_session_create (f->store, SV_SESSION_OWNER, account->id, 0, &error);
+  other = sv_store_session_create (f->store, SV_STORE_SESSION_OWNER, account->id, 0, &error);
   g_assert_no_error (error);
   g_assert_false (sv_store_account_change_password (f->store, account->id, "wrong", "new", keep->token, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_LOGIN_FAILED);
@@ -352,7 +352,7 @@ test_accounts (Fixture       *f,
   g_assert_null (sv_store_session_lookup (f->store, other->token, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_UNAUTHENTICATED);
   g_clear_error (&error);
-  g_clear_pointer (&verified, sv_account_free);
+  g_clear_pointer (&verified, sv_store_account_free);
   verified = sv_store_account_verify (f->store, PHONE_A, "new", &error);
   g_assert_no_error (error);
   g_assert_null (sv_store_account_verify (f->store, PHONE_A, "secret", &error));
@@ -364,10 +364,10 @@ test_sessions (Fixture       *f,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvSession) session = NULL;
-  g_autoptr(SvSession) looked = NULL;
-  g_autoptr(SvSession) delegated = NULL;
-  g_autoptr(SvStaff) staff = NULL;
+  g_autoptr(SvStoreSession) session = NULL;
+  g_autoptr(SvStoreSession) looked = NULL;
+  g_autoptr(SvStoreSession) delegated = NULL;
+  g_autoptr(SvStoreStaff) staff = NULL;
   gint64 account_id = create_account (f, PHONE_A);
 
   session = sv_store_login (f->store, PHONE_A, "secret", "192.0.2.1", NULL, &error);
@@ -375,7 +375,7 @@ test_sessions (Fixture       *f,
   g_assert_nonnull (session->token);
   g_assert_cmpuint (strlen (session->token), >=, 43);
   g_assert_nonnull (session->csrf);
-  g_assert_cmpint (session->kind, ==, SV_SESSION_OWNER);
+  g_assert_cmpint (session->kind, ==, SV_STORE_SESSION_OWNER);
   g_assert_cmpint (session->account_id, ==, account_id);
   g_assert_cmpstr (session->phone, ==, PHONE_A);
   g_assert_cmpint (session->expires_at, ==, T0 + SV_STORE_OWNER_IDLE_USEC);
@@ -385,21 +385,21 @@ test_sessions (Fixture       *f,
   g_assert_null (looked->token);
   g_assert_cmpstr (looked->csrf, ==, session->csrf);
   g_assert_cmpstr (looked->phone, ==, PHONE_A);
-  g_assert_true (sv_session_check_csrf (looked, session->csrf));
-  g_assert_false (sv_session_check_csrf (looked, "x"));
-  g_assert_false (sv_session_check_csrf (looked, NULL));
-  g_clear_pointer (&looked, sv_session_free);
+  g_assert_true (sv_store_session_check_csrf (looked, session->csrf));
+  g_assert_false (sv_store_session_check_csrf (looked, "x"));
+  g_assert_false (sv_store_session_check_csrf (looked, NULL));
+  g_clear_pointer (&looked, sv_store_session_free);
 
   /* the idle time slides with use: 11 h, use, 11 h more is still valid */
   f->now += 11 * G_TIME_SPAN_HOUR;
   looked = sv_store_session_lookup (f->store, session->token, &error);
   g_assert_no_error (error);
   g_assert_cmpint (looked->expires_at, ==, f->now + SV_STORE_OWNER_IDLE_USEC);
-  g_clear_pointer (&looked, sv_session_free);
+  g_clear_pointer (&looked, sv_store_session_free);
   f->now += 11 * G_TIME_SPAN_HOUR;
   looked = sv_store_session_lookup (f->store, session->token, &error);
   g_assert_no_error (error);
-  g_clear_pointer (&looked, sv_session_free);
+  g_clear_pointer (&looked, sv_store_session_free);
 
   /* 12 h idle: gone */
   f->now += SV_STORE_OWNER_IDLE_USEC;
@@ -416,8 +416,8 @@ test_sessions (Fixture       *f,
   g_clear_error (&error);
 
   /* logout */
-  g_clear_pointer (&session, sv_session_free);
-  session = sv_store_session_create (f->store, SV_SESSION_OWNER, account_id, 0, &error);
+  g_clear_pointer (&session, sv_store_session_free);
+  session = sv_store_session_create (f->store, SV_STORE_SESSION_OWNER, account_id, 0, &error);
   g_assert_no_error (error);
   g_assert_true (sv_store_session_delete (f->store, session->token, &error));
   g_assert_no_error (error);
@@ -430,16 +430,16 @@ test_sessions (Fixture       *f,
   /* a delegated token ends 30 minutes after the consent, used or not */
   staff = sv_store_staff_add (f->store, "alice", "staffpw", &error);
   g_assert_no_error (error);
-  delegated = sv_store_session_create (f->store, SV_SESSION_DELEGATED, account_id, staff->id, &error);
+  delegated = sv_store_session_create (f->store, SV_STORE_SESSION_DELEGATED, account_id, staff->id, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (delegated->staff_name, ==, "alice");
   g_assert_cmpstr (delegated->phone, ==, PHONE_A);
   f->now += 20 * G_TIME_SPAN_MINUTE;
   looked = sv_store_session_lookup (f->store, delegated->token, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (looked->kind, ==, SV_SESSION_DELEGATED);
+  g_assert_cmpint (looked->kind, ==, SV_STORE_SESSION_DELEGATED);
   g_assert_cmpint (looked->staff_id, ==, staff->id);
-  g_clear_pointer (&looked, sv_session_free);
+  g_clear_pointer (&looked, sv_store_session_free);
   f->now += 10 * G_TIME_SPAN_MINUTE;
   g_assert_null (sv_store_session_lookup (f->store, delegated->token, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_UNAUTHENTICATED);
@@ -455,7 +455,7 @@ test_rate_limits (Fixture       *f,
                   gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvSession) session = NULL;
+  g_autoptr(SvStoreSession) session = NULL;
   gint64 retry_after = 0;
 
   create_account (f, PHONE_A);
@@ -481,13 +481,13 @@ test_rate_limits (Fixture       *f,
   /* another phone from another address is not */
   session = sv_store_login (f->store, PHONE_B, "secret", "192.0.2.2", NULL, &error);
   g_assert_no_error (error);
-  g_clear_pointer (&session, sv_session_free);
+  g_clear_pointer (&session, sv_store_session_free);
 
   /* the window ends 15 minutes after the first failure */
   f->now = T0 + SV_STORE_LOGIN_WINDOW_USEC;
   session = sv_store_login (f->store, PHONE_A, "secret", "192.0.2.1", NULL, &error);
   g_assert_no_error (error);
-  g_clear_pointer (&session, sv_session_free);
+  g_clear_pointer (&session, sv_store_session_free);
 
   /* the low-level calls */
   g_assert_true (sv_store_rate_limit_check (f->store, "staff:bob", &retry_after, &error));
@@ -508,11 +508,11 @@ test_staff (Fixture       *f,
             gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvStaff) alice = NULL;
-  g_autoptr(SvStaff) bob = NULL;
+  g_autoptr(SvStoreStaff) alice = NULL;
+  g_autoptr(SvStoreStaff) bob = NULL;
   g_autoptr(GPtrArray) list = NULL;
-  g_autoptr(SvSession) session = NULL;
-  g_autoptr(SvSession) looked = NULL;
+  g_autoptr(SvStoreSession) session = NULL;
+  g_autoptr(SvStoreSession) looked = NULL;
 
   alice = sv_store_staff_add (f->store, "alice", "pw-a", &error);
   g_assert_no_error (error);
@@ -528,8 +528,8 @@ test_staff (Fixture       *f,
   list = sv_store_staff_list (f->store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 2);
-  g_assert_cmpstr (((SvStaff *) g_ptr_array_index (list, 0))->name, ==, "alice");
-  g_assert_cmpstr (((SvStaff *) g_ptr_array_index (list, 1))->name, ==, "bob");
+  g_assert_cmpstr (((SvStoreStaff *) g_ptr_array_index (list, 0))->name, ==, "alice");
+  g_assert_cmpstr (((SvStoreStaff *) g_ptr_array_index (list, 1))->name, ==, "bob");
 
   g_assert_null (sv_store_staff_login (f->store, "alice", "pw-b", NULL, NULL, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_LOGIN_FAILED);
@@ -539,7 +539,7 @@ test_staff (Fixture       *f,
   g_clear_error (&error);
   session = sv_store_staff_login (f->store, "alice", "pw-a", NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (session->kind, ==, SV_SESSION_STAFF);
+  g_assert_cmpint (session->kind, ==, SV_STORE_SESSION_STAFF);
   g_assert_cmpint (session->staff_id, ==, alice->id);
   g_assert_cmpint (session->account_id, ==, 0);
   g_assert_cmpint (session->expires_at, ==, T0 + SV_STORE_STAFF_IDLE_USEC);
@@ -566,8 +566,8 @@ test_consents (Fixture       *f,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvStaff) staff = NULL;
-  g_autoptr(SvSession) delegated = NULL;
+  g_autoptr(SvStoreStaff) staff = NULL;
+  g_autoptr(SvStoreSession) delegated = NULL;
   g_autoptr(GPtrArray) audit = NULL;
   g_autofree char *code = NULL;
   g_autofree char *code2 = NULL;
@@ -586,10 +586,10 @@ test_consents (Fixture       *f,
   g_clear_error (&error);
   delegated = sv_store_consent_create (f->store, staff->id, PHONE_A, "secret", NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (delegated->kind, ==, SV_SESSION_DELEGATED);
+  g_assert_cmpint (delegated->kind, ==, SV_STORE_SESSION_DELEGATED);
   g_assert_cmpint (delegated->account_id, ==, account_a);
   g_assert_cmpint (delegated->expires_at, ==, T0 + SV_STORE_DELEGATED_USEC);
-  g_clear_pointer (&delegated, sv_session_free);
+  g_clear_pointer (&delegated, sv_store_session_free);
 
   /* with a one-time code: single use */
   code = sv_store_restore_code_create (f->store, account_a, &expires, &error);
@@ -601,7 +601,7 @@ test_consents (Fixture       *f,
   delegated = sv_store_consent_create (f->store, staff->id, PHONE_A, NULL, lower, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (delegated->account_id, ==, account_a);
-  g_clear_pointer (&delegated, sv_session_free);
+  g_clear_pointer (&delegated, sv_store_session_free);
   g_assert_null (sv_store_consent_create (f->store, staff->id, PHONE_A, NULL, code, NULL, NULL, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_LOGIN_FAILED);
   g_clear_error (&error);
@@ -647,10 +647,10 @@ test_consents (Fixture       *f,
   audit = sv_store_audit_list (f->store, account_a, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (audit->len, ==, 2);
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (audit, 0))->action, ==, "consent");
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (audit, 0))->detail, ==, "restore code");
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (audit, 0))->staff_name, ==, "shop1");
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (audit, 1))->detail, ==, "password");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (audit, 0))->action, ==, "consent");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (audit, 0))->detail, ==, "restore code");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (audit, 0))->staff_name, ==, "shop1");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (audit, 1))->detail, ==, "password");
   g_clear_pointer (&audit, g_ptr_array_unref);
   audit = sv_store_audit_list (f->store, account_b, 0, 0, &error);
   g_assert_no_error (error);
@@ -662,7 +662,7 @@ test_audit (Fixture       *f,
             gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvStaff) staff = NULL;
+  g_autoptr(SvStoreStaff) staff = NULL;
   g_autoptr(GPtrArray) page1 = NULL;
   g_autoptr(GPtrArray) page2 = NULL;
   gint64 account_id = create_account (f, PHONE_A);
@@ -680,20 +680,20 @@ test_audit (Fixture       *f,
   page1 = sv_store_audit_list (f->store, account_id, 0, 3, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (page1->len, ==, 3);
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (page1, 0))->action, ==, "GET /api/v1/cards/4");
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (page1, 0))->iccid, ==, ICCID_A);
-  g_assert_cmpint (((SvAuditEntry *) g_ptr_array_index (page1, 0))->at, ==, T0 + 5 * G_USEC_PER_SEC);
-  page2 = sv_store_audit_list (f->store, account_id, ((SvAuditEntry *) g_ptr_array_index (page1, 2))->id, 3, &error);
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (page1, 0))->action, ==, "GET /api/v1/cards/4");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (page1, 0))->iccid, ==, ICCID_A);
+  g_assert_cmpint (((SvStoreAuditEntry *) g_ptr_array_index (page1, 0))->at, ==, T0 + 5 * G_USEC_PER_SEC);
+  page2 = sv_store_audit_list (f->store, account_id, ((SvStoreAuditEntry *) g_ptr_array_index (page1, 2))->id, 3, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (page2->len, ==, 2);
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (page2, 1))->action, ==, "GET /api/v1/cards/0");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (page2, 1))->action, ==, "GET /api/v1/cards/0");
 
   /* the staff member leaves; the history keeps the name */
   g_assert_true (sv_store_staff_remove (f->store, "shop1", &error));
   g_clear_pointer (&page1, g_ptr_array_unref);
   page1 = sv_store_audit_list (f->store, account_id, 0, 0, &error);
   g_assert_cmpuint (page1->len, ==, 5);
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (page1, 4))->staff_name, ==, "shop1");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (page1, 4))->staff_name, ==, "shop1");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -704,20 +704,20 @@ test_register_outcomes (Fixture       *f,
                         gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardInfo) info = make_info (ICCID_A, 5);
-  g_autoptr(SvCardInfo) info_b = make_info (ICCID_B, 5);
-  g_autoptr(SvCard) card = NULL;
-  g_autoptr(SvCard) old = NULL;
+  g_autoptr(SvStoreCardInfo) info = make_info (ICCID_A, 5);
+  g_autoptr(SvStoreCardInfo) info_b = make_info (ICCID_B, 5);
+  g_autoptr(SvStoreCard) card = NULL;
+  g_autoptr(SvStoreCard) old = NULL;
   g_autoptr(GPtrArray) cards = NULL;
-  g_autoptr(SvAccount) account = NULL;
-  SvRegisterOutcome outcome;
+  g_autoptr(SvStoreAccount) account = NULL;
+  SvStoreRegisterOutcome outcome;
   gint64 account_id = 0, other_id = 0;
 
   /* phone unknown: account and card */
   card = sv_store_card_register_with_password (f->store, PHONE_A, "secret", NULL, info,
                                                &outcome, &account_id, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (outcome, ==, SV_REGISTER_REGISTERED);
+  g_assert_cmpint (outcome, ==, SV_STORE_REGISTER_REGISTERED);
   g_assert_cmpint (account_id, !=, 0);
   g_assert_cmpstr (card->iccid, ==, ICCID_A);
   g_assert_cmpstr (card->phone, ==, PHONE_A);
@@ -727,10 +727,10 @@ test_register_outcomes (Fixture       *f,
   g_assert_cmpint (card->epoch, >=, 1);
   g_assert_cmpuint (card->sms_capacity, ==, 5);
   g_assert_cmpuint (card->files->len, ==, 3);
-  g_assert_cmpstr (((SvCardFile *) g_ptr_array_index (card->files, 0))->key, ==, "pb1/adn");
-  g_assert_cmpuint (sv_card_find_file (card, "pb1/ext1")->record_len, ==, 13);
-  g_assert_cmpstr (sv_card_find_file (card, "sms")->structure, ==, "linear-fixed");
-  g_clear_pointer (&card, sv_card_free);
+  g_assert_cmpstr (((SvStoreCardFile *) g_ptr_array_index (card->files, 0))->key, ==, "pb1/adn");
+  g_assert_cmpuint (sv_store_card_find_file (card, "pb1/ext1")->record_len, ==, 13);
+  g_assert_cmpstr (sv_store_card_find_file (card, "sms")->structure, ==, "linear-fixed");
+  g_clear_pointer (&card, sv_store_card_free);
 
   /* the same ICCID again: info updated, counter A taken */
   info->counter_a = 9;
@@ -739,10 +739,10 @@ test_register_outcomes (Fixture       *f,
   card = sv_store_card_register_with_password (f->store, PHONE_A, "secret", NULL, info,
                                                &outcome, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (outcome, ==, SV_REGISTER_UPDATED);
+  g_assert_cmpint (outcome, ==, SV_STORE_REGISTER_UPDATED);
   g_assert_cmpint (card->counter_a, ==, 9);
   g_assert_cmpstr (card->imsi, ==, "460009999999999");
-  g_clear_pointer (&card, sv_card_free);
+  g_clear_pointer (&card, sv_store_card_free);
 
   /* wrong password: nothing changes */
   info->counter_a = 11;
@@ -753,12 +753,12 @@ test_register_outcomes (Fixture       *f,
   card = sv_store_card_get (f->store, account_id, ICCID_A, &error);
   g_assert_no_error (error);
   g_assert_cmpint (card->counter_a, ==, 9);
-  g_clear_pointer (&card, sv_card_free);
+  g_clear_pointer (&card, sv_store_card_free);
 
   /* another ICCID on the same account: a card change */
   card = sv_store_card_register (f->store, account_id, info_b, &outcome, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (outcome, ==, SV_REGISTER_CARD_CHANGE);
+  g_assert_cmpint (outcome, ==, SV_STORE_REGISTER_CARD_CHANGE);
   g_assert_cmpint (card->counter_b, ==, 1);
   g_assert_null (card->replaced_by);
   old = sv_store_card_get (f->store, account_id, ICCID_A, &error);
@@ -769,7 +769,7 @@ test_register_outcomes (Fixture       *f,
   g_assert_cmpuint (cards->len, ==, 2);
   account = sv_store_account_get (f->store, account_id, &error);
   g_assert_cmpint (account->counter_b, ==, 1);
-  g_clear_pointer (&card, sv_card_free);
+  g_clear_pointer (&card, sv_store_card_free);
 
   /* the ICCID of another account: conflict, and no account is created */
   g_assert_null (sv_store_card_register_with_password (f->store, PHONE_B, "secret", NULL, info,
@@ -782,12 +782,12 @@ test_register_outcomes (Fixture       *f,
 
   /* a portal sign-up without a card registers its first card as new */
   other_id = create_account (f, PHONE_B);
-  g_clear_pointer (&info, sv_card_info_free);
+  g_clear_pointer (&info, sv_store_card_info_free);
   info = make_info (ICCID_C, 5);
   card = sv_store_card_register_with_password (f->store, PHONE_B, "secret", NULL,
                                                info, &outcome, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (outcome, ==, SV_REGISTER_REGISTERED);
+  g_assert_cmpint (outcome, ==, SV_STORE_REGISTER_REGISTERED);
   g_assert_cmpint (card->account_id, ==, other_id);
 }
 
@@ -796,36 +796,36 @@ test_register_invalid (Fixture       *f,
                        gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardInfo) info = NULL;
-  SvRegisterOutcome outcome;
+  g_autoptr(SvStoreCardInfo) info = NULL;
+  SvStoreRegisterOutcome outcome;
   gint64 account_id = create_account (f, PHONE_A);
 
   info = make_info ("1234", 5);
   g_assert_null (sv_store_card_register (f->store, account_id, info, &outcome, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  g_clear_pointer (&info, sv_card_info_free);
+  g_clear_pointer (&info, sv_store_card_info_free);
 
   info = make_info (ICCID_A, 5);
-  ((SvCardFile *) g_ptr_array_index (info->files, 0))->record_len = 0;
+  ((SvStoreCardFile *) g_ptr_array_index (info->files, 0))->record_len = 0;
   g_assert_null (sv_store_card_register (f->store, account_id, info, &outcome, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  g_clear_pointer (&info, sv_card_info_free);
+  g_clear_pointer (&info, sv_store_card_info_free);
 
   info = make_info (ICCID_A, 5);
-  g_ptr_array_add (info->files, sv_card_file_new ("pb1/adn", "3F00", "linear-fixed", 30, 10));
+  g_ptr_array_add (info->files, sv_store_card_file_new ("pb1/adn", "3F00", "linear-fixed", 30, 10));
   g_assert_null (sv_store_card_register (f->store, account_id, info, &outcome, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  g_clear_pointer (&info, sv_card_info_free);
+  g_clear_pointer (&info, sv_store_card_info_free);
 
   info = make_info (ICCID_A, 5);
   g_clear_pointer (&info->card_type, g_free);
   g_assert_null (sv_store_card_register (f->store, account_id, info, &outcome, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  g_clear_pointer (&info, sv_card_info_free);
+  g_clear_pointer (&info, sv_store_card_info_free);
 
   info = make_info (ICCID_A, SV_STORE_MAX_SMS_CAPACITY + 1);
   g_assert_null (sv_store_card_register (f->store, account_id, info, &outcome, &error));
@@ -842,30 +842,30 @@ test_register_layout_change (Fixture       *f,
                              gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardInfo) info = make_info (ICCID_A, 5);
-  g_autoptr(SvCard) card = NULL;
-  g_autoptr(SvBackupResult) result = NULL;
-  g_autoptr(SvChanges) changes = NULL;
-  SvRegisterOutcome outcome;
+  g_autoptr(SvStoreCardInfo) info = make_info (ICCID_A, 5);
+  g_autoptr(SvStoreCard) card = NULL;
+  g_autoptr(SvStoreBackupResult) result = NULL;
+  g_autoptr(SvStoreChanges) changes = NULL;
+  SvStoreRegisterOutcome outcome;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
   gint64 epoch;
 
-  result = backup (f, account_id, "b1", SV_BACKUP_INCREMENTAL, "pb1/adn", 9, "Ann", 0, &error);
+  result = backup (f, account_id, "b1", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 9, "Ann", 0, &error);
   g_assert_no_error (error);
   epoch = result->epoch;
 
   /* more records: nothing is lost, the epoch stays */
-  ((SvCardFile *) g_ptr_array_index (info->files, 0))->n_records = 20;
+  ((SvStoreCardFile *) g_ptr_array_index (info->files, 0))->n_records = 20;
   card = sv_store_card_register (f->store, account_id, info, &outcome, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (outcome, ==, SV_REGISTER_UPDATED);
+  g_assert_cmpint (outcome, ==, SV_STORE_REGISTER_UPDATED);
   g_assert_cmpint (card->epoch, ==, epoch);
-  g_assert_cmpuint (sv_card_find_file (card, "pb1/adn")->n_records, ==, 20);
-  g_clear_pointer (&card, sv_card_free);
+  g_assert_cmpuint (sv_store_card_find_file (card, "pb1/adn")->n_records, ==, 20);
+  g_clear_pointer (&card, sv_store_card_free);
 
   /* fewer: record 9 is dropped and tokens of the old epoch are refused */
   f->now += 10 * G_USEC_PER_SEC;
-  ((SvCardFile *) g_ptr_array_index (info->files, 0))->n_records = 8;
+  ((SvStoreCardFile *) g_ptr_array_index (info->files, 0))->n_records = 8;
   card = sv_store_card_register (f->store, account_id, info, &outcome, &error);
   g_assert_no_error (error);
   g_assert_cmpint (card->epoch, >, epoch);
@@ -886,18 +886,18 @@ test_backup_incremental (Fixture       *f,
                          gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvBackupRequest) request = sv_backup_request_new ("0f9c1a3e-6d7b-4c21", SV_BACKUP_INCREMENTAL);
-  g_autoptr(SvBackupResult) result = NULL;
+  g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new ("0f9c1a3e-6d7b-4c21", SV_STORE_BACKUP_INCREMENTAL);
+  g_autoptr(SvStoreBackupResult) result = NULL;
   g_autoptr(GBytes) ann = rec (30, "Ann");
   g_autoptr(GBytes) bob = rec (30, "Bob");
   g_autoptr(GBytes) ext = rec (13, "\x02\x12\x34");
   g_autoptr(GBytes) stored = NULL;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
 
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 4, bob, 0));
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 3, ann, 0));
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/ext1", 1, ext, 0));
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 4, bob, 0));
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 3, ann, 0));
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/ext1", 1, ext, 0));
   result = sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error);
   g_assert_no_error (error);
   g_assert_false (result->replayed);
@@ -905,12 +905,12 @@ test_backup_incremental (Fixture       *f,
   g_assert_cmpuint (result->applied->len, ==, 3);
   g_assert_cmpuint (result->conflicts->len, ==, 0);
   /* sorted by file, index; one version for the whole batch */
-  g_assert_cmpstr (((SvRecord *) g_ptr_array_index (result->applied, 0))->file, ==, "pb1/adn");
-  g_assert_cmpuint (((SvRecord *) g_ptr_array_index (result->applied, 0))->index, ==, 3);
-  g_assert_cmpuint (((SvRecord *) g_ptr_array_index (result->applied, 1))->index, ==, 4);
-  g_assert_cmpstr (((SvRecord *) g_ptr_array_index (result->applied, 2))->file, ==, "pb1/ext1");
+  g_assert_cmpstr (((SvStoreRecord *) g_ptr_array_index (result->applied, 0))->file, ==, "pb1/adn");
+  g_assert_cmpuint (((SvStoreRecord *) g_ptr_array_index (result->applied, 0))->index, ==, 3);
+  g_assert_cmpuint (((SvStoreRecord *) g_ptr_array_index (result->applied, 1))->index, ==, 4);
+  g_assert_cmpstr (((SvStoreRecord *) g_ptr_array_index (result->applied, 2))->file, ==, "pb1/ext1");
   for (guint i = 0; i < 3; i++)
-    g_assert_cmpint (((SvRecord *) g_ptr_array_index (result->applied, i))->version, ==, 1);
+    g_assert_cmpint (((SvStoreRecord *) g_ptr_array_index (result->applied, i))->version, ==, 1);
   g_assert_cmpint (result->modseq, ==, 1);
 
   g_assert_cmpint (record_version (f, account_id, "pb1/adn", 3, &stored), ==, 1);
@@ -925,46 +925,46 @@ test_backup_idempotent (Fixture       *f,
                         gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvBackupResult) first = NULL;
-  g_autoptr(SvBackupResult) again = NULL;
-  g_autoptr(SvBackupResult) other = NULL;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreBackupResult) first = NULL;
+  g_autoptr(SvStoreBackupResult) again = NULL;
+  g_autoptr(SvStoreBackupResult) other = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
 
-  first = backup (f, account_id, "batch-1", SV_BACKUP_INCREMENTAL, "pb1/adn", 1, "Ann", 0, &error);
+  first = backup (f, account_id, "batch-1", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 1, "Ann", 0, &error);
   g_assert_no_error (error);
   g_assert_cmpint (first->modseq, ==, 1);
 
   /* a newer write by someone else in between */
-  other = backup (f, account_id, "batch-2", SV_BACKUP_INCREMENTAL, "pb1/adn", 1, "Anne", 1, &error);
+  other = backup (f, account_id, "batch-2", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 1, "Anne", 1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (other->modseq, ==, 2);
 
   /* the retry answers exactly the first answer and applies nothing */
-  again = backup (f, account_id, "batch-1", SV_BACKUP_INCREMENTAL, "pb1/adn", 1, "Ann", 0, &error);
+  again = backup (f, account_id, "batch-1", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 1, "Ann", 0, &error);
   g_assert_no_error (error);
   g_assert_true (again->replayed);
   g_assert_cmpint (again->modseq, ==, first->modseq);
   g_assert_cmpint (again->epoch, ==, first->epoch);
   g_assert_cmpuint (again->applied->len, ==, 1);
-  g_assert_cmpint (((SvRecord *) g_ptr_array_index (again->applied, 0))->version, ==, 1);
+  g_assert_cmpint (((SvStoreRecord *) g_ptr_array_index (again->applied, 0))->version, ==, 1);
   g_assert_cmpuint (again->conflicts->len, ==, 0);
   card = sv_store_card_get (f->store, account_id, ICCID_A, &error);
   g_assert_cmpint (card->modseq, ==, 2);
   g_assert_cmpint (record_version (f, account_id, "pb1/adn", 1, NULL), ==, 2);
 
   /* the same id with another body */
-  g_clear_pointer (&other, sv_backup_result_free);
-  other = backup (f, account_id, "batch-1", SV_BACKUP_INCREMENTAL, "pb1/adn", 1, "Eve", 0, &error);
+  g_clear_pointer (&other, sv_store_backup_result_free);
+  other = backup (f, account_id, "batch-1", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 1, "Eve", 0, &error);
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_BATCH_ID_REUSED);
   g_assert_null (other);
   g_clear_error (&error);
-  other = backup (f, account_id, "batch-1", SV_BACKUP_FULL, "pb1/adn", 1, "Ann", 0, &error);
+  other = backup (f, account_id, "batch-1", SV_STORE_BACKUP_FULL, "pb1/adn", 1, "Ann", 0, &error);
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_BATCH_ID_REUSED);
   g_clear_error (&error);
 
   /* a malformed batch id */
-  g_assert_null (backup (f, account_id, "no spaces", SV_BACKUP_INCREMENTAL, "pb1/adn", 1, "Ann", 0, &error));
+  g_assert_null (backup (f, account_id, "no spaces", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 1, "Ann", 0, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
 }
 
@@ -973,28 +973,28 @@ test_backup_conflict (Fixture       *f,
                       gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvBackupResult) r1 = NULL;
-  g_autoptr(SvBackupResult) r2 = NULL;
-  g_autoptr(SvBackupResult) r3 = NULL;
-  g_autoptr(SvBackupResult) r4 = NULL;
-  g_autoptr(SvBackupRequest) request = sv_backup_request_new ("mixed", SV_BACKUP_INCREMENTAL);
+  g_autoptr(SvStoreBackupResult) r1 = NULL;
+  g_autoptr(SvStoreBackupResult) r2 = NULL;
+  g_autoptr(SvStoreBackupResult) r3 = NULL;
+  g_autoptr(SvStoreBackupResult) r4 = NULL;
+  g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new ("mixed", SV_STORE_BACKUP_INCREMENTAL);
   g_autoptr(GBytes) anne = rec (30, "Anne");
   g_autoptr(GBytes) carl = rec (30, "Carl");
   g_autoptr(GBytes) ann = rec (30, "Ann");
   g_autoptr(GBytes) stored = NULL;
-  SvConflict *conflict;
+  SvStoreConflict *conflict;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
 
-  r1 = backup (f, account_id, "b1", SV_BACKUP_INCREMENTAL, "pb1/adn", 7, "Ann", 0, &error);
+  r1 = backup (f, account_id, "b1", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 7, "Ann", 0, &error);
   g_assert_no_error (error);
-  r2 = backup (f, account_id, "b2", SV_BACKUP_INCREMENTAL, "pb1/adn", 7, "Ann B", 1, &error);
+  r2 = backup (f, account_id, "b2", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 7, "Ann B", 1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (r2->modseq, ==, 2);
 
   /* a client that saw version 1 writes "Anne": conflict with version 2;
    * in the same batch a clean record goes in */
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 7, anne, 1));
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 8, carl, 0));
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 7, anne, 1));
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 8, carl, 0));
   r3 = sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (r3->conflicts->len, ==, 1);
@@ -1005,7 +1005,7 @@ test_backup_conflict (Fixture       *f,
   g_assert_cmpmem (g_bytes_get_data (conflict->server_data, NULL), 5, "Ann B", 5);
   g_assert_true (g_bytes_equal (conflict->client_data, anne));
   g_assert_cmpuint (r3->applied->len, ==, 1);
-  g_assert_cmpuint (((SvRecord *) g_ptr_array_index (r3->applied, 0))->index, ==, 8);
+  g_assert_cmpuint (((SvStoreRecord *) g_ptr_array_index (r3->applied, 0))->index, ==, 8);
   /* not stored */
   g_assert_cmpint (record_version (f, account_id, "pb1/adn", 7, &stored), ==, 2);
   g_assert_cmpmem (g_bytes_get_data (stored, NULL), 5, "Ann B", 5);
@@ -1013,16 +1013,16 @@ test_backup_conflict (Fixture       *f,
 
   /* same bytes with a stale base: already applied, no conflict, no new
    * version */
-  r4 = backup (f, account_id, "b4", SV_BACKUP_INCREMENTAL, "pb1/adn", 7, "Ann B", 0, &error);
+  r4 = backup (f, account_id, "b4", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 7, "Ann B", 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (r4->conflicts->len, ==, 0);
   g_assert_cmpuint (r4->applied->len, ==, 1);
-  g_assert_cmpint (((SvRecord *) g_ptr_array_index (r4->applied, 0))->version, ==, 2);
+  g_assert_cmpint (((SvStoreRecord *) g_ptr_array_index (r4->applied, 0))->version, ==, 2);
   g_assert_cmpint (r4->modseq, ==, r3->modseq);
 
   /* a record never stored, with a base version: conflict against FF */
-  g_clear_pointer (&r4, sv_backup_result_free);
-  r4 = backup (f, account_id, "b5", SV_BACKUP_INCREMENTAL, "pb1/adn", 2, "Zed", 5, &error);
+  g_clear_pointer (&r4, sv_store_backup_result_free);
+  r4 = backup (f, account_id, "b5", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 2, "Zed", 5, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (r4->conflicts->len, ==, 1);
   conflict = g_ptr_array_index (r4->conflicts, 0);
@@ -1036,7 +1036,7 @@ test_backup_invalid (Fixture       *f,
                      gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvBackupRequest) request = NULL;
+  g_autoptr(SvStoreBackupRequest) request = NULL;
   g_autoptr(GBytes) good = rec (30, "Ann");
   g_autoptr(GBytes) short_rec = rec (29, "Ann");
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
@@ -1056,44 +1056,44 @@ test_backup_invalid (Fixture       *f,
     {
       g_autofree char *id = g_strdup_printf ("bad-%u", i);
 
-      request = sv_backup_request_new (id, SV_BACKUP_INCREMENTAL);
+      request = sv_store_backup_request_new (id, SV_STORE_BACKUP_INCREMENTAL);
       /* a good record first: the whole batch is refused */
-      sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 5, good, 0));
-      sv_backup_request_add_record (request, sv_record_write_new (bad[i].file, bad[i].index, bad[i].data, 0));
+      sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 5, good, 0));
+      sv_store_backup_request_add_record (request, sv_store_record_write_new (bad[i].file, bad[i].index, bad[i].data, 0));
       g_assert_null (sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error));
       g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
       g_clear_error (&error);
-      g_clear_pointer (&request, sv_backup_request_free);
+      g_clear_pointer (&request, sv_store_backup_request_free);
     }
 
   /* the same record twice */
-  request = sv_backup_request_new ("twice", SV_BACKUP_INCREMENTAL);
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 5, good, 0));
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 5, good, 0));
+  request = sv_store_backup_request_new ("twice", SV_STORE_BACKUP_INCREMENTAL);
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 5, good, 0));
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 5, good, 0));
   g_assert_null (sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  g_clear_pointer (&request, sv_backup_request_free);
+  g_clear_pointer (&request, sv_store_backup_request_free);
 
   /* over the batch limit */
-  request = sv_backup_request_new ("huge", SV_BACKUP_INCREMENTAL);
+  request = sv_store_backup_request_new ("huge", SV_STORE_BACKUP_INCREMENTAL);
   for (guint i = 0; i <= SV_STORE_MAX_BATCH; i++)
-    sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 1 + i % 10, good, 0));
+    sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 1 + i % 10, good, 0));
   g_assert_null (sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_TOO_LARGE);
   g_clear_error (&error);
-  g_clear_pointer (&request, sv_backup_request_free);
+  g_clear_pointer (&request, sv_store_backup_request_free);
 
   /* a full backup without files, an incremental one with files */
-  request = sv_backup_request_new ("full-nofiles", SV_BACKUP_FULL);
+  request = sv_store_backup_request_new ("full-nofiles", SV_STORE_BACKUP_FULL);
   g_assert_null (sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  g_clear_pointer (&request, sv_backup_request_free);
+  g_clear_pointer (&request, sv_store_backup_request_free);
 
   /* another account's card, an unknown card */
-  request = sv_backup_request_new ("foreign", SV_BACKUP_INCREMENTAL);
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 5, good, 0));
+  request = sv_store_backup_request_new ("foreign", SV_STORE_BACKUP_INCREMENTAL);
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 5, good, 0));
   g_assert_null (sv_store_backup_apply (f->store, other_id, ICCID_A, request, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
@@ -1110,62 +1110,62 @@ test_backup_full (Fixture       *f,
                   gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvBackupRequest) request = NULL;
-  g_autoptr(SvBackupResult) result = NULL;
+  g_autoptr(SvStoreBackupRequest) request = NULL;
+  g_autoptr(SvStoreBackupResult) result = NULL;
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GBytes) stored = NULL;
-  g_autoptr(SvChanges) changes = NULL;
+  g_autoptr(SvStoreChanges) changes = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
   gint64 epoch;
 
   /* before: adn 1, 2, 3 and ext1 1 */
-  request = sv_backup_request_new ("before", SV_BACKUP_INCREMENTAL);
+  request = sv_store_backup_request_new ("before", SV_STORE_BACKUP_INCREMENTAL);
   for (guint i = 1; i <= 3; i++)
     {
       g_autofree char *name = g_strdup_printf ("Old %u", i);
       g_autoptr(GBytes) bytes = rec (30, name);
 
-      sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", i, bytes, 0));
+      sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", i, bytes, 0));
     }
   {
     g_autoptr(GBytes) ext = rec (13, "\x02");
 
-    sv_backup_request_add_record (request, sv_record_write_new ("pb1/ext1", 1, ext, 0));
+    sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/ext1", 1, ext, 0));
   }
   result = sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error);
   g_assert_no_error (error);
   epoch = result->epoch;
-  g_clear_pointer (&result, sv_backup_result_free);
-  g_clear_pointer (&request, sv_backup_request_free);
+  g_clear_pointer (&result, sv_store_backup_result_free);
+  g_clear_pointer (&request, sv_store_backup_request_free);
 
   /* a full backup that fails half-way changes nothing */
-  request = sv_backup_request_new ("full-bad", SV_BACKUP_FULL);
-  sv_backup_request_add_file (request, "pb1/adn");
+  request = sv_store_backup_request_new ("full-bad", SV_STORE_BACKUP_FULL);
+  sv_store_backup_request_add_file (request, "pb1/adn");
   {
     g_autoptr(GBytes) a = rec (30, "New 2");
     g_autoptr(GBytes) b = rec (30, "New 99");
 
-    sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 2, a, 0));
-    sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 99, b, 0));
+    sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 2, a, 0));
+    sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 99, b, 0));
   }
   g_assert_null (sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  g_clear_pointer (&request, sv_backup_request_free);
+  g_clear_pointer (&request, sv_store_backup_request_free);
   records = sv_store_records_list (f->store, account_id, ICCID_A, "pb1/adn", &error);
   g_assert_cmpuint (records->len, ==, 3);
   g_clear_pointer (&records, g_ptr_array_unref);
 
   /* the full backup of pb1/adn: 2 (changed) and 5 (new); 1 and 3 are
    * cleared; ext1 is not named and stays; versions are ignored */
-  request = sv_backup_request_new ("full", SV_BACKUP_FULL);
-  sv_backup_request_add_file (request, "pb1/adn");
+  request = sv_store_backup_request_new ("full", SV_STORE_BACKUP_FULL);
+  sv_store_backup_request_add_file (request, "pb1/adn");
   {
     g_autoptr(GBytes) a = rec (30, "New 2");
     g_autoptr(GBytes) b = rec (30, "New 5");
 
-    sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 2, a, 42));
-    sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 5, b, 0));
+    sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 2, a, 42));
+    sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 5, b, 0));
   }
   result = sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error);
   g_assert_no_error (error);
@@ -1176,9 +1176,9 @@ test_backup_full (Fixture       *f,
   records = sv_store_records_list (f->store, account_id, ICCID_A, "pb1/adn", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (records->len, ==, 2);
-  g_assert_cmpuint (((SvRecord *) g_ptr_array_index (records, 0))->index, ==, 2);
-  g_assert_cmpuint (((SvRecord *) g_ptr_array_index (records, 1))->index, ==, 5);
-  g_assert_cmpmem (g_bytes_get_data (((SvRecord *) g_ptr_array_index (records, 1))->data, NULL), 5, "New 5", 5);
+  g_assert_cmpuint (((SvStoreRecord *) g_ptr_array_index (records, 0))->index, ==, 2);
+  g_assert_cmpuint (((SvStoreRecord *) g_ptr_array_index (records, 1))->index, ==, 5);
+  g_assert_cmpmem (g_bytes_get_data (((SvStoreRecord *) g_ptr_array_index (records, 1))->data, NULL), 5, "New 5", 5);
   g_clear_pointer (&records, g_ptr_array_unref);
   records = sv_store_records_list (f->store, account_id, ICCID_A, "pb1/ext1", &error);
   g_assert_cmpuint (records->len, ==, 1);
@@ -1192,7 +1192,7 @@ test_backup_full (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (changes->records->len, ==, 4);
   {
-    SvRecord *cleared = g_ptr_array_index (changes->records, 0);
+    SvStoreRecord *cleared = g_ptr_array_index (changes->records, 0);
     const guint8 *p = g_bytes_get_data (cleared->data, NULL);
 
     g_assert_cmpstr (cleared->file, ==, "pb1/adn");
@@ -1221,22 +1221,22 @@ fill_history (Fixture *f,
     {
       g_autofree char *id = g_strdup_printf ("h%u", i);
       g_autofree char *name = g_strdup_printf ("Name %u", i);
-      g_autoptr(SvBackupResult) result = NULL;
+      g_autoptr(SvStoreBackupResult) result = NULL;
 
-      result = backup (f, account_id, id, SV_BACKUP_INCREMENTAL, "pb1/adn", i, name, 0, &error);
+      result = backup (f, account_id, id, SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", i, name, 0, &error);
       g_assert_no_error (error);
       g_assert_cmpint (result->modseq, ==, i);
     }
   if (big > 0)
     {
-      g_autoptr(SvBackupRequest) request = sv_backup_request_new ("big", SV_BACKUP_INCREMENTAL);
-      g_autoptr(SvBackupResult) result = NULL;
+      g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new ("big", SV_STORE_BACKUP_INCREMENTAL);
+      g_autoptr(SvStoreBackupResult) result = NULL;
 
       for (guint i = 1; i <= big; i++)
         {
           g_autoptr(GBytes) bytes = rec (13, "\x02\x01");
 
-          sv_backup_request_add_record (request, sv_record_write_new ("pb1/ext1", i, bytes, 0));
+          sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/ext1", i, bytes, 0));
         }
       result = sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error);
       g_assert_no_error (error);
@@ -1248,7 +1248,7 @@ test_changes_paging (Fixture       *f,
                      gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
   gint64 modseq = 0;
   guint seen = 0, pages = 0;
@@ -1260,7 +1260,7 @@ test_changes_paging (Fixture       *f,
   /* pages of 3: 3 + 3 + 1, each ending on a batch boundary */
   while (more)
     {
-      g_autoptr(SvChanges) changes = NULL;
+      g_autoptr(SvStoreChanges) changes = NULL;
 
       changes = sv_store_changes_since (f->store, account_id, ICCID_A, card->epoch, modseq, 3, &error);
       g_assert_no_error (error);
@@ -1268,7 +1268,7 @@ test_changes_paging (Fixture       *f,
       g_assert_cmpuint (changes->records->len, <=, 3);
       for (guint i = 0; i < changes->records->len; i++)
         {
-          SvRecord *record = g_ptr_array_index (changes->records, i);
+          SvStoreRecord *record = g_ptr_array_index (changes->records, i);
 
           g_assert_cmpint (record->version, >, modseq);
           g_assert_cmpint (record->version, <=, changes->modseq);
@@ -1284,7 +1284,7 @@ test_changes_paging (Fixture       *f,
 
   /* up to date: nothing, and the same token */
   {
-    g_autoptr(SvChanges) changes = sv_store_changes_since (f->store, account_id, ICCID_A,
+    g_autoptr(SvStoreChanges) changes = sv_store_changes_since (f->store, account_id, ICCID_A,
                                                            card->epoch, 7, 3, &error);
 
     g_assert_no_error (error);
@@ -1299,10 +1299,10 @@ test_changes_big_batch (Fixture       *f,
                         gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvCard) card = NULL;
-  g_autoptr(SvChanges) page1 = NULL;
-  g_autoptr(SvChanges) page2 = NULL;
-  g_autoptr(SvChanges) page3 = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
+  g_autoptr(SvStoreChanges) page1 = NULL;
+  g_autoptr(SvStoreChanges) page2 = NULL;
+  g_autoptr(SvStoreChanges) page3 = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
 
   /* versions 1, 2 (one record each), 3 (five records) */
@@ -1334,10 +1334,10 @@ test_changes_tokens (Fixture       *f,
                      gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvCard) card = NULL;
-  g_autoptr(SvChanges) changes = NULL;
-  g_autoptr(SvBackupResult) cleared = NULL;
-  g_autoptr(SvBackupResult) result = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
+  g_autoptr(SvStoreChanges) changes = NULL;
+  g_autoptr(SvStoreBackupResult) cleared = NULL;
+  g_autoptr(SvStoreBackupResult) result = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
 
   fill_history (f, account_id, 3, 0);
@@ -1356,13 +1356,13 @@ test_changes_tokens (Fixture       *f,
 
   /* clear record 1 (version 4), then purge the tombstones up to 4: a token
    * older than 4 needs a full resync, 4 itself is fine */
-  cleared = backup (f, account_id, "clear", SV_BACKUP_INCREMENTAL, "pb1/adn", 1, NULL, 1, &error);
+  cleared = backup (f, account_id, "clear", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 1, NULL, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (cleared->modseq, ==, 4);
   changes = sv_store_changes_since (f->store, account_id, ICCID_A, card->epoch, 3, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (changes->records->len, ==, 1);
-  g_clear_pointer (&changes, sv_changes_free);
+  g_clear_pointer (&changes, sv_store_changes_free);
 
   g_assert_true (sv_store_purge_cleared (f->store, ICCID_A, 4, &error));
   g_assert_no_error (error);
@@ -1372,13 +1372,13 @@ test_changes_tokens (Fixture       *f,
   changes = sv_store_changes_since (f->store, account_id, ICCID_A, card->epoch, 4, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (changes->records->len, ==, 0);
-  g_clear_pointer (&changes, sv_changes_free);
-  g_clear_pointer (&card, sv_card_free);
+  g_clear_pointer (&changes, sv_store_changes_free);
+  g_clear_pointer (&card, sv_store_card_free);
   card = sv_store_card_get (f->store, account_id, ICCID_A, &error);
   g_assert_cmpint (card->purge_floor, ==, 4);
 
   /* the purged record is gone; writing it again from "never seen" works */
-  result = backup (f, account_id, "again", SV_BACKUP_INCREMENTAL, "pb1/adn", 1, "Back", 0, &error);
+  result = backup (f, account_id, "again", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 1, "Back", 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (result->conflicts->len, ==, 0);
   g_assert_cmpint (result->modseq, ==, 5);
@@ -1395,11 +1395,11 @@ test_changes_tokens (Fixture       *f,
 /* ------------------------------------------------------------------------ */
 /* The SMS ring                                                             */
 
-static SvMessage *
+static SvStoreMessage *
 sms (const char *text,
      gint64      stored_at)
 {
-  SvMessage *message = sv_message_new (stored_at);
+  SvStoreMessage *message = sv_store_message_new (stored_at);
   g_autoptr(GBytes) part = NULL;
   guint8 buf[176];
   gsize n = MIN (strlen (text), sizeof buf - 1);
@@ -1408,7 +1408,7 @@ sms (const char *text,
   buf[0] = 0x01;
   memcpy (buf + 1, text, n);
   part = g_bytes_new (buf, sizeof buf);
-  sv_message_add_part (message, part);
+  sv_store_message_add_part (message, part);
   return message;
 }
 
@@ -1416,7 +1416,7 @@ static GPtrArray *
 sms_batch (const char *first,
            ...)
 {
-  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_message_free);
+  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_message_free);
   va_list args;
 
   va_start (args, first);
@@ -1427,7 +1427,7 @@ sms_batch (const char *first,
 }
 
 static char *
-sms_text (SvMessage *message,
+sms_text (SvStoreMessage *message,
           guint      part)
 {
   const guint8 *p = g_bytes_get_data (g_ptr_array_index (message->parts, part), NULL);
@@ -1443,7 +1443,7 @@ test_ring (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) batch = NULL;
   g_autoptr(GPtrArray) list = NULL;
-  g_autoptr(SvMessagesResult) result = NULL;
+  g_autoptr(SvStoreMessagesResult) result = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);   /* capacity 5 */
 
   batch = sms_batch ("m1", "m2", "m3", NULL);
@@ -1453,7 +1453,7 @@ test_ring (Fixture       *f,
   g_assert_cmpuint (result->duplicates, ==, 0);
   g_assert_cmpuint (result->dropped, ==, 0);
   g_assert_cmpuint (result->count, ==, 3);
-  g_clear_pointer (&result, sv_messages_result_free);
+  g_clear_pointer (&result, sv_store_messages_result_free);
 
   /* a retry: the same answer, nothing stored twice */
   result = sv_store_messages_append (f->store, account_id, ICCID_A, "s1", batch, &error);
@@ -1461,7 +1461,7 @@ test_ring (Fixture       *f,
   g_assert_true (result->replayed);
   g_assert_cmpuint (result->stored, ==, 3);
   g_assert_cmpuint (result->count, ==, 3);
-  g_clear_pointer (&result, sv_messages_result_free);
+  g_clear_pointer (&result, sv_store_messages_result_free);
   g_clear_pointer (&batch, g_ptr_array_unref);
 
   /* the same id with other messages */
@@ -1479,7 +1479,7 @@ test_ring (Fixture       *f,
   g_assert_cmpuint (result->duplicates, ==, 1);
   g_assert_cmpuint (result->dropped, ==, 2);
   g_assert_cmpuint (result->count, ==, 5);
-  g_clear_pointer (&result, sv_messages_result_free);
+  g_clear_pointer (&result, sv_store_messages_result_free);
   g_clear_pointer (&batch, g_ptr_array_unref);
 
   list = sv_store_messages_list (f->store, account_id, ICCID_A, &error);
@@ -1490,7 +1490,7 @@ test_ring (Fixture       *f,
 
     for (guint i = 0; i < list->len; i++)
       {
-        SvMessage *message = g_ptr_array_index (list, i);
+        SvStoreMessage *message = g_ptr_array_index (list, i);
         g_autofree char *text = sms_text (message, 0);
 
         g_assert_cmpstr (text, ==, expected[i]);
@@ -1498,19 +1498,19 @@ test_ring (Fixture       *f,
         g_assert_cmpint (message->received_at, ==, T0);
         g_assert_cmpuint (g_bytes_get_size (g_ptr_array_index (message->parts, 0)), ==, 176);
         if (i > 0)
-          g_assert_cmpint (message->id, >, ((SvMessage *) g_ptr_array_index (list, i - 1))->id);
+          g_assert_cmpint (message->id, >, ((SvStoreMessage *) g_ptr_array_index (list, i - 1))->id);
       }
   }
 
   /* a message of three parts needs three places: m3, m4, m5 go */
-  batch = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_message_free);
+  batch = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_message_free);
   {
-    SvMessage *long_message = sms ("part1", T0);
-    g_autoptr(SvMessage) p2 = sms ("part2", T0);
-    g_autoptr(SvMessage) p3 = sms ("part3", T0);
+    SvStoreMessage *long_message = sms ("part1", T0);
+    g_autoptr(SvStoreMessage) p2 = sms ("part2", T0);
+    g_autoptr(SvStoreMessage) p3 = sms ("part3", T0);
 
-    sv_message_add_part (long_message, g_ptr_array_index (p2->parts, 0));
-    sv_message_add_part (long_message, g_ptr_array_index (p3->parts, 0));
+    sv_store_message_add_part (long_message, g_ptr_array_index (p2->parts, 0));
+    sv_store_message_add_part (long_message, g_ptr_array_index (p3->parts, 0));
     g_ptr_array_add (batch, long_message);
   }
   result = sv_store_messages_append (f->store, account_id, ICCID_A, "s3", batch, &error);
@@ -1518,13 +1518,13 @@ test_ring (Fixture       *f,
   g_assert_cmpuint (result->stored, ==, 1);
   g_assert_cmpuint (result->dropped, ==, 3);
   g_assert_cmpuint (result->count, ==, 3);
-  g_clear_pointer (&result, sv_messages_result_free);
+  g_clear_pointer (&result, sv_store_messages_result_free);
   g_clear_pointer (&batch, g_ptr_array_unref);
   g_clear_pointer (&list, g_ptr_array_unref);
   list = sv_store_messages_list (f->store, account_id, ICCID_A, &error);
   g_assert_cmpuint (list->len, ==, 3);
   {
-    SvMessage *last = g_ptr_array_index (list, 2);
+    SvStoreMessage *last = g_ptr_array_index (list, 2);
     g_autofree char *second = sms_text (last, 1);
 
     g_assert_cmpuint (last->parts->len, ==, 3);
@@ -1533,17 +1533,17 @@ test_ring (Fixture       *f,
 
   /* delete one; then another account cannot, and an unknown id is 404 */
   g_assert_true (sv_store_message_delete (f->store, account_id, ICCID_A,
-                                          ((SvMessage *) g_ptr_array_index (list, 0))->id, &error));
+                                          ((SvStoreMessage *) g_ptr_array_index (list, 0))->id, &error));
   g_assert_no_error (error);
   g_assert_false (sv_store_message_delete (f->store, account_id, ICCID_A,
-                                           ((SvMessage *) g_ptr_array_index (list, 0))->id, &error));
+                                           ((SvStoreMessage *) g_ptr_array_index (list, 0))->id, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
   {
     gint64 other = create_account (f, PHONE_B);
 
     g_assert_false (sv_store_message_delete (f->store, other, ICCID_A,
-                                             ((SvMessage *) g_ptr_array_index (list, 1))->id, &error));
+                                             ((SvStoreMessage *) g_ptr_array_index (list, 1))->id, &error));
     g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND);
     g_clear_error (&error);
     g_assert_null (sv_store_messages_list (f->store, other, ICCID_A, &error));
@@ -1552,16 +1552,16 @@ test_ring (Fixture       *f,
   }
 
   /* invalid: an empty message, more parts than the card holds */
-  batch = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_message_free);
-  g_ptr_array_add (batch, sv_message_new (0));
+  batch = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_message_free);
+  g_ptr_array_add (batch, sv_store_message_new (0));
   g_assert_null (sv_store_messages_append (f->store, account_id, ICCID_A, "s4", batch, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
   g_clear_pointer (&batch, g_ptr_array_unref);
   batch = sms_batch ("x", NULL);
   for (guint i = 0; i < 5; i++)
-    sv_message_add_part (g_ptr_array_index (batch, 0),
-                         g_ptr_array_index (((SvMessage *) g_ptr_array_index (batch, 0))->parts, 0));
+    sv_store_message_add_part (g_ptr_array_index (batch, 0),
+                         g_ptr_array_index (((SvStoreMessage *) g_ptr_array_index (batch, 0))->parts, 0));
   g_assert_null (sv_store_messages_append (f->store, account_id, ICCID_A, "s5", batch, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
@@ -1575,20 +1575,20 @@ test_restore_full (Fixture       *f,
                    gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvRestore) restore = NULL;
-  g_autoptr(SvRestoreGroup) group = NULL;
+  g_autoptr(SvStoreRestore) restore = NULL;
+  g_autoptr(SvStoreRestoreGroup) group = NULL;
   g_autoptr(GPtrArray) batch = NULL;
-  g_autoptr(SvMessagesResult) stored = NULL;
-  g_autoptr(SvStaff) staff = NULL;
+  g_autoptr(SvStoreMessagesResult) stored = NULL;
+  g_autoptr(SvStoreStaff) staff = NULL;
   g_autoptr(GPtrArray) audit = NULL;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
   guint total_records = 0, total_messages = 0;
 
   /* 7 adn records (one later cleared), 3 messages */
   fill_history (f, account_id, 7, 0);
   {
-    g_autoptr(SvBackupResult) cleared = backup (f, account_id, "clear7", SV_BACKUP_INCREMENTAL,
+    g_autoptr(SvStoreBackupResult) cleared = backup (f, account_id, "clear7", SV_STORE_BACKUP_INCREMENTAL,
                                                 "pb1/adn", 7, NULL, 7, &error);
     g_assert_no_error (error);
   }
@@ -1599,7 +1599,7 @@ test_restore_full (Fixture       *f,
 
   staff = sv_store_staff_add (f->store, "shop1", "pw", &error);
   g_assert_no_error (error);
-  restore = sv_store_restore_create (f->store, account_id, staff->id, ICCID_A, SV_RESTORE_FULL,
+  restore = sv_store_restore_create (f->store, account_id, staff->id, ICCID_A, SV_STORE_RESTORE_FULL,
                                      0, 0, TRUE, 4, &error);
   g_assert_no_error (error);
   g_assert_nonnull (restore->id);
@@ -1619,13 +1619,13 @@ test_restore_full (Fixture       *f,
   g_assert_cmpstr (g_ptr_array_index (group->clear, 0), ==, "pb1/adn");
   g_assert_cmpstr (g_ptr_array_index (group->clear, 1), ==, "pb1/ext1");
   g_assert_cmpstr (g_ptr_array_index (group->clear, 2), ==, "sms");
-  g_clear_pointer (&group, sv_restore_group_free);
+  g_clear_pointer (&group, sv_store_restore_group_free);
 
   /* asking for group 2 before 0 is acknowledged answers group 0 again */
   group = sv_store_restore_get_group (f->store, account_id, restore->id, 2, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (group->group, ==, 0);
-  g_clear_pointer (&group, sv_restore_group_free);
+  g_clear_pointer (&group, sv_store_restore_group_free);
 
   /* acks in order only */
   g_assert_null (sv_store_restore_ack (f->store, account_id, "nope", 0, &error));
@@ -1640,8 +1640,8 @@ test_restore_full (Fixture       *f,
 
   for (guint n = 0; n < restore->n_groups; n++)
     {
-      g_autoptr(SvRestore) acked = NULL;
-      g_autoptr(SvRestore) repeated = NULL;
+      g_autoptr(SvStoreRestore) acked = NULL;
+      g_autoptr(SvStoreRestore) repeated = NULL;
 
       group = sv_store_restore_get_group (f->store, account_id, restore->id, n, &error);
       g_assert_no_error (error);
@@ -1650,7 +1650,7 @@ test_restore_full (Fixture       *f,
         g_assert_cmpuint (group->clear->len, ==, 0);
       for (guint i = 0; i < group->records->len; i++)
         {
-          SvRecord *record = g_ptr_array_index (group->records, i);
+          SvStoreRecord *record = g_ptr_array_index (group->records, i);
 
           /* the cleared record 7 and the EF_SMS are not sent */
           g_assert_cmpstr (record->file, ==, "pb1/adn");
@@ -1664,7 +1664,7 @@ test_restore_full (Fixture       *f,
 
           g_assert_cmpstr (text, ==, expected);
         }
-      g_clear_pointer (&group, sv_restore_group_free);
+      g_clear_pointer (&group, sv_store_restore_group_free);
 
       acked = sv_store_restore_ack (f->store, account_id, restore->id, n, &error);
       g_assert_no_error (error);
@@ -1679,7 +1679,7 @@ test_restore_full (Fixture       *f,
   g_assert_cmpuint (total_messages, ==, 3);
 
   {
-    g_autoptr(SvRestore) done = sv_store_restore_get (f->store, account_id, restore->id, &error);
+    g_autoptr(SvStoreRestore) done = sv_store_restore_get (f->store, account_id, restore->id, &error);
 
     g_assert_no_error (error);
     g_assert_true (done->done);
@@ -1708,10 +1708,10 @@ test_restore_full (Fixture       *f,
   audit = sv_store_audit_list (f->store, account_id, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (audit->len, ==, 2);
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (audit, 0))->action, ==, "restore");
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (audit, 0))->iccid, ==, ICCID_A);
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (audit, 0))->staff_name, ==, "shop1");
-  g_assert_cmpstr (((SvAuditEntry *) g_ptr_array_index (audit, 1))->action, ==, "restore-start");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (audit, 0))->action, ==, "restore");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (audit, 0))->iccid, ==, ICCID_A);
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (audit, 0))->staff_name, ==, "shop1");
+  g_assert_cmpstr (((SvStoreAuditEntry *) g_ptr_array_index (audit, 1))->action, ==, "restore-start");
 }
 
 static void
@@ -1719,24 +1719,24 @@ test_restore_incremental (Fixture       *f,
                           gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvRestore) restore = NULL;
-  g_autoptr(SvRestore) empty = NULL;
-  g_autoptr(SvRestore) acked = NULL;
-  g_autoptr(SvRestoreGroup) group = NULL;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreRestore) restore = NULL;
+  g_autoptr(SvStoreRestore) empty = NULL;
+  g_autoptr(SvStoreRestore) acked = NULL;
+  g_autoptr(SvStoreRestoreGroup) group = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(GPtrArray) audit = NULL;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
 
   fill_history (f, account_id, 5, 0);
   {
-    g_autoptr(SvBackupResult) cleared = backup (f, account_id, "clear2", SV_BACKUP_INCREMENTAL,
+    g_autoptr(SvStoreBackupResult) cleared = backup (f, account_id, "clear2", SV_STORE_BACKUP_INCREMENTAL,
                                                 "pb1/adn", 2, NULL, 2, &error);
     g_assert_no_error (error);
   }
   card = sv_store_card_get (f->store, account_id, ICCID_A, &error);
 
   /* since 3: records 4, 5 and the cleared 2 (as FF) */
-  restore = sv_store_restore_create (f->store, account_id, 0, ICCID_A, SV_RESTORE_INCREMENTAL,
+  restore = sv_store_restore_create (f->store, account_id, 0, ICCID_A, SV_STORE_RESTORE_INCREMENTAL,
                                      card->epoch, 3, TRUE, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (restore->n_records, ==, 3);
@@ -1746,27 +1746,27 @@ test_restore_incremental (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (group->clear->len, ==, 0);
   g_assert_cmpuint (group->records->len, ==, 3);
-  g_assert_cmpuint (((SvRecord *) g_ptr_array_index (group->records, 0))->index, ==, 4);
-  g_assert_cmpuint (((SvRecord *) g_ptr_array_index (group->records, 2))->index, ==, 2);
-  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (((SvRecord *) g_ptr_array_index (group->records, 2))->data, NULL))[0], ==, 0xff);
+  g_assert_cmpuint (((SvStoreRecord *) g_ptr_array_index (group->records, 0))->index, ==, 4);
+  g_assert_cmpuint (((SvStoreRecord *) g_ptr_array_index (group->records, 2))->index, ==, 2);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (((SvStoreRecord *) g_ptr_array_index (group->records, 2))->data, NULL))[0], ==, 0xff);
   acked = sv_store_restore_ack (f->store, account_id, restore->id, 0, &error);
   g_assert_no_error (error);
   g_assert_true (acked->done);
   g_assert_cmpint (acked->modseq, ==, card->modseq);
 
   /* up to date: one empty group */
-  empty = sv_store_restore_create (f->store, account_id, 0, ICCID_A, SV_RESTORE_INCREMENTAL,
+  empty = sv_store_restore_create (f->store, account_id, 0, ICCID_A, SV_STORE_RESTORE_INCREMENTAL,
                                    card->epoch, card->modseq, FALSE, 10, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (empty->n_records, ==, 0);
   g_assert_cmpuint (empty->n_groups, ==, 1);
 
   /* a bad token */
-  g_assert_null (sv_store_restore_create (f->store, account_id, 0, ICCID_A, SV_RESTORE_INCREMENTAL,
+  g_assert_null (sv_store_restore_create (f->store, account_id, 0, ICCID_A, SV_STORE_RESTORE_INCREMENTAL,
                                           card->epoch - 1, 0, FALSE, 10, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_FULL_RESYNC_REQUIRED);
   g_clear_error (&error);
-  g_assert_null (sv_store_restore_create (f->store, account_id, 0, ICCID_A, SV_RESTORE_FULL,
+  g_assert_null (sv_store_restore_create (f->store, account_id, 0, ICCID_A, SV_STORE_RESTORE_FULL,
                                           0, 0, FALSE, SV_STORE_MAX_GROUP_SIZE + 1, &error));
   g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_INVALID);
   g_clear_error (&error);
@@ -1869,27 +1869,27 @@ populate_card (Fixture    *f,
                gint64      staff_id)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvBackupRequest) request = sv_backup_request_new ("p1", SV_BACKUP_INCREMENTAL);
-  g_autoptr(SvBackupResult) result = NULL;
+  g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new ("p1", SV_STORE_BACKUP_INCREMENTAL);
+  g_autoptr(SvStoreBackupResult) result = NULL;
   g_autoptr(GPtrArray) batch = sms_batch ("hello", "world", NULL);
-  g_autoptr(SvMessagesResult) stored = NULL;
-  g_autoptr(SvRestore) restore = NULL;
+  g_autoptr(SvStoreMessagesResult) stored = NULL;
+  g_autoptr(SvStoreRestore) restore = NULL;
   g_autoptr(GBytes) ann = rec (30, "Ann");
   g_autoptr(GBytes) empty = rec (30, NULL);
 
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 1, ann, 0));
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 2, ann, 0));
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 1, ann, 0));
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 2, ann, 0));
   result = sv_store_backup_apply (f->store, account_id, iccid, request, &error);
   g_assert_no_error (error);
-  g_clear_pointer (&result, sv_backup_result_free);
-  g_clear_pointer (&request, sv_backup_request_free);
-  request = sv_backup_request_new ("p2", SV_BACKUP_INCREMENTAL);
-  sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", 2, empty, 1));
+  g_clear_pointer (&result, sv_store_backup_result_free);
+  g_clear_pointer (&request, sv_store_backup_request_free);
+  request = sv_store_backup_request_new ("p2", SV_STORE_BACKUP_INCREMENTAL);
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", 2, empty, 1));
   result = sv_store_backup_apply (f->store, account_id, iccid, request, &error);
   g_assert_no_error (error);
   stored = sv_store_messages_append (f->store, account_id, iccid, "p3", batch, &error);
   g_assert_no_error (error);
-  restore = sv_store_restore_create (f->store, account_id, staff_id, iccid, SV_RESTORE_FULL,
+  restore = sv_store_restore_create (f->store, account_id, staff_id, iccid, SV_STORE_RESTORE_FULL,
                                      0, 0, TRUE, 1, &error);
   g_assert_no_error (error);
   g_assert_true (sv_store_audit_append (f->store, account_id, staff_id, iccid,
@@ -1901,12 +1901,12 @@ test_deregister (Fixture       *f,
                  gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvStaff) staff = NULL;
-  g_autoptr(SvCardInfo) info_c = make_info (ICCID_C, 5);
-  g_autoptr(SvCard) card_c = NULL;
+  g_autoptr(SvStoreStaff) staff = NULL;
+  g_autoptr(SvStoreCardInfo) info_c = make_info (ICCID_C, 5);
+  g_autoptr(SvStoreCard) card_c = NULL;
   g_autoptr(GPtrArray) audit = NULL;
   g_autoptr(GPtrArray) cards = NULL;
-  SvRegisterOutcome outcome;
+  SvStoreRegisterOutcome outcome;
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
   gint64 other_id = setup_card (f, PHONE_B, ICCID_B);
   gint64 before_b;
@@ -1919,7 +1919,7 @@ test_deregister (Fixture       *f,
    * is the card deregistered first (A points at it) */
   card_c = sv_store_card_register (f->store, account_id, info_c, &outcome, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (outcome, ==, SV_REGISTER_CARD_CHANGE);
+  g_assert_cmpint (outcome, ==, SV_STORE_REGISTER_CARD_CHANGE);
 
   g_assert_cmpint (count_everywhere (f, ICCID_A), >=, 10);
   g_assert_cmpint (sv_store_card_count_rows (f->store, ICCID_A, &error), ==, count_everywhere (f, ICCID_A));
@@ -1963,7 +1963,7 @@ test_deregister (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (audit->len, >=, 2);
   for (guint i = 0; i < audit->len; i++)
-    g_assert_null (((SvAuditEntry *) g_ptr_array_index (audit, i))->iccid);
+    g_assert_null (((SvStoreAuditEntry *) g_ptr_array_index (audit, i))->iccid);
 
   /* the other account's card is untouched */
   g_assert_cmpint (count_everywhere (f, ICCID_B), ==, before_b);
@@ -1971,8 +1971,8 @@ test_deregister (Fixture       *f,
   /* the ICCID can be registered again, with a new epoch */
   f->now += 5 * G_USEC_PER_SEC;
   {
-    g_autoptr(SvCardInfo) info = make_info (ICCID_A, 5);
-    g_autoptr(SvCard) again = sv_store_card_register (f->store, other_id, info, &outcome, &error);
+    g_autoptr(SvStoreCardInfo) info = make_info (ICCID_A, 5);
+    g_autoptr(SvStoreCard) again = sv_store_card_register (f->store, other_id, info, &outcome, &error);
 
     g_assert_no_error (error);
     g_assert_cmpint (again->modseq, ==, 0);
@@ -2001,17 +2001,17 @@ writer_thread (gpointer user_data)
       g_autoptr(GError) error = NULL;
       g_autofree char *id = g_strdup_printf ("t%u-%u", w->thread, i);
       g_autofree char *name = g_strdup_printf ("T%u %u", w->thread, i);
-      g_autoptr(SvBackupRequest) request = sv_backup_request_new (id, SV_BACKUP_INCREMENTAL);
+      g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new (id, SV_STORE_BACKUP_INCREMENTAL);
       g_autoptr(GBytes) bytes = rec (30, name);
-      g_autoptr(SvBackupResult) result = NULL;
+      g_autoptr(SvStoreBackupResult) result = NULL;
 
       /* each thread owns one index, with the version it last got */
-      sv_backup_request_add_record (request, sv_record_write_new ("pb1/adn", w->thread + 1, bytes,
+      sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", w->thread + 1, bytes,
                                                                   w->applied));
       result = sv_store_backup_apply (w->f->store, w->account_id, ICCID_A, request, &error);
       g_assert_no_error (error);
       g_assert_cmpuint (result->conflicts->len, ==, 0);
-      w->applied = ((SvRecord *) g_ptr_array_index (result->applied, 0))->version;
+      w->applied = ((SvStoreRecord *) g_ptr_array_index (result->applied, 0))->version;
     }
   return NULL;
 }
@@ -2021,7 +2021,7 @@ test_concurrent_writers (Fixture       *f,
                          gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SvCard) card = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
   WriterData w[4];
   GThread *threads[4];
   gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
