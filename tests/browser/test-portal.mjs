@@ -188,7 +188,7 @@ const STRINGS = {
     messages: 'Messages',
     backup: 'Backup',
     account: 'Account',
-    tooLong: 'too long',
+    tooLong: '2 characters too long for this card',
     loggedOut: 'You have logged out.',
     expired: 'Your session has expired',
     network: 'Cannot reach the SimVault server',
@@ -209,7 +209,7 @@ const STRINGS = {
     messages: '短信',
     backup: '备份',
     account: '账户',
-    tooLong: '此卡容纳不下',
+    tooLong: '超出 2 个字符',
     loggedOut: '您已退出登录。',
     expired: '您的会话已过期',
     network: '无法连接 SimVault 服务器',
@@ -298,14 +298,22 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   assert.equal(await page.locator('.contact-list img').count(), 0, 'no <img> was created from data');
   assert.deepEqual(problems.dialogs, [], 'no dialog opened');
 
-  // Search.
-  const search = page.locator('input[type=search]');
-  await search.fill('ali');
+  // Search from the keyboard: "/" focuses the entry, Escape clears it.
+  await page.keyboard.press('/');
+  await page.keyboard.type('ali');
   await waitForCount(rows, 1);
   assert.match(await rows.first().textContent(), /Alice Wang/);
   assert.match(await page.locator('.count').textContent(), new RegExp(t.oneOf));
-  await search.fill('');
+  await page.keyboard.press('Escape');
   await waitForCount(rows, 4);
+
+  // The editor opens and closes from the keyboard too.
+  await rows.filter({ hasText: 'Bob' }).locator('button.edit').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('dialog.contact-dialog').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'name', 'focus in the name field');
+  await page.keyboard.press('Escape');
+  await page.locator('dialog.contact-dialog').waitFor({ state: 'detached' });
 
   // Edit Alice with a name the card cannot hold: the server's reason shows
   // beside the name field; then a valid name is stored.

@@ -81,6 +81,7 @@ export async function renderContacts (container, ctx, stillCurrent) {
     id: searchId,
     type: 'search',
     placeholder: _('Search name, number or e-mail'),
+    'aria-keyshortcuts': '/',
     value: view.query,
     autocomplete: 'off',
     oninput: (e) => {
@@ -214,6 +215,35 @@ export async function renderContacts (container, ctx, stillCurrent) {
       list,
       empty));
   fill();
+}
+
+/* Why an edit does not fit, in the owner's words and language. The server
+ * explains it with the desktop's phonebook rules (in English, with the
+ * bytes and the coding); the two common cases are said again here, short
+ * and translated; anything else is shown as the server says it. */
+export function fitMessage (error) {
+  const text = String(error.message || '');
+  let m = /(\d+) characters?(?:\(s\))? too long for this card(?:: (\d+) of (\d+) fit)?/.exec(text);
+  if (m && m[2] !== undefined) {
+    const over = Number(m[1]);
+    return format(ngettext('%d character too long for this card: %d of %d fit.',
+                           '%d characters too long for this card: %d of %d fit.', over),
+                  over, Number(m[2]), Number(m[3]));
+  }
+  if (m) {
+    const over = Number(m[1]);
+    return format(ngettext('%d character too long for this card.',
+                           '%d characters too long for this card.', over), over);
+  }
+  m = /has (\d+) digits;.*at most (\d+).*?(\d+) too many/.exec(text);
+  if (m) {
+    const over = Number(m[3]);
+    return format(ngettext('%d digit too many: this card holds at most %d.',
+                           '%d digits too many: this card holds at most %d.', over), over, Number(m[2]));
+  }
+  if (error.code === 'does-not-fit' && currentLanguage() !== 'en')
+    return format(_('Does not fit on this card: %s'), text);
+  return text || _('This value does not fit on the card.');
 }
 
 function contactBody (c) {
@@ -350,9 +380,7 @@ function contactDialog ({ iccid, contact, features, limits }) {
         } catch (e) {
           if (e instanceof ApiError && (e.code === 'does-not-fit' || e.code === 'invalid') && e.field) {
             const key = String(e.field).replace(/\[.*$/, '');
-            const prefix = e.code === 'does-not-fit' && currentLanguage() !== 'en'
-              ? `${_('Does not fit on this card')}: ` : '';
-            showFieldError(key, prefix + (e.message || _('This value does not fit on the card.')));
+            showFieldError(key, fitMessage(e));
           } else if (e instanceof ApiError && e.code === 'does-not-fit') {
             showFieldError(null, e.message || _('The card has no room for this contact.'));
           } else if (e instanceof NetworkError) {

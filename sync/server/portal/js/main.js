@@ -246,6 +246,26 @@ async function boot () {
   });
   document.getElementById('banner').setAttribute('aria-label', _('Problems'));
 
+  // "/" focuses the search of the list shown, as in many web apps; Escape
+  // in a search entry clears it.
+  document.addEventListener('keydown', (event) => {
+    const target = event.target;
+    const typing = target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement ||
+      target instanceof HTMLSelectElement;
+    if (event.key === '/' && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      const search = main().querySelector('input[type=search]');
+      if (search) {
+        event.preventDefault();
+        search.focus();
+      }
+    } else if (event.key === 'Escape' && target instanceof HTMLInputElement &&
+               target.type === 'search' && target.value !== '') {
+      event.preventDefault();
+      target.value = '';
+      target.dispatchEvent(new Event('input'));
+    }
+  });
+
   window.addEventListener('hashchange', () => {
     if (state.loggedIn) {
       render().then(() => {

@@ -45,6 +45,7 @@ export async function renderMessages (container, ctx, stillCurrent) {
     id: searchId,
     type: 'search',
     placeholder: _('Search number or text'),
+    'aria-keyshortcuts': '/',
     value: view.query,
     autocomplete: 'off',
     oninput: (e) => {
