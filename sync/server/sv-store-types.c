@@ -101,7 +101,7 @@ sv_store_session_free (SvStoreSession *session)
 
 gboolean
 sv_store_session_check_csrf (const SvStoreSession *session,
-                       const char      *header)
+                             const char           *header)
 {
   gsize len;
   guint8 diff = 0;
@@ -120,10 +120,10 @@ sv_store_session_check_csrf (const SvStoreSession *session,
 
 SvStoreCardFile *
 sv_store_card_file_new (const char *key,
-                  const char *path,
-                  const char *structure,
-                  guint       record_len,
-                  guint       n_records)
+                        const char *path,
+                        const char *structure,
+                        guint       record_len,
+                        guint       n_records)
 {
   SvStoreCardFile *file = g_new0 (SvStoreCardFile, 1);
 
@@ -193,7 +193,7 @@ sv_store_card_free (SvStoreCard *card)
 
 const SvStoreCardFile *
 sv_store_card_find_file (const SvStoreCard *card,
-                   const char   *key)
+                         const char        *key)
 {
   for (guint i = 0; card->files != NULL && i < card->files->len; i++)
     {
@@ -207,9 +207,9 @@ sv_store_card_find_file (const SvStoreCard *card,
 
 SvStoreRecord *
 sv_store_record_new (const char *file,
-               guint       index,
-               GBytes     *data,
-               gint64      version)
+                     guint       index,
+                     GBytes     *data,
+                     gint64      version)
 {
   SvStoreRecord *record = g_new0 (SvStoreRecord, 1);
 
@@ -232,9 +232,9 @@ sv_store_record_free (SvStoreRecord *record)
 
 SvStoreRecordWrite *
 sv_store_record_write_new (const char *file,
-                     guint       index,
-                     GBytes     *data,
-                     gint64      base_version)
+                           guint       index,
+                           GBytes     *data,
+                           gint64      base_version)
 {
   SvStoreRecordWrite *write = g_new0 (SvStoreRecordWrite, 1);
 
@@ -256,8 +256,8 @@ sv_store_record_write_free (SvStoreRecordWrite *write)
 }
 
 SvStoreBackupRequest *
-sv_store_backup_request_new (const char   *batch_id,
-                       SvStoreBackupMode  mode)
+sv_store_backup_request_new (const char        *batch_id,
+                             SvStoreBackupMode  mode)
 {
   SvStoreBackupRequest *request = g_new0 (SvStoreBackupRequest, 1);
 
@@ -270,14 +270,14 @@ sv_store_backup_request_new (const char   *batch_id,
 
 void
 sv_store_backup_request_add_file (SvStoreBackupRequest *request,
-                            const char      *file)
+                                  const char           *file)
 {
   g_ptr_array_add (request->files, g_strdup (file));
 }
 
 void
 sv_store_backup_request_add_record (SvStoreBackupRequest *request,
-                              SvStoreRecordWrite   *write)
+                                    SvStoreRecordWrite   *write)
 {
   g_ptr_array_add (request->records, write);
 }
@@ -336,7 +336,7 @@ sv_store_message_new (gint64 stored_at)
 
 void
 sv_store_message_add_part (SvStoreMessage *message,
-                     GBytes    *part)
+                           GBytes         *part)
 {
   g_ptr_array_add (message->parts, g_bytes_ref (part));
 }

@@ -97,9 +97,9 @@ run (SvStore     *store,
 /* sv_db_stmt_step () for a statement expected to answer at most one row:
  * TRUE and *found = whether there was one, FALSE on failure. */
 static gboolean
-step_one (SvDbStmt  *stmt,
-          gboolean  *found,
-          GError   **error)
+step_one (SvDbStmt *stmt,
+          gboolean *found,
+          GError  **error)
 {
   GError *local_error = NULL;
 
@@ -213,8 +213,8 @@ is_sms_file (const char *key)
 }
 
 static char *
-normalize_phone (const char  *phone,
-                 GError     **error)
+normalize_phone (const char *phone,
+                 GError    **error)
 {
   g_autoptr(GString) out = g_string_new (NULL);
   guint digits = 0;
@@ -248,8 +248,8 @@ normalize_phone (const char  *phone,
 }
 
 static gboolean
-check_iccid (const char  *iccid,
-             GError     **error)
+check_iccid (const char *iccid,
+             GError    **error)
 {
   gsize len = iccid != NULL ? strlen (iccid) : 0;
 
@@ -267,8 +267,8 @@ bad:
 }
 
 static gboolean
-check_password (const char  *password,
-                GError     **error)
+check_password (const char *password,
+                GError    **error)
 {
   if (password == NULL || *password == '\0' || strlen (password) > 1024)
     {
@@ -283,9 +283,9 @@ check_password (const char  *password,
 /* Passwords: Argon2id through libsodium                                    */
 
 static char *
-hash_password (SvStore     *store,
-               const char  *password,
-               GError     **error)
+hash_password (SvStore    *store,
+               const char *password,
+               GError    **error)
 {
   char out[crypto_pwhash_STRBYTES];
   unsigned long long ops;
@@ -331,9 +331,9 @@ verify_password (const char *hash,
 /* Opening                                                                  */
 
 SvStore *
-sv_store_open (const char            *location,
-               const SvStoreOptions  *options,
-               GError               **error)
+sv_store_open (const char           *location,
+               const SvStoreOptions *options,
+               GError              **error)
 {
   g_autoptr(SvStore) store = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -429,9 +429,9 @@ account_context_clear (AccountContext *ctx)
 }
 
 static gboolean
-account_load_txn (SvDbConn  *conn,
-                  gpointer   user_data,
-                  GError   **error)
+account_load_txn (SvDbConn *conn,
+                  gpointer  user_data,
+                  GError  **error)
 {
   AccountContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -464,9 +464,9 @@ account_load_txn (SvDbConn  *conn,
 
 /* Inserts the account; CONFLICT if the phone is taken. */
 static gboolean
-account_insert (SvDbConn        *conn,
-                AccountContext  *ctx,
-                GError         **error)
+account_insert (SvDbConn       *conn,
+                AccountContext *ctx,
+                GError        **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
   gboolean found;
@@ -497,9 +497,9 @@ account_insert (SvDbConn        *conn,
 }
 
 static gboolean
-account_create_txn (SvDbConn  *conn,
-                    gpointer   user_data,
-                    GError   **error)
+account_create_txn (SvDbConn *conn,
+                    gpointer  user_data,
+                    GError  **error)
 {
   AccountContext *ctx = user_data;
 
@@ -508,10 +508,10 @@ account_create_txn (SvDbConn  *conn,
 }
 
 SvStoreAccount *
-sv_store_account_create (SvStore     *store,
-                         const char  *phone,
-                         const char  *password,
-                         GError     **error)
+sv_store_account_create (SvStore    *store,
+                         const char *phone,
+                         const char *password,
+                         GError    **error)
 {
   g_autofree char *normal = NULL;
   g_autofree char *hash = NULL;
@@ -538,11 +538,11 @@ sv_store_account_create (SvStore     *store,
 }
 
 static SvStoreAccount *
-account_load (SvStore     *store,
-              const char  *phone,
-              gint64       account_id,
-              char       **stored_hash,
-              GError     **error)
+account_load (SvStore    *store,
+              const char *phone,
+              gint64      account_id,
+              char      **stored_hash,
+              GError    **error)
 {
   AccountContext ctx = { store, phone, account_id, };
 
@@ -564,17 +564,17 @@ account_load (SvStore     *store,
 }
 
 SvStoreAccount *
-sv_store_account_get (SvStore  *store,
-                      gint64    account_id,
-                      GError  **error)
+sv_store_account_get (SvStore *store,
+                      gint64   account_id,
+                      GError **error)
 {
   return account_load (store, NULL, account_id, NULL, error);
 }
 
 SvStoreAccount *
-sv_store_account_lookup (SvStore     *store,
-                         const char  *phone,
-                         GError     **error)
+sv_store_account_lookup (SvStore    *store,
+                         const char *phone,
+                         GError    **error)
 {
   g_autofree char *normal = normalize_phone (phone, error);
 
@@ -584,10 +584,10 @@ sv_store_account_lookup (SvStore     *store,
 }
 
 SvStoreAccount *
-sv_store_account_verify (SvStore     *store,
-                         const char  *phone,
-                         const char  *password,
-                         GError     **error)
+sv_store_account_verify (SvStore    *store,
+                         const char *phone,
+                         const char *password,
+                         GError    **error)
 {
   g_autofree char *normal = NULL;
   g_autofree char *hash = NULL;
@@ -623,9 +623,9 @@ typedef struct
 } PasswordContext;
 
 static gboolean
-account_set_password_txn (SvDbConn  *conn,
-                          gpointer   user_data,
-                          GError   **error)
+account_set_password_txn (SvDbConn *conn,
+                          gpointer  user_data,
+                          GError  **error)
 {
   PasswordContext *ctx = user_data;
   g_autoptr(SvDbStmt) update = NULL;
@@ -705,9 +705,9 @@ typedef struct
 } RateContext;
 
 static gboolean
-rate_check_txn (SvDbConn  *conn,
-                gpointer   user_data,
-                GError   **error)
+rate_check_txn (SvDbConn *conn,
+                gpointer  user_data,
+                GError  **error)
 {
   RateContext *ctx = user_data;
   gint64 now = sv_store_now (ctx->store);
@@ -738,9 +738,9 @@ rate_check_txn (SvDbConn  *conn,
 }
 
 static gboolean
-rate_fail_txn (SvDbConn  *conn,
-               gpointer   user_data,
-               GError   **error)
+rate_fail_txn (SvDbConn *conn,
+               gpointer  user_data,
+               GError  **error)
 {
   RateContext *ctx = user_data;
   gint64 now = sv_store_now (ctx->store);
@@ -771,9 +771,9 @@ rate_fail_txn (SvDbConn  *conn,
 }
 
 static gboolean
-rate_reset_txn (SvDbConn  *conn,
-                gpointer   user_data,
-                GError   **error)
+rate_reset_txn (SvDbConn *conn,
+                gpointer  user_data,
+                GError  **error)
 {
   RateContext *ctx = user_data;
 
@@ -791,11 +791,11 @@ rate_reset_txn (SvDbConn  *conn,
 }
 
 static gboolean
-rate_check (SvStore     *store,
-            const char  *key1,
-            const char  *key2,
-            gint64      *retry_after_sec,
-            GError     **error)
+rate_check (SvStore    *store,
+            const char *key1,
+            const char *key2,
+            gint64     *retry_after_sec,
+            GError    **error)
 {
   RateContext ctx = { store, { key1, key2, NULL }, 0 };
 
@@ -816,18 +816,18 @@ rate_check (SvStore     *store,
 }
 
 gboolean
-sv_store_rate_limit_check (SvStore     *store,
-                           const char  *key,
-                           gint64      *retry_after_sec,
-                           GError     **error)
+sv_store_rate_limit_check (SvStore    *store,
+                           const char *key,
+                           gint64     *retry_after_sec,
+                           GError    **error)
 {
   return rate_check (store, key, NULL, retry_after_sec, error);
 }
 
 gboolean
-sv_store_rate_limit_fail (SvStore     *store,
-                          const char  *key,
-                          GError     **error)
+sv_store_rate_limit_fail (SvStore    *store,
+                          const char *key,
+                          GError    **error)
 {
   RateContext ctx = { store, { key, NULL, NULL }, 0 };
 
@@ -835,9 +835,9 @@ sv_store_rate_limit_fail (SvStore     *store,
 }
 
 gboolean
-sv_store_rate_limit_reset (SvStore     *store,
-                           const char  *key,
-                           GError     **error)
+sv_store_rate_limit_reset (SvStore    *store,
+                           const char *key,
+                           GError    **error)
 {
   RateContext ctx = { store, { key, NULL, NULL }, 0 };
 
@@ -847,11 +847,11 @@ sv_store_rate_limit_reset (SvStore     *store,
 /* Records a failed login on both keys and sets LOGIN_FAILED (or the
  * storage's error if even that failed). */
 static void
-login_failed (SvStore     *store,
-              const char  *key1,
-              const char  *key2,
-              const char  *message,
-              GError     **error)
+login_failed (SvStore    *store,
+              const char *key1,
+              const char *key2,
+              const char *message,
+              GError    **error)
 {
   RateContext ctx = { store, { key1, key2, NULL }, 0 };
 
@@ -892,12 +892,12 @@ session_lifetime (SvStoreSessionKind kind)
 /* Inside a transaction: a new session row; the token and csrf go into a
  * new SvStoreSession (names filled by the caller's lookup if needed). */
 static SvStoreSession *
-session_insert (SvDbConn       *conn,
-                SvStore        *store,
-                SvStoreSessionKind   kind,
-                gint64          account_id,
-                gint64          staff_id,
-                GError        **error)
+session_insert (SvDbConn           *conn,
+                SvStore            *store,
+                SvStoreSessionKind  kind,
+                gint64              account_id,
+                gint64              staff_id,
+                GError            **error)
 {
   g_autoptr(SvStoreSession) session = g_new0 (SvStoreSession, 1);
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -941,9 +941,9 @@ session_insert (SvDbConn       *conn,
 
 /* Fills phone and staff_name from their tables */
 static gboolean
-session_fill_names (SvDbConn   *conn,
-                    SvStoreSession  *session,
-                    GError    **error)
+session_fill_names (SvDbConn       *conn,
+                    SvStoreSession *session,
+                    GError        **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
   gboolean found;
@@ -989,9 +989,9 @@ static gboolean audit_insert (SvDbConn    *conn,
                               GError     **error);
 
 static gboolean
-session_create_txn (SvDbConn  *conn,
-                    gpointer   user_data,
-                    GError   **error)
+session_create_txn (SvDbConn *conn,
+                    gpointer  user_data,
+                    GError  **error)
 {
   SessionContext *ctx = user_data;
 
@@ -1008,11 +1008,11 @@ session_create_txn (SvDbConn  *conn,
 }
 
 SvStoreSession *
-sv_store_session_create (SvStore       *store,
+sv_store_session_create (SvStore            *store,
                          SvStoreSessionKind  kind,
-                         gint64         account_id,
-                         gint64         staff_id,
-                         GError       **error)
+                         gint64              account_id,
+                         gint64              staff_id,
+                         GError            **error)
 {
   SessionContext ctx = { store, kind, account_id, staff_id, };
 
@@ -1028,12 +1028,12 @@ sv_store_session_create (SvStore       *store,
 }
 
 SvStoreSession *
-sv_store_login (SvStore     *store,
-                const char  *phone,
-                const char  *password,
-                const char  *client_addr,
-                gint64      *retry_after_sec,
-                GError     **error)
+sv_store_login (SvStore    *store,
+                const char *phone,
+                const char *password,
+                const char *client_addr,
+                gint64     *retry_after_sec,
+                GError    **error)
 {
   g_autofree char *normal = normalize_phone (phone, NULL);
   g_autofree char *phone_key = g_strconcat ("phone:", normal != NULL ? normal : "", NULL);
@@ -1067,9 +1067,9 @@ typedef struct
 } LookupContext;
 
 static gboolean
-session_lookup_txn (SvDbConn  *conn,
-                    gpointer   user_data,
-                    GError   **error)
+session_lookup_txn (SvDbConn *conn,
+                    gpointer  user_data,
+                    GError  **error)
 {
   LookupContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -1116,9 +1116,9 @@ session_lookup_txn (SvDbConn  *conn,
 }
 
 static gboolean
-session_touch_txn (SvDbConn  *conn,
-                   gpointer   user_data,
-                   GError   **error)
+session_touch_txn (SvDbConn *conn,
+                   gpointer  user_data,
+                   GError  **error)
 {
   LookupContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -1149,9 +1149,9 @@ session_touch_txn (SvDbConn  *conn,
 }
 
 SvStoreSession *
-sv_store_session_lookup (SvStore     *store,
-                         const char  *token,
-                         GError     **error)
+sv_store_session_lookup (SvStore    *store,
+                         const char *token,
+                         GError    **error)
 {
   LookupContext ctx = { store, };
 
@@ -1197,9 +1197,9 @@ typedef struct
 } DeleteSessionContext;
 
 static gboolean
-session_delete_txn (SvDbConn  *conn,
-                    gpointer   user_data,
-                    GError   **error)
+session_delete_txn (SvDbConn *conn,
+                    gpointer  user_data,
+                    GError  **error)
 {
   DeleteSessionContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = sv_db_prepare (conn, "DELETE FROM sessions WHERE token_hash = ?", error);
@@ -1211,9 +1211,9 @@ session_delete_txn (SvDbConn  *conn,
 }
 
 gboolean
-sv_store_session_delete (SvStore     *store,
-                         const char  *token,
-                         GError     **error)
+sv_store_session_delete (SvStore    *store,
+                         const char *token,
+                         GError    **error)
 {
   DeleteSessionContext ctx;
 
@@ -1227,8 +1227,8 @@ sv_store_session_delete (SvStore     *store,
 /* Staff                                                                    */
 
 static gboolean
-check_staff_name (const char  *name,
-                  GError     **error)
+check_staff_name (const char *name,
+                  GError    **error)
 {
   gsize len = name != NULL ? strlen (name) : 0;
 
@@ -1256,9 +1256,9 @@ typedef struct
 } StaffContext;
 
 static gboolean
-staff_add_txn (SvDbConn  *conn,
-               gpointer   user_data,
-               GError   **error)
+staff_add_txn (SvDbConn *conn,
+               gpointer  user_data,
+               GError  **error)
 {
   StaffContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -1291,10 +1291,10 @@ staff_add_txn (SvDbConn  *conn,
 }
 
 SvStoreStaff *
-sv_store_staff_add (SvStore     *store,
-                    const char  *name,
-                    const char  *password,
-                    GError     **error)
+sv_store_staff_add (SvStore    *store,
+                    const char *name,
+                    const char *password,
+                    GError    **error)
 {
   g_autofree char *hash = NULL;
   StaffContext ctx = { store, name, };
@@ -1314,9 +1314,9 @@ sv_store_staff_add (SvStore     *store,
 }
 
 static gboolean
-staff_list_txn (SvDbConn  *conn,
-                gpointer   user_data,
-                GError   **error)
+staff_list_txn (SvDbConn *conn,
+                gpointer  user_data,
+                GError  **error)
 {
   StaffContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -1356,8 +1356,8 @@ staff_list_txn (SvDbConn  *conn,
 }
 
 GPtrArray *
-sv_store_staff_list (SvStore  *store,
-                     GError  **error)
+sv_store_staff_list (SvStore *store,
+                     GError **error)
 {
   StaffContext ctx = { store, };
 
@@ -1370,9 +1370,9 @@ sv_store_staff_list (SvStore  *store,
 }
 
 static gboolean
-staff_remove_txn (SvDbConn  *conn,
-                  gpointer   user_data,
-                  GError   **error)
+staff_remove_txn (SvDbConn *conn,
+                  gpointer  user_data,
+                  GError  **error)
 {
   StaffContext *ctx = user_data;
   g_autoptr(SvDbStmt) sessions = NULL;
@@ -1403,9 +1403,9 @@ staff_remove_txn (SvDbConn  *conn,
 }
 
 gboolean
-sv_store_staff_remove (SvStore     *store,
-                       const char  *name,
-                       GError     **error)
+sv_store_staff_remove (SvStore    *store,
+                       const char *name,
+                       GError    **error)
 {
   StaffContext ctx = { store, name, };
 
@@ -1413,12 +1413,12 @@ sv_store_staff_remove (SvStore     *store,
 }
 
 SvStoreSession *
-sv_store_staff_login (SvStore     *store,
-                      const char  *name,
-                      const char  *password,
-                      const char  *client_addr,
-                      gint64      *retry_after_sec,
-                      GError     **error)
+sv_store_staff_login (SvStore    *store,
+                      const char *name,
+                      const char *password,
+                      const char *client_addr,
+                      gint64     *retry_after_sec,
+                      GError    **error)
 {
   g_autofree char *name_key = g_strconcat ("staff:", name != NULL ? name : "", NULL);
   g_autofree char *addr_key = client_addr != NULL ? g_strconcat ("addr:", client_addr, NULL) : NULL;
@@ -1454,14 +1454,14 @@ sv_store_staff_login (SvStore     *store,
 /* Audit                                                                    */
 
 static gboolean
-audit_insert (SvDbConn    *conn,
-              SvStore     *store,
-              gint64       account_id,
-              gint64       staff_id,
-              const char  *iccid,
-              const char  *action,
-              const char  *detail,
-              GError     **error)
+audit_insert (SvDbConn   *conn,
+              SvStore    *store,
+              gint64      account_id,
+              gint64      staff_id,
+              const char *iccid,
+              const char *action,
+              const char *detail,
+              GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
 
@@ -1494,9 +1494,9 @@ typedef struct
 } AuditContext;
 
 static gboolean
-audit_append_txn (SvDbConn  *conn,
-                  gpointer   user_data,
-                  GError   **error)
+audit_append_txn (SvDbConn *conn,
+                  gpointer  user_data,
+                  GError  **error)
 {
   AuditContext *ctx = user_data;
 
@@ -1505,13 +1505,13 @@ audit_append_txn (SvDbConn  *conn,
 }
 
 gboolean
-sv_store_audit_append (SvStore     *store,
-                       gint64       account_id,
-                       gint64       staff_id,
-                       const char  *iccid,
-                       const char  *action,
-                       const char  *detail,
-                       GError     **error)
+sv_store_audit_append (SvStore    *store,
+                       gint64      account_id,
+                       gint64      staff_id,
+                       const char *iccid,
+                       const char *action,
+                       const char *detail,
+                       GError    **error)
 {
   AuditContext ctx = { store, account_id, staff_id, iccid, action, detail, };
 
@@ -1520,9 +1520,9 @@ sv_store_audit_append (SvStore     *store,
 }
 
 static gboolean
-audit_list_txn (SvDbConn  *conn,
-                gpointer   user_data,
-                GError   **error)
+audit_list_txn (SvDbConn *conn,
+                gpointer  user_data,
+                GError  **error)
 {
   AuditContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -1561,11 +1561,11 @@ audit_list_txn (SvDbConn  *conn,
 }
 
 GPtrArray *
-sv_store_audit_list (SvStore  *store,
-                     gint64    account_id,
-                     gint64    before_id,
-                     guint     limit,
-                     GError  **error)
+sv_store_audit_list (SvStore *store,
+                     gint64   account_id,
+                     gint64   before_id,
+                     guint    limit,
+                     GError **error)
 {
   AuditContext ctx = { store, account_id, };
 
@@ -1622,9 +1622,9 @@ typedef struct
 } CodeContext;
 
 static gboolean
-restore_code_insert_txn (SvDbConn  *conn,
-                         gpointer   user_data,
-                         GError   **error)
+restore_code_insert_txn (SvDbConn *conn,
+                         gpointer  user_data,
+                         GError  **error)
 {
   CodeContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -1643,10 +1643,10 @@ restore_code_insert_txn (SvDbConn  *conn,
 }
 
 char *
-sv_store_restore_code_create (SvStore  *store,
-                              gint64    account_id,
-                              gint64   *expires_at,
-                              GError  **error)
+sv_store_restore_code_create (SvStore *store,
+                              gint64   account_id,
+                              gint64  *expires_at,
+                              GError **error)
 {
   CodeContext ctx = { store, account_id, };
   guint8 random[5];
@@ -1681,9 +1681,9 @@ sv_store_restore_code_create (SvStore  *store,
  * and has not expired. The delegated session is made in the same
  * transaction. */
 static gboolean
-restore_code_consume_txn (SvDbConn  *conn,
-                          gpointer   user_data,
-                          GError   **error)
+restore_code_consume_txn (SvDbConn *conn,
+                          gpointer  user_data,
+                          GError  **error)
 {
   CodeContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -1717,14 +1717,14 @@ restore_code_consume_txn (SvDbConn  *conn,
 }
 
 SvStoreSession *
-sv_store_consent_create (SvStore     *store,
-                         gint64       staff_id,
-                         const char  *phone,
-                         const char  *password,
-                         const char  *restore_code,
-                         const char  *client_addr,
-                         gint64      *retry_after_sec,
-                         GError     **error)
+sv_store_consent_create (SvStore    *store,
+                         gint64      staff_id,
+                         const char *phone,
+                         const char *password,
+                         const char *restore_code,
+                         const char *client_addr,
+                         gint64     *retry_after_sec,
+                         GError    **error)
 {
   g_autofree char *normal = normalize_phone (phone, NULL);
   g_autofree char *phone_key = g_strconcat ("phone:", normal != NULL ? normal : "", NULL);
@@ -1802,10 +1802,10 @@ sv_store_consent_create (SvStore     *store,
 /* Inside a transaction: the card if it is @account_id's (0: any account),
  * NOT_FOUND otherwise. */
 static SvStoreCard *
-card_load (SvDbConn    *conn,
-           gint64       account_id,
-           const char  *iccid,
-           GError     **error)
+card_load (SvDbConn   *conn,
+           gint64      account_id,
+           const char *iccid,
+           GError    **error)
 {
   g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -1874,8 +1874,8 @@ card_load (SvDbConn    *conn,
 }
 
 static gboolean
-check_card_info (const SvStoreCardInfo  *info,
-                 GError           **error)
+check_card_info (const SvStoreCardInfo *info,
+                 GError               **error)
 {
   g_autoptr(GHashTable) keys = g_hash_table_new (g_str_hash, g_str_equal);
   guint64 total = 0;
@@ -1948,11 +1948,11 @@ check_card_info (const SvStoreCardInfo  *info,
 }
 
 static gboolean
-exec_text (SvDbConn    *conn,
-           const char  *sql,
-           const char  *param,
-           gint64      *changes,
-           GError     **error)
+exec_text (SvDbConn   *conn,
+           const char *sql,
+           const char *param,
+           gint64     *changes,
+           GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = sv_db_prepare (conn, sql, error);
 
@@ -1967,9 +1967,9 @@ exec_text (SvDbConn    *conn,
 }
 
 static gboolean
-files_upsert (SvDbConn          *conn,
-              const SvStoreCardInfo  *info,
-              GError           **error)
+files_upsert (SvDbConn              *conn,
+              const SvStoreCardInfo *info,
+              GError               **error)
 {
   for (guint i = 0; i < info->files->len; i++)
     {
@@ -2001,12 +2001,12 @@ files_upsert (SvDbConn          *conn,
 /* Drops the oldest messages until @room parts fit the card's ring;
  * *dropped counts them. */
 static gboolean
-ring_make_room (SvDbConn    *conn,
-                const char  *iccid,
-                guint        capacity,
-                guint        room,
-                guint       *dropped,
-                GError     **error)
+ring_make_room (SvDbConn   *conn,
+                const char *iccid,
+                guint       capacity,
+                guint       room,
+                guint      *dropped,
+                GError    **error)
 {
   gint64 used;
 
@@ -2052,11 +2052,11 @@ ring_make_room (SvDbConn    *conn,
 /* The same ICCID registered again: new info and layout. Records that the
  * new layout cannot hold are deleted, and then the epoch changes. */
 static gboolean
-card_update (SvDbConn          *conn,
-             SvStore           *store,
-             const SvStoreCard      *old,
-             const SvStoreCardInfo  *info,
-             GError           **error)
+card_update (SvDbConn              *conn,
+             SvStore               *store,
+             const SvStoreCard     *old,
+             const SvStoreCardInfo *info,
+             GError               **error)
 {
   g_autoptr(SvDbStmt) update = NULL;
   gint64 dropped_records = 0;
@@ -2133,11 +2133,11 @@ card_update (SvDbConn          *conn,
 }
 
 static gboolean
-card_insert (SvDbConn          *conn,
-             SvStore           *store,
-             gint64             account_id,
-             const SvStoreCardInfo  *info,
-             GError           **error)
+card_insert (SvDbConn              *conn,
+             SvStore               *store,
+             gint64                 account_id,
+             const SvStoreCardInfo *info,
+             GError               **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
   gint64 now = sv_store_now (store);
@@ -2181,10 +2181,10 @@ typedef struct
 } RegisterContext;
 
 static gboolean
-card_register_in_txn (SvDbConn         *conn,
-                      RegisterContext  *ctx,
-                      gint64            account_id,
-                      GError          **error)
+card_register_in_txn (SvDbConn        *conn,
+                      RegisterContext *ctx,
+                      gint64           account_id,
+                      GError         **error)
 {
   g_autoptr(SvStoreCard) existing = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -2257,9 +2257,9 @@ card_register_in_txn (SvDbConn         *conn,
 }
 
 static gboolean
-card_register_txn (SvDbConn  *conn,
-                   gpointer   user_data,
-                   GError   **error)
+card_register_txn (SvDbConn *conn,
+                   gpointer  user_data,
+                   GError  **error)
 {
   RegisterContext *ctx = user_data;
   gint64 account_id = ctx->account_id;
@@ -2284,11 +2284,11 @@ card_register_txn (SvDbConn  *conn,
 }
 
 SvStoreCard *
-sv_store_card_register (SvStore           *store,
-                        gint64             account_id,
+sv_store_card_register (SvStore                *store,
+                        gint64                  account_id,
                         const SvStoreCardInfo  *info,
                         SvStoreRegisterOutcome *outcome,
-                        GError           **error)
+                        GError                **error)
 {
   RegisterContext ctx = { store, account_id, info, };
 
@@ -2305,15 +2305,15 @@ sv_store_card_register (SvStore           *store,
 }
 
 SvStoreCard *
-sv_store_card_register_with_password (SvStore           *store,
-                                      const char        *phone,
-                                      const char        *password,
-                                      const char        *client_addr,
+sv_store_card_register_with_password (SvStore                *store,
+                                      const char             *phone,
+                                      const char             *password,
+                                      const char             *client_addr,
                                       const SvStoreCardInfo  *info,
                                       SvStoreRegisterOutcome *outcome,
-                                      gint64            *account_id,
-                                      gint64            *retry_after_sec,
-                                      GError           **error)
+                                      gint64                 *account_id,
+                                      gint64                 *retry_after_sec,
+                                      GError                **error)
 {
   g_autofree char *normal = NULL;
   g_autofree char *phone_key = NULL;
@@ -2381,9 +2381,9 @@ typedef struct
 } CardContext;
 
 static gboolean
-card_get_txn (SvDbConn  *conn,
-              gpointer   user_data,
-              GError   **error)
+card_get_txn (SvDbConn *conn,
+              gpointer  user_data,
+              GError  **error)
 {
   CardContext *ctx = user_data;
 
@@ -2393,10 +2393,10 @@ card_get_txn (SvDbConn  *conn,
 }
 
 SvStoreCard *
-sv_store_card_get (SvStore     *store,
-                   gint64       account_id,
-                   const char  *iccid,
-                   GError     **error)
+sv_store_card_get (SvStore    *store,
+                   gint64      account_id,
+                   const char *iccid,
+                   GError    **error)
 {
   CardContext ctx = { account_id, iccid, };
 
@@ -2412,9 +2412,9 @@ sv_store_card_get (SvStore     *store,
 }
 
 static gboolean
-card_list_txn (SvDbConn  *conn,
-               gpointer   user_data,
-               GError   **error)
+card_list_txn (SvDbConn *conn,
+               gpointer  user_data,
+               GError  **error)
 {
   CardContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
@@ -2451,9 +2451,9 @@ card_list_txn (SvDbConn  *conn,
 }
 
 GPtrArray *
-sv_store_card_list (SvStore  *store,
-                    gint64    account_id,
-                    GError  **error)
+sv_store_card_list (SvStore *store,
+                    gint64   account_id,
+                    GError **error)
 {
   CardContext ctx = { account_id, };
 
@@ -2466,10 +2466,10 @@ sv_store_card_list (SvStore  *store,
 }
 
 static gboolean
-count_card_rows (SvDbConn    *conn,
-                 const char  *iccid,
-                 gint64      *total,
-                 GError     **error)
+count_card_rows (SvDbConn   *conn,
+                 const char *iccid,
+                 gint64     *total,
+                 GError    **error)
 {
   *total = 0;
   for (guint i = 0; i < sv_store_n_card_row_counts; i++)
@@ -2484,9 +2484,9 @@ count_card_rows (SvDbConn    *conn,
 }
 
 static gboolean
-card_deregister_txn (SvDbConn  *conn,
-                     gpointer   user_data,
-                     GError   **error)
+card_deregister_txn (SvDbConn *conn,
+                     gpointer  user_data,
+                     GError  **error)
 {
   /* children first: no reliance on ON DELETE CASCADE, which partitioned
    * tables may not have */
@@ -2525,10 +2525,10 @@ card_deregister_txn (SvDbConn  *conn,
 }
 
 gboolean
-sv_store_card_deregister (SvStore     *store,
-                          gint64       account_id,
-                          const char  *iccid,
-                          GError     **error)
+sv_store_card_deregister (SvStore    *store,
+                          gint64      account_id,
+                          const char *iccid,
+                          GError    **error)
 {
   CardContext ctx = { account_id, iccid, };
 
@@ -2542,9 +2542,9 @@ sv_store_card_deregister (SvStore     *store,
 }
 
 static gboolean
-card_count_txn (SvDbConn  *conn,
-                gpointer   user_data,
-                GError   **error)
+card_count_txn (SvDbConn *conn,
+                gpointer  user_data,
+                GError  **error)
 {
   CardContext *ctx = user_data;
 
@@ -2552,9 +2552,9 @@ card_count_txn (SvDbConn  *conn,
 }
 
 gint64
-sv_store_card_count_rows (SvStore     *store,
-                          const char  *iccid,
-                          GError     **error)
+sv_store_card_count_rows (SvStore    *store,
+                          const char *iccid,
+                          GError    **error)
 {
   CardContext ctx = { 0, iccid, };
 
@@ -2632,9 +2632,9 @@ backup_result_new (const char *batch_id)
 }
 
 static SvStoreBackupResult *
-backup_result_deserialize (const char  *batch_id,
-                           GBytes      *answer,
-                           GError     **error)
+backup_result_deserialize (const char *batch_id,
+                           GBytes     *answer,
+                           GError    **error)
 {
   g_autoptr(GVariant) variant = NULL;
   g_autoptr(GVariantIter) applied = NULL;
@@ -2737,8 +2737,8 @@ batch_store (SvDbConn      *conn,
 }
 
 static gboolean
-check_batch_id (const char  *batch_id,
-                GError     **error)
+check_batch_id (const char *batch_id,
+                GError    **error)
 {
   gsize len = batch_id != NULL ? strlen (batch_id) : 0;
 
@@ -2759,8 +2759,8 @@ bad:
 /* Records                                                                  */
 
 static gint
-compare_record (gconstpointer a,
-                gconstpointer b)
+compare_record (gconstpointer  a,
+                gconstpointer  b)
 {
   const SvStoreRecord *ra = *(SvStoreRecord * const *) a;
   const SvStoreRecord *rb = *(SvStoreRecord * const *) b;
@@ -2772,8 +2772,8 @@ compare_record (gconstpointer a,
 }
 
 static gint
-compare_conflict (gconstpointer a,
-                  gconstpointer b)
+compare_conflict (gconstpointer  a,
+                  gconstpointer  b)
 {
   const SvStoreConflict *ca = *(SvStoreConflict * const *) a;
   const SvStoreConflict *cb = *(SvStoreConflict * const *) b;
@@ -2785,13 +2785,13 @@ compare_conflict (gconstpointer a,
 }
 
 static gboolean
-record_load (SvDbConn    *conn,
-             const char  *iccid,
-             const char  *file,
-             guint        index,
-             GBytes     **data,
-             gint64      *version,
-             GError     **error)
+record_load (SvDbConn   *conn,
+             const char *iccid,
+             const char *file,
+             guint       index,
+             GBytes    **data,
+             gint64     *version,
+             GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
   gboolean found;
@@ -2817,13 +2817,13 @@ record_load (SvDbConn    *conn,
 }
 
 static gboolean
-record_store (SvDbConn    *conn,
-              const char  *iccid,
-              const char  *file,
-              guint        index,
-              GBytes      *data,
-              gint64       version,
-              GError     **error)
+record_store (SvDbConn   *conn,
+              const char *iccid,
+              const char *file,
+              guint       index,
+              GBytes     *data,
+              gint64      version,
+              GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
 
@@ -2845,9 +2845,9 @@ record_store (SvDbConn    *conn,
 }
 
 static gboolean
-check_backup_request (const SvStoreCard           *card,
-                      const SvStoreBackupRequest  *request,
-                      GError                **error)
+check_backup_request (const SvStoreCard          *card,
+                      const SvStoreBackupRequest *request,
+                      GError                    **error)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) full_files = g_hash_table_new (g_str_hash, g_str_equal);
@@ -2941,9 +2941,9 @@ typedef struct
 } BackupContext;
 
 static gboolean
-backup_apply_txn (SvDbConn  *conn,
-                  gpointer   user_data,
-                  GError   **error)
+backup_apply_txn (SvDbConn *conn,
+                  gpointer  user_data,
+                  GError  **error)
 {
   BackupContext *ctx = user_data;
   const SvStoreBackupRequest *request = ctx->request;
@@ -3120,11 +3120,11 @@ backup_apply_txn (SvDbConn  *conn,
 }
 
 SvStoreBackupResult *
-sv_store_backup_apply (SvStore                *store,
-                       gint64                  account_id,
-                       const char             *iccid,
-                       const SvStoreBackupRequest  *request,
-                       GError                **error)
+sv_store_backup_apply (SvStore                    *store,
+                       gint64                      account_id,
+                       const char                 *iccid,
+                       const SvStoreBackupRequest *request,
+                       GError                    **error)
 {
   BackupContext ctx = { store, account_id, iccid, request, };
 
@@ -3157,10 +3157,10 @@ sv_store_backup_apply (SvStore                *store,
 /* Changes since a token                                                    */
 
 static gboolean
-check_token (const SvStoreCard  *card,
-             gint64         epoch,
-             gint64         modseq,
-             GError       **error)
+check_token (const SvStoreCard *card,
+             gint64             epoch,
+             gint64             modseq,
+             GError           **error)
 {
   if (epoch != card->epoch || modseq < card->purge_floor || modseq > card->modseq || modseq < 0)
     {
@@ -3186,10 +3186,10 @@ record_from_row (SvDbStmt *stmt)
 /* Appends the rows of @stmt (file_key, idx, data, version) to @records,
  * leaving out the EF_SMS when @skip_sms */
 static gboolean
-collect_records (SvDbStmt   *stmt,
-                 GPtrArray  *records,
-                 gboolean    skip_sms,
-                 GError    **error)
+collect_records (SvDbStmt  *stmt,
+                 GPtrArray *records,
+                 gboolean   skip_sms,
+                 GError   **error)
 {
   GError *local_error = NULL;
 
@@ -3220,9 +3220,9 @@ typedef struct
 } ChangesContext;
 
 static gboolean
-changes_since_txn (SvDbConn  *conn,
-                   gpointer   user_data,
-                   GError   **error)
+changes_since_txn (SvDbConn *conn,
+                   gpointer  user_data,
+                   GError  **error)
 {
   ChangesContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
@@ -3293,13 +3293,13 @@ changes_since_txn (SvDbConn  *conn,
 }
 
 SvStoreChanges *
-sv_store_changes_since (SvStore     *store,
-                        gint64       account_id,
-                        const char  *iccid,
-                        gint64       since_epoch,
-                        gint64       since_modseq,
-                        guint        limit,
-                        GError     **error)
+sv_store_changes_since (SvStore    *store,
+                        gint64      account_id,
+                        const char *iccid,
+                        gint64      since_epoch,
+                        gint64      since_modseq,
+                        guint       limit,
+                        GError    **error)
 {
   ChangesContext ctx = { account_id, iccid, since_epoch, since_modseq, };
 
@@ -3318,9 +3318,9 @@ sv_store_changes_since (SvStore     *store,
 }
 
 static gboolean
-records_list_txn (SvDbConn  *conn,
-                  gpointer   user_data,
-                  GError   **error)
+records_list_txn (SvDbConn *conn,
+                  gpointer  user_data,
+                  GError  **error)
 {
   ChangesContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
@@ -3362,11 +3362,11 @@ records_list_txn (SvDbConn  *conn,
 }
 
 GPtrArray *
-sv_store_records_list (SvStore     *store,
-                       gint64       account_id,
-                       const char  *iccid,
-                       const char  *file,
-                       GError     **error)
+sv_store_records_list (SvStore    *store,
+                       gint64      account_id,
+                       const char *iccid,
+                       const char *file,
+                       GError    **error)
 {
   ChangesContext ctx = { account_id, iccid, };
 
@@ -3385,9 +3385,9 @@ sv_store_records_list (SvStore     *store,
 }
 
 static gboolean
-purge_cleared_txn (SvDbConn  *conn,
-                   gpointer   user_data,
-                   GError   **error)
+purge_cleared_txn (SvDbConn *conn,
+                   gpointer  user_data,
+                   GError  **error)
 {
   ChangesContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
@@ -3421,10 +3421,10 @@ purge_cleared_txn (SvDbConn  *conn,
 }
 
 gboolean
-sv_store_purge_cleared (SvStore     *store,
-                        const char  *iccid,
-                        gint64       modseq,
-                        GError     **error)
+sv_store_purge_cleared (SvStore    *store,
+                        const char *iccid,
+                        gint64      modseq,
+                        GError    **error)
 {
   ChangesContext ctx = { 0, iccid, 0, modseq, };
 
@@ -3461,11 +3461,11 @@ message_variant (const SvStoreMessage *message)
 }
 
 static SvStoreMessage *
-message_from_blob (gint64   id,
-                   GBytes  *parts,
-                   guint    n_parts,
-                   gint64   stored_at,
-                   gint64   received_at)
+message_from_blob (gint64  id,
+                   GBytes *parts,
+                   guint   n_parts,
+                   gint64  stored_at,
+                   gint64  received_at)
 {
   SvStoreMessage *message = sv_store_message_new (stored_at);
   gsize len = g_bytes_get_size (parts);
@@ -3479,9 +3479,9 @@ message_from_blob (gint64   id,
 }
 
 static gboolean
-check_messages (const SvStoreCard  *card,
-                GPtrArray     *messages,
-                GError       **error)
+check_messages (const SvStoreCard *card,
+                GPtrArray         *messages,
+                GError           **error)
 {
   if (messages == NULL || messages->len > MAX_MESSAGES)
     {
@@ -3538,9 +3538,9 @@ typedef struct
 } MessagesContext;
 
 static gboolean
-messages_append_txn (SvDbConn  *conn,
-                     gpointer   user_data,
-                     GError   **error)
+messages_append_txn (SvDbConn *conn,
+                     gpointer  user_data,
+                     GError  **error)
 {
   MessagesContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
@@ -3657,12 +3657,12 @@ messages_append_txn (SvDbConn  *conn,
 }
 
 SvStoreMessagesResult *
-sv_store_messages_append (SvStore     *store,
-                          gint64       account_id,
-                          const char  *iccid,
-                          const char  *batch_id,
-                          GPtrArray   *messages,
-                          GError     **error)
+sv_store_messages_append (SvStore    *store,
+                          gint64      account_id,
+                          const char *iccid,
+                          const char *batch_id,
+                          GPtrArray  *messages,
+                          GError    **error)
 {
   MessagesContext ctx = { store, account_id, iccid, batch_id, messages, };
   GVariantBuilder all;
@@ -3699,10 +3699,10 @@ sv_store_messages_append (SvStore     *store,
 
 /* The ring, oldest first */
 static gboolean
-messages_collect (SvDbConn    *conn,
-                  const char  *iccid,
-                  GPtrArray   *list,
-                  GError     **error)
+messages_collect (SvDbConn   *conn,
+                  const char *iccid,
+                  GPtrArray  *list,
+                  GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
   GError *local_error = NULL;
@@ -3732,9 +3732,9 @@ messages_collect (SvDbConn    *conn,
 }
 
 static gboolean
-messages_list_txn (SvDbConn  *conn,
-                   gpointer   user_data,
-                   GError   **error)
+messages_list_txn (SvDbConn *conn,
+                   gpointer  user_data,
+                   GError  **error)
 {
   MessagesContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
@@ -3748,10 +3748,10 @@ messages_list_txn (SvDbConn  *conn,
 }
 
 GPtrArray *
-sv_store_messages_list (SvStore     *store,
-                        gint64       account_id,
-                        const char  *iccid,
-                        GError     **error)
+sv_store_messages_list (SvStore    *store,
+                        gint64      account_id,
+                        const char *iccid,
+                        GError    **error)
 {
   MessagesContext ctx = { store, account_id, iccid, };
 
@@ -3769,9 +3769,9 @@ sv_store_messages_list (SvStore     *store,
 }
 
 static gboolean
-message_delete_txn (SvDbConn  *conn,
-                    gpointer   user_data,
-                    GError   **error)
+message_delete_txn (SvDbConn *conn,
+                    gpointer  user_data,
+                    GError  **error)
 {
   MessagesContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
@@ -3796,11 +3796,11 @@ message_delete_txn (SvDbConn  *conn,
 }
 
 gboolean
-sv_store_message_delete (SvStore     *store,
-                         gint64       account_id,
-                         const char  *iccid,
-                         gint64       message_id,
-                         GError     **error)
+sv_store_message_delete (SvStore    *store,
+                         gint64      account_id,
+                         const char *iccid,
+                         gint64      message_id,
+                         GError    **error)
 {
   MessagesContext ctx = { store, account_id, iccid, };
 
@@ -3821,8 +3821,8 @@ sv_store_message_delete (SvStore     *store,
   " n_acked, completed_at, epoch, modseq, created_at, clear_files"
 
 static SvStoreRestore *
-restore_from_row (SvDbStmt  *stmt,
-                  char     **clear_files)
+restore_from_row (SvDbStmt *stmt,
+                  char    **clear_files)
 {
   SvStoreRestore *restore = g_new0 (SvStoreRestore, 1);
 
@@ -3847,11 +3847,11 @@ restore_from_row (SvDbStmt  *stmt,
 
 /* Inside a transaction: the restore if it belongs to @account_id */
 static SvStoreRestore *
-restore_load (SvDbConn    *conn,
-              gint64       account_id,
-              const char  *restore_id,
-              char       **clear_files,
-              GError     **error)
+restore_load (SvDbConn   *conn,
+              gint64      account_id,
+              const char *restore_id,
+              char      **clear_files,
+              GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
   gboolean found;
@@ -3891,13 +3891,13 @@ typedef struct
 } RestoreContext;
 
 static gboolean
-restore_item_insert (SvDbConn        *conn,
-                     RestoreContext  *ctx,
-                     const char      *restore_id,
-                     guint            seq,
+restore_item_insert (SvDbConn             *conn,
+                     RestoreContext       *ctx,
+                     const char           *restore_id,
+                     guint                 seq,
                      const SvStoreRecord  *record,
                      const SvStoreMessage *message,
-                     GError         **error)
+                     GError              **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
 
@@ -3936,9 +3936,9 @@ restore_item_insert (SvDbConn        *conn,
 }
 
 static gboolean
-restore_create_txn (SvDbConn  *conn,
-                    gpointer   user_data,
-                    GError   **error)
+restore_create_txn (SvDbConn *conn,
+                    gpointer  user_data,
+                    GError  **error)
 {
   RestoreContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
@@ -4060,16 +4060,16 @@ restore_create_txn (SvDbConn  *conn,
 }
 
 SvStoreRestore *
-sv_store_restore_create (SvStore       *store,
-                         gint64         account_id,
-                         gint64         staff_id,
-                         const char    *iccid,
+sv_store_restore_create (SvStore            *store,
+                         gint64              account_id,
+                         gint64              staff_id,
+                         const char         *iccid,
                          SvStoreRestoreKind  kind,
-                         gint64         since_epoch,
-                         gint64         since_modseq,
-                         gboolean       sms,
-                         guint          group_size,
-                         GError       **error)
+                         gint64              since_epoch,
+                         gint64              since_modseq,
+                         gboolean            sms,
+                         guint               group_size,
+                         GError            **error)
 {
   RestoreContext ctx = { store, account_id, staff_id, iccid, kind, since_epoch, since_modseq, sms, };
 
@@ -4096,9 +4096,9 @@ sv_store_restore_create (SvStore       *store,
 }
 
 static gboolean
-restore_get_txn (SvDbConn  *conn,
-                 gpointer   user_data,
-                 GError   **error)
+restore_get_txn (SvDbConn *conn,
+                 gpointer  user_data,
+                 GError  **error)
 {
   RestoreContext *ctx = user_data;
 
@@ -4108,10 +4108,10 @@ restore_get_txn (SvDbConn  *conn,
 }
 
 SvStoreRestore *
-sv_store_restore_get (SvStore     *store,
-                      gint64       account_id,
-                      const char  *restore_id,
-                      GError     **error)
+sv_store_restore_get (SvStore    *store,
+                      gint64      account_id,
+                      const char *restore_id,
+                      GError    **error)
 {
   RestoreContext ctx = { store, account_id, };
 
@@ -4127,9 +4127,9 @@ sv_store_restore_get (SvStore     *store,
 }
 
 static gboolean
-restore_group_txn (SvDbConn  *conn,
-                   gpointer   user_data,
-                   GError   **error)
+restore_group_txn (SvDbConn *conn,
+                   gpointer  user_data,
+                   GError  **error)
 {
   RestoreContext *ctx = user_data;
   g_autoptr(SvStoreRestore) restore = NULL;
@@ -4200,11 +4200,11 @@ restore_group_txn (SvDbConn  *conn,
 }
 
 SvStoreRestoreGroup *
-sv_store_restore_get_group (SvStore     *store,
-                            gint64       account_id,
-                            const char  *restore_id,
-                            guint        n,
-                            GError     **error)
+sv_store_restore_get_group (SvStore    *store,
+                            gint64      account_id,
+                            const char *restore_id,
+                            guint       n,
+                            GError    **error)
 {
   RestoreContext ctx = { store, account_id, };
 
@@ -4221,9 +4221,9 @@ sv_store_restore_get_group (SvStore     *store,
 }
 
 static gboolean
-restore_ack_txn (SvDbConn  *conn,
-                 gpointer   user_data,
-                 GError   **error)
+restore_ack_txn (SvDbConn *conn,
+                 gpointer  user_data,
+                 GError  **error)
 {
   RestoreContext *ctx = user_data;
   g_autoptr(SvStoreRestore) restore = NULL;
@@ -4291,11 +4291,11 @@ restore_ack_txn (SvDbConn  *conn,
 }
 
 SvStoreRestore *
-sv_store_restore_ack (SvStore     *store,
-                      gint64       account_id,
-                      const char  *restore_id,
-                      guint        n,
-                      GError     **error)
+sv_store_restore_ack (SvStore    *store,
+                      gint64      account_id,
+                      const char *restore_id,
+                      guint       n,
+                      GError    **error)
 {
   RestoreContext ctx = { store, account_id, };
 
@@ -4315,9 +4315,9 @@ sv_store_restore_ack (SvStore     *store,
 /* Housekeeping                                                             */
 
 static gboolean
-expire_txn (SvDbConn  *conn,
-            gpointer   user_data,
-            GError   **error)
+expire_txn (SvDbConn *conn,
+            gpointer  user_data,
+            GError  **error)
 {
   SvStore *store = user_data;
   gint64 now = sv_store_now (store);
@@ -4351,8 +4351,8 @@ expire_txn (SvDbConn  *conn,
 }
 
 gboolean
-sv_store_expire (SvStore  *store,
-                 GError  **error)
+sv_store_expire (SvStore *store,
+                 GError **error)
 {
   return run (store, SV_DB_WRITE, expire_txn, store, error);
 }

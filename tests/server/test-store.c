@@ -199,15 +199,15 @@ setup_card (Fixture    *f,
 }
 
 static SvStoreBackupResult *
-backup (Fixture      *f,
-        gint64        account_id,
-        const char   *batch_id,
+backup (Fixture           *f,
+        gint64             account_id,
+        const char        *batch_id,
         SvStoreBackupMode  mode,
-        const char   *file,
-        guint         index,
-        const char   *text,
-        gint64        base,
-        GError      **error)
+        const char        *file,
+        guint              index,
+        const char        *text,
+        gint64             base,
+        GError           **error)
 {
   g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new (batch_id, mode);
   g_autoptr(GBytes) data = rec (30, text);
@@ -1428,7 +1428,7 @@ sms_batch (const char *first,
 
 static char *
 sms_text (SvStoreMessage *message,
-          guint      part)
+          guint           part)
 {
   const guint8 *p = g_bytes_get_data (g_ptr_array_index (message->parts, part), NULL);
   const guint8 *end = memchr (p + 1, 0xff, 175);

@@ -1,5 +1,0 @@
-#!/usr/bin/perl -pi
-# Prefixes the value types of sv-store.h with SvStore/sv_store_/SV_STORE_.
-s/\bSv(Account|Staff|SessionKind|Session|CardFile|CardInfo|Card|RegisterOutcome|RecordWrite|Record|BackupMode|BackupRequest|Conflict|BackupResult|Changes|MessagesResult|Message|RestoreKind|RestoreGroup|Restore|AuditEntry)\b/SvStore$1/g;
-s/\bSV_(SESSION_(?:OWNER|STAFF|DELEGATED)|REGISTER_(?:REGISTERED|UPDATED|CARD_CHANGE)|BACKUP_(?:INCREMENTAL|FULL)|RESTORE_(?:FULL|INCREMENTAL))\b/SV_STORE_$1/g;
-s/\bsv_(account_free|staff_free|session_free|card_file_new|card_file_copy|card_file_free|card_info_new|card_info_free|card_free|card_find_file|record_new|record_free|record_write_new|record_write_free|backup_request_new|backup_request_add_file|backup_request_add_record|backup_request_free|conflict_free|backup_result_free|changes_free|message_new|message_add_part|message_free|messages_result_free|restore_free|restore_group_free|audit_entry_free|register_outcome_to_string|session_check_csrf)\b/sv_store_$1/g;
