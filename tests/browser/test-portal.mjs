@@ -174,8 +174,11 @@ function collectProblems (page) {
   return problems;
 }
 
-async function shot (page, tag, name) {
+async function shot (page, tag, name, { keepToast = false } = {}) {
   fs.mkdirSync(path.join(shotDir, tag), { recursive: true });
+  // A toast of an earlier step would hide part of the state shown.
+  if (!keepToast && await page.locator('.toast-close').count() > 0)
+    await page.locator('.toast-close').click();
   await page.screenshot({ path: path.join(shotDir, tag, `${name}.png`), fullPage: false });
 }
 
@@ -247,7 +250,7 @@ async function withFailureShot (page, tag, body) {
   try {
     return await body();
   } catch (e) {
-    await shot(page, tag, 'failure').catch(() => {});
+    await shot(page, tag, 'failure', { keepToast: true }).catch(() => {});
     throw e;
   }
 }

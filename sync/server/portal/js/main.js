@@ -287,9 +287,12 @@ async function boot () {
     }
     session = null;
   }
-  if (session && (session.phone || session.kind === 'owner')) {
+  if (session && session.kind === 'owner') {
     session.csrf = session.csrf || restoreCsrf();
     await loggedIn(session);
+  } else if (restoreCsrf()) {
+    // This tab was logged in, and the server no longer knows the session.
+    showLogin(_('Your session has expired. Log in again to continue.'), 'warning');
   } else {
     showLogin();
   }

@@ -39,6 +39,13 @@ export async function renderMessages (container, ctx, stillCurrent) {
   const searchId = uniqueId('message-search');
   const sortId = uniqueId('message-sort');
   const countLine = h('p', { class: 'count dim', 'aria-live': 'polite' });
+  const capacity = Number(answer.capacity) || 0;
+  const capacityLine = capacity > 0
+    ? h('p', { class: 'count dim' }, format(ngettext(
+      'The backup keeps the newest %d message of this card; when it is full, the oldest is dropped.',
+      'The backup keeps the newest %d messages of this card; when it is full, the oldest is dropped.',
+      capacity), capacity))
+    : null;
   const list = h('ul', { class: 'boxed-list message-list', 'aria-label': _('Messages') });
 
   const search = h('input', {
@@ -136,6 +143,7 @@ export async function renderMessages (container, ctx, stillCurrent) {
         sort),
       countLine,
       list,
-      empty));
+      empty,
+      capacityLine));
   fill();
 }
