@@ -16,6 +16,9 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #ifdef SV_HAVE_PGSQL
 #include <libpq-fe.h>
@@ -2042,6 +2045,139 @@ test_concurrent_writers (Fixture       *f,
     g_assert_cmpint (record_version (f, account_id, "pb1/adn", i + 1, NULL), ==, w[i].applied);
 }
 
+/* PostgreSQL only: every connection of the pool is dropped by the server
+ * (a restart, a failover); the next operations reconnect and succeed. */
+static void
+test_reconnect (Fixture       *f,
+                gconstpointer  data)
+{
+#ifdef SV_HAVE_PGSQL
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvStoreBackupResult) result = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
+  PGconn *pg;
+  PGresult *killed;
+  gint64 account_id;
+
+  if (postgresql_location () == NULL)
+    {
+      g_test_skip ("PostgreSQL only (SV_TEST_STORAGE)");
+      return;
+    }
+
+  account_id = setup_card (f, PHONE_A, ICCID_A);
+  /* fill the pool with open connections */
+  fill_history (f, account_id, 2, 0);
+
+  pg = pg_open (f->location);
+  killed = PQexec (pg, "SELECT pg_terminate_backend (pid) FROM pg_stat_activity"
+                       " WHERE pid <> pg_backend_pid () AND datname = current_database ()"
+                       " AND backend_type = 'client backend'");
+  g_assert_cmpint (PQresultStatus (killed), ==, PGRES_TUPLES_OK);
+  g_test_message ("terminated %d connections", PQntuples (killed));
+  g_assert_cmpint (PQntuples (killed), >=, 1);
+  PQclear (killed);
+  PQfinish (pg);
+
+  result = backup (f, account_id, "after-restart", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 3, "Carl", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (result->modseq, ==, 3);
+  card = sv_store_card_get (f->store, account_id, ICCID_A, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (card->modseq, ==, 3);
+#else
+  g_test_skip ("built without libpq");
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* A crash in the middle of a batch                                         */
+
+static gint64
+crash_now (gpointer user_data)
+{
+  /* the first look at the clock inside the batch's transaction comes after
+   * the records are written and before the commit */
+  raise (SIGKILL);
+  return T0;
+}
+
+static void
+test_crash_during_batch (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvStoreBackupResult) first = NULL;
+  g_autoptr(SvStoreBackupResult) retried = NULL;
+  g_autoptr(SvStoreBackupResult) again = NULL;
+  g_autoptr(SvStoreCard) card = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  gint64 account_id = setup_card (f, PHONE_A, ICCID_A);
+  int status = 0;
+  pid_t pid;
+
+  first = backup (f, account_id, "before", SV_STORE_BACKUP_INCREMENTAL, "pb1/adn", 1, "Ann", 0, &error);
+  g_assert_no_error (error);
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      /* the child: its own store on the same database, killed inside the
+       * transaction of a batch of three records */
+      SvStoreOptions options = { 0, };
+      SvStore *store;
+      g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new ("crashing", SV_STORE_BACKUP_INCREMENTAL);
+
+      options.password_cost = SV_PASSWORD_COST_TEST_ONLY;
+      options.now = crash_now;
+      store = sv_store_open (f->location, &options, NULL);
+      if (store == NULL)
+        _exit (3);
+      for (guint i = 2; i <= 4; i++)
+        {
+          g_autoptr(GBytes) bytes = rec (30, "Lost");
+
+          sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", i, bytes, 0));
+        }
+      sv_store_backup_apply (store, account_id, ICCID_A, request, NULL);
+      _exit (4);   /* not reached */
+    }
+
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpint (WTERMSIG (status), ==, SIGKILL);
+
+  /* nothing of the batch is there, neither records nor its answer */
+  card = sv_store_card_get (f->store, account_id, ICCID_A, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (card->modseq, ==, 1);
+  records = sv_store_records_list (f->store, account_id, ICCID_A, "pb1/adn", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+
+  /* the client's retry with the same id applies it, once */
+  {
+    g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new ("crashing", SV_STORE_BACKUP_INCREMENTAL);
+
+    for (guint i = 2; i <= 4; i++)
+      {
+        g_autoptr(GBytes) bytes = rec (30, "Lost");
+
+        sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", i, bytes, 0));
+      }
+    retried = sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error);
+    g_assert_no_error (error);
+    g_assert_false (retried->replayed);
+    g_assert_cmpuint (retried->applied->len, ==, 3);
+    g_assert_cmpint (retried->modseq, ==, 2);
+    again = sv_store_backup_apply (f->store, account_id, ICCID_A, request, &error);
+    g_assert_no_error (error);
+    g_assert_true (again->replayed);
+    g_assert_cmpint (again->modseq, ==, 2);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2075,6 +2211,8 @@ main (int   argc,
   ADD ("restore/incremental", test_restore_incremental);
   ADD ("card/deregister", test_deregister);
   ADD ("concurrency/writers", test_concurrent_writers);
+  ADD ("crash/batch-atomic", test_crash_during_batch);
+  ADD ("postgresql/reconnect", test_reconnect);
 
   return g_test_run ();
 }
