@@ -46,6 +46,16 @@ script_open_2g (SvFakeReader *fake)
   sv_fake_reader_expect (fake, "A0A40000023F00", "9F1A");
 }
 
+/* T=1: Le is sent with SELECT and the FCP comes back at once. */
+static void
+script_open_usim_t1 (SvFakeReader *fake)
+{
+  sv_fake_reader_set_protocol (fake, SV_CARD_PROTOCOL_T1);
+  sv_fake_reader_expect (fake, "00A40004023F0000", "621B8202782183023F00" "9000");
+  sv_fake_reader_expect (fake, "00A40004022F0000", EF_DIR_FCP "9000");
+  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
+}
+
 static void
 assert_script_done (SvFakeReader *fake)
 {
@@ -338,10 +348,7 @@ test_direct_fcp_t1 (void)
   g_auto(SvFileInfo) info = { 0, };
 
   /* T=1: Le is sent and the FCP comes back at once. */
-  sv_fake_reader_set_protocol (fake, SV_CARD_PROTOCOL_T1);
-  sv_fake_reader_expect (fake, "00A40004023F0000", "621B8202782183023F00" "9000");
-  sv_fake_reader_expect (fake, "00A40004022F0000", EF_DIR_FCP "9000");
-  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
+  script_open_usim_t1 (fake);
   sv_fake_reader_expect (fake, "00A40004022FE200", "620E82014183022FE28002000A8A0105" "9000");
   session = sv_card_session_open (SV_READER (fake), READER, &error);
   g_assert_no_error (error);
@@ -476,10 +483,7 @@ test_select_fcp_without_descriptor (void)
   g_autoptr(SvCardSession) session = NULL;
   g_auto(SvFileInfo) info = { 0, };
 
-  sv_fake_reader_set_protocol (fake, SV_CARD_PROTOCOL_T1);
-  sv_fake_reader_expect (fake, "00A40004023F0000", "621B8202782183023F00" "9000");
-  sv_fake_reader_expect (fake, "00A40004022F0000", EF_DIR_FCP "9000");
-  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
+  script_open_usim_t1 (fake);
   sv_fake_reader_expect (fake, "00A40004022FE200", "620A83022FE28002000A8A0105" "9000");
   session = sv_card_session_open (SV_READER (fake), READER, &error);
   g_assert_no_error (error);
