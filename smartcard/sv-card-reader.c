@@ -16,6 +16,7 @@
 #include "sv-card-error.h"
 #include "sv-card-reader.h"
 #include "sv-identity.h"
+#include "sv-usim-phonebook.h"
 
 typedef struct
 {
@@ -61,15 +62,15 @@ typedef struct
 } SvPbrTag;
 
 static const SvPbrTag pbr_tags[] = {
-  { 0xC0, "adn",   FALSE },
-  { 0xC1, "iap",   FALSE },
-  { 0xC2, "ext1",  FALSE },
-  { 0xC3, "sne",   TRUE },
-  { 0xC4, "anr",   TRUE },
-  { 0xC5, "pbc",   FALSE },
-  { 0xC6, "grp",   FALSE },
-  { 0xC9, "uid",   FALSE },
-  { 0xCA, "email", TRUE },
+  { SV_PBR_TAG_ADN,   "adn",   FALSE },
+  { SV_PBR_TAG_IAP,   "iap",   FALSE },
+  { SV_PBR_TAG_EXT1,  "ext1",  FALSE },
+  { SV_PBR_TAG_SNE,   "sne",   TRUE },
+  { SV_PBR_TAG_ANR,   "anr",   TRUE },
+  { SV_PBR_TAG_PBC,   "pbc",   FALSE },
+  { SV_PBR_TAG_GRP,   "grp",   FALSE },
+  { SV_PBR_TAG_UID,   "uid",   FALSE },
+  { SV_PBR_TAG_EMAIL, "email", TRUE },
   /* C7 AAS, C8 GAS, CB CCP1: not part of a contact; not read */
 };
 
@@ -297,53 +298,45 @@ same_record (SvCardImage *a,
   return x != NULL && y != NULL && g_bytes_equal (x, y);
 }
 
-/* Every file the EF_PBR records name, as (key, path) pairs in PBR order. */
+/* Every file the EF_PBR records name (sv_pbr_record_decode()), as (key,
+ * path) pairs in PBR order. A record that does not decode names no file:
+ * the phonebook model cannot use that set either. */
 static GPtrArray *
 pbr_file_list (SvCardImage *image,
                const char  *df_path)
 {
   SvCardFile *pbr = sv_card_image_lookup (image, "pbr");
   GPtrArray *list = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) seen_fids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   for (guint set = 1; pbr && set <= pbr->records->len; set++)
     {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GArray) entries = NULL;
       gsize len;
       const guint8 *d = g_bytes_get_data (g_ptr_array_index (pbr->records, set - 1), &len);
       guint counts[G_N_ELEMENTS (pbr_tags)] = { 0 };
-      gsize pos = 0;
 
-      while (pos + 2 <= len && d[pos] != 0xFF && d[pos] != 0x00)
+      entries = sv_pbr_record_decode (d, len, &error);
+      if (entries == NULL)
         {
-          gsize end = pos + 2 + d[pos + 1];
-          gsize inner = pos + 2;
+          g_debug ("EF_PBR record %u: %s", set, error->message);
+          continue;
+        }
+      for (guint e = 0; e < entries->len; e++)
+        {
+          const SvPbrEntry *entry = &g_array_index (entries, SvPbrEntry, e);
 
-          if (end > len)
-            break;
-          while (inner + 2 <= end)
-            {
-              guint8 tag = d[inner];
-              guint8 flen = d[inner + 1];
-
-              if (inner + 2 + flen > end)
-                break;
-              for (guint t = 0; t < G_N_ELEMENTS (pbr_tags) && flen >= 2; t++)
-                if (pbr_tags[t].tag == tag)
-                  {
-                    char *key;
-                    g_autofree char *fid = g_strdup_printf ("%02X%02X", d[inner + 2], d[inner + 3]);
-
-                    counts[t]++;
-                    if (pbr_tags[t].numbered)
-                      key = g_strdup_printf ("pb%u/%s%u", set, pbr_tags[t].kind, counts[t]);
-                    else
-                      key = g_strdup_printf ("pb%u/%s", set, pbr_tags[t].kind);
-                    g_ptr_array_add (list, key);
-                    g_ptr_array_add (list, g_strconcat (df_path, fid, NULL));
-                  }
-              inner += 2 + flen;
-            }
-          pos = end;
+          for (guint t = 0; t < G_N_ELEMENTS (pbr_tags); t++)
+            if (pbr_tags[t].tag == entry->tag)
+              {
+                counts[t]++;
+                if (pbr_tags[t].numbered)
+                  g_ptr_array_add (list, g_strdup_printf ("pb%u/%s%u", set, pbr_tags[t].kind,
+                                                          counts[t]));
+                else
+                  g_ptr_array_add (list, g_strdup_printf ("pb%u/%s", set, pbr_tags[t].kind));
+                g_ptr_array_add (list, g_strdup_printf ("%s%04X", df_path, entry->fid));
+              }
         }
     }
   return list;

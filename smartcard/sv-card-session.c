@@ -15,6 +15,7 @@
 #include "sv-card-error.h"
 #include "sv-card-session.h"
 #include "sv-hex.h"
+#include "sv-identity.h"
 
 #define CLA_UICC 0x00
 #define CLA_GSM  0xA0
@@ -707,17 +708,14 @@ find_usim_aid (SvCardSession *self)
   for (guint r = 1; r <= info.n_records; r++)
     {
       g_autoptr(GBytes) record = sv_card_session_read_record (self, r, info.record_len, &error);
-      const guint8 *d;
-      gsize len;
+      g_autoptr(GBytes) aid = NULL;
 
       if (record == NULL)
         return NULL;
-      d = g_bytes_get_data (record, &len);
-      /* 61 L { 4F L AID ... } */
-      if (len >= 4 && d[0] == 0x61 && d[2] == 0x4F && d[3] + 4u <= len &&
-          d[3] >= sizeof usim_aid_prefix &&
-          memcmp (d + 4, usim_aid_prefix, sizeof usim_aid_prefix) == 0)
-        return g_bytes_new (d + 4, d[3]);
+      aid = sv_dir_record_decode_aid (g_bytes_get_data (record, NULL), g_bytes_get_size (record), NULL);
+      if (aid != NULL && g_bytes_get_size (aid) >= sizeof usim_aid_prefix &&
+          memcmp (g_bytes_get_data (aid, NULL), usim_aid_prefix, sizeof usim_aid_prefix) == 0)
+        return g_steal_pointer (&aid);
     }
   return NULL;
 }

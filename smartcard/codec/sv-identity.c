@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Card and subscriber identity: EF_ICCID (TS 102.221 §13.2), EF_IMSI
+ * Card and subscriber identity: EF_DIR (TS 102.221 §13.1), EF_ICCID
+ * (TS 102.221 §13.2), EF_IMSI
  * (TS 31.102 §4.2.2, TS 51.011 §10.3.2), EF_SPN (TS 31.102 §4.2.12,
  * TS 51.011 §10.3.11).
  */
@@ -11,7 +12,65 @@
 #include <string.h>
 
 #include "sv-codec-error.h"
+#include "sv-file-info.h"
 #include "sv-identity.h"
+
+/**
+ * sv_dir_record_decode_aid:
+ * @data: an EF_DIR record
+ * @len: its length
+ * @error: return location for a #GError
+ *
+ * The AID of the application an EF_DIR record names (TS 102.221 §13.1):
+ * an application template 61 whose first object is the AID, 4F (1 to 16
+ * bytes). A free record ('FF' filled) is an error like any other that is
+ * not a template.
+ *
+ * Returns: (transfer full): the AID, or %NULL with @error set
+ */
+GBytes *
+sv_dir_record_decode_aid (const guint8  *data,
+                          gsize          len,
+                          GError       **error)
+{
+  gsize pos = 1, template_len, aid_len, end;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  if (len < 1 || data[0] != 0x61)
+    {
+      g_set_error (error, SV_CODEC_ERROR, len < 1 ? SV_CODEC_ERROR_TRUNCATED : SV_CODEC_ERROR_INVALID,
+                   "at byte 0: not an application template (61)");
+      return NULL;
+    }
+  if (!sv_ber_length_decode (data, len, &pos, &template_len, error))
+    return NULL;
+  if (template_len > len - pos)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                   "at byte %" G_GSIZE_FORMAT ": template of %" G_GSIZE_FORMAT
+                   " bytes overruns the record", pos, template_len);
+      return NULL;
+    }
+  end = pos + template_len;
+  if (pos >= end || data[pos] != 0x4F)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                   "at byte %" G_GSIZE_FORMAT ": the template does not start with an AID (4F)", pos);
+      return NULL;
+    }
+  pos++;
+  if (!sv_ber_length_decode (data, end, &pos, &aid_len, error))
+    return NULL;
+  if (aid_len < 1 || aid_len > 16 || aid_len > end - pos)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                   "at byte %" G_GSIZE_FORMAT ": an AID of %" G_GSIZE_FORMAT
+                   " bytes (1 to 16, within the template)", pos, aid_len);
+      return NULL;
+    }
+  return g_bytes_new (data + pos, aid_len);
+}
 
 /**
  * sv_iccid_decode:

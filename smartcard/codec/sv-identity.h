@@ -21,16 +21,19 @@ typedef struct
   SvAlphaScheme  scheme;
 } SvSpn;
 
-char     *sv_iccid_decode (const guint8  *data,
-                           gsize          len,
-                           GError       **error);
-char     *sv_imsi_decode  (const guint8  *data,
-                           gsize          len,
-                           GError       **error);
-gboolean  sv_spn_decode   (const guint8  *data,
-                           gsize          len,
-                           SvSpn         *out,
-                           GError       **error);
-void      sv_spn_clear    (SvSpn         *spn);
+GBytes   *sv_dir_record_decode_aid (const guint8  *data,
+                                    gsize          len,
+                                    GError       **error);
+char     *sv_iccid_decode          (const guint8  *data,
+                                    gsize          len,
+                                    GError       **error);
+char     *sv_imsi_decode           (const guint8  *data,
+                                    gsize          len,
+                                    GError       **error);
+gboolean  sv_spn_decode            (const guint8  *data,
+                                    gsize          len,
+                                    SvSpn         *out,
+                                    GError       **error);
+void      sv_spn_clear             (SvSpn         *spn);
 
 G_END_DECLS

@@ -524,16 +524,11 @@ sv_protocol_hex_decode (const char  *hex,
                         const char  *field,
                         GError     **error)
 {
-  gsize len = hex ? strlen (hex) : 0;
+  g_autoptr(GBytes) bytes = hex ? sv_hex_decode (hex, SV_HEX_STRICT, NULL) : NULL;
 
-  if (hex == NULL || len % 2 != 0 || len / 2 > SV_PROTOCOL_MAX_RECORD_LEN)
-    goto bad;
-  for (gsize i = 0; i < len; i++)
-    if (!g_ascii_isxdigit (hex[i]))
-      goto bad;
-  return sv_hex_to_bytes (hex);
+  if (bytes != NULL && g_bytes_get_size (bytes) <= SV_PROTOCOL_MAX_RECORD_LEN)
+    return g_steal_pointer (&bytes);
 
-bad:
   sv_protocol_set_error (error, SV_PROTOCOL_ERROR_INVALID, field,
                          "Record data must be an even number of hex digits, at most %d bytes",
                          SV_PROTOCOL_MAX_RECORD_LEN);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * ICCID (TS 102.221 §13.2), IMSI (TS 31.102 §4.2.2), SPN (§4.2.12).
+ * EF_DIR (TS 102.221 §13.1), ICCID (TS 102.221 §13.2), IMSI (TS 31.102 §4.2.2), SPN (§4.2.12).
  */
 #include "config.h"
 
@@ -121,12 +121,63 @@ test_spn (void)
   g_assert_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED);
 }
 
+/* TS 102.221 §13.1: EF_DIR records, 61 L { 4F L AID, 50 L label, ... } */
+static void
+test_dir_record (void)
+{
+  static const struct
+  {
+    const char *record;
+    const char *aid;            /* NULL: an error */
+  } cases[] = {
+    /* a 3GPP USIM (TS 101.220 Annex E), padded with FF */
+    { "61124F10A0000000871002FFFFFFFF8907090000FFFFFFFF", "A0000000871002FFFFFFFF8907090000" },
+    /* with a label after the AID */
+    { "61114F07A000000087100250065553494D2031", "A0000000871002" },
+    /* a long-form template length */
+    { "61810C4F0AA0000000090001FF44FF", "A0000000090001FF44FF" },
+    { "FFFFFFFFFFFFFFFFFFFF", NULL },         /* a free record */
+    { "", NULL },
+    { "6104500255534D", NULL },               /* no AID first */
+    { "61124F10A00000008710", NULL },         /* template overruns the record */
+    { "61034F05A0", NULL },                   /* AID overruns the template */
+    { "61024F00", NULL },                     /* empty AID */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) aid = NULL;
+      g_autofree guint8 *data = NULL;
+      gsize len;
+
+      g_test_message ("case %u: %s", i, cases[i].record);
+      data = test_hex (cases[i].record, &len);
+      aid = sv_dir_record_decode_aid (data, len, &error);
+      if (cases[i].aid == NULL)
+        {
+          g_assert_null (aid);
+          g_assert_nonnull (error);
+          g_assert_true (error->domain == SV_CODEC_ERROR);
+          g_assert_nonnull (strstr (error->message, "at byte"));
+        }
+      else
+        {
+          g_autofree char *hex = sv_gbytes_to_hex (aid);
+
+          g_assert_no_error (error);
+          g_assert_cmpstr (hex, ==, cases[i].aid);
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/sv/identity/dir-record", test_dir_record);
   g_test_add_func ("/sv/identity/iccid", test_iccid);
   g_test_add_func ("/sv/identity/imsi", test_imsi);
   g_test_add_func ("/sv/identity/spn", test_spn);

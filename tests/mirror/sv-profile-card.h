@@ -39,19 +39,12 @@ sv_profile_card_read (const char  *path,
   SvVsimImage *image;
   SvVsimCard *card;
   SvCardImage *result;
-  gsize atr_len;
-  const guint8 *atr_data;
-  GString *hex;
 
   image = sv_vsim_image_load (path, error);
   if (image == NULL)
     return NULL;
   card = sv_vsim_card_new (image);
-  atr_data = g_bytes_get_data (image->atr, &atr_len);
-  hex = g_string_new (NULL);
-  for (gsize i = 0; i < atr_len; i++)
-    g_string_append_printf (hex, "%02X", atr_data[i]);
-  atr = g_string_free (hex, FALSE);
+  atr = sv_gbytes_to_hex (image->atr);
 
   fake = sv_fake_reader_new ();
   sv_fake_reader_add_reader (fake, SV_PROFILE_READER);

@@ -150,13 +150,12 @@ profile_pin1 (Profile *p)
 static char *
 padded_pin (const char *pin)
 {
-  GString *s = g_string_new (NULL);
+  guint8 padded[8];
 
-  gsize len = strlen (pin);
-
-  for (gsize i = 0; i < 8; i++)
-    g_string_append_printf (s, "%02X", i < len ? (guint8) pin[i] : 0xFF);
-  return g_string_free (s, FALSE);
+  /* TS 102.221 §9.5.1: the PIN in ASCII, padded to 8 bytes with 'FF' */
+  memset (padded, 0xFF, sizeof padded);
+  memcpy (padded, pin, MIN (strlen (pin), sizeof padded));
+  return sv_bytes_to_hex (padded, sizeof padded);
 }
 
 static char *
