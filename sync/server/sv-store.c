@@ -282,32 +282,39 @@ check_password (const char *password,
 /* ------------------------------------------------------------------------ */
 /* Passwords: Argon2id through libsodium                                    */
 
+static void
+password_cost_limits (SvPasswordCost      cost,
+                      unsigned long long *ops,
+                      gsize              *mem)
+{
+  switch (cost)
+    {
+    case SV_PASSWORD_COST_MODERATE:
+      *ops = crypto_pwhash_OPSLIMIT_MODERATE;
+      *mem = crypto_pwhash_MEMLIMIT_MODERATE;
+      break;
+    case SV_PASSWORD_COST_TEST_ONLY:
+      *ops = crypto_pwhash_OPSLIMIT_MIN;
+      *mem = crypto_pwhash_MEMLIMIT_MIN;
+      break;
+    case SV_PASSWORD_COST_INTERACTIVE:
+    default:
+      *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+      *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+      break;
+    }
+}
+
 static char *
-hash_password (SvStore    *store,
-               const char *password,
-               GError    **error)
+hash_password (SvStore     *store,
+               const char  *password,
+               GError     **error)
 {
   char out[crypto_pwhash_STRBYTES];
   unsigned long long ops;
   gsize mem;
 
-  switch (store->password_cost)
-    {
-    case SV_PASSWORD_COST_MODERATE:
-      ops = crypto_pwhash_OPSLIMIT_MODERATE;
-      mem = crypto_pwhash_MEMLIMIT_MODERATE;
-      break;
-    case SV_PASSWORD_COST_TEST_ONLY:
-      ops = crypto_pwhash_OPSLIMIT_MIN;
-      mem = crypto_pwhash_MEMLIMIT_MIN;
-      break;
-    case SV_PASSWORD_COST_INTERACTIVE:
-    default:
-      ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-      mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-      break;
-    }
-
+  password_cost_limits (store->password_cost, &ops, &mem);
   if (crypto_pwhash_str_alg (out, password, strlen (password), ops, mem,
                              crypto_pwhash_ALG_ARGON2ID13) != 0)
     {
@@ -316,6 +323,19 @@ hash_password (SvStore    *store,
       return NULL;
     }
   return g_strdup (out);
+}
+
+/* A hash made with other limits than the store's (the operator changed the
+ * cost, or the libsodium defaults moved) */
+static gboolean
+password_needs_rehash (SvStore    *store,
+                       const char *hash)
+{
+  unsigned long long ops;
+  gsize mem;
+
+  password_cost_limits (store->password_cost, &ops, &mem);
+  return crypto_pwhash_str_needs_rehash (hash, ops, mem) != 0;
 }
 
 static gboolean
@@ -583,6 +603,55 @@ sv_store_account_lookup (SvStore    *store,
   return account_load (store, normal, 0, NULL, error);
 }
 
+typedef struct
+{
+  const char *sql;
+  gint64      id;
+  const char *old_hash;
+  const char *new_hash;
+} RehashContext;
+
+static gboolean
+rehash_txn (SvDbConn  *conn,
+            gpointer   user_data,
+            GError   **error)
+{
+  RehashContext *ctx = user_data;
+  g_autoptr(SvDbStmt) stmt = sv_db_prepare (conn, ctx->sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sv_db_stmt_bind_text (stmt, 1, ctx->new_hash);
+  sv_db_stmt_bind_int64 (stmt, 2, ctx->id);
+  sv_db_stmt_bind_text (stmt, 3, ctx->old_hash);
+  return sv_db_stmt_run (stmt, error);
+}
+
+/* After a successful login: store the hash again with the store's current
+ * cost if it was made with another. Only if nobody changed it meanwhile;
+ * failing here never fails the login. */
+static void
+rehash_if_needed (SvStore    *store,
+                  const char *table,
+                  gint64      id,
+                  const char *old_hash,
+                  const char *password)
+{
+  g_autofree char *new_hash = NULL;
+  g_autoptr(GError) local_error = NULL;
+  RehashContext ctx = { NULL, id, old_hash, };
+
+  if (!password_needs_rehash (store, old_hash))
+    return;
+  new_hash = hash_password (store, password, &local_error);
+  ctx.new_hash = new_hash;
+  ctx.sql = g_str_equal (table, "staff")
+            ? "UPDATE staff SET password_hash = ? WHERE id = ? AND password_hash = ?"
+            : "UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?";
+  if (new_hash == NULL || !run (store, SV_DB_WRITE, rehash_txn, &ctx, &local_error))
+    g_message ("Could not store a new password hash: %s", local_error->message);
+}
+
 SvStoreAccount *
 sv_store_account_verify (SvStore    *store,
                          const char *phone,
@@ -612,6 +681,7 @@ sv_store_account_verify (SvStore    *store,
                    "The phone number or the password is wrong");
       return NULL;
     }
+  rehash_if_needed (store, "accounts", account->id, hash, password);
   return g_steal_pointer (&account);
 }
 
@@ -1439,6 +1509,8 @@ sv_store_staff_login (SvStore    *store,
   staff = ctx.list->len > 0 ? g_ptr_array_index (ctx.list, 0) : NULL;
   ok = verify_password (staff != NULL ? ctx.stored_hash : store->dummy_hash, password) && staff != NULL;
   staff_id = staff != NULL ? staff->id : 0;
+  if (ok)
+    rehash_if_needed (store, "staff", staff_id, ctx.stored_hash, password);
   g_clear_pointer (&ctx.list, g_ptr_array_unref);
   g_clear_pointer (&ctx.stored_hash, g_free);
   if (!ok)
@@ -2356,6 +2428,7 @@ sv_store_card_register_with_password (SvStore                *store,
   else
     {
       login_succeeded (store, phone_key);
+      rehash_if_needed (store, "accounts", account->id, stored_hash, password);
       ctx.account_id = account->id;
     }
 

@@ -2178,6 +2178,83 @@ test_crash_during_batch (Fixture       *f,
   }
 }
 
+/* The stored hash of @phone, read straight from the database */
+static char *
+read_password_hash (Fixture    *f,
+                    const char *phone)
+{
+  char *hash = NULL;
+
+#ifdef SV_HAVE_PGSQL
+  if (postgresql_location () != NULL)
+    {
+      PGconn *pg = pg_open (f->location);
+      const char *params[] = { phone };
+      PGresult *result = PQexecParams (pg, "SELECT password_hash FROM accounts WHERE phone = $1",
+                                       1, NULL, params, NULL, NULL, 0);
+
+      g_assert_cmpint (PQntuples (result), ==, 1);
+      hash = g_strdup (PQgetvalue (result, 0, 0));
+      PQclear (result);
+      PQfinish (pg);
+      return hash;
+    }
+#endif
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT password_hash FROM accounts WHERE phone = ?",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    sqlite3_bind_text (stmt, 1, phone, -1, SQLITE_STATIC);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    hash = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+  return hash;
+}
+
+static void
+test_password_rehash (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvStoreSession) session = NULL;
+  g_autoptr(SvStoreAccount) account = NULL;
+  g_autofree char *cheap = NULL;
+  g_autofree char *strong = NULL;
+  g_autofree char *unchanged = NULL;
+  SvStoreOptions options = { 0, };
+
+  create_account (f, PHONE_A);
+  cheap = read_password_hash (f, PHONE_A);
+  g_assert_true (g_str_has_prefix (cheap, "$argon2id$"));
+  g_assert_nonnull (strstr (cheap, "$m=8,"));
+
+  /* the operator raises the cost: the next login stores a new hash */
+  g_clear_pointer (&f->store, sv_store_close);
+  options.password_cost = SV_PASSWORD_COST_INTERACTIVE;
+  options.now = fixture_now;
+  options.now_data = f;
+  f->store = sv_store_open (f->location, &options, &error);
+  g_assert_no_error (error);
+  g_assert_null (sv_store_login (f->store, PHONE_A, "wrong", NULL, NULL, &error));
+  g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_LOGIN_FAILED);
+  g_clear_error (&error);
+  unchanged = read_password_hash (f, PHONE_A);
+  g_assert_cmpstr (unchanged, ==, cheap);
+
+  session = sv_store_login (f->store, PHONE_A, "secret", NULL, NULL, &error);
+  g_assert_no_error (error);
+  strong = read_password_hash (f, PHONE_A);
+  g_assert_cmpstr (strong, !=, cheap);
+  g_assert_nonnull (strstr (strong, "$m=65536,"));
+  account = sv_store_account_verify (f->store, PHONE_A, "secret", &error);
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2190,6 +2267,7 @@ main (int   argc,
   g_test_add_func ("/sv/store/error-codes", test_error_codes);
   ADD ("open/reopen", test_open_reopen);
   ADD ("account/create-verify-password", test_accounts);
+  ADD ("account/rehash", test_password_rehash);
   ADD ("session/lifetime", test_sessions);
   ADD ("session/rate-limits", test_rate_limits);
   ADD ("staff/add-list-remove", test_staff);
