@@ -50,15 +50,13 @@ const SHOP_PASSWORD = 'counter password 9';
 let phoneCounter = 0;
 let iccidCounter = 0;
 
-let server = null;
 let baseUrl = null;
 let browser = null;
-let dataDir = null;
 
 /* simvault-server on 127.0.0.1 port 0 with a fresh data directory; the base
  * URL is the first http:// URL it prints. */
 async function startServer () {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-portal-'));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-portal-'));
   const env = Object.assign({}, process.env, { SIMVAULT_SERVER_PASSWORD_COST: 'test-only' });
   // A shop's staff account, for the audit log the owner reads.
   fs.writeFileSync(path.join(dataDir, 'staff-password'), `${SHOP_PASSWORD}\n`, { mode: 0o600 });
@@ -88,7 +86,18 @@ async function startServer () {
     });
   });
   child.removeAllListeners('exit');
-  return { child, url, stderr: () => stderr };
+  return { child, url, dataDir, stderr: () => stderr };
+}
+
+async function stopServer (server) {
+  if (server.child.exitCode === null) {
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => {
+      const timer = setTimeout(() => { server.child.kill('SIGKILL'); resolve(); }, 3000);
+      server.child.on('exit', () => { clearTimeout(timer); resolve(); });
+    });
+  }
+  fs.rmSync(server.dataDir, { recursive: true, force: true });
 }
 
 async function protocol (method, apiPath, body, token) {
@@ -440,6 +449,9 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   await auditRows.first().waitFor();
   assert.match(await page.locator('.audit-list').textContent(), new RegExp(SHOP));
   assert.match(await page.locator('.audit-list').textContent(), new RegExp(t.consent));
+  await page.locator('#create-restore-code').click();
+  await code.waitFor();
+  assert.notEqual((await code.textContent()).trim(), restoreCode, 'each code is new');
   await shot(page, tag, 'account');
 
   // The network fails: a banner says so; Retry after it is back.
@@ -486,31 +498,35 @@ async function ownerFlowIn (context, page, { tag, lang }) {
 }
 
 before(async () => {
-  if (skipReason)
-    return;
-  const started = await startServer();
-  server = started;
-  baseUrl = started.url;
-  browser = await chromium.launch({ executablePath: chromiumPath });
+  if (!skipReason)
+    browser = await chromium.launch({ executablePath: chromiumPath });
 });
 
 after(async () => {
   if (browser)
     await browser.close();
-  if (server) {
-    server.child.kill('SIGTERM');
-    await new Promise((resolve) => {
-      const timer = setTimeout(() => { server.child.kill('SIGKILL'); resolve(); }, 3000);
-      server.child.on('exit', () => { clearTimeout(timer); resolve(); });
-    });
-  }
-  if (dataDir)
-    fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 const opts = skipReason ? { skip: skipReason } : {};
 
-test('the served page: CSP and content types', opts, async () => {
+/* Each test gets its own server and data directory: the login rate limit
+ * (5 failures per client address) of one test must not lock out the next. */
+function serverTest (name, body) {
+  test(name, opts, async () => {
+    const server = await startServer();
+    baseUrl = server.url;
+    try {
+      await body();
+    } catch (e) {
+      e.message += `\nserver stderr:\n${server.stderr().slice(-2000)}`;
+      throw e;
+    } finally {
+      await stopServer(server);
+    }
+  });
+}
+
+serverTest('the served page: CSP and content types', async () => {
   const page = await fetch(baseUrl);
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') || '', /text\/html/);
@@ -533,7 +549,7 @@ test('the served page: CSP and content types', opts, async () => {
   assert.equal(missing.status, 404);
 });
 
-test('sign up in the portal before any card', opts, async () => {
+serverTest('sign up in the portal before any card', async () => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' });
   const page = await context.newPage();
   const problems = collectProblems(page);
@@ -570,19 +586,19 @@ test('sign up in the portal before any card', opts, async () => {
   await context.close();
 });
 
-test('owner flow on a desktop screen (English)', opts, async () => {
+serverTest('owner flow on a desktop screen (English)', async () => {
   await ownerFlow({ tag: 'desktop', viewport: { width: 1100, height: 800 }, locale: 'en-US', lang: 'en' });
 });
 
-test('owner flow on a 360 px phone screen', opts, async () => {
+serverTest('owner flow on a 360 px phone screen', async () => {
   await ownerFlow({ tag: 'phone', viewport: { width: 360, height: 740 }, locale: 'en-GB', lang: 'en' });
 });
 
-test('owner flow in Simplified Chinese', opts, async () => {
+serverTest('owner flow in Simplified Chinese', async () => {
   await ownerFlow({ tag: 'zh_CN', viewport: { width: 1100, height: 800 }, locale: 'zh-CN', lang: 'zh_CN' });
 });
 
-test('dark colour scheme from the system setting', opts, async () => {
+serverTest('dark colour scheme from the system setting', async () => {
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, colorScheme: 'dark', locale: 'en-US' });
   const page = await context.newPage();
   await page.goto(baseUrl);
@@ -593,7 +609,7 @@ test('dark colour scheme from the system setting', opts, async () => {
   await context.close();
 });
 
-test('another account cannot reach this card', opts, async () => {
+serverTest('another account cannot reach this card', async () => {
   const victim = await registerCard([['Victim', '123']]);
   const intruder = await registerCard([['Intruder', '456']]);
   const context = await browser.newContext({ locale: 'en-US' });
@@ -619,7 +635,7 @@ test('another account cannot reach this card', opts, async () => {
   await context.close();
 });
 
-test('deregistration names what is deleted', opts, async () => {
+serverTest('deregistration names what is deleted', async () => {
   const card = await registerCard([['Zed', '999']]);
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
@@ -644,7 +660,37 @@ test('deregistration names what is deleted', opts, async () => {
   await context.close();
 });
 
-test('login rate limit shown as such', opts, async () => {
+serverTest('change the password', async () => {
+  const card = await registerCard([['Pat', '5']]);
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(baseUrl);
+  await page.locator('input[type=tel]').fill(card.phone);
+  await page.locator('input[type=password]').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('.contact-list').waitFor();
+  await page.locator('nav a[href="#/account"]').click();
+  const form = page.locator('form.boxed');
+  await form.waitFor();
+  const inputs = form.locator('input[type=password]');
+  await inputs.nth(0).fill('not the password');
+  await inputs.nth(1).fill('a new password 8');
+  await inputs.nth(2).fill('a new password 8');
+  await form.locator('button[type=submit]').click();
+  await form.locator('.form-error').waitFor({ state: 'visible' });
+  assert.match(await form.locator('.form-error').textContent(), /current password is not correct/);
+  await inputs.nth(0).fill(PASSWORD);
+  await form.locator('button[type=submit]').click();
+  await page.locator('.toast').waitFor();
+  assert.match(await page.locator('.toast').textContent(), /Password changed/);
+  const oldLogin = await protocol('POST', 'session', { phone: card.phone, password: PASSWORD });
+  assert.equal(oldLogin.status, 401);
+  const newLogin = await protocol('POST', 'session', { phone: card.phone, password: 'a new password 8' });
+  assert.equal(newLogin.status, 200, newLogin.text);
+  await context.close();
+});
+
+serverTest('login rate limit shown as such', async () => {
   const card = await registerCard([['Rate', '1']]);
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
