@@ -159,7 +159,7 @@ async function registerCard (contacts) {
   const sms = await protocol('POST', `cards/${iccid}/messages`, {
     batch_id: `22222222-3333-4444-8555-${String(Date.now()).slice(-12)}`,
     messages: [
-      { record: toHex(encodeSmsDeliver({ from: '+8613900000001', text: 'See you at 7 in the library', time: '2026-12-01T10:15:00Z' })),
+      { record: toHex(encodeSmsDeliver({ from: '+8613900000001', text: 'See you at 7 <script>alert(2)</script>', time: '2026-12-01T10:15:00Z' })),
         stored_at: '2026-12-01T10:15:00Z' },
       { record: toHex(encodeSmsDeliver({ from: '10086', text: 'Your balance is 42 yuan', time: '2026-12-05T08:00:00Z', read: false })),
         stored_at: '2026-12-05T08:00:00Z' },
@@ -319,6 +319,13 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   await page.keyboard.press('Escape');
   await waitForCount(rows, 4);
 
+  // Sort by the position on the card, then by name again.
+  await page.locator('.toolbar select').selectOption('position');
+  assert.deepEqual(await rows.evaluateAll((r) => r.map((e) => e.dataset.index)), ['1', '2', '3', '4']);
+  await page.locator('.toolbar select').selectOption('name');
+  if (lang === 'en')
+    assert.equal(await rows.evaluateAll((r) => r[r.length - 1].dataset.index), '3', '王小明 sorts last by name');
+
   // The editor opens and closes from the keyboard too.
   await rows.filter({ hasText: 'Bob' }).locator('button.edit').focus();
   await page.keyboard.press('Enter');
@@ -397,6 +404,8 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   const messageRows = page.locator('.message-list .message-row');
   await messageRows.first().waitFor();
   await waitForCount(messageRows, 2);
+  assert.equal(await messageRows.filter({ hasText: '<script>alert(2)</script>' }).count(), 1, 'message text shown as text');
+  assert.equal(await page.locator('.message-list script').count(), 0);
   await shot(page, tag, 'messages');
   await page.locator('input[type=search]').fill('balance');
   await waitForCount(messageRows, 1);
