@@ -591,6 +591,23 @@ serverTest('sign up in the portal before any card', async () => {
   await page.reload();
   await page.locator('#card-select').waitFor();
   assert.match(await page.locator('#card-select').textContent(), /4433/);
+
+  // A new SIM card for the same number: a card change. Both backups are
+  // listed, the old one as replaced.
+  const change = await protocol('POST', 'cards/register', {
+    phone, password: PASSWORD,
+    card: { iccid: '89860099887766550011', card_type: 'usim', counter_a: 0, sms_capacity: 10,
+            files: [{ key: 'adn', path: '3F007F106F3A', structure: 'linear-fixed', record_len: 28, n_records: 10 }] },
+  });
+  assert.equal(change.status, 200, change.text);
+  assert.equal(change.json.result, 'card-change');
+  await page.reload();
+  await page.locator('#card-select').waitFor();
+  assert.equal(await page.locator('#card-select option').count(), 2);
+  await page.locator('nav a[href="#/backup"]').click();
+  await page.locator('#download-vcard').waitFor();
+  assert.match(await page.locator('main').textContent(), /Replaced by/);
+  await shot(page, 'desktop', 'card-change');
   assert.deepEqual(problems.errors, []);
   await context.close();
 });
