@@ -281,14 +281,17 @@ def main():
         f.write("not the password\n")
 
     iccids = subprocess.run([FROM_PROFILE, db, os.path.join(CARDS, "sim-2g-plain.json"),
-                             os.path.join(CARDS, "sim-2g-old-small.json")],
+                             os.path.join(CARDS, "sim-2g-old-small.json"),
+                             os.path.join(CARDS, "usim-2sets.json"),
+                             os.path.join(CARDS, "usim-empty.json")],
                             capture_output=True, check=True).stdout.decode().split()
-    big, small = iccids[0], iccids[1]
+    big, small, usim, blank = iccids[0], iccids[1], iccids[2], iccids[3]
     cli = Cli(db, pw_file)
     server = Server()
     proxy = FaultProxy(server.port)
     try:
         run_stories(cli, server, proxy, db, big, small, bad_pw_file)
+        run_retail(cli, server, db, usim, blank, work)
     finally:
         server.stop()
 
@@ -464,6 +467,65 @@ def run_stories(cli, server, proxy, db, big, small, bad_pw_file):
     code, _ = api(server, "GET", f"api/v1/cards/{big}", token=token)
     check("deregister: the mirror forgets, the server answers 404",
           dereg["result"] == "deregistered" and not status["registered"] and code == 404, (dereg, status, code))
+
+
+def run_retail(cli, server, db, source, target, work):
+    """A customer's USIM with two phonebook sets is backed up; a shop puts
+    it onto a new, blank card of the same kind with the customer's one-time
+    restore code, never seeing the password."""
+    net = ["--timeout", "5", "--attempts", "3"]
+    phone = "+8613700137000"
+    pw = os.path.join(work, "customer-password")
+    staff_pw = os.path.join(work, "staff-password")
+    with open(pw, "w") as f:
+        f.write("customer secret 42\n")
+    with open(staff_pw, "w") as f:
+        f.write("shop staff secret 7\n")
+    customer = Cli(db, pw)
+    reg = customer.ok("register", source, "--server", server.url, "--phone", phone, *net)
+    up = customer.ok("backup", source, "--sms", "all", *net)
+    check("retail: the customer's card registered and backed up",
+          reg["result"] == "registered" and up["records"]["applied"] > 0 and up["conflicts"] == [], up)
+
+    add = subprocess.run([SERVER, f"--data-dir={server.dir}", "staff", "add", "shop1", "--password-file", staff_pw],
+                         capture_output=True, env=dict(os.environ, SIMVAULT_SERVER_PASSWORD_COST="test-only"))
+    status, answer = api(server, "POST", "api/v1/session", {"phone": phone, "password": "customer secret 42"})
+    owner = answer["token"] if answer else None
+    status, answer = api(server, "POST", "api/v1/account/restore-codes", {}, token=owner)
+    code = answer.get("code") if answer else None
+    if not check("retail: staff added and a restore code made", add.returncode == 0 and code, (add.stderr, answer)):
+        return
+
+    shop = Cli(db, pw)
+    args = ["restore", target, "--server", server.url, "--phone", phone, "--staff", "shop1",
+            "--staff-password-file", staff_pw, "--consent-code", code, "--full", "--sms", *net]
+    rc, preview, _, _ = shop.run(*args, password=False)
+    check("retail: preview with the staff consent", rc == 0 and preview and preview["mode"] == "preview"
+          and preview["source"] == source, preview)
+    # The code is spent by the preview's consent: a new one for the apply.
+    status, answer = api(server, "POST", "api/v1/account/restore-codes", {}, token=owner)
+    code = answer.get("code") if answer else None
+    args[args.index("--consent-code") + 1] = code
+    rc, applied, _, _ = shop.run(*args, "--apply", password=False)
+    check("retail: applied, the new card registered as a card change",
+          rc == 0 and applied and applied["registration"] == "card-change"
+          and applied["summary"]["overflow"] == 0, applied)
+    source_contacts = contacts(customer, source)
+    target_contacts = contacts(customer, target)
+    key = lambda c: (c["name"], c["number"], tuple(c.get("additional_numbers") or []), tuple(c.get("emails") or []))
+    check("retail: every contact on the new card, decoded equal",
+          sorted(map(key, source_contacts)) == sorted(map(key, target_contacts)),
+          (len(source_contacts), len(target_contacts)))
+    messages = applied["messages"] if applied else {}
+    check("retail: the messages restored too", messages.get("received", 0) > 0
+          and messages.get("written", 0) == messages.get("received"), messages)
+    status, audit = api(server, "GET", "api/v1/account/audit", token=owner)
+    check("retail: the shop's restore is in the customer's audit log",
+          status == 200 and "restore" in json.dumps(audit), audit)
+    rc, other, _, _ = shop.run("restore", target, "--server", server.url, "--phone", phone, "--staff", "shop1",
+                               "--staff-password-file", staff_pw, "--consent-code", "000000", *net, password=False)
+    check("retail: a wrong restore code is refused", rc == 1 and other and other.get("code") in
+          ("login-failed", "forbidden", "unauthenticated", "not-found", "invalid"), other)
 
 
 def subprocess_backup_wrong(cli, iccid, bad_pw_file, net):
