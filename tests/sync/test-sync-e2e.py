@@ -425,8 +425,12 @@ def run_stories(cli, server, proxy, db, big, small, bad_pw_file):
         result = cli.ok("backup", big, *net)
         after_token = card_token(server, token, big)
         epoch_mod = lambda t: tuple(int(x) for x in t.split("-"))
-        check(f"{fault}: backup completed after a retry",
-              result["retries"] >= 1 and result["records"]["applied"] == 1 and proxy.applied[-1] == fault, result)
+        # libsoup itself resends a request whose reused connection closed
+        # before any answer; the client's own retry covers the rest (a
+        # stalled answer always ends in the client's timeout and retry).
+        check(f"{fault}: the fault hit the backup, which completed",
+              proxy.applied and proxy.applied[-1] == fault and result["records"]["applied"] == 1
+              and (fault != "stall" or result["retries"] >= 1), result)
         check(f"{fault}: applied once (one record, token moved by one change)",
               epoch_mod(after_token)[1] - epoch_mod(before_token)[1] <= 1, (before_token, after_token))
     on_server = server_records(server, token, big, key)
