@@ -442,6 +442,62 @@ take_session_token (SvSyncClient  *self,
   return TRUE;
 }
 
+/* What the client reads of each answer. */
+static const char * const backup_answer_members[] = { "batch_id", "applied", "conflicts", "versions", "token", NULL };
+static const char * const messages_answer_members[] = { "stored", "duplicates", "dropped", "count", NULL };
+static const char * const changes_answer_members[] = { "records", "token", "more", NULL };
+static const char * const restore_created_answer_members[] = { "id", "groups", "records", "messages", NULL };
+static const char * const restore_group_answer_members[] = { "group", "records", "messages", "clear", NULL };
+static const char * const record_members[] = { "file", "index", "data", "version", NULL };
+static const char * const message_members[] = { "id", "record", "records", "stored_at", NULL };
+
+/*
+ * A copy of the answer @node with only the members the client knows. The
+ * protocol may add optional fields to an answer without a new version
+ * (PROTOCOL.md), while the shared parsers are strict, as a server must be
+ * with requests: the client drops what it does not know before parsing.
+ */
+static JsonNode *
+known_members (JsonNode           *node,
+               const char * const *names)
+{
+  JsonObject *object, *copy;
+  JsonNode *result;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return node ? json_node_copy (node) : NULL;
+  object = json_node_get_object (node);
+  copy = json_object_new ();
+  for (guint i = 0; names[i] != NULL; i++)
+    if (json_object_has_member (object, names[i]))
+      json_object_set_member (copy, names[i], json_node_copy (json_object_get_member (object, names[i])));
+  result = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (result, copy);
+  return result;
+}
+
+/* The same for every object of the array member @name of @node. */
+static void
+known_members_of_array (JsonNode           *node,
+                        const char         *name,
+                        const char * const *names)
+{
+  JsonObject *object;
+  JsonArray *array, *copy;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return;
+  object = json_node_get_object (node);
+  if (!json_object_has_member (object, name) ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, name)))
+    return;
+  array = json_object_get_array_member (object, name);
+  copy = json_array_new ();
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    json_array_add_element (copy, known_members (json_array_get_element (array, i), names));
+  json_object_set_array_member (object, name, copy);
+}
+
 static char *
 card_path (const char *iccid,
            const char *rest)
@@ -728,11 +784,14 @@ sv_sync_client_backup (SvSyncClient  *self,
   g_autofree char *path = card_path (iccid, "/backup");
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) known_answer = NULL;
   SvBackupResponse *response;
 
   if (!send_request (self, "POST", path, body, TRUE, &answer, cancellable, error))
     return NULL;
-  response = answer ? sv_backup_response_from_json (answer, &local_error) : NULL;
+  if (answer != NULL)
+    known_answer = known_members (answer, backup_answer_members);
+  response = known_answer ? sv_backup_response_from_json (known_answer, &local_error) : NULL;
   if (response == NULL)
     g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
                  _("The server at %s answered a backup with something unexpected: %s"),
@@ -757,10 +816,13 @@ sv_sync_client_backup_messages (SvSyncClient        *self,
   g_autofree char *path = card_path (iccid, "/messages");
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) known_answer = NULL;
 
   if (!send_request (self, "POST", path, body, TRUE, &answer, cancellable, error))
     return FALSE;
-  if (answer == NULL || !sv_messages_response_from_json (answer, response, &local_error))
+  if (answer != NULL)
+    known_answer = known_members (answer, messages_answer_members);
+  if (known_answer == NULL || !sv_messages_response_from_json (known_answer, response, &local_error))
     {
       g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
                    _("The server at %s answered an SMS backup with something unexpected: %s"),
@@ -794,6 +856,7 @@ sv_sync_client_get_changes (SvSyncClient  *self,
   g_autofree char *path = NULL;
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) known_answer = NULL;
   SvChangesResponse *response;
   char sep = '?';
 
@@ -810,7 +873,12 @@ sv_sync_client_get_changes (SvSyncClient  *self,
 
   if (!send_request (self, "GET", path, NULL, TRUE, &answer, cancellable, error))
     return NULL;
-  response = answer ? sv_changes_response_from_json (answer, &local_error) : NULL;
+  if (answer != NULL)
+    {
+      known_answer = known_members (answer, changes_answer_members);
+      known_members_of_array (known_answer, "records", record_members);
+    }
+  response = known_answer ? sv_changes_response_from_json (known_answer, &local_error) : NULL;
   if (response == NULL)
     g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
                  _("The server at %s answered a change request with something unexpected: %s"),
@@ -889,12 +957,15 @@ sv_sync_client_create_restore (SvSyncClient            *self,
   g_autofree char *body = node_to_body (node);
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) known_answer = NULL;
   SvRestoreCreated *created;
 
   /* A retried creation at worst leaves an unused restore on the server. */
   if (!send_request (self, "POST", path, body, TRUE, &answer, cancellable, error))
     return NULL;
-  created = answer ? sv_restore_created_from_json (answer, &local_error) : NULL;
+  if (answer != NULL)
+    known_answer = known_members (answer, restore_created_answer_members);
+  created = known_answer ? sv_restore_created_from_json (known_answer, &local_error) : NULL;
   if (created == NULL)
     g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
                  _("The server at %s answered a restore request with something unexpected: %s"),
@@ -922,11 +993,18 @@ sv_sync_client_get_restore_group (SvSyncClient  *self,
   g_autofree char *path = g_strdup_printf ("api/v1/restores/%s/groups/%u", escaped, group);
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) known_answer = NULL;
   SvRestoreGroup *result;
 
   if (!send_request (self, "GET", path, NULL, TRUE, &answer, cancellable, error))
     return NULL;
-  result = answer ? sv_restore_group_from_json (answer, &local_error) : NULL;
+  if (answer != NULL)
+    {
+      known_answer = known_members (answer, restore_group_answer_members);
+      known_members_of_array (known_answer, "records", record_members);
+      known_members_of_array (known_answer, "messages", message_members);
+    }
+  result = known_answer ? sv_restore_group_from_json (known_answer, &local_error) : NULL;
   if (result == NULL)
     g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
                  _("The server at %s sent a restore group that does not parse: %s"),
