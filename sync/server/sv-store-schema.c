@@ -171,6 +171,11 @@ static const char * const migrations[] = {
   "  data @BLOB@ NOT NULL,"
   "  PRIMARY KEY (iccid, restore_id, seq),"
   "  FOREIGN KEY (iccid, restore_id) REFERENCES restores (iccid, id) ON DELETE CASCADE);",
+
+  /* 2: restore ids carry their ICCID ("ICCID.UUID") and are looked up by
+   * (iccid, id), the primary key: an index on the id alone would have to
+   * span every partition. */
+  "DROP INDEX restores_id;",
 };
 
 const char * const sv_store_card_row_counts[] = {

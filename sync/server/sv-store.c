@@ -3918,6 +3918,18 @@ restore_from_row (SvDbStmt *stmt,
   return restore;
 }
 
+/* A restore id is "ICCID.UUID": the card is in the id, so every lookup
+ * names the card (one partition when the tables are partitioned by card). */
+static char *
+restore_id_card (const char *restore_id)
+{
+  const char *dot = restore_id != NULL ? strchr (restore_id, '.') : NULL;
+
+  if (dot == NULL || dot == restore_id || dot - restore_id > 20)
+    return NULL;
+  return g_strndup (restore_id, dot - restore_id);
+}
+
 /* Inside a transaction: the restore if it belongs to @account_id */
 static SvStoreRestore *
 restore_load (SvDbConn   *conn,
@@ -3927,15 +3939,23 @@ restore_load (SvDbConn   *conn,
               GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
+  g_autofree char *iccid = restore_id_card (restore_id);
   gboolean found;
 
+  if (iccid == NULL)
+    {
+      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
+      return NULL;
+    }
   stmt = sv_db_prepare (conn,
-                        "SELECT " RESTORE_COLUMNS " FROM restores WHERE id = ? AND account_id = ?",
+                        "SELECT " RESTORE_COLUMNS " FROM restores"
+                        " WHERE iccid = ? AND id = ? AND account_id = ?",
                         error);
   if (stmt == NULL)
     return NULL;
-  sv_db_stmt_bind_text (stmt, 1, restore_id);
-  sv_db_stmt_bind_int64 (stmt, 2, account_id);
+  sv_db_stmt_bind_text (stmt, 1, iccid);
+  sv_db_stmt_bind_text (stmt, 2, restore_id);
+  sv_db_stmt_bind_int64 (stmt, 3, account_id);
   if (!step_one (stmt, &found, error))
     return NULL;
   if (!found)
@@ -4019,7 +4039,8 @@ restore_create_txn (SvDbConn *conn,
   g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_record_free);
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_message_free);
   g_autoptr(GString) clear = g_string_new (NULL);
-  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *id = g_strconcat (ctx->iccid, ".", uuid, NULL);
   guint n_items, n_groups, seq = 0;
 
   g_clear_pointer (&ctx->restore, sv_store_restore_free);

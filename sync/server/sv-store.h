@@ -311,7 +311,7 @@ typedef enum
 
 typedef struct
 {
-  char               *id;
+  char               *id;          /* "ICCID.UUID" */
   char               *iccid;
   SvStoreRestoreKind  kind;
   gint64              staff_id; /* 0 unless started with a delegated token */

@@ -261,7 +261,7 @@ test_open_reopen (Fixture       *f,
   g_test_message ("engine: %s", sv_store_get_engine (f->store));
   g_assert_cmpstr (sv_store_get_engine (f->store), ==,
                    postgresql_location () != NULL ? "postgresql" : "sqlite");
-  g_assert_cmpuint (version, >=, 1);
+  g_assert_cmpuint (version, >=, 2);
   create_account (f, PHONE_A);
 
   /* reopening applies nothing twice and keeps the data */
@@ -1605,7 +1605,8 @@ test_restore_full (Fixture       *f,
   restore = sv_store_restore_create (f->store, account_id, staff->id, ICCID_A, SV_STORE_RESTORE_FULL,
                                      0, 0, TRUE, 4, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (restore->id);
+  g_assert_true (g_str_has_prefix (restore->id, ICCID_A "."));
+  g_assert_cmpuint (strlen (restore->id), ==, strlen (ICCID_A) + 1 + 36);
   g_assert_cmpuint (restore->n_records, ==, 6);
   g_assert_cmpuint (restore->n_messages, ==, 3);
   g_assert_cmpuint (restore->n_groups, ==, 3);
@@ -1705,6 +1706,18 @@ test_restore_full (Fixture       *f,
     g_assert_null (sv_store_restore_get_group (f->store, other, restore->id, 0, &error));
     g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND);
     g_clear_error (&error);
+  }
+
+  /* ids that are not ids */
+  {
+    const char *bad[] = { "", ".", "nodot", ICCID_B ".whatever", "123456789012345678901234.x" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_assert_null (sv_store_restore_get (f->store, account_id, bad[i], &error));
+        g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND);
+        g_clear_error (&error);
+      }
   }
 
   /* started and finished by staff: both in the owner's audit log */
