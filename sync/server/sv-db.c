@@ -142,8 +142,10 @@ sv_db_close (SvDb *db)
     return;
 
   g_mutex_lock (&db->lock);
-  /* every connection must be back: closing with work running is a bug */
-  g_warn_if_fail (db->idle.length == db->n_open);
+  /* work still running in other threads finishes first (a server shutting
+   * down while a worker commits a batch) */
+  while (db->idle.length < db->n_open)
+    g_cond_wait (&db->cond, &db->lock);
   while ((conn = g_queue_pop_head (&db->idle)) != NULL)
     db->driver->disconnect (conn);
   g_mutex_unlock (&db->lock);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The backup server's storage: every domain operation the request handlers
- * need, over one SQL engine chosen at open time (sv-db.h: SQLite now,
- * PostgreSQL later). The handlers never see SQL and never know which engine
+ * need, over one SQL engine chosen at open time (sv-db.h: SQLite, the
+ * embedded default, or PostgreSQL). The handlers never see SQL and never know which engine
  * runs (Dovecot lib-sql).
  *
  * Conventions of this interface:
@@ -114,13 +114,15 @@ typedef struct
 } SvStoreOptions;
 
 /*
- * @location: "sqlite:PATH", a plain file path (SQLite), or later
- * "postgresql://..." (a libpq connection string). Applies the missing
- * schema migrations.
+ * @location: "sqlite:PATH", a plain file path (SQLite), or
+ * "postgresql://..." / "postgres://..." (a libpq connection URI; when built
+ * with libpq). Applies the missing schema migrations (under a lock, so
+ * several nodes may start at once).
  */
 SvStore     *sv_store_open               (const char           *location,
                                           const SvStoreOptions *options,
                                           GError              **error);
+/* Waits for operations still running in other threads, then closes. */
 void         sv_store_close              (SvStore *store);
 const char  *sv_store_get_engine         (SvStore *store);   /* "sqlite", "postgresql" */
 gint64       sv_store_now                (SvStore *store);
