@@ -2,8 +2,8 @@
  *
  * The backup server's storage: every domain operation the request handlers
  * need, over one SQL engine chosen at open time (sv-db.h: SQLite, the
- * embedded default, or PostgreSQL). The handlers never see SQL and never know which engine
- * runs (Dovecot lib-sql).
+ * embedded default, or PostgreSQL). The handlers never see SQL and never
+ * know which engine runs (Dovecot lib-sql).
  *
  * Conventions of this interface:
  * - Every function is synchronous, thread-safe and may block on I/O: call it
