@@ -63,6 +63,24 @@ sv_sms_record_is_free (GBytes *record)
 }
 
 /**
+ * sv_sms_record_new_free:
+ * @len: the record length (176)
+ *
+ * Returns: (transfer full): a free EF_SMS record: status '00', then 'FF'
+ *   (TS 51.011 §10.5.3)
+ */
+GBytes *
+sv_sms_record_new_free (gsize len)
+{
+  guint8 *data = g_malloc (MAX (len, 1));
+
+  memset (data, 0xFF, len);
+  if (len > 0)
+    data[0] = SV_EF_SMS_FREE;
+  return g_bytes_new_take (data, len);
+}
+
+/**
  * sv_sms_store_status_from_raw:
  * @raw: an EF_SMS status byte
  *
@@ -538,15 +556,16 @@ sv_sms_store_set_status (SvCardImage      *image,
       if (sv_sms_record_is_free (old))
         continue;
 
-      record = g_bytes_unref_to_data (g_bytes_ref (old), &len);
       if (status == SV_MESSAGE_STATUS_FREE)
+        bytes = sv_sms_record_new_free (g_bytes_get_size (old));
+      else
         {
-          memset (record, 0xFF, len);
-          record[0] = SV_EF_SMS_FREE;
+          record = g_bytes_unref_to_data (g_bytes_ref (old), &len);
+          /* Only a received message is read or unread. */
+          if ((record[0] & 0x07) == SV_EF_SMS_READ || (record[0] & 0x07) == SV_EF_SMS_TO_BE_READ)
+            record[0] = sv_sms_store_status_to_raw (status);
+          bytes = g_bytes_new_take (record, len);
         }
-      else if ((record[0] & 0x07) == SV_EF_SMS_READ || (record[0] & 0x07) == SV_EF_SMS_TO_BE_READ)
-        record[0] = sv_sms_store_status_to_raw (status);
-      bytes = g_bytes_new_take (record, len);
 
       if (g_bytes_equal (bytes, old))
         continue;

@@ -36,6 +36,7 @@ GQuark           sv_sms_store_error_quark      (void);
  */
 
 gboolean         sv_sms_record_is_free         (GBytes            *record);
+GBytes          *sv_sms_record_new_free        (gsize              len);
 SvMessageStatus  sv_sms_store_status_from_raw  (guint8             raw);
 guint8           sv_sms_store_status_to_raw    (SvMessageStatus    status);
 

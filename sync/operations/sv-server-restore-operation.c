@@ -31,6 +31,7 @@
 #include "sv-phonebook.h"
 #include "sv-register-operation.h"
 #include "sv-server-restore-operation.h"
+#include "sv-sms-store.h"
 
 static void
 server_restore_result_clear (SvServerRestoreResult *result)
@@ -170,12 +171,12 @@ static GBytes *
 empty_record (const char *key,
               guint       len)
 {
-  guint8 *data = g_malloc (len);
+  guint8 *data;
 
+  if (g_str_equal (key, "sms"))
+    return sv_sms_record_new_free (len);
+  data = g_malloc (MAX (len, 1));
   memset (data, 0xFF, len);
-  /* TS 51.011 §10.5.3: a free EF_SMS record has status byte 00. */
-  if (g_str_equal (key, "sms") && len > 0)
-    data[0] = 0x00;
   return g_bytes_new_take (data, len);
 }
 
@@ -226,8 +227,7 @@ place_messages (SvCardImage *image,
             g_ptr_array_add (records, sv_sync_record_new ("sms", i, empty, 0));
         }
       else
-        used[i] = current != NULL && g_bytes_get_size (current) > 0 &&
-                  (((const guint8 *) g_bytes_get_data (current, NULL))[0] & 0x01) != 0;
+        used[i] = !sv_sms_record_is_free (current);
     }
 
   for (guint m = 0; m < messages->len; m++)

@@ -208,6 +208,18 @@ test_free_record_rule (void)
     }
   g_assert_true (sv_sms_record_is_free (NULL));
 
+  /* A record freed here: '00', then 'FF'. */
+  {
+    g_autoptr(GBytes) fresh = sv_sms_record_new_free (176);
+    const guint8 *data = g_bytes_get_data (fresh, NULL);
+
+    g_assert_cmpuint (g_bytes_get_size (fresh), ==, 176);
+    g_assert_cmpuint (data[0], ==, 0x00);
+    for (guint b = 1; b < 176; b++)
+      g_assert_cmpuint (data[b], ==, 0xFF);
+    g_assert_true (sv_sms_record_is_free (fresh));
+  }
+
   /* Every used record is a message (here none decodes), no free one is. */
   g_assert_cmpuint (sv_sms_store_count_used (image), ==, n_used);
   messages = sv_sms_store_decode (image, NULL);
