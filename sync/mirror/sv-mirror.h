@@ -241,10 +241,6 @@ GPtrArray     *sv_mirror_get_changed_since   (SvMirror         *self,
                                               const char       *iccid,
                                               gint64            modseq,
                                               GError          **error);
-GPtrArray     *sv_mirror_check_conflicts     (SvMirror         *self,
-                                              const char       *iccid,
-                                              SvCardImage      *card_now,
-                                              GError          **error);
 gboolean       sv_mirror_mark_written        (SvMirror         *self,
                                               const char       *iccid,
                                               GPtrArray        *written_changes,
@@ -260,42 +256,9 @@ GPtrArray     *sv_mirror_get_history         (SvMirror         *self,
                                               const char       *iccid,
                                               GError          **error);
 
-/* Async variants for the GUI: each runs on a worker thread with its own
- * connection to the same file. */
-void           sv_mirror_import_card_async   (SvMirror            *self,
-                                              SvCardImage         *read_from_card,
-                                              GCancellable        *cancellable,
-                                              GAsyncReadyCallback  callback,
-                                              gpointer             user_data);
-gboolean       sv_mirror_import_card_finish  (SvMirror            *self,
-                                              GAsyncResult        *result,
-                                              GPtrArray          **conflicts,
-                                              GError             **error);
-void           sv_mirror_list_cards_async    (SvMirror            *self,
-                                              GCancellable        *cancellable,
-                                              GAsyncReadyCallback  callback,
-                                              gpointer             user_data);
-GPtrArray     *sv_mirror_list_cards_finish   (SvMirror            *self,
-                                              GAsyncResult        *result,
-                                              GError             **error);
-void           sv_mirror_load_image_async    (SvMirror            *self,
-                                              const char          *iccid,
-                                              gboolean             with_pending,
-                                              GCancellable        *cancellable,
-                                              GAsyncReadyCallback  callback,
-                                              gpointer             user_data);
-SvCardImage   *sv_mirror_load_image_finish   (SvMirror            *self,
-                                              GAsyncResult        *result,
-                                              GError             **error);
-void           sv_mirror_mark_written_async  (SvMirror            *self,
-                                              const char          *iccid,
-                                              GPtrArray           *written_changes,
-                                              GCancellable        *cancellable,
-                                              GAsyncReadyCallback  callback,
-                                              gpointer             user_data);
-gboolean       sv_mirror_mark_written_finish (SvMirror            *self,
-                                              GAsyncResult        *result,
-                                              GError             **error);
+/* Nothing here blocks the caller's thread in the background: to run any of
+ * these off the main thread, use sv_mirror_worker_run() (sv-mirror-worker.h),
+ * which opens a connection of its own in the worker thread. */
 
 /* For tests: the schema version this build writes. */
 guint          sv_mirror_schema_version      (void);

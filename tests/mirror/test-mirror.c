@@ -10,6 +10,7 @@
 
 #include "sv-phonebook.h"
 #include "sv-mirror-messages.h"
+#include "sv-mirror-worker.h"
 #include "sv-mirror-private.h"
 #include "sv-mirror-test-util.h"
 #include "sv-sms-store.h"
@@ -294,7 +295,6 @@ test_conflict_on_reread (Fixture       *f,
   g_autoptr(GPtrArray) conflicts = NULL;
   g_autoptr(GPtrArray) pending = NULL;
   g_autoptr(SvCardImage) working = NULL;
-  g_autoptr(SvCardImage) now = NULL;
   SvMirrorConflict *conflict;
 
   import_test_card (f);
@@ -302,14 +302,8 @@ test_conflict_on_reread (Fixture       *f,
   g_assert_no_error (error);
   working = sv_mirror_load_image (f->mirror, TEST_ICCID, TRUE, &error);
 
-  /* Before writing: the card changed record 1 elsewhere. */
-  now = sv_card_image_copy (card);
-  sv_card_image_set_record (now, "adn", 1, changed_elsewhere, NULL);
-  conflicts = sv_mirror_check_conflicts (f->mirror, TEST_ICCID, now, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (conflicts->len, ==, 1);
-  g_clear_pointer (&conflicts, g_ptr_array_unref);
-
+  /* (Before a write, the writer compares the card itself: see the
+   * operations tests in tests/sync/test-operations.c.) */
   /* A fresh read: record 1 (edited here and there) conflicts, record 2
    * (edited only there) follows the card. */
   sv_card_image_set_record (card, "adn", 1, changed_elsewhere, NULL);
@@ -333,36 +327,6 @@ test_conflict_on_reread (Fixture       *f,
   g_clear_object (&working);
   working = sv_mirror_load_image (f->mirror, TEST_ICCID, TRUE, &error);
   g_assert_true (g_bytes_equal (sv_card_image_get_record (working, "adn", 2), bob_elsewhere));
-}
-
-static void
-test_usim_counter_conflict (Fixture       *f,
-                            gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardImage) card = test_card_new (TEST_ICCID, TEST_ALPHA_LEN, TEST_N_ADN, 2);
-  g_autoptr(SvCardImage) now = NULL;
-  g_autoptr(GBytes) cc0 = g_bytes_new ("\x00\x05", 2);
-  g_autoptr(GBytes) cc1 = g_bytes_new ("\x00\x06", 2);
-  g_autoptr(GPtrArray) conflicts = NULL;
-  g_autoptr(SvContact) dan = sv_contact_new (0, 5, "Dan", "1234", NULL, NULL, NULL);
-
-  sv_card_image_add_file (card, "cc", "7FFF6F32", SV_FILE_STRUCTURE_TRANSPARENT, 2, 1);
-  sv_card_image_set_record (card, "cc", 1, cc0, NULL);
-  g_assert_true (sv_mirror_import_card (f->mirror, card, NULL, &error));
-  g_assert_true (sv_mirror_store_contact (f->mirror, TEST_ICCID, dan, NULL, &error));
-  g_assert_no_error (error);
-
-  now = sv_card_image_copy (card);
-  sv_card_image_set_record (now, "cc", 1, cc1, NULL);
-  conflicts = sv_mirror_check_conflicts (f->mirror, TEST_ICCID, now, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (conflicts->len, ==, 1);
-  g_assert_cmpstr (((SvMirrorConflict *) g_ptr_array_index (conflicts, 0))->key, ==, "cc");
-  g_clear_pointer (&conflicts, g_ptr_array_unref);
-
-  conflicts = sv_mirror_check_conflicts (f->mirror, TEST_ICCID, card, &error);
-  g_assert_cmpuint (conflicts->len, ==, 0);
 }
 
 static void
@@ -790,48 +754,82 @@ test_too_new (void)
   remove_tree (dir);
 }
 
-static void
-async_done_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
+typedef struct
 {
-  GAsyncResult **out = user_data;
-  *out = g_object_ref (result);
+  GAsyncResult *result;
+  GThread      *caller;
+  gboolean      ran_elsewhere;
+} WorkerRun;
+
+static void
+worker_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  WorkerRun *run = user_data;
+
+  g_assert_true (g_thread_self () == run->caller);
+  run->result = g_object_ref (result);
 }
 
+static gpointer
+import_in_worker (SvMirror      *mirror,
+                  gpointer       data,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  WorkerRun *run = g_object_get_data (G_OBJECT (data), "test-run");
+  GPtrArray *conflicts = NULL;
+
+  run->ran_elsewhere = g_thread_self () != run->caller;
+  if (!sv_mirror_import_card (mirror, data, &conflicts, error))
+    return NULL;
+  return conflicts;
+}
+
+static gpointer
+load_in_worker (SvMirror      *mirror,
+                gpointer       data,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  return sv_mirror_load_image (mirror, data, TRUE, error);
+}
+
+/* The one way the app runs mirror work off the main thread: a worker with
+ * a connection of its own, the result back on the caller's context. */
 static void
-test_async (Fixture       *f,
-            gconstpointer  data)
+test_worker (Fixture       *f,
+             gconstpointer  data)
 {
   g_autoptr(SvCardImage) card = test_card_new (TEST_ICCID, TEST_ALPHA_LEN, TEST_N_ADN, 2);
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GPtrArray) conflicts = NULL;
-  g_autoptr(GPtrArray) cards = NULL;
   g_autoptr(SvCardImage) image = NULL;
   g_autoptr(GError) error = NULL;
+  WorkerRun run = { NULL, g_thread_self (), FALSE };
 
-  sv_mirror_import_card_async (f->mirror, card, NULL, async_done_cb, &result);
-  while (result == NULL)
+  g_object_set_data (G_OBJECT (card), "test-run", &run);
+  sv_mirror_worker_run (sv_mirror_get_path (f->mirror), import_in_worker, g_object_ref (card),
+                        g_object_unref, (GDestroyNotify) g_ptr_array_unref, NULL, worker_done_cb, &run);
+  while (run.result == NULL)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_true (sv_mirror_import_card_finish (f->mirror, result, &conflicts, &error));
+  conflicts = sv_mirror_worker_finish (run.result, &error);
   g_assert_no_error (error);
+  g_assert_true (run.ran_elsewhere);
   g_assert_cmpuint (conflicts->len, ==, 0);
-  g_clear_object (&result);
+  g_clear_object (&run.result);
 
-  sv_mirror_list_cards_async (f->mirror, NULL, async_done_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  cards = sv_mirror_list_cards_finish (f->mirror, result, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (cards->len, ==, 1);
-  g_clear_object (&result);
+  /* The caller's own connection sees the worker's commit. */
+  g_assert_true (sv_mirror_has_card (f->mirror, TEST_ICCID));
 
-  sv_mirror_load_image_async (f->mirror, TEST_ICCID, TRUE, NULL, async_done_cb, &result);
-  while (result == NULL)
+  sv_mirror_worker_run (sv_mirror_get_path (f->mirror), load_in_worker, g_strdup (TEST_ICCID), g_free,
+                        g_object_unref, NULL, worker_done_cb, &run);
+  while (run.result == NULL)
     g_main_context_iteration (NULL, TRUE);
-  image = sv_mirror_load_image_finish (f->mirror, result, &error);
+  image = sv_mirror_worker_finish (run.result, &error);
   g_assert_no_error (error);
   g_assert_true (sv_card_image_equal (image, card));
+  g_clear_object (&run.result);
 }
 
 int
@@ -855,7 +853,6 @@ main (int    argc,
   ADD ("import/no-iccid", test_no_iccid);
   ADD ("import/not-found", test_not_found);
   ADD ("import/conflict-on-reread", test_conflict_on_reread);
-  ADD ("conflict/usim-change-counter", test_usim_counter_conflict);
   ADD ("edit/pending-and-undo", test_edit_pending_undo);
   ADD ("edit/validation-ucs2-0x81", test_validation_0x81);
   ADD ("edit/messages", test_messages_edit);
@@ -864,7 +861,7 @@ main (int    argc,
   ADD ("write/mark-written-follows-card", test_mark_written_follows_card);
   ADD ("history/append-only", test_history_append_only);
   ADD ("cards/list-search-label-delete", test_cards_list_search_label_delete);
-  ADD ("async/import-list-load", test_async);
+  ADD ("worker/import-then-load", test_worker);
 
   return g_test_run ();
 }
