@@ -2,9 +2,12 @@
  *
  * The window and the card readers: the reader monitor (insertion, removal,
  * swap, a pcscd that goes away), the PIN dialog, reading a card into the
- * mirror and writing the mirror's changes back. Every card operation is a
- * chain of async steps on one CardOp; the card is only touched in worker
- * threads and widgets only in callbacks on the main thread.
+ * mirror and writing the mirror's changes back. The card work itself is
+ * the operations layer's (sync/operations/: the CLI runs the very same
+ * code); this file opens the session, asks for the PIN, and shows the
+ * outcome. Every card operation is a chain of async steps on one CardOp;
+ * the card is only touched in worker threads and widgets only in callbacks
+ * on the main thread.
  */
 #define G_LOG_DOMAIN "sv-window"
 
@@ -13,11 +16,8 @@
 #include <glib/gi18n.h>
 
 #include "sv-card-error.h"
-#include "sv-card-reader.h"
-#include "sv-card-writer.h"
-#include "sv-mirror-worker.h"
+#include "sv-operations.h"
 #include "sv-pcsc-reader.h"
-#include "sv-phonebook.h"
 #include "sv-pin-dialog.h"
 #include "sv-pin.h"
 #include "sv-progress.h"
@@ -37,10 +37,9 @@ typedef struct
   char          *iccid;
   SvCardSession *session;
   SvProgress    *progress;
-  SvCardImage   *previous;      /* read: the last read, for a minimal re-read */
-  SvCardImage   *base;          /* write: the card as last read */
-  SvCardImage   *target;        /* write: with the pending edits */
+  SvWritePlan   *plan;          /* write: what the preview showed */
   SvPinDialog   *pin_dialog;
+  char          *pin_error;     /* the last PIN attempt's error, for the dialog */
   GCancellable  *cancellable;
 } CardOp;
 
@@ -54,9 +53,8 @@ card_op_free (CardOp *op)
     }
   g_clear_pointer (&op->session, sv_card_session_close);
   g_clear_object (&op->progress);
-  g_clear_object (&op->previous);
-  g_clear_object (&op->base);
-  g_clear_object (&op->target);
+  g_clear_pointer (&op->plan, sv_write_plan_unref);
+  g_free (op->pin_error);
   g_clear_object (&op->cancellable);
   g_free (op->reader_name);
   g_free (op->iccid);
@@ -97,7 +95,6 @@ rebuild_readers_list (SvWindow *self)
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
       gtk_widget_set_sensitive (icon, iccid != NULL);
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), iccid != NULL);
-      g_object_set_data_full (G_OBJECT (row), "reader", g_strdup (name), g_free);
       gtk_list_box_append (self->readers_list, row);
     }
 
@@ -256,27 +253,37 @@ card_op_finish (CardOp       *op,
     }
 }
 
-/* Step: read the whole card, then keep it in the mirror. */
+/* Step: the read operation: the whole card into the mirror. */
 
 static void
-import_done_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+read_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   CardOp *op = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) conflicts = sv_mirror_worker_finish (result, &error);
+  g_autoptr(SvReadResult) read = sv_read_operation_run_finish (result, &error);
   SvWindow *self = op->self;
+  GPtrArray *conflicts;
 
-  if (conflicts == NULL)
+  if (read == NULL)
     {
       card_op_finish (op, error);
       return;
     }
 
+  g_debug ("Read %s: %u APDUs, %u records read, %u reused", sv_read_result_get_iccid (read),
+           sv_read_result_get_stats (read)->apdu_count, sv_read_result_get_stats (read)->records_read,
+           sv_read_result_get_stats (read)->records_reused);
+  g_free (op->iccid);
+  op->iccid = g_strdup (sv_read_result_get_iccid (read));
+  g_hash_table_replace (self->readers, g_strdup (op->reader_name), g_strdup (op->iccid));
+  rebuild_readers_list (self);
+
   sv_window_hide_banner (self);
   sv_window_show_card (self, op->iccid);
   sv_window_refresh_cards (self);
+  conflicts = sv_read_result_get_conflicts (read);
   if (conflicts->len > 0)
     {
       g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
@@ -296,96 +303,22 @@ import_done_cb (GObject      *source,
   card_op_finish (op, NULL);
 }
 
-static gpointer
-import_card_worker (SvMirror      *mirror,
-                    gpointer       user_data,
-                    GCancellable  *cancellable,
-                    GError       **error)
-{
-  SvCardImage *image = user_data;
-  GPtrArray *conflicts = NULL;
-
-  if (!sv_mirror_import_card (mirror, image, &conflicts, error))
-    return NULL;
-  if (conflicts == NULL)
-    conflicts = g_ptr_array_new ();
-
-  return conflicts;
-}
-
-static void
-read_image_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  CardOp *op = user_data;
-  g_autoptr(GError) error = NULL;
-  SvCardReadStats stats = { 0 };
-  SvCardImage *image = sv_card_read_image_finish (result, &stats, &error);
-
-  if (image == NULL)
-    {
-      card_op_finish (op, error);
-      return;
-    }
-
-  g_debug ("Read %s: %u APDUs, %u records read, %u reused",
-           sv_card_image_get_iccid (image), stats.apdu_count, stats.records_read, stats.records_reused);
-  g_free (op->iccid);
-  op->iccid = g_strdup (sv_card_image_get_iccid (image));
-  g_hash_table_replace (op->self->readers, g_strdup (op->reader_name), g_strdup (op->iccid));
-  rebuild_readers_list (op->self);
-
-  sv_window_set_progress (op->self, _("Saving the copy…"), 1.0);
-  sv_mirror_worker_run (op->self->db_path, import_card_worker, image, g_object_unref,
-                        (GDestroyNotify) g_ptr_array_unref, op->cancellable, import_done_cb, op);
-}
-
-static void
-load_previous_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  CardOp *op = user_data;
-  g_autoptr(GError) error = NULL;
-
-  /* No previous image (a new card) just means a full read. */
-  op->previous = sv_mirror_worker_finish (result, &error);
-  sv_window_set_progress (op->self, _("Reading the card…"), 0.0);
-  sv_card_read_image_async (op->session, op->previous, SV_CARD_READ_DEFAULT, op->progress,
-                            op->cancellable, read_image_cb, op);
-}
-
-static gpointer
-load_base_worker (SvMirror      *mirror,
-                  gpointer       user_data,
-                  GCancellable  *cancellable,
-                  GError       **error)
-{
-  const char *iccid = user_data;
-
-  if (iccid == NULL || !sv_mirror_has_card (mirror, iccid))
-    {
-      g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND, "new card");
-      return NULL;
-    }
-
-  return sv_mirror_load_image (mirror, iccid, FALSE, error);
-}
-
-static void start_write_after_pin (CardOp *op);
+static void write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
 after_pin (CardOp *op)
 {
   if (op->kind == CARD_OP_WRITE)
     {
-      start_write_after_pin (op);
+      sv_window_set_progress (op->self, _("Checking the card…"), 0.0);
+      sv_write_operation_run_async (op->session, op->self->db_path, op->plan, NULL, op->progress,
+                                    op->cancellable, write_done_cb, op);
       return;
     }
 
-  sv_mirror_worker_run (op->self->db_path, load_base_worker, g_strdup (op->iccid), g_free,
-                        g_object_unref, op->cancellable, load_previous_cb, op);
+  sv_window_set_progress (op->self, _("Reading the card…"), 0.0);
+  sv_read_operation_run_async (op->session, op->self->db_path, SV_READ_OPERATION_DEFAULT,
+                               op->progress, op->cancellable, read_done_cb, op);
 }
 
 /* Step: the PIN. Asked only when the card wants it, with the tries left
@@ -408,7 +341,8 @@ pin_attempt_done (CardOp       *op,
 
   /* Read the counters again (an empty VERIFY costs no try) and let the
    * user decide what to do next. */
-  g_object_set_data_full (G_OBJECT (op->pin_dialog), "error", g_strdup (error->message), g_free);
+  g_free (op->pin_error);
+  op->pin_error = g_strdup (error->message);
   sv_pin_get_status_async (op->session, SV_PIN_1, op->cancellable, pin_status_cb, op);
 }
 
@@ -528,8 +462,7 @@ pin_status_cb (GObject      *source,
 
   if (op->pin_dialog != NULL)
     {
-      sv_pin_dialog_set_status (op->pin_dialog, &status,
-                                g_object_get_data (G_OBJECT (op->pin_dialog), "error"));
+      sv_pin_dialog_set_status (op->pin_dialog, &status, op->pin_error);
       return;
     }
 
@@ -599,175 +532,53 @@ sv_window_read_card (SvWindow   *self,
   start_card_op (op);
 }
 
-/* Writing: a preview of what changes, then the write with read-back. */
+/* Writing: a preview of what changes, then the write operation (checked
+ * against the card, read back, journalled, then marked in the mirror). */
 
 static void
-mark_written_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+write_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
 {
   CardOp *op = user_data;
   g_autoptr(GError) error = NULL;
-  guint n = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (op->progress), "n-written"));
+  g_autoptr(SvWriteResult) written = NULL;
+  const SvCardWriteStats *stats;
+  g_autofree char *text = NULL;
+  guint n;
 
-  if (sv_mirror_worker_finish (result, &error) == NULL)
+  if (!sv_write_operation_run_finish (result, &written, &error))
     {
       card_op_finish (op, error);
       return;
     }
 
-  {
-    g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                          "%u record written and verified",
-                                                          "%u records written and verified", n), n);
-
-    sv_window_add_toast (op->self, adw_toast_new (text));
-  }
+  stats = sv_write_result_get_stats (written);
+  n = stats->records_written + stats->records_already;
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "%u record written and verified",
+                                       "%u records written and verified", n), n);
+  sv_window_add_toast (op->self, adw_toast_new (text));
   sv_card_view_reload (op->self->card_view);
   sv_window_refresh_cards (op->self);
   card_op_finish (op, NULL);
 }
 
-typedef struct
-{
-  char      *iccid;
-  GPtrArray *written;
-} MarkWritten;
-
 static void
-mark_written_free (MarkWritten *data)
+append_contact_lines (GString    *text,
+                      const char *sign,
+                      GPtrArray  *contacts)
 {
-  g_free (data->iccid);
-  g_ptr_array_unref (data->written);
-  g_free (data);
-}
-
-static gpointer
-mark_written_worker (SvMirror      *mirror,
-                     gpointer       user_data,
-                     GCancellable  *cancellable,
-                     GError       **error)
-{
-  MarkWritten *data = user_data;
-
-  if (!sv_mirror_mark_written (mirror, data->iccid, data->written, error))
-    return NULL;
-
-  return GINT_TO_POINTER (TRUE);
-}
-
-static void
-write_image_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  CardOp *op = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) written = NULL;
-  SvCardWriteStats stats = { 0 };
-  MarkWritten *data;
-
-  if (!sv_card_write_image_finish (result, &stats, &written, &error))
-    {
-      sv_card_write_stats_clear (&stats);
-      card_op_finish (op, error);
-      return;
-    }
-
-  g_object_set_data (G_OBJECT (op->progress), "n-written",
-                     GUINT_TO_POINTER (stats.records_written + stats.records_already));
-  sv_card_write_stats_clear (&stats);
-
-  data = g_new0 (MarkWritten, 1);
-  data->iccid = g_strdup (op->iccid);
-  data->written = g_steal_pointer (&written);
-  sv_mirror_worker_run (op->self->db_path, mark_written_worker, data,
-                        (GDestroyNotify) mark_written_free, NULL, NULL, mark_written_cb, op);
-}
-
-static void
-start_write_after_pin (CardOp *op)
-{
-  sv_window_set_progress (op->self, _("Checking the card…"), 0.0);
-  sv_card_write_image_async (op->session, op->base, op->target, NULL, op->progress,
-                             op->cancellable, write_image_cb, op);
-}
-
-/* The preview: what the write will do to which contacts. */
-
-static GHashTable *
-contacts_by_place (SvCardImage *image)
-{
-  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) sv_contact_unref);
-  g_autoptr(GPtrArray) contacts = sv_phonebook_decode (image, NULL);
-
-  for (guint i = 0; contacts != NULL && i < contacts->len; i++)
+  for (guint i = 0; i < contacts->len; i++)
     {
       SvContact *contact = g_ptr_array_index (contacts, i);
+      g_autofree char *line = g_markup_printf_escaped ("%s  %u  %s  %s\n", sign,
+                                                       sv_contact_get_index (contact),
+                                                       sv_contact_get_name (contact),
+                                                       sv_contact_get_number (contact));
 
-      g_hash_table_insert (table,
-                           g_strdup_printf ("%u/%u", sv_contact_get_set (contact), sv_contact_get_index (contact)),
-                           sv_contact_ref (contact));
+      g_string_append (text, line);
     }
-
-  return table;
-}
-
-static void
-append_line (GString    *text,
-             const char *sign,
-             SvContact  *contact)
-{
-  g_autofree char *line = g_markup_printf_escaped ("%s  %u  %s  %s\n", sign,
-                                                   sv_contact_get_index (contact),
-                                                   sv_contact_get_name (contact),
-                                                   sv_contact_get_number (contact));
-
-  g_string_append (text, line);
-}
-
-static char *
-describe_changes (SvCardImage *base,
-                  SvCardImage *target,
-                  guint       *n_added,
-                  guint       *n_changed,
-                  guint       *n_deleted)
-{
-  g_autoptr(GHashTable) before = contacts_by_place (base);
-  g_autoptr(GHashTable) after = contacts_by_place (target);
-  g_autoptr(GString) text = g_string_new (NULL);
-  GHashTableIter iter;
-  gpointer key, value;
-
-  *n_added = *n_changed = *n_deleted = 0;
-
-  g_hash_table_iter_init (&iter, after);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      SvContact *old = g_hash_table_lookup (before, key);
-
-      if (old == NULL)
-        {
-          append_line (text, "+", value);
-          (*n_added)++;
-        }
-      else if (!sv_contact_equal (old, value))
-        {
-          append_line (text, "~", value);
-          (*n_changed)++;
-        }
-    }
-
-  g_hash_table_iter_init (&iter, before);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!g_hash_table_contains (after, key))
-      {
-        append_line (text, "−", value);
-        (*n_deleted)++;
-      }
-
-  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 static void
@@ -787,82 +598,43 @@ write_preview_response_cb (AdwMessageDialog *dialog,
   start_card_op (op);
 }
 
-typedef struct
-{
-  SvCardImage *base;
-  SvCardImage *target;
-} WriteImages;
-
 static void
-write_images_free (WriteImages *images)
-{
-  g_clear_object (&images->base);
-  g_clear_object (&images->target);
-  g_free (images);
-}
-
-static gpointer
-load_write_images_worker (SvMirror      *mirror,
-                          gpointer       user_data,
-                          GCancellable  *cancellable,
-                          GError       **error)
-{
-  const char *iccid = user_data;
-  WriteImages *images = g_new0 (WriteImages, 1);
-
-  if ((images->base = sv_mirror_load_image (mirror, iccid, FALSE, error)) == NULL ||
-      (images->target = sv_mirror_load_image (mirror, iccid, TRUE, error)) == NULL)
-    {
-      write_images_free (images);
-      return NULL;
-    }
-
-  return images;
-}
-
-static void
-load_write_images_cb (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+write_prepared_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
   CardOp *op = user_data;
   g_autoptr(GError) error = NULL;
-  WriteImages *images = sv_mirror_worker_finish (result, &error);
-  g_autoptr(GPtrArray) changes = NULL;
-  g_autofree char *lines = NULL;
+  g_autoptr(GString) lines = g_string_new (NULL);
   g_autofree char *body = NULL;
-  guint n_added, n_changed, n_deleted;
+  GPtrArray *added, *changed, *deleted;
   GtkWidget *dialog;
 
-  if (images == NULL)
+  op->plan = sv_write_operation_prepare_finish (result, &error);
+  if (op->plan == NULL)
     {
       card_op_finish (op, error);
       return;
     }
-
-  op->base = g_steal_pointer (&images->base);
-  op->target = g_steal_pointer (&images->target);
-  write_images_free (images);
-
-  changes = sv_card_write_prepare (op->base, op->target, &error);
-  if (changes == NULL)
-    {
-      card_op_finish (op, error);
-      return;
-    }
-  if (changes->len == 0)
+  if (sv_write_plan_get_changes (op->plan)->len == 0)
     {
       sv_window_add_toast (op->self, adw_toast_new (_("Nothing to write: the card already holds every change")));
       card_op_finish (op, NULL);
       return;
     }
 
-  lines = describe_changes (op->base, op->target, &n_added, &n_changed, &n_deleted);
+  added = sv_write_plan_get_added_contacts (op->plan);
+  changed = sv_write_plan_get_changed_contacts (op->plan);
+  deleted = sv_write_plan_get_deleted_contacts (op->plan);
+  append_contact_lines (lines, "+", added);
+  append_contact_lines (lines, "~", changed);
+  append_contact_lines (lines, "−", deleted);
   body = g_strdup_printf (_("%u added, %u changed and %u deleted contacts; %u records will be written to the card in %s and read back to verify."),
-                          n_added, n_changed, n_deleted, changes->len, op->reader_name);
+                          added->len, changed->len, deleted->len,
+                          sv_write_plan_get_changes (op->plan)->len, op->reader_name);
 
   dialog = adw_message_dialog_new (GTK_WINDOW (op->self), _("Write to Card?"), body);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), sv_window_preview_list_new (lines));
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), sv_window_preview_list_new (lines->str));
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
                                     "write", _("_Write"),
@@ -898,9 +670,7 @@ write_card_action (GtkWidget  *widget,
   op = card_op_new (self, CARD_OP_WRITE, reader_name);
   op->iccid = g_strdup (iccid);
   sv_window_set_progress (self, _("Preparing the changes…"), 0.0);
-  sv_mirror_worker_run (self->db_path, load_write_images_worker, g_strdup (iccid), g_free,
-                        (GDestroyNotify) write_images_free, op->cancellable,
-                        load_write_images_cb, op);
+  sv_write_operation_prepare_async (self->db_path, iccid, op->cancellable, write_prepared_cb, op);
 }
 
 static void

@@ -267,9 +267,10 @@ static void
 reader_activated_cb (SvWindow      *self,
                      GtkListBoxRow *row)
 {
-  const char *reader_name = g_object_get_data (G_OBJECT (row), "reader");
+  /* The row's title is the reader's name (rebuild_readers_list()). */
+  const char *reader_name = adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row));
 
-  if (reader_name != NULL)
+  if (reader_name != NULL && gtk_list_box_row_get_activatable (row))
     sv_window_read_card (self, reader_name);
 }
 

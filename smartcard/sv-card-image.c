@@ -366,16 +366,52 @@ sv_card_image_set_record (SvCardImage  *self,
   return TRUE;
 }
 
-void
-sv_record_change_free (SvRecordChange *change)
+static void
+record_change_clear (SvRecordChange *change)
 {
-  if (change == NULL)
-    return;
-
   g_free (change->key);
   g_clear_pointer (&change->old_bytes, g_bytes_unref);
   g_clear_pointer (&change->new_bytes, g_bytes_unref);
-  g_free (change);
+}
+
+G_DEFINE_BOXED_TYPE (SvRecordChange, sv_record_change, sv_record_change_ref, sv_record_change_unref)
+
+/**
+ * sv_record_change_new:
+ * @old_bytes: (nullable): the record before
+ * @new_bytes: (nullable): the record after
+ *
+ * Returns: (transfer full): a new change; treat it as immutable once
+ *   shared (it is refcounted, not copied)
+ */
+SvRecordChange *
+sv_record_change_new (const char *key,
+                      guint       index,
+                      GBytes     *old_bytes,
+                      GBytes     *new_bytes)
+{
+  SvRecordChange *change = g_atomic_rc_box_new0 (SvRecordChange);
+
+  change->key = g_strdup (key);
+  change->index = index;
+  change->old_bytes = old_bytes ? g_bytes_ref (old_bytes) : NULL;
+  change->new_bytes = new_bytes ? g_bytes_ref (new_bytes) : NULL;
+  return change;
+}
+
+SvRecordChange *
+sv_record_change_ref (SvRecordChange *change)
+{
+  g_return_val_if_fail (change != NULL, NULL);
+  return g_atomic_rc_box_acquire (change);
+}
+
+void
+sv_record_change_unref (SvRecordChange *change)
+{
+  if (change == NULL)     /* NULL-safe like g_bytes_unref(): arrays hold stolen slots */
+    return;
+  g_atomic_rc_box_release_full (change, (GDestroyNotify) record_change_clear);
 }
 
 static void
@@ -385,13 +421,7 @@ add_change (GPtrArray  *changes,
             GBytes     *old_bytes,
             GBytes     *new_bytes)
 {
-  SvRecordChange *change = g_new0 (SvRecordChange, 1);
-
-  change->key = g_strdup (key);
-  change->index = index;
-  change->old_bytes = old_bytes ? g_bytes_ref (old_bytes) : NULL;
-  change->new_bytes = new_bytes ? g_bytes_ref (new_bytes) : NULL;
-  g_ptr_array_add (changes, change);
+  g_ptr_array_add (changes, sv_record_change_new (key, index, old_bytes, new_bytes));
 }
 
 /**
@@ -419,7 +449,7 @@ sv_card_image_diff (SvCardImage *base,
   g_return_val_if_fail (SV_IS_CARD_IMAGE (base), NULL);
   g_return_val_if_fail (SV_IS_CARD_IMAGE (changed), NULL);
 
-  changes = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_free);
+  changes = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_unref);
 
   all_keys = g_hash_table_new (g_str_hash, g_str_equal);
   g_hash_table_iter_init (&iter, base->files);

@@ -67,6 +67,9 @@ typedef struct
  * record the base image did not have, @new_bytes is %NULL for a record the
  * changed image does not have (a file missing from one image counts as
  * all its records added or removed).
+ *
+ * Refcounted and immutable once made: share it with
+ * sv_record_change_ref(), never copy it field by field.
  */
 typedef struct
 {
@@ -130,9 +133,16 @@ char             *sv_card_image_dup_msisdn     (SvCardImage        *self);
 char             *sv_card_image_dup_spn        (SvCardImage        *self);
 guint             sv_card_image_get_sms_capacity (SvCardImage      *self);
 
-void              sv_record_change_free        (SvRecordChange     *change);
+#define SV_TYPE_RECORD_CHANGE (sv_record_change_get_type ())
+GType             sv_record_change_get_type    (void) G_GNUC_CONST;
+SvRecordChange   *sv_record_change_new         (const char         *key,
+                                                guint               index,
+                                                GBytes             *old_bytes,
+                                                GBytes             *new_bytes);
+SvRecordChange   *sv_record_change_ref         (SvRecordChange     *change);
+void              sv_record_change_unref       (SvRecordChange     *change);
 const char       *sv_card_type_to_string       (SvCardType          card_type);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRecordChange, sv_record_change_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRecordChange, sv_record_change_unref)
 
 G_END_DECLS

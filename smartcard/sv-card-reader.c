@@ -502,6 +502,14 @@ read_usim_phonebook (ReadContext  *ctx,
   return TRUE;
 }
 
+static SvCardImage *
+given_previous (const char  *iccid,
+                gpointer     user_data,
+                GError     **error)
+{
+  return user_data != NULL ? g_object_ref (user_data) : NULL;
+}
+
 /**
  * sv_card_read_iccid:
  *
@@ -546,6 +554,31 @@ sv_card_read_image (SvCardSession    *session,
                     GCancellable     *cancellable,
                     GError          **error)
 {
+  return sv_card_read_image_with_lookup (session, given_previous, previous, flags, progress,
+                                         stats, cancellable, error);
+}
+
+/**
+ * sv_card_read_image_with_lookup:
+ * @lookup: (scope call): called once, right after EF_ICCID was read, with
+ *   the card's ICCID; returns the image last read from that card, or %NULL
+ *   for a card seen for the first time
+ *
+ * Like sv_card_read_image(), for a caller that does not know yet which card
+ * is in the reader: the ICCID is read once, as part of the image, and the
+ * previous image is looked up by it (the mirror, in the read operation).
+ */
+SvCardImage *
+sv_card_read_image_with_lookup (SvCardSession       *session,
+                                SvCardPreviousFunc   lookup,
+                                gpointer             lookup_data,
+                                SvCardReadFlags      flags,
+                                SvProgress          *progress,
+                                SvCardReadStats     *stats,
+                                GCancellable        *cancellable,
+                                GError             **error)
+{
+  g_autoptr(SvCardImage) previous = NULL;
   g_autoptr(SvCardImage) image = sv_card_image_new (sv_card_session_get_card_type (session));
   ReadContext ctx = { session, image, progress, cancellable, stats, 0, 0,
                       sv_card_session_get_apdu_count (session) };
@@ -586,6 +619,17 @@ sv_card_read_image (SvCardSession    *session,
           if (iccid == NULL)
             return NULL;
           sv_card_image_set_iccid (image, iccid);
+          if (lookup != NULL)
+            {
+              g_autoptr(GError) lookup_error = NULL;
+
+              previous = lookup (iccid, lookup_data, &lookup_error);
+              if (lookup_error != NULL)
+                {
+                  g_propagate_error (error, g_steal_pointer (&lookup_error));
+                  return NULL;
+                }
+            }
           if (previous != NULL && g_strcmp0 (sv_card_image_get_iccid (previous), iccid) == 0)
             ctx.known = previous;
         }

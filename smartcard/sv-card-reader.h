@@ -31,10 +31,30 @@ typedef struct
   guint files_selected;
 } SvCardReadStats;
 
+/**
+ * SvCardPreviousFunc:
+ * @iccid: the ICCID just read from the card
+ * @error: set when the lookup itself failed (a card never seen is not an
+ *   error: return %NULL without setting it)
+ *
+ * Returns: (transfer full) (nullable): the image last read from that card
+ */
+typedef SvCardImage *(*SvCardPreviousFunc) (const char  *iccid,
+                                            gpointer     user_data,
+                                            GError     **error);
+
 char        *sv_card_read_iccid          (SvCardSession        *session,
                                           GError              **error);
 SvCardImage *sv_card_read_image          (SvCardSession        *session,
                                           SvCardImage          *previous,
+                                          SvCardReadFlags       flags,
+                                          SvProgress           *progress,
+                                          SvCardReadStats      *stats,
+                                          GCancellable         *cancellable,
+                                          GError              **error);
+SvCardImage *sv_card_read_image_with_lookup (SvCardSession     *session,
+                                          SvCardPreviousFunc    lookup,
+                                          gpointer              lookup_data,
                                           SvCardReadFlags       flags,
                                           SvProgress           *progress,
                                           SvCardReadStats      *stats,

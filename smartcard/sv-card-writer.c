@@ -297,7 +297,7 @@ sv_card_write_prepare (SvCardImage  *base,
 
   g_clear_pointer (&changes, g_ptr_array_unref);
   changes = sv_card_image_diff (base, full);
-  ordered = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_free);
+  ordered = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_unref);
   for (guint pass = 0; pass < 2; pass++)
     for (guint i = 0; i < changes->len; i++)
       {
@@ -428,6 +428,31 @@ sv_card_write_image (SvCardSession     *session,
                      GCancellable      *cancellable,
                      GError           **error)
 {
+  return sv_card_write_image_to_card (session, NULL, base, target, journal_path, progress,
+                                      stats, written, cancellable, error);
+}
+
+/**
+ * sv_card_write_image_to_card:
+ * @card_iccid_read: (nullable): the ICCID the caller has just read from the card
+ *   in @session, in this same operation; %NULL to read it here
+ *
+ * sv_card_write_image() for an operation that already read the card's
+ * ICCID (to find its pending changes): the ICCID is read once per
+ * operation, and the changes are still never written onto another card.
+ */
+gboolean
+sv_card_write_image_to_card (SvCardSession     *session,
+                             const char        *card_iccid_read,
+                             SvCardImage       *base,
+                             SvCardImage       *target,
+                             const char        *journal_path,
+                             SvProgress        *progress,
+                             SvCardWriteStats  *stats,
+                             GPtrArray        **written,
+                             GCancellable      *cancellable,
+                             GError           **error)
+{
   const char *reader_name = sv_card_session_get_reader_name (session);
   const char *iccid = sv_card_image_get_iccid (base);
   g_autoptr(GPtrArray) changes = NULL;
@@ -455,7 +480,7 @@ sv_card_write_image (SvCardSession     *session,
     journal_path = default_journal = sv_card_journal_path (iccid);
 
   /* Never write one card's records onto another. */
-  card_iccid = sv_card_read_iccid (session, error);
+  card_iccid = card_iccid_read != NULL ? g_strdup (card_iccid_read) : sv_card_read_iccid (session, error);
   if (card_iccid == NULL)
     return FALSE;
   if (!g_str_equal (card_iccid, iccid))
@@ -504,7 +529,7 @@ sv_card_write_image (SvCardSession     *session,
   if (plan->len == 0)
     {
       if (written)
-        *written = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_free);
+        *written = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_unref);
       g_remove (journal_path);
       return TRUE;
     }
@@ -619,94 +644,6 @@ sv_card_write_image (SvCardSession     *session,
   if (written)
     *written = g_steal_pointer (&changes);
   return TRUE;
-}
-
-typedef struct
-{
-  SvCardSession    *session;
-  SvCardImage      *base;
-  SvCardImage      *target;
-  char             *journal_path;
-  SvProgress       *progress;
-  SvCardWriteStats  stats;
-  GPtrArray        *written;
-} WriteTaskData;
-
-static void
-write_task_data_free (WriteTaskData *data)
-{
-  g_clear_object (&data->base);
-  g_clear_object (&data->target);
-  g_clear_object (&data->progress);
-  g_free (data->journal_path);
-  sv_card_write_stats_clear (&data->stats);
-  g_clear_pointer (&data->written, g_ptr_array_unref);
-  g_free (data);
-}
-
-static void
-write_image_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
-{
-  WriteTaskData *data = task_data;
-  GError *error = NULL;
-
-  if (sv_card_write_image (data->session, data->base, data->target, data->journal_path,
-                           data->progress, &data->stats, &data->written, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-/**
- * sv_card_write_image_async:
- *
- * sv_card_write_image() in a worker thread; @session belongs to the worker
- * until the callback runs.
- */
-void
-sv_card_write_image_async (SvCardSession       *session,
-                           SvCardImage         *base,
-                           SvCardImage         *target,
-                           const char          *journal_path,
-                           SvProgress          *progress,
-                           GCancellable        *cancellable,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  WriteTaskData *data = g_new0 (WriteTaskData, 1);
-
-  data->session = session;
-  data->base = g_object_ref (base);
-  data->target = g_object_ref (target);
-  data->journal_path = g_strdup (journal_path);
-  data->progress = progress ? g_object_ref (progress) : NULL;
-  g_task_set_source_tag (task, sv_card_write_image_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) write_task_data_free);
-  g_task_run_in_thread (task, write_image_thread);
-}
-
-gboolean
-sv_card_write_image_finish (GAsyncResult      *result,
-                            SvCardWriteStats  *stats,
-                            GPtrArray        **written,
-                            GError           **error)
-{
-  WriteTaskData *data;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-  data = g_task_get_task_data (G_TASK (result));
-  if (stats)
-    {
-      *stats = data->stats;
-      memset (&data->stats, 0, sizeof data->stats);
-    }
-  if (written)
-    *written = g_steal_pointer (&data->written);
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**

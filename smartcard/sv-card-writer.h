@@ -49,17 +49,15 @@ gboolean   sv_card_write_image            (SvCardSession       *session,
                                            GPtrArray          **written,
                                            GCancellable        *cancellable,
                                            GError             **error);
-void       sv_card_write_image_async      (SvCardSession       *session,
+gboolean   sv_card_write_image_to_card    (SvCardSession       *session,
+                                           const char          *card_iccid,
                                            SvCardImage         *base,
                                            SvCardImage         *target,
                                            const char          *journal_path,
                                            SvProgress          *progress,
-                                           GCancellable        *cancellable,
-                                           GAsyncReadyCallback  callback,
-                                           gpointer             user_data);
-gboolean   sv_card_write_image_finish     (GAsyncResult        *result,
                                            SvCardWriteStats    *stats,
                                            GPtrArray          **written,
+                                           GCancellable        *cancellable,
                                            GError             **error);
 
 G_END_DECLS

@@ -22,14 +22,11 @@
 #include "sv-card-error.h"
 #include "sv-card-info.h"
 #include "sv-card-reader.h"
-#include "sv-card-writer.h"
 #include "sv-cli.h"
-#include "sv-hex.h"
 #include "sv-mirror.h"
 #include "sv-pcsc-reader.h"
-#include "sv-phonebook.h"
+#include "sv-operations.h"
 #include "sv-pin.h"
-#include "sv-sms-store.h"
 #include "sv-sms-export.h"
 
 #define SECRET_MAX 32
@@ -354,14 +351,13 @@ add_capacities (JsonBuilder *builder,
 }
 
 static JsonNode *
-build_read_json (SvCardImage     *image,
-                 SvCardReadStats *stats,
-                 GPtrArray       *conflicts)
+build_read_json (SvReadResult *result)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) contacts = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
+  SvCardImage *image = sv_read_result_get_image (result);
+  GPtrArray *contacts = sv_read_result_get_contacts (result);
+  GPtrArray *messages = sv_read_result_get_messages (result);
+  const SvCardReadStats *stats = sv_read_result_get_stats (result);
   g_autoptr(SvCardInfo) info = sv_card_info_new_from_image (image);
 
   json_builder_begin_object (builder);
@@ -376,14 +372,7 @@ build_read_json (SvCardImage     *image,
 
   json_builder_set_member_name (builder, "contacts");
   json_builder_begin_array (builder);
-  if (sv_phonebook_get_n_sets (image) > 0)
-    {
-      contacts = sv_phonebook_decode (image, &error);
-      if (contacts == NULL)
-        g_printerr ("simvault-cli: phonebook: %s\n", error->message);
-      g_clear_error (&error);
-    }
-  for (guint i = 0; contacts && i < contacts->len; i++)
+  for (guint i = 0; i < contacts->len; i++)
     {
       SvContact *c = g_ptr_array_index (contacts, i);
 
@@ -404,14 +393,7 @@ build_read_json (SvCardImage     *image,
 
   json_builder_set_member_name (builder, "messages");
   json_builder_begin_array (builder);
-  if (sv_card_image_lookup (image, "sms") != NULL)
-    {
-      messages = sv_sms_store_decode (image, &error);
-      if (messages == NULL)
-        g_printerr ("simvault-cli: messages: %s\n", error->message);
-      g_clear_error (&error);
-    }
-  for (guint i = 0; messages && i < messages->len; i++)
+  for (guint i = 0; i < messages->len; i++)
     {
       SvMessage *m = g_ptr_array_index (messages, i);
       GDateTime *ts = sv_message_get_timestamp (m);
@@ -444,8 +426,10 @@ build_read_json (SvCardImage     *image,
   json_builder_set_member_name (builder, "records_reused");
   json_builder_add_int_value (builder, stats->records_reused);
 
-  if (conflicts != NULL)
+  if (sv_read_result_get_stored (result))
     {
+      GPtrArray *conflicts = sv_read_result_get_conflicts (result);
+
       json_builder_set_member_name (builder, "conflicts");
       json_builder_begin_array (builder);
       for (guint i = 0; i < conflicts->len; i++)
@@ -483,13 +467,9 @@ sv_cli_read (int    argc,
   };
   g_autoptr(SvReader) reader = sv_pcsc_reader_new ();
   g_autoptr(SvCardSession) session = NULL;
-  g_autoptr(SvMirror) mirror = NULL;
-  g_autoptr(SvCardImage) previous = NULL;
-  g_autoptr(SvCardImage) image = NULL;
-  g_autoptr(GPtrArray) conflicts = NULL;
+  g_autoptr(SvReadResult) result = NULL;
   g_autoptr(JsonNode) root = NULL;
-  SvCardReadStats stats = { 0 };
-  guint apdus_before;
+  SvReadOperationFlags flags = SV_READ_OPERATION_DEFAULT;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -502,38 +482,18 @@ sv_cli_read (int    argc,
   if (session == NULL)
     return sv_cli_fail_error (error);
 
-  if (db != NULL)
-    {
-      g_autofree char *iccid = NULL;
-
-      mirror = sv_mirror_open (db, &error);
-      if (mirror == NULL)
-        return sv_cli_fail_error (error);
-      iccid = sv_card_read_iccid (session, &error);
-      if (iccid == NULL)
-        return sv_cli_fail_error (error);
-      if (sv_mirror_has_card (mirror, iccid))
-        {
-          previous = sv_mirror_load_image (mirror, iccid, FALSE, &error);
-          if (previous == NULL)
-            return sv_cli_fail_error (error);
-        }
-    }
-
-  apdus_before = sv_card_session_get_apdu_count (session);
-  image = sv_card_read_image (session, previous,
-                              no_messages ? SV_CARD_READ_SKIP_MESSAGES : SV_CARD_READ_DEFAULT,
-                              NULL, &stats, NULL, &error);
-  if (image == NULL)
+  /* Without --db the card is only read and printed. */
+  if (db == NULL)
+    flags |= SV_READ_OPERATION_NO_MIRROR;
+  if (no_messages)
+    flags |= SV_READ_OPERATION_SKIP_MESSAGES;
+  result = sv_read_operation_run (session, db, flags, NULL, NULL, &error);
+  if (result == NULL)
     return sv_cli_fail_error (error);
-  /* Count the whole operation: connect, PIN and ICCID checks included. */
-  stats.apdu_count = sv_card_session_get_apdu_count (session);
-  g_debug ("read: %u APDUs before the image (PIN, ICCID)", apdus_before);
+  if (sv_read_result_get_decode_problem (result) != NULL)
+    g_printerr ("simvault-cli: %s\n", sv_read_result_get_decode_problem (result));
 
-  if (mirror != NULL && !sv_mirror_import_card (mirror, image, &conflicts, &error))
-    return sv_cli_fail_error (error);
-
-  root = build_read_json (image, &stats, conflicts);
+  root = build_read_json (result);
   {
     JsonObject *o = json_node_get_object (root);
     GBytes *atr_bytes = sv_card_session_get_atr (session);
@@ -551,51 +511,16 @@ sv_cli_read (int    argc,
       JsonObject *o = json_node_get_object (root);
 
       g_print ("ICCID %s (%s), %u contacts, %u messages, %u APDUs\n",
-               sv_card_image_get_iccid (image),
+               sv_read_result_get_iccid (result),
                json_object_get_string_member (o, "card_type"),
                json_array_get_length (json_object_get_array_member (o, "contacts")),
                json_array_get_length (json_object_get_array_member (o, "messages")),
-               stats.apdu_count);
+               sv_read_result_get_stats (result)->apdu_count);
     }
   return 0;
 }
 
 /* ---- write ------------------------------------------------------------ */
-
-/* A write with a card in the reader that has nothing pending, while other
- * cards of the mirror have pending changes, is a mistake the user must
- * hear about: nothing would be written, and the right card is named. */
-static gboolean
-check_pending_card (SvMirror    *mirror,
-                    const char  *iccid,
-                    const char  *reader_name,
-                    GError     **error)
-{
-  g_autoptr(GPtrArray) cards = sv_mirror_list_cards (mirror, error);
-  g_autoptr(GString) others = g_string_new (NULL);
-  gboolean has_pending = FALSE;
-
-  if (cards == NULL)
-    return FALSE;
-  for (guint i = 0; i < cards->len; i++)
-    {
-      const SvMirrorCard *card = g_ptr_array_index (cards, i);
-
-      if (card->n_pending == 0)
-        continue;
-      if (g_strcmp0 (card->iccid, iccid) == 0)
-        has_pending = TRUE;
-      else
-        g_string_append_printf (others, "%s%s", others->len ? ", " : "", card->iccid);
-    }
-  if (has_pending || others->len == 0)
-    return TRUE;
-  g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-               _("The card in %s is %s, which has no pending changes; the pending changes are for "
-                 "card %s: insert that card and write again"),
-               reader_name, iccid, others->str);
-  return FALSE;
-}
 
 int
 sv_cli_write (int    argc,
@@ -620,14 +545,11 @@ sv_cli_write (int    argc,
   g_autoptr(SvReader) reader = sv_pcsc_reader_new ();
   g_autoptr(SvCardSession) session = NULL;
   g_autoptr(SvMirror) mirror = NULL;
-  g_autoptr(SvCardImage) base = NULL;
-  g_autoptr(SvCardImage) target = NULL;
-  g_autoptr(GPtrArray) written = NULL;
-  g_autoptr(GPtrArray) previous = NULL;
+  g_autoptr(SvWriteResult) result = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *iccid = NULL;
-  SvCardWriteStats stats = { 0 };
+  const SvCardWriteStats *stats;
+  GPtrArray *previous;
   gboolean ok;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -637,53 +559,39 @@ sv_cli_write (int    argc,
       return 2;
     }
 
+  /* Only for its checks (a --db that does not exist); the operation
+   * opens its own connection. */
   mirror = sv_cli_open_mirror (db, FALSE);
   if (mirror == NULL)
     return 1;
+  g_clear_object (&mirror);
   session = open_session (reader, reader_name, pin_file, confirm_last_try, &error);
   if (session == NULL)
     return sv_cli_fail_error (error);
-  iccid = sv_card_read_iccid (session, &error);
-  if (iccid == NULL)
-    return sv_cli_fail_error (error);
-  if (!check_pending_card (mirror, iccid, sv_card_session_get_reader_name (session), &error))
-    return sv_cli_fail_error (error);
-  if (!sv_mirror_has_card (mirror, iccid))
-    {
-      g_autofree char *message = g_strdup_printf ("Card %s is not in the mirror: read it first", iccid);
 
-      return sv_cli_fail (message);
-    }
-  base = sv_mirror_load_image (mirror, iccid, FALSE, &error);
-  if (base == NULL)
+  /* No plan: the operation writes the pending changes of the card that is
+   * in the reader. */
+  ok = sv_write_operation_run (session, db, NULL, journal, NULL, &result, NULL, &error);
+  if (result == NULL)
     return sv_cli_fail_error (error);
-  target = sv_mirror_load_image (mirror, iccid, TRUE, &error);
-  if (target == NULL)
-    return sv_cli_fail_error (error);
-
-  if (journal == NULL)
-    journal = sv_card_journal_path (iccid);
-  previous = sv_card_journal_load_written (journal, NULL, NULL);
-
-  ok = sv_card_write_image (session, base, target, journal, NULL, &stats, &written, NULL, &error);
-  if (ok && !sv_mirror_mark_written (mirror, iccid, written, &error))
-    ok = FALSE;
+  stats = sv_write_result_get_stats (result);
+  previous = stats->previous_written;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "iccid");
-  json_builder_add_string_value (builder, iccid);
+  json_builder_add_string_value (builder, sv_write_result_get_iccid (result));
   json_builder_set_member_name (builder, "ok");
   json_builder_add_boolean_value (builder, ok);
   if (!ok)
     add_string_or_null (builder, "error", error->message);
   json_builder_set_member_name (builder, "records_written");
-  json_builder_add_int_value (builder, stats.records_written);
+  json_builder_add_int_value (builder, stats->records_written);
   json_builder_set_member_name (builder, "records_already_on_card");
-  json_builder_add_int_value (builder, stats.records_already);
+  json_builder_add_int_value (builder, stats->records_already);
   json_builder_set_member_name (builder, "records_checked");
-  json_builder_add_int_value (builder, stats.records_checked);
+  json_builder_add_int_value (builder, stats->records_checked);
   json_builder_set_member_name (builder, "apdu_count");
-  json_builder_add_int_value (builder, sv_card_session_get_apdu_count (session));
+  json_builder_add_int_value (builder, sv_write_result_get_apdu_count (result));
   json_builder_set_member_name (builder, "resumed_journal");
   if (previous != NULL)
     {
@@ -694,11 +602,10 @@ sv_cli_write (int    argc,
     }
   else
     json_builder_add_null_value (builder);
-  if (!ok && g_file_test (journal, G_FILE_TEST_EXISTS))
-    add_string_or_null (builder, "journal", journal);
+  if (sv_write_result_get_journal_left (result) != NULL)
+    add_string_or_null (builder, "journal", sv_write_result_get_journal_left (result));
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   sv_cli_print_json (root);
-  sv_card_write_stats_clear (&stats);
   return ok ? 0 : 1;
 }

@@ -209,7 +209,7 @@ sv_mirror_import_card (SvMirror      *self,
                        GError       **error)
 {
   g_autofree char *iccid = NULL;
-  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_mirror_conflict_free);
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_mirror_conflict_unref);
   g_autoptr(GPtrArray) keys = NULL;
   g_autoptr(SvCardImage) working = NULL;
   g_autofree char *detail = NULL;
@@ -295,14 +295,7 @@ sv_mirror_import_card (SvMirror      *self,
             }
           else
             {
-              SvMirrorConflict *conflict = g_new0 (SvMirrorConflict, 1);
-
-              conflict->key = g_strdup (key);
-              conflict->index = idx;
-              conflict->base_bytes = base ? g_bytes_ref (base) : NULL;
-              conflict->card_bytes = g_bytes_ref (card_bytes);
-              conflict->local_bytes = g_bytes_ref (local);
-              g_ptr_array_add (found, conflict);
+              g_ptr_array_add (found, sv_mirror_conflict_new (key, idx, base, card_bytes, local));
 
               if (!sv_mirror_put_record (self->db, file_id, key, idx, card_bytes, local, new_modseq, error))
                 return sv_mirror_rollback (self->db);

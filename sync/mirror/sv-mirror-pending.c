@@ -111,17 +111,12 @@ sv_mirror_get_pending_changes (SvMirror    *self,
   pending = sv_mirror_get_pending (self, iccid, error);
   if (pending == NULL)
     return NULL;
-  changes = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_free);
+  changes = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_unref);
   for (guint i = 0; i < pending->len; i++)
     {
       SvMirrorPendingRecord *record = g_ptr_array_index (pending, i);
-      SvRecordChange *change = g_new0 (SvRecordChange, 1);
-
-      change->key = g_strdup (record->key);
-      change->index = record->index;
-      change->old_bytes = record->base_bytes ? g_bytes_ref (record->base_bytes) : NULL;
-      change->new_bytes = g_bytes_ref (record->working_bytes);
-      g_ptr_array_add (changes, change);
+      g_ptr_array_add (changes, sv_record_change_new (record->key, record->index,
+                                                      record->base_bytes, record->working_bytes));
     }
   return changes;
 }

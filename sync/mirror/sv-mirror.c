@@ -38,16 +38,53 @@ G_DEFINE_QUARK (sv-mirror-error-quark, sv_mirror_error)
 /* ------------------------------------------------------------------ */
 /* Value types                                                          */
 
-void
-sv_mirror_conflict_free (SvMirrorConflict *conflict)
+static void
+mirror_conflict_clear (SvMirrorConflict *conflict)
 {
-  if (conflict == NULL)
-    return;
   g_free (conflict->key);
   g_clear_pointer (&conflict->base_bytes, g_bytes_unref);
   g_clear_pointer (&conflict->card_bytes, g_bytes_unref);
   g_clear_pointer (&conflict->local_bytes, g_bytes_unref);
-  g_free (conflict);
+}
+
+G_DEFINE_BOXED_TYPE (SvMirrorConflict, sv_mirror_conflict, sv_mirror_conflict_ref, sv_mirror_conflict_unref)
+
+/**
+ * sv_mirror_conflict_new:
+ * @base_bytes: (nullable): what the mirror last saw on the card
+ *
+ * Returns: (transfer full): a new conflict, immutable and refcounted
+ */
+SvMirrorConflict *
+sv_mirror_conflict_new (const char *key,
+                        guint       index,
+                        GBytes     *base_bytes,
+                        GBytes     *card_bytes,
+                        GBytes     *local_bytes)
+{
+  SvMirrorConflict *conflict = g_atomic_rc_box_new0 (SvMirrorConflict);
+
+  conflict->key = g_strdup (key);
+  conflict->index = index;
+  conflict->base_bytes = base_bytes ? g_bytes_ref (base_bytes) : NULL;
+  conflict->card_bytes = g_bytes_ref (card_bytes);
+  conflict->local_bytes = g_bytes_ref (local_bytes);
+  return conflict;
+}
+
+SvMirrorConflict *
+sv_mirror_conflict_ref (SvMirrorConflict *conflict)
+{
+  g_return_val_if_fail (conflict != NULL, NULL);
+  return g_atomic_rc_box_acquire (conflict);
+}
+
+void
+sv_mirror_conflict_unref (SvMirrorConflict *conflict)
+{
+  if (conflict == NULL)     /* NULL-safe like g_bytes_unref(): arrays hold stolen slots */
+    return;
+  g_atomic_rc_box_release_full (conflict, (GDestroyNotify) mirror_conflict_clear);
 }
 
 void

@@ -62,6 +62,9 @@ const char *sv_history_op_to_string (SvHistoryOp op);
  * A record edited in the mirror that was also changed on the card since it
  * was last read. The local edit is never overwritten silently: it stays
  * pending and the caller reports the conflict.
+ *
+ * Immutable and refcounted (it crosses from the worker thread to the
+ * window): share it with sv_mirror_conflict_ref(), never copy its fields.
  */
 typedef struct
 {
@@ -72,7 +75,15 @@ typedef struct
   GBytes *local_bytes;
 } SvMirrorConflict;
 
-void sv_mirror_conflict_free (SvMirrorConflict *conflict);
+#define SV_TYPE_MIRROR_CONFLICT (sv_mirror_conflict_get_type ())
+GType             sv_mirror_conflict_get_type (void) G_GNUC_CONST;
+SvMirrorConflict *sv_mirror_conflict_new      (const char       *key,
+                                               guint             index,
+                                               GBytes           *base_bytes,
+                                               GBytes           *card_bytes,
+                                               GBytes           *local_bytes);
+SvMirrorConflict *sv_mirror_conflict_ref      (SvMirrorConflict *conflict);
+void              sv_mirror_conflict_unref    (SvMirrorConflict *conflict);
 
 /**
  * SvMirrorCard:
@@ -263,7 +274,7 @@ GPtrArray     *sv_mirror_get_history         (SvMirror         *self,
 /* For tests: the schema version this build writes. */
 guint          sv_mirror_schema_version      (void);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvMirrorConflict, sv_mirror_conflict_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvMirrorConflict, sv_mirror_conflict_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvMirrorCard, sv_mirror_card_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvMirrorHistoryEntry, sv_mirror_history_entry_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvMirrorPendingRecord, sv_mirror_pending_record_free)

@@ -379,7 +379,7 @@ test_mark_written_follows_card (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(SvCardImage) card = test_card_new (TEST_ICCID, TEST_ALPHA_LEN, TEST_N_ADN, 2);
   g_autoptr(GPtrArray) conflicts = NULL;
-  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_free);
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_record_change_unref);
   g_autoptr(GPtrArray) pending = NULL;
   g_autoptr(SvCardImage) working = NULL;
   g_autoptr(SvCardImage) base = NULL;
@@ -388,7 +388,7 @@ test_mark_written_follows_card (Fixture       *f,
   g_autoptr(GPtrArray) changes = NULL;
   static const guint8 ext_new[13] = { 0x02, 0x02, 0x21, 0xF3, 0xFF, 0xFF, 0xFF, 0xFF,
                                       0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
-  SvRecordChange *change;
+  g_autoptr(GBytes) ext_new_bytes = NULL;
 
   /* "ext1" also stored as "ext1-alias": one file, two keys. */
   sv_card_image_add_file (card, "ext1-alias", "3F007F106F4A", SV_FILE_STRUCTURE_LINEAR_FIXED, 13, 2);
@@ -402,12 +402,9 @@ test_mark_written_follows_card (Fixture       *f,
 
   /* Bookkeeping the writer added on its own: an EXT1 record that was
    * clean in the mirror (the card's change counter is the same kind). */
-  change = g_new0 (SvRecordChange, 1);
-  change->key = g_strdup ("ext1");
-  change->index = 2;
-  change->old_bytes = g_bytes_ref (sv_card_image_get_record (card, "ext1", 2));
-  change->new_bytes = g_bytes_new_static (ext_new, sizeof ext_new);
-  g_ptr_array_add (written, change);
+  ext_new_bytes = g_bytes_new_static (ext_new, sizeof ext_new);
+  g_ptr_array_add (written, sv_record_change_new ("ext1", 2, sv_card_image_get_record (card, "ext1", 2),
+                                                  ext_new_bytes));
 
   /* The user edits Eve again while the write runs. */
   g_assert_true (sv_mirror_store_contact (f->mirror, TEST_ICCID, eve2, NULL, &error));
@@ -417,10 +414,10 @@ test_mark_written_follows_card (Fixture       *f,
 
   base = sv_mirror_load_image (f->mirror, TEST_ICCID, FALSE, &error);
   working = sv_mirror_load_image (f->mirror, TEST_ICCID, TRUE, &error);
-  g_assert_true (g_bytes_equal (sv_card_image_get_record (base, "ext1", 2), change->new_bytes));
-  g_assert_true (g_bytes_equal (sv_card_image_get_record (working, "ext1", 2), change->new_bytes));
-  g_assert_true (g_bytes_equal (sv_card_image_get_record (base, "ext1-alias", 2), change->new_bytes));
-  g_assert_true (g_bytes_equal (sv_card_image_get_record (working, "ext1-alias", 2), change->new_bytes));
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (base, "ext1", 2), ext_new_bytes));
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (working, "ext1", 2), ext_new_bytes));
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (base, "ext1-alias", 2), ext_new_bytes));
+  g_assert_true (g_bytes_equal (sv_card_image_get_record (working, "ext1-alias", 2), ext_new_bytes));
 
   /* Only the newer edit of Eve is still pending. */
   pending = sv_mirror_get_pending (f->mirror, TEST_ICCID, &error);
