@@ -10,10 +10,12 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "sv-application.h"
 #include "sv-card-reader.h"
 #include "sv-contact-editor.h"
+#include "sv-contact-object.h"
 #include "sv-contacts-page.h"
 #include "sv-messages-page.h"
 #include "sv-pcsc-reader.h"
@@ -55,6 +57,50 @@ read_contacts_from_card (const char *reader_name)
   return contacts;
 }
 
+/* The contacts a profile was generated from: make-cards.py's "expected"
+ * member, the values it encoded, so the window is checked against the
+ * card's source and not against SimVault's own decoding. */
+static JsonArray *
+profile_contacts (JsonParser *parser,
+                  const char *profile_name)
+{
+  g_autofree char *path = sv_vsim_fixture_profile (profile_name);
+  g_autoptr(GError) error = NULL;
+  JsonObject *root;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  return json_object_get_array_member (json_object_get_object_member (root, "expected"), "contacts");
+}
+
+static SvContact *
+find_shown_contact (SvWindow *window,
+                    guint     set,
+                    guint     index)
+{
+  GListModel *model = G_LIST_MODEL (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SvContactObject) object = g_list_model_get_item (model, i);
+      SvContact *contact = sv_contact_object_get_contact (object);
+
+      if (sv_contact_get_set (contact) == set && sv_contact_get_index (contact) == index)
+        return contact;
+    }
+  return NULL;
+}
+
+/* Every contact of @expected is in @contacts (or shown, with @window) with
+ * its name and number, except the one at @skip_set/@skip_index. */
+static void
+assert_contacts_as_in_profile (JsonArray *expected,
+                               GPtrArray *contacts,
+                               SvWindow  *window,
+                               guint      skip_set,
+                               guint      skip_index);
+
 static SvContact *
 find_contact (GPtrArray *contacts,
               guint      set,
@@ -69,6 +115,30 @@ find_contact (GPtrArray *contacts,
     }
 
   return NULL;
+}
+
+static void
+assert_contacts_as_in_profile (JsonArray *expected,
+                               GPtrArray *contacts,
+                               SvWindow  *window,
+                               guint      skip_set,
+                               guint      skip_index)
+{
+  for (guint i = 0; i < json_array_get_length (expected); i++)
+    {
+      JsonObject *e = json_array_get_object_element (expected, i);
+      guint set = (guint) json_object_get_int_member (e, "set");
+      guint index = (guint) json_object_get_int_member (e, "index");
+      SvContact *contact;
+
+      if (set == skip_set && index == skip_index)
+        continue;
+      contact = window != NULL ? find_shown_contact (window, set, index) : find_contact (contacts, set, index);
+      if (contact == NULL)
+        g_error ("contact %u/%u (%s) is missing", set, index, json_object_get_string_member (e, "name"));
+      g_assert_cmpstr (sv_contact_get_name (contact), ==, json_object_get_string_member (e, "name"));
+      g_assert_cmpstr (sv_contact_get_number (contact), ==, json_object_get_string_member (e, "number"));
+    }
 }
 
 /* A fresh mirror, the window, and the card @profile_name inserted in slot
@@ -97,16 +167,18 @@ static void
 test_read_on_insert (void)
 {
   g_autoptr(SvVsimFixture) card = NULL;
-  g_autoptr(GPtrArray) on_card = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *expected;
   SvWindow *window;
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
 
+  expected = profile_contacts (parser, "sim-2g-plain");
   window = open_with_card ("sim-2g-plain", NULL, 30, &card);
-  on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (card));
-  g_assert_cmpuint (n_contacts_shown (window), ==, on_card->len);
-  g_assert_cmpuint (n_contacts_shown (window), >, 0);
+  g_assert_cmpuint (json_array_get_length (expected), >, 0);
+  g_assert_cmpuint (n_contacts_shown (window), ==, json_array_get_length (expected));
+  assert_contacts_as_in_profile (expected, NULL, window, G_MAXUINT, G_MAXUINT);
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
 
   sv_test_close_window (window);
@@ -198,6 +270,8 @@ test_edit_and_write (void)
 {
   g_autoptr(SvVsimFixture) card = NULL;
   g_autoptr(GPtrArray) on_card = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *expected;
   GtkSelectionModel *selection;
   SvContactEditor *editor;
   GtkWidget *save;
@@ -240,6 +314,10 @@ test_edit_and_write (void)
   contact = find_contact (on_card, 1, 1);
   g_assert_nonnull (contact);
   g_assert_cmpstr (sv_contact_get_name (contact), ==, "Renamed by test");
+  /* Only that contact changed: the rest is the profile's. */
+  expected = profile_contacts (parser, "usim-2sets");
+  g_assert_cmpuint (on_card->len, ==, json_array_get_length (expected));
+  assert_contacts_as_in_profile (expected, on_card, NULL, 1, 1);
 
   sv_test_close_window (window);
 }
@@ -374,6 +452,7 @@ test_restore_onto_new_card (void)
   g_autoptr(GPtrArray) on_card = NULL;
   g_autofree char *old_iccid = NULL;
   g_autofree char *new_iccid = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
   GtkWidget *dialog, *check;
   ShownCard shown;
   SvWindow *window;
@@ -388,8 +467,9 @@ test_restore_onto_new_card (void)
   g_assert_no_error (error);
   sv_test_wait_for (sv_test_card_shown, window, 30, "the old card to be read");
   old_iccid = g_strdup (sv_card_view_get_iccid (window->card_view));
-  n_source = n_contacts_shown (window);
+  n_source = json_array_get_length (profile_contacts (parser, "usim-ucs2"));
   g_assert_cmpuint (n_source, >, 0);
+  g_assert_cmpuint (n_contacts_shown (window), ==, n_source);
 
   /* The old card leaves, the new one comes in and is read. */
   g_clear_pointer (&old_card, sv_vsim_fixture_stop);

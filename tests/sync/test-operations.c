@@ -6,7 +6,10 @@
  * changes (with the writer's conflict rule and the ICCID check), restore
  * one card onto another, and the async variants with progress and
  * cancellation. Expected values are the simulated card's bytes, decoded
- * here by hand (TS 51.011 §10.5.1), not by the code under test.
+ * here by hand (TS 51.011 §10.5.1), not by the code under test. Last,
+ * every virtual card profile (tests/data/cards) is read by the operation
+ * over the virtual card's engine, without pcscd, and each contact and
+ * message is compared with the profile's source data.
  */
 #include "config.h"
 
@@ -18,6 +21,10 @@
 #include "sv-fake-reader.h"
 #include "sv-mirror.h"
 #include "sv-operations.h"
+#include "sv-pin.h"
+#include "sv-profile-expected.h"
+#include "sv-vsim-card.h"
+#include "sv-vsim-image.h"
 
 #include "test-card-sim.h"
 
@@ -570,6 +577,75 @@ test_restore_then_write (void)
   fixture_teardown (&f);
 }
 
+static GBytes *
+vsim_answer (GBytes   *apdu,
+             gpointer  card)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (apdu, &len);
+
+  return sv_vsim_card_transmit (card, data, len);
+}
+
+static void
+test_read_profile (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *file = g_strconcat (name, ".json", NULL);
+  g_autofree char *path = g_build_filename (g_getenv ("SV_SOURCE_ROOT"), "tests", "data", "cards", file, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(SvFakeReader) fake = sv_fake_reader_new ();
+  g_autoptr(SvCardSession) session = NULL;
+  g_autoptr(SvReadResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) atr = g_string_new (NULL);
+  JsonObject *root, *expected, *pin1;
+  SvVsimImage *image;
+  SvPinStatus status;
+  gsize atr_len;
+  const guint8 *atr_data;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  expected = json_object_get_object_member (root, "expected");
+
+  image = sv_vsim_image_load (path, &error);
+  g_assert_no_error (error);
+  atr_data = g_bytes_get_data (image->atr, &atr_len);
+  for (gsize i = 0; i < atr_len; i++)
+    g_string_append_printf (atr, "%02X", atr_data[i]);
+  sv_fake_reader_add_reader (fake, READER);
+  sv_fake_reader_insert_card (fake, READER, atr->str);
+  sv_fake_reader_set_card_func (fake, vsim_answer, sv_vsim_card_new (image), (GDestroyNotify) sv_vsim_card_free);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (sv_pin_get_status (session, SV_PIN_1, &status, &error));
+  if (!status.verified)
+    {
+      g_autofree char *pin = NULL;
+
+      pin1 = json_object_get_object_member (json_object_get_object_member (root, "secrets"), "pin1");
+      pin = g_strdup (json_object_get_string_member (pin1, "value"));
+      g_assert_true (sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, &error));
+      g_assert_no_error (error);
+    }
+
+  result = sv_read_operation_run (session, NULL, SV_READ_OPERATION_NO_MIRROR, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (sv_read_result_get_decode_problem (result));
+  sv_profile_compare_contacts (name, sv_read_result_get_contacts (result),
+                               json_object_get_array_member (expected, "contacts"));
+  sv_profile_compare_messages (name, sv_read_result_get_messages (result),
+                               json_object_get_array_member (expected, "messages"));
+}
+
+static const char *profiles[] = {
+  "sim-2g-plain", "sim-2g-old-small", "usim-2sets", "usim-empty", "usim-long-numbers",
+  "usim-pin", "usim-sms", "usim-ucs2", "usim-uicc-only",
+};
+
 int
 main (int    argc,
       char **argv)
@@ -588,6 +664,12 @@ main (int    argc,
   g_test_add_func ("/sv/operations/async/read-write", test_async_read_write);
   g_test_add_func ("/sv/operations/async/cancelled", test_async_cancelled);
   g_test_add_func ("/sv/operations/restore/then-write", test_restore_then_write);
+  for (guint i = 0; i < G_N_ELEMENTS (profiles); i++)
+    {
+      g_autofree char *test_path = g_strconcat ("/sv/operations/read/profile/", profiles[i], NULL);
+
+      g_test_add_data_func (test_path, profiles[i], test_read_profile);
+    }
 
   return g_test_run ();
 }

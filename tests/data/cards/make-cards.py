@@ -243,19 +243,36 @@ def concat_iei(ref, total, seq, sixteen=False):
     return bytes([0x00, 0x03, ref, total, seq])
 
 
+def iso_timestamp(timestamp):
+    """'2024-03-05 14:07:09+08' -> '2024-03-05T14:07:09+08:00'."""
+    date, time_tz = timestamp.split(" ")
+    return "%sT%s%s:00" % (date, time_tz[:8], time_tz[8:])
+
+
 def sms_deliver(sender, text, timestamp, ucs2=False, udh=b""):
     dcs, udl, ud = user_data(text, ucs2, udh)
     first = 0x04 | (0x40 if udh else 0)          # MTI 00, TP-MMS, TP-UDHI
-    return (bytes([first]) + address_field(sender) + bytes([0x00, dcs])
+    tpdu = (bytes([first]) + address_field(sender) + bytes([0x00, dcs])
             + scts(timestamp) + bytes([udl]) + ud)
+    TPDU_SOURCE[tpdu] = {"type": "deliver", "number": sender, "text": text,
+                         "timestamp": iso_timestamp(timestamp)}
+    return tpdu
 
 
 def sms_submit(dest, text, mr, ucs2=False, udh=b""):
     dcs, udl, ud = user_data(text, ucs2, udh)
     first = 0x01 | (0x40 if udh else 0)          # MTI 01, no TP-VP
-    return (bytes([first, mr]) + address_field(dest) + bytes([0x00, dcs])
+    tpdu = (bytes([first, mr]) + address_field(dest) + bytes([0x00, dcs])
             + bytes([udl]) + ud)
+    TPDU_SOURCE[tpdu] = {"type": "submit", "number": dest, "text": text,
+                         "timestamp": None}
+    return tpdu
 
+
+# What each TPDU and EF_SMS record holds, as written here: the source of the
+# profiles' "expected" messages (see Image.expected).
+TPDU_SOURCE = {}
+RECORD_SOURCE = {}
 
 SMS_STATUS = {"free": 0x00, "read": 0x01, "unread": 0x03, "sent": 0x05,
               "unsent": 0x07}
@@ -268,7 +285,9 @@ def sms_record(status, tpdu=None):
         return b"\x00" + b"\xff" * 175
     raw = bytes([SMS_STATUS[status]]) + sca_field(SMSC) + tpdu
     assert len(raw) <= 176, len(raw)
-    return raw + b"\xff" * (176 - len(raw))
+    raw += b"\xff" * (176 - len(raw))
+    RECORD_SOURCE[raw] = dict(TPDU_SOURCE[tpdu], status=status)
+    return raw
 
 
 def split_text(text, ucs2, sixteen):
@@ -287,6 +306,8 @@ def multipart(kind, who, text, ref, ucs2=False, sixteen=False, timestamp=None,
             out.append(sms_deliver(who, part, timestamp, ucs2, udh))
         else:
             out.append(sms_submit(who, part, mr + i, ucs2, udh))
+        TPDU_SOURCE[out[-1]] = dict(TPDU_SOURCE[out[-1]], text=text,
+                                    part=(kind, who, ref, len(parts), i + 1))
     return out
 
 
@@ -373,6 +394,40 @@ class Image:
         }
         if quirks:
             self.doc["quirks"] = quirks
+        # The source data the files were encoded from, for tests that
+        # check a read against it (tests/card/test-card-pcsc.c): contacts by
+        # set (0: the 2G EF_ADN) and record; messages with their records in
+        # part order, listed by the lowest one.
+        self.expected = {"contacts": [], "messages": []}
+
+    def expect_contact(self, set_number, index, c):
+        self.expected["contacts"].append({
+            "set": set_number, "index": index, "name": c["name"],
+            "number": c["number"],
+            "additional_numbers": [c["anr"]] if c.get("anr") else [],
+            "emails": [c["email"]] if c.get("email") else [],
+            "second_name": c.get("sne")})
+
+    def expect_messages(self, sms_recs):
+        groups = {}
+        for i, raw in enumerate(sms_recs):
+            src = RECORD_SOURCE.get(raw)
+            if src is None:
+                continue
+            part = src.get("part")
+            key = part[:4] if part else ("single", i)
+            msg = groups.get(key)
+            if msg is None:
+                msg = groups[key] = {k: src[k] for k in ("status", "type", "number", "timestamp", "text")}
+                msg["records"] = {}
+            msg["records"][part[4] if part else 1] = i + 1
+        out = []
+        for msg in groups.values():
+            msg["records"] = [msg["records"][seq] for seq in sorted(msg["records"])]
+            msg["index"] = msg["records"][0]      # a message is named by its first part
+            out.append(msg)
+        # Listed by the lowest record any part is in.
+        self.expected["messages"] = sorted(out, key=lambda m: min(m["records"]))
 
     def df(self, path, name, kind="df", aid=None):
         f = {"path": path, "type": kind, "name": name}
@@ -408,7 +463,8 @@ class Image:
         self.doc["files"].append(f)
 
     def write(self, filename):
-        return filename, json.dumps(self.doc, indent=1, ensure_ascii=False) + "\n"
+        doc = dict(self.doc, expected=self.expected)
+        return filename, json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
 def base_files(img, iccid_body, imsi_digits, spn_name, usim):
@@ -432,6 +488,7 @@ def base_files(img, iccid_body, imsi_digits, spn_name, usim):
 
 def telecom_files(img, sms_recs, sms_count, msisdn, usim, alpha_len=16):
     img.records("3F00/7F10/6F3C", "EF_SMS", 176, sms_count, sms_recs)
+    img.expect_messages(sms_recs)
     img.records("3F00/7F10/6F40", "EF_MSISDN", alpha_len + 14, 2,
                 [adn_record("My number", msisdn, alpha_len)])
     img.records("3F00/7F10/6F42", "EF_SMSP", 40, 2, [smsp_record()])
@@ -500,6 +557,7 @@ def usim_phonebook(img, sets, contacts_per_set, ext1, email_len=40, sne_len=20):
                     email.append(email_record(None, email_len))
                 continue
             psc_cc_uid += 1
+            img.expect_contact(n + 1, i + 1, c)
             adn.append(adn_record(c["name"], c["number"], s.alpha_len, ext1, c.get("scheme"), c.get("ton")))
             anr.append(anr_record(c.get("anr")))
             sne.append(alpha(c["sne"], sne_len) if c.get("sne") else b"\xff" * sne_len)
@@ -601,6 +659,8 @@ def sim_2g(name, description, atr, adn_count, alpha_len, n_contacts, sms_count,
     contacts = SPECIAL_LATIN + latin_contacts(n_contacts - len(SPECIAL_LATIN) - len(long_numbers), 3)
     contacts += [{"name": n[:alpha_len], "number": num} for n, num in long_numbers]
     adn = [adn_record(c["name"][:alpha_len], c["number"], alpha_len, ext1) for c in contacts]
+    for i, c in enumerate(contacts):
+        img.expect_contact(0, i + 1, dict(c, name=c["name"][:alpha_len]))
     img.records("3F00/7F10/6F3A", "EF_ADN", alpha_len + 14, adn_count, adn)
     img.records("3F00/7F10/6F4A", "EF_EXT1", 13, 10, ext1.records)
     telecom_files(img, simple_sms(n_sms) + [sms_record("free")] * (sms_count - n_sms),
