@@ -23,6 +23,7 @@
 #include "sv-card-info.h"
 #include "sv-card-reader.h"
 #include "sv-cli.h"
+#include "sv-hex.h"
 #include "sv-mirror.h"
 #include "sv-pcsc-reader.h"
 #include "sv-operations.h"

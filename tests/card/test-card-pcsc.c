@@ -34,6 +34,8 @@ static const char *profiles[] = {
   "usim-empty",
   "usim-long-numbers",
   "usim-pin",
+  "usim-restore-source",
+  "usim-restore-uneven",
   "usim-sms",
   "usim-ucs2",
   "usim-uicc-only",

@@ -643,7 +643,7 @@ test_read_profile (gconstpointer data)
 
 static const char *profiles[] = {
   "sim-2g-plain", "sim-2g-old-small", "usim-2sets", "usim-empty", "usim-long-numbers",
-  "usim-pin", "usim-sms", "usim-ucs2", "usim-uicc-only",
+  "usim-pin", "usim-restore-source", "usim-restore-uneven", "usim-sms", "usim-ucs2", "usim-uicc-only",
 };
 
 int
