@@ -339,24 +339,50 @@ test_get_response_9f (void)
   assert_script_done (fake);
 }
 
+/* T=1: Le is sent and the FCP comes back at once. An FCP without a file
+ * descriptor (tag 82) says nothing the session can read by. */
 static void
 test_direct_fcp_t1 (void)
 {
-  g_autoptr(SvFakeReader) fake = new_fake ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = NULL;
-  g_auto(SvFileInfo) info = { 0, };
+  static const struct
+  {
+    const char      *fcp;
+    gboolean         ok;
+    SvFileStructure  structure;
+    gsize            file_size;
+  } cases[] = {
+    { "620E82014183022FE28002000A8A0105", TRUE, SV_FILE_STRUCTURE_TRANSPARENT, 10 },
+    { "620A83022FE28002000A8A0105", FALSE, SV_FILE_STRUCTURE_UNKNOWN, 0 },
+  };
 
-  /* T=1: Le is sent and the FCP comes back at once. */
-  script_open_usim_t1 (fake);
-  sv_fake_reader_expect (fake, "00A40004022FE200", "620E82014183022FE28002000A8A0105" "9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
-  g_assert_no_error (error);
-  g_assert_true (sv_card_session_select (session, "3F002FE2", &info, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (info.structure, ==, SV_FILE_STRUCTURE_TRANSPARENT);
-  g_assert_cmpuint (info.file_size, ==, 10);
-  assert_script_done (fake);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(SvFakeReader) fake = new_fake ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SvCardSession) session = NULL;
+      g_auto(SvFileInfo) info = { 0, };
+      g_autofree char *answer = g_strconcat (cases[i].fcp, "9000", NULL);
+
+      g_test_message ("case %u: %s", i, cases[i].fcp);
+      script_open_usim_t1 (fake);
+      sv_fake_reader_expect (fake, "00A40004022FE200", answer);
+      session = sv_card_session_open (SV_READER (fake), READER, &error);
+      g_assert_no_error (error);
+      if (cases[i].ok)
+        {
+          g_assert_true (sv_card_session_select (session, "3F002FE2", &info, &error));
+          g_assert_no_error (error);
+          g_assert_cmpint (info.structure, ==, cases[i].structure);
+          g_assert_cmpuint (info.file_size, ==, cases[i].file_size);
+        }
+      else
+        {
+          g_assert_false (sv_card_session_select (session, "3F002FE2", &info, &error));
+          g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE);
+          g_assert_nonnull (strstr (error->message, READER));
+        }
+      assert_script_done (fake);
+    }
 }
 
 static void
@@ -452,8 +478,7 @@ test_select_not_found (void)
 
 /* The session decodes SELECT answers with the codec, leniently: a 2G EF
  * structure byte other than 00/01/03 with a record length is linear fixed
- * (SV_FILE_INFO_LENIENT_STRUCTURE); an FCP without a file descriptor
- * (tag 82) says nothing the session can read by. */
+ * (SV_FILE_INFO_LENIENT_STRUCTURE). */
 static void
 test_select_lenient_structure (void)
 {
@@ -472,24 +497,6 @@ test_select_lenient_structure (void)
   g_assert_cmpint (info.structure, ==, SV_FILE_STRUCTURE_LINEAR_FIXED);
   g_assert_cmpuint (info.record_len, ==, 28);
   g_assert_cmpuint (info.n_records, ==, 200 / 28);
-  assert_script_done (fake);
-}
-
-static void
-test_select_fcp_without_descriptor (void)
-{
-  g_autoptr(SvFakeReader) fake = new_fake ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = NULL;
-  g_auto(SvFileInfo) info = { 0, };
-
-  script_open_usim_t1 (fake);
-  sv_fake_reader_expect (fake, "00A40004022FE200", "620A83022FE28002000A8A0105" "9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
-  g_assert_no_error (error);
-  g_assert_false (sv_card_session_select (session, "3F002FE2", &info, &error));
-  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_MALFORMED_RESPONSE);
-  g_assert_nonnull (strstr (error->message, READER));
   assert_script_done (fake);
 }
 
@@ -574,7 +581,6 @@ main (int   argc,
   g_test_add_func ("/sv/session/select/not-found", test_select_not_found);
   g_test_add_func ("/sv/session/select/navigation", test_select_navigation);
   g_test_add_func ("/sv/session/select/lenient-structure", test_select_lenient_structure);
-  g_test_add_func ("/sv/session/select/fcp-without-descriptor", test_select_fcp_without_descriptor);
   g_test_add_func ("/sv/session/read-binary/chunks", test_read_binary_chunks);
 
   return g_test_run ();
