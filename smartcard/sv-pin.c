@@ -16,6 +16,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "sv-card-error.h"
+#include "sv-file-info.h"
 #include "sv-pin.h"
 
 #define INS_VERIFY        0x20
@@ -138,41 +139,6 @@ get_status_gsm (SvCardSession  *session,
   return TRUE;
 }
 
-/* One BER-TLV (ISO 7816-4 §5.2) at @data[*pos]: one-byte tag, length in
- * the short form or 81 xx / 82 xx xx; %FALSE when it runs past @len. */
-static gboolean
-next_tlv (const guint8  *data,
-          gsize          len,
-          gsize         *pos,
-          guint8        *tag,
-          const guint8 **value,
-          gsize         *value_len)
-{
-  gsize p = *pos, n;
-
-  if (p + 2 > len)
-    return FALSE;
-  *tag = data[p++];
-  n = data[p++];
-  if (n == 0x81 || n == 0x82)
-    {
-      gsize k = n == 0x81 ? 1 : 2;
-
-      if (p + k > len)
-        return FALSE;
-      n = k == 1 ? data[p] : ((gsize) data[p] << 8) | data[p + 1];
-      p += k;
-    }
-  else if (n > 0x80)
-    return FALSE;
-  if (n > len - p)
-    return FALSE;
-  *value = data + p;
-  *value_len = n;
-  *pos = p + n;
-  return TRUE;
-}
-
 /**
  * sv_pin_template_uses_universal_pin:
  * @fcp: a SELECT answer: the FCP template (tag 62) of an ADF or the MF
@@ -201,10 +167,10 @@ sv_pin_template_uses_universal_pin (const guint8 *fcp,
   gboolean app_enabled = FALSE, universal_uq08 = FALSE, universal_has_uq = FALSE;
   guint bit = 0;
 
-  if (fcp == NULL || !next_tlv (fcp, len, &pos, &tag, &body, &body_len) || tag != 0x62)
+  if (fcp == NULL || !sv_ber_tlv_next (fcp, len, &pos, &tag, &body, &body_len, NULL) || tag != 0x62)
     return FALSE;
   pos = 0;
-  while (pos < body_len && next_tlv (body, body_len, &pos, &tag, &v, &vlen))
+  while (pos < body_len && sv_ber_tlv_next (body, body_len, &pos, &tag, &v, &vlen, NULL))
     if (tag == 0xC6)
       {
         c6 = v;
@@ -214,7 +180,7 @@ sv_pin_template_uses_universal_pin (const guint8 *fcp,
     return FALSE;
 
   pos = 0;
-  while (pos < c6_len && next_tlv (c6, c6_len, &pos, &tag, &v, &vlen))
+  while (pos < c6_len && sv_ber_tlv_next (c6, c6_len, &pos, &tag, &v, &vlen, NULL))
     {
       switch (tag)
         {

@@ -154,6 +154,60 @@ sv_ber_length_decode (const guint8  *data,
   return TRUE;
 }
 
+/**
+ * sv_ber_tlv_next:
+ * @data: BER-TLV data objects
+ * @len: their length; the object must end before it
+ * @pos: (inout): where the object starts; on success, the byte after it
+ * @tag: (out): its tag (one byte, as every tag of TS 102.221 and TS 31.102)
+ * @value: (out) (transfer none): its value, within @data
+ * @value_len: (out): the value's length
+ * @error: return location for a #GError
+ *
+ * Reads one BER-TLV data object (ISO/IEC 7816-4 §5.2): tag, length
+ * (sv_ber_length_decode()), value.
+ *
+ * Returns: %TRUE on success; %FALSE with @error when the length does not
+ *   decode or the value runs past @len
+ */
+gboolean
+sv_ber_tlv_next (const guint8  *data,
+                 gsize          len,
+                 gsize         *pos,
+                 guint8        *tag,
+                 const guint8 **value,
+                 gsize         *value_len,
+                 GError       **error)
+{
+  gsize at, p, l;
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (pos != NULL && tag != NULL && value != NULL && value_len != NULL, FALSE);
+
+  at = *pos;
+  if (at >= len)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                   "at byte %" G_GSIZE_FORMAT ": data ends before a BER-TLV tag", at);
+      return FALSE;
+    }
+  p = at + 1;
+  if (!sv_ber_length_decode (data, len, &p, &l, error))
+    return FALSE;
+  if (l > len - p)
+    {
+      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
+                   "at byte %" G_GSIZE_FORMAT ": tag 0x%02X of %" G_GSIZE_FORMAT
+                   " bytes runs past the data", at, data[at], l);
+      return FALSE;
+    }
+  *tag = data[at];
+  *value = data + p;
+  *value_len = l;
+  *pos = p + l;
+  return TRUE;
+}
+
 static gsize
 be_uint (const guint8 *p,
          gsize         n)
@@ -180,7 +234,9 @@ fcp_decode (const guint8     *data,
             SvFileInfo       *out,
             GError          **error)
 {
-  gsize pos = 0, tlen, end;
+  gsize pos = 0, end, template_len;
+  const guint8 *template;
+  guint8 template_tag;
   gboolean have_sfi_tag = FALSE;
 
   out->sfi = -1;
@@ -198,37 +254,20 @@ fcp_decode (const guint8     *data,
                    "at byte 0: tag 0x%02X is not an FCP template (0x62)", data[0]);
       return FALSE;
     }
-  pos = 1;
-  if (!sv_ber_length_decode (data, len, &pos, &tlen, error))
+  if (!sv_ber_tlv_next (data, len, &pos, &template_tag, &template, &template_len, error))
     return FALSE;
-  if (tlen > len - pos)
-    {
-      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
-                   "at byte %" G_GSIZE_FORMAT ": FCP template of %" G_GSIZE_FORMAT
-                   " bytes, only %" G_GSIZE_FORMAT " present", pos, tlen, len - pos);
-      return FALSE;
-    }
-  end = pos + tlen;
+  end = template - data + template_len;
+  pos = template - data;
 
   while (pos < end)
     {
-      guint8 tag = data[pos];
+      guint8 tag;
       gsize l, at;
       const guint8 *v;
 
-      pos++;
-      if (!sv_ber_length_decode (data, end, &pos, &l, error))
+      if (!sv_ber_tlv_next (data, end, &pos, &tag, &v, &l, error))
         return FALSE;
-      if (l > end - pos)
-        {
-          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
-                       "at byte %" G_GSIZE_FORMAT ": FCP tag 0x%02X of %" G_GSIZE_FORMAT
-                       " bytes overruns the template", pos, tag, l);
-          return FALSE;
-        }
-      at = pos;
-      v = data + pos;
-      pos += l;
+      at = v - data;
 
       switch (tag)
         {

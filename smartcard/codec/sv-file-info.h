@@ -77,6 +77,13 @@ gboolean    sv_ber_length_decode          (const guint8     *data,
                                            gsize            *pos,
                                            gsize            *length,
                                            GError          **error);
+gboolean    sv_ber_tlv_next               (const guint8     *data,
+                                           gsize             len,
+                                           gsize            *pos,
+                                           guint8           *tag,
+                                           const guint8    **value,
+                                           gsize            *value_len,
+                                           GError          **error);
 gboolean    sv_file_info_decode           (const guint8     *data,
                                            gsize             len,
                                            SvFileInfoFlags   flags,

@@ -33,7 +33,9 @@ sv_dir_record_decode_aid (const guint8  *data,
                           gsize          len,
                           GError       **error)
 {
-  gsize pos = 1, template_len, aid_len, end;
+  const guint8 *templ, *aid;
+  gsize pos = 0, templ_len, aid_len, p = 0;
+  guint8 tag;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
@@ -43,33 +45,28 @@ sv_dir_record_decode_aid (const guint8  *data,
                    "at byte 0: not an application template (61)");
       return NULL;
     }
-  if (!sv_ber_length_decode (data, len, &pos, &template_len, error))
+  if (!sv_ber_tlv_next (data, len, &pos, &tag, &templ, &templ_len, error))
     return NULL;
-  if (template_len > len - pos)
-    {
-      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
-                   "at byte %" G_GSIZE_FORMAT ": template of %" G_GSIZE_FORMAT
-                   " bytes overruns the record", pos, template_len);
-      return NULL;
-    }
-  end = pos + template_len;
-  if (pos >= end || data[pos] != 0x4F)
+  if (templ_len < 1 || templ[0] != 0x4F)
     {
       g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
-                   "at byte %" G_GSIZE_FORMAT ": the template does not start with an AID (4F)", pos);
+                   "at byte %" G_GSIZE_FORMAT ": the template does not start with an AID (4F)",
+                   (gsize) (templ - data));
       return NULL;
     }
-  pos++;
-  if (!sv_ber_length_decode (data, end, &pos, &aid_len, error))
-    return NULL;
-  if (aid_len < 1 || aid_len > 16 || aid_len > end - pos)
+  if (!sv_ber_tlv_next (templ, templ_len, &p, &tag, &aid, &aid_len, error))
+    {
+      g_prefix_error (error, "in the template at byte %" G_GSIZE_FORMAT ": ", (gsize) (templ - data));
+      return NULL;
+    }
+  if (aid_len < 1 || aid_len > 16)
     {
       g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
-                   "at byte %" G_GSIZE_FORMAT ": an AID of %" G_GSIZE_FORMAT
-                   " bytes (1 to 16, within the template)", pos, aid_len);
+                   "at byte %" G_GSIZE_FORMAT ": an AID of %" G_GSIZE_FORMAT " bytes (1 to 16)",
+                   (gsize) (aid - data), aid_len);
       return NULL;
     }
-  return g_bytes_new (data + pos, aid_len);
+  return g_bytes_new (aid, aid_len);
 }
 
 /**

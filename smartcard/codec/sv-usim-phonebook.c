@@ -57,61 +57,43 @@ sv_pbr_record_decode (const guint8  *data,
 
   while (pos < len && data[pos] != 0xFF && data[pos] != 0x00)
     {
-      guint8 ctag = data[pos];
-      gsize clen, cstart;
+      const guint8 *templ;
+      gsize templ_len, p = 0;
+      guint8 ctag;
 
-      pos++;
-      if (!sv_ber_length_decode (data, len, &pos, &clen, error))
+      if (!sv_ber_tlv_next (data, len, &pos, &ctag, &templ, &templ_len, error))
         return NULL;
-      if (clen > len - pos)
-        {
-          g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
-                       "at byte %" G_GSIZE_FORMAT ": TLV 0x%02X of %" G_GSIZE_FORMAT
-                       " bytes overruns the record", pos, ctag, clen);
-          return NULL;
-        }
-      cstart = pos;
+      if (ctag != SV_PBR_TYPE1 && ctag != SV_PBR_TYPE2 && ctag != SV_PBR_TYPE3)
+        continue;
 
-      if (ctag == SV_PBR_TYPE1 || ctag == SV_PBR_TYPE2 || ctag == SV_PBR_TYPE3)
+      while (p < templ_len)
         {
-          gsize p = cstart;
+          const guint8 *v;
+          gsize flen, at = templ - data + p;
+          guint8 tag;
+          SvPbrEntry e = { ctag, 0, 0, -1 };
 
-          while (p < cstart + clen)
+          if (!sv_ber_tlv_next (templ, templ_len, &p, &tag, &v, &flen, error))
             {
-              guint8 tag = data[p];
-              gsize flen;
-
-              p++;
-              if (!sv_ber_length_decode (data, cstart + clen, &p, &flen, error))
-                return NULL;
-              if (flen > cstart + clen - p)
-                {
-                  g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_TRUNCATED,
-                               "at byte %" G_GSIZE_FORMAT ": file TLV 0x%02X of %" G_GSIZE_FORMAT
-                               " bytes overruns its template", p, tag, flen);
-                  return NULL;
-                }
-              if (tag >= SV_PBR_TAG_ADN && tag <= SV_PBR_TAG_CCP1)
-                {
-                  SvPbrEntry e = { ctag, tag, 0, -1 };
-
-                  if (flen < 2)
-                    {
-                      g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
-                                   "at byte %" G_GSIZE_FORMAT ": file TLV 0x%02X needs a 2-byte file identifier",
-                                   p, tag);
-                      return NULL;
-                    }
-                  e.fid = (data[p] << 8) | data[p + 1];
-                  if (flen >= 3)
-                    e.sfi = data[p + 2];
-                  g_array_append_val (entries, e);
-                }
-              p += flen;
+              g_prefix_error (error, "in the template at byte %" G_GSIZE_FORMAT ": ",
+                              (gsize) (templ - data));
+              return NULL;
             }
+          if (tag < SV_PBR_TAG_ADN || tag > SV_PBR_TAG_CCP1)
+            continue;
+          if (flen < 2)
+            {
+              g_set_error (error, SV_CODEC_ERROR, SV_CODEC_ERROR_INVALID,
+                           "at byte %" G_GSIZE_FORMAT ": file TLV 0x%02X needs a 2-byte file identifier",
+                           at, tag);
+              return NULL;
+            }
+          e.tag = tag;
+          e.fid = (v[0] << 8) | v[1];
+          if (flen >= 3)
+            e.sfi = v[2];
+          g_array_append_val (entries, e);
         }
-
-      pos = cstart + clen;
     }
 
   return g_steal_pointer (&entries);

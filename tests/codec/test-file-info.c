@@ -257,6 +257,59 @@ test_ber_length (void)
     }
 }
 
+/* ISO/IEC 7816-4 §5.2: one data object, tag, length, value. */
+static void
+test_ber_tlv (void)
+{
+  static const struct
+  {
+    const char *hex;
+    gboolean    ok;
+    guint8      tag;
+    const char *value;
+  } tlv_cases[] = {
+    { "82024121", TRUE, 0x82, "4121" },
+    { "8A0105 FF", TRUE, 0x8A, "05" },
+    { "8800", TRUE, 0x88, "" },
+    { "C6 8103 900140", TRUE, 0xC6, "900140" },
+    { "", FALSE, 0, NULL },
+    { "82", FALSE, 0, NULL },
+    { "820341", FALSE, 0, NULL },        /* value runs past the data */
+    { "8281", FALSE, 0, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (tlv_cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree guint8 *data = NULL;
+      const guint8 *value = NULL;
+      gsize len, pos = 0, value_len = 0;
+      guint8 tag = 0;
+
+      g_test_message ("case %u: %s", i, tlv_cases[i].hex);
+      data = test_hex (tlv_cases[i].hex, &len);
+      if (tlv_cases[i].ok)
+        {
+          g_autofree char *hex = NULL;
+
+          g_assert_true (sv_ber_tlv_next (data, len, &pos, &tag, &value, &value_len, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (tag, ==, tlv_cases[i].tag);
+          hex = test_to_hex (value, value_len);
+          g_assert_cmpstr (hex, ==, tlv_cases[i].value);
+          g_assert_true (value + value_len == data + pos);
+        }
+      else
+        {
+          g_assert_false (sv_ber_tlv_next (data, len, &pos, &tag, &value, &value_len, &error));
+          g_assert_nonnull (error);
+          g_assert_true (error->domain == SV_CODEC_ERROR);
+          g_assert_nonnull (strstr (error->message, "at byte"));
+          g_assert_cmpuint (pos, ==, 0);
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -267,6 +320,7 @@ main (int    argc,
   g_test_add_func ("/sv/file-info/decode/errors", test_decode_errors);
   g_test_add_func ("/sv/file-info/decode/lenient-structure", test_decode_lenient);
   g_test_add_func ("/sv/file-info/ber-length", test_ber_length);
+  g_test_add_func ("/sv/file-info/ber-tlv", test_ber_tlv);
 
   return g_test_run ();
 }
