@@ -8,7 +8,6 @@
 
 #include "config.h"
 
-#include <string.h>
 #include <glib/gi18n-lib.h>
 
 #include "sv-phonebook.h"
@@ -268,99 +267,6 @@ sv_mirror_delete_contact (SvMirror    *self,
 
   g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
   return run_edit (self, iccid, SV_HISTORY_EDIT, delete_contact_cb, &data, error);
-}
-
-typedef struct
-{
-  guint    index;
-  gboolean delete;
-  guint8   status;
-} MessageEdit;
-
-static gboolean
-message_edit_cb (SvCardImage  *working,
-                 gpointer      user_data,
-                 char        **detail,
-                 GError      **error)
-{
-  MessageEdit *data = user_data;
-  SvCardFile *file = sv_card_image_lookup (working, "sms");
-  GBytes *old;
-  g_autoptr(GBytes) bytes = NULL;
-  guint8 *buf;
-  gsize len;
-
-  old = sv_card_image_get_record (working, "sms", data->index);
-  if (file == NULL || old == NULL || sv_mirror_record_is_empty ("sms", old))
-    {
-      g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND,
-                   _("There is no message in record %u"), data->index);
-      return FALSE;
-    }
-
-  buf = g_bytes_unref_to_data (g_bytes_ref (old), &len);
-  if (data->delete)
-    {
-      /* TS 51.011 §10.5.3: a free record is status 00 followed by FF. */
-      memset (buf, 0xFF, len);
-      buf[0] = 0x00;
-      *detail = g_strdup_printf ("deleted message %u", data->index);
-    }
-  else
-    {
-      buf[0] = data->status;
-      *detail = g_strdup_printf ("marked message %u as %s", data->index,
-                                 data->status == 0x01 ? "read" : "unread");
-    }
-  bytes = g_bytes_new_take (buf, len);
-  return sv_card_image_set_record (working, "sms", data->index, bytes, error);
-}
-
-/**
- * sv_mirror_set_message_status:
- * @status: %SV_MESSAGE_STATUS_READ or %SV_MESSAGE_STATUS_UNREAD (only a
- *   received message has these)
- */
-gboolean
-sv_mirror_set_message_status (SvMirror        *self,
-                              const char      *iccid,
-                              guint            index,
-                              SvMessageStatus  status,
-                              GError         **error)
-{
-  MessageEdit data = { index, FALSE, 0 };
-
-  g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
-
-  /* TS 51.011 §10.5.3: 01 read, 03 to be read. */
-  if (status == SV_MESSAGE_STATUS_READ)
-    data.status = 0x01;
-  else if (status == SV_MESSAGE_STATUS_UNREAD)
-    data.status = 0x03;
-  else
-    {
-      g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                           _("Only a received message can be marked read or unread"));
-      return FALSE;
-    }
-  return run_edit (self, iccid, SV_HISTORY_EDIT, message_edit_cb, &data, error);
-}
-
-/**
- * sv_mirror_delete_message:
- * @index: a record of the message; delete every part of a concatenated
- *   message with one call per record
- */
-gboolean
-sv_mirror_delete_message (SvMirror    *self,
-                          const char  *iccid,
-                          guint        index,
-                          GError     **error)
-{
-  MessageEdit data = { index, TRUE, 0 };
-
-  g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
-  return run_edit (self, iccid, SV_HISTORY_EDIT, message_edit_cb, &data, error);
 }
 
 typedef struct

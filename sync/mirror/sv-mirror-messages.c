@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Short messages in a card's mirror: adding one, deleting and marking
- * several, each as one undoable edit. What goes in the EF_SMS records is
- * the card model's (sv-sms-store.c); the mirror only versions the bytes.
+ * Short messages in a card's mirror: adding one, deleting and marking one
+ * or several, each as one undoable edit. What goes in the EF_SMS records
+ * is the card model's (sv-sms-store.c); the mirror only versions bytes.
  */
 #define G_LOG_DOMAIN "sv-mirror"
 
 #include "config.h"
+
+#include <glib/gi18n-lib.h>
 
 #include "sv-mirror-messages.h"
 #include "sv-sms-store.h"
@@ -77,6 +79,7 @@ typedef struct
 {
   GArray          *indices;
   SvMessageStatus  status;
+  gboolean         must_be_used; /* a free record is "no message", an error */
 } UpdateMessages;
 
 static gboolean
@@ -87,6 +90,18 @@ update_messages_cb (SvCardImage  *working,
 {
   UpdateMessages *update = user_data;
   guint n_changed = 0;
+
+  for (guint i = 0; update->must_be_used && i < update->indices->len; i++)
+    {
+      guint index = g_array_index (update->indices, guint, i);
+
+      if (sv_sms_record_is_free (sv_card_image_get_record (working, "sms", index)))
+        {
+          g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND,
+                       _("There is no message in record %u"), index);
+          return FALSE;
+        }
+    }
 
   if (!sv_sms_store_set_status (working, update->indices, update->status, &n_changed, error))
     return FALSE;
@@ -103,7 +118,8 @@ update_messages_cb (SvCardImage  *working,
  * @status: %SV_MESSAGE_STATUS_FREE to delete them, or read/unread to mark
  *   the received ones
  *
- * Deletes or marks several message records as one undoable edit.
+ * Deletes or marks several message records as one undoable edit; records
+ * that are free already are left alone (sv_sms_store_set_status()).
  */
 gboolean
 sv_mirror_update_messages (SvMirror         *self,
@@ -112,7 +128,7 @@ sv_mirror_update_messages (SvMirror         *self,
                            SvMessageStatus   status,
                            GError          **error)
 {
-  UpdateMessages update = { indices, status };
+  UpdateMessages update = { indices, status, FALSE };
 
   g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
   g_return_val_if_fail (indices != NULL, FALSE);
@@ -120,4 +136,62 @@ sv_mirror_update_messages (SvMirror         *self,
                         status == SV_MESSAGE_STATUS_UNREAD, FALSE);
 
   return sv_mirror_edit (self, iccid, SV_HISTORY_EDIT, update_messages_cb, &update, error);
+}
+
+static gboolean
+update_one_message (SvMirror         *self,
+                    const char       *iccid,
+                    guint             index,
+                    SvMessageStatus   status,
+                    GError          **error)
+{
+  g_autoptr(GArray) indices = g_array_new (FALSE, FALSE, sizeof (guint));
+  UpdateMessages update = { indices, status, TRUE };
+
+  g_array_append_val (indices, index);
+  return sv_mirror_edit (self, iccid, SV_HISTORY_EDIT, update_messages_cb, &update, error);
+}
+
+/**
+ * sv_mirror_set_message_status:
+ * @status: %SV_MESSAGE_STATUS_READ or %SV_MESSAGE_STATUS_UNREAD (only a
+ *   received message has these; a sent one keeps its status)
+ *
+ * Marks the message in record @index, as one undoable edit.
+ */
+gboolean
+sv_mirror_set_message_status (SvMirror        *self,
+                              const char      *iccid,
+                              guint            index,
+                              SvMessageStatus  status,
+                              GError         **error)
+{
+  g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
+
+  if (status != SV_MESSAGE_STATUS_READ && status != SV_MESSAGE_STATUS_UNREAD)
+    {
+      g_set_error_literal (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
+                           _("Only a received message can be marked read or unread"));
+      return FALSE;
+    }
+  return update_one_message (self, iccid, index, status, error);
+}
+
+/**
+ * sv_mirror_delete_message:
+ * @index: a record of the message; delete every part of a concatenated
+ *   message with one call per record, or all at once with
+ *   sv_mirror_update_messages()
+ *
+ * Frees record @index, as one undoable edit; a free record is
+ * %SV_MIRROR_ERROR_NOT_FOUND.
+ */
+gboolean
+sv_mirror_delete_message (SvMirror    *self,
+                          const char  *iccid,
+                          guint        index,
+                          GError     **error)
+{
+  g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
+  return update_one_message (self, iccid, index, SV_MESSAGE_STATUS_FREE, error);
 }

@@ -339,9 +339,8 @@ sv_mirror_record_is_empty (const char *key,
   data = g_bytes_get_data (bytes, &len);
   if (len == 0)
     return TRUE;
-  /* TS 51.011 §10.5.3: "free" is status byte xxxxxxx0. */
   if (g_strcmp0 (key, "sms") == 0)
-    return (data[0] & 0x01) == 0;
+    return sv_sms_record_is_free (bytes);
   for (gsize i = 0; i < len; i++)
     if (data[i] != 0xFF)
       return FALSE;
