@@ -358,3 +358,23 @@ sv_contacts_page_sort_by_name (SvContactsPage *self)
 
   gtk_column_view_sort_by_column (self->column_view, self->name_column, GTK_SORT_ASCENDING);
 }
+
+/**
+ * sv_contacts_page_sort:
+ * @column: the column to sort by
+ * @order: ascending or descending
+ *
+ * Sorts the list as clicks on a column header do.
+ */
+void
+sv_contacts_page_sort (SvContactsPage   *self,
+                       SvContactsColumn  column,
+                       GtkSortType       order)
+{
+  GtkColumnViewColumn *columns[] = { self->index_column, self->name_column, self->number_column };
+
+  g_return_if_fail (SV_IS_CONTACTS_PAGE (self));
+  g_return_if_fail (column < G_N_ELEMENTS (columns));
+
+  gtk_column_view_sort_by_column (self->column_view, columns[column], order);
+}

@@ -11,6 +11,20 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SvContactsPage, sv_contacts_page, SV, CONTACTS_PAGE, AdwBin)
 
+/**
+ * SvContactsColumn:
+ * @SV_CONTACTS_COLUMN_INDEX: the position on the card (set, record)
+ * @SV_CONTACTS_COLUMN_NAME: the name
+ * @SV_CONTACTS_COLUMN_NUMBER: the number
+ *
+ * The columns the list sorts by.
+ */
+typedef enum {
+  SV_CONTACTS_COLUMN_INDEX,
+  SV_CONTACTS_COLUMN_NAME,
+  SV_CONTACTS_COLUMN_NUMBER,
+} SvContactsColumn;
+
 GtkWidget  *sv_contacts_page_new            (void);
 void        sv_contacts_page_set_contacts   (SvContactsPage *self,
                                              GPtrArray      *contacts);
@@ -20,5 +34,8 @@ void        sv_contacts_page_set_query      (SvContactsPage *self,
                                              const char     *query);
 void        sv_contacts_page_focus_search   (SvContactsPage *self);
 void        sv_contacts_page_sort_by_name   (SvContactsPage *self);
+void        sv_contacts_page_sort           (SvContactsPage  *self,
+                                             SvContactsColumn column,
+                                             GtkSortType      order);
 
 G_END_DECLS

@@ -1,20 +1,48 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * sv-bench-contacts [N]: how the contacts list copes with N contacts
- * (default 10000) in a real window: time to show them, to filter as each
- * key of a search is typed, and to sort by name. Prints figures; asserts
- * nothing about time (build-aux/bench-gui.sh runs it).
+ * sv-bench-contacts [N] [ROUNDS]: how the contacts list copes with N
+ * contacts (default 10000) in a real window:
+ *   - loading them into the list (first load, and the reload the window
+ *     does after every edit), until drawn;
+ *   - typing three searches key by key and erasing them again, each key
+ *     timed until the next frame is drawn: mean, p95, max;
+ *   - sorting by each column, ascending and descending, until drawn;
+ *   - the peak memory of the process (VmHWM).
+ * sv-bench-contacts --startup [RUNS]: starts the real application RUNS
+ *   times (default 5) and times process start to the first frame drawn.
+ *
+ * Prints figures, and the same figures as "BENCH key=value unit=U" lines
+ * for build-aux/bench.sh. Asserts nothing about time (build-aux/bench-gui.sh
+ * runs it).
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <adwaita.h>
 
+#include "sv-application.h"
 #include "sv-contacts-page.h"
 
 static const char *first_names[] = { "Anna", "Bo", "Chen", "Dmitri", "Eva", "Fatima", "Georg", "Hana",
                                      "Ivan", "Jun", "Karin", "Li", "Marta", "Nikolai", "Olga", "Piotr" };
 static const char *last_names[] = { "Wang", "Müller", "Ivanova", "Smith", "Kowalski", "Zhang", "Rossi",
                                     "Tanaka", "Novak", "Dubois", "Li", "Garcia" };
+
+/* What a user types: a name, a name with a letter outside ASCII typed in
+ * capitals (case folding), part of a number. */
+static const char *searches[] = { "ivan", "MÜLLER", "0815" };
+
+static gboolean painted;
+
+static double
+ms_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
 
 static void
 settle (void)
@@ -23,25 +51,82 @@ settle (void)
     ;
 }
 
-static double
-ms_since (gint64 start)
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gpointer       user_data)
 {
-  return (g_get_monotonic_time () - start) / 1000.0;
+  painted = TRUE;
 }
 
-int
-main (int    argc,
-      char **argv)
+/* Runs the main loop until the window has drawn a frame that includes
+ * everything done so far (layout runs before paint in the same frame). */
+static void
+wait_drawn (GtkWidget *window)
 {
-  guint n = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 10000;
-  g_autoptr(GPtrArray) contacts = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_contact_unref);
-  const char *query = "ivan";
-  GtkWidget *window, *page;
-  gint64 start;
-  double show_ms, sort_ms, total_filter_ms = 0, total_model_ms = 0;
+  painted = FALSE;
+  gtk_widget_queue_draw (window);
+  while (!painted)
+    g_main_context_iteration (NULL, TRUE);
+}
 
-  gtk_init ();
-  adw_init ();
+/* Peak resident memory of this process in KiB (Linux /proc). */
+static guint64
+vm_hwm_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, "VmHWM:")) == NULL)
+    return 0;
+  return g_ascii_strtoull (line + strlen ("VmHWM:"), NULL, 10);
+}
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+typedef struct
+{
+  double mean, p95, max;
+} Stats;
+
+static Stats
+stats_of (GArray *samples)
+{
+  g_autoptr(GArray) sorted = g_array_copy (samples);
+  Stats stats = { 0, 0, 0 };
+
+  if (sorted->len == 0)
+    return stats;
+  g_array_sort (sorted, compare_double);
+  for (guint i = 0; i < sorted->len; i++)
+    stats.mean += g_array_index (sorted, double, i);
+  stats.mean /= sorted->len;
+  /* nearest rank */
+  stats.p95 = g_array_index (sorted, double, MIN (sorted->len - 1, (guint) ((sorted->len * 95 + 99) / 100) - 1));
+  stats.max = g_array_index (sorted, double, sorted->len - 1);
+  return stats;
+}
+
+static void
+bench_line (guint       n,
+            const char *key,
+            double      value,
+            const char *unit)
+{
+  g_print ("BENCH gui_%u_%s=%.2f unit=%s\n", n, key, value, unit);
+}
+
+static GPtrArray *
+make_contacts (guint n)
+{
+  GPtrArray *contacts = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_contact_unref);
 
   for (guint i = 0; i < n; i++)
     {
@@ -51,49 +136,241 @@ main (int    argc,
 
       g_ptr_array_add (contacts, sv_contact_new (1 + i / 250, 1 + i % 250, name, number, NULL, NULL, NULL));
     }
+  return contacts;
+}
+
+/* Types @text key by key, then erases it key by key; one sample per key. */
+static void
+type_and_erase (GtkWidget      *window,
+                SvContactsPage *page,
+                const char     *text,
+                GArray         *samples,
+                GArray         *model_samples,
+                gboolean        verbose)
+{
+  glong n_chars = g_utf8_strlen (text, -1);
+
+  for (glong step = 1; step <= 2 * n_chars; step++)
+    {
+      glong len = step <= n_chars ? step : 2 * n_chars - step;
+      g_autofree char *prefix = g_utf8_substring (text, 0, len);
+      gint64 start = g_get_monotonic_time ();
+      double model_ms, ms;
+
+      sv_contacts_page_set_query (page, prefix);
+      model_ms = ms_since (start);
+      wait_drawn (window);
+      ms = ms_since (start);
+      g_array_append_val (samples, ms);
+      g_array_append_val (model_samples, model_ms);
+      if (verbose)
+        g_print ("  filter \"%s\": %.1f ms until drawn (%.1f ms in the models), %u shown\n", prefix, ms,
+                 model_ms, g_list_model_get_n_items (sv_contacts_page_get_model (page)));
+      settle ();
+    }
+}
+
+static int
+bench_list (guint n,
+            guint rounds)
+{
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GPtrArray) reloaded = NULL;
+  g_autoptr(GArray) filter = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) filter_models = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) sort = g_array_new (FALSE, FALSE, sizeof (double));
+  static const struct { SvContactsColumn column; GtkSortType order; const char *label; } sorts[] = {
+    { SV_CONTACTS_COLUMN_NAME, GTK_SORT_ASCENDING, "name ascending" },
+    { SV_CONTACTS_COLUMN_NAME, GTK_SORT_DESCENDING, "name descending" },
+    { SV_CONTACTS_COLUMN_NUMBER, GTK_SORT_ASCENDING, "number ascending" },
+    { SV_CONTACTS_COLUMN_INDEX, GTK_SORT_DESCENDING, "position descending" },
+    { SV_CONTACTS_COLUMN_INDEX, GTK_SORT_ASCENDING, "position ascending" },
+  };
+  GtkWidget *window, *page;
+  SvContactsPage *contacts_page;
+  gint64 start;
+  double load_ms, reload_ms;
+  guint64 hwm_before, hwm_after;
+  Stats f, fm, s;
 
   window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
   page = sv_contacts_page_new ();
+  contacts_page = SV_CONTACTS_PAGE (page);
   gtk_window_set_child (GTK_WINDOW (window), page);
   gtk_window_present (GTK_WINDOW (window));
+  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint", G_CALLBACK (after_paint_cb), NULL);
+  wait_drawn (window);
+  settle ();
+  hwm_before = vm_hwm_kib ();
+
+  /* The mirror hands the window a fresh array of contacts on every load. */
+  contacts = make_contacts (n);
+  start = g_get_monotonic_time ();
+  sv_contacts_page_set_contacts (contacts_page, contacts);
+  wait_drawn (window);
+  load_ms = ms_since (start);
   settle ();
 
+  reloaded = make_contacts (n);
   start = g_get_monotonic_time ();
-  sv_contacts_page_set_contacts (SV_CONTACTS_PAGE (page), contacts);
+  sv_contacts_page_set_contacts (contacts_page, reloaded);
+  wait_drawn (window);
+  reload_ms = ms_since (start);
   settle ();
-  show_ms = ms_since (start);
+  g_clear_pointer (&contacts, g_ptr_array_unref);
 
   g_print ("contacts: %u\n", n);
-  g_print ("show all: %.1f ms\n", show_ms);
-  for (guint i = 1; i <= strlen (query); i++)
-    {
-      g_autofree char *prefix = g_strndup (query, i);
-      double ms, model_ms;
+  g_print ("load into the list: %.1f ms until drawn; reload after an edit: %.1f ms\n", load_ms, reload_ms);
 
-      start = g_get_monotonic_time ();
-      sv_contacts_page_set_query (SV_CONTACTS_PAGE (page), prefix);
-      model_ms = ms_since (start);
-      settle ();
-      ms = ms_since (start);
-      total_filter_ms += ms;
-      total_model_ms += model_ms;
-      g_print ("filter \"%s\": %.1f ms until drawn (%.1f ms in the models), %u shown\n", prefix, ms,
-               model_ms, g_list_model_get_n_items (sv_contacts_page_get_model (SV_CONTACTS_PAGE (page))));
-    }
-  g_print ("filter per key (mean): %.1f ms until drawn, %.1f ms in the models\n",
-           total_filter_ms / strlen (query), total_model_ms / strlen (query));
+  for (guint round = 0; round < rounds; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
+      type_and_erase (window, contacts_page, searches[i], filter, filter_models, round == 0);
+  f = stats_of (filter);
+  fm = stats_of (filter_models);
+  g_print ("filter per key, %u keys: mean %.1f ms, p95 %.1f ms, max %.1f ms until drawn "
+           "(models: mean %.1f ms, max %.1f ms)\n", filter->len, f.mean, f.p95, f.max, fm.mean, fm.max);
 
-  sv_contacts_page_set_query (SV_CONTACTS_PAGE (page), "");
-  settle ();
-  start = g_get_monotonic_time ();
-  sv_contacts_page_sort_by_name (SV_CONTACTS_PAGE (page));
-  settle ();
-  sort_ms = ms_since (start);
-  g_print ("sort by name: %.1f ms\n", sort_ms);
-  g_print ("frame budget at 60 Hz: 16.7 ms; filter per key / budget: %.2f\n",
-           total_filter_ms / strlen (query) / 16.7);
+  for (guint round = 0; round < rounds; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (sorts); i++)
+      {
+        double ms;
+
+        start = g_get_monotonic_time ();
+        sv_contacts_page_sort (contacts_page, sorts[i].column, sorts[i].order);
+        wait_drawn (window);
+        ms = ms_since (start);
+        g_array_append_val (sort, ms);
+        if (round == 0)
+          g_print ("  sort by %s: %.1f ms until drawn\n", sorts[i].label, ms);
+        settle ();
+      }
+  s = stats_of (sort);
+  g_print ("sort, %u clicks: mean %.1f ms, p95 %.1f ms, max %.1f ms until drawn\n", sort->len, s.mean, s.p95,
+           s.max);
+
+  hwm_after = vm_hwm_kib ();
+  g_print ("peak memory (VmHWM): %.1f MiB; %.1f MiB before the contacts were loaded\n",
+           hwm_after / 1024.0, hwm_before / 1024.0);
+  g_print ("frame budget at 60 Hz: 16.7 ms; filter per key (mean) / budget: %.2f, sort (mean) / budget: %.2f\n",
+           f.mean / 16.7, s.mean / 16.7);
+
+  bench_line (n, "load_ms", load_ms, "ms");
+  bench_line (n, "reload_ms", reload_ms, "ms");
+  bench_line (n, "filter_mean_ms", f.mean, "ms");
+  bench_line (n, "filter_p95_ms", f.p95, "ms");
+  bench_line (n, "filter_max_ms", f.max, "ms");
+  bench_line (n, "filter_models_mean_ms", fm.mean, "ms");
+  bench_line (n, "sort_mean_ms", s.mean, "ms");
+  bench_line (n, "sort_p95_ms", s.p95, "ms");
+  bench_line (n, "sort_max_ms", s.max, "ms");
+  bench_line (n, "peak_rss_mib", hwm_after / 1024.0, "MiB");
+  bench_line (n, "base_rss_mib", hwm_before / 1024.0, "MiB");
 
   gtk_window_destroy (GTK_WINDOW (window));
   return 0;
+}
+
+/* The child of --startup: the application as main.c starts it, quitting
+ * when its first window has drawn its first frame. */
+static gint64 startup_t0;
+
+static void
+first_frame_cb (GdkFrameClock *clock,
+                GtkWindow     *window)
+{
+  GtkApplication *app = gtk_window_get_application (window);
+
+  g_signal_handlers_disconnect_by_func (clock, first_frame_cb, window);
+  g_print ("first_frame_us=%" G_GINT64_FORMAT " hwm_kib=%" G_GUINT64_FORMAT "\n",
+           g_get_monotonic_time () - startup_t0, vm_hwm_kib ());
+  g_application_quit (G_APPLICATION (app));
+}
+
+static void
+window_realized_cb (GtkWidget *window,
+                    gpointer   user_data)
+{
+  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint", G_CALLBACK (first_frame_cb), window);
+}
+
+static void
+window_added_cb (GtkApplication *app,
+                 GtkWindow      *window,
+                 gpointer        user_data)
+{
+  g_signal_connect_after (window, "realize", G_CALLBACK (window_realized_cb), NULL);
+}
+
+static int
+startup_child (gint64 t0)
+{
+  g_autoptr(SvApplication) app = NULL;
+  char *argv[] = { (char *) "simvault", NULL };
+
+  startup_t0 = t0;
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_application_name (_("SimVault"));
+
+  app = sv_application_new ();
+  g_signal_connect (app, "window-added", G_CALLBACK (window_added_cb), NULL);
+  return g_application_run (G_APPLICATION (app), 1, argv);
+}
+
+static int
+bench_startup (const char *self,
+               guint       runs)
+{
+  g_autoptr(GArray) samples = g_array_new (FALSE, FALSE, sizeof (double));
+  guint64 hwm = 0;
+  Stats s;
+
+  for (guint i = 0; i < runs; i++)
+    {
+      g_autofree char *t0 = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_monotonic_time ());
+      const char *argv[] = { self, "--startup-child", t0, NULL };
+      g_autofree char *out = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *field;
+      double ms;
+      int status;
+
+      if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error) ||
+          !g_spawn_check_wait_status (status, &error) ||
+          (field = strstr (out, "first_frame_us=")) == NULL)
+        {
+          g_printerr ("sv-bench-contacts: the application did not draw a frame: %s\n",
+                      error ? error->message : out);
+          return 1;
+        }
+      ms = g_ascii_strtoull (field + strlen ("first_frame_us="), NULL, 10) / 1000.0;
+      g_array_append_val (samples, ms);
+      if ((field = strstr (out, "hwm_kib=")) != NULL)
+        hwm = MAX (hwm, g_ascii_strtoull (field + strlen ("hwm_kib="), NULL, 10));
+    }
+  g_array_sort (samples, compare_double);
+  s = stats_of (samples);
+  g_print ("app start to first frame, %u runs: median %.1f ms, max %.1f ms; peak memory %.1f MiB\n",
+           runs, g_array_index (samples, double, samples->len / 2), s.max, hwm / 1024.0);
+  g_print ("BENCH gui_startup_ms=%.2f unit=ms\n", g_array_index (samples, double, samples->len / 2));
+  g_print ("BENCH gui_startup_rss_mib=%.2f unit=MiB\n", hwm / 1024.0);
+  return 0;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  if (argc > 2 && strcmp (argv[1], "--startup-child") == 0)
+    return startup_child (g_ascii_strtoll (argv[2], NULL, 10));
+  if (argc > 1 && strcmp (argv[1], "--startup") == 0)
+    return bench_startup (argv[0], argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 5);
+
+  gtk_init ();
+  adw_init ();
+  return bench_list (argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 10000,
+                     argc > 2 ? MAX (1, (guint) g_ascii_strtoull (argv[2], NULL, 10)) : 3);
 }
