@@ -211,6 +211,22 @@ sv_cli_cards (int    argc,
   if ((rc = parse_options (entries, "[label ICCID | delete ICCID]",
                            _("List the cards in the mirror, label or delete one"), &argc, &argv)))
     return rc;
+  {
+    const char *verb = argc >= 2 ? argv[1] : "";
+    const char *useless = NULL;
+
+    if ((label != NULL || note != NULL) && !g_str_equal (verb, "label"))
+      useless = label != NULL ? "--label" : "--note";
+    else if (confirm != NULL && !g_str_equal (verb, "delete"))
+      useless = "--confirm";
+    else if (search != NULL && argc != 1)
+      useless = "--search";
+    if (useless != NULL)
+      {
+        fprintf (stderr, _("simvault-cli cards: %s does nothing here\n"), useless);
+        return 2;
+      }
+  }
   if ((mirror = open_mirror ()) == NULL)
     return 1;
 
@@ -449,6 +465,31 @@ sv_cli_edit (int    argc,
     }
   iccid = argv[1];
   action = argv[2];
+  /* An option the action does not read would do nothing: refuse it. */
+  {
+    const struct { const char *option; gboolean given; const char *actions; } applies[] = {
+      { "--name", name != NULL, "add set" },
+      { "--number", number != NULL, "add set add-message" },
+      { "--anr", anrs != NULL, "add set" },
+      { "--email", emails != NULL, "add set" },
+      { "--second-name", second != NULL, "add set" },
+      { "--text", text != NULL, "add-message" },
+      { "--status", status_name != NULL, "add-message" },
+      { "--set", set >= 0, "add set delete" },
+    };
+
+    for (guint k = 0; k < G_N_ELEMENTS (applies); k++)
+      {
+        g_auto(GStrv) actions = g_strsplit (applies[k].actions, " ", -1);
+
+        if (applies[k].given && !g_strv_contains ((const char * const *) actions, action))
+          {
+            fprintf (stderr, _("simvault-cli edit: %s does nothing for “%s” (it applies to %s)\n"),
+                     applies[k].option, action, applies[k].actions);
+            return 2;
+          }
+      }
+  }
   if ((mirror = open_mirror ()) == NULL)
     return 1;
 
@@ -739,13 +780,28 @@ sv_cli_import (int    argc,
   contacts = sv_contacts_parse_file (text, len, fmt, flags, &warnings, &error);
   if (contacts == NULL)
     {
-      g_autofree char *msg = g_strdup_printf ("%s: %s", argv[2], error->message);
+      g_autofree char *msg = NULL;
+
+      if (!partial)
+        msg = g_strdup_printf (_("%s: %s\nRun again with --partial to skip the rows that are not valid."),
+                               argv[2], error->message);
+      else
+        msg = g_strdup_printf ("%s: %s", argv[2], error->message);
       return sv_cli_fail (msg);
     }
   if ((mirror = sv_cli_open_mirror (opt_db, TRUE)) == NULL)
     return 1;
   if (!dry_run && !sv_mirror_import_contacts (mirror, argv[1], contacts, flags, &import_warnings, &n_stored, &error))
-    return sv_cli_fail_error (error);
+    {
+      if (!partial && g_error_matches (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT))
+        {
+          g_autofree char *msg = g_strdup_printf (_("%s\nRun again with --partial to import the contacts "
+                                                    "that fit and skip these."), error->message);
+
+          return sv_cli_fail (msg);
+        }
+      return sv_cli_fail_error (error);
+    }
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "parsed");

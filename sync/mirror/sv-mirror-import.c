@@ -86,10 +86,38 @@ import_cb (SvCardImage  *working,
       guint set = sv_contact_get_set (source);
       guint index = sv_contact_get_index (source);
 
-      if (index == 0 || (default_set == 1 && set == 0) || (default_set == 0 && set != 0))
+      if (index == 0 || (default_set == 1 && set == 0) || (default_set == 0 && set != 0) ||
+          (default_set == 1 && set > n_sets))
         {
-          set = default_set;
-          index = sv_phonebook_find_free_index (working, set);
+          /* Not placed by the file (or in a set this card lacks): the
+           * first set where it fits whole, else the first with a free
+           * record (whose check below names what does not fit). Every set
+           * is used, not only the first. */
+          guint last = default_set == 1 ? n_sets : 0;
+
+          index = 0;
+          for (guint s = default_set; s <= last; s++)
+            {
+              guint free_index = sv_phonebook_find_free_index (working, s);
+              g_autoptr(SvContact) candidate = NULL;
+              g_autoptr(GPtrArray) fit = NULL;
+
+              if (free_index == 0)
+                continue;
+              if (index == 0)
+                {
+                  set = s;
+                  index = free_index;
+                }
+              candidate = sv_contact_copy_at (source, s, free_index);
+              fit = sv_phonebook_check_contact (working, candidate);
+              if (fit->len == 0)
+                {
+                  set = s;
+                  index = free_index;
+                  break;
+                }
+            }
           if (index == 0)
             {
               g_string_append_c (failures, '\n');

@@ -60,8 +60,9 @@ try:
     check("set of an ambiguous record names --set", rc == 1 and "--set" in obj.get("error", ""), text)
     rc, obj, text = cli("edit", two, "set", "7", "--set", "2", "--name", "Renamed", db=DB)
     check("set --set 2 says set 2", rc == 0 and obj.get("set") == 2 and "set 2" in obj.get("message", ""), text)
-    for args in (["add", "--set", "3"], ["delete", "1", "--set", "9"], ["add", "--set", "0"]):
-        rc, obj, text = cli("edit", two, *args, "--name", "X", "--number", "1", db=DB)
+    for args in (["add", "--set", "3", "--name", "X"], ["delete", "1", "--set", "9"],
+                 ["add", "--set", "0", "--name", "X"]):
+        rc, obj, text = cli("edit", two, *args, db=DB)
         check(f"edit {' '.join(args)}: no such set, not 'full'",
               rc == 1 and "No such phonebook set" in obj.get("error", "") and "full" not in obj.get("error", ""),
               text)
@@ -100,7 +101,32 @@ try:
     rc, obj, text = cli("import", two, csv_path, "--dry-run", db=missing)
     check("import --db MISSING is allowed", rc == 0, text)
 
+    # --- import: every set is used; a refusal names --partial -----------------
+    many = os.path.join(tmp, "many.csv")
+    with open(many, "w") as f:
+        f.write("name,number\n" + "".join(f"Import {i},+4930{i:06d}\n" for i in range(70)))
+    rc, obj, text = cli("import", two, many, db=DB)
+    check("import without places onto usim-2sets (set 1 full) uses set 2", rc == 0 and obj["imported"] == 70, text[:300])
+    placed = json.loads(cli("export", two, "--format", "json", db=DB)[2])
+    check("... and the imported contacts are in set 2",
+          sum(1 for c in placed if c["name"].startswith("Import ") and c["set"] == 2) == 70)
+    rc, obj, text = cli("import", small, many, db=DB)
+    err = (obj or {}).get("error", "")
+    check("an import that does not fit is refused and names --partial", rc == 1 and "--partial" in err, text[:300])
+    bad = os.path.join(tmp, "bad.csv")
+    with open(bad, "w") as f:
+        f.write('name,number\n"unclosed,1\n')
+    rc, obj, text = cli("import", small, bad, db=DB)
+    check("an import with a malformed row names --partial", rc == 1 and "--partial" in (obj or {}).get("error", ""), text)
+
     # --- flags that do nothing are gone ---------------------------------------
+    for args in (["edit", two, "delete", "1", "--set", "1", "--name", "X"],
+                 ["edit", two, "add", "--name", "X", "--text", "hello"],
+                 ["edit", two, "undo", "--set", "1"],
+                 ["cards", "--confirm", two],
+                 ["cards", "--label", "L"]):
+        rc, obj, text = cli(*args, db=DB)
+        check(f"{' '.join(args[:1] + args[2:])}: an option that does nothing is refused", rc == 2, text)
     rc, obj, text = cli("show", two, "--json", db=DB)
     check("show --json (it did nothing) is an unknown option", rc == 2, text)
     rc, obj, text = cli("decode", "alpha", "4142", "--smsc")
