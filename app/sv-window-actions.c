@@ -12,7 +12,7 @@
 #include "sv-csv.h"
 #include "sv-mirror-import.h"
 #include "sv-mirror-worker.h"
-#include "sv-restore-map.h"
+#include "sv-operations.h"
 #include "sv-sms-export.h"
 #include "sv-vcard.h"
 #include "sv-window-private.h"
@@ -41,6 +41,40 @@ sv_window_update_actions (SvWindow *self)
     gtk_widget_add_css_class (self->write_button, "suggested-action");
   else
     gtk_widget_remove_css_class (self->write_button, "suggested-action");
+}
+
+/* What a dialog's response needs, carried by the signal's closure (freed
+ * with the dialog) instead of data hung on the dialog. */
+typedef struct
+{
+  SvWindow *self;
+  char     *iccid;
+  char     *text;            /* export: the format; import: the file */
+} DialogJob;
+
+static DialogJob *
+dialog_job_new (SvWindow   *self,
+                const char *iccid,
+                const char *text)
+{
+  DialogJob *job = g_new0 (DialogJob, 1);
+
+  job->self = g_object_ref (self);
+  job->iccid = g_strdup (iccid);
+  job->text = g_strdup (text);
+  return job;
+}
+
+static void
+dialog_job_free (gpointer  data,
+                 GClosure *closure)
+{
+  DialogJob *job = data;
+
+  g_clear_object (&job->self);
+  g_free (job->iccid);
+  g_free (job->text);
+  g_free (job);
 }
 
 /* Forget a card: deletes its local copy after a confirmation that names it. */
@@ -82,16 +116,13 @@ delete_card_cb (GObject      *source,
 static void
 delete_card_response_cb (AdwMessageDialog *dialog,
                          const char       *response,
-                         gpointer          user_data)
+                         DialogJob        *job)
 {
-  SvWindow *self = SV_WINDOW (user_data);
-
   if (!g_str_equal (response, "delete"))
     return;
 
-  sv_mirror_worker_run (self->db_path, delete_card_worker,
-                        g_strdup (g_object_get_data (G_OBJECT (dialog), "iccid")), g_free,
-                        NULL, NULL, delete_card_cb, g_object_ref (self));
+  sv_mirror_worker_run (job->self->db_path, delete_card_worker, g_strdup (job->iccid), g_free,
+                        NULL, NULL, delete_card_cb, g_object_ref (job->self));
 }
 
 static void
@@ -127,8 +158,8 @@ delete_card_action (GtkWidget  *widget,
                                               ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "iccid", g_strdup (iccid), g_free);
-  g_signal_connect (dialog, "response", G_CALLBACK (delete_card_response_cb), self);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (delete_card_response_cb),
+                         dialog_job_new (self, iccid, NULL), dialog_job_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -239,9 +270,8 @@ static const struct
 static void
 export_response_cb (GtkNativeDialog *chooser,
                     int              response,
-                    gpointer         user_data)
+                    DialogJob       *job)
 {
-  SvWindow *self = SV_WINDOW (user_data);
   g_autoptr(GFile) file = NULL;
   g_autofree char *path = NULL;
 
@@ -253,8 +283,7 @@ export_response_cb (GtkNativeDialog *chooser,
 
   file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
   path = g_file_get_path (file);
-  sv_window_export_file (self, g_object_get_data (G_OBJECT (chooser), "iccid"),
-                         g_object_get_data (G_OBJECT (chooser), "format"), path);
+  sv_window_export_file (job->self, job->iccid, job->text, path);
   g_object_unref (chooser);
 }
 
@@ -307,9 +336,8 @@ export_action (GtkWidget  *widget,
   gtk_file_filter_add_mime_type (filter, export_formats[i].mime_type);
   gtk_file_filter_add_suffix (filter, export_formats[i].extension);
   gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_object_set_data_full (G_OBJECT (chooser), "iccid", g_strdup (iccid), g_free);
-  g_object_set_data_full (G_OBJECT (chooser), "format", g_strdup (format), g_free);
-  g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), self);
+  g_signal_connect_data (chooser, "response", G_CALLBACK (export_response_cb),
+                         dialog_job_new (self, iccid, format), dialog_job_free, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
@@ -361,12 +389,10 @@ import_worker (SvMirror      *mirror,
 static void
 import_error_response_cb (AdwMessageDialog *dialog,
                           const char       *response,
-                          gpointer          user_data)
+                          DialogJob        *job)
 {
-  SvWindow *self = SV_WINDOW (user_data);
-
   if (g_str_equal (response, "partial"))
-    sv_window_import_file (self, g_object_get_data (G_OBJECT (dialog), "path"), TRUE);
+    sv_window_import_file (job->self, job->text, TRUE);
 }
 
 static void
@@ -388,9 +414,9 @@ import_done_cb (GObject      *source,
         {
           adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "partial",
                                            _("Import _Valid Entries"));
-          g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (job->path), g_free);
         }
-      g_signal_connect (dialog, "response", G_CALLBACK (import_error_response_cb), self);
+      g_signal_connect_data (dialog, "response", G_CALLBACK (import_error_response_cb),
+                             dialog_job_new (self, job->iccid, job->path), dialog_job_free, 0);
       gtk_window_present (GTK_WINDOW (dialog));
       return;
     }
@@ -523,46 +549,43 @@ sv_window_find_restore_target (SvWindow *self)
   return NULL;
 }
 
+/* One restore, from the preview to the apply; the preview dialog's
+ * response closure owns it. */
 typedef struct
 {
-  char      *source;
-  char      *target;
-  gboolean   accept_truncation;
+  SvWindow       *self;
+  char           *source;
+  char           *target;
+  GtkCheckButton *accept;       /* nullable: only when something is shortened */
 } RestoreJob;
+
+static RestoreJob *
+restore_job_new (SvWindow   *self,
+                 const char *source,
+                 const char *target)
+{
+  RestoreJob *job = g_new0 (RestoreJob, 1);
+
+  job->self = g_object_ref (self);
+  job->source = g_strdup (source);
+  job->target = g_strdup (target);
+  return job;
+}
 
 static void
 restore_job_free (RestoreJob *job)
 {
+  g_clear_object (&job->self);
   g_free (job->source);
   g_free (job->target);
   g_free (job);
 }
 
-static gpointer
-restore_preview_worker (SvMirror      *mirror,
-                        gpointer       user_data,
-                        GCancellable  *cancellable,
-                        GError       **error)
+static void
+restore_job_closure_free (gpointer  data,
+                          GClosure *closure)
 {
-  RestoreJob *job = user_data;
-
-  return sv_mirror_restore_preview (mirror, job->source, job->target, error);
-}
-
-static gpointer
-restore_apply_worker (SvMirror      *mirror,
-                      gpointer       user_data,
-                      GCancellable  *cancellable,
-                      GError       **error)
-{
-  RestoreJob *job = user_data;
-  GPtrArray *entries = NULL;
-
-  if (!sv_mirror_restore_apply (mirror, job->source, job->target, job->accept_truncation,
-                                &entries, error))
-    return NULL;
-
-  return entries;
+  restore_job_free (data);
 }
 
 static void
@@ -570,16 +593,17 @@ restore_apply_cb (GObject      *source,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  g_autoptr(SvWindow) self = user_data;
+  RestoreJob *job = user_data;
+  SvWindow *self = job->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) entries = sv_mirror_worker_finish (result, &error);
-  RestoreJob *job = sv_mirror_worker_get_data (result);
+  g_autoptr(GPtrArray) entries = sv_restore_operation_apply_finish (result, &error);
   guint n_stored = 0;
   g_autofree char *text = NULL;
 
   if (entries == NULL)
     {
       sv_window_add_toast (self, adw_toast_new (error->message));
+      restore_job_free (job);
       return;
     }
 
@@ -594,26 +618,23 @@ restore_apply_cb (GObject      *source,
                                        "%u contacts placed on card %s: write to finish", n_stored),
                           n_stored, job->target);
   sv_window_add_toast (self, adw_toast_new (text));
+  restore_job_free (job);
 }
 
 static void
 restore_response_cb (AdwMessageDialog *dialog,
                      const char       *response,
-                     gpointer          user_data)
+                     RestoreJob       *job)
 {
-  SvWindow *self = SV_WINDOW (user_data);
-  GtkCheckButton *accept = g_object_get_data (G_OBJECT (dialog), "accept");
-  RestoreJob *job;
+  gboolean accept_truncation;
 
   if (!g_str_equal (response, "restore"))
     return;
 
-  job = g_new0 (RestoreJob, 1);
-  job->source = g_strdup (g_object_get_data (G_OBJECT (dialog), "source"));
-  job->target = g_strdup (g_object_get_data (G_OBJECT (dialog), "target"));
-  job->accept_truncation = accept != NULL && gtk_check_button_get_active (accept);
-  sv_mirror_worker_run (self->db_path, restore_apply_worker, job, (GDestroyNotify) restore_job_free,
-                        (GDestroyNotify) g_ptr_array_unref, NULL, restore_apply_cb, g_object_ref (self));
+  accept_truncation = job->accept != NULL && gtk_check_button_get_active (job->accept);
+  sv_restore_operation_apply_async (job->self->db_path, job->source, job->target, accept_truncation,
+                                    NULL, restore_apply_cb,
+                                    restore_job_new (job->self, job->source, job->target));
 }
 
 static void
@@ -645,10 +666,10 @@ restore_preview_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  g_autoptr(SvWindow) self = user_data;
+  RestoreJob *job = user_data;
+  SvWindow *self = job->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) entries = sv_mirror_worker_finish (result, &error);
-  RestoreJob *job = sv_mirror_worker_get_data (result);
+  g_autoptr(GPtrArray) entries = sv_restore_operation_preview_finish (result, &error);
   g_autoptr(GString) lines = g_string_new (NULL);
   g_autofree char *body = NULL;
   guint counts[SV_RESTORE_OVERFLOW + 1] = { 0 };
@@ -657,6 +678,7 @@ restore_preview_cb (GObject      *source,
   if (entries == NULL)
     {
       sv_window_add_toast (self, adw_toast_new (error->message));
+      restore_job_free (job);
       return;
     }
 
@@ -696,14 +718,14 @@ restore_preview_cb (GObject      *source,
       GtkWidget *accept = gtk_check_button_new_with_label (_("Store the shortened entries as shown"));
 
       gtk_box_append (GTK_BOX (box), accept);
-      g_object_set_data (G_OBJECT (dialog), "accept", accept);
+      job->accept = GTK_CHECK_BUTTON (accept);
       adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "restore", FALSE);
       g_signal_connect (accept, "toggled", G_CALLBACK (accept_toggled_cb), dialog);
     }
 
-  g_object_set_data_full (G_OBJECT (dialog), "source", g_strdup (job->source), g_free);
-  g_object_set_data_full (G_OBJECT (dialog), "target", g_strdup (job->target), g_free);
-  g_signal_connect (dialog, "response", G_CALLBACK (restore_response_cb), self);
+  /* The dialog's closure owns the job from here on. */
+  g_signal_connect_data (dialog, "response", G_CALLBACK (restore_response_cb), job,
+                         restore_job_closure_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -714,16 +736,13 @@ restore_onto_inserted_action (GtkWidget  *widget,
 {
   SvWindow *self = SV_WINDOW (widget);
   const char *target = sv_window_find_restore_target (self);
-  RestoreJob *job;
 
   if (target == NULL)
     return;
 
-  job = g_new0 (RestoreJob, 1);
-  job->source = g_strdup (sv_card_view_get_iccid (self->card_view));
-  job->target = g_strdup (target);
-  sv_mirror_worker_run (self->db_path, restore_preview_worker, job, (GDestroyNotify) restore_job_free,
-                        (GDestroyNotify) g_ptr_array_unref, NULL, restore_preview_cb, g_object_ref (self));
+  sv_restore_operation_preview_async (self->db_path, sv_card_view_get_iccid (self->card_view), target,
+                                      NULL, restore_preview_cb,
+                                      restore_job_new (self, sv_card_view_get_iccid (self->card_view), target));
 }
 
 void
