@@ -6,6 +6,7 @@
 #
 #   card-harness.sh start [--port N] [--card0 IMAGE] [--card1 IMAGE] [--persist] [--in-place]
 #   card-harness.sh stop
+#   card-harness.sh restart [SECONDS]   # stop, SECONDS (default 3) without pcscd, start
 #   card-harness.sh status
 #   card-harness.sh env          # SV_VPCD_PORT=... SV_VPCD_READER0=... for eval
 #
@@ -299,7 +300,16 @@ case $cmd in
     flock -w 60 9 || die "another card-harness.sh holds $state/lock" 3
     "cmd_$cmd" "$@"
     ;;
+  restart)
+    # Under one lock: another harness waiting to start cannot take the
+    # machine's one pcscd in the gap (and have it stopped by our trap).
+    exec 9>"$state/lock"
+    flock -w 60 9 || die "another card-harness.sh holds $state/lock" 3
+    cmd_stop
+    sleep "${1:-3}"
+    cmd_start
+    ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -112,6 +112,36 @@ harness (const char *command)
   return g_spawn_check_wait_status (status, NULL);
 }
 
+static gboolean restart_done, restart_ok;
+
+static void
+restart_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  restart_ok = g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error);
+  if (error != NULL)
+    g_test_message ("card-harness.sh restart: %s", error->message);
+  restart_done = TRUE;
+}
+
+static GSubprocess *
+harness_restart (guint    seconds_down,
+                 GError **error)
+{
+  g_autofree char *script = g_build_filename (g_getenv ("SV_SOURCE_ROOT"), "build-aux",
+                                              "card-harness.sh", NULL);
+  g_autofree char *down = g_strdup_printf ("%u", seconds_down);
+  GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, error,
+                                           script, "restart", down, NULL);
+
+  if (process != NULL)
+    g_subprocess_wait_check_async (process, NULL, restart_done_cb, NULL);
+  return process;
+}
+
 static void
 test_pcscd_restart (void)
 {
@@ -121,6 +151,7 @@ test_pcscd_restart (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *profile = NULL;
   Events events = { 0 };
+  g_autoptr(GSubprocess) restart = NULL;
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
@@ -140,13 +171,18 @@ test_pcscd_restart (void)
   g_assert_no_error (error);
   g_assert_true (wait_count (&events.n_added, 2, 10));
 
-  /* pcscd goes away: the service and both readers are reported gone. */
-  g_assert_true (harness ("stop"));
+  /* pcscd goes away for 4 s, then comes back, under the harness's lock so
+   * that no other harness on the machine starts its pcscd in the gap. The
+   * service and both readers are reported gone... */
+  restart = harness_restart (4, &error);
+  g_assert_no_error (error);
   g_assert_true (wait_count (&events.n_service_down, 1, 15));
   g_assert_true (wait_count (&events.n_removed, 2, 5));
 
-  /* pcscd is back: the monitor reconnects on its own. */
-  g_assert_true (harness ("start"));
+  /* ...and the monitor reconnects on its own. */
+  while (!restart_done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (restart_ok);
   g_assert_true (wait_count (&events.n_service_up, 1, 20));
   g_assert_true (wait_count (&events.n_added, 4, 10));
   g_assert_true (events.service);
