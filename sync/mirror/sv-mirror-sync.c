@@ -21,8 +21,7 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "sv-mirror-private.h"
-#include "sv-mirror-sync.h"
+#include "sv-mirror-sync-private.h"
 
 /* ------------------------------------------------------------------ */
 /* Boxed types                                                          */
@@ -164,8 +163,8 @@ sv_sync_resolve_from_string (const char    *text,
 /* ------------------------------------------------------------------ */
 /* SQL helpers                                                          */
 
-static gboolean
-step_done (sqlite3       *db,
+gboolean
+sv_mirror_sync_step_done (sqlite3       *db,
            sqlite3_stmt  *stmt,
            const char    *what,
            GError       **error)
@@ -177,8 +176,8 @@ step_done (sqlite3       *db,
   return TRUE;
 }
 
-static void
-bind_bytes (sqlite3_stmt *stmt,
+void
+sv_mirror_sync_bind_bytes (sqlite3_stmt *stmt,
             int           column,
             GBytes       *bytes)
 {
@@ -189,8 +188,8 @@ bind_bytes (sqlite3_stmt *stmt,
   sqlite3_bind_blob (stmt, column, len ? (const void *) data : "", (int) len, SQLITE_TRANSIENT);
 }
 
-static GBytes *
-column_bytes (sqlite3_stmt *stmt,
+GBytes *
+sv_mirror_sync_column_bytes (sqlite3_stmt *stmt,
               int           column)
 {
   if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
@@ -208,20 +207,20 @@ column_dup_text (sqlite3_stmt *stmt,
   return g_strdup ((const char *) sqlite3_column_text (stmt, column));
 }
 
-static gboolean
-rollback (sqlite3 *db)
+gboolean
+sv_mirror_sync_rollback (sqlite3 *db)
 {
   if (!sqlite3_get_autocommit (db))
     sv_mirror_sql_exec (db, "ROLLBACK", NULL);
   return FALSE;
 }
 
-static gboolean
-commit (sqlite3  *db,
+gboolean
+sv_mirror_sync_commit (sqlite3  *db,
         GError  **error)
 {
   if (!sv_mirror_sql_exec (db, "COMMIT", error))
-    return rollback (db);
+    return sv_mirror_sync_rollback (db);
   return TRUE;
 }
 
@@ -271,8 +270,8 @@ is_registered (sqlite3  *db,
   return TRUE;
 }
 
-static gboolean
-require_registered (sqlite3     *db,
+gboolean
+sv_mirror_sync_require_registered (sqlite3     *db,
                     const char  *iccid,
                     gint64      *card_id,
                     GError     **error)
@@ -294,8 +293,8 @@ require_registered (sqlite3     *db,
 
 /* The acknowledged bytes and version of every record of a card, by
  * "key\nindex". */
-static GHashTable *
-load_acked (sqlite3  *db,
+GHashTable *
+sv_mirror_sync_load_acked (sqlite3  *db,
             gint64    card_id,
             GError  **error)
 {
@@ -312,7 +311,7 @@ load_acked (sqlite3  *db,
     {
       const char *key = (const char *) sqlite3_column_text (stmt, 0);
       guint idx = (guint) sqlite3_column_int (stmt, 1);
-      g_autoptr(GBytes) data = column_bytes (stmt, 2);
+      g_autoptr(GBytes) data = sv_mirror_sync_column_bytes (stmt, 2);
 
       g_hash_table_insert (acked, g_strdup_printf ("%s\n%u", key, idx),
                            sv_sync_record_new (key, idx, data, sqlite3_column_int64 (stmt, 3)));
@@ -349,8 +348,8 @@ load_conflict_keys (sqlite3  *db,
   return g_steal_pointer (&keys);
 }
 
-static gboolean
-put_acked (sqlite3       *db,
+gboolean
+sv_mirror_sync_put_acked (sqlite3       *db,
            gint64         card_id,
            SvSyncRecord  *record,
            GError       **error)
@@ -364,13 +363,13 @@ put_acked (sqlite3       *db,
   sqlite3_bind_int64 (stmt, 1, card_id);
   sqlite3_bind_text (stmt, 2, record->key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int (stmt, 3, (int) record->index);
-  bind_bytes (stmt, 4, record->data);
+  sv_mirror_sync_bind_bytes (stmt, 4, record->data);
   sqlite3_bind_int64 (stmt, 5, record->version);
-  return step_done (db, stmt, N_("recording what the server acknowledged"), error);
+  return sv_mirror_sync_step_done (db, stmt, N_("recording what the server acknowledged"), error);
 }
 
-static gboolean
-put_conflict (sqlite3         *db,
+gboolean
+sv_mirror_sync_put_conflict (sqlite3         *db,
               gint64           card_id,
               SvSyncConflict  *conflict,
               GError         **error)
@@ -385,15 +384,15 @@ put_conflict (sqlite3         *db,
   sqlite3_bind_int64 (stmt, 1, card_id);
   sqlite3_bind_text (stmt, 2, conflict->key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int (stmt, 3, (int) conflict->index);
-  bind_bytes (stmt, 4, conflict->server_data ? conflict->server_data : empty);
+  sv_mirror_sync_bind_bytes (stmt, 4, conflict->server_data ? conflict->server_data : empty);
   sqlite3_bind_int64 (stmt, 5, conflict->server_version);
-  bind_bytes (stmt, 6, conflict->local_data ? conflict->local_data : empty);
+  sv_mirror_sync_bind_bytes (stmt, 6, conflict->local_data ? conflict->local_data : empty);
   sqlite3_bind_int64 (stmt, 7, g_get_real_time () / G_USEC_PER_SEC);
-  return step_done (db, stmt, N_("recording a sync conflict"), error);
+  return sv_mirror_sync_step_done (db, stmt, N_("recording a sync conflict"), error);
 }
 
-static gboolean
-delete_conflict (sqlite3     *db,
+gboolean
+sv_mirror_sync_delete_conflict (sqlite3     *db,
                  gint64       card_id,
                  const char  *key,
                  guint        index,
@@ -407,7 +406,7 @@ delete_conflict (sqlite3     *db,
   sqlite3_bind_int64 (stmt, 1, card_id);
   sqlite3_bind_text (stmt, 2, key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int (stmt, 3, (int) index);
-  return step_done (db, stmt, N_("removing a sync conflict"), error);
+  return sv_mirror_sync_step_done (db, stmt, N_("removing a sync conflict"), error);
 }
 
 static gboolean
@@ -421,8 +420,8 @@ in_scope (const char  *key,
 
 /* The server never saw a record that is empty now and was never
  * acknowledged: its space starts empty. */
-static gboolean
-waits_for_upload (const char   *key,
+gboolean
+sv_mirror_sync_waits_for_upload (const char   *key,
                   GBytes       *working,
                   SvSyncRecord *acked)
 {
@@ -467,7 +466,7 @@ sv_mirror_sync_register (SvMirror    *self,
     return FALSE;
   if (!lookup_card_id (db, iccid, &card_id, error) ||
       !is_registered (db, card_id, &registered, error))
-    return rollback (db);
+    return sv_mirror_sync_rollback (db);
 
   if (empty_server_space)
     {
@@ -482,10 +481,10 @@ sv_mirror_sync_register (SvMirror    *self,
           g_autoptr(sqlite3_stmt) del = NULL;
 
           if (!sv_mirror_sql_prepare (db, wipe[i], &del, error))
-            return rollback (db);
+            return sv_mirror_sync_rollback (db);
           sqlite3_bind_int64 (del, 1, card_id);
-          if (!step_done (db, del, N_("resetting the sync state"), error))
-            return rollback (db);
+          if (!sv_mirror_sync_step_done (db, del, N_("resetting the sync state"), error))
+            return sv_mirror_sync_rollback (db);
         }
     }
 
@@ -495,13 +494,13 @@ sv_mirror_sync_register (SvMirror    *self,
                                       "counter_a = ?4, counter_b = ?5, "
                                       "token = CASE WHEN ?7 THEN ?6 ELSE token END, "
                                       "registered_at = ?8 WHERE card_id = ?1", &stmt, error))
-        return rollback (db);
+        return sv_mirror_sync_rollback (db);
     }
   else if (!sv_mirror_sql_prepare (db, "INSERT INTO sync_cards (card_id, server, phone, counter_a, "
                                        "counter_b, token, registered_at) "
                                        "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?7 THEN ?6 END, ?8)",
                                    &stmt, error))
-    return rollback (db);
+    return sv_mirror_sync_rollback (db);
 
   sqlite3_bind_int64 (stmt, 1, card_id);
   sqlite3_bind_text (stmt, 2, server, -1, SQLITE_TRANSIENT);
@@ -514,9 +513,9 @@ sv_mirror_sync_register (SvMirror    *self,
    * an existing one the mirror has not seen the server's records yet. */
   sqlite3_bind_int (stmt, 7, empty_server_space && token != NULL);
   sqlite3_bind_int64 (stmt, 8, g_get_real_time () / G_USEC_PER_SEC);
-  if (!step_done (db, stmt, N_("recording the registration"), error))
-    return rollback (db);
-  if (!commit (db, error))
+  if (!sv_mirror_sync_step_done (db, stmt, N_("recording the registration"), error))
+    return sv_mirror_sync_rollback (db);
+  if (!sv_mirror_sync_commit (db, error))
     return FALSE;
 
   return sv_mirror_append_history (self, iccid, SV_HISTORY_BACKUP,
@@ -561,7 +560,7 @@ sv_mirror_sync_get_state (SvMirror    *self,
 
   g_return_val_if_fail (SV_IS_MIRROR (self), NULL);
 
-  if (!require_registered (db, iccid, &card_id, error))
+  if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
     return NULL;
   if (!sv_mirror_sql_prepare (db, "SELECT server, phone, token, backup_token, counter_a, "
                                   "counter_b, registered_at, last_backup_at, last_restore_at "
@@ -626,19 +625,19 @@ sv_mirror_sync_forget (SvMirror    *self,
 
   if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
     return FALSE;
-  if (!require_registered (db, iccid, &card_id, error))
-    return rollback (db);
+  if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
+    return sv_mirror_sync_rollback (db);
   for (guint i = 0; i < G_N_ELEMENTS (wipe); i++)
     {
       g_autoptr(sqlite3_stmt) del = NULL;
 
       if (!sv_mirror_sql_prepare (db, wipe[i], &del, error))
-        return rollback (db);
+        return sv_mirror_sync_rollback (db);
       sqlite3_bind_int64 (del, 1, card_id);
-      if (!step_done (db, del, N_("forgetting the registration"), error))
-        return rollback (db);
+      if (!sv_mirror_sync_step_done (db, del, N_("forgetting the registration"), error))
+        return sv_mirror_sync_rollback (db);
     }
-  if (!commit (db, error))
+  if (!sv_mirror_sync_commit (db, error))
     return FALSE;
   return sv_mirror_append_history (self, iccid, SV_HISTORY_BACKUP,
                                    "deregistered from the backup server", error);
@@ -678,8 +677,8 @@ sv_mirror_sync_get_upload_set (SvMirror    *self,
 
   g_return_val_if_fail (SV_IS_MIRROR (self), NULL);
 
-  if (!require_registered (db, iccid, &card_id, error) ||
-      (acked = load_acked (db, card_id, error)) == NULL ||
+  if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error) ||
+      (acked = sv_mirror_sync_load_acked (db, card_id, error)) == NULL ||
       (conflicts = load_conflict_keys (db, card_id, error)) == NULL ||
       (working = sv_mirror_load_image (self, iccid, TRUE, error)) == NULL)
     return NULL;
@@ -704,7 +703,7 @@ sv_mirror_sync_get_upload_set (SvMirror    *self,
           if (full)
             send = !sv_mirror_record_is_empty (key, bytes);
           else
-            send = waits_for_upload (key, bytes, ack) && !g_hash_table_contains (conflicts, id);
+            send = sv_mirror_sync_waits_for_upload (key, bytes, ack) && !g_hash_table_contains (conflicts, id);
           if (send)
             g_ptr_array_add (result, sv_sync_record_new (key, i, bytes, ack ? ack->version : 0));
         }
@@ -737,18 +736,18 @@ sv_mirror_sync_outbox_put (SvMirror    *self,
 
   if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
     return FALSE;
-  if (!require_registered (db, iccid, &card_id, error))
-    return rollback (db);
+  if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
+    return sv_mirror_sync_rollback (db);
   if (!sv_mirror_sql_prepare (db, "INSERT INTO sync_outbox (batch_id, card_id, kind, body, "
                                   "created_at) VALUES (?, ?, ?, ?, ?)", &stmt, error))
-    return rollback (db);
+    return sv_mirror_sync_rollback (db);
   sqlite3_bind_text (stmt, 1, batch_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, card_id);
   sqlite3_bind_text (stmt, 3, kind, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, body, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
-  if (!step_done (db, stmt, N_("writing the outbox"), error))
-    return rollback (db);
+  if (!sv_mirror_sync_step_done (db, stmt, N_("writing the outbox"), error))
+    return sv_mirror_sync_rollback (db);
 
   for (guint i = 0; records != NULL && i < records->len; i++)
     {
@@ -757,16 +756,16 @@ sv_mirror_sync_outbox_put (SvMirror    *self,
 
       if (!sv_mirror_sql_prepare (db, "INSERT INTO sync_outbox_records (batch_id, key, idx, "
                                       "data, base_version) VALUES (?, ?, ?, ?, ?)", &rec, error))
-        return rollback (db);
+        return sv_mirror_sync_rollback (db);
       sqlite3_bind_text (rec, 1, batch_id, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (rec, 2, record->key, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int (rec, 3, (int) record->index);
-      bind_bytes (rec, 4, record->data);
+      sv_mirror_sync_bind_bytes (rec, 4, record->data);
       sqlite3_bind_int64 (rec, 5, record->version);
-      if (!step_done (db, rec, N_("writing the outbox"), error))
-        return rollback (db);
+      if (!sv_mirror_sync_step_done (db, rec, N_("writing the outbox"), error))
+        return sv_mirror_sync_rollback (db);
     }
-  return commit (db, error);
+  return sv_mirror_sync_commit (db, error);
 }
 
 /**
@@ -788,7 +787,7 @@ sv_mirror_sync_outbox_list (SvMirror    *self,
 
   g_return_val_if_fail (SV_IS_MIRROR (self), NULL);
 
-  if (!require_registered (db, iccid, &card_id, error))
+  if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
     return NULL;
   if (!sv_mirror_sql_prepare (db, "SELECT batch_id, kind, body, created_at FROM sync_outbox "
                                   "WHERE card_id = ? ORDER BY created_at, batch_id", &stmt, error))
@@ -813,7 +812,7 @@ sv_mirror_sync_outbox_list (SvMirror    *self,
       sqlite3_bind_text (rec, 1, batch->batch_id, -1, SQLITE_TRANSIENT);
       while ((rrc = sqlite3_step (rec)) == SQLITE_ROW)
         {
-          g_autoptr(GBytes) data = column_bytes (rec, 2);
+          g_autoptr(GBytes) data = sv_mirror_sync_column_bytes (rec, 2);
 
           g_ptr_array_add (batch->records,
                            sv_sync_record_new ((const char *) sqlite3_column_text (rec, 0),
@@ -869,8 +868,8 @@ sv_mirror_sync_acknowledge (SvMirror    *self,
 
   if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
     return FALSE;
-  if (!require_registered (db, iccid, &card_id, error))
-    return rollback (db);
+  if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
+    return sv_mirror_sync_rollback (db);
 
   if (full_records)
     {
@@ -878,351 +877,42 @@ sv_mirror_sync_acknowledge (SvMirror    *self,
 
       if (!sv_mirror_sql_prepare (db, "DELETE FROM sync_records WHERE card_id = ? AND key != 'sms'",
                                   &clear, error))
-        return rollback (db);
+        return sv_mirror_sync_rollback (db);
       sqlite3_bind_int64 (clear, 1, card_id);
-      if (!step_done (db, clear, N_("recording the backup"), error))
-        return rollback (db);
+      if (!sv_mirror_sync_step_done (db, clear, N_("recording the backup"), error))
+        return sv_mirror_sync_rollback (db);
     }
 
   for (guint i = 0; applied != NULL && i < applied->len; i++)
     {
       SvSyncRecord *record = g_ptr_array_index (applied, i);
 
-      if (!put_acked (db, card_id, record, error) ||
-          !delete_conflict (db, card_id, record->key, record->index, error))
-        return rollback (db);
+      if (!sv_mirror_sync_put_acked (db, card_id, record, error) ||
+          !sv_mirror_sync_delete_conflict (db, card_id, record->key, record->index, error))
+        return sv_mirror_sync_rollback (db);
     }
   for (guint i = 0; conflicts != NULL && i < conflicts->len; i++)
-    if (!put_conflict (db, card_id, g_ptr_array_index (conflicts, i), error))
-      return rollback (db);
+    if (!sv_mirror_sync_put_conflict (db, card_id, g_ptr_array_index (conflicts, i), error))
+      return sv_mirror_sync_rollback (db);
 
   if (!sv_mirror_sql_prepare (db, "DELETE FROM sync_outbox WHERE batch_id = ? AND card_id = ?",
                               &del, error))
-    return rollback (db);
+    return sv_mirror_sync_rollback (db);
   sqlite3_bind_text (del, 1, batch_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (del, 2, card_id);
-  if (!step_done (db, del, N_("removing an acknowledged batch"), error))
-    return rollback (db);
+  if (!sv_mirror_sync_step_done (db, del, N_("removing an acknowledged batch"), error))
+    return sv_mirror_sync_rollback (db);
 
   if (!sv_mirror_sql_prepare (db, "UPDATE sync_cards SET last_backup_at = ?2, "
                                   "backup_token = coalesce (?3, backup_token) WHERE card_id = ?1",
                               &upd, error))
-    return rollback (db);
+    return sv_mirror_sync_rollback (db);
   sqlite3_bind_int64 (upd, 1, card_id);
   sqlite3_bind_int64 (upd, 2, g_get_real_time () / G_USEC_PER_SEC);
   if (backup_token != NULL)
     sqlite3_bind_text (upd, 3, backup_token, -1, SQLITE_TRANSIENT);
-  if (!step_done (db, upd, N_("recording the backup"), error))
-    return rollback (db);
+  if (!sv_mirror_sync_step_done (db, upd, N_("recording the backup"), error))
+    return sv_mirror_sync_rollback (db);
 
-  return commit (db, error);
-}
-
-/* ------------------------------------------------------------------ */
-/* Restore                                                              */
-
-typedef struct
-{
-  GPtrArray *records;           /* SvSyncRecord: what the working image gets */
-  guint      n_changed;
-} ApplyData;
-
-static gboolean
-apply_records_cb (SvCardImage  *working,
-                  gpointer      user_data,
-                  char        **detail,
-                  GError      **error)
-{
-  ApplyData *data = user_data;
-
-  for (guint i = 0; i < data->records->len; i++)
-    {
-      SvSyncRecord *record = g_ptr_array_index (data->records, i);
-
-      if (!sv_card_image_set_record (working, record->key, record->index, record->data, error))
-        return FALSE;
-    }
-  *detail = g_strdup_printf ("%u records from the backup server", data->records->len);
-  return TRUE;
-}
-
-/**
- * sv_mirror_sync_apply_server_records:
- * @records: (element-type SvSyncRecord): records as the server holds them,
- *   with their versions (a full restore includes the cleared records as
- *   empty ones)
- * @resolve: what to do with a record changed on both sides
- * @dry_run: only say what would change (a preview): store nothing
- * @written: (out) (optional) (transfer container) (element-type SvSyncRecord):
- *   the records whose working bytes changed (or would change)
- * @conflicts: (out) (optional) (transfer container) (element-type SvSyncConflict):
- *   records changed on both sides and left as they are
- *
- * Brings the server's records into the card's working image, as pending
- * changes the ordinary write puts on the card. Per record: bytes equal to
- * the working ones change nothing; a record without a local edit since
- * the last acknowledged sync takes the server's bytes; a record edited on
- * both sides is a conflict, resolved by @resolve or recorded. Either way
- * the server's version becomes the record's base.
- *
- * The working image is changed in one transaction (undoable, in the
- * history), the acknowledged state in a second one: a crash between them
- * leaves records that the next backup finds already applied on the
- * server (same bytes), never a loss.
- */
-gboolean
-sv_mirror_sync_apply_server_records (SvMirror       *self,
-                                     const char     *iccid,
-                                     GPtrArray      *records,
-                                     SvSyncResolve   resolve,
-                                     gboolean        dry_run,
-                                     GPtrArray     **written,
-                                     GPtrArray     **conflicts,
-                                     GError        **error)
-{
-  sqlite3 *db = sv_mirror_get_db (self);
-  g_autoptr(SvCardImage) working = NULL;
-  g_autoptr(GHashTable) acked = NULL;
-  g_autoptr(GPtrArray) to_write = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_sync_record_unref);
-  g_autoptr(GPtrArray) to_ack = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_sync_record_unref);
-  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_sync_conflict_unref);
-  ApplyData data;
-  gint64 card_id;
-
-  g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
-
-  if (!require_registered (db, iccid, &card_id, error) ||
-      (acked = load_acked (db, card_id, error)) == NULL ||
-      (working = sv_mirror_load_image (self, iccid, TRUE, error)) == NULL)
-    return FALSE;
-
-  for (guint i = 0; i < records->len; i++)
-    {
-      SvSyncRecord *record = g_ptr_array_index (records, i);
-      g_autofree char *id = g_strdup_printf ("%s\n%u", record->key, record->index);
-      SvSyncRecord *ack = g_hash_table_lookup (acked, id);
-      GBytes *local = sv_card_image_get_record (working, record->key, record->index);
-
-      if (local == NULL)
-        {
-          g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                       _("The server sent record %u of “%s”, which card %s does not have"),
-                       record->index, record->key, iccid);
-          return FALSE;
-        }
-      if (g_bytes_get_size (local) != g_bytes_get_size (record->data))
-        {
-          g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_INVALID,
-                       _("The server sent record %u of “%s” with %zu bytes; card %s has %zu"),
-                       record->index, record->key, g_bytes_get_size (record->data), iccid,
-                       g_bytes_get_size (local));
-          return FALSE;
-        }
-
-      if (g_bytes_equal (local, record->data))
-        g_ptr_array_add (to_ack, sv_sync_record_ref (record));
-      else if (!waits_for_upload (record->key, local, ack) || resolve == SV_SYNC_RESOLVE_SERVER)
-        {
-          g_ptr_array_add (to_write, sv_sync_record_ref (record));
-          g_ptr_array_add (to_ack, sv_sync_record_ref (record));
-        }
-      else if (resolve == SV_SYNC_RESOLVE_LOCAL)
-        /* The local edit stays and goes up with the server's version as
-         * its base, so the server takes it at the next backup. */
-        g_ptr_array_add (to_ack, sv_sync_record_ref (record));
-      else
-        g_ptr_array_add (found, sv_sync_conflict_new (record->key, record->index, record->data,
-                                                      record->version, local));
-    }
-
-  if (dry_run)
-    {
-      if (written != NULL)
-        *written = g_steal_pointer (&to_write);
-      if (conflicts != NULL)
-        *conflicts = g_steal_pointer (&found);
-      return TRUE;
-    }
-
-  data.records = to_write;
-  data.n_changed = to_write->len;
-  if (to_write->len > 0 &&
-      !sv_mirror_edit (self, iccid, SV_HISTORY_RESTORE, apply_records_cb, &data, error))
-    return FALSE;
-
-  if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  for (guint i = 0; i < to_ack->len; i++)
-    {
-      SvSyncRecord *record = g_ptr_array_index (to_ack, i);
-
-      if (!put_acked (db, card_id, record, error) ||
-          !delete_conflict (db, card_id, record->key, record->index, error))
-        return rollback (db);
-    }
-  for (guint i = 0; i < found->len; i++)
-    if (!put_conflict (db, card_id, g_ptr_array_index (found, i), error))
-      return rollback (db);
-  if (!commit (db, error))
-    return FALSE;
-
-  if (written != NULL)
-    *written = g_steal_pointer (&to_write);
-  if (conflicts != NULL)
-    *conflicts = g_steal_pointer (&found);
-  return TRUE;
-}
-
-/**
- * sv_mirror_sync_mark_acknowledged:
- * @records: (element-type SvSyncRecord): records the server holds with
- *   these bytes and versions (e.g. the messages of an SMS backup)
- *
- * Records them as acknowledged without touching the working image.
- */
-gboolean
-sv_mirror_sync_mark_acknowledged (SvMirror    *self,
-                                  const char  *iccid,
-                                  GPtrArray   *records,
-                                  GError     **error)
-{
-  sqlite3 *db = sv_mirror_get_db (self);
-  gint64 card_id;
-
-  if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  if (!require_registered (db, iccid, &card_id, error))
-    return rollback (db);
-  for (guint i = 0; i < records->len; i++)
-    if (!put_acked (db, card_id, g_ptr_array_index (records, i), error))
-      return rollback (db);
-  return commit (db, error);
-}
-
-/**
- * sv_mirror_sync_set_token:
- * @token: the token a completed restore (or changes request) answered
- *
- * Call only after the records up to @token are in the mirror.
- */
-gboolean
-sv_mirror_sync_set_token (SvMirror    *self,
-                          const char  *iccid,
-                          const char  *token,
-                          GError     **error)
-{
-  sqlite3 *db = sv_mirror_get_db (self);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gint64 card_id;
-
-  if (!require_registered (db, iccid, &card_id, error))
-    return FALSE;
-  if (!sv_mirror_sql_prepare (db, "UPDATE sync_cards SET token = ?, last_restore_at = ? "
-                                  "WHERE card_id = ?", &stmt, error))
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, token, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 2, g_get_real_time () / G_USEC_PER_SEC);
-  sqlite3_bind_int64 (stmt, 3, card_id);
-  return step_done (db, stmt, N_("recording the sync token"), error);
-}
-
-/**
- * sv_mirror_sync_list_conflicts:
- *
- * Returns: (transfer container) (element-type SvSyncConflict): the
- *   conflicts waiting for a choice, by file and index
- */
-GPtrArray *
-sv_mirror_sync_list_conflicts (SvMirror    *self,
-                               const char  *iccid,
-                               GError     **error)
-{
-  sqlite3 *db = sv_mirror_get_db (self);
-  g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_sync_conflict_unref);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gint64 card_id;
-  int rc;
-
-  if (!require_registered (db, iccid, &card_id, error))
-    return NULL;
-  if (!sv_mirror_sql_prepare (db, "SELECT key, idx, server_data, server_version, local_data "
-                                  "FROM sync_conflicts WHERE card_id = ? ORDER BY key, idx",
-                              &stmt, error))
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, card_id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_autoptr(GBytes) server = column_bytes (stmt, 2);
-      g_autoptr(GBytes) local = column_bytes (stmt, 4);
-
-      g_ptr_array_add (result, sv_sync_conflict_new ((const char *) sqlite3_column_text (stmt, 0),
-                                                     (guint) sqlite3_column_int (stmt, 1),
-                                                     server, sqlite3_column_int64 (stmt, 3),
-                                                     local));
-    }
-  if (rc != SQLITE_DONE)
-    {
-      sv_mirror_sql_error (db, rc, N_("reading the sync conflicts"), error);
-      return NULL;
-    }
-  return g_steal_pointer (&result);
-}
-
-/**
- * sv_mirror_sync_resolve:
- * @resolve: %SV_SYNC_RESOLVE_LOCAL keeps the local edit (the next backup
- *   sends it over the server's version); %SV_SYNC_RESOLVE_SERVER puts the
- *   server's record into the working image
- *
- * Settles one recorded conflict.
- */
-gboolean
-sv_mirror_sync_resolve (SvMirror       *self,
-                        const char     *iccid,
-                        const char     *key,
-                        guint           index,
-                        SvSyncResolve   resolve,
-                        GError        **error)
-{
-  g_autoptr(GPtrArray) conflicts = NULL;
-  g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_sync_record_unref);
-  SvSyncConflict *conflict = NULL;
-  sqlite3 *db = sv_mirror_get_db (self);
-  gint64 card_id;
-
-  g_return_val_if_fail (resolve != SV_SYNC_RESOLVE_NONE, FALSE);
-
-  if ((conflicts = sv_mirror_sync_list_conflicts (self, iccid, error)) == NULL ||
-      !require_registered (db, iccid, &card_id, error))
-    return FALSE;
-  for (guint i = 0; i < conflicts->len && conflict == NULL; i++)
-    {
-      SvSyncConflict *c = g_ptr_array_index (conflicts, i);
-
-      if (g_str_equal (c->key, key) && c->index == index)
-        conflict = c;
-    }
-  if (conflict == NULL)
-    {
-      g_set_error (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_NOT_FOUND,
-                   _("Record %u of “%s” has no sync conflict"), index, key);
-      return FALSE;
-    }
-
-  g_ptr_array_add (one, sv_sync_record_new (conflict->key, conflict->index,
-                                            conflict->server_data, conflict->server_version));
-  if (resolve == SV_SYNC_RESOLVE_SERVER)
-    {
-      ApplyData data = { one, 1 };
-
-      if (!sv_mirror_edit (self, iccid, SV_HISTORY_RESTORE, apply_records_cb, &data, error))
-        return FALSE;
-    }
-
-  if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  if (!put_acked (db, card_id, g_ptr_array_index (one, 0), error) ||
-      !delete_conflict (db, card_id, key, index, error))
-    return rollback (db);
-  return commit (db, error);
+  return sv_mirror_sync_commit (db, error);
 }
