@@ -64,10 +64,10 @@ upsert_file (sqlite3           *db,
 
 gboolean
 sv_mirror_lookup_file_id (sqlite3     *db,
-                gint64       card_id,
-                const char  *key,
-                gint64      *file_id,
-                GError     **error)
+                          gint64       card_id,
+                          const char  *key,
+                          gint64      *file_id,
+                          GError     **error)
 {
   g_autoptr(sqlite3_stmt) sel = NULL;
   int rc;
@@ -93,13 +93,13 @@ sv_mirror_lookup_file_id (sqlite3     *db,
  * the record has no row yet. */
 gboolean
 sv_mirror_get_record (sqlite3   *db,
-            gint64     file_id,
-            guint      idx,
-            GBytes   **base,
-            GBytes   **working,
-            gint64    *version,
-            gboolean  *found,
-            GError   **error)
+                      gint64     file_id,
+                      guint      idx,
+                      GBytes   **base,
+                      GBytes   **working,
+                      gint64    *version,
+                      gboolean  *found,
+                      GError   **error)
 {
   g_autoptr(sqlite3_stmt) sel = NULL;
   int rc;
@@ -130,13 +130,13 @@ sv_mirror_get_record (sqlite3   *db,
 
 gboolean
 sv_mirror_put_record (sqlite3     *db,
-            gint64       file_id,
-            const char  *key,
-            guint        idx,
-            GBytes      *base,
-            GBytes      *working,
-            gint64       version,
-            GError     **error)
+                      gint64       file_id,
+                      const char  *key,
+                      guint        idx,
+                      GBytes      *base,
+                      GBytes      *working,
+                      gint64       version,
+                      GError     **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -207,6 +207,29 @@ sv_mirror_import_card (SvMirror      *self,
                        SvCardImage   *read_from_card,
                        GPtrArray    **conflicts,
                        GError       **error)
+{
+  return sv_mirror_import_card_decoded (self, read_from_card, NULL, NULL, conflicts, error);
+}
+
+/**
+ * sv_mirror_import_card_decoded:
+ * @contacts: (element-type SvContact) (nullable): @read_from_card's
+ *   phonebook, decoded by the caller
+ * @messages: (element-type SvMessage) (nullable): its EF_SMS, decoded
+ *
+ * sv_mirror_import_card() for a caller that has decoded the read already
+ * (the read operation): when the card's working image is then exactly
+ * @read_from_card (no local edits, nothing the read left out), the
+ * mirror's lists of contacts and messages are stored from @contacts and
+ * @messages instead of being decoded a second time.
+ */
+gboolean
+sv_mirror_import_card_decoded (SvMirror      *self,
+                               SvCardImage   *read_from_card,
+                               GPtrArray     *contacts,
+                               GPtrArray     *messages,
+                               GPtrArray    **conflicts,
+                               GError       **error)
 {
   g_autofree char *iccid = NULL;
   g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_mirror_conflict_unref);
@@ -322,8 +345,16 @@ sv_mirror_import_card (SvMirror      *self,
   card.modseq = new_modseq;
   if (card.decoded_modseq != new_modseq)
     {
+      gboolean stored;
+
       working = sv_mirror_load_image_locked (self->db, iccid, &card, TRUE, error);
-      if (working == NULL || !sv_mirror_refresh_decoded (self->db, &card, working, new_modseq, error))
+      if (working == NULL)
+        return sv_mirror_rollback (self->db);
+      if (contacts != NULL && messages != NULL && sv_card_image_equal (working, read_from_card))
+        stored = sv_mirror_store_decoded (self->db, &card, contacts, messages, new_modseq, error);
+      else
+        stored = sv_mirror_refresh_decoded (self->db, &card, working, new_modseq, error);
+      if (!stored)
         return sv_mirror_rollback (self->db);
     }
 

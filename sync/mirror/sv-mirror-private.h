@@ -67,72 +67,78 @@ typedef struct
  * rest work inside a transaction the caller opened. rollback() always
  * returns %FALSE, so "return sv_mirror_rollback (db);" ends a failed
  * operation. */
-gboolean      sv_mirror_step_done           (sqlite3 *db,
-                                             sqlite3_stmt *stmt,
-                                             const char *what,
-                                             GError **error);
-void          sv_mirror_bind_bytes          (sqlite3_stmt *stmt,
-                                             int column,
-                                             GBytes *bytes);
-GBytes *      sv_mirror_column_bytes        (sqlite3_stmt *stmt,
-                                             int column);
-char *        sv_mirror_column_dup_text     (sqlite3_stmt *stmt,
-                                             int column);
-gboolean      sv_mirror_bytes_equal0        (GBytes *a,
-                                             GBytes *b);
-gboolean      sv_mirror_begin               (sqlite3 *db,
-                                             GError **error);
-gboolean      sv_mirror_commit              (sqlite3 *db,
-                                             GError **error);
-gboolean      sv_mirror_rollback            (sqlite3 *db);
-gboolean      sv_mirror_lookup_card         (sqlite3 *db,
-                                             const char *iccid,
-                                             SvMirrorCardRow *row,
-                                             GError **error);
-gboolean      sv_mirror_set_card_modseq     (sqlite3 *db,
-                                             gint64 card_id,
-                                             gint64 modseq,
-                                             GError **error);
-gboolean      sv_mirror_insert_history      (SvMirror *self,
-                                             const char *iccid,
-                                             SvHistoryOp op,
-                                             const char *detail,
-                                             gint64 modseq,
-                                             GError **error);
-SvCardImage * sv_mirror_load_image_locked   (sqlite3 *db,
-                                             const char *iccid,
-                                             const SvMirrorCardRow *card,
-                                             gboolean with_pending,
-                                             GError **error);
-gboolean      sv_mirror_refresh_decoded     (sqlite3 *db,
-                                             const SvMirrorCardRow *card,
-                                             SvCardImage *working,
-                                             gint64 modseq,
-                                             GError **error);
-gboolean      sv_mirror_ensure_decoded      (SvMirror *self,
-                                             const char *iccid,
-                                             GError **error);
-gboolean      sv_mirror_lookup_file_id      (sqlite3 *db,
-                                             gint64 card_id,
-                                             const char *key,
-                                             gint64 *file_id,
-                                             GError **error);
-gboolean      sv_mirror_get_record          (sqlite3 *db,
-                                             gint64 file_id,
-                                             guint idx,
-                                             GBytes **base,
-                                             GBytes **working,
-                                             gint64 *version,
-                                             gboolean *found,
-                                             GError **error);
-gboolean      sv_mirror_put_record          (sqlite3 *db,
-                                             gint64 file_id,
-                                             const char *key,
-                                             guint idx,
-                                             GBytes *base,
-                                             GBytes *working,
-                                             gint64 version,
-                                             GError **error);
-char *        sv_mirror_image_iccid         (SvCardImage *image);
+gboolean     sv_mirror_step_done         (sqlite3                *db,
+                                          sqlite3_stmt           *stmt,
+                                          const char             *what,
+                                          GError                **error);
+void         sv_mirror_bind_bytes        (sqlite3_stmt           *stmt,
+                                          int                     column,
+                                          GBytes                 *bytes);
+GBytes      *sv_mirror_column_bytes      (sqlite3_stmt           *stmt,
+                                          int                     column);
+char        *sv_mirror_column_dup_text   (sqlite3_stmt           *stmt,
+                                          int                     column);
+gboolean     sv_mirror_bytes_equal0      (GBytes                 *a,
+                                          GBytes                 *b);
+gboolean     sv_mirror_begin             (sqlite3                *db,
+                                          GError                **error);
+gboolean     sv_mirror_commit            (sqlite3                *db,
+                                          GError                **error);
+gboolean     sv_mirror_rollback          (sqlite3                *db);
+gboolean     sv_mirror_lookup_card       (sqlite3                *db,
+                                          const char             *iccid,
+                                          SvMirrorCardRow        *row,
+                                          GError                **error);
+gboolean     sv_mirror_set_card_modseq   (sqlite3                *db,
+                                          gint64                  card_id,
+                                          gint64                  modseq,
+                                          GError                **error);
+gboolean     sv_mirror_insert_history    (SvMirror               *self,
+                                          const char             *iccid,
+                                          SvHistoryOp             op,
+                                          const char             *detail,
+                                          gint64                  modseq,
+                                          GError                **error);
+SvCardImage *sv_mirror_load_image_locked (sqlite3                *db,
+                                          const char             *iccid,
+                                          const SvMirrorCardRow  *card,
+                                          gboolean                with_pending,
+                                          GError                **error);
+gboolean     sv_mirror_refresh_decoded   (sqlite3                *db,
+                                          const SvMirrorCardRow  *card,
+                                          SvCardImage            *working,
+                                          gint64                  modseq,
+                                          GError                **error);
+gboolean     sv_mirror_store_decoded     (sqlite3                *db,
+                                          const SvMirrorCardRow  *card,
+                                          GPtrArray              *contacts,
+                                          GPtrArray              *messages,
+                                          gint64                  modseq,
+                                          GError                **error);
+gboolean     sv_mirror_ensure_decoded    (SvMirror               *self,
+                                          const char             *iccid,
+                                          GError                **error);
+gboolean     sv_mirror_lookup_file_id    (sqlite3                *db,
+                                          gint64                  card_id,
+                                          const char             *key,
+                                          gint64                 *file_id,
+                                          GError                **error);
+gboolean     sv_mirror_get_record        (sqlite3                *db,
+                                          gint64                  file_id,
+                                          guint                   idx,
+                                          GBytes                **base,
+                                          GBytes                **working,
+                                          gint64                 *version,
+                                          gboolean               *found,
+                                          GError                **error);
+gboolean     sv_mirror_put_record        (sqlite3                *db,
+                                          gint64                  file_id,
+                                          const char             *key,
+                                          guint                   idx,
+                                          GBytes                 *base,
+                                          GBytes                 *working,
+                                          gint64                  version,
+                                          GError                **error);
+char        *sv_mirror_image_iccid       (SvCardImage            *image);
 
 G_END_DECLS

@@ -216,9 +216,9 @@ sv_mirror_sql_prepare (sqlite3       *db,
 /* Steps a statement that returns no rows. */
 gboolean
 sv_mirror_step_done (sqlite3       *db,
-           sqlite3_stmt  *stmt,
-           const char    *what,
-           GError       **error)
+                     sqlite3_stmt  *stmt,
+                     const char    *what,
+                     GError       **error)
 {
   int rc = sqlite3_step (stmt);
 
@@ -229,8 +229,8 @@ sv_mirror_step_done (sqlite3       *db,
 
 void
 sv_mirror_bind_bytes (sqlite3_stmt *stmt,
-            int           column,
-            GBytes       *bytes)
+                      int           column,
+                      GBytes       *bytes)
 {
   if (bytes == NULL)
     sqlite3_bind_null (stmt, column);
@@ -247,7 +247,7 @@ sv_mirror_bind_bytes (sqlite3_stmt *stmt,
 
 GBytes *
 sv_mirror_column_bytes (sqlite3_stmt *stmt,
-              int           column)
+                        int           column)
 {
   if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
     return NULL;
@@ -257,7 +257,7 @@ sv_mirror_column_bytes (sqlite3_stmt *stmt,
 
 char *
 sv_mirror_column_dup_text (sqlite3_stmt *stmt,
-                 int           column)
+                           int           column)
 {
   if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
     return NULL;
@@ -266,7 +266,7 @@ sv_mirror_column_dup_text (sqlite3_stmt *stmt,
 
 gboolean
 sv_mirror_bytes_equal0 (GBytes *a,
-              GBytes *b)
+                        GBytes *b)
 {
   if (a == NULL || b == NULL)
     return a == b;
@@ -275,14 +275,14 @@ sv_mirror_bytes_equal0 (GBytes *a,
 
 gboolean
 sv_mirror_begin (sqlite3  *db,
-       GError  **error)
+                 GError  **error)
 {
   return sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error);
 }
 
 gboolean
 sv_mirror_commit (sqlite3  *db,
-        GError  **error)
+                  GError  **error)
 {
   if (!sv_mirror_sql_exec (db, "COMMIT", error))
     {
@@ -395,10 +395,10 @@ sv_mirror_init (SvMirror *self)
 /* Cards: internal helpers working inside a transaction                 */
 
 gboolean
-sv_mirror_lookup_card (sqlite3     *db,
-             const char  *iccid,
-             SvMirrorCardRow     *row,
-             GError     **error)
+sv_mirror_lookup_card (sqlite3          *db,
+                       const char       *iccid,
+                       SvMirrorCardRow  *row,
+                       GError          **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int rc;
@@ -434,9 +434,9 @@ sv_mirror_lookup_card (sqlite3     *db,
 
 gboolean
 sv_mirror_set_card_modseq (sqlite3  *db,
-                 gint64    card_id,
-                 gint64    modseq,
-                 GError  **error)
+                           gint64    card_id,
+                           gint64    modseq,
+                           GError  **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -449,11 +449,11 @@ sv_mirror_set_card_modseq (sqlite3  *db,
 
 gboolean
 sv_mirror_insert_history (SvMirror     *self,
-                const char   *iccid,
-                SvHistoryOp   op,
-                const char   *detail,
-                gint64        modseq,
-                GError      **error)
+                          const char   *iccid,
+                          SvHistoryOp   op,
+                          const char   *detail,
+                          gint64        modseq,
+                          GError      **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -475,11 +475,11 @@ sv_mirror_insert_history (SvMirror     *self,
 
 /* The image of a card: base bytes, or working bytes when @with_pending. */
 SvCardImage *
-sv_mirror_load_image_locked (sqlite3     *db,
-            const char  *iccid,
-            const SvMirrorCardRow *card,
-            gboolean     with_pending,
-            GError     **error)
+sv_mirror_load_image_locked (sqlite3                *db,
+                             const char             *iccid,
+                             const SvMirrorCardRow  *card,
+                             gboolean                with_pending,
+                             GError                **error)
 {
   g_autoptr(sqlite3_stmt) files = NULL;
   g_autoptr(sqlite3_stmt) records = NULL;
@@ -542,18 +542,43 @@ join_strv (const char * const *strv)
  * image. Bytes that do not decode are kept in the records all the same;
  * they just do not show up in the lists. */
 gboolean
-sv_mirror_refresh_decoded (sqlite3      *db,
-                 const SvMirrorCardRow *card,
-                 SvCardImage  *working,
-                 gint64        modseq,
-                 GError      **error)
+sv_mirror_refresh_decoded (sqlite3                *db,
+                           const SvMirrorCardRow  *card,
+                           SvCardImage            *working,
+                           gint64                  modseq,
+                           GError                **error)
+{
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) decode_error = NULL;
+
+  contacts = sv_phonebook_decode (working, &decode_error);
+  if (contacts == NULL)
+    g_debug ("Phonebook of %s does not decode: %s",
+             sv_card_image_get_iccid (working), decode_error->message);
+  g_clear_error (&decode_error);
+
+  messages = sv_sms_store_decode (working, &decode_error);
+  if (messages == NULL)
+    g_debug ("Messages of %s do not decode: %s",
+             sv_card_image_get_iccid (working), decode_error->message);
+
+  return sv_mirror_store_decoded (db, card, contacts, messages, modseq, error);
+}
+
+/* Stores the decoded contacts and messages of a card (either may be %NULL:
+ * did not decode), as of @modseq. */
+gboolean
+sv_mirror_store_decoded (sqlite3                *db,
+                         const SvMirrorCardRow  *card,
+                         GPtrArray              *contacts,
+                         GPtrArray              *messages,
+                         gint64                  modseq,
+                         GError                **error)
 {
   g_autoptr(sqlite3_stmt) del = NULL;
   g_autoptr(sqlite3_stmt) ins = NULL;
   g_autoptr(sqlite3_stmt) upd = NULL;
-  g_autoptr(GPtrArray) contacts = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GError) decode_error = NULL;
 
   if (!sv_mirror_sql_prepare (db, "DELETE FROM contacts WHERE card_id = ?", &del, error))
     return FALSE;
@@ -561,12 +586,6 @@ sv_mirror_refresh_decoded (sqlite3      *db,
   if (!sv_mirror_step_done (db, del, N_("clearing contacts"), error))
     return FALSE;
   g_clear_pointer (&del, sqlite3_finalize);
-
-  contacts = sv_phonebook_decode (working, &decode_error);
-  if (contacts == NULL)
-    g_debug ("Phonebook of %s does not decode: %s",
-             sv_card_image_get_iccid (working), decode_error->message);
-  g_clear_error (&decode_error);
 
   if (contacts != NULL && contacts->len > 0)
     {
@@ -601,11 +620,6 @@ sv_mirror_refresh_decoded (sqlite3      *db,
   sqlite3_bind_int64 (del, 1, card->id);
   if (!sv_mirror_step_done (db, del, N_("clearing messages"), error))
     return FALSE;
-
-  messages = sv_sms_store_decode (working, &decode_error);
-  if (messages == NULL)
-    g_debug ("Messages of %s do not decode: %s",
-             sv_card_image_get_iccid (working), decode_error->message);
 
   if (messages != NULL && messages->len > 0)
     {
@@ -654,9 +668,9 @@ sv_mirror_refresh_decoded (sqlite3      *db,
 /* Brings the decoded lists of a card up to date if its records changed
  * since they were decoded (an older schema, or an interrupted refresh). */
 gboolean
-sv_mirror_ensure_decoded (SvMirror     *self,
-                const char   *iccid,
-                GError      **error)
+sv_mirror_ensure_decoded (SvMirror    *self,
+                          const char  *iccid,
+                          GError     **error)
 {
   SvMirrorCardRow card;
   g_autoptr(SvCardImage) working = NULL;

@@ -157,6 +157,12 @@ gboolean       sv_mirror_import_card         (SvMirror         *self,
                                               SvCardImage      *read_from_card,
                                               GPtrArray       **conflicts,
                                               GError          **error);
+gboolean       sv_mirror_import_card_decoded (SvMirror         *self,
+                                              SvCardImage      *read_from_card,
+                                              GPtrArray        *contacts,
+                                              GPtrArray        *messages,
+                                              GPtrArray       **conflicts,
+                                              GError          **error);
 gboolean       sv_mirror_has_card            (SvMirror         *self,
                                               const char       *iccid);
 SvCardImage   *sv_mirror_load_image          (SvMirror         *self,

@@ -217,17 +217,23 @@ sv_read_operation_run (SvCardSession         *session,
   result->stats.apdu_count = sv_card_session_get_apdu_count (session);
   result->iccid = g_strdup (sv_card_image_get_iccid (result->image));
 
+  /* Decoded once: for the caller, and for the mirror's lists when the
+   * card has no local edits. */
+  decode_contents (result);
+
   if (mirror != NULL)
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
-          !sv_mirror_import_card (mirror, result->image, &result->conflicts, error))
+          !sv_mirror_import_card_decoded (mirror, result->image,
+                                          result->decode_problem == NULL ? result->contacts : NULL,
+                                          result->decode_problem == NULL ? result->messages : NULL,
+                                          &result->conflicts, error))
         return NULL;
       result->stored = TRUE;
     }
   if (result->conflicts == NULL)
     result->conflicts = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_mirror_conflict_unref);
 
-  decode_contents (result);
   return g_steal_pointer (&result);
 }
 
