@@ -375,45 +375,71 @@ assert_card_equals (SvReader      *reader,
   g_assert_cmpuint (diff->len, ==, 0);
 }
 
+/* The product's write: the card read into a mirror by the read operation,
+ * edited in the mirror, written by the write operation (checked, written,
+ * read back, journalled, marked written), then read back through PC/SC. */
 static void
 test_write (gconstpointer data)
 {
   const char *name = data;
   g_autofree char *profile_path = NULL;
   g_autofree char *journal = NULL;
+  g_autofree char *db = NULL;
   g_autofree char *dir = g_dir_make_tmp ("sv-card-write-XXXXXX", NULL);
   g_autoptr(SvVsimFixture) fixture = NULL;
   g_autoptr(SvReader) reader = sv_pcsc_reader_new ();
   g_autoptr(SvCardSession) session = NULL;
-  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvReadResult) read = NULL;
+  g_autoptr(SvMirror) mirror = NULL;
+  g_autoptr(SvWritePlan) plan = NULL;
+  g_autoptr(SvWriteResult) written = NULL;
   g_autoptr(SvCardImage) target = NULL;
-  g_autoptr(GPtrArray) written = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
   g_autoptr(GError) error = NULL;
   const char *args[] = { "--persist", NULL };
-  SvCardWriteStats stats = { 0 };
+  const char *db_suffixes[] = { "", "-wal", "-shm" };
+  const SvCardWriteStats *stats;
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
   journal = g_build_filename (dir, "journal", NULL);
+  db = g_build_filename (dir, "mirror.db", NULL);
   profile_path = sv_vsim_fixture_profile (name);
   fixture = sv_vsim_fixture_start (profile_path, 0, args, &error);
   g_assert_no_error (error);
   session = open_with_pin (reader, fixture, profile_path, &error);
   g_assert_no_error (error);
-  base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  read = sv_read_operation_run (session, db, SV_READ_OPERATION_SKIP_MESSAGES, NULL, NULL, &error);
   g_assert_no_error (error);
-  target = make_edits (base);
 
-  g_assert_true (sv_card_write_image (session, base, target, journal, NULL, &stats, &written,
-                                      NULL, &error));
+  target = make_edits (sv_read_result_get_image (read));
+  mirror = sv_mirror_open (db, &error);
   g_assert_no_error (error);
-  g_test_message ("%s: %u records written, %u APDUs", name, stats.records_written, stats.apdu_count);
-  g_assert_cmpuint (stats.records_written, >=, 1);
+  g_assert_true (sv_mirror_apply_image (mirror, target, SV_HISTORY_EDIT, "test edits", &error));
+  g_assert_no_error (error);
+
+  plan = sv_write_operation_prepare (db, sv_read_result_get_iccid (read), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sv_write_plan_get_added_contacts (plan)->len, ==, 1);
+  g_assert_true (sv_write_operation_run (session, db, plan, journal, NULL, &written, NULL, &error));
+  g_assert_no_error (error);
+  stats = sv_write_result_get_stats (written);
+  g_test_message ("%s: %u records written, %u APDUs", name, stats->records_written, stats->apdu_count);
+  g_assert_cmpuint (stats->records_written, >=, 1);
   g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
-  sv_card_write_stats_clear (&stats);
+  pending = sv_mirror_get_pending (mirror, sv_read_result_get_iccid (read), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, 0);
   sv_card_session_close (g_steal_pointer (&session));
 
-  assert_card_equals (reader, fixture, profile_path, target, written);
+  assert_card_equals (reader, fixture, profile_path, target, sv_write_result_get_written (written));
+  g_clear_object (&mirror);
+  for (guint i = 0; i < G_N_ELEMENTS (db_suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (db, db_suffixes[i], NULL);
+
+      g_remove (file);
+    }
   g_rmdir (dir);
 }
 
