@@ -541,7 +541,8 @@ sv_card_read_iccid (SvCardSession  *session,
  * Reads every file SimVault keeps from the card: identity, phonebook
  * (2G EF_ADN/EXT1 or every USIM phonebook set through EF_PBR) and short
  * messages. Files the card does not have are left out of the image.
- * Blocking; see sv_card_read_image_async().
+ * Blocking: run it in a worker thread (the read operation,
+ * sync/operations/sv-read-operation.c, does).
  *
  * Returns: (transfer full): the image
  */
@@ -643,78 +644,4 @@ sv_card_read_image_with_lookup (SvCardSession       *session,
   if (progress)
     sv_progress_update (progress, ctx.done, ctx.total, "Card read");
   return g_steal_pointer (&image);
-}
-
-typedef struct
-{
-  SvCardSession   *session;
-  SvCardImage     *previous;
-  SvCardReadFlags  flags;
-  SvProgress      *progress;
-  SvCardReadStats  stats;
-} ReadTaskData;
-
-static void
-read_task_data_free (ReadTaskData *data)
-{
-  g_clear_object (&data->previous);
-  g_clear_object (&data->progress);
-  g_free (data);
-}
-
-static void
-read_image_thread (GTask        *task,
-                   gpointer      source_object,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  ReadTaskData *data = task_data;
-  GError *error = NULL;
-  SvCardImage *image;
-
-  image = sv_card_read_image (data->session, data->previous, data->flags, data->progress,
-                              &data->stats, cancellable, &error);
-  if (image == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, image, g_object_unref);
-}
-
-/**
- * sv_card_read_image_async:
- *
- * Reads the card in a worker thread. @session belongs to the worker until
- * the callback runs: do not use it meanwhile.
- */
-void
-sv_card_read_image_async (SvCardSession       *session,
-                          SvCardImage         *previous,
-                          SvCardReadFlags      flags,
-                          SvProgress          *progress,
-                          GCancellable        *cancellable,
-                          GAsyncReadyCallback  callback,
-                          gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  ReadTaskData *data = g_new0 (ReadTaskData, 1);
-
-  data->session = session;
-  data->previous = previous ? g_object_ref (previous) : NULL;
-  data->flags = flags;
-  data->progress = progress ? g_object_ref (progress) : NULL;
-  g_task_set_source_tag (task, sv_card_read_image_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) read_task_data_free);
-  g_task_run_in_thread (task, read_image_thread);
-}
-
-SvCardImage *
-sv_card_read_image_finish (GAsyncResult     *result,
-                           SvCardReadStats  *stats,
-                           GError          **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-
-  if (stats)
-    *stats = ((ReadTaskData *) g_task_get_task_data (G_TASK (result)))->stats;
-  return g_task_propagate_pointer (G_TASK (result), error);
 }

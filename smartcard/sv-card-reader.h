@@ -43,32 +43,22 @@ typedef SvCardImage *(*SvCardPreviousFunc) (const char  *iccid,
                                             gpointer     user_data,
                                             GError     **error);
 
-char        *sv_card_read_iccid          (SvCardSession        *session,
-                                          GError              **error);
-SvCardImage *sv_card_read_image          (SvCardSession        *session,
-                                          SvCardImage          *previous,
-                                          SvCardReadFlags       flags,
-                                          SvProgress           *progress,
-                                          SvCardReadStats      *stats,
-                                          GCancellable         *cancellable,
-                                          GError              **error);
-SvCardImage *sv_card_read_image_with_lookup (SvCardSession     *session,
-                                          SvCardPreviousFunc    lookup,
-                                          gpointer              lookup_data,
-                                          SvCardReadFlags       flags,
-                                          SvProgress           *progress,
-                                          SvCardReadStats      *stats,
-                                          GCancellable         *cancellable,
-                                          GError              **error);
-void         sv_card_read_image_async    (SvCardSession        *session,
-                                          SvCardImage          *previous,
-                                          SvCardReadFlags       flags,
-                                          SvProgress           *progress,
-                                          GCancellable         *cancellable,
-                                          GAsyncReadyCallback   callback,
-                                          gpointer              user_data);
-SvCardImage *sv_card_read_image_finish   (GAsyncResult         *result,
-                                          SvCardReadStats      *stats,
-                                          GError              **error);
+char        *sv_card_read_iccid             (SvCardSession        *session,
+                                             GError              **error);
+SvCardImage *sv_card_read_image             (SvCardSession        *session,
+                                             SvCardImage          *previous,
+                                             SvCardReadFlags       flags,
+                                             SvProgress           *progress,
+                                             SvCardReadStats      *stats,
+                                             GCancellable         *cancellable,
+                                             GError              **error);
+SvCardImage *sv_card_read_image_with_lookup (SvCardSession        *session,
+                                             SvCardPreviousFunc    lookup,
+                                             gpointer              lookup_data,
+                                             SvCardReadFlags       flags,
+                                             SvProgress           *progress,
+                                             SvCardReadStats      *stats,
+                                             GCancellable         *cancellable,
+                                             GError              **error);
 
 G_END_DECLS

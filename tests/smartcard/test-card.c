@@ -675,83 +675,6 @@ test_read_pulled (void)
   fixture_teardown (&f);
 }
 
-typedef struct
-{
-  GMainLoop    *loop;
-  SvCardImage  *image;
-  GError       *error;
-  guint         progress_notifies;
-} AsyncResult;
-
-static void
-read_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  AsyncResult *r = user_data;
-
-  r->image = sv_card_read_image_finish (result, NULL, &r->error);
-  g_main_loop_quit (r->loop);
-}
-
-static void
-progress_cb (GObject    *object,
-             GParamSpec *pspec,
-             gpointer    user_data)
-{
-  AsyncResult *r = user_data;
-
-  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
-  r->progress_notifies++;
-}
-
-static void
-test_read_async_progress (void)
-{
-  Fixture f = { 0 };
-  AsyncResult r = { 0 };
-  g_autoptr(SvProgress) progress = sv_progress_new ();
-
-  fixture_setup (&f, sim_card_new_2g ());
-  r.loop = g_main_loop_new (NULL, FALSE);
-  g_signal_connect (progress, "notify::completed", G_CALLBACK (progress_cb), &r);
-  sv_card_read_image_async (f.session, NULL, SV_CARD_READ_DEFAULT, progress, NULL, read_done_cb, &r);
-  g_main_loop_run (r.loop);
-  /* Let the last coalesced update arrive. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_no_error (r.error);
-  g_assert_nonnull (r.image);
-  g_assert_cmpuint (r.progress_notifies, >=, 1);
-  g_assert_cmpuint (sv_progress_get_completed (progress), ==, 26);
-  g_assert_cmpuint (sv_progress_get_total (progress), ==, 26);
-  g_clear_object (&r.image);
-  g_main_loop_unref (r.loop);
-  fixture_teardown (&f);
-}
-
-static void
-test_read_async_cancel (void)
-{
-  Fixture f = { 0 };
-  AsyncResult r = { 0 };
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-
-  fixture_setup (&f, sim_card_new_2g ());
-  f.sim->cancel_at = cancellable;
-  f.sim->cancel_after = 8;
-  r.loop = g_main_loop_new (NULL, FALSE);
-  sv_card_read_image_async (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, cancellable, read_done_cb, &r);
-  g_main_loop_run (r.loop);
-  g_assert_null (r.image);
-  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  /* Stopped promptly: not the whole card. */
-  g_assert_cmpuint (f.sim->n_reads, <, 10);
-  g_clear_error (&r.error);
-  g_main_loop_unref (r.loop);
-  fixture_teardown (&f);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -771,8 +694,6 @@ main (int   argc,
   g_test_add_data_func ("/sv/card/quirk/no-ext1-no-sms", GINT_TO_POINTER (QUIRK_NO_EXT1_NO_SMS), test_quirk);
   g_test_add_data_func ("/sv/card/quirk/uicc-without-usim", GINT_TO_POINTER (QUIRK_UICC_WITHOUT_USIM), test_quirk);
   g_test_add_func ("/sv/card/read/pulled", test_read_pulled);
-  g_test_add_func ("/sv/card/read/async-progress", test_read_async_progress);
-  g_test_add_func ("/sv/card/read/async-cancel", test_read_async_cancel);
   g_test_add_func ("/sv/card/write/2g", test_write_2g);
   g_test_add_func ("/sv/card/write/usim-bookkeeping", test_write_usim_bookkeeping);
   g_test_add_func ("/sv/card/write/usim-pbc-flagged", test_write_usim_pbc_flagged);

@@ -528,6 +528,67 @@ test_async_cancelled (void)
   fixture_teardown (&f);
 }
 
+/* Progress reaches the main context and ends at "26 of 26 records" (the
+ * simulated 2G card: ICCID, IMSI, SPN, 2 MSISDN, 10 ADN, 5 EXT1, 5 SMS,
+ * 1 SMSP). */
+static void
+test_async_progress (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvProgress) progress = sv_progress_new ();
+  g_autoptr(SvReadResult) read = NULL;
+  AsyncRun run = { NULL, g_thread_self (), 0, FALSE };
+
+  fixture_setup (&f, sim_card_new_2g ());
+  g_signal_connect (progress, "notify::completed", G_CALLBACK (progress_cb), &run);
+  sv_read_operation_run_async (f.session, f.db_path, SV_READ_OPERATION_DEFAULT, progress, NULL,
+                               async_done_cb, &run);
+  wait_for (&run);
+  /* Let the last coalesced update arrive. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  read = sv_read_operation_run_finish (run.result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (run.n_progress, >=, 1);
+  g_assert_false (run.progress_elsewhere);
+  g_assert_cmpuint (sv_progress_get_completed (progress), ==, 26);
+  g_assert_cmpuint (sv_progress_get_total (progress), ==, 26);
+  g_clear_object (&run.result);
+  fixture_teardown (&f);
+}
+
+/* Cancelled in the middle of the card: stops promptly, stores nothing. */
+static void
+test_async_cancel_mid_read (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(SvReadResult) read = NULL;
+  g_autoptr(SvMirror) mirror = NULL;
+  AsyncRun run = { NULL, g_thread_self (), 0, FALSE };
+
+  fixture_setup (&f, sim_card_new_2g ());
+  f.sim->cancel_at = cancellable;
+  f.sim->cancel_after = 8;
+  sv_read_operation_run_async (f.session, f.db_path, SV_READ_OPERATION_DEFAULT, NULL, cancellable,
+                               async_done_cb, &run);
+  wait_for (&run);
+  read = sv_read_operation_run_finish (run.result, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (read);
+  g_assert_cmpuint (f.sim->n_reads, <, 10);
+  g_clear_object (&run.result);
+  g_clear_error (&error);
+
+  mirror = sv_mirror_open (f.db_path, &error);
+  g_assert_no_error (error);
+  g_assert_false (sv_mirror_has_card (mirror, ICCID));
+  f.sim->cancel_at = NULL;
+  fixture_teardown (&f);
+}
+
 /* Card A's phonebook onto an empty card B, then written to B. */
 static void
 test_restore_then_write (void)
@@ -663,6 +724,8 @@ main (int    argc,
   g_test_add_func ("/sv/operations/write/wrong-card", test_write_wrong_card);
   g_test_add_func ("/sv/operations/async/read-write", test_async_read_write);
   g_test_add_func ("/sv/operations/async/cancelled", test_async_cancelled);
+  g_test_add_func ("/sv/operations/async/progress", test_async_progress);
+  g_test_add_func ("/sv/operations/async/cancel-mid-read", test_async_cancel_mid_read);
   g_test_add_func ("/sv/operations/restore/then-write", test_restore_then_write);
   for (guint i = 0; i < G_N_ELEMENTS (profiles); i++)
     {
