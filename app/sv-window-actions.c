@@ -596,11 +596,11 @@ restore_apply_cb (GObject      *source,
   RestoreJob *job = user_data;
   SvWindow *self = job->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) entries = sv_restore_operation_apply_finish (result, &error);
+  g_autoptr(GPtrArray) entries = NULL;
   guint n_stored = 0;
   g_autofree char *text = NULL;
 
-  if (entries == NULL)
+  if (!sv_restore_operation_apply_finish (result, &entries, &error))
     {
       sv_window_add_toast (self, adw_toast_new (error->message));
       restore_job_free (job);

@@ -17,6 +17,7 @@
 #include "sv-mirror-import.h"
 #include "sv-mirror-messages.h"
 #include "sv-phonebook.h"
+#include "sv-operations.h"
 #include "sv-restore-map.h"
 #include "sv-sms-export.h"
 #include "sv-vcard.h"
@@ -936,13 +937,16 @@ sv_cli_restore (int    argc,
       fprintf (stderr, "Usage: simvault-cli restore SOURCE-ICCID TARGET-ICCID [--apply [--accept-truncation]]\n");
       return 2;
     }
+  /* Opened for its checks only (a --db that does not exist): the restore
+   * operation opens its own connection, as in the window. */
   if ((mirror = open_mirror ()) == NULL)
     return 1;
+  g_clear_object (&mirror);
 
   if (apply)
-    ok = sv_mirror_restore_apply (mirror, argv[1], argv[2], accept_truncation, &entries_out, &error);
+    ok = sv_restore_operation_apply (opt_db, argv[1], argv[2], accept_truncation, &entries_out, NULL, &error);
   else
-    ok = (entries_out = sv_mirror_restore_preview (mirror, argv[1], argv[2], &error)) != NULL;
+    ok = (entries_out = sv_restore_operation_preview (opt_db, argv[1], argv[2], NULL, &error)) != NULL;
   if (entries_out == NULL)
     return sv_cli_fail_error (error);
 

@@ -40,42 +40,41 @@ sv_restore_operation_preview (const char    *db_path,
 /**
  * sv_restore_operation_apply:
  * @accept_truncation: store contacts that lose something (else refused)
+ * @entries: (out) (optional) (transfer container) (element-type SvRestoreEntry):
+ *   the mapping, also when it is refused (to say what would be lost)
  *
  * Blocking; opens its own connection.
  *
- * Returns: (transfer container) (element-type SvRestoreEntry): what was
- *   stored, or %NULL with @error set
+ * Returns: %TRUE when the mapping is stored in the target's working image
  */
-GPtrArray *
+gboolean
 sv_restore_operation_apply (const char    *db_path,
                             const char    *source_iccid,
                             const char    *target_iccid,
                             gboolean       accept_truncation,
+                            GPtrArray    **entries,
                             GCancellable  *cancellable,
                             GError       **error)
 {
   g_autoptr(SvMirror) mirror = NULL;
-  GPtrArray *entries = NULL;
 
+  if (entries != NULL)
+    *entries = NULL;
   if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
       (mirror = sv_mirror_open (db_path, error)) == NULL)
-    return NULL;
-  if (!sv_mirror_restore_apply (mirror, source_iccid, target_iccid, accept_truncation,
-                                &entries, error))
-    {
-      g_clear_pointer (&entries, g_ptr_array_unref);
-      return NULL;
-    }
-  return entries;
+    return FALSE;
+  return sv_mirror_restore_apply (mirror, source_iccid, target_iccid, accept_truncation,
+                                  entries, error);
 }
 
 typedef struct
 {
-  char     *db_path;
-  char     *source;
-  char     *target;
-  gboolean  apply;
-  gboolean  accept_truncation;
+  char      *db_path;
+  char      *source;
+  char      *target;
+  gboolean   apply;
+  gboolean   accept_truncation;
+  GPtrArray *entries;           /* apply: the mapping, stored or refused */
 } RestoreJob;
 
 static void
@@ -84,6 +83,7 @@ restore_job_free (RestoreJob *job)
   g_free (job->db_path);
   g_free (job->source);
   g_free (job->target);
+  g_clear_pointer (&job->entries, g_ptr_array_unref);
   g_free (job);
 }
 
@@ -98,11 +98,16 @@ restore_thread (GTask        *task,
   GPtrArray *entries;
 
   if (job->apply)
-    entries = sv_restore_operation_apply (job->db_path, job->source, job->target,
-                                          job->accept_truncation, cancellable, &error);
-  else
-    entries = sv_restore_operation_preview (job->db_path, job->source, job->target,
-                                            cancellable, &error);
+    {
+      if (sv_restore_operation_apply (job->db_path, job->source, job->target, job->accept_truncation,
+                                      &job->entries, cancellable, &error))
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, error);
+      return;
+    }
+
+  entries = sv_restore_operation_preview (job->db_path, job->source, job->target, cancellable, &error);
   if (entries == NULL)
     g_task_return_error (task, error);
   else
@@ -173,13 +178,20 @@ sv_restore_operation_apply_async (const char          *db_path,
 
 /**
  * sv_restore_operation_apply_finish:
- *
- * Returns: (transfer container) (element-type SvRestoreEntry) (nullable)
+ * @entries: (out) (optional) (transfer container) (element-type SvRestoreEntry):
+ *   as for sv_restore_operation_apply()
  */
-GPtrArray *
+gboolean
 sv_restore_operation_apply_finish (GAsyncResult  *result,
+                                   GPtrArray    **entries,
                                    GError       **error)
 {
-  g_return_val_if_fail (g_async_result_is_tagged (result, sv_restore_operation_apply_async), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  RestoreJob *job;
+
+  g_return_val_if_fail (g_async_result_is_tagged (result, sv_restore_operation_apply_async), FALSE);
+
+  job = g_task_get_task_data (G_TASK (result));
+  if (entries != NULL)
+    *entries = g_steal_pointer (&job->entries);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -21,10 +21,11 @@ void       sv_restore_operation_preview_async  (const char           *db_path,
 GPtrArray *sv_restore_operation_preview_finish (GAsyncResult         *result,
                                                 GError              **error);
 
-GPtrArray *sv_restore_operation_apply          (const char           *db_path,
+gboolean   sv_restore_operation_apply          (const char           *db_path,
                                                 const char           *source_iccid,
                                                 const char           *target_iccid,
                                                 gboolean              accept_truncation,
+                                                GPtrArray           **entries,
                                                 GCancellable         *cancellable,
                                                 GError              **error);
 void       sv_restore_operation_apply_async    (const char           *db_path,
@@ -34,7 +35,8 @@ void       sv_restore_operation_apply_async    (const char           *db_path,
                                                 GCancellable         *cancellable,
                                                 GAsyncReadyCallback   callback,
                                                 gpointer              user_data);
-GPtrArray *sv_restore_operation_apply_finish   (GAsyncResult         *result,
+gboolean   sv_restore_operation_apply_finish   (GAsyncResult         *result,
+                                                GPtrArray           **entries,
                                                 GError              **error);
 
 G_END_DECLS

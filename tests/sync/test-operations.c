@@ -622,7 +622,7 @@ test_restore_then_write (void)
     g_assert_cmpint (((SvRestoreEntry *) g_ptr_array_index (preview, i))->outcome, ==, SV_RESTORE_FITS);
   g_assert_cmpuint (n_pending (&f, OTHER_ICCID), ==, 0);
 
-  applied = sv_restore_operation_apply (f.db_path, ICCID, OTHER_ICCID, FALSE, NULL, &error);
+  g_assert_true (sv_restore_operation_apply (f.db_path, ICCID, OTHER_ICCID, FALSE, &applied, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (applied->len, ==, 2);
   g_assert_cmpuint (n_pending (&f, OTHER_ICCID), ==, 2);
