@@ -74,6 +74,28 @@ profile_contacts (JsonParser *parser,
   return json_object_get_array_member (json_object_get_object_member (root, "expected"), "contacts");
 }
 
+/* The messages of the profile @parser holds (after profile_contacts()). */
+static JsonArray *
+profile_messages (JsonParser *parser)
+{
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+
+  return json_object_get_array_member (json_object_get_object_member (root, "expected"), "messages");
+}
+
+/* How many conversations the profile's messages make: one per number. */
+static guint
+profile_n_conversations (JsonParser *parser)
+{
+  JsonArray *messages = profile_messages (parser);
+  g_autoptr(GHashTable) numbers = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < json_array_get_length (messages); i++)
+    g_hash_table_add (numbers, (gpointer) json_object_get_string_member (json_array_get_object_element (messages, i),
+                                                                         "number"));
+  return g_hash_table_size (numbers);
+}
+
 static SvContact *
 find_shown_contact (SvWindow *window,
                     guint     set,
@@ -560,16 +582,19 @@ test_export_import (void)
   const char *malformed =
     "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Imported One\r\nTEL;TYPE=CELL:+4930123456\r\nEND:VCARD\r\n"
     "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nTEL:+49301\r\n";
+  g_autoptr(JsonParser) parser = json_parser_new ();
   ContactCount count;
   GtkWidget *dialog;
   SvWindow *window;
-  guint n_before;
+  guint n_before, n_messages;
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
 
+  n_before = json_array_get_length (profile_contacts (parser, "sim-2g-plain"));
+  n_messages = json_array_get_length (profile_messages (parser));
   window = open_with_card ("sim-2g-plain", NULL, 30, &card);
-  n_before = n_contacts_shown (window);
+  g_assert_cmpuint (n_contacts_shown (window), ==, n_before);
 
   sv_window_export_file (window, sv_card_view_get_iccid (window->card_view), "vcard", vcf);
   sv_window_export_file (window, sv_card_view_get_iccid (window->card_view), "sms-xml", xml);
@@ -579,7 +604,8 @@ test_export_import (void)
   g_assert_cmpuint (count_occurrences (text, "BEGIN:VCARD"), ==, n_before);
   g_clear_pointer (&text, g_free);
   g_assert_true (g_file_get_contents (xml, &text, NULL, NULL));
-  g_assert_cmpuint (count_occurrences (text, "<sms "), >, 0);
+  g_assert_cmpuint (n_messages, >, 0);
+  g_assert_cmpuint (count_occurrences (text, "<sms "), ==, n_messages);
 
   g_assert_true (g_file_set_contents (in, malformed, -1, NULL));
   sv_window_import_file (window, in, FALSE);
@@ -645,6 +671,7 @@ test_messages (void)
   g_autoptr(SvVsimFixture) card = NULL;
   SvMessagesPage *page;
   GtkWidget *mark_read, *delete;
+  g_autoptr(JsonParser) parser = json_parser_new ();
   ConversationCount count;
   SvWindow *window;
   guint n_before;
@@ -652,12 +679,14 @@ test_messages (void)
   if (sv_vsim_fixture_skip_unless_available ())
     return;
 
+  profile_contacts (parser, "usim-sms");
   window = open_with_card ("usim-sms", NULL, 30, &card);
 
   page = sv_card_view_get_messages_page (window->card_view);
   adw_view_stack_set_visible_child_name (sv_card_view_get_view_stack (window->card_view), "messages");
   n_before = n_conversations (window);
   g_assert_cmpuint (n_before, >, 1);
+  g_assert_cmpuint (n_before, ==, profile_n_conversations (parser));
 
   /* The newest conversation of the profile has an unread message. */
   sv_messages_page_show_conversation (page, 0);
