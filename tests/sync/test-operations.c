@@ -481,11 +481,18 @@ test_async_read_write (void)
   sv_read_operation_run_async (f.session, f.db_path, SV_READ_OPERATION_DEFAULT, progress, NULL,
                                async_done_cb, &run);
   wait_for (&run);
+  /* Let the last coalesced progress update arrive. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   read = sv_read_operation_run_finish (run.result, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (sv_read_result_get_contacts (read)->len, ==, 2);
   g_assert_cmpuint (run.n_progress, >, 0);
   g_assert_false (run.progress_elsewhere);
+  /* The simulated 2G card: ICCID, IMSI, SPN, 2 MSISDN, 10 ADN, 5 EXT1,
+   * 5 SMS and 1 SMSP records. */
+  g_assert_cmpuint (sv_progress_get_completed (progress), ==, 26);
+  g_assert_cmpuint (sv_progress_get_total (progress), ==, 26);
   g_clear_object (&run.result);
 
   store_carol (&f);
@@ -507,60 +514,10 @@ test_async_read_write (void)
   fixture_teardown (&f);
 }
 
+/* Cancelled before the read starts (@data 0) or after that many READs:
+ * stops promptly and stores nothing. */
 static void
-test_async_cancelled (void)
-{
-  Fixture f = { 0 };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(SvReadResult) read = NULL;
-  AsyncRun run = { NULL, g_thread_self (), 0, FALSE };
-
-  fixture_setup (&f, sim_card_new_2g ());
-  g_cancellable_cancel (cancellable);
-  sv_read_operation_run_async (f.session, f.db_path, SV_READ_OPERATION_DEFAULT, NULL, cancellable,
-                               async_done_cb, &run);
-  wait_for (&run);
-  read = sv_read_operation_run_finish (run.result, &error);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_null (read);
-  g_clear_object (&run.result);
-  fixture_teardown (&f);
-}
-
-/* Progress reaches the main context and ends at "26 of 26 records" (the
- * simulated 2G card: ICCID, IMSI, SPN, 2 MSISDN, 10 ADN, 5 EXT1, 5 SMS,
- * 1 SMSP). */
-static void
-test_async_progress (void)
-{
-  Fixture f = { 0 };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvProgress) progress = sv_progress_new ();
-  g_autoptr(SvReadResult) read = NULL;
-  AsyncRun run = { NULL, g_thread_self (), 0, FALSE };
-
-  fixture_setup (&f, sim_card_new_2g ());
-  g_signal_connect (progress, "notify::completed", G_CALLBACK (progress_cb), &run);
-  sv_read_operation_run_async (f.session, f.db_path, SV_READ_OPERATION_DEFAULT, progress, NULL,
-                               async_done_cb, &run);
-  wait_for (&run);
-  /* Let the last coalesced update arrive. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  read = sv_read_operation_run_finish (run.result, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (run.n_progress, >=, 1);
-  g_assert_false (run.progress_elsewhere);
-  g_assert_cmpuint (sv_progress_get_completed (progress), ==, 26);
-  g_assert_cmpuint (sv_progress_get_total (progress), ==, 26);
-  g_clear_object (&run.result);
-  fixture_teardown (&f);
-}
-
-/* Cancelled in the middle of the card: stops promptly, stores nothing. */
-static void
-test_async_cancel_mid_read (void)
+test_async_cancelled (gconstpointer data)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
@@ -568,17 +525,20 @@ test_async_cancel_mid_read (void)
   g_autoptr(SvReadResult) read = NULL;
   g_autoptr(SvMirror) mirror = NULL;
   AsyncRun run = { NULL, g_thread_self (), 0, FALSE };
+  guint cancel_after = GPOINTER_TO_UINT (data);
 
   fixture_setup (&f, sim_card_new_2g ());
+  if (cancel_after == 0)
+    g_cancellable_cancel (cancellable);
   f.sim->cancel_at = cancellable;
-  f.sim->cancel_after = 8;
+  f.sim->cancel_after = cancel_after;
   sv_read_operation_run_async (f.session, f.db_path, SV_READ_OPERATION_DEFAULT, NULL, cancellable,
                                async_done_cb, &run);
   wait_for (&run);
   read = sv_read_operation_run_finish (run.result, &error);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (read);
-  g_assert_cmpuint (f.sim->n_reads, <, 10);
+  g_assert_cmpuint (f.sim->n_reads, <, cancel_after + 2);
   g_clear_object (&run.result);
   g_clear_error (&error);
 
@@ -723,9 +683,8 @@ main (int    argc,
   g_test_add_func ("/sv/operations/write/conflict", test_write_conflict);
   g_test_add_func ("/sv/operations/write/wrong-card", test_write_wrong_card);
   g_test_add_func ("/sv/operations/async/read-write", test_async_read_write);
-  g_test_add_func ("/sv/operations/async/cancelled", test_async_cancelled);
-  g_test_add_func ("/sv/operations/async/progress", test_async_progress);
-  g_test_add_func ("/sv/operations/async/cancel-mid-read", test_async_cancel_mid_read);
+  g_test_add_data_func ("/sv/operations/async/cancelled-before", GUINT_TO_POINTER (0), test_async_cancelled);
+  g_test_add_data_func ("/sv/operations/async/cancelled-mid-read", GUINT_TO_POINTER (8), test_async_cancelled);
   g_test_add_func ("/sv/operations/restore/then-write", test_restore_then_write);
   for (guint i = 0; i < G_N_ELEMENTS (profiles); i++)
     {
