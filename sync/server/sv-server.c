@@ -1,0 +1,753 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sv-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "sv-server-private.h"
+
+#define PORTAL_RESOURCE "/io/github/simvault/SimVault/portal"
+#define SESSION_COOKIE "__Host-sv-session"
+
+struct _SvServer
+{
+  GObject     parent_instance;
+
+  SvStore    *store;
+  SoupServer *soup;
+  char       *base_url;
+  gboolean    tls;
+  guint       expire_source;
+  guint       n_pending;
+};
+
+G_DEFINE_FINAL_TYPE (SvServer, sv_server, G_TYPE_OBJECT)
+
+typedef struct
+{
+  SvServer          *server;
+  SoupServerMessage *message;
+  const SvRoute     *route;
+  SvRequest         *request;
+  gint64             started;
+} SvPending;
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void
+sv_request_free (SvRequest *request)
+{
+  g_free (request->path);
+  g_strfreev (request->params);
+  g_clear_pointer (&request->query, g_hash_table_unref);
+  g_clear_pointer (&request->body, g_bytes_unref);
+  g_free (request->content_type);
+  g_free (request->bearer);
+  g_free (request->cookie);
+  g_free (request->csrf);
+  g_free (request->client_addr);
+  g_clear_pointer (&request->session, sv_store_session_free);
+  g_free (request->session_token);
+  g_free (request->response_type);
+  g_clear_pointer (&request->response, g_bytes_unref);
+  g_clear_pointer (&request->headers, g_ptr_array_unref);
+  g_free (request->audit_iccid);
+  g_free (request);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRequest, sv_request_free)
+
+static void
+sv_pending_free (SvPending *pending)
+{
+  g_clear_object (&pending->server);
+  g_clear_object (&pending->message);
+  g_clear_pointer (&pending->request, sv_request_free);
+  g_free (pending);
+}
+
+void
+sv_request_set_json (SvRequest *request,
+                     guint      status,
+                     JsonNode  *node)
+{
+  char *text = sv_protocol_node_to_data (node);
+
+  request->status = status;
+  g_free (request->response_type);
+  request->response_type = g_strdup ("application/json");
+  g_clear_pointer (&request->response, g_bytes_unref);
+  request->response = g_bytes_new_take (text, strlen (text));
+}
+
+void
+sv_request_add_header (SvRequest  *request,
+                       const char *name,
+                       const char *value)
+{
+  if (request->headers == NULL)
+    request->headers = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (request->headers, g_strdup (name));
+  g_ptr_array_add (request->headers, g_strdup (value));
+}
+
+/**
+ * sv_request_error_from_store:
+ *
+ * Turns a %SV_STORE_ERROR into the %SV_PROTOCOL_ERROR of the same code
+ * (the store's codes are the protocol's). Returns %FALSE, for tail calls.
+ */
+gboolean
+sv_request_error_from_store (GError **error)
+{
+  SvProtocolError code;
+  GError *converted;
+
+  if (error == NULL || *error == NULL || (*error)->domain != SV_STORE_ERROR)
+    return FALSE;
+  if (!sv_protocol_error_from_string (sv_store_error_code_name ((*error)->code), &code))
+    code = SV_PROTOCOL_ERROR_INTERNAL;
+  converted = g_error_new_literal (SV_PROTOCOL_ERROR, code, (*error)->message);
+  g_clear_error (error);
+  *error = converted;
+  return FALSE;
+}
+
+static void
+set_error_response (SvRequest    *request,
+                    const GError *error)
+{
+  g_autofree char *json = sv_protocol_error_to_json (error);
+  SvProtocolError code = SV_PROTOCOL_ERROR_INTERNAL;
+
+  if (error->domain == SV_PROTOCOL_ERROR)
+    code = error->code;
+  else
+    g_printerr ("simvault-server: internal error: %s\n", error->message);
+  request->status = sv_protocol_error_get_status (code);
+  g_free (request->response_type);
+  request->response_type = g_strdup ("application/json");
+  g_clear_pointer (&request->response, g_bytes_unref);
+  request->response = g_bytes_new (json, strlen (json));
+  if (code == SV_PROTOCOL_ERROR_RATE_LIMITED)
+    {
+      g_autofree char *seconds = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (request->retry_after, 1));
+
+      sv_request_add_header (request, "Retry-After", seconds);
+    }
+  if (code == SV_PROTOCOL_ERROR_UNAUTHENTICATED || code == SV_PROTOCOL_ERROR_LOGIN_FAILED)
+    sv_request_add_header (request, "WWW-Authenticate", "Bearer realm=\"simvault\"");
+}
+
+/* ---- authentication (worker thread) ------------------------------------- */
+
+static gboolean
+authenticate (SvRequest     *request,
+              const SvRoute *route,
+              GError       **error)
+{
+  SvServerAuth auth = route->info.auth;
+  const char *token = request->bearer ? request->bearer : request->cookie;
+  SvStoreSession *session;
+  gboolean state_change;
+
+  if (auth == SV_SERVER_AUTH_NONE)
+    return TRUE;
+  if (token == NULL)
+    {
+      if (auth == SV_SERVER_AUTH_OPTIONAL)
+        return TRUE;
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNAUTHENTICATED, NULL, "Log in first");
+      return FALSE;
+    }
+  session = sv_store_session_lookup (request->store, token, error);
+  if (session == NULL)
+    {
+      if (error != NULL && *error != NULL && (*error)->domain == SV_STORE_ERROR
+          && (*error)->code == SV_STORE_ERROR_UNAUTHENTICATED)
+        {
+          g_clear_error (error);
+          sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNAUTHENTICATED, NULL,
+                                 "The session is unknown or has expired; log in again");
+          return FALSE;
+        }
+      return sv_request_error_from_store (error);
+    }
+  request->session = session;
+  request->session_token = g_strdup (token);
+  request->by_cookie = request->bearer == NULL;
+
+  /* A cookie travels by itself; a state change must prove it came from a
+   * page that read the session's CSRF token. */
+  state_change = !g_str_equal (request->method, "GET") && !g_str_equal (request->method, "HEAD");
+  if (request->by_cookie && state_change && !sv_store_session_check_csrf (session, request->csrf))
+    {
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_CSRF, NULL,
+                             "A change made with the session cookie needs the X-CSRF-Token header");
+      return FALSE;
+    }
+
+  switch (auth)
+    {
+    case SV_SERVER_AUTH_OWNER:
+      if (session->kind == SV_STORE_SESSION_OWNER)
+        return TRUE;
+      break;
+    case SV_SERVER_AUTH_OWNER_DELEGATED:
+    case SV_SERVER_AUTH_OPTIONAL:
+      if (session->kind == SV_STORE_SESSION_OWNER || session->kind == SV_STORE_SESSION_DELEGATED)
+        return TRUE;
+      break;
+    case SV_SERVER_AUTH_SESSION:
+      return TRUE;
+    case SV_SERVER_AUTH_STAFF:
+      if (session->kind == SV_STORE_SESSION_STAFF)
+        return TRUE;
+      break;
+    case SV_SERVER_AUTH_NONE:
+    default:
+      return TRUE;
+    }
+  sv_protocol_set_error (error, SV_PROTOCOL_ERROR_FORBIDDEN, NULL,
+                         session->kind == SV_STORE_SESSION_STAFF
+                         ? "Staff reach a customer's data only with the customer's consent"
+                         : "These credentials may not do this");
+  return FALSE;
+}
+
+static gboolean
+check_content_type (SvRequest  *request,
+                    GError    **error)
+{
+  g_autofree char *type = NULL;
+  char *semicolon;
+
+  if (request->body == NULL || g_bytes_get_size (request->body) == 0)
+    return TRUE;
+  type = g_ascii_strdown (request->content_type ? request->content_type : "", -1);
+  if ((semicolon = strchr (type, ';')) != NULL)
+    *semicolon = '\0';
+  g_strstrip (type);
+  if (!g_str_equal (type, "application/json"))
+    {
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                             "The body must be application/json");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+handle_in_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  SvPending *pending = task_data;
+  SvRequest *request = pending->request;
+  g_autoptr(GError) error = NULL;
+
+  if (!authenticate (request, pending->route, &error)
+      || !check_content_type (request, &error)
+      || !pending->route->handler (request, &error))
+    {
+      sv_request_error_from_store (&error);
+      set_error_response (request, error);
+    }
+
+  /* PROTOCOL.md: every request made with a delegated token is written to
+   * the account's audit log. */
+  if (request->session != NULL && request->session->kind == SV_STORE_SESSION_DELEGATED)
+    {
+      g_autofree char *action = g_strdup_printf ("%s %s", request->method, pending->route->info.pattern);
+      g_autofree char *detail = g_strdup_printf ("%u", request->status);
+      g_autoptr(GError) audit_error = NULL;
+
+      if (!sv_store_audit_append (request->store, request->session->account_id, request->session->staff_id,
+                                  request->audit_iccid, action, detail, &audit_error))
+        g_printerr ("simvault-server: audit log: %s\n", audit_error->message);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+/* ---- answering (main thread) -------------------------------------------- */
+
+static void
+add_security_headers (SvServer           *self,
+                      SoupServerMessage  *message,
+                      gboolean            api)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+
+  soup_message_headers_replace (headers, "Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
+  soup_message_headers_replace (headers, "X-Frame-Options", "DENY");
+  soup_message_headers_replace (headers, "Cross-Origin-Opener-Policy", "same-origin");
+  if (api)
+    soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  if (self->tls)
+    soup_message_headers_replace (headers, "Strict-Transport-Security", "max-age=31536000");
+}
+
+static void
+log_request (SoupServerMessage *message,
+             const char        *pattern,
+             guint              status,
+             gint64             started)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  const char *addr = soup_server_message_get_remote_host (message);
+
+  /* The route's pattern, never the concrete path or query: they carry ids
+   * and sync tokens; never a header or a body. */
+  g_printerr ("%s %s %s %s %u %.1fms\n", when, addr ? addr : "-",
+              soup_server_message_get_method (message), pattern, status,
+              (g_get_monotonic_time () - started) / 1000.0);
+}
+
+static void
+answer (SvServer          *self,
+        SoupServerMessage *message,
+        SvRequest         *request,
+        const char        *pattern,
+        gint64             started)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+  gsize len = 0;
+  const char *data = request->response ? g_bytes_get_data (request->response, &len) : NULL;
+
+  for (guint i = 0; request->headers != NULL && i + 1 < request->headers->len; i += 2)
+    soup_message_headers_append (headers, request->headers->pdata[i], request->headers->pdata[i + 1]);
+  add_security_headers (self, message, TRUE);
+  soup_server_message_set_status (message, request->status ? request->status : 500, NULL);
+  if (data != NULL)
+    soup_server_message_set_response (message, request->response_type, SOUP_MEMORY_COPY, data, len);
+  log_request (message, pattern, request->status, started);
+}
+
+static void
+handled_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  SvPending *pending = g_task_get_task_data (G_TASK (result));
+
+  answer (pending->server, pending->message, pending->request, pending->route->info.pattern, pending->started);
+  soup_server_message_unpause (pending->message);
+  pending->server->n_pending--;
+}
+
+static void
+answer_error_now (SvServer          *self,
+                  SoupServerMessage *message,
+                  SvRequest         *request,
+                  const char        *pattern,
+                  GError            *error,
+                  gint64             started)
+{
+  set_error_response (request, error);
+  answer (self, message, request, pattern, started);
+}
+
+/* ---- the portal's static files ------------------------------------------ */
+
+static const struct
+{
+  const char *suffix;
+  const char *type;
+} content_types[] = {
+  { ".html", "text/html; charset=utf-8" },
+  { ".js", "text/javascript; charset=utf-8" },
+  { ".mjs", "text/javascript; charset=utf-8" },
+  { ".css", "text/css; charset=utf-8" },
+  { ".json", "application/json" },
+  { ".svg", "image/svg+xml" },
+  { ".png", "image/png" },
+  { ".ico", "image/vnd.microsoft.icon" },
+  { ".woff2", "font/woff2" },
+  { ".txt", "text/plain; charset=utf-8" },
+  { ".webmanifest", "application/manifest+json" },
+};
+
+static void
+serve_static (SvServer          *self,
+              SoupServerMessage *message,
+              const char        *path,
+              gint64             started)
+{
+  const char *method = soup_server_message_get_method (message);
+  g_autofree char *resource = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  const char *type = "application/octet-stream";
+  gsize len = 0;
+  const char *data;
+
+  if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD"))
+    {
+      soup_server_message_set_status (message, 405, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (message), "Allow", "GET, HEAD");
+      add_security_headers (self, message, FALSE);
+      log_request (message, "/{static}", 405, started);
+      return;
+    }
+  if (strstr (path, "..") != NULL || strstr (path, "//") != NULL)
+    bytes = NULL;
+  else
+    {
+      resource = g_strconcat (PORTAL_RESOURCE, g_str_equal (path, "/") ? "/index.html" : path, NULL);
+      bytes = g_resources_lookup_data (resource, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    }
+  add_security_headers (self, message, FALSE);
+  if (bytes == NULL)
+    {
+      static const char not_found[] = "{\"error\":{\"code\":\"not-found\",\"message\":\"No such page\"}}";
+
+      soup_server_message_set_status (message, 404, NULL);
+      soup_server_message_set_response (message, "application/json", SOUP_MEMORY_STATIC,
+                                        not_found, strlen (not_found));
+      log_request (message, "/{static}", 404, started);
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (content_types); i++)
+    if (g_str_has_suffix (resource, content_types[i].suffix))
+      type = content_types[i].type;
+  data = g_bytes_get_data (bytes, &len);
+  soup_message_headers_replace (soup_server_message_get_response_headers (message),
+                                "Cache-Control", "no-cache");
+  soup_server_message_set_status (message, 200, NULL);
+  soup_server_message_set_response (message, type, SOUP_MEMORY_COPY, data, len);
+  log_request (message, "/{static}", 200, started);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static gboolean
+route_match (const char  *pattern,
+             const char  *path,
+             GStrv       *params)
+{
+  g_auto(GStrv) want = g_strsplit (pattern, "/", -1);
+  g_auto(GStrv) have = g_strsplit (path, "/", -1);
+  g_autoptr(GStrvBuilder) found = g_strv_builder_new ();
+
+  if (g_strv_length (want) != g_strv_length (have))
+    return FALSE;
+  for (guint i = 0; want[i] != NULL; i++)
+    {
+      if (want[i][0] == '{')
+        {
+          if (have[i][0] == '\0')
+            return FALSE;
+          g_strv_builder_add (found, have[i]);
+        }
+      else if (!g_str_equal (want[i], have[i]))
+        return FALSE;
+    }
+  *params = g_strv_builder_end (found);
+  return TRUE;
+}
+
+static char *
+cookie_value (SoupMessageHeaders *headers,
+              const char         *name)
+{
+  const char *header = soup_message_headers_get_list (headers, "Cookie");
+  g_auto(GStrv) parts = NULL;
+
+  if (header == NULL)
+    return NULL;
+  parts = g_strsplit (header, ";", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *part = g_strstrip (parts[i]);
+      gsize len = strlen (name);
+
+      if (strncmp (part, name, len) == 0 && part[len] == '=' && part[len + 1] != '\0')
+        return g_strdup (part + len + 1);
+    }
+  return NULL;
+}
+
+static void
+server_cb (SoupServer        *soup,
+           SoupServerMessage *message,
+           const char        *path,
+           GHashTable        *query,
+           gpointer           user_data)
+{
+  SvServer *self = SV_SERVER (user_data);
+  gint64 started = g_get_monotonic_time ();
+  const char *method = soup_server_message_get_method (message);
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
+  g_autoptr(SvRequest) request = g_new0 (SvRequest, 1);
+  const SvRoute *routes, *route = NULL;
+  gboolean path_known = FALSE;
+  guint n_routes;
+  const char *authorization;
+  SoupMessageBody *body;
+  g_autoptr(GError) error = NULL;
+  SvPending *pending;
+  GTask *task;
+
+  if (!g_str_has_prefix (path, "/api/"))
+    {
+      serve_static (self, message, path, started);
+      return;
+    }
+
+  request->store = self->store;
+  request->base_url = self->base_url;
+  request->method = g_intern_string (method);
+  request->path = g_strdup (path);
+  request->tls = self->tls;
+
+  routes = sv_server_handlers_get_routes (&n_routes);
+  for (guint i = 0; i < n_routes && route == NULL; i++)
+    {
+      g_auto(GStrv) params = NULL;
+
+      if (!route_match (routes[i].info.pattern, path, &params))
+        continue;
+      path_known = TRUE;
+      if (g_str_equal (routes[i].info.method, method))
+        {
+          route = &routes[i];
+          request->params = g_steal_pointer (&params);
+        }
+    }
+  if (route == NULL)
+    {
+      if (path_known)
+        sv_protocol_set_error (&error, SV_PROTOCOL_ERROR_METHOD_NOT_ALLOWED, NULL,
+                               "%s is not allowed here", method);
+      else
+        sv_protocol_set_error (&error, SV_PROTOCOL_ERROR_NOT_FOUND, NULL, "No such endpoint");
+      answer_error_now (self, message, request, path_known ? "/api/{method}" : "/api/{unknown}", error, started);
+      return;
+    }
+
+  body = soup_server_message_get_request_body (message);
+  if (body->length > SV_PROTOCOL_MAX_BODY)
+    {
+      sv_protocol_set_error (&error, SV_PROTOCOL_ERROR_TOO_LARGE, NULL,
+                             "The body is larger than %d bytes", SV_PROTOCOL_MAX_BODY);
+      answer_error_now (self, message, request, route->info.pattern, error, started);
+      return;
+    }
+  if (body->length > 0)
+    request->body = soup_message_body_flatten (body);
+  if (query != NULL)
+    request->query = g_hash_table_ref (query);
+  request->content_type = g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
+  authorization = soup_message_headers_get_one (headers, "Authorization");
+  if (authorization != NULL && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0 && authorization[7] != '\0')
+    request->bearer = g_strdup (authorization + 7);
+  request->cookie = cookie_value (headers, SESSION_COOKIE);
+  request->csrf = g_strdup (soup_message_headers_get_one (headers, "X-CSRF-Token"));
+  request->client_addr = g_strdup (soup_server_message_get_remote_host (message));
+
+  pending = g_new0 (SvPending, 1);
+  pending->server = g_object_ref (self);
+  pending->message = g_object_ref (message);
+  pending->route = route;
+  pending->request = g_steal_pointer (&request);
+  pending->started = started;
+
+  /* The store may block (Argon2id, I/O): the handler runs in a worker and
+   * the message waits paused, so the main loop keeps serving. */
+  soup_server_message_pause (message);
+  self->n_pending++;
+  task = g_task_new (self, NULL, handled_cb, NULL);
+  g_task_set_task_data (task, pending, (GDestroyNotify) sv_pending_free);
+  g_task_run_in_thread (task, handle_in_thread);
+  g_object_unref (task);
+}
+
+/* ---- object ------------------------------------------------------------- */
+
+static gboolean
+expire_cb (gpointer user_data)
+{
+  SvServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!sv_store_expire (self->store, &error))
+    g_printerr ("simvault-server: housekeeping: %s\n", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+sv_server_dispose (GObject *object)
+{
+  SvServer *self = SV_SERVER (object);
+
+  g_clear_handle_id (&self->expire_source, g_source_remove);
+  if (self->soup != NULL)
+    soup_server_disconnect (self->soup);
+  g_clear_object (&self->soup);
+  G_OBJECT_CLASS (sv_server_parent_class)->dispose (object);
+}
+
+static void
+sv_server_finalize (GObject *object)
+{
+  SvServer *self = SV_SERVER (object);
+
+  g_free (self->base_url);
+  G_OBJECT_CLASS (sv_server_parent_class)->finalize (object);
+}
+
+static void
+sv_server_class_init (SvServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sv_server_dispose;
+  object_class->finalize = sv_server_finalize;
+}
+
+static void
+sv_server_init (SvServer *self)
+{
+}
+
+/**
+ * sv_server_new:
+ * @store: (transfer none): the storage; must outlive the server
+ *
+ * Returns: (transfer full): a server that does not listen yet
+ */
+SvServer *
+sv_server_new (SvStore *store)
+{
+  SvServer *self = g_object_new (SV_TYPE_SERVER, NULL);
+
+  self->store = store;
+  return self;
+}
+
+/**
+ * sv_server_listen:
+ * @address: an IP address ("127.0.0.1", "::", "0.0.0.0")
+ * @port: 0 for an ephemeral port
+ * @certificate: (nullable): serve HTTPS with it
+ *
+ * Returns: %TRUE once the server accepts connections
+ */
+gboolean
+sv_server_listen (SvServer         *self,
+                  const char       *address,
+                  guint             port,
+                  GTlsCertificate  *certificate,
+                  GError          **error)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+  g_autoptr(GSocketAddress) socket_address = NULL;
+  GSList *uris;
+  g_autofree char *url = NULL;
+
+  g_return_val_if_fail (self->soup == NULL, FALSE);
+
+  if (inet == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "“%s” is not an IP address", address);
+      return FALSE;
+    }
+  self->soup = soup_server_new ("server-header", "simvault-server/" PACKAGE_VERSION " ",
+                                "tls-certificate", certificate,
+                                NULL);
+  self->tls = certificate != NULL;
+  soup_server_add_handler (self->soup, NULL, server_cb, self, NULL);
+  socket_address = g_inet_socket_address_new (inet, port);
+  if (!soup_server_listen (self->soup, socket_address,
+                           certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+    return FALSE;
+
+  uris = soup_server_get_uris (self->soup);
+  if (uris != NULL)
+    url = g_uri_to_string (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  if (url == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The server has no address");
+      return FALSE;
+    }
+  self->base_url = g_str_has_suffix (url, "/") ? g_steal_pointer (&url) : g_strconcat (url, "/", NULL);
+  self->expire_source = g_timeout_add_seconds (300, expire_cb, self);
+  return TRUE;
+}
+
+/**
+ * sv_server_get_base_url:
+ *
+ * Returns: "http://127.0.0.1:PORT/" once listening
+ */
+const char *
+sv_server_get_base_url (SvServer *self)
+{
+  return self->base_url;
+}
+
+/**
+ * sv_server_shutdown:
+ *
+ * Stops listening, then lets the requests in progress finish (their
+ * workers use the store, which the caller closes next).
+ */
+void
+sv_server_shutdown (SvServer *self)
+{
+  g_clear_handle_id (&self->expire_source, g_source_remove);
+  if (self->soup != NULL)
+    soup_server_disconnect (self->soup);
+  while (self->n_pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/**
+ * sv_server_get_routes:
+ *
+ * The server's own route table, for the security test that checks every
+ * endpoint has a row in its table of required credentials.
+ */
+const SvServerRouteInfo *
+sv_server_get_routes (guint *n_routes)
+{
+  static SvServerRouteInfo *infos;
+  static guint n;
+
+  if (g_once_init_enter (&infos))
+    {
+      const SvRoute *routes = sv_server_handlers_get_routes (&n);
+      SvServerRouteInfo *copy = g_new0 (SvServerRouteInfo, n);
+
+      for (guint i = 0; i < n; i++)
+        copy[i] = routes[i].info;
+      g_once_init_leave (&infos, copy);
+    }
+  *n_routes = n;
+  return infos;
+}
+
+const char *
+sv_server_auth_to_string (SvServerAuth auth)
+{
+  switch (auth)
+    {
+    case SV_SERVER_AUTH_NONE: return "none";
+    case SV_SERVER_AUTH_OWNER: return "owner";
+    case SV_SERVER_AUTH_OWNER_DELEGATED: return "owner/delegated";
+    case SV_SERVER_AUTH_SESSION: return "owner/staff";
+    case SV_SERVER_AUTH_STAFF: return "staff";
+    case SV_SERVER_AUTH_OPTIONAL: return "none or owner/delegated";
+    default: return "?";
+    }
+}
