@@ -26,10 +26,47 @@ fi
 export GSETTINGS_SCHEMA_DIR=$root/build/data
 
 harness_started=
+server_pid=
 cleanup () {
+  if [ -n "$server_pid" ]; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   [ -n "$harness_started" ] && build-aux/card-harness.sh stop || true
 }
 trap cleanup EXIT INT TERM
+
+# A local backup server on SQLite beside the GUI (data in the user's data
+# dir), so backups and the web portal work with no setup. It stops when the
+# GUI exits. SV_NO_SERVER=1 skips it; SV_SERVER_PORT picks the port.
+server=$root/build/sync/server/simvault-server
+if [ -z "${SV_NO_SERVER:-}" ] && [ -x "$server" ]; then
+  server_data=${XDG_DATA_HOME:-$HOME/.local/share}/simvault/server
+  server_log=$server_data/server.log
+  server_url_file=$(mktemp)
+  mkdir -p "$server_data"
+  for port in "${SV_SERVER_PORT:-8765}" 0; do
+    "$server" --port "$port" --data-dir "$server_data" >"$server_url_file" 2>>"$server_log" &
+    server_pid=$!
+    for _ in $(seq 50); do
+      [ -s "$server_url_file" ] && break
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    [ -s "$server_url_file" ] && break
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+  done
+  if [ -n "$server_pid" ]; then
+    SIMVAULT_SERVER_URL=$(head -n 1 "$server_url_file")
+    export SIMVAULT_SERVER_URL
+    echo "run: backup server on SQLite in $server_data (log: $server_log)"
+    echo "run: web portal at $SIMVAULT_SERVER_URL"
+  else
+    echo "run: the backup server did not start; see $server_log"
+  fi
+  rm -f "$server_url_file"
+fi
 
 if pgrep -x pcscd >/dev/null 2>&1 || [ -n "${SV_NO_VIRTUAL_CARDS:-}" ]; then
   echo "run: using the running pcscd and its readers"

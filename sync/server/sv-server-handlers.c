@@ -358,6 +358,7 @@ store_message_to_json (const SvStoreMessage *message)
       json_builder_add_value (b, json_node_copy (member));
     }
   add_time (b, "received_at", message->received_at);
+  add_int (b, "parts", message->parts->len);
 
   /* TS 51.011 §10.5.3: decode the parts as the card would hold them. */
   sv_card_image_add_file (image, "sms", "3F007F106F3C", SV_FILE_STRUCTURE_LINEAR_FIXED, 176,
@@ -378,7 +379,7 @@ store_message_to_json (const SvStoreMessage *message)
             {
               g_autofree char *when = sv_protocol_time_format (sv_message_get_timestamp (sms));
 
-              add_string (b, "timestamp", when);
+              add_string (b, "time", when);
             }
         }
       else
@@ -415,8 +416,8 @@ add_card (JsonBuilder       *b,
   add_int (b, "sms_capacity", card->sms_capacity);
   add_token (b, "token", card->epoch, card->modseq);
   add_string (b, "replaced_by", card->replaced_by);
-  add_time (b, "registered_at", card->registered_at);
-  add_time (b, "updated_at", card->updated_at);
+  add_time (b, "registered", card->registered_at);
+  add_time (b, "updated", card->updated_at);
   json_builder_set_member_name (b, "files");
   json_builder_begin_array (b);
   for (guint i = 0; i < card->files->len; i++)
@@ -607,7 +608,7 @@ handle_password_change (SvRequest  *request,
                         GError    **error)
 {
   static const SvJsonField fields[] = {
-    { "old_password", SV_JSON_STRING, TRUE },
+    { "current_password", SV_JSON_STRING, TRUE },
     { "new_password", SV_JSON_STRING, TRUE },
   };
   g_autoptr(JsonNode) node = PARSE (request, fields, error);
@@ -620,7 +621,7 @@ handle_password_change (SvRequest  *request,
   if (!check_password (sv_protocol_get_string (o, "new_password"), "new_password", error))
     return FALSE;
   if (!sv_store_account_change_password (request->store, account_of (request),
-                                         sv_protocol_get_string (o, "old_password"),
+                                         sv_protocol_get_string (o, "current_password"),
                                          sv_protocol_get_string (o, "new_password"),
                                          request->session_token, error))
     return sv_request_error_from_store (error);
@@ -679,8 +680,8 @@ handle_audit_list (SvRequest  *request,
 
       json_builder_begin_object (b);
       add_int (b, "id", e->id);
-      add_time (b, "at", e->at);
-      add_string (b, "staff", e->staff_name);
+      add_time (b, "time", e->at);
+      add_string (b, "actor", e->staff_name);
       add_string (b, "iccid", e->iccid);
       add_string (b, "action", e->action);
       add_string (b, "detail", e->detail);
@@ -1147,6 +1148,8 @@ add_contacts (JsonBuilder *b,
 {
   g_autoptr(GPtrArray) contacts = sv_phonebook_decode (image, NULL);
   guint n_sets = sv_phonebook_get_n_sets (image);
+  guint first = sv_card_image_lookup (image, "pbr") != NULL ? 1 : 0;
+  guint capacity = 0;
 
   json_builder_set_member_name (b, "contacts");
   json_builder_begin_array (b);
@@ -1156,7 +1159,8 @@ add_contacts (JsonBuilder *b,
 
   json_builder_set_member_name (b, "sets");
   json_builder_begin_array (b);
-  for (guint set = n_sets == 0 ? 0 : 1; set <= n_sets; set++)
+  /* Sets are 1..n on a USIM (one per EF_PBR record), else the one set 0. */
+  for (guint set = first; set < first + n_sets; set++)
     {
       SvPhonebookLimits limits;
 
@@ -1172,10 +1176,10 @@ add_contacts (JsonBuilder *b,
       add_int (b, "email_len", limits.email_len);
       add_int (b, "sne_len", limits.sne_len);
       json_builder_end_object (b);
-      if (n_sets == 0)
-        break;
+      capacity += limits.n_records;
     }
   json_builder_end_array (b);
+  add_int (b, "capacity", capacity);
 }
 
 static gboolean
@@ -1331,7 +1335,7 @@ edit_contact (SvRequest  *request,
       /* The set: the body's "set", or the first phonebook of the card. */
       if ((node = parse_body (request, NULL, 0, error)) == NULL)
         return FALSE;
-      set = sv_phonebook_get_n_sets (base) > 0 ? 1 : 0;
+      set = sv_card_image_lookup (base, "pbr") != NULL ? 1 : 0;
       if (json_object_has_member (json_node_get_object (node), "set"))
         set = (guint) CLAMP (sv_protocol_get_int (json_node_get_object (node), "set", set), 0, 255);
       index = sv_phonebook_find_free_index (base, set);

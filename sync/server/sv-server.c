@@ -283,8 +283,8 @@ add_security_headers (SvServer           *self,
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
 
   soup_message_headers_replace (headers, "Content-Security-Policy",
-                                "default-src 'self'; script-src 'self'; style-src 'self'; "
-                                "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                                "default-src 'none'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
                                 "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
   soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
