@@ -10,6 +10,7 @@
 #include "sv-csv.h"
 #include "sv-message.h"
 #include "sv-phonebook.h"
+#include "sv-sms-store.h"
 #include "sv-vcard.h"
 
 #include "sv-server-private.h"
@@ -365,7 +366,7 @@ store_message_to_json (const SvStoreMessage *message)
                           message->parts->len);
   for (guint i = 0; i < message->parts->len; i++)
     sv_card_image_set_record (image, "sms", i + 1, g_ptr_array_index (message->parts, i), NULL);
-  decoded = sv_messages_decode (image, NULL);
+  decoded = sv_sms_store_decode (image, NULL);
   if (decoded != NULL && decoded->len > 0)
     {
       SvMessage *sms = g_ptr_array_index (decoded, 0);
