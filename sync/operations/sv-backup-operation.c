@@ -392,6 +392,37 @@ index_chosen (const SvBackupOptions *options,
   return FALSE;
 }
 
+/* Chosen messages that the card does not have: refused before anything
+ * is sent. */
+static gboolean
+check_chosen_messages (SvMirror               *mirror,
+                       const char             *iccid,
+                       const SvBackupOptions  *options,
+                       GError                **error)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+
+  if (options->sms != SV_BACKUP_SMS_CHOSEN)
+    return TRUE;
+  messages = sv_mirror_list_messages (mirror, iccid, error);
+  if (messages == NULL)
+    return FALSE;
+  for (guint i = 0; i < options->n_sms_indices; i++)
+    {
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < messages->len && !found; j++)
+        found = sv_message_get_index (g_ptr_array_index (messages, j)) == options->sms_indices[i];
+      if (!found)
+        {
+          g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_INVALID,
+                       _("The card %s has no message %u"), iccid, options->sms_indices[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 backup_messages (Backup                *backup,
                  const SvBackupOptions *options,
@@ -416,20 +447,6 @@ backup_messages (Backup                *backup,
   for (guint i = 0; i < waiting->len; i++)
     g_hash_table_add (waiting_index,
                       GUINT_TO_POINTER (((SvSyncRecord *) g_ptr_array_index (waiting, i))->index));
-
-  for (guint i = 0; i < options->n_sms_indices && options->sms == SV_BACKUP_SMS_CHOSEN; i++)
-    {
-      gboolean found = FALSE;
-
-      for (guint j = 0; j < messages->len && !found; j++)
-        found = sv_message_get_index (g_ptr_array_index (messages, j)) == options->sms_indices[i];
-      if (!found)
-        {
-          g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_INVALID,
-                       _("The card %s has no message %u"), backup->iccid, options->sms_indices[i]);
-          return FALSE;
-        }
-    }
 
   for (guint i = 0; i < messages->len; i++)
     {
@@ -551,6 +568,8 @@ sv_backup_operation_run (const char               *db_path,
       return NULL;
     }
 
+  if (!check_chosen_messages (mirror, iccid, options, error))
+    return NULL;
   client = sv_sync_operation_connect (state->server, state->phone, credentials, cancellable, error);
   if (client == NULL)
     return NULL;

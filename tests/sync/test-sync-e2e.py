@@ -439,6 +439,39 @@ def run_stories(cli, server, proxy, db, big, small, bad_pw_file):
     check("after the faults: server byte-exact with the mirror",
           all(on_server.get(i, (d,))[0] == d for i, d in local.items()))
 
+    # --- Per-record resolution, full backup, chosen messages ---------------
+    third_contact = listing[8]
+    cli.ok("edit", big, "set", str(third_contact["index"]), "--name", "Mine", password=False)
+    api(server, "PUT", f"api/v1/cards/{big}/contacts/{third_contact['set']}/{third_contact['index']}",
+        {"name": "Theirs", "number": third_contact["number"] or "123"}, token=token)
+    conflicted = cli.ok("backup", big, *net)
+    check("a second conflict reported", len(conflicted["conflicts"]) == 1, conflicted["conflicts"])
+    kept = cli.ok("backup", big, "--resolve-record", f"{key}:{third_contact['index']}=local", *net)
+    on_server = server_records(server, token, big, key)
+    local = working_records(db, big, key)
+    check("--resolve-record FILE:INDEX=local: the local edit went up over the server's",
+          kept["conflicts"] == [] and kept["records"]["applied"] == 1
+          and on_server[third_contact["index"]][0] == local[third_contact["index"]], kept)
+
+    full = cli.ok("backup", big, "--full", "--sms", "none", *net)
+    non_empty = sum(1 for d in local.values() if d != "FF" * (len(d) // 2))
+    on_server = server_records(server, token, big, key)
+    check("full backup: every non-empty record sent and applied, server byte-exact",
+          full["mode"] == "full" and full["records"]["applied"] == full["records"]["sent"]
+          and full["records"]["sent"] >= non_empty
+          and all(on_server.get(i, (d,))[0] == d for i, d in local.items()), full["records"])
+    after_full = cli.ok("backup", big, *net)
+    check("after a full backup nothing waits", after_full["records"]["sent"] == 0, after_full["records"])
+    chosen = cli.ok("backup", big, "--sms", "1", *net)
+    check("--sms INDEX: that message sent, the server already has it",
+          chosen["messages"]["sent"] == 1 and chosen["messages"]["duplicates"] == 1, chosen["messages"])
+    cli.ok("edit", big, "set", str(listing[9]["index"]), "--name", "Not Yet", password=False)
+    before = mirror_fingerprint(db)
+    rc, bad, _, _ = cli.run("backup", big, "--sms", "999", *net)
+    check("--sms with a message the card lacks: an error before anything is sent, mirror untouched",
+          rc == 1 and bad and "999" in bad["error"] and mirror_fingerprint(db) == before, bad)
+    cli.ok("backup", big, *net)
+
     # --- The lost SIM: restore onto a smaller card -----------------------
     source_contacts = contacts(cli, big)
     lost_preview = cli.ok("restore", small, "--server", proxy.url(), "--phone", PHONE, "--from", big, "--full", *net)
