@@ -442,15 +442,15 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   // A shop uses the code (staff session + consent) and reads the backup;
   // the owner sees it in the audit log.
   const staffSession = await protocol('POST', 'staff/session', { name: SHOP, password: SHOP_PASSWORD });
-  assert.equal(staffSession.status, 200, staffSession.text);
+  assert.ok(staffSession.status >= 200 && staffSession.status < 300, staffSession.text);
   const consent = await protocol('POST', 'staff/consents', { phone: card.phone, restore_code: restoreCode },
                                  staffSession.json.token);
-  assert.equal(consent.status, 200, consent.text);
+  assert.ok(consent.status >= 200 && consent.status < 300, consent.text);
   const shopRead = await protocol('GET', `cards/${card.iccid}/contacts`, undefined, consent.json.token);
   assert.equal(shopRead.status, 200, shopRead.text);
   const reused = await protocol('POST', 'staff/consents', { phone: card.phone, restore_code: restoreCode },
                                 staffSession.json.token);
-  assert.notEqual(reused.status, 200, 'a restore code works once');
+  assert.ok(reused.status >= 400, `a restore code works once: ${reused.status}`);
   await page.locator('nav a[href="#/backup"]').click();
   await page.locator('#download-vcard').waitFor();
   await page.locator('nav a[href="#/account"]').click();
