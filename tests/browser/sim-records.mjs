@@ -164,6 +164,21 @@ export function encodeSmsDeliver ({ from, text, time, read = true }) {
   return out;
 }
 
+/* TS 31.102 §4.4.2.1 EF_PBR: one record, a type 1 template (tag A8) of
+ * file-id TLVs: C0 EF_ADN (with its SFI), C4 EF_ANR, CA EF_EMAIL, C3 EF_SNE. */
+export function encodePbr ({ adn, anr, email, sne }, recordLen) {
+  const out = new Uint8Array(recordLen).fill(0xff);
+  const fid = (tag, id, sfi) => sfi === undefined
+    ? [tag, 2, id >> 8, id & 0xff]
+    : [tag, 3, id >> 8, id & 0xff, sfi];
+  const tlvs = [...fid(0xc0, adn, 1)];
+  if (anr) tlvs.push(...fid(0xc4, anr));
+  if (email) tlvs.push(...fid(0xca, email));
+  if (sne) tlvs.push(...fid(0xc3, sne));
+  out.set([0xa8, tlvs.length, ...tlvs], 0);
+  return out;
+}
+
 export function toHex (bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
 }

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { encodeAdn, decodeAdn, encodeSmsDeliver, toHex, fromHex } from './sim-records.mjs';
+import { encodeAdn, decodeAdn, decodeAlpha, encodePbr, encodeSmsDeliver, toHex, fromHex } from './sim-records.mjs';
 
 const sourceRoot = process.env.SV_SOURCE_ROOT || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const buildRoot = process.env.SV_BUILD_ROOT || path.join(sourceRoot, 'build');
@@ -622,6 +622,78 @@ serverTest('owner flow on a 360 px phone screen', async () => {
 
 serverTest('owner flow in Simplified Chinese', async () => {
   await ownerFlow({ tag: 'zh_CN', viewport: { width: 1100, height: 800 }, locale: 'zh-CN', lang: 'zh_CN' });
+});
+
+serverTest('a USIM card: e-mail, additional number and second name', async () => {
+  // One USIM phonebook set: EF_PBR naming EF_ADN and type 1 EF_ANR,
+  // EF_EMAIL (20 bytes) and EF_SNE.
+  phoneCounter += 1;
+  const phone = `+86136${String(process.pid % 10000).padStart(4, '0')}${String(phoneCounter).padStart(3, '0')}`;
+  const iccid = '89860012345678901234';
+  const reg = await protocol('POST', 'cards/register', {
+    phone, password: PASSWORD,
+    card: {
+      iccid, card_type: 'usim', counter_a: 0, sms_capacity: 10,
+      files: [
+        { key: 'pbr', path: '3F007F105F3A4F30', structure: 'linear-fixed', record_len: 64, n_records: 1 },
+        { key: 'pb1/adn', path: '3F007F105F3A4F3A', structure: 'linear-fixed', record_len: 30, n_records: 20 },
+        { key: 'pb1/anr1', path: '3F007F105F3A4F11', structure: 'linear-fixed', record_len: 15, n_records: 20 },
+        { key: 'pb1/email1', path: '3F007F105F3A4F50', structure: 'linear-fixed', record_len: 20, n_records: 20 },
+        { key: 'pb1/sne1', path: '3F007F105F3A4F19', structure: 'linear-fixed', record_len: 14, n_records: 20 },
+      ],
+    },
+  });
+  assert.equal(reg.status, 200, reg.text);
+  const token = reg.json.session.token;
+  const backup = await protocol('POST', `cards/${iccid}/backup`, {
+    batch_id: '33333333-4444-4555-8666-777777777777',
+    mode: 'full',
+    files: ['pbr', 'pb1/adn'],
+    records: [
+      { file: 'pbr', index: 1, data: toHex(encodePbr({ adn: 0x4f3a, anr: 0x4f11, email: 0x4f50, sne: 0x4f19 }, 64)), base_version: 0 },
+      { file: 'pb1/adn', index: 1, data: toHex(encodeAdn('Li Lei', '+8613800138000', 30)), base_version: 0 },
+    ],
+  }, token);
+  assert.equal(backup.status, 200, backup.text);
+
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'en-US' });
+  const page = await context.newPage();
+  await withFailureShot(page, 'desktop', async () => {
+    await page.goto(baseUrl);
+    await page.locator('input[type=tel]').fill(phone);
+    await page.locator('input[type=password]').fill(PASSWORD);
+    await page.locator('form button[type=submit]').click();
+    const row = page.locator('.contact-row').filter({ hasText: 'Li Lei' });
+    await row.locator('button.edit').click();
+    const dialog = page.locator('dialog.contact-dialog');
+    await dialog.waitFor();
+    const email = dialog.locator('input[name=emails]');
+    await email.fill('li.lei.from.shanghai@example.com');     // 32 characters, 20 fit
+    await dialog.locator('input[name=additional_numbers]').fill('10086');
+    await dialog.locator('input[name=second_name]').fill('Lei');
+    await dialog.locator('button[type=submit]').click();
+    const emailError = dialog.locator(`#${await email.getAttribute('id')}-error`);
+    await emailError.waitFor({ state: 'visible' });
+    assert.match(await emailError.textContent(), /12 characters too long for this card/);
+    assert.equal(await email.getAttribute('aria-invalid'), 'true');
+    await shot(page, 'desktop', 'usim-email-does-not-fit');
+    await email.fill('lilei@example.com');
+    await dialog.locator('button[type=submit]').click();
+    await dialog.waitFor({ state: 'detached' });
+    await row.filter({ hasText: 'lilei@example.com' }).waitFor();
+
+    // The linked records on the server hold the new values (TS 31.102
+    // §4.4.2.13: the e-mail coded like an alpha identifier).
+    const changes = await protocol('GET', `cards/${iccid}/changes?since=${encodeURIComponent(backup.json.token)}`, undefined, token);
+    assert.equal(changes.status, 200, changes.text);
+    const emailRecord = changes.json.records.find((r) => r.file === 'pb1/email1' && r.index === 1);
+    assert.ok(emailRecord, changes.text);
+    assert.equal(decodeAlpha(fromHex(emailRecord.data)), 'lilei@example.com');
+    const listed = await protocol('GET', `cards/${iccid}/contacts`, undefined, token);
+    assert.deepEqual(listed.json.contacts.map((c) => [c.name, c.additional_numbers, c.emails, c.second_name]),
+                     [['Li Lei', ['10086'], ['lilei@example.com'], 'Lei']]);
+  });
+  await context.close();
 });
 
 serverTest('dark colour scheme from the system setting', async () => {
