@@ -22,6 +22,8 @@ packages=(
   # browser suite: the web portal in Debian's Chromium (playwright-core
   # from npm drives it; node_modules is installed below)
   chromium
+  # security suite: a test certificate made at test time
+  openssl
 )
 
 missing=()

@@ -19,12 +19,13 @@
  * storage interface and the request handlers:
  *
  *   simvault-server [--listen ADDR] [--port N] [--data-dir DIR]
- *                   [--tls-cert FILE --tls-key FILE] [--config FILE]
+ *                   [--storage LOCATION] [--tls-cert FILE --tls-key FILE]
+ *                   [--config FILE]
  *   simvault-server staff add|list|remove NAME [--password-file FILE]
  *   simvault-server routes
  *
  * The config file is a GKeyFile with the same settings in [server]
- * (listen, port, data-dir, tls-cert, tls-key, password-cost); the command
+ * (listen, port, data-dir, storage, tls-cert, tls-key, password-cost); the command
  * line wins. Once listening it prints its base URL as one line on stdout.
  */
 
@@ -38,6 +39,7 @@ typedef struct
   char    *config;
   char    *password_file;
   char    *password_cost;
+  char    *storage;
 } Settings;
 
 static void
@@ -50,6 +52,7 @@ settings_clear (Settings *s)
   g_free (s->config);
   g_free (s->password_file);
   g_free (s->password_cost);
+  g_free (s->storage);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Settings, settings_clear)
@@ -82,6 +85,7 @@ load_config (Settings  *s,
   take_key (keys, "tls-cert", &s->tls_cert);
   take_key (keys, "tls-key", &s->tls_key);
   take_key (keys, "password-cost", &s->password_cost);
+  take_key (keys, "storage", &s->storage);
   port = g_key_file_get_integer (keys, "server", "port", &local_error);
   if (local_error == NULL && s->port < 0)
     s->port = port;
@@ -140,7 +144,12 @@ open_store (Settings  *s,
       options.now = offset_clock;
       options.now_data = (gpointer) clock_file;
     }
-  location = g_build_filename (s->data_dir, "simvault-server.db", NULL);
+  /* --storage: "sqlite:PATH", a path, or "postgresql://..." (libpq); it
+   * may hold a password, so it is never printed. */
+  if (s->storage != NULL)
+    location = g_strdup (s->storage);
+  else
+    location = g_build_filename (s->data_dir, "simvault-server.db", NULL);
   return sv_store_open (location, &options, error);
 }
 
@@ -309,6 +318,8 @@ main (int   argc,
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &s.data_dir, "Where the database lives", "DIR" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &s.tls_cert, "PEM certificate: serve HTTPS", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &s.tls_key, "PEM private key of the certificate", "FILE" },
+    { "storage", 0, 0, G_OPTION_ARG_STRING, &s.storage,
+      "sqlite:PATH (default: under --data-dir) or postgresql://... (libpq)", "LOCATION" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &s.config, "Key file with the same settings in [server]", "FILE" },
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &s.password_file, "staff add: read the password from FILE", "FILE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "[staff add|list|remove NAME | routes]" },

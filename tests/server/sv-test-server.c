@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 
 #include <glib/gstdio.h>
@@ -16,6 +17,39 @@ sv_test_server_binary (void)
 
   g_assert_nonnull (root);
   return g_build_filename (root, "sync", "server", "simvault-server", NULL);
+}
+
+/* SV_TEST_STORAGE (tests/postgresql/pg-run.sh): a postgresql:// URI; each
+ * data directory gets its own database, so a restart on the same directory
+ * sees the same data and a new directory starts empty. */
+static char *
+postgresql_storage (const char *data_dir)
+{
+  const char *pg = g_getenv ("SV_TEST_STORAGE");
+  const char *psql = g_getenv ("SV_TEST_PSQL");
+  g_autofree char *base = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *sql = NULL;
+  GString *name;
+
+  if (pg == NULL || *pg == '\0')
+    return NULL;
+  base = g_path_get_basename (data_dir);
+  name = g_string_new ("sv_test_");
+  for (const char *p = base; *p; p++)
+    g_string_append_c (name, g_ascii_isalnum (*p) ? g_ascii_tolower (*p) : '_');
+  db = g_string_free (name, FALSE);
+  sql = g_strdup_printf ("CREATE DATABASE %s", db);
+  {
+    const char *argv[] = { psql ? psql : "psql", pg, "-q", "-c", sql, NULL };
+    g_autoptr(GSubprocess) p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                                  | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+
+    /* "already exists" on a restart is fine */
+    if (p != NULL)
+      g_subprocess_wait (p, NULL, NULL);
+  }
+  return g_strdup_printf ("--storage=%s%cdbname=%s", pg, strchr (pg, '?') ? '&' : '?', db);
 }
 
 /* A test that aborts must not leave its server running. */
@@ -57,6 +91,14 @@ sv_test_server_start (const char         *data_dir,
     sv_test_server_set_clock (server, 0);
 
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* The request log, for the tests that read it (appended across restarts). */
+  server->log_file = g_build_filename (server->data_dir, "server.log", NULL);
+  {
+    int fd = g_open (server->log_file, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_subprocess_launcher_take_stderr_fd (launcher, fd);
+  }
   g_subprocess_launcher_setenv (launcher, "SIMVAULT_SERVER_PASSWORD_COST", "test-only", TRUE);
   g_subprocess_launcher_setenv (launcher, "SIMVAULT_SERVER_CLOCK_OFFSET_FILE", server->clock_file, TRUE);
   /* SV_TEST_SERVER_GDB=1 runs the server under gdb, for a backtrace. */
@@ -73,6 +115,9 @@ sv_test_server_start (const char         *data_dir,
   g_ptr_array_add (argv, sv_test_server_binary ());
   g_ptr_array_add (argv, g_strdup ("--port=0"));
   g_ptr_array_add (argv, g_strdup_printf ("--data-dir=%s", server->data_dir));
+  server->storage_arg = postgresql_storage (server->data_dir);
+  if (server->storage_arg != NULL)
+    g_ptr_array_add (argv, g_strdup (server->storage_arg));
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra_args[i]));
   g_ptr_array_add (argv, NULL);
@@ -161,6 +206,8 @@ sv_test_server_free (SvTestServer *server)
     remove_tree (server->data_dir);
   g_free (server->data_dir);
   g_free (server->clock_file);
+  g_free (server->log_file);
+  g_free (server->storage_arg);
   g_free (server->base_url);
   g_free (server);
 }
@@ -410,4 +457,39 @@ sv_test_login (SvTestServer *server,
 
   g_assert_cmpuint (reply->status, ==, 200);
   return g_strdup (sv_test_reply_string (reply, "token"));
+}
+
+/* simvault-server staff add NAME --password-file F on the server's data. */
+void
+sv_test_server_add_staff (SvTestServer *server,
+                          const char   *name,
+                          const char   *password)
+{
+  g_autofree char *binary = sv_test_server_binary ();
+  g_autofree char *file = g_build_filename (server->data_dir, "staff-password", NULL);
+  g_autofree char *dir_arg = g_strdup_printf ("--data-dir=%s", server->data_dir);
+  g_autofree char *file_arg = g_strdup_printf ("--password-file=%s", file);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { binary, dir_arg, file_arg, "staff", "add", name,
+                         server->storage_arg, NULL };
+
+  g_file_set_contents (file, password, -1, &error);
+  g_assert_no_error (error);
+  g_subprocess_launcher_setenv (launcher, "SIMVAULT_SERVER_PASSWORD_COST", "test-only", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+  g_unlink (file);
+}
+
+char *
+sv_test_server_read_log (SvTestServer *server)
+{
+  char *text = NULL;
+
+  g_file_get_contents (server->log_file, &text, NULL, NULL);
+  return text ? text : g_strdup ("");
 }

@@ -17,6 +17,8 @@ typedef struct
   char        *base_url;
   char        *data_dir;
   char        *clock_file;
+  char        *log_file;
+  char        *storage_arg;      /* --storage=... under SV_TEST_STORAGE */
   gboolean     own_dir;
   SoupSession *session;
 } SvTestServer;
@@ -37,6 +39,10 @@ void          sv_test_server_free        (SvTestServer        *server);
 void          sv_test_server_set_clock   (SvTestServer        *server,
                                           gint64               offset_seconds);
 char         *sv_test_server_binary      (void);
+void          sv_test_server_add_staff   (SvTestServer        *server,
+                                          const char          *name,
+                                          const char          *password);
+char         *sv_test_server_read_log    (SvTestServer        *server);
 
 SvTestReply  *sv_test_request            (SvTestServer        *server,
                                           const char          *method,
