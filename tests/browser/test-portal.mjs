@@ -304,6 +304,16 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   await waitForCount(rows, 4);
   await shot(page, tag, 'contacts');
 
+  // The session cookie: __Host-, HttpOnly, SameSite=Strict; not readable
+  // by the page's scripts.
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === '__Host-sv-session');
+  assert.ok(session, `session cookie set: ${JSON.stringify(cookies.map((c) => c.name))}`);
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.equal(session.path, '/');
+  assert.equal(await page.evaluate(() => document.cookie.includes('sv-session')), false);
+
   // A name from the card that looks like HTML is text: no element, no script.
   const xssRow = rows.filter({ hasText: XSS_NAME });
   assert.equal(await xssRow.count(), 1, 'the HTML-like name is shown literally');
@@ -430,6 +440,13 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   assert.match(vcard, /BEGIN:VCARD/);
   assert.match(vcard, /Alice Li/);
   assert.doesNotMatch(vcard, /Carol/);
+  const [csvDownload] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('#download-csv').click(),
+  ]);
+  const csv = fs.readFileSync(await csvDownload.path(), 'utf8');
+  assert.match(csv, /Alice Li/);
+  assert.match(csv, /王小明/);
 
   // A one-time restore code for a shop.
   await page.locator('nav a[href="#/account"]').click();
@@ -556,6 +573,16 @@ serverTest('the served page: CSP and content types', async () => {
   assert.equal(zh['Log In'], '登录');
   const missing = await fetch(new URL('no-such-file.js', baseUrl));
   assert.equal(missing.status, 404);
+
+  // No module builds HTML from strings: every node is made with
+  // createElement and every text goes through textContent.
+  const portalDir = path.join(sourceRoot, 'sync/server/portal/js');
+  for (const name of fs.readdirSync(portalDir).filter((f) => f.endsWith('.js'))) {
+    const served = await (await fetch(new URL(`js/${name}`, baseUrl))).text();
+    assert.equal(served, fs.readFileSync(path.join(portalDir, name), 'utf8'), `js/${name} served as in the source`);
+    assert.doesNotMatch(served, /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function/,
+                        `js/${name} builds no HTML from strings`);
+  }
 });
 
 serverTest('sign up in the portal before any card', async () => {
