@@ -50,7 +50,8 @@ export async function renderBackup (container, ctx, stillCurrent) {
       h('div', { class: 'row-text' },
         h('span', { class: 'row-title' }, cardLabel(c)),
         h('span', { class: 'row-subtitle' },
-          [status, format(_('last backup %s'), formatTime(c.last_backup || c.updated))].join(' · '))),
+          [status, c.last_backup ? format(_('last backup %s'), formatTime(c.last_backup))
+            : format(_('last changed %s'), formatTime(c.updated))].join(' · '))),
       c.iccid === iccid
         ? h('span', { class: 'badge' }, _('Shown'))
         : h('button', { type: 'button', class: 'flat', onclick: () => {
@@ -106,7 +107,10 @@ export async function renderBackup (container, ctx, stillCurrent) {
       h('section', { class: 'group', 'aria-labelledby': 'backup-card-title' },
         h('h2', { class: 'heading', id: 'backup-card-title' }, cardLabel(info)),
         h('ul', { class: 'boxed-list' },
-          propertyRow(_('Last backup'), formatTime(info.last_backup || info.updated)),
+          // The server's `updated` moves with every backup and every portal
+          // edit; `last_backup`, when the server sends it, only with backups.
+          info.last_backup ? propertyRow(_('Last backup'), formatTime(info.last_backup))
+            : propertyRow(_('Last change'), formatTime(info.updated)),
           propertyRow(_('Card type'), cardTypeLabel(info.card_type)),
           propertyRow(_('ICCID'), iccid, 'monospace'),
           nContacts !== null ? propertyRow(_('Contacts'), String(nContacts)) : null,
