@@ -571,6 +571,37 @@ server_cb (SoupServer        *soup,
   g_object_unref (task);
 }
 
+/* A body over the limit is refused from its Content-Length, before it is
+ * read: the server never buffers more than the limit of a declared body. */
+static void
+got_headers_cb (SoupServerMessage *message,
+                gpointer           user_data)
+{
+  SvServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
+  goffset length = soup_message_headers_get_content_length (headers);
+  static const char too_large[] =
+    "{\"error\":{\"code\":\"too-large\",\"message\":\"The body is larger than 1048576 bytes\"}}";
+
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH
+      || length <= SV_PROTOCOL_MAX_BODY)
+    return;
+  add_security_headers (self, message, TRUE);
+  soup_message_headers_replace (soup_server_message_get_response_headers (message), "Connection", "close");
+  soup_server_message_set_status (message, 413, NULL);
+  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_STATIC,
+                                    too_large, strlen (too_large));
+  log_request (message, "/{too-large}", 413, g_get_monotonic_time ());
+}
+
+static void
+request_started_cb (SoupServer        *soup,
+                    SoupServerMessage *message,
+                    gpointer           user_data)
+{
+  g_signal_connect_object (message, "got-headers", G_CALLBACK (got_headers_cb), user_data, 0);
+}
+
 /* ---- object ------------------------------------------------------------- */
 
 static gboolean
@@ -666,6 +697,7 @@ sv_server_listen (SvServer         *self,
                                 NULL);
   self->tls = certificate != NULL;
   soup_server_add_handler (self->soup, NULL, server_cb, self, NULL);
+  g_signal_connect_object (self->soup, "request-started", G_CALLBACK (request_started_cb), self, 0);
   socket_address = g_inet_socket_address_new (inet, port);
   if (!soup_server_listen (self->soup, socket_address,
                            certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
