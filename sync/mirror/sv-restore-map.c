@@ -419,8 +419,10 @@ map_one (SvCardImage     *work,
 
   for (guint step = 0; step < targets->len; step++)
     {
-      TargetSet *t = &g_array_index (targets, TargetSet, (first + step) % targets->len);
-      guint index = target_set_free_index (t, t->set == src_set || step == 0 ? src_index : 0);
+      /* step 0: the own set; then the others in ascending order */
+      guint k = step == 0 ? (guint) first : step - 1 + (step - 1 >= (guint) first);
+      TargetSet *t = &g_array_index (targets, TargetSet, k);
+      guint index = target_set_free_index (t, step == 0 ? src_index : 0);
       Fit fit;
 
       if (index == 0)

@@ -12,8 +12,10 @@ simvault-vsim cards. Skips without the harness.
 - a wrong PIN says how many tries are left, and is sent once.
 """
 
+import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,8 +90,22 @@ try:
     insert(1, "usim-sms")
     rc, a, text = cli("read", "--reader", R0, "--db", db, "--json", "--no-messages")
     check("read the card in reader 0", rc == 0, text[:300])
-    rc, b, text = cli("read", "--reader", R1, "--db", db, "--json", "--no-messages")
+    rc, b, text = cli("read", "--reader", R1, "--db", db, "--json")
     check("read the card in reader 1", rc == 0, text[:300])
+    # RFC 3339 §5.6 timestamps, with the offsets the profile's messages
+    # carry (+02:00, +08:00), parsed by datetime.fromisoformat
+    stamps = [m["timestamp"] for m in b["messages"] if m["timestamp"]]
+    rfc = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+    parsed = []
+    for st in stamps:
+        try:
+            parsed.append(datetime.datetime.fromisoformat(st.replace("Z", "+00:00")).utcoffset())
+        except ValueError:
+            parsed.append(None)
+    check("read --json: every message timestamp is RFC 3339",
+          stamps and all(rfc.match(st) for st in stamps) and None not in parsed, repr(stamps))
+    check("read --json: the senders' offsets are kept",
+          datetime.timedelta(hours=2) in parsed and datetime.timedelta(hours=8) in parsed, repr(stamps))
     iccid_a, iccid_b = a["iccid"], b["iccid"]
 
     rc, _, text = cli("edit", iccid_a, "add", "--name", "Pending", "--number", "123", "--db", db)
