@@ -973,6 +973,132 @@ test_portal_files (Fixture       *f,
   sv_test_reply_free (r);
 }
 
+static char *
+run_cli (const char * const *args,
+         const char         *stdin_text,
+         int                *status)
+{
+  g_autofree char *binary = sv_test_server_binary ();
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
+                                                                       | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                                       | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+
+  g_ptr_array_add (argv, binary);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "SIMVAULT_SERVER_PASSWORD_COST", "test-only", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, stdin_text, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_exit_status (process);
+  return out;
+}
+
+/* The command line: a config file with the same settings, staff
+ * administration, refused arguments. */
+static void
+test_command_line (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sv-cli-XXXXXX", &error);
+  g_autofree char *config = g_build_filename (dir, "server.conf", NULL);
+  g_autofree char *pwfile = g_build_filename (dir, "pw", NULL);
+  g_autofree char *keys = g_strdup_printf ("[server]\nlisten=127.0.0.1\nport=0\ndata-dir=%s\n", dir);
+  g_autofree char *config_arg = g_strconcat ("--config=", config, NULL);
+  g_autofree char *pw_arg = g_strconcat ("--password-file=", pwfile, NULL);
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  g_file_set_contents (config, keys, -1, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (pwfile, "a staff password\n", -1, &error);
+  g_assert_no_error (error);
+
+  {
+    const char *args[] = { config_arg, "staff", "add", "alice", pw_arg, NULL };
+
+    g_free (out);
+    out = run_cli (args, NULL, &status);
+    g_assert_cmpint (status, ==, 0);
+  }
+  {
+    const char *args[] = { config_arg, "staff", "add", "bob", NULL };
+
+    g_free (out);
+    out = run_cli (args, "bob's password\n", &status);
+    g_assert_cmpint (status, ==, 0);
+  }
+  {
+    const char *args[] = { config_arg, "staff", "add", "carol", NULL };
+
+    g_free (out);
+    out = run_cli (args, "short\n", &status);
+    g_assert_cmpint (status, !=, 0);
+  }
+  {
+    const char *args[] = { config_arg, "staff", "remove", "bob", NULL };
+
+    g_free (out);
+    out = run_cli (args, NULL, &status);
+    g_assert_cmpint (status, ==, 0);
+  }
+  {
+    const char *args[] = { config_arg, "staff", "list", NULL };
+
+    g_free (out);
+    out = run_cli (args, NULL, &status);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpstr (out, ==, "alice\n");
+  }
+  {
+    const char *args[] = { config_arg, "staff", "remove", "nobody", NULL };
+
+    g_free (out);
+    out = run_cli (args, NULL, &status);
+    g_assert_cmpint (status, !=, 0);
+  }
+  {
+    const char *args[] = { "--port=70000", NULL };
+
+    g_free (out);
+    out = run_cli (args, NULL, &status);
+    g_assert_cmpint (status, ==, 2);
+  }
+  {
+    const char *args[] = { "--tls-cert=/nonexistent", NULL };
+
+    g_free (out);
+    out = run_cli (args, NULL, &status);
+    g_assert_cmpint (status, ==, 2);
+  }
+
+  /* The server from the config file alone: it prints its URL, serves, and
+   * stops cleanly on SIGTERM (checked by the helper). The staff member
+   * added above logs in. */
+  {
+    const char *args[] = { config_arg, NULL };
+    g_autoptr(SvTestServer) server = sv_test_server_start (dir, args);
+    SvTestReply *r;
+
+    g_assert_true (g_str_has_prefix (server->base_url, "http://127.0.0.1:"));
+    r = sv_test_request (server, "POST", "/api/v1/staff/session", NULL,
+                         "{\"name\":\"alice\",\"password\":\"a staff password\"}");
+    g_assert_cmpuint (r->status, ==, 200);
+    sv_test_reply_free (r);
+    r = sv_test_request (server, "POST", "/api/v1/staff/session", NULL,
+                         "{\"name\":\"bob\",\"password\":\"bob's password\"}");
+    sv_test_assert_error (r, 401, "login-failed");
+    sv_test_reply_free (r);
+    server->own_dir = TRUE;
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -997,6 +1123,7 @@ main (int   argc,
   ADD ("errors", test_error_codes);
   ADD ("sessions", test_sessions);
   ADD ("portal", test_portal_files);
+  g_test_add_func ("/sv/server/command-line", test_command_line);
 
   return g_test_run ();
 }
