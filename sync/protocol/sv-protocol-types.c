@@ -45,6 +45,40 @@ node_has_type (JsonNode   *node,
     }
 }
 
+/* The deepest nesting of arrays and objects in @body, strings skipped: the
+ * parser recurses per level, so a body of a million '[' must be refused
+ * before it is parsed. */
+static guint
+json_depth (const char *body,
+            gsize       len)
+{
+  guint depth = 0, max = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = body[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          depth++;
+          max = MAX (max, depth);
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return max;
+}
+
 /**
  * sv_protocol_parse_body:
  *
@@ -76,6 +110,12 @@ sv_protocol_parse_body (const char  *body,
   if (!g_utf8_validate (body, len, NULL))
     {
       sv_protocol_set_error (error, SV_PROTOCOL_ERROR_MALFORMED, NULL, "The body is not UTF-8");
+      return NULL;
+    }
+  if (json_depth (body, len) > SV_PROTOCOL_MAX_DEPTH)
+    {
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_MALFORMED, NULL,
+                             "The body nests deeper than %d levels", SV_PROTOCOL_MAX_DEPTH);
       return NULL;
     }
   if (!json_parser_load_from_data (parser, body, len, &local_error))

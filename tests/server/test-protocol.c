@@ -218,6 +218,18 @@ test_body (void)
       g_assert_null (n);
       g_assert_error (e, SV_PROTOCOL_ERROR, SV_PROTOCOL_ERROR_MALFORMED);
     }
+  /* Nesting that would make the parser recurse a million times. */
+  {
+    g_autofree char *deep = g_strnfill (100000, '[');
+    g_autofree char *fine = g_strdup ("{\"a\":[[{\"b\":\"[[[[[[[[[[[[[[[[[[[[[[\"}]]}");
+    g_autoptr(GError) e = NULL;
+    g_autoptr(JsonNode) n = sv_protocol_parse_body (deep, strlen (deep), &e);
+    g_autoptr(JsonNode) ok = sv_protocol_parse_body (fine, strlen (fine), NULL);
+
+    g_assert_null (n);
+    g_assert_error (e, SV_PROTOCOL_ERROR, SV_PROTOCOL_ERROR_MALFORMED);
+    g_assert_nonnull (ok);
+  }
   memset (big, ' ', SV_PROTOCOL_MAX_BODY + 1);
   none = sv_protocol_parse_body (big, SV_PROTOCOL_MAX_BODY + 1, &error);
   g_assert_null (none);
