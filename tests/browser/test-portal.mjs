@@ -538,11 +538,11 @@ const opts = skipReason ? { skip: skipReason } : {};
 /* Each test gets its own server and data directory: the login rate limit
  * (5 failures per client address) of one test must not lock out the next. */
 function serverTest (name, body) {
-  test(name, opts, async () => {
+  test(name, opts, async (t) => {
     const server = await startServer();
     baseUrl = server.url;
     try {
-      await body();
+      await body(t);
     } catch (e) {
       e.message += `\nserver stderr:\n${server.stderr().slice(-2000)}`;
       throw e;
@@ -719,6 +719,50 @@ serverTest('a USIM card: e-mail, additional number and second name', async () =>
     const listed = await protocol('GET', `cards/${iccid}/contacts`, undefined, token);
     assert.deepEqual(listed.json.contacts.map((c) => [c.name, c.additional_numbers, c.emails, c.second_name]),
                      [['Li Lei', ['10086'], ['lilei@example.com'], 'Lei']]);
+  });
+  await context.close();
+});
+
+serverTest('undo a deleted contact, then add into the freed record', async (t) => {
+  const card = await registerCard([['Carol', '+8613700000003'], ['Dan', '4']]);
+  // Known server bug (reported to h11-http): an edit into a record the
+  // portal cleared answers 409. Probe it through the protocol and skip with
+  // the reason while it is there; the test runs by itself once fixed.
+  const probe = await registerCard([['Probe', '1']]);
+  const del = await protocol('DELETE', `cards/${probe.iccid}/contacts/0/1`, undefined, probe.token);
+  assert.ok(del.status >= 200 && del.status < 300, del.text);
+  const put = await protocol('PUT', `cards/${probe.iccid}/contacts/0/1`, { name: 'Probe', number: '1' }, probe.token);
+  if (put.status === 409) {
+    t.skip('simvault-server answers 409 to an edit of a record the portal deleted');
+    return;
+  }
+  assert.equal(put.status, 200, put.text);
+
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await withFailureShot(page, 'desktop', async () => {
+    await page.goto(baseUrl);
+    await page.locator('input[type=tel]').fill(card.phone);
+    await page.locator('input[type=password]').fill(PASSWORD);
+    await page.locator('form button[type=submit]').click();
+    const rows = page.locator('.contact-list .contact-row');
+    await waitForCount(rows, 2);
+    const carol = rows.filter({ hasText: 'Carol' });
+    await carol.locator('button.delete').click();
+    await waitForCount(rows, 1);
+    await page.locator('.toast-action').click();
+    await carol.waitFor();
+    await waitForCount(rows, 2);
+    assert.equal(await carol.getAttribute('data-index'), '1', 'back in its own record');
+    await rows.filter({ hasText: 'Dan' }).locator('button.delete').click();
+    await waitForCount(rows, 1);
+    await page.locator('#add-contact').click();
+    const dialog = page.locator('dialog.contact-dialog');
+    await dialog.locator('input[name=name]').fill('Erin');
+    await dialog.locator('button[type=submit]').click();
+    await dialog.waitFor({ state: 'detached' });
+    await rows.filter({ hasText: 'Erin' }).waitFor();
+    assert.equal(await rows.filter({ hasText: 'Erin' }).getAttribute('data-index'), '2', 'into the freed record');
   });
   await context.close();
 });

@@ -186,7 +186,15 @@ export async function renderContacts (container, ctx, stillCurrent) {
       label: _('Undo'),
       run: async () => {
         try {
-          await api.editContact(iccid, c.set, c.index, contactBody(c));
+          // Back into its own record; if the server refuses that record
+          // (409: it changed since), into the first free one.
+          try {
+            await api.editContact(iccid, c.set, c.index, contactBody(c));
+          } catch (e) {
+            if (!(e instanceof ApiError && e.code === 'conflict'))
+              throw e;
+            await api.addContact(iccid, Object.assign({ set: c.set }, contactBody(c)));
+          }
           toast(_('Contact restored'));
           reload();
         } catch (e) {
