@@ -292,9 +292,12 @@ get_status_uicc (SvCardSession  *session,
       g_autoptr(GError) local_error = NULL;
       g_autoptr(GBytes) fcp = NULL;
 
-      fcp = sv_card_session_select_df_status (session,
-                                              sv_card_session_get_usim_aid (session) ? "7FFF" : "3F00",
-                                              &local_error);
+      /* the ADF's FCP: the application activated by AID first (TS
+       * 102.221 §8.4.1: 7FFF names the active application), else the MF's */
+      if (sv_card_session_get_usim_aid (session) == NULL)
+        fcp = sv_card_session_select_df_status (session, "3F00", &local_error);
+      else if (sv_card_session_select (session, "7FFF", NULL, &local_error))
+        fcp = sv_card_session_select_df_status (session, "7FFF", &local_error);
       if (fcp == NULL)
         g_debug ("%s: no PIN status template: %s",
                  sv_card_session_get_reader_name (session), local_error->message);

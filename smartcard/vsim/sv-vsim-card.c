@@ -177,6 +177,9 @@ access_granted (SvVsimCard   *card,
     case SV_VSIM_ACCESS_ALWAYS:
       return TRUE;
     case SV_VSIM_ACCESS_PIN1:
+      /* TS 102.221 §9.5.1: the universal PIN, when used, replaces PIN1 */
+      if (card->image->universal_pin)
+        return secret_satisfied (&secrets[SV_VSIM_SECRET_UPIN]);
       return secret_satisfied (&secrets[SV_VSIM_SECRET_PIN1]);
     case SV_VSIM_ACCESS_PIN2:
       return secret_satisfied (&secrets[SV_VSIM_SECRET_PIN2]);
@@ -344,6 +347,7 @@ build_fcp (SvVsimCard *card,
         { SV_VSIM_SECRET_PIN1, 0x01 }, /* §9.5.1 key references */
         { SV_VSIM_SECRET_PIN2, 0x81 },
         { SV_VSIM_SECRET_ADM1, 0x0A },
+        { SV_VSIM_SECRET_UPIN, 0x11 }, /* after a usage qualifier, §9.5.2 */
       };
       guint8 ps = 0;
       guint bit = 0;
@@ -377,6 +381,13 @@ build_fcp (SvVsimCard *card,
           if (s->enabled)
             ps |= (guint8) (0x80 >> bit);
           bit++;
+          if (keys[i].id == SV_VSIM_SECRET_UPIN)
+            {
+              /* usage qualifier 08: the universal PIN is used (instead
+               * of the application PIN), 00: it is not */
+              v[0] = 0x95; v[1] = 0x01; v[2] = card->image->universal_pin ? 0x08 : 0x00;
+              g_byte_array_append (pins, v, 3);
+            }
           v[0] = 0x83; v[1] = 0x01; v[2] = keys[i].ref;
           g_byte_array_append (pins, v, 3);
         }
@@ -1144,6 +1155,8 @@ secret_for_ref (guint8  ref,
       return mode == MODE_UICC ? SV_VSIM_SECRET_PIN2 : SV_VSIM_N_SECRETS;
     case 0x0A:
       return op == PIN_VERIFY ? SV_VSIM_SECRET_ADM1 : SV_VSIM_N_SECRETS;
+    case 0x11:
+      return mode == MODE_UICC ? SV_VSIM_SECRET_UPIN : SV_VSIM_N_SECRETS;
     default:
       return SV_VSIM_N_SECRETS;
     }
@@ -1198,7 +1211,8 @@ cmd_pin (SvVsimCard *card,
     return SW (mode, SW_REF_NOT_FOUND, SW2G_NO_CHV);
   s = &secrets[id];
   puk = id == SV_VSIM_SECRET_PIN1 ? &secrets[SV_VSIM_SECRET_PUK1]
-      : id == SV_VSIM_SECRET_PIN2 ? &secrets[SV_VSIM_SECRET_PUK2] : NULL;
+      : id == SV_VSIM_SECRET_PIN2 ? &secrets[SV_VSIM_SECRET_PUK2]
+      : id == SV_VSIM_SECRET_UPIN ? &secrets[SV_VSIM_SECRET_UPUK] : NULL;
 
   /* TS 102.221 §11.1.9/§11.1.13: an empty VERIFY or UNBLOCK asks for the
    * retry counter. */

@@ -11,7 +11,7 @@
 G_DEFINE_QUARK (sv-vsim-image-error-quark, sv_vsim_image_error)
 
 static const char *secret_labels[SV_VSIM_N_SECRETS] = {
-  "pin1", "puk1", "pin2", "puk2", "adm1",
+  "pin1", "puk1", "pin2", "puk2", "adm1", "upin", "upuk",
 };
 
 /* A hex field of the image file, through the codec's hex reader; an
@@ -314,7 +314,11 @@ load_secrets (SvVsimImage  *image,
           return FALSE;
         }
       s->enabled = json_object_get_boolean_member_with_default (obj, "enabled", TRUE);
-      s->max_tries = (guint) json_object_get_int_member_with_default (obj, "max_tries", i == SV_VSIM_SECRET_PUK1 || i == SV_VSIM_SECRET_PUK2 ? 10 : 3);
+      s->max_tries = (guint) json_object_get_int_member_with_default (obj, "max_tries",
+                                                                     i == SV_VSIM_SECRET_PUK1 || i == SV_VSIM_SECRET_PUK2 ||
+                                                                     i == SV_VSIM_SECRET_UPUK ? 10 : 3);
+      if (i == SV_VSIM_SECRET_UPIN)
+        image->universal_pin = json_object_get_boolean_member_with_default (obj, "used", FALSE);
       s->tries_left = (guint) json_object_get_int_member_with_default (obj, "tries_left", s->max_tries);
       if (s->max_tries == 0 || s->max_tries > 15 || s->tries_left > s->max_tries)
         {

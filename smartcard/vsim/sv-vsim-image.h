@@ -81,6 +81,8 @@ typedef enum
   SV_VSIM_SECRET_PIN2,
   SV_VSIM_SECRET_PUK2,
   SV_VSIM_SECRET_ADM1,
+  SV_VSIM_SECRET_UPIN,     /* universal PIN, key reference 11 (UICC) */
+  SV_VSIM_SECRET_UPUK,     /* its unblock key */
   SV_VSIM_N_SECRETS
 } SvVsimSecretId;
 
@@ -91,6 +93,8 @@ typedef struct
   gboolean      mode_2g;
   gboolean      mode_uicc;
   gboolean      select_fcp_direct; /* quirk: FCP without 61xx when Le given */
+  gboolean      universal_pin;     /* secrets.upin.used: the universal PIN
+                                    * replaces PIN1 (TS 102.221 §9.5.1) */
   SvVsimSecret  secrets[SV_VSIM_N_SECRETS];
   SvVsimNode   *mf;
   SvVsimNode   *adf;               /* the first ADF, or NULL */

@@ -9,7 +9,9 @@ simvault-vsim cards. Skips without the harness.
 - write --db naming a missing file: an error;
 - a --reader matching both readers: both named when both hold a card, the
   one holding a card when only one does;
-- a wrong PIN says how many tries are left, and is sent once.
+- a wrong PIN says how many tries are left, and is sent once;
+- a card that uses the universal PIN instead of PIN1 (usim-upin) is read
+  with it.
 """
 
 import datetime
@@ -145,6 +147,21 @@ try:
         f.write("1234\n")
     rc, obj, text = cli("read", "--reader", R1, "--pin-file", pin_file, "--json", "--no-messages")
     check("the right PIN then reads the card (one try was spent, not more)", rc == 0, text[:300])
+
+    # A card that uses the universal PIN (key reference 11) instead of PIN1
+    pull(1)
+    insert(1, "usim-upin")
+    with open(pin_file, "w") as f:
+        f.write("0000\n")
+    rc, obj, text = cli("read", "--reader", R1, "--pin-file", pin_file, "--json", "--no-messages")
+    err = (obj or {}).get("error", "")
+    check("universal PIN card: PIN1's value is a wrong universal PIN, tries left said",
+          rc == 1 and "2 tries left" in err, text[:300])
+    with open(pin_file, "w") as f:
+        f.write("4321\n")
+    rc, obj, text = cli("read", "--reader", R1, "--pin-file", pin_file, "--json", "--no-messages")
+    check("universal PIN card: read with the universal PIN",
+          rc == 0 and obj and len(obj.get("contacts", [])) == 6, text[:300])
 finally:
     for slot in list(cards):
         try:

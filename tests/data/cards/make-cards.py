@@ -375,7 +375,7 @@ ATR_OLD = "3B179489010201024187"                           # a 16K GSM SIM
 class Image:
     def __init__(self, name, description, atr, modes, pin1=("0000", False),
                  puk1="12345678", pin2=("5678", True), puk2="87654321",
-                 quirks=None):
+                 quirks=None, upin=None):
         self.doc = {
             "format": "simvault-card-image",
             "version": 1,
@@ -392,6 +392,13 @@ class Image:
             },
             "files": [],
         }
+        if upin:
+            # TS 102.221 §9.5.1: the universal PIN (key reference 11) in
+            # place of PIN1 when "used"
+            self.doc["secrets"]["upin"] = {"value": upin[0], "enabled": True, "tries_left": 3,
+                                           "max_tries": 3, "used": upin[1]}
+            self.doc["secrets"]["upuk"] = {"value": "23456789", "enabled": True, "tries_left": 10,
+                                           "max_tries": 10}
         if quirks:
             self.doc["quirks"] = quirks
         # The source data the files were encoded from, for tests that
@@ -669,8 +676,8 @@ def sim_2g(name, description, atr, adn_count, alpha_len, n_contacts, sms_count,
 
 
 def usim(name, description, modes, sets, contacts, sms, sms_count, pin1=("0000", False),
-         quirks=None, ext1_count=20, iccid_body="8986001234567890123"):
-    img = Image(name, description, ATR_USIM, modes, pin1=pin1, quirks=quirks)
+         quirks=None, ext1_count=20, iccid_body="8986001234567890123", upin=None):
+    img = Image(name, description, ATR_USIM, modes, pin1=pin1, quirks=quirks, upin=upin)
     base_files(img, iccid_body, "460001234567890", "SimVault", usim=True)
     ext1 = Ext1(ext1_count)
     sms = sms + [sms_record("free")] * (sms_count - len(sms))
@@ -831,6 +838,13 @@ def profiles():
         "has 30 ADN with ANR only (no EMAIL, no SNE), set 2 has 100 ADN with ANR, EMAIL and SNE. "
         "A restore target. PIN1 0000 disabled.",
         ["2g", "uicc"], uneven, [[], []], [], 10, iccid_body="8986001234567890131"))
+
+    out.append(usim(
+        "usim-upin", "UICC-only USIM that uses the universal PIN (key reference 11, TS 102.221 "
+        "§9.5.1) instead of PIN1: PIN1 0000 disabled, universal PIN 4321 enabled (3 tries), "
+        "its PUK 23456789; the PIN status template says so (usage qualifier 08).",
+        ["uicc"], one, [latin_contacts(6, 8)], simple_sms(2), 10,
+        iccid_body="8986001234567890132", upin=("4321", True)))
 
     out.append(usim(
         "usim-uicc-only", "Modern USIM that refuses CLA A0 (6E 00) and returns the FCP directly "
