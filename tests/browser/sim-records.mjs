@@ -110,8 +110,9 @@ export function decodeAdn (bytes) {
   return { name, number };
 }
 
-/* TS 23.038 §6.1.2.1: septets packed into octets, LSB first. */
-function packSeptets (text) {
+/* TS 23.038 §6.1.2.1: septets packed into octets, LSB first; `fillBits`
+ * zero bits first (after a user data header, TS 23.040 §9.2.3.24). */
+function packSeptets (text, fillBits = 0) {
   const septets = Array.from(text).map((c) => {
     const v = gsm7Code(c);
     if (v < 0)
@@ -120,7 +121,7 @@ function packSeptets (text) {
   });
   const out = [];
   let acc = 0;
-  let bits = 0;
+  let bits = fillBits;
   for (const s of septets) {
     acc |= s << bits;
     bits += 7;
@@ -143,12 +144,13 @@ function semiOctet (n) {
  * service centre address (TS 24.011 §8.2.5.1) and an SMS-DELIVER TPDU
  * (TS 23.040 §9.2.2.1) in the GSM 7 bit default alphabet, padded with
  * 0xFF to 176 bytes. */
-export function encodeSmsDeliver ({ from, text, time, read = true }) {
+export function encodeSmsDeliver ({ from, text, time, read = true, concat = null }) {
   const out = new Uint8Array(176).fill(0xff);
   const bytes = [read ? 0x01 : 0x03];
   const sc = bcd('8613800100500');
   bytes.push(1 + sc.length, 0x91, ...sc);
-  bytes.push(0x04);                                   // SMS-DELIVER, no more messages
+  // SMS-DELIVER, no more messages; TP-UDHI when a header comes first
+  bytes.push(concat ? 0x44 : 0x04);
   const oaDigits = from.replace(/^\+/, '');
   bytes.push(oaDigits.length, from.startsWith('+') ? 0x91 : 0x81, ...bcd(oaDigits));
   bytes.push(0x00, 0x00);                             // PID, DCS: GSM 7 bit
@@ -156,8 +158,15 @@ export function encodeSmsDeliver ({ from, text, time, read = true }) {
   bytes.push(semiOctet(d.getUTCFullYear() % 100), semiOctet(d.getUTCMonth() + 1),
              semiOctet(d.getUTCDate()), semiOctet(d.getUTCHours()),
              semiOctet(d.getUTCMinutes()), semiOctet(d.getUTCSeconds()), 0x00);
-  const ud = packSeptets(text);
-  bytes.push(ud.count, ...ud.octets);
+  if (concat) {
+    // TS 23.040 §9.2.3.24.1: UDHL 5, IEI 00 (8-bit reference), length 3,
+    // reference, total, sequence; then 1 fill bit to the septet boundary.
+    const ud = packSeptets(text, 1);
+    bytes.push(7 + ud.count, 0x05, 0x00, 0x03, concat.ref, concat.total, concat.seq, ...ud.octets);
+  } else {
+    const ud = packSeptets(text);
+    bytes.push(ud.count, ...ud.octets);
+  }
   if (bytes.length > 176)
     throw new Error('message too long for one record');
   out.set(bytes, 0);

@@ -163,6 +163,13 @@ async function registerCard (contacts) {
         stored_at: '2026-12-01T10:15:00Z' },
       { record: toHex(encodeSmsDeliver({ from: '10086', text: 'Your balance is 42 yuan', time: '2026-12-05T08:00:00Z', read: false })),
         stored_at: '2026-12-05T08:00:00Z' },
+      // One message in two records (concatenated SMS, 8-bit reference 0x42).
+      { records: [
+        toHex(encodeSmsDeliver({ from: '+8613900000002', text: 'The train leaves at nine, ', time: '2026-12-03T07:00:00Z',
+                                 concat: { ref: 0x42, total: 2, seq: 1 } })),
+        toHex(encodeSmsDeliver({ from: '+8613900000002', text: 'platform 4.', time: '2026-12-03T07:00:00Z',
+                                 concat: { ref: 0x42, total: 2, seq: 2 } })),
+      ], stored_at: '2026-12-03T07:00:00Z' },
     ],
   }, token);
   assert.equal(sms.status, 200, `messages: ${sms.text}`);
@@ -413,8 +420,10 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   await page.locator('nav a[href="#/messages"]').click();
   const messageRows = page.locator('.message-list .message-row');
   await messageRows.first().waitFor();
-  await waitForCount(messageRows, 2);
+  await waitForCount(messageRows, 3);
   assert.equal(await messageRows.filter({ hasText: '<script>alert(2)</script>' }).count(), 1, 'message text shown as text');
+  assert.equal(await messageRows.filter({ hasText: 'The train leaves at nine, platform 4.' }).count(), 1,
+               'the two parts are shown as one message');
   assert.equal(await page.locator('.message-list script').count(), 0);
   await shot(page, tag, 'messages');
   await page.locator('input[type=search]').fill('balance');
@@ -425,7 +434,7 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   await confirm.locator('button.destructive').click();
   await page.locator('.message-list .placeholder').waitFor();
   const messages = await protocol('GET', `cards/${card.iccid}/messages`, undefined, card.token);
-  assert.equal(messages.json.messages.length, 1, messages.text);
+  assert.equal(messages.json.messages.length, 2, messages.text);
   await page.locator('input[type=search]').fill('');
 
   // Backup state and the vCard download.
@@ -820,7 +829,7 @@ serverTest('deregistration names what is deleted', async () => {
   const text = await confirm.textContent();
   assert.match(text, new RegExp(card.iccid));
   assert.match(text, /1 contact\b/);
-  assert.match(text, /2 messages/);
+  assert.match(text, /3 messages/);
   await shot(page, 'desktop', 'deregister-confirm');
   await confirm.locator('button.destructive').click();
   await page.locator('.status-page').waitFor();

@@ -101,7 +101,11 @@ export async function renderMessages (container, ctx, stillCurrent) {
           h('span', { class: 'row-title' }, who),
           status ? h('span', { class: ['badge', `status-${m.status}`] }, status) : null,
           h('time', { class: 'dim', datetime: m.time || '' }, formatTime(m.time || m.stored_at))),
-        h('p', { class: 'message-text' }, m.text || '')),
+        m.decode_error
+          ? h('p', { class: 'message-text dim' }, format(_('This message cannot be shown: %s'), m.decode_error))
+          : h('p', { class: 'message-text' }, m.text || ''),
+        m.parts > 1 ? h('span', { class: 'row-subtitle' },
+          format(ngettext('%d part', 'joined from %d parts', m.parts), m.parts)) : null),
       h('div', { class: 'row-actions' },
         h('button', {
           type: 'button',
