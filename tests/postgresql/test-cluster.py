@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Scale-out tests of simvault-server on PostgreSQL (issue 15), TAP output.
+
+  test-cluster.py node-kill
+      one PostgreSQL primary, three simvault-server nodes on loopback ports
+      behind Debian's haproxy, 16 clients spread over them (each register,
+      backups in batches, SMS backups, "changes since"); one node SIGKILLed
+      mid-way. Every acknowledged batch is present, nothing is stored twice,
+      every session works on every node (the killed one restarted too).
+
+  test-cluster.py failover
+      a primary with a synchronous streaming standby (synchronous_commit=on),
+      three nodes whose connection string lists both hosts with
+      target_session_attrs=read-write, clients doing backups; the primary
+      SIGKILLed mid-way, the standby promoted (pg_ctl promote). The nodes
+      reconnect by themselves; every backup acknowledged to a client is
+      there, and the clients' retries complete the rest.
+
+Needs Debian's postgresql and haproxy (build-aux/install-deps.sh); skips
+when they are missing. Bounded: 16 clients, a deadline on everything.
+"""
+
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svcluster as sc  # noqa: E402
+
+N_CLIENTS = 16
+BATCHES = 40           # x 5 records: 200 of the card's 250 ADN records
+MESSAGES = 10          # per client, under the card's SMS capacity (20)
+RECORDS_PER_BATCH = 5
+DEADLINE = 90          # seconds for the clients' whole run
+
+results = []
+
+
+def ok(cond, name, diag=None):
+    results.append(cond)
+    print('%s %d - %s' % ('ok' if cond else 'not ok', len(results), name))
+    if not cond and diag:
+        for line in str(diag).splitlines()[:40]:
+            print('# ' + line)
+    sys.stdout.flush()
+    return cond
+
+
+def note(text):
+    print('# ' + text)
+    sys.stdout.flush()
+
+
+def server_binary():
+    root = os.environ.get('SV_BUILD_ROOT')
+    if root:
+        return os.path.join(root, 'sync', 'server', 'simvault-server')
+    return os.path.join(os.path.dirname(__file__), '..', '..', 'build', 'sync', 'server', 'simvault-server')
+
+
+def wait_for_acks(clients, target, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(c.acked_batches for c in clients) >= target:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def join(threads, timeout):
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.1, deadline - time.monotonic()))
+    return not any(t.is_alive() for t in threads)
+
+
+def check_data(base, clients, label):
+    """No loss, no duplicate: read back through @base what every client was
+    told was stored."""
+    lost, extra, dup, msg_bad = [], [], [], []
+    for c in clients:
+        stored = sc.read_records(base, c)
+        for idx, data in c.acked.items():
+            if stored.get(idx) != data:
+                lost.append((c.iccid, idx))
+        # the server holds no record that was not acknowledged (every
+        # batch is retried until acknowledged, so none is half there)
+        for idx in stored:
+            if idx not in c.acked:
+                extra.append((c.iccid, idx))
+        seen = sc.read_all_changes(base, c)
+        if len(seen) != len(set(seen)):
+            dup.append((c.iccid, len(seen) - len(set(seen))))
+        messages = sc.read_messages(base, c)
+        records = [m['records'][0].upper() for m in messages]
+        if len(records) != len(set(records)) or sorted(records) != sorted(c.acked_messages):
+            msg_bad.append((c.iccid, len(records), len(c.acked_messages)))
+    acked = sum(len(c.acked) for c in clients)
+    ok(not lost, '%s: every acknowledged record is stored (%d records)' % (label, acked), lost[:10])
+    ok(not extra, '%s: nothing stored that no client sent' % label, extra[:10])
+    ok(not dup, '%s: "changes since" lists each record once' % label, dup[:10])
+    ok(not msg_bad, '%s: SMS ring holds each acknowledged message exactly once (%d)'
+       % (label, sum(len(c.acked_messages) for c in clients)), msg_bad[:10])
+
+
+def check_sessions(nodes, clients, label):
+    bad = []
+    for node in nodes:
+        for c in clients:
+            status, reply = sc.http_request(node.url, 'GET', '/api/v1/session', token=c.token)
+            if status != 200 or reply.get('phone') != c.phone:
+                bad.append((node.name, c.phone, status))
+    ok(not bad, '%s: every session is valid on every node (%d nodes x %d sessions)'
+       % (label, len(nodes), len(clients)), bad[:10])
+
+
+def test_node_kill(work):
+    pg = sc.Postgres(work, 'primary')
+    pg.initdb()
+    pg.start('fsync=off', 'full_page_writes=off')
+    pg.psql('CREATE DATABASE simvault')
+    storage = 'postgresql://postgres@127.0.0.1:%d/simvault?connect_timeout=5' % pg.port
+    nodes = [sc.Node(server_binary(), work, 'node%d' % i, storage) for i in (1, 2, 3)]
+    lb = None
+    try:
+        # three nodes started at once: the migration runs under an advisory
+        # lock, so exactly one of them creates the schema
+        starters = [threading.Thread(target=n.start) for n in nodes]
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join(30)
+        ok(all(n.url for n in nodes), 'three nodes started at once on one database')
+        lb = sc.Haproxy(work, nodes).start()
+        ok(True, 'haproxy in front of %s' % ', '.join(str(n.port) for n in nodes))
+
+        t0 = time.monotonic()
+        clients = [sc.Client([lb.url], i, BATCHES, RECORDS_PER_BATCH, MESSAGES,
+                             deadline=time.monotonic() + DEADLINE) for i in range(1, N_CLIENTS + 1)]
+        threads = sc.run_clients(clients)
+        target = N_CLIENTS * BATCHES // 3
+        ok(wait_for_acks(clients, target, 60), 'a third of the batches acknowledged (%d)' % target)
+        victim = nodes[1]
+        acked_at_kill = sum(c.acked_batches for c in clients)
+        victim.kill()
+        note('SIGKILLed %s (pid %d) after %d acknowledged batches' % (victim.name, victim.proc.pid, acked_at_kill))
+        finished = join(threads, DEADLINE + 30)
+        elapsed = time.monotonic() - t0
+        ok(finished, 'every client finished within the deadline (%.1f s)' % elapsed)
+        errors = [(c.n, e) for c in clients for e in c.errors]
+        ok(not errors, 'no client saw an error that retries did not overcome', errors[:10])
+        total = sum(c.acked_batches for c in clients)
+        ok(total == N_CLIENTS * BATCHES, 'all %d batches acknowledged after retries (%d; %d retries)'
+           % (N_CLIENTS * BATCHES, total, sum(c.retries for c in clients)))
+        note('%d batches of %d records + %d messages in %.1f s through haproxy'
+             % (total, RECORDS_PER_BATCH, sum(len(c.acked_messages) for c in clients), elapsed))
+
+        survivor = nodes[0]
+        check_data(survivor.url, clients, 'node kill')
+        # the killed node comes back on the same database: stateless
+        victim.port = 0
+        victim.start()
+        check_sessions(nodes, clients, 'node kill')
+        rows = int(pg.psql('SELECT count(*) FROM sessions', db='simvault') or '0')
+        ok(rows >= N_CLIENTS, 'sessions are rows in PostgreSQL (%d)' % rows)
+    finally:
+        if lb:
+            lb.stop()
+        for n in nodes:
+            n.stop()
+        pg.stop()
+
+
+def test_failover(work):
+    primary = sc.Postgres(work, 'primary')
+    standby = sc.Postgres(work, 'standby1')
+    primary.initdb()
+    # synchronous replication on the primary's command line, not in
+    # postgresql.conf: pg_basebackup would copy it and the promoted standby
+    # would then wait for a standby of its own on every commit
+    primary.start('synchronous_standby_names=*', 'synchronous_commit=on', 'fsync=off')
+    nodes = []
+    lb = None
+    try:
+        primary.psql('CREATE DATABASE simvault')
+        standby.basebackup_from(primary)
+        standby.start('fsync=off')
+        sc.wait_until(lambda: primary.psql("SELECT sync_state FROM pg_stat_replication") == 'sync',
+                      30, 'the standby in sync')
+        ok(True, 'streaming standby attached, sync_state = sync')
+
+        storage = ('postgresql://postgres@127.0.0.1:%d,127.0.0.1:%d/simvault'
+                   '?target_session_attrs=read-write&connect_timeout=2' % (primary.port, standby.port))
+        nodes = [sc.Node(server_binary(), work, 'node%d' % i, storage).start() for i in (1, 2, 3)]
+        lb = sc.Haproxy(work, nodes).start()
+        ok(True, 'three nodes behind haproxy, storage lists both hosts (target_session_attrs=read-write)')
+
+        t0 = time.monotonic()
+        clients = [sc.Client([lb.url], i, BATCHES, RECORDS_PER_BATCH, MESSAGES,
+                             deadline=time.monotonic() + DEADLINE) for i in range(1, N_CLIENTS + 1)]
+        threads = sc.run_clients(clients)
+        target = N_CLIENTS * BATCHES // 3
+        ok(wait_for_acks(clients, target, 60), 'a third of the batches acknowledged (%d)' % target)
+
+        primary.kill()
+        acked_at_kill = sum(c.acked_batches for c in clients)
+        snapshot = [dict(c.acked) for c in clients]
+        tk = time.monotonic()
+        standby.promote()
+        note('primary SIGKILLed after %d acknowledged batches; standby promoted in %.2f s'
+             % (acked_at_kill, time.monotonic() - tk))
+
+        finished = join(threads, DEADLINE + 30)
+        elapsed = time.monotonic() - t0
+        ok(finished, 'every client finished within the deadline (%.1f s)' % elapsed)
+        errors = [(c.n, e) for c in clients for e in c.errors]
+        ok(not errors, 'no client saw an error that retries did not overcome', errors[:10])
+        total = sum(c.acked_batches for c in clients)
+        ok(total == N_CLIENTS * BATCHES, 'retries completed every batch (%d of %d; %d retries)'
+           % (total, N_CLIENTS * BATCHES, sum(c.retries for c in clients)))
+
+        # what was acknowledged before the kill is on the promoted standby
+        lost = []
+        for c, before in zip(clients, snapshot):
+            stored = sc.read_records(lb.url, c)
+            lost += [(c.iccid, i) for i, d in before.items() if stored.get(i) != d]
+        ok(not lost, 'every backup acknowledged before the primary died is on the new primary (%d records)'
+           % sum(len(s) for s in snapshot), lost[:10])
+        check_data(lb.url, clients, 'failover')
+        check_sessions(nodes, clients, 'failover')
+        ok(standby.psql('SELECT pg_is_in_recovery()') == 'f', 'the standby is the primary now')
+    finally:
+        if lb:
+            lb.stop()
+        for n in nodes:
+            n.stop()
+        standby.stop()
+        primary.stop()
+
+
+def main():
+    what = sys.argv[1] if len(sys.argv) > 1 else 'node-kill'
+    tests = {'node-kill': test_node_kill, 'failover': test_failover}
+    if what not in tests:
+        print('usage: test-cluster.py node-kill|failover', file=sys.stderr)
+        return 2
+    if sc.pg_bindir() is None or not (os.path.exists('/usr/sbin/haproxy') or sc.shutil.which('haproxy')):
+        print('1..0 # SKIP PostgreSQL or haproxy missing (build-aux/install-deps.sh installs them)')
+        return 0
+    work = sc.Workdir()
+    keep = os.environ.get('SV_TEST_KEEP')
+    try:
+        tests[what](work)
+    except Exception as e:
+        ok(False, '%s: %s: %s' % (what, type(e).__name__, e))
+        keep = keep or '1'
+    finally:
+        if keep:
+            note('logs kept in ' + work.path)
+        else:
+            work.remove()
+    print('1..%d' % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
