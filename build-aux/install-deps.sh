@@ -24,6 +24,9 @@ packages=(
   chromium
   # security suite: a test certificate made at test time
   openssl
+  # postgresql suite: the PostgreSQL engine (libpq), throwaway clusters of
+  # Debian's PostgreSQL 15, and haproxy in front of several server nodes
+  libpq-dev postgresql haproxy
 )
 
 missing=()
