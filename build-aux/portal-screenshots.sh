@@ -15,7 +15,7 @@ dst=$root/data/screenshots/portal
 mkdir -p "$dst"
 for shot in desktop/contacts desktop/edit-does-not-fit desktop/messages desktop/backup \
             desktop/account desktop/deregister-confirm desktop/login-failed desktop/card-change desktop/usim-email-does-not-fit \
-            phone/contacts phone/edit-does-not-fit phone/messages phone/login-dark \
+            phone/contacts phone/edit-does-not-fit phone/messages phone/login-dark phone/contacts-dark \
             zh_CN/contacts zh_CN/backup zh_CN/edit-does-not-fit; do
   cp "$src/$shot.png" "$dst/${shot//\//-}.png"
 done

@@ -784,6 +784,14 @@ serverTest('dark colour scheme from the system setting', async () => {
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(bg, 'rgb(36, 36, 36)', 'the dark window background of libadwaita');
   await shot(page, 'phone', 'login-dark');
+  const card = await registerCard([['Alice Wang', '+8613800138000'], ['Bob', '10086']]);
+  await page.locator('input[type=tel]').fill(card.phone);
+  await page.locator('input[type=password]').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('.contact-row').first().waitFor();
+  const fg = await page.evaluate(() => getComputedStyle(document.querySelector('.row-title')).color);
+  assert.equal(fg, 'rgb(255, 255, 255)', 'light text on the dark list');
+  await shot(page, 'phone', 'contacts-dark');
   await context.close();
 });
 
