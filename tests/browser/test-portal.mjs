@@ -71,7 +71,7 @@ async function startServer () {
   child.stderr.on('data', (d) => { stderr += d; });
   const url = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`server printed no URL in 10 s; stderr: ${stderr}`)), 10000);
+    const timer = setTimeout(() => reject(new Error(`server printed no URL in 20 s; stderr: ${stderr}`)), 20000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = /(https?:\/\/[^\s"']+)/.exec(out);
@@ -248,7 +248,7 @@ const XSS_NAME = '<img src=x onerror=alert(1)>';
 
 /* Waits until `locator` matches exactly n elements (the page re-renders a
  * list after each change), failing with the last count after `timeout`. */
-async function waitForCount (locator, n, timeout = 10000) {
+async function waitForCount (locator, n, timeout = 20000) {
   const end = Date.now() + timeout;
   for (;;) {
     const count = await locator.count();
