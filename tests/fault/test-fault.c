@@ -124,7 +124,7 @@ test_kill_during_batch (void)
   /* Microseconds between sending and the kill: from before the request
    * arrives to after the batch committed. */
   static const guint delays[] = { 0, 500, 2000, 5000, 8000, 10000, 11000, 12000, 13000, 14000,
-                                  15000, 16000, 17000, 18000, 20000, 40000, 80000 };
+                                  15000, 16000, 17000, 18000, 20000, 40000, 80000, 160000, 320000 };
   guint applied_before = 0, absent_before = 0;
 
   r = sv_test_request (first, "POST", "/api/v1/cards/register", NULL, reg);

@@ -22,8 +22,8 @@ sv_test_server_binary (void)
 /* SV_TEST_STORAGE (tests/postgresql/pg-run.sh): a postgresql:// URI; each
  * data directory gets its own database, so a restart on the same directory
  * sees the same data and a new directory starts empty. */
-static char *
-postgresql_storage (const char *data_dir)
+char *
+sv_test_storage_arg (const char *data_dir)
 {
   const char *pg = g_getenv ("SV_TEST_STORAGE");
   const char *psql = g_getenv ("SV_TEST_PSQL");
@@ -115,7 +115,7 @@ sv_test_server_start (const char         *data_dir,
   g_ptr_array_add (argv, sv_test_server_binary ());
   g_ptr_array_add (argv, g_strdup ("--port=0"));
   g_ptr_array_add (argv, g_strdup_printf ("--data-dir=%s", server->data_dir));
-  server->storage_arg = postgresql_storage (server->data_dir);
+  server->storage_arg = sv_test_storage_arg (server->data_dir);
   if (server->storage_arg != NULL)
     g_ptr_array_add (argv, g_strdup (server->storage_arg));
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)

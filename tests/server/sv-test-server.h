@@ -43,6 +43,7 @@ void          sv_test_server_add_staff   (SvTestServer        *server,
                                           const char          *name,
                                           const char          *password);
 char         *sv_test_server_read_log    (SvTestServer        *server);
+char         *sv_test_storage_arg        (const char          *data_dir);
 
 SvTestReply  *sv_test_request            (SvTestServer        *server,
                                           const char          *method,

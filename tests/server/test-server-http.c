@@ -975,6 +975,7 @@ test_portal_files (Fixture       *f,
 
 static char *
 run_cli (const char * const *args,
+         const char         *storage,
          const char         *stdin_text,
          int                *status)
 {
@@ -990,6 +991,8 @@ run_cli (const char * const *args,
   g_ptr_array_add (argv, binary);
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
+  if (storage != NULL)
+    g_ptr_array_add (argv, (gpointer) storage);
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_setenv (launcher, "SIMVAULT_SERVER_PASSWORD_COST", "test-only", TRUE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
@@ -1013,6 +1016,7 @@ test_command_line (void)
   g_autofree char *config_arg = g_strconcat ("--config=", config, NULL);
   g_autofree char *pw_arg = g_strconcat ("--password-file=", pwfile, NULL);
   g_autofree char *out = NULL;
+  g_autofree char *storage = sv_test_storage_arg (dir);
   int status = -1;
 
   g_file_set_contents (config, keys, -1, &error);
@@ -1024,35 +1028,35 @@ test_command_line (void)
     const char *args[] = { config_arg, "staff", "add", "alice", pw_arg, NULL };
 
     g_free (out);
-    out = run_cli (args, NULL, &status);
+    out = run_cli (args, storage, NULL, &status);
     g_assert_cmpint (status, ==, 0);
   }
   {
     const char *args[] = { config_arg, "staff", "add", "bob", NULL };
 
     g_free (out);
-    out = run_cli (args, "bob's password\n", &status);
+    out = run_cli (args, storage, "bob's password\n", &status);
     g_assert_cmpint (status, ==, 0);
   }
   {
     const char *args[] = { config_arg, "staff", "add", "carol", NULL };
 
     g_free (out);
-    out = run_cli (args, "short\n", &status);
+    out = run_cli (args, storage, "short\n", &status);
     g_assert_cmpint (status, !=, 0);
   }
   {
     const char *args[] = { config_arg, "staff", "remove", "bob", NULL };
 
     g_free (out);
-    out = run_cli (args, NULL, &status);
+    out = run_cli (args, storage, NULL, &status);
     g_assert_cmpint (status, ==, 0);
   }
   {
     const char *args[] = { config_arg, "staff", "list", NULL };
 
     g_free (out);
-    out = run_cli (args, NULL, &status);
+    out = run_cli (args, storage, NULL, &status);
     g_assert_cmpint (status, ==, 0);
     g_assert_cmpstr (out, ==, "alice\n");
   }
@@ -1060,21 +1064,21 @@ test_command_line (void)
     const char *args[] = { config_arg, "staff", "remove", "nobody", NULL };
 
     g_free (out);
-    out = run_cli (args, NULL, &status);
+    out = run_cli (args, storage, NULL, &status);
     g_assert_cmpint (status, !=, 0);
   }
   {
     const char *args[] = { "--port=70000", NULL };
 
     g_free (out);
-    out = run_cli (args, NULL, &status);
+    out = run_cli (args, storage, NULL, &status);
     g_assert_cmpint (status, ==, 2);
   }
   {
     const char *args[] = { "--tls-cert=/nonexistent", NULL };
 
     g_free (out);
-    out = run_cli (args, NULL, &status);
+    out = run_cli (args, storage, NULL, &status);
     g_assert_cmpint (status, ==, 2);
   }
 
