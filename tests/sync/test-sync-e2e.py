@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import select
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -499,6 +500,29 @@ def run_stories(cli, server, proxy, db, big, small, bad_pw_file):
           len(lost["entries"]) == len(source_contacts), (len(lost["entries"]), len(source_contacts)))
     status = cli.ok("sync-status", small, password=False)
     check("lost SIM: the new card waits for its first backup", status["registered"] and status["records_pending_upload"] > 0, status)
+
+    # --- Another account tries to get in -----------------------------------
+    intruder_db = os.path.join(os.path.dirname(db), "intruder.db")
+    shutil.copy(db, intruder_db)
+    intruder_pw = os.path.join(os.path.dirname(db), "intruder-password")
+    with open(intruder_pw, "w") as f:
+        f.write("intruder password 99\n")
+    intruder = Cli(intruder_db, intruder_pw)
+    before = mirror_fingerprint(intruder_db)
+    rc, out, _, _ = intruder.run("register", big, "--server", server.url, "--phone", "+8613500135000", *net)
+    check("another account registering the card: conflict, its mirror untouched",
+          rc == 1 and out and out.get("code") == "conflict" and mirror_fingerprint(intruder_db) == before, out)
+    # The intruder signs up in the portal to have an account of its own.
+    api(server, "POST", "api/v1/accounts", {"phone": "+8613500135000", "password": "intruder password 99"})
+    rc, out, _, _ = intruder.run("restore", big, "--server", server.url, "--phone", "+8613500135000",
+                                 "--from", big, "--full", *net)
+    check("another account restoring the card: not found (ids cannot be probed)",
+          rc == 1 and out and out.get("code") == "not-found", out)
+    status_code, answer = api(server, "POST", "api/v1/session", {"phone": "+8613500135000",
+                                                                 "password": "intruder password 99"})
+    intruder_token = answer["token"] if answer else None
+    code_a, _ = api(server, "GET", f"api/v1/cards/{big}/records?file={key}", token=intruder_token)
+    check("another account reading the records over the API: 404", code_a == 404, code_a)
 
     # --- Deregistration ----------------------------------------------------
     dereg = cli.ok("deregister", big, *net)
