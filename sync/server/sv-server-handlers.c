@@ -1214,8 +1214,12 @@ phonebook_error (GError **error)
     {
     case SV_PHONEBOOK_ERROR_NO_PHONEBOOK:
     case SV_PHONEBOOK_ERROR_NO_SUCH_SET:
+      code = SV_PROTOCOL_ERROR_NOT_FOUND;
+      field = "set";
+      break;
     case SV_PHONEBOOK_ERROR_OUT_OF_RANGE:
       code = SV_PROTOCOL_ERROR_NOT_FOUND;
+      field = "index";
       break;
     case SV_PHONEBOOK_ERROR_DOES_NOT_FIT:
       code = SV_PROTOCOL_ERROR_DOES_NOT_FIT;
