@@ -266,7 +266,7 @@ run_server (Settings *s)
   g_autoptr(SvServer) server = NULL;
   g_autoptr(GTlsCertificate) certificate = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  guint term, intr;
+  guint term = 0, intr = 0;
 
   if ((s->tls_cert == NULL) != (s->tls_key == NULL))
     {
@@ -278,6 +278,10 @@ run_server (Settings *s)
     goto fail;
   if ((store = open_store (s, &error)) == NULL)
     goto fail;
+  /* Before the URL goes out: a SIGTERM right after it must be ours. */
+  term = g_unix_signal_add (SIGTERM, quit_cb, loop);
+  intr = g_unix_signal_add (SIGINT, quit_cb, loop);
+
   server = sv_server_new (store);
   if (!sv_server_listen (server, s->listen ? s->listen : "127.0.0.1", (guint) MAX (s->port, 0),
                          certificate, &error))
@@ -288,8 +292,6 @@ run_server (Settings *s)
   g_printerr ("simvault-server %s: listening on %s, data in %s (%s)\n", PACKAGE_VERSION,
               sv_server_get_base_url (server), s->data_dir, sv_store_get_engine (store));
 
-  term = g_unix_signal_add (SIGTERM, quit_cb, loop);
-  intr = g_unix_signal_add (SIGINT, quit_cb, loop);
   g_main_loop_run (loop);
   g_source_remove (term);
   g_source_remove (intr);
@@ -301,6 +303,10 @@ run_server (Settings *s)
 
 fail:
   g_printerr ("simvault-server: %s\n", error->message);
+  if (term != 0)
+    g_source_remove (term);
+  if (intr != 0)
+    g_source_remove (intr);
   return 1;
 }
 

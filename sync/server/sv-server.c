@@ -21,7 +21,10 @@ struct _SvServer
   char       *base_url;
   gboolean    tls;
   guint       expire_source;
-  guint       n_pending;
+  guint       n_pending;        /* handlers not done (they use the store) */
+  guint       n_unfinished;     /* messages whose answer is not yet written */
+  gboolean    stopping;
+  gboolean    disconnected;
 };
 
 G_DEFINE_FINAL_TYPE (SvServer, sv_server, G_TYPE_OBJECT)
@@ -333,6 +336,21 @@ answer (SvServer          *self,
   log_request (message, pattern, request->status, started);
 }
 
+static gboolean
+tick_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+finished_cb (SoupServerMessage *message,
+             gpointer           user_data)
+{
+  SvServer *self = user_data;
+
+  self->n_unfinished--;
+}
+
 static void
 handled_cb (GObject      *source,
             GAsyncResult *result,
@@ -341,7 +359,9 @@ handled_cb (GObject      *source,
   SvPending *pending = g_task_get_task_data (G_TASK (result));
 
   answer (pending->server, pending->message, pending->request, pending->route->info.pattern, pending->started);
-  soup_server_message_unpause (pending->message);
+  /* Past the grace of a shutdown the connection is gone with its I/O. */
+  if (!pending->server->disconnected)
+    soup_server_message_unpause (pending->message);
   pending->server->n_pending--;
 }
 
@@ -509,6 +529,14 @@ server_cb (SoupServer        *soup,
   request->path = g_strdup (path);
   request->tls = self->tls;
 
+  if (self->stopping)
+    {
+      sv_protocol_set_error (&error, SV_PROTOCOL_ERROR_UNAVAILABLE, NULL, "The server is shutting down; retry later");
+      sv_request_add_header (request, "Retry-After", "5");
+      answer_error_now (self, message, request, "/api/{stopping}", error, started);
+      return;
+    }
+
   routes = sv_server_handlers_get_routes (&n_routes);
   for (guint i = 0; i < n_routes && route == NULL; i++)
     {
@@ -565,6 +593,8 @@ server_cb (SoupServer        *soup,
    * the message waits paused, so the main loop keeps serving. */
   soup_server_message_pause (message);
   self->n_pending++;
+  self->n_unfinished++;
+  g_signal_connect_object (message, "finished", G_CALLBACK (finished_cb), self, 0);
   task = g_task_new (self, NULL, handled_cb, NULL);
   g_task_set_task_data (task, pending, (GDestroyNotify) sv_pending_free);
   g_task_run_in_thread (task, handle_in_thread);
@@ -621,6 +651,7 @@ sv_server_dispose (GObject *object)
   SvServer *self = SV_SERVER (object);
 
   g_clear_handle_id (&self->expire_source, g_source_remove);
+  self->disconnected = TRUE;
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   g_clear_object (&self->soup);
@@ -737,7 +768,22 @@ sv_server_get_base_url (SvServer *self)
 void
 sv_server_shutdown (SvServer *self)
 {
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  /* New requests get 503 from now on; the ones in progress are answered
+   * (a paused message cannot outlive its connection), then the
+   * connections close. */
+  self->stopping = TRUE;
   g_clear_handle_id (&self->expire_source, g_source_remove);
+  while ((self->n_pending > 0 || self->n_unfinished > 0) && g_get_monotonic_time () < deadline)
+    {
+      /* wake up now and then to check the deadline */
+      guint tick = g_timeout_add (100, tick_cb, NULL);
+
+      g_main_context_iteration (NULL, TRUE);
+      g_source_remove (tick);
+    }
+  self->disconnected = TRUE;
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   while (self->n_pending > 0)

@@ -185,6 +185,51 @@ test_kill_during_batch (void)
   first->own_dir = TRUE;
 }
 
+/* SIGTERM during a batch: a clean exit (status 0, checked by the helper)
+ * after the requests in progress finished; an answered batch is stored. */
+static void
+test_term_during_batch (void)
+{
+  g_autoptr(SvTestServer) first = sv_test_server_start (NULL, NULL);
+  g_autofree char *data_dir = g_strdup (first->data_dir);
+  g_autofree char *reg = register_json ();
+  g_autofree char *token = NULL;
+  static const guint delays[] = { 1000, 5000, 10000, 20000, 40000 };
+  SvTestReply *r;
+
+  r = sv_test_request (first, "POST", "/api/v1/cards/register", NULL, reg);
+  g_assert_cmpuint (r->status, ==, 200);
+  token = g_strdup (sv_test_reply_string (r, "session.token"));
+  sv_test_reply_free (r);
+  sv_test_server_stop (first);
+
+  for (guint round = 0; round < G_N_ELEMENTS (delays); round++)
+    {
+      g_autoptr(SvTestServer) server = sv_test_server_start (data_dir, NULL);
+      g_autofree char *body = batch_json (100 + round);
+      Send send = { NULL, token, body, 0 };
+      GThread *thread;
+      guint n;
+
+      send.url = g_strconcat (server->base_url, "api/v1/cards/" ICCID "/backup", NULL);
+      thread = g_thread_new ("send", send_thread, &send);
+      g_usleep (delays[round]);
+      sv_test_server_stop (server);
+      g_thread_join (thread);
+      g_free (send.url);
+      sv_test_server_free (server);
+
+      server = sv_test_server_start (data_dir, NULL);
+      n = count_round (server, token, 100 + round);
+      g_test_message ("SIGTERM after %u us: answer %u, %u records present", delays[round], send.status, n);
+      g_assert_true (n == 0 || n == N_FILES * N_PER_FILE);
+      /* A batch the server took on is answered before it exits. */
+      g_assert_true ((send.status == 200) == (n == N_FILES * N_PER_FILE));
+      sv_test_server_stop (server);
+    }
+  first->own_dir = TRUE;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -192,6 +237,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/sv/fault/kill-during-batch", test_kill_during_batch);
+  g_test_add_func ("/sv/fault/term-during-batch", test_term_during_batch);
 
   return g_test_run ();
 }
