@@ -427,6 +427,12 @@ class Client:
     def run(self):
         try:
             self.register()
+            self.run_backups()
+        except Exception as e:      # reported by the test, never swallowed
+            self.errors.append('%s: %s' % (type(e).__name__, e))
+
+    def run_backups(self):
+        try:
             for b in range(self.batches):
                 if time.monotonic() > self.deadline:
                     self.errors.append('deadline after %d batches' % b)
@@ -440,8 +446,10 @@ class Client:
             self.errors.append('%s: %s' % (type(e).__name__, e))
 
 
-def run_clients(clients):
-    threads = [threading.Thread(target=c.run, daemon=True) for c in clients]
+def run_clients(clients, registered=False):
+    """One thread per client: register and back up, or only back up."""
+    threads = [threading.Thread(target=c.run_backups if registered else c.run, daemon=True)
+               for c in clients]
     for t in threads:
         t.start()
     return threads
