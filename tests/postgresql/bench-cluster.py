@@ -37,6 +37,50 @@ def bench(line_name, value, unit):
     sys.stdout.flush()
 
 
+TICK = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_seconds(pid):
+    """utime + stime of a live process, 0 when it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except OSError:
+        return 0.0
+
+
+def children(pid):
+    out = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/stat' % entry) as f:
+                    if int(f.read().rsplit(')', 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
+def cpu_snapshot(nodes, lb, pg):
+    """CPU seconds so far of the nodes, haproxy, PostgreSQL's processes
+    (postmaster and backends) and this process (the clients)."""
+    snap = {'nodes': sum(cpu_seconds(n.proc.pid) for n in nodes),
+            'haproxy': cpu_seconds(lb.proc.pid),
+            'clients': sum(os.times()[:2])}
+    if pg:
+        snap['postgresql'] = {p: cpu_seconds(p) for p in [pg.proc.pid] + children(pg.proc.pid)}
+    return snap
+
+
+def cpu_used(before, after):
+    used = {k: after[k] - before[k] for k in ('nodes', 'haproxy', 'clients')}
+    if 'postgresql' in after:
+        used['postgresql'] = sum(v - before['postgresql'].get(p, 0.0) for p, v in after['postgresql'].items())
+    return used
+
+
 def run_one(engine, n_nodes, n_clients, batches):
     work = sc.Workdir('svbn')
     pg = None
@@ -66,11 +110,12 @@ def run_one(engine, n_nodes, n_clients, batches):
             c.messages = 10
             c.latencies = []
         t0 = time.monotonic()
-        cpu0 = os.times()
+        cpu0 = cpu_snapshot(nodes, lb, pg)
         threads = sc.run_clients(clients, registered=True)
         for t in threads:
             t.join(600)
         elapsed = time.monotonic() - t0
+        cpu = cpu_used(cpu0, cpu_snapshot(nodes, lb, pg))
         errors = [e for c in clients for e in c.errors]
         total = sum(c.acked_batches for c in clients)
         lat = sorted(x for c in clients for x in c.latencies)
@@ -81,6 +126,10 @@ def run_one(engine, n_nodes, n_clients, batches):
         bench(name + '_p50_ms', 1000 * lat[len(lat) // 2], 'ms')
         bench(name + '_p95_ms', 1000 * lat[int(len(lat) * 0.95)], 'ms')
         bench(name + '_errors', len(errors), 'count')
+        # CPU per request of each part: what the figures would be on a
+        # machine where they do not share two cores
+        for part, seconds in sorted(cpu.items()):
+            bench('%s_cpu_%s_ms_per_request' % (name, part), 1000 * seconds / len(lat), 'ms')
         if errors:
             print('# errors: %s' % errors[:3])
         measure = None
