@@ -601,6 +601,26 @@ server_cb (SoupServer        *soup,
   g_object_unref (task);
 }
 
+/* A chunked body has no length to check up front: once what arrived
+ * passes the limit, the connection is closed (no answer can be sent while
+ * the client is still sending). */
+static void
+got_chunk_cb (SoupServerMessage *message,
+              GBytes            *chunk,
+              gpointer           user_data)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (message);
+  GSocket *socket;
+
+  if (body->length <= SV_PROTOCOL_MAX_BODY)
+    return;
+  g_signal_handlers_disconnect_by_func (message, got_chunk_cb, user_data);
+  log_request (message, "/{too-large}", 413, g_get_monotonic_time ());
+  socket = soup_server_message_get_socket (message);
+  if (socket != NULL)
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+}
+
 /* A body over the limit is refused from its Content-Length, before it is
  * read: the server never buffers more than the limit of a declared body. */
 static void
@@ -613,6 +633,11 @@ got_headers_cb (SoupServerMessage *message,
   static const char too_large[] =
     "{\"error\":{\"code\":\"too-large\",\"message\":\"The body is larger than 1048576 bytes\"}}";
 
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
+    {
+      g_signal_connect_object (message, "got-chunk", G_CALLBACK (got_chunk_cb), self, 0);
+      return;
+    }
   if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH
       || length <= SV_PROTOCOL_MAX_BODY)
     return;

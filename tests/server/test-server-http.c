@@ -333,6 +333,26 @@ test_backup_invalid (Fixture       *f,
     sv_test_reply_free (r);
   }
 
+  /* A chunked body (no length up front) over 1 MiB: the server cuts the
+   * connection once it passes the limit, and keeps serving. */
+  {
+    g_autofree char *url = g_strconcat (f->server->base_url, "api/v1/cards/" ICCID "/backup", NULL);
+    g_autoptr(SoupMessage) m = soup_message_new ("POST", url);
+    char *filler = g_malloc (3 * 1024 * 1024);
+    g_autoptr(GInputStream) stream = NULL;
+    g_autoptr(GBytes) answer = NULL;
+    g_autoptr(GError) send_error = NULL;
+
+    memset (filler, ' ', 3 * 1024 * 1024);
+    stream = g_memory_input_stream_new_from_data (filler, 3 * 1024 * 1024, g_free);
+    soup_message_set_request_body (m, "application/json", stream, -1);
+    answer = soup_session_send_and_read (f->server->session, m, NULL, &send_error);
+    g_assert_true (send_error != NULL || soup_message_get_status (m) == 413);
+    r = get (f, "/api/v1/");
+    g_assert_cmpuint (r->status, ==, 200);
+    sv_test_reply_free (r);
+  }
+
   /* Not JSON: 415. */
   {
     g_autoptr(GBytes) text = g_bytes_new_static ("hello", 5);
