@@ -376,8 +376,21 @@ send_request (SvSyncClient  *self,
             sv_protocol_error_new_from_response (status, g_bytes_get_data (received, NULL),
                                                  received_len);
 
+          const char *retry_after = soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                                  "Retry-After");
+
           g_clear_error (&last_error);
           last_error = sv_sync_error_from_protocol (protocol_error);
+          if (retry_after != NULL &&
+              g_error_matches (last_error, SV_SYNC_ERROR, SV_SYNC_ERROR_RATE_LIMITED))
+            {
+              /* Say when to try again; waiting that long is the user's call. */
+              g_autofree char *message = g_strdup_printf (_("%s (try again in %s seconds)"),
+                                                          last_error->message, retry_after);
+
+              g_free (last_error->message);
+              last_error->message = g_steal_pointer (&message);
+            }
           g_debug ("%s %s: HTTP %u (%s)", method, path, status,
                    sv_sync_error_to_string ((SvSyncError) last_error->code));
           if (!is_retryable_answer (last_error))

@@ -689,7 +689,7 @@ sv_mirror_sync_get_upload_set (SvMirror    *self,
       const char *key = g_ptr_array_index (keys, k);
       SvCardFile *file = sv_card_image_lookup (working, key);
 
-      if (!in_scope (key, scope) || g_str_equal (key, "iccid"))
+      if (!in_scope (key, scope))
         continue;
       for (guint i = 1; i <= file->records->len; i++)
         {

@@ -296,7 +296,7 @@ record_files (SvCardImage *image)
     {
       const char *key = g_ptr_array_index (keys, i);
 
-      if (!g_str_equal (key, "sms") && !g_str_equal (key, "iccid"))
+      if (!g_str_equal (key, "sms"))
         g_strv_builder_add (builder, key);
     }
   return g_strv_builder_end (builder);

@@ -440,6 +440,11 @@ def run_stories(cli, server, proxy, db, big, small, bad_pw_file):
     check("after the faults: server byte-exact with the mirror",
           all(on_server.get(i, (d,))[0] == d for i, d in local.items()))
 
+    full_preview = cli.ok("restore", big, "--full", *net)
+    check("full restore preview of an up-to-date card: nothing would change, no conflicts",
+          full_preview["kind"] == "full" and full_preview["records"]["received"] > 0
+          and full_preview["records"]["changed"] == 0 and full_preview["conflicts"] == [], (full_preview["records"], full_preview["conflicts"]))
+
     # --- Per-record resolution, full backup, chosen messages ---------------
     third_contact = listing[8]
     cli.ok("edit", big, "set", str(third_contact["index"]), "--name", "Mine", password=False)
