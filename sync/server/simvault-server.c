@@ -287,6 +287,16 @@ run_server (Settings *s)
                          certificate, &error))
     goto fail;
 
+  if (certificate == NULL)
+    {
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (s->listen ? s->listen : "127.0.0.1");
+
+      /* Passwords and tokens would cross the network in clear, and
+       * browsers refuse the portal's Secure cookie off loopback. */
+      if (inet != NULL && !g_inet_address_get_is_loopback (inet))
+        g_printerr ("simvault-server: warning: listening on %s without TLS; use --tls-cert/--tls-key "
+                    "(or a TLS proxy in front)\n", s->listen);
+    }
   g_print ("%s\n", sv_server_get_base_url (server));
   fflush (stdout);
   g_printerr ("simvault-server %s: listening on %s, data in %s (%s)\n", PACKAGE_VERSION,
