@@ -377,6 +377,11 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   await dialog.waitFor({ state: 'detached' });
   await rows.filter({ hasText: 'Alice Li' }).waitFor();
   assert.match(await page.locator('.toast').textContent(), new RegExp(t.contactSaved));
+  // The keyboard focus is back on the edited row's Edit button.
+  await page.waitForFunction(() => {
+    const row = document.activeElement && document.activeElement.closest('.contact-row');
+    return row && row.dataset.index === '1' && document.activeElement.classList.contains('edit');
+  });
 
   // The edit reached the backup: the record at Alice's index changed.
   const changes = await protocol('GET', `cards/${card.iccid}/changes?since=${encodeURIComponent(card.syncToken)}`, undefined, card.token);

@@ -15,6 +15,9 @@ import { networkMessage } from './login.js';
 const view = {
   query: '',
   sort: 'name',
+  // Where the keyboard focus goes after the list is drawn again: the edit
+  // button of a row ({set, index}) or the Add button ('add').
+  focus: null,
 };
 
 function sortContacts (list, sort) {
@@ -160,6 +163,9 @@ export async function renderContacts (container, ctx, stillCurrent) {
 
   async function editContact (c) {
     const saved = await contactDialog({ iccid, contact: c, features, limits: limitsFor(sets, c.set) });
+    view.focus = { set: c.set, index: c.index };
+    if (!saved)
+      restoreFocus();
     if (saved) {
       toast(_('Contact saved'));
       reload();
@@ -168,6 +174,9 @@ export async function renderContacts (container, ctx, stillCurrent) {
 
   async function addContact () {
     const saved = await contactDialog({ iccid, contact: null, features, limits: limitsFor(sets, sets.length ? sets[0].set : null) });
+    view.focus = 'add';
+    if (!saved)
+      restoreFocus();
     if (saved) {
       toast(_('Contact added'));
       reload();
@@ -181,6 +190,7 @@ export async function renderContacts (container, ctx, stillCurrent) {
       ctx.handleError(e);
       return;
     }
+    view.focus = 'add';
     reload();
     toast(format(_('“%s” deleted'), contactTitle(c)), {
       label: _('Undo'),
@@ -208,6 +218,19 @@ export async function renderContacts (container, ctx, stillCurrent) {
     _('This card’s backup has no contacts. Add one, and it is written to the card at the next restore.'));
   empty.hidden = true;
 
+  function restoreFocus () {
+    const target = view.focus;
+    view.focus = null;
+    let button = null;
+    if (target === 'add')
+      button = container.querySelector('#add-contact');
+    else if (target)
+      button = container.querySelector(
+        `.contact-row[data-set="${CSS.escape(String(target.set))}"][data-index="${CSS.escape(String(target.index))}"] button.edit`);
+    if (button)
+      button.focus();
+  }
+
   replace(container,
     h('div', { class: 'page' },
       h('div', { class: 'page-header' },
@@ -223,6 +246,8 @@ export async function renderContacts (container, ctx, stillCurrent) {
       list,
       empty));
   fill();
+  if (view.focus)
+    setTimeout(restoreFocus, 0);
 }
 
 /* Why an edit does not fit, in the owner's words and language. The server
