@@ -389,6 +389,7 @@ restore_same_card (SvMirror                     *mirror,
     return TRUE;
 
   result->applied = TRUE;
+  sv_sync_operation_crash_point ("after-restore-apply");
   if (!finish_restore (client, delivery, &token, cancellable, error))
     return FALSE;
   /* Only when every record is in the mirror does the token move on; with
@@ -618,6 +619,7 @@ restore_other_card (SvMirror                     *mirror,
       return FALSE;
   }
   result->applied = TRUE;
+  sv_sync_operation_crash_point ("after-restore-apply");
   return finish_restore (client, delivery, NULL, cancellable, error);
 }
 

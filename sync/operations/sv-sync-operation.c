@@ -82,7 +82,8 @@ sv_sync_operation_connect (const char               *server,
 
 /**
  * sv_sync_operation_crash_point:
- * @name: "before-upload", "after-upload", "after-restore-fetch"
+ * @name: "before-upload", "after-upload", "after-restore-fetch",
+ *   "after-restore-apply"
  *
  * For the crash tests only: when the environment variable
  * SV_TEST_CRASH_AT names this point, the process ends here at once, as a

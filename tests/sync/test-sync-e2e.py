@@ -370,6 +370,27 @@ def run_stories(cli, server, proxy, db, big, small, bad_pw_file):
           all(local[i] == d for i, (d, _) in on_server.items()))
     third = cli.ok("backup", big, *net)
     check("backup after a restore sends nothing back", third["records"]["sent"] == 0, third)
+
+    # A restore killed after fetching (nothing stored) and after storing
+    # (the server's last group not acknowledged, the token not moved).
+    second_target = listing[10]
+    api(server, "PUT", f"api/v1/cards/{big}/contacts/{second_target['set']}/{second_target['index']}",
+        {"name": "Portal Two", "number": "+8613900001111"}, token=token)
+    before = mirror_fingerprint(db)
+    token_before = cli.ok("sync-status", big, password=False)["token"]
+    rc, _, _, _ = cli.run("restore", big, "--incremental", "--apply", *net,
+                          env={"SV_TEST_CRASH_AT": "after-restore-fetch"})
+    check("restore killed after fetching: the mirror untouched", rc == 70 and mirror_fingerprint(db) == before, rc)
+    rc, _, _, _ = cli.run("restore", big, "--incremental", "--apply", *net,
+                          env={"SV_TEST_CRASH_AT": "after-restore-apply"})
+    mid = cli.ok("sync-status", big, password=False)
+    stored = find_contact(contacts(cli, big), second_target["index"], second_target["set"])
+    check("restore killed after storing: the record in the mirror, the token not moved",
+          rc == 70 and stored["name"] == "Portal Two" and mid["token"] == token_before, (rc, mid["token"], token_before))
+    again = cli.ok("restore", big, "--incremental", "--apply", *net)
+    check("restore run again: nothing changes twice, the token moves on",
+          again["records"]["changed"] == 0 and again["conflicts"] == [] and again["token"]
+          and again["token"] != token_before, again)
     diff = cli.ok("diff", big, password=False)
     check("the restored record waits for the card write",
           any(d["file"] == key and d["record"] == target["index"] for d in diff), diff)
