@@ -16,7 +16,8 @@ struct _SvContactObject
   GObject    parent_instance;
   SvContact *contact;
   char      *details;
-  char      *search_text;
+  char      *search_text;   /* folded: sv_contact_object_fold() */
+  char      *name_key;      /* collation key of the folded name, on first use */
 };
 
 G_DEFINE_FINAL_TYPE (SvContactObject, sv_contact_object, G_TYPE_OBJECT)
@@ -41,6 +42,7 @@ sv_contact_object_finalize (GObject *object)
   g_clear_pointer (&self->contact, sv_contact_unref);
   g_clear_pointer (&self->details, g_free);
   g_clear_pointer (&self->search_text, g_free);
+  g_clear_pointer (&self->name_key, g_free);
 
   G_OBJECT_CLASS (sv_contact_object_parent_class)->finalize (object);
 }
@@ -146,7 +148,7 @@ sv_contact_object_new (SvContact *contact)
                           sv_contact_get_second_name (contact),
                           sv_contact_get_number (contact),
                           self->details);
-  self->search_text = g_utf8_casefold (search->str, -1);
+  self->search_text = sv_contact_object_fold (search->str);
 
   return self;
 }
@@ -168,8 +170,49 @@ sv_contact_object_get_details (SvContactObject *self)
 }
 
 /**
+ * sv_contact_object_fold:
+ * @text: UTF-8 text
+ *
+ * Folds @text for searching: case-folded, then normalized (NFKC), so
+ * "MÜLLER" typed with a combining diaeresis finds "Müller".
+ *
+ * Returns: (transfer full): the folded text
+ */
+char *
+sv_contact_object_fold (const char *text)
+{
+  g_autofree char *folded = g_utf8_casefold (text, -1);
+
+  return g_utf8_normalize (folded, -1, G_NORMALIZE_ALL_COMPOSE);
+}
+
+/**
+ * sv_contact_object_get_name_key:
+ *
+ * The key the list sorts names by: compare two with strcmp(). Computed on
+ * the first call (a collation key costs microseconds; most lists are never
+ * sorted by name).
+ *
+ * Returns: (transfer none): the collation key of the case-folded name
+ */
+const char *
+sv_contact_object_get_name_key (SvContactObject *self)
+{
+  g_return_val_if_fail (SV_IS_CONTACT_OBJECT (self), NULL);
+
+  if (self->name_key == NULL)
+    {
+      const char *name = sv_contact_get_name (self->contact);
+      g_autofree char *folded = g_utf8_casefold (name != NULL ? name : "", -1);
+
+      self->name_key = g_utf8_collate_key (folded, -1);
+    }
+  return self->name_key;
+}
+
+/**
  * sv_contact_object_matches:
- * @folded_query: a query already passed through g_utf8_casefold()
+ * @folded_query: a query already passed through sv_contact_object_fold()
  *
  * Returns: whether the name, second name, any number or e-mail contains
  *   @folded_query; digits also match a number written with '+'.

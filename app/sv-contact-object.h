@@ -16,5 +16,7 @@ SvContact       *sv_contact_object_get_contact  (SvContactObject *self);
 const char      *sv_contact_object_get_details  (SvContactObject *self);
 gboolean         sv_contact_object_matches      (SvContactObject *self,
                                                  const char      *folded_query);
+const char      *sv_contact_object_get_name_key (SvContactObject *self);
+char            *sv_contact_object_fold         (const char      *text);
 
 G_END_DECLS

@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The contacts of one card: a GtkColumnView over
- * GListStore -> GtkSortListModel (column headers) -> GtkFilterListModel
- * (search) -> GtkMultiSelection, so ten thousand rows stay smooth.
+ * The contacts of one card: a GtkColumnView over SvContactList (sorted by
+ * the column headers, filtered by the search) -> GtkMultiSelection. Why
+ * SvContactList and not GtkSortListModel -> GtkFilterListModel: see
+ * sv-contact-list.c; with 10,000 contacts a key typed in the search and a
+ * click on a column header now each take under one frame.
  */
 #define G_LOG_DOMAIN "sv-contacts-page"
 
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
+#include "sv-cell-label.h"
+#include "sv-contact-list.h"
 #include "sv-contact-object.h"
+#include "sv-contact-row.h"
 #include "sv-contacts-page.h"
-#include "sv-search-filter.h"
 
 struct _SvContactsPage
 {
@@ -25,11 +30,13 @@ struct _SvContactsPage
   GtkColumnViewColumn *name_column;
   GtkColumnViewColumn *number_column;
 
-  GListStore         *store;
-  GtkCustomFilter    *filter;
-  GtkFilterListModel *filtered;
+  SvContactList      *list;
   GtkMultiSelection  *selection;
-  char               *folded_query;
+
+  /* Which column sorts: asked of the column view's sorter (GTK 4.8 has no
+   * getter for it), see sorter_changed_cb(). */
+  gboolean            probing;
+  int                 probed_column;
 };
 
 G_DEFINE_FINAL_TYPE (SvContactsPage, sv_contacts_page, ADW_TYPE_BIN)
@@ -46,29 +53,62 @@ update_visible_page (SvContactsPage *self)
 {
   const char *page = "list";
 
-  if (g_list_model_get_n_items (G_LIST_MODEL (self->store)) == 0)
+  if (sv_contact_list_get_n_contacts (self->list) == 0)
     page = "empty";
-  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0)
+  else if (g_list_model_get_n_items (G_LIST_MODEL (self->list)) == 0)
     page = "no-results";
 
   gtk_stack_set_visible_child_name (self->stack, page);
 }
 
-static gboolean
-filter_contact (gpointer item,
-                gpointer user_data)
+/* The selection follows the contacts, not the positions: rows change
+ * contact in place when the list is filtered or sorted. */
+static GHashTable *
+get_selected_objects (SvContactsPage *self)
 {
-  SvContactsPage *self = user_data;
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  GHashTable *objects;
+  GtkBitsetIter iter;
+  guint position;
 
-  return sv_contact_object_matches (SV_CONTACT_OBJECT (item), self->folded_query);
+  if (gtk_bitset_is_empty (selected))
+    return NULL;
+
+  objects = g_hash_table_new (NULL, NULL);
+  for (gboolean more = gtk_bitset_iter_init_first (&iter, selected, &position);
+       more;
+       more = gtk_bitset_iter_next (&iter, &position))
+    g_hash_table_add (objects, sv_contact_list_get_object (self->list, position));
+  return objects;
+}
+
+static void
+restore_selected_objects (SvContactsPage *self,
+                          GHashTable     *objects)
+{
+  g_autoptr(GtkBitset) selected = gtk_bitset_new_empty ();
+  g_autoptr(GtkBitset) mask = NULL;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->list));
+
+  if (objects == NULL)
+    return;
+
+  for (guint position = 0; position < n; position++)
+    if (g_hash_table_contains (objects, sv_contact_list_get_object (self->list, position)))
+      gtk_bitset_add (selected, position);
+  mask = gtk_bitset_new_range (0, n);
+  gtk_selection_model_set_selection (GTK_SELECTION_MODEL (self->selection), selected, mask);
+  g_hash_table_unref (objects);
 }
 
 static void
 search_changed_cb (SvContactsPage *self,
                    GtkSearchEntry *entry)
 {
-  sv_search_filter_update (GTK_FILTER (self->filter), &self->folded_query,
-                           gtk_editable_get_text (GTK_EDITABLE (entry)));
+  GHashTable *selected = get_selected_objects (self);
+
+  sv_contact_list_set_query (self->list, gtk_editable_get_text (GTK_EDITABLE (entry)));
+  restore_selected_objects (self, selected);
   update_visible_page (self);
 }
 
@@ -77,7 +117,7 @@ row_activated_cb (SvContactsPage *self,
                   guint           position,
                   GtkColumnView  *view)
 {
-  g_autoptr(SvContactObject) object = g_list_model_get_item (G_LIST_MODEL (self->selection), position);
+  SvContactObject *object = sv_contact_list_get_object (self->list, position);
 
   if (object != NULL)
     g_signal_emit (self, signals[EDIT_CONTACT], 0, sv_contact_object_get_contact (object));
@@ -88,17 +128,88 @@ setup_label_cb (GtkSignalListItemFactory *factory,
                 GtkListItem              *item,
                 gpointer                  user_data)
 {
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_list_item_set_child (item, label);
+  gtk_list_item_set_child (item, sv_cell_label_new ());
 }
 
-static SvContact *
-item_contact (GtkListItem *item)
+/* Cells show the contact of their row and follow it when the row changes
+ * contact (a search or a sort); see sv-contact-row.c. */
+typedef void (*FillCellFunc) (SvCellLabel     *label,
+                              SvContactObject *object);
+
+static GQuark fill_quark;
+static GQuark handler_quark;
+
+static void
+fill_index (SvCellLabel     *label,
+            SvContactObject *object)
 {
-  return sv_contact_object_get_contact (SV_CONTACT_OBJECT (gtk_list_item_get_item (item)));
+  SvContact *contact = sv_contact_object_get_contact (object);
+  char text[32];
+
+  /* USIM contacts show their phonebook set too: "2·17". */
+  if (sv_contact_get_set (contact) > 1)
+    g_snprintf (text, sizeof text, "%u·%u", sv_contact_get_set (contact), sv_contact_get_index (contact));
+  else
+    g_snprintf (text, sizeof text, "%u", sv_contact_get_index (contact));
+  sv_cell_label_set_text (label, text);
+}
+
+static void
+fill_name (SvCellLabel     *label,
+           SvContactObject *object)
+{
+  sv_cell_label_set_text (label, sv_contact_get_name (sv_contact_object_get_contact (object)));
+}
+
+static void
+fill_number (SvCellLabel     *label,
+             SvContactObject *object)
+{
+  sv_cell_label_set_text (label, sv_contact_get_number (sv_contact_object_get_contact (object)));
+}
+
+static void
+fill_details (SvCellLabel     *label,
+              SvContactObject *object)
+{
+  sv_cell_label_set_text (label, sv_contact_object_get_details (object));
+}
+
+static void
+row_changed_cb (SvContactRow *row,
+                SvCellLabel  *label)
+{
+  FillCellFunc fill = g_object_get_qdata (G_OBJECT (label), fill_quark);
+
+  fill (label, sv_contact_row_get_object (row));
+}
+
+static void
+bind_cell (GtkListItem  *item,
+           FillCellFunc  fill,
+           guint         width_chars)
+{
+  SvContactRow *row = gtk_list_item_get_item (item);
+  GtkWidget *label = gtk_list_item_get_child (item);
+  gulong handler;
+
+  sv_cell_label_set_width_chars (SV_CELL_LABEL (label), width_chars);
+  g_object_set_qdata (G_OBJECT (label), fill_quark, fill);
+  fill (SV_CELL_LABEL (label), sv_contact_row_get_object (row));
+  handler = g_signal_connect_object (row, "changed", G_CALLBACK (row_changed_cb), label, 0);
+  g_object_set_qdata (G_OBJECT (label), handler_quark, GSIZE_TO_POINTER (handler));
+}
+
+static void
+unbind_cell_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *item,
+                gpointer                  user_data)
+{
+  GObject *label = G_OBJECT (gtk_list_item_get_child (item));
+  gulong handler = GPOINTER_TO_SIZE (g_object_steal_qdata (label, handler_quark));
+
+  if (handler != 0)
+    g_signal_handler_disconnect (gtk_list_item_get_item (item), handler);
 }
 
 static void
@@ -106,17 +217,8 @@ bind_index_cb (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
                gpointer                  user_data)
 {
-  SvContact *contact = item_contact (item);
-  g_autofree char *text = NULL;
-
-  /* USIM contacts show their phonebook set too: "2·17". */
-  if (sv_contact_get_set (contact) > 1)
-    text = g_strdup_printf ("%u·%u", sv_contact_get_set (contact), sv_contact_get_index (contact));
-  else
-    text = g_strdup_printf ("%u", sv_contact_get_index (contact));
-
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
   gtk_widget_add_css_class (gtk_list_item_get_child (item), "numeric");
+  bind_cell (item, fill_index, 6);
 }
 
 static void
@@ -124,8 +226,7 @@ bind_name_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
               gpointer                  user_data)
 {
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
-                      sv_contact_get_name (item_contact (item)));
+  bind_cell (item, fill_name, 20);
 }
 
 static void
@@ -133,8 +234,7 @@ bind_number_cb (GtkSignalListItemFactory *factory,
                 GtkListItem              *item,
                 gpointer                  user_data)
 {
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
-                      sv_contact_get_number (item_contact (item)));
+  bind_cell (item, fill_number, 16);
 }
 
 static void
@@ -142,36 +242,83 @@ bind_details_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *item,
                  gpointer                  user_data)
 {
-  SvContactObject *object = SV_CONTACT_OBJECT (gtk_list_item_get_item (item));
-  GtkWidget *label = gtk_list_item_get_child (item);
+  gtk_widget_add_css_class (gtk_list_item_get_child (item), "dim-label");
+  bind_cell (item, fill_details, 16);
+}
 
-  gtk_label_set_text (GTK_LABEL (label), sv_contact_object_get_details (object));
-  gtk_widget_add_css_class (label, "dim-label");
+/* The column sorters are never used to sort: SvContactList sorts by keys
+ * stored on the contacts. They give the column view its clickable headers,
+ * and when the column view's sorter changes it is asked to compare two
+ * items: the column sorter it consults first names the sort column, the
+ * sign of its answer the direction. */
+static int
+probe_column (SvContactsPage   *self,
+              SvContactsColumn  column)
+{
+  if (self->probing && self->probed_column < 0)
+    self->probed_column = column;
+  return -1;
 }
 
 static int
-compare_position (gconstpointer a,
-                  gconstpointer b,
-                  gpointer      user_data)
+probe_index_cb (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
 {
-  SvContact *ca = sv_contact_object_get_contact ((SvContactObject *) a);
-  SvContact *cb = sv_contact_object_get_contact ((SvContactObject *) b);
+  return probe_column (user_data, SV_CONTACTS_COLUMN_INDEX);
+}
 
-  if (sv_contact_get_set (ca) != sv_contact_get_set (cb))
-    return sv_contact_get_set (ca) < sv_contact_get_set (cb) ? -1 : 1;
-  if (sv_contact_get_index (ca) != sv_contact_get_index (cb))
-    return sv_contact_get_index (ca) < sv_contact_get_index (cb) ? -1 : 1;
-  return 0;
+static int
+probe_name_cb (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  return probe_column (user_data, SV_CONTACTS_COLUMN_NAME);
+}
+
+static int
+probe_number_cb (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      user_data)
+{
+  return probe_column (user_data, SV_CONTACTS_COLUMN_NUMBER);
+}
+
+static void
+sorter_changed_cb (SvContactsPage  *self,
+                   GtkSorterChange  change,
+                   GtkSorter       *sorter)
+{
+  g_autoptr(GObject) a = NULL;
+  g_autoptr(GObject) b = NULL;
+  GHashTable *selected;
+  GtkOrdering ordering;
+
+  if (self->list == NULL)   /* disposing */
+    return;
+
+  a = g_object_new (G_TYPE_OBJECT, NULL);
+  b = g_object_new (G_TYPE_OBJECT, NULL);
+  selected = get_selected_objects (self);
+  self->probing = TRUE;
+  self->probed_column = -1;
+  ordering = gtk_sorter_compare (sorter, a, b);
+  self->probing = FALSE;
+
+  if (self->probed_column < 0)
+    sv_contact_list_set_order (self->list, SV_CONTACTS_COLUMN_INDEX, GTK_SORT_ASCENDING);
+  else
+    sv_contact_list_set_order (self->list, self->probed_column,
+                               ordering == GTK_ORDERING_LARGER ? GTK_SORT_DESCENDING : GTK_SORT_ASCENDING);
+  restore_selected_objects (self, selected);
 }
 
 static void
 set_column_sorters (SvContactsPage *self)
 {
-  g_autoptr(GtkSorter) position = GTK_SORTER (gtk_custom_sorter_new (compare_position, NULL, NULL));
-  g_autoptr(GtkSorter) name = GTK_SORTER (gtk_string_sorter_new (
-    gtk_property_expression_new (SV_TYPE_CONTACT_OBJECT, NULL, "name")));
-  g_autoptr(GtkSorter) number = GTK_SORTER (gtk_string_sorter_new (
-    gtk_property_expression_new (SV_TYPE_CONTACT_OBJECT, NULL, "number")));
+  g_autoptr(GtkSorter) position = GTK_SORTER (gtk_custom_sorter_new (probe_index_cb, self, NULL));
+  g_autoptr(GtkSorter) name = GTK_SORTER (gtk_custom_sorter_new (probe_name_cb, self, NULL));
+  g_autoptr(GtkSorter) number = GTK_SORTER (gtk_custom_sorter_new (probe_number_cb, self, NULL));
 
   gtk_column_view_column_set_sorter (self->index_column, position);
   gtk_column_view_column_set_sorter (self->name_column, name);
@@ -185,19 +332,9 @@ sv_contacts_page_dispose (GObject *object)
 
   adw_bin_set_child (ADW_BIN (self), NULL);
   g_clear_object (&self->selection);
-  g_clear_object (&self->store);
+  g_clear_object (&self->list);
 
   G_OBJECT_CLASS (sv_contacts_page_parent_class)->dispose (object);
-}
-
-static void
-sv_contacts_page_finalize (GObject *object)
-{
-  SvContactsPage *self = SV_CONTACTS_PAGE (object);
-
-  g_clear_pointer (&self->folded_query, g_free);
-
-  G_OBJECT_CLASS (sv_contacts_page_parent_class)->finalize (object);
 }
 
 static void
@@ -207,7 +344,6 @@ sv_contacts_page_class_init (SvContactsPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = sv_contacts_page_dispose;
-  object_class->finalize = sv_contacts_page_finalize;
 
   /**
    * SvContactsPage::edit-contact:
@@ -233,25 +369,23 @@ sv_contacts_page_class_init (SvContactsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, bind_name_cb);
   gtk_widget_class_bind_template_callback (widget_class, bind_number_cb);
   gtk_widget_class_bind_template_callback (widget_class, bind_details_cb);
+  gtk_widget_class_bind_template_callback (widget_class, unbind_cell_cb);
+
+  fill_quark = g_quark_from_static_string ("sv-contacts-page-fill");
+  handler_quark = g_quark_from_static_string ("sv-contacts-page-handler");
 }
 
 static void
 sv_contacts_page_init (SvContactsPage *self)
 {
-  GtkSortListModel *sorted;
-
   gtk_widget_init_template (GTK_WIDGET (self));
   set_column_sorters (self);
 
-  self->store = g_list_store_new (SV_TYPE_CONTACT_OBJECT);
-  self->filter = gtk_custom_filter_new (filter_contact, self, NULL);
-  /* Sort before filtering: typing in the search entry then never re-sorts
-   * the 10,000 rows, the filter keeps the sorted order. */
-  sorted = gtk_sort_list_model_new (G_LIST_MODEL (g_object_ref (self->store)),
-                                    g_object_ref (gtk_column_view_get_sorter (self->column_view)));
-  self->filtered = gtk_filter_list_model_new (G_LIST_MODEL (sorted), GTK_FILTER (self->filter));
-  self->selection = gtk_multi_selection_new (G_LIST_MODEL (self->filtered));
+  self->list = sv_contact_list_new ();
+  self->selection = gtk_multi_selection_new (G_LIST_MODEL (g_object_ref (self->list)));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect_object (gtk_column_view_get_sorter (self->column_view), "changed",
+                           G_CALLBACK (sorter_changed_cb), self, G_CONNECT_SWAPPED);
   gtk_column_view_sort_by_column (self->column_view, self->index_column, GTK_SORT_ASCENDING);
 
   update_visible_page (self);
@@ -267,21 +401,25 @@ sv_contacts_page_new (void)
  * sv_contacts_page_set_contacts:
  * @contacts: (element-type SvContact): the contacts to show
  *
- * Replaces the list in one splice, so the view updates once.
+ * Replaces the contacts shown; the search and the sort order stay. Rows
+ * already on screen show their new contacts in place.
  */
 void
 sv_contacts_page_set_contacts (SvContactsPage *self,
                                GPtrArray      *contacts)
 {
   g_autoptr(GPtrArray) objects = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTable *selected;
 
   g_return_if_fail (SV_IS_CONTACTS_PAGE (self));
 
   for (guint i = 0; contacts != NULL && i < contacts->len; i++)
     g_ptr_array_add (objects, sv_contact_object_new (g_ptr_array_index (contacts, i)));
 
-  g_list_store_splice (self->store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->store)),
-                       objects->pdata, objects->len);
+  /* The contacts are new objects: nothing stays selected. */
+  selected = get_selected_objects (self);
+  sv_contact_list_set_contacts (self->list, objects);
+  restore_selected_objects (self, selected);
   update_visible_page (self);
 }
 
@@ -319,7 +457,7 @@ sv_contacts_page_get_selected (SvContactsPage *self)
        more;
        more = gtk_bitset_iter_next (&iter, &position))
     {
-      g_autoptr(SvContactObject) object = g_list_model_get_item (G_LIST_MODEL (self->selection), position);
+      SvContactObject *object = sv_contact_list_get_object (self->list, position);
 
       g_ptr_array_add (contacts, sv_contact_ref (sv_contact_object_get_contact (object)));
     }
@@ -331,9 +469,31 @@ void
 sv_contacts_page_set_query (SvContactsPage *self,
                             const char     *query)
 {
+  GtkEditable *editable;
+  const char *text;
+  gsize len, new_len;
+
   g_return_if_fail (SV_IS_CONTACTS_PAGE (self));
 
-  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), query ? query : "");
+  /* As typing does: add or remove characters at the end. Replacing the
+   * whole text would pass through an empty query, which GtkSearchEntry
+   * reports at once, and show all contacts in between. */
+  editable = GTK_EDITABLE (self->search_entry);
+  text = gtk_editable_get_text (editable);
+  len = strlen (text);
+  query = query != NULL ? query : "";
+  new_len = strlen (query);
+  if (new_len > len && strncmp (query, text, len) == 0)
+    {
+      int position = (int) g_utf8_strlen (text, -1);
+
+      gtk_editable_insert_text (editable, query + len, (int) (new_len - len), &position);
+    }
+  else if (new_len < len && strncmp (query, text, new_len) == 0)
+    gtk_editable_delete_text (editable, (int) g_utf8_strlen (query, -1), -1);
+  else
+    gtk_editable_set_text (editable, query);
+
   /* search-changed is delayed; filter now so callers see the result. */
   search_changed_cb (self, self->search_entry);
 }

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "sv-contact.h"
+#include "sv-contact-list.h"
 
 G_BEGIN_DECLS
 
@@ -11,19 +12,6 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SvContactsPage, sv_contacts_page, SV, CONTACTS_PAGE, AdwBin)
 
-/**
- * SvContactsColumn:
- * @SV_CONTACTS_COLUMN_INDEX: the position on the card (set, record)
- * @SV_CONTACTS_COLUMN_NAME: the name
- * @SV_CONTACTS_COLUMN_NUMBER: the number
- *
- * The columns the list sorts by.
- */
-typedef enum {
-  SV_CONTACTS_COLUMN_INDEX,
-  SV_CONTACTS_COLUMN_NAME,
-  SV_CONTACTS_COLUMN_NUMBER,
-} SvContactsColumn;
 
 GtkWidget  *sv_contacts_page_new            (void);
 void        sv_contacts_page_set_contacts   (SvContactsPage *self,
