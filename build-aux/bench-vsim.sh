@@ -8,6 +8,8 @@
 # Prints figures for READ RECORD with CLA 00 and CLA A0, for a card that
 # emulates a slow real card (--delay-ms 20), and for a card that leaves
 # Linux's delayed ACK on (--no-quickack): the pitfall TCP_QUICKACK avoids.
+# Also prints "BENCH vsim_rtt_<case>_us=<mean> unit=us" lines for
+# build-aux/bench.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,9 +40,9 @@ cleanup() {
 trap cleanup EXIT
 eval "$("$here/card-harness.sh" env)"
 
-run() {  # run LABEL N MODE VSIM-ARGS...
-  local label=$1 count=$2 mode=$3
-  shift 3
+run() {  # run KEY LABEL N MODE VSIM-ARGS...
+  local key=$1 label=$2 count=$3 mode=$4 out mean
+  shift 4
   cp "$src/tests/data/cards/usim-2sets.json" "$tmp/card.json"
   "$vsim" --image "$tmp/card.json" --port "$SV_VPCD_PORT" "$@" &
   pid=$!
@@ -49,15 +51,17 @@ run() {  # run LABEL N MODE VSIM-ARGS...
     "$bench" "$SV_VPCD_READER0" 1 "$mode" >/dev/null 2>&1 && break
     sleep 0.1
   done
-  printf '%-28s ' "$label:"
-  "$bench" "$SV_VPCD_READER0" "$count" "$mode"
+  out=$("$bench" "$SV_VPCD_READER0" "$count" "$mode")
+  printf '%-28s %s\n' "$label:" "$out"
+  mean=$(echo "$out" | sed -n 's/.*: mean \([0-9.]*\) us.*/\1/p')
+  [ -n "$mean" ] && echo "BENCH vsim_rtt_${key}_us=$mean unit=us"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   pid=""
   sleep 0.5
 }
 
 echo "simvault-vsim APDU round trips through pcscd ($(nproc) cores, $(uname -r))"
-run "UICC (CLA 00)" "$n" uicc
-run "2G (CLA A0)" "$n" 2g
-run "UICC, --delay-ms 20" 50 uicc --delay-ms 20
-run "UICC, without TCP_QUICKACK" 50 uicc --no-quickack
+run uicc "UICC (CLA 00)" "$n" uicc
+run 2g "2G (CLA A0)" "$n" 2g
+run delay20 "UICC, --delay-ms 20" 50 uicc --delay-ms 20
+run no_quickack "UICC, without TCP_QUICKACK" 50 uicc --no-quickack

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# bench.sh [--quick] [BUILD_DIR]: every benchmark of SimVault in one run,
+# printed as one table: the machine, the commit, and per row our figure, the
+# peer's or the limit's, and the ratio (ours / theirs: below 1 is better,
+# except where the row says otherwise).
+#
+# It runs build-aux/bench-*.sh and collects the lines they print as
+#   BENCH <key>=<value> unit=<unit>
+# The keys each row reads are listed below (and in BENCHMARKS.md); a row
+# whose keys no benchmark printed says "not yet measured": nothing is
+# invented. A new bench-<name>.sh that takes [BUILD_DIR] and prints BENCH
+# lines is run too; give its keys a row here.
+#
+# The card benchmarks need the PC/SC card harness: they run through
+# with-card-harness.sh, which waits while another harness is up.
+#   --quick   fewer repetitions (a smoke run; the figures are noisier)
+# Logs of every part are kept in $SV_BENCH_LOGS (default: a new temp dir,
+# named at the end).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=$(cd "$here/.." && pwd)
+quick=0
+if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+build=${1:-$src/build}
+logs=${SV_BENCH_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/simvault-bench.XXXXXX")}
+mkdir -p "$logs"
+
+say() { echo "bench: $*" >&2; }
+
+if [ ! -f "$build/build.ninja" ]; then
+  say "configuring $build"
+  meson setup "$build" >"$logs/setup.log" 2>&1 || { cat "$logs/setup.log" >&2; exit 1; }
+fi
+say "building the benchmark programs in $build"
+meson compile -C "$build" tests/card/bench-card-read smartcard/vsim/simvault-vsim app/cli/simvault-cli \
+  tests/vsim/bench-vsim-rtt tests/gui/sv-bench-contacts >"$logs/build.log" 2>&1 \
+  || { tail -n 30 "$logs/build.log" >&2; exit 1; }
+
+if [ "$quick" = 1 ]; then
+  card_n=5 card_delay_n=1 vsim_n=300 gui_sizes="10000"
+else
+  card_n=20 card_delay_n=3 vsim_n=2000 gui_sizes="10000 50000"
+fi
+
+part() {  # part NAME CMD...: runs one benchmark, its output into the log
+  local name=$1 rc
+  shift
+  say "$name ..."
+  "$@" >"$logs/$name.log" 2>&1
+  rc=$?
+  [ "$rc" = 0 ] || say "$name failed (exit $rc); its rows will say so; log: $logs/$name.log"
+  return 0
+}
+
+start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+part card "$here/with-card-harness.sh" "$here/bench-card.sh" "$build" "$card_n"
+part card-delay5 "$here/with-card-harness.sh" "$here/bench-card.sh" --delay-ms 5 "$build" "$card_delay_n"
+part vsim "$here/with-card-harness.sh" "$here/bench-vsim.sh" "$build" "$vsim_n"
+# shellcheck disable=SC2086
+part gui "$here/bench-gui.sh" "$build" $gui_sizes
+for script in "$here"/bench-*.sh; do
+  name=$(basename "$script" .sh)
+  case "$name" in
+    bench-card|bench-vsim|bench-gui) ;;
+    *) part "${name#bench-}" "$script" "$build" ;;
+  esac
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# key -> value, key -> unit, from every log
+declare -A value unit
+while read -r _ kv u; do
+  key=${kv%%=*}
+  value[$key]=${kv#*=}
+  unit[$key]=${u#unit=}
+done < <(cat "$logs"/*.log | grep -a '^BENCH ')
+
+failed_parts=$(for f in "$logs"/*.log; do n=$(basename "$f" .log); case "$n" in setup|build) ;; *)
+  grep -aq '^BENCH ' "$f" || echo "$n"; esac; done | tr '\n' ' ')
+
+fmt() {  # fmt KEY: "value unit" or empty
+  local k=$1
+  [ -n "${value[$k]:-}" ] && echo "${value[$k]} ${unit[$k]}"
+}
+
+ratio() {  # ratio A B
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "—"; else printf "%.2f", a / b }'
+}
+
+row() {  # row FIGURE OURS-KEY REF-KEY-OR-NUMBER REF-LABEL [UNIT-OF-NUMBER [higher-is-better]]
+  local figure=$1 ours=$2 ref=$3 label=$4 ref_unit=${5:-} higher=${6:-}
+  local o=${value[$ours]:-} r q
+  if [[ "$ref" =~ ^[0-9.]+$ ]]; then r=$ref; else r=${value[$ref]:-}; ref_unit=${unit[$ref]:-}; fi
+  if [ -z "$o" ]; then
+    printf '| %s | not yet measured | %s | |\n' "$figure" "$label"
+  elif [ -z "$r" ]; then
+    printf '| %s | %s %s | %s: not yet measured | |\n' "$figure" "$o" "${unit[$ours]}" "$label"
+  else
+    # the ratio is always "below 1 is better": for rates it is theirs / ours
+    if [ -n "$higher" ]; then q=$(ratio "$r" "$o"); else q=$(ratio "$o" "$r"); fi
+    printf '| %s | %s %s | %s %s (%s) | %s |\n' "$figure" "$o" "${unit[$ours]}" "$r" "$ref_unit" "$label" "$q"
+  fi
+}
+
+plain() {  # plain FIGURE OURS-KEY NOTE
+  local o=${value[$2]:-}
+  if [ -z "$o" ]; then printf '| %s | not yet measured | %s | |\n' "$1" "$3"
+  else printf '| %s | %s %s | %s | |\n' "$1" "$o" "${unit[$2]}" "$3"; fi
+}
+
+missing() {  # missing FIGURE REF-LABEL: a figure no benchmark measures yet
+  printf '| %s | not yet measured | %s | |\n' "$1" "$2"
+}
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$src" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null \
+  | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"))' 2>/dev/null \
+  || echo unknown)
+
+echo
+echo "SimVault benchmarks, $start"
+echo
+echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, $(uname -sr), load average ${load_before} before, ${load_after} after"
+echo "- commit: $commit; build: $build (buildtype $buildtype)"
+echo "- ratio: ours / peer or limit; below 1 is better"
+[ -n "$failed_parts" ] && echo "- parts that printed no figures: $failed_parts(logs in $logs)"
+echo
+echo "| figure | ours | peer or limit | ratio |"
+echo "| --- | --- | --- | --- |"
+for p in sim_2g_plain usim_2sets; do
+  case $p in sim_2g_plain) name="2G (sim-2g-plain)";; *) name="USIM (usim-2sets)";; esac
+  row "card: full read of $name, APDUs" "card_${p}_apdus" "card_${p}_min_apdus" "minimum: one per record + one SELECT per file"
+  row "card: full read of $name, time" "card_${p}_ours_ms" "card_${p}_loop_ms" "minimal loop of the same APDUs"
+  row "card: full read of $name, time, card 5 ms per APDU" "card_${p}_delay5_ours_ms" "card_${p}_delay5_loop_ms" "minimal loop, same card"
+done
+row "card: re-read of the unchanged USIM, APDUs" card_usim_2sets_reread_apdus card_usim_2sets_min_apdus "a full read's minimum"
+row "card: write of 10 changed records, APDUs" card_write10_apdus card_write10_min_apdus "minimum: UPDATEs + SELECTs"
+row "card: write of 10 changed records, time, 5 ms per APDU" card_write10_delay5_ours_ms card_write10_delay5_loop_ms "minimal loop"
+row "card: restore onto a blank card, time, 5 ms per APDU" card_restore_delay5_ours_ms card_restore_delay5_loop_ms "minimal loop"
+row "card: one APDU round trip through pcscd" vsim_rtt_uicc_us vsim_rtt_no_quickack_us "the same without TCP_QUICKACK (delayed ACK)"
+for total in 250 500; do
+  for k in 1 10 100; do
+    row "sync: incremental backup, $k of $total records changed, bytes on the wire" \
+      "sync_backup_k${k}_of_${total}_bytes" "$((300 + 100 * k))" "limit: 300 B + 100 B per record" B
+  done
+  row "sync: full backup of $total records, bytes on the wire" "sync_full_backup_${total}_bytes" "$((300 + 100 * total))" "limit: 300 B + 100 B per record" B
+done
+plain "sync: incremental backup, round trips" sync_backup_round_trips "must not grow with the phonebook"
+row "sync: incremental restore of 10 records, bytes" sync_restore_k10_bytes 1300 "limit: 300 B + 100 B per record" B
+for c in 1 16 64; do
+  row "server: incremental backups (10 records) per second, $c clients" "server_backup_c${c}_per_s" "radicale_put_c${c}_per_s" "Radicale, same work; ratio Radicale / ours" "" higher
+  row "server: backup latency p99, $c clients" "server_backup_c${c}_p99_ms" "radicale_put_c${c}_p99_ms" "Radicale"
+  row "server: changes since, per second, $c clients" "server_changes_c${c}_per_s" "radicale_report_c${c}_per_s" "Radicale sync-collection REPORT; ratio Radicale / ours" "" higher
+done
+row "server: RSS with 100,000 cards of 250 records" server_rss_100000_mib server_rss_10000_mib "RSS with 10,000 cards"
+row "server: backup latency p50 with 100,000 cards" server_backup_p50_100000_ms server_backup_p50_10000_ms "with 10,000 cards"
+for n in $gui_sizes; do
+  plain "window, $n contacts: load into the list, until drawn" "gui_${n}_load_ms" "CPU: $(fmt "gui_${n}_load_cpu_ms")"
+  plain "window, $n contacts: reload after an edit, until drawn" "gui_${n}_reload_ms" ""
+  row "window, $n contacts: filter per key, mean until drawn" "gui_${n}_filter_mean_ms" 16.7 "one frame at 60 Hz" ms
+  row "window, $n contacts: filter per key, p95 until drawn" "gui_${n}_filter_p95_ms" 16.7 "one frame at 60 Hz" ms
+  row "window, $n contacts: filter per key, max until drawn" "gui_${n}_filter_max_ms" 16.7 "one frame at 60 Hz" ms
+  row "window, $n contacts: filter per key, mean CPU until drawn" "gui_${n}_filter_cpu_mean_ms" 16.7 "one frame at 60 Hz" ms
+  row "window, $n contacts: sort (column header), mean until drawn" "gui_${n}_sort_mean_ms" 16.7 "one frame at 60 Hz" ms
+  row "window, $n contacts: sort, max until drawn" "gui_${n}_sort_max_ms" 16.7 "one frame at 60 Hz" ms
+  row "window, $n contacts: sort, mean CPU until drawn" "gui_${n}_sort_cpu_mean_ms" 16.7 "one frame at 60 Hz" ms
+  plain "window, $n contacts: a frame that changes nothing (the floor)" "gui_${n}_frame_ms" "CPU: $(fmt "gui_${n}_frame_cpu_ms")"
+  plain "window, $n contacts: peak memory (VmHWM)" "gui_${n}_peak_rss_mib" "before loading: $(fmt "gui_${n}_base_rss_mib")"
+done
+plain "window: app start to first frame (median of 5)" gui_startup_ms "peak memory: $(fmt gui_startup_rss_mib)"
+echo
+echo "Logs: $logs"
