@@ -15,61 +15,76 @@
 #
 # The card benchmarks need the PC/SC card harness: they run through
 # with-card-harness.sh, which waits while another harness is up.
-#   --quick   fewer repetitions (a smoke run; the figures are noisier)
+#   --quick        fewer repetitions (a smoke run; the figures are noisier)
+#   --table LOGS   print the table again from the logs of an earlier run
 # Logs of every part are kept in $SV_BENCH_LOGS (default: a new temp dir,
 # named at the end).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/.." && pwd)
-quick=0
+quick=0 table_only=""
 if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+if [ "${1:-}" = "--table" ]; then table_only=${2:?--table needs the logs directory}; shift 2; fi
 build=${1:-$src/build}
-logs=${SV_BENCH_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/simvault-bench.XXXXXX")}
+logs=${table_only:-${SV_BENCH_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/simvault-bench.XXXXXX")}}
 mkdir -p "$logs"
 
 say() { echo "bench: $*" >&2; }
 
-if [ ! -f "$build/build.ninja" ]; then
-  say "configuring $build"
-  meson setup "$build" >"$logs/setup.log" 2>&1 || { cat "$logs/setup.log" >&2; exit 1; }
+if [ -z "$table_only" ]; then
+  if [ ! -f "$build/build.ninja" ]; then
+    say "configuring $build"
+    meson setup "$build" >"$logs/setup.log" 2>&1 || { cat "$logs/setup.log" >&2; exit 1; }
+  fi
+  say "building the benchmark programs in $build"
+  meson compile -C "$build" tests/card/bench-card-read smartcard/vsim/simvault-vsim app/cli/simvault-cli \
+    tests/vsim/bench-vsim-rtt tests/gui/sv-bench-contacts >"$logs/build.log" 2>&1 \
+    || { tail -n 30 "$logs/build.log" >&2; exit 1; }
+
+  if [ "$quick" = 1 ]; then
+    card_n=5 card_delay_n=1 vsim_n=300 gui_sizes="10000"
+  else
+    card_n=20 card_delay_n=3 vsim_n=2000 gui_sizes="10000 50000"
+  fi
+
+  part() {  # part NAME CMD...: runs one benchmark, its output into the log
+    local name=$1 rc
+    shift
+    say "$name ..."
+    "$@" >"$logs/$name.log" 2>&1
+    rc=$?
+    [ "$rc" = 0 ] || say "$name failed (exit $rc); its rows will say so; log: $logs/$name.log"
+    return 0
+  }
+
+  start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  echo "start=$start load_before=\"$load_before\" gui_sizes=\"$gui_sizes\"" >"$logs/run.info"
+  # The card parts share one harness (waiting once for a busy machine).
+  say "card, card with 5 ms per APDU, APDU round trip (waiting for the card harness if busy) ..."
+  "$here/with-card-harness.sh" bash -c '
+    here=$1 build=$2 logs=$3
+    "$here/bench-card.sh" "$build" "$4" >"$logs/card.log" 2>&1 || echo "bench-card.sh failed: exit $?" >>"$logs/card.log"
+    "$here/bench-card.sh" --delay-ms 5 "$build" "$5" >"$logs/card-delay5.log" 2>&1 \
+      || echo "bench-card.sh --delay-ms 5 failed: exit $?" >>"$logs/card-delay5.log"
+    "$here/bench-vsim.sh" "$build" "$6" >"$logs/vsim.log" 2>&1 || echo "bench-vsim.sh failed: exit $?" >>"$logs/vsim.log"
+  ' _ "$here" "$build" "$logs" "$card_n" "$card_delay_n" "$vsim_n" >"$logs/harness.log" 2>&1 \
+    || say "the card harness did not start: $(tail -n1 "$logs/harness.log")"
+  # shellcheck disable=SC2086
+  part gui "$here/bench-gui.sh" "$build" $gui_sizes
+  for script in "$here"/bench-*.sh; do
+    name=$(basename "$script" .sh)
+    case "$name" in
+      bench-card|bench-vsim|bench-gui) ;;
+      *) part "${name#bench-}" "$script" "$build" ;;
+    esac
+  done
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  echo "load_after=\"$load_after\"" >>"$logs/run.info"
 fi
-say "building the benchmark programs in $build"
-meson compile -C "$build" tests/card/bench-card-read smartcard/vsim/simvault-vsim app/cli/simvault-cli \
-  tests/vsim/bench-vsim-rtt tests/gui/sv-bench-contacts >"$logs/build.log" 2>&1 \
-  || { tail -n 30 "$logs/build.log" >&2; exit 1; }
-
-if [ "$quick" = 1 ]; then
-  card_n=5 card_delay_n=1 vsim_n=300 gui_sizes="10000"
-else
-  card_n=20 card_delay_n=3 vsim_n=2000 gui_sizes="10000 50000"
-fi
-
-part() {  # part NAME CMD...: runs one benchmark, its output into the log
-  local name=$1 rc
-  shift
-  say "$name ..."
-  "$@" >"$logs/$name.log" 2>&1
-  rc=$?
-  [ "$rc" = 0 ] || say "$name failed (exit $rc); its rows will say so; log: $logs/$name.log"
-  return 0
-}
-
-start=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-part card "$here/with-card-harness.sh" "$here/bench-card.sh" "$build" "$card_n"
-part card-delay5 "$here/with-card-harness.sh" "$here/bench-card.sh" --delay-ms 5 "$build" "$card_delay_n"
-part vsim "$here/with-card-harness.sh" "$here/bench-vsim.sh" "$build" "$vsim_n"
-# shellcheck disable=SC2086
-part gui "$here/bench-gui.sh" "$build" $gui_sizes
-for script in "$here"/bench-*.sh; do
-  name=$(basename "$script" .sh)
-  case "$name" in
-    bench-card|bench-vsim|bench-gui) ;;
-    *) part "${name#bench-}" "$script" "$build" ;;
-  esac
-done
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+# shellcheck disable=SC1091
+. "$logs/run.info"
 
 # key -> value, key -> unit, from every log
 declare -A value unit
@@ -79,8 +94,12 @@ while read -r _ kv u; do
   unit[$key]=${u#unit=}
 done < <(cat "$logs"/*.log | grep -a '^BENCH ')
 
-failed_parts=$(for f in "$logs"/*.log; do n=$(basename "$f" .log); case "$n" in setup|build) ;; *)
-  grep -aq '^BENCH ' "$f" || echo "$n"; esac; done | tr '\n' ' ')
+failed_parts=""
+for f in card card-delay5 vsim gui $(for g in "$logs"/*.log; do basename "$g" .log; done); do
+  case " $failed_parts " in *" $f "*) continue ;; esac
+  case "$f" in setup|build|harness|run) continue ;; esac
+  grep -aqs '^BENCH ' "$logs/$f.log" || failed_parts="$failed_parts $f"
+done
 
 fmt() {  # fmt KEY: "value unit" or empty
   local k=$1
@@ -129,7 +148,7 @@ echo
 echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, $(uname -sr), load average ${load_before} before, ${load_after} after"
 echo "- commit: $commit; build: $build (buildtype $buildtype)"
 echo "- ratio: ours / peer or limit; below 1 is better"
-[ -n "$failed_parts" ] && echo "- parts that printed no figures: $failed_parts(logs in $logs)"
+[ -n "$failed_parts" ] && echo "- parts that printed no figures this run (their rows say \"not yet measured\"):$failed_parts (logs in $logs)"
 echo
 echo "| figure | ours | peer or limit | ratio |"
 echo "| --- | --- | --- | --- |"
@@ -154,9 +173,9 @@ done
 plain "sync: incremental backup, round trips" sync_backup_round_trips "must not grow with the phonebook"
 row "sync: incremental restore of 10 records, bytes" sync_restore_k10_bytes 1300 "limit: 300 B + 100 B per record" B
 for c in 1 16 64; do
-  row "server: incremental backups (10 records) per second, $c clients" "server_backup_c${c}_per_s" "radicale_put_c${c}_per_s" "Radicale, same work; ratio Radicale / ours" "" higher
-  row "server: backup latency p99, $c clients" "server_backup_c${c}_p99_ms" "radicale_put_c${c}_p99_ms" "Radicale"
-  row "server: changes since, per second, $c clients" "server_changes_c${c}_per_s" "radicale_report_c${c}_per_s" "Radicale sync-collection REPORT; ratio Radicale / ours" "" higher
+  row "server: incremental backups (10 records) per second, clients: $c" "server_backup_c${c}_per_s" "radicale_put_c${c}_per_s" "Radicale, same work; ratio Radicale / ours" "" higher
+  row "server: backup latency p99, clients: $c" "server_backup_c${c}_p99_ms" "radicale_put_c${c}_p99_ms" "Radicale"
+  row "server: changes since, per second, clients: $c" "server_changes_c${c}_per_s" "radicale_report_c${c}_per_s" "Radicale sync-collection REPORT; ratio Radicale / ours" "" higher
 done
 row "server: RSS with 100,000 cards of 250 records" server_rss_100000_mib server_rss_10000_mib "RSS with 10,000 cards"
 row "server: backup latency p50 with 100,000 cards" server_backup_p50_100000_ms server_backup_p50_10000_ms "with 10,000 cards"
