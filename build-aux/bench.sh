@@ -192,6 +192,7 @@ for n in $gui_sizes; do
   plain "window, $n contacts: a frame that changes nothing (the floor)" "gui_${n}_frame_ms" "CPU: $(fmt "gui_${n}_frame_cpu_ms")"
   plain "window, $n contacts: peak memory (VmHWM)" "gui_${n}_peak_rss_mib" "before loading: $(fmt "gui_${n}_base_rss_mib")"
 done
-plain "window: app start to first frame (median of 5)" gui_startup_ms "peak memory: $(fmt gui_startup_rss_mib)"
+row "window: app start to first frame (median of 5)" gui_startup_ms gui_startup_minimal_ms "an empty libadwaita window"
+row "window: app peak memory at first frame" gui_startup_rss_mib gui_startup_minimal_rss_mib "an empty libadwaita window"
 echo
 echo "Logs: $logs"

@@ -9,7 +9,8 @@
  *   - sorting by each column, ascending and descending, until drawn;
  *   - the peak memory of the process (VmHWM).
  * sv-bench-contacts --startup [RUNS]: starts the real application RUNS
- *   times (default 5) and times process start to the first frame drawn.
+ *   times (default 5) and times process start to the first frame drawn;
+ *   then the same for an empty libadwaita window, the floor.
  *
  * Prints figures, and the same figures as "BENCH key=value unit=U" lines
  * for build-aux/bench.sh. Asserts nothing about time (build-aux/bench-gui.sh
@@ -372,10 +373,21 @@ window_added_cb (GtkApplication *app,
   g_signal_connect_after (window, "realize", G_CALLBACK (window_realized_cb), NULL);
 }
 
-static int
-startup_child (gint64 t0)
+static void
+minimal_activate_cb (GtkApplication *app,
+                     gpointer        user_data)
 {
-  g_autoptr(SvApplication) app = NULL;
+  GtkWidget *window = adw_application_window_new (app);
+
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), adw_status_page_new ());
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static int
+startup_child (gint64   t0,
+               gboolean minimal)
+{
+  g_autoptr(GtkApplication) app = NULL;
   char *argv[] = { (char *) "simvault", NULL };
 
   startup_t0 = t0;
@@ -385,14 +397,23 @@ startup_child (gint64 t0)
   textdomain (GETTEXT_PACKAGE);
   g_set_application_name (_("SimVault"));
 
-  app = sv_application_new ();
+  if (minimal)
+    {
+      app = GTK_APPLICATION (adw_application_new ("io.github.simvault.SimVault.BenchMinimal", G_APPLICATION_DEFAULT_FLAGS));
+      g_signal_connect (app, "activate", G_CALLBACK (minimal_activate_cb), NULL);
+    }
+  else
+    {
+      app = GTK_APPLICATION (sv_application_new ());
+    }
   g_signal_connect (app, "window-added", G_CALLBACK (window_added_cb), NULL);
   return g_application_run (G_APPLICATION (app), 1, argv);
 }
 
 static int
 bench_startup (const char *self,
-               guint       runs)
+               guint       runs,
+               gboolean    minimal)
 {
   g_autoptr(GArray) samples = g_array_new (FALSE, FALSE, sizeof (double));
   guint64 hwm = 0;
@@ -401,7 +422,7 @@ bench_startup (const char *self,
   for (guint i = 0; i < runs; i++)
     {
       g_autofree char *t0 = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_monotonic_time ());
-      const char *argv[] = { self, "--startup-child", t0, NULL };
+      const char *argv[] = { self, minimal ? "--startup-minimal-child" : "--startup-child", t0, NULL };
       g_autofree char *out = NULL;
       g_autoptr(GError) error = NULL;
       const char *field;
@@ -423,10 +444,12 @@ bench_startup (const char *self,
     }
   g_array_sort (samples, compare_double);
   s = stats_of (samples);
-  g_print ("app start to first frame, %u runs: median %.1f ms, max %.1f ms; peak memory %.1f MiB\n",
-           runs, g_array_index (samples, double, samples->len / 2), s.max, hwm / 1024.0);
-  g_print ("BENCH gui_startup_ms=%.2f unit=ms\n", g_array_index (samples, double, samples->len / 2));
-  g_print ("BENCH gui_startup_rss_mib=%.2f unit=MiB\n", hwm / 1024.0);
+  g_print ("%s start to first frame, %u runs: median %.1f ms, max %.1f ms; peak memory %.1f MiB\n",
+           minimal ? "empty libadwaita window" : "app", runs, g_array_index (samples, double, samples->len / 2),
+           s.max, hwm / 1024.0);
+  g_print ("BENCH gui_startup%s_ms=%.2f unit=ms\n", minimal ? "_minimal" : "",
+           g_array_index (samples, double, samples->len / 2));
+  g_print ("BENCH gui_startup%s_rss_mib=%.2f unit=MiB\n", minimal ? "_minimal" : "", hwm / 1024.0);
   return 0;
 }
 
@@ -435,9 +458,15 @@ main (int    argc,
       char **argv)
 {
   if (argc > 2 && strcmp (argv[1], "--startup-child") == 0)
-    return startup_child (g_ascii_strtoll (argv[2], NULL, 10));
+    return startup_child (g_ascii_strtoll (argv[2], NULL, 10), FALSE);
+  if (argc > 2 && strcmp (argv[1], "--startup-minimal-child") == 0)
+    return startup_child (g_ascii_strtoll (argv[2], NULL, 10), TRUE);
   if (argc > 1 && strcmp (argv[1], "--startup") == 0)
-    return bench_startup (argv[0], argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 5);
+    {
+      guint runs = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 5;
+
+      return bench_startup (argv[0], runs, FALSE) || bench_startup (argv[0], runs, TRUE);
+    }
 
   gtk_init ();
   adw_init ();
