@@ -437,6 +437,27 @@ sv_contacts_page_get_model (SvContactsPage *self)
 }
 
 /**
+ * sv_contacts_page_get_contact:
+ * @position: a position in sv_contacts_page_get_model()
+ *
+ * The model's items are #SvContactRow slots that change contact in place
+ * (see sv-contact-list.c); this is the contact shown at @position now.
+ *
+ * Returns: (transfer none) (nullable): the contact, or %NULL past the end
+ */
+SvContact *
+sv_contacts_page_get_contact (SvContactsPage *self,
+                              guint           position)
+{
+  SvContactObject *object;
+
+  g_return_val_if_fail (SV_IS_CONTACTS_PAGE (self), NULL);
+
+  object = sv_contact_list_get_object (self->list, position);
+  return object != NULL ? sv_contact_object_get_contact (object) : NULL;
+}
+
+/**
  * sv_contacts_page_get_selected:
  *
  * Returns: (transfer container) (element-type SvContact): the selected

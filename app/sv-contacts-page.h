@@ -17,6 +17,8 @@ GtkWidget  *sv_contacts_page_new            (void);
 void        sv_contacts_page_set_contacts   (SvContactsPage *self,
                                              GPtrArray      *contacts);
 GListModel *sv_contacts_page_get_model      (SvContactsPage *self);
+SvContact  *sv_contacts_page_get_contact    (SvContactsPage *self,
+                                             guint           position);
 GPtrArray  *sv_contacts_page_get_selected   (SvContactsPage *self);
 void        sv_contacts_page_set_query      (SvContactsPage *self,
                                              const char     *query);

@@ -101,12 +101,12 @@ find_shown_contact (SvWindow *window,
                     guint     set,
                     guint     index)
 {
-  GListModel *model = G_LIST_MODEL (sv_contacts_page_get_model (sv_card_view_get_contacts_page (window->card_view)));
+  SvContactsPage *page = sv_card_view_get_contacts_page (window->card_view);
+  GListModel *model = sv_contacts_page_get_model (page);
 
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
     {
-      g_autoptr(SvContactObject) object = g_list_model_get_item (model, i);
-      SvContact *contact = sv_contact_object_get_contact (object);
+      SvContact *contact = sv_contacts_page_get_contact (page, i);
 
       if (sv_contact_get_set (contact) == set && sv_contact_get_index (contact) == index)
         return contact;
