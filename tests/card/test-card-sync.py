@@ -93,6 +93,9 @@ def main(work):
     finally:
         vsim.terminate()
         vsim.wait(timeout=20)
+    try:
+        retail(work, url, server_dir, port)
+    finally:
         server.terminate()
         server.wait(timeout=20)
 
@@ -140,6 +143,78 @@ def story(db, pw, url, reader):
     check("read back: every ADN record on the card byte-exact with the server",
           on_server and all(on_card.get(i) == d for i, d in on_server.items()),
           [i for i, d in on_server.items() if on_card.get(i) != d][:10])
+
+
+def start_card(work, profile, port, slot):
+    image = os.path.join(work, f"card-{slot}.json")
+    shutil.copy(os.path.join(CARDS, profile), image)
+    return subprocess.Popen([VSIM, "--image", image, "--port", str(int(port) + slot), "--connect-timeout-ms", "5000"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def read_card(reader, db):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            return cli("read", "--reader", reader, "--json", db=db)
+        except RuntimeError:
+            time.sleep(0.5)
+    return None
+
+
+def retail(work, url, server_dir, port):
+    """The shop: the customer's USIM (two phonebook sets) backed up; a blank
+    USIM in the second reader gets it through the staff consent, written
+    and read back."""
+    reader0 = os.environ.get("SV_VPCD_READER0", "SimVault Virtual Reader 00 00")
+    reader1 = os.environ.get("SV_VPCD_READER1", "SimVault Virtual Reader 00 01")
+    db = os.path.join(work, "retail.db")
+    phone = "+8613300133000"
+    pw = os.path.join(work, "customer")
+    staff_pw = os.path.join(work, "staff")
+    with open(pw, "w") as f:
+        f.write("customer password 5\n")
+    with open(staff_pw, "w") as f:
+        f.write("shop password 6\n")
+    old_card = start_card(work, "usim-2sets.json", port, 0)
+    try:
+        source = read_card(reader0, db)
+        if not check("retail: the customer's card read", source is not None):
+            return
+        cli("register", source["iccid"], "--server", url, "--phone", phone, "--password-file", pw, db=db)
+        up = cli("backup", source["iccid"], "--password-file", pw, db=db)
+        check("retail: the customer's card backed up", up["records"]["applied"] > 0, up["records"])
+    finally:
+        old_card.terminate()
+        old_card.wait(timeout=20)
+
+    subprocess.run([SERVER, f"--data-dir={server_dir}", "staff", "add", "shop", "--password-file", staff_pw],
+                   check=True, capture_output=True, env=dict(os.environ, SIMVAULT_SERVER_PASSWORD_COST="test-only"))
+    status, answer = api(url, "POST", "api/v1/session", {"phone": phone, "password": "customer password 5"})
+    status, answer = api(url, "POST", "api/v1/account/restore-codes", {}, token=answer["token"])
+    code = answer["code"]
+
+    new_card = start_card(work, "usim-empty.json", port, 1)
+    try:
+        target = read_card(reader1, db)
+        if not check("retail: the blank card read", target is not None):
+            return
+        applied = cli("restore", target["iccid"], "--server", url, "--phone", phone, "--staff", "shop",
+                      "--staff-password-file", staff_pw, "--consent-code", code, "--full", "--apply", db=db)
+        check("retail: restored with the customer's consent, a card change",
+              applied["registration"] == "card-change" and applied["summary"]["overflow"] == 0, applied.get("summary"))
+        cli("write", target["iccid"], "--reader", reader1, db=db)
+        cli("read", "--reader", reader1, "--json", db=db)
+        check("retail: read back, nothing pending", cli("diff", target["iccid"], db=db) == [])
+        key = lambda c: (c["name"], c["number"], tuple(c.get("additional_numbers") or []),
+                         tuple(c.get("emails") or []), c.get("second_name") or "")
+        a = sorted(map(key, cli("export", source["iccid"], "--format", "json", db=db)))
+        b = sorted(map(key, cli("export", target["iccid"], "--format", "json", db=db)))
+        check("retail: the new card holds every contact of the old one, decoded equal", a == b and len(a) > 0,
+              (len(a), len(b)))
+    finally:
+        new_card.terminate()
+        new_card.wait(timeout=20)
 
 
 if __name__ == "__main__":
