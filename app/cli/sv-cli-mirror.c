@@ -937,6 +937,11 @@ sv_cli_restore (int    argc,
       fprintf (stderr, "Usage: simvault-cli restore SOURCE-ICCID TARGET-ICCID [--apply [--accept-truncation]]\n");
       return 2;
     }
+  if (accept_truncation && !apply)
+    {
+      fprintf (stderr, _("simvault-cli restore: --accept-truncation does nothing without --apply\n"));
+      return 2;
+    }
   /* Opened for its checks only (a --db that does not exist): the restore
    * operation opens its own connection, as in the window. */
   if ((mirror = open_mirror ()) == NULL)

@@ -124,7 +124,8 @@ try:
                  ["edit", two, "add", "--name", "X", "--text", "hello"],
                  ["edit", two, "undo", "--set", "1"],
                  ["cards", "--confirm", two],
-                 ["cards", "--label", "L"]):
+                 ["cards", "--label", "L"],
+                 ["restore", two, src, "--accept-truncation"]):
         rc, obj, text = cli(*args, db=DB)
         check(f"{' '.join(args[:1] + args[2:])}: an option that does nothing is refused", rc == 2, text)
     rc, obj, text = cli("show", two, "--json", db=DB)
