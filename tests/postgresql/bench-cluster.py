@@ -111,11 +111,13 @@ def run_one(engine, n_nodes, n_clients, batches):
             c.latencies = []
         t0 = time.monotonic()
         cpu0 = cpu_snapshot(nodes, lb, pg)
+        lsn0 = pg.psql('SELECT pg_current_wal_lsn()') if pg else None
         threads = sc.run_clients(clients, registered=True)
         for t in threads:
             t.join(600)
         elapsed = time.monotonic() - t0
         cpu = cpu_used(cpu0, cpu_snapshot(nodes, lb, pg))
+        wal = int(float(pg.psql("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')" % lsn0))) if pg else None
         errors = [e for c in clients for e in c.errors]
         total = sum(c.acked_batches for c in clients)
         lat = sorted(x for c in clients for x in c.latencies)
@@ -126,6 +128,8 @@ def run_one(engine, n_nodes, n_clients, batches):
         bench(name + '_p50_ms', 1000 * lat[len(lat) // 2], 'ms')
         bench(name + '_p95_ms', 1000 * lat[int(len(lat) * 0.95)], 'ms')
         bench(name + '_errors', len(errors), 'count')
+        if wal is not None:
+            bench(name + '_wal_bytes_per_batch', wal / total, 'B')
         # CPU per request of each part: what the figures would be on a
         # machine where they do not share two cores
         for part, seconds in sorted(cpu.items()):
