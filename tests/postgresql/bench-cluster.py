@@ -12,7 +12,7 @@ request, one transaction), and a "changes since" every 5 batches.
 Everything (clients, haproxy, nodes, database) shares this machine's
 cores, so the figures are of the whole system on one host.
 
-Prints `BENCH name=value unit=U` lines (build-aux/bench-server-scale.sh),
+Prints `BENCH name=value unit=U` lines (medians of --repeat runs) (build-aux/bench-server-scale.sh),
 then a per-card size measurement on PostgreSQL for the 10-million-card
 estimate in BENCHMARKS.md.
 """
@@ -30,6 +30,10 @@ import svcluster as sc  # noqa: E402
 def server_binary():
     root = os.environ.get('SV_BUILD_ROOT', os.path.join(os.path.dirname(__file__), '..', '..', 'build'))
     return os.path.join(root, 'sync', 'server', 'simvault-server')
+
+
+def figure(figures, name, value, unit):
+    figures.setdefault(name, (unit, []))[1].append(value)
 
 
 def bench(line_name, value, unit):
@@ -81,7 +85,7 @@ def cpu_used(before, after):
     return used
 
 
-def run_one(engine, n_nodes, n_clients, batches):
+def run_one(engine, n_nodes, n_clients, batches, measure_sizes_too, figures):
     work = sc.Workdir('svbn')
     pg = None
     nodes = []
@@ -122,22 +126,22 @@ def run_one(engine, n_nodes, n_clients, batches):
         total = sum(c.acked_batches for c in clients)
         lat = sorted(x for c in clients for x in c.latencies)
         name = 'server_%s_nodes%d' % (engine, n_nodes)
-        bench(name + '_batches_per_s', total / elapsed, 'batch/s')
-        bench(name + '_records_per_s', total * 5 / elapsed, 'record/s')
-        bench(name + '_requests_per_s', len(lat) / elapsed, 'request/s')
-        bench(name + '_p50_ms', 1000 * lat[len(lat) // 2], 'ms')
-        bench(name + '_p95_ms', 1000 * lat[int(len(lat) * 0.95)], 'ms')
-        bench(name + '_errors', len(errors), 'count')
+        figure(figures, name + '_batches_per_s', total / elapsed, 'batch/s')
+        figure(figures, name + '_records_per_s', total * 5 / elapsed, 'record/s')
+        figure(figures, name + '_requests_per_s', len(lat) / elapsed, 'request/s')
+        figure(figures, name + '_p50_ms', 1000 * lat[len(lat) // 2], 'ms')
+        figure(figures, name + '_p95_ms', 1000 * lat[int(len(lat) * 0.95)], 'ms')
+        figure(figures, name + '_errors', len(errors), 'count')
         if wal is not None:
-            bench(name + '_wal_bytes_per_batch', wal / total, 'B')
+            figure(figures, name + '_wal_bytes_per_batch', wal / total, 'B')
         # CPU per request of each part: what the figures would be on a
         # machine where they do not share two cores
         for part, seconds in sorted(cpu.items()):
-            bench('%s_cpu_%s_ms_per_request' % (name, part), 1000 * seconds / len(lat), 'ms')
+            figure(figures, '%s_cpu_%s_ms_per_request' % (name, part), 1000 * seconds / len(lat), 'ms')
         if errors:
             print('# errors: %s' % errors[:3])
         measure = None
-        if engine == 'postgresql' and n_nodes == 1:
+        if engine == 'postgresql' and measure_sizes_too:
             measure = measure_sizes(pg, clients)
         return measure
     finally:
@@ -189,16 +193,26 @@ def main():
     ap.add_argument('--batches', type=int, default=25)
     ap.add_argument('--nodes', default='1,2,3')
     ap.add_argument('--engines', default='sqlite,postgresql')
+    ap.add_argument('--repeat', type=int, default=3)
     args = ap.parse_args()
-    print('# %d cores, load %s; %d clients x %d batches of 5 records'
-          % (os.cpu_count(), '%.2f %.2f %.2f' % os.getloadavg(), args.clients, args.batches))
+    print('# %d cores, load %s; %d clients x %d batches of 5 records; median of %d runs'
+          % (os.cpu_count(), '%.2f %.2f %.2f' % os.getloadavg(), args.clients, args.batches, args.repeat))
     sizes = None
-    for engine in args.engines.split(','):
-        for n in [int(x) for x in args.nodes.split(',')]:
-            m = run_one(engine, n, args.clients, args.batches)
-            sizes = sizes or m
+    figures = {}
+    # repeats interleaved, so that a burst of load elsewhere on the machine
+    # does not fall on one configuration only; the median is printed
+    for r in range(args.repeat):
+        for engine in args.engines.split(','):
+            for n in [int(x) for x in args.nodes.split(',')]:
+                m = run_one(engine, n, args.clients, args.batches, sizes is None, figures)
+                sizes = sizes or m
+    for name, (unit, values) in figures.items():
+        if name.endswith('_errors'):
+            bench(name, sum(values), unit)
+        else:
+            bench(name, statistics.median(values), unit)
     if sizes:
-        print('# PostgreSQL, the 1-node run\'s cards x %d: table rows heap-bytes index-bytes (per row)' % (COPIES + 1))
+        print('# PostgreSQL, the first run\'s cards x %d: table rows heap-bytes index-bytes (per row)' % (COPIES + 1))
         for rel, (tuples, heap, index) in sorted(sizes.items()):
             per = ' (%.0f + %.0f B/row)' % (heap / tuples, index / tuples) if tuples >= 300 else ''
             print('#   %-14s %7d %9d %9d%s' % (rel, tuples, heap, index, per))
