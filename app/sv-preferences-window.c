@@ -13,6 +13,7 @@ struct _SvPreferencesWindow
   AdwPreferencesWindow  parent_instance;
 
   GtkSwitch            *auto_read_switch;
+  GtkSwitch            *auto_backup_switch;
   AdwComboRow          *style_row;
 };
 
@@ -58,6 +59,7 @@ sv_preferences_window_class_init (SvPreferencesWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/sv-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, auto_read_switch);
+  gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, auto_backup_switch);
   gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, style_row);
 }
 
@@ -76,6 +78,7 @@ sv_preferences_window_new (GtkWindow *parent,
                                             NULL);
 
   g_settings_bind (settings, "auto-read", self->auto_read_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "auto-backup", self->auto_backup_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind_with_mapping (settings, "style-variant", self->style_row, "selected",
                                 G_SETTINGS_BIND_DEFAULT, style_to_position, position_to_style,
                                 NULL, NULL);

@@ -300,6 +300,7 @@ read_done_cb (GObject      *source,
 
       sv_window_add_toast (self, adw_toast_new (text));
     }
+  sv_window_maybe_auto_backup (self, op->iccid);
   card_op_finish (op, NULL);
 }
 

@@ -48,6 +48,7 @@ struct _SvWindow
   GtkSingleSelection   *cards_selection;
   GCancellable         *cards_cancellable;
   GCancellable         *operation_cancellable;
+  GCancellable         *backup_cancellable;   /* the automatic backup, until dispose */
   char                 *banner_action;
 };
 
@@ -92,5 +93,9 @@ const char *sv_window_find_restore_target (SvWindow     *self);
 void        sv_window_show_idle_status  (SvWindow       *self);
 void        sv_window_read_card         (SvWindow       *self,
                                          const char     *reader_name);
+
+/* sv-window-backup.c: the automatic backup after a read */
+void        sv_window_maybe_auto_backup (SvWindow       *self,
+                                         const char     *iccid);
 
 G_END_DECLS

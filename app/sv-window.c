@@ -309,6 +309,8 @@ sv_window_dispose (GObject *object)
   g_clear_object (&self->cards_cancellable);
   g_cancellable_cancel (self->operation_cancellable);
   g_clear_object (&self->operation_cancellable);
+  g_cancellable_cancel (self->backup_cancellable);
+  g_clear_object (&self->backup_cancellable);
   g_clear_object (&self->cards_selection);
   g_clear_object (&self->cards);
 
