@@ -380,8 +380,14 @@ sv_store_open (const char           *location,
   if (store->db == NULL ||
       !sv_store_schema_migrate (store->db, &store->schema_version, &local_error))
     {
+      /* A PostgreSQL connection string may hold a password: name only the
+       * engine (libpq's message already says which host and port failed). */
+      gboolean pgsql = g_str_has_prefix (location, "postgresql:") ||
+                       g_str_has_prefix (location, "postgres:");
+
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_UNAVAILABLE,
-                   "Cannot open the storage %s: %s", location, local_error->message);
+                   "Cannot open the storage %s: %s", pgsql ? "(PostgreSQL)" : location,
+                   local_error->message);
       return NULL;
     }
 

@@ -116,7 +116,19 @@ def check_sessions(nodes, clients, label):
        % (label, len(nodes), len(clients)), bad[:10])
 
 
+def check_storage_secret(work, port):
+    """A connection string may hold a password: a node that cannot open it
+    exits with an error that does not repeat it."""
+    r = sc.subprocess.run([server_binary(), '--port=0', '--data-dir=' + work('nosecret'),
+                           '--storage=postgresql://simvault:s3cr3t-pw@127.0.0.1:%d/nodb' % port],
+                          stdout=sc.subprocess.PIPE, stderr=sc.subprocess.PIPE, timeout=30)
+    out = (r.stdout + r.stderr).decode(errors='replace')
+    ok(r.returncode != 0 and 's3cr3t-pw' not in out and 'PostgreSQL' in out,
+       'an unreachable storage is an error that does not print the connection string', out)
+
+
 def test_node_kill(work):
+    check_storage_secret(work, sc.free_port())
     pg = sc.Postgres(work, 'primary')
     pg.initdb()
     pg.start('fsync=off', 'full_page_writes=off')
