@@ -466,6 +466,12 @@ def run_stories(cli, server, proxy, db, big, small, bad_pw_file):
           full_preview["kind"] == "full" and full_preview["records"]["received"] > 0
           and full_preview["records"]["changed"] == 0 and full_preview["conflicts"] == [], (full_preview["records"], full_preview["conflicts"]))
 
+    sms_preview = cli.ok("restore", big, "--full", "--sms", *net)
+    check("full restore with messages: every backed-up message fits back, none dropped",
+          sms_preview["messages"]["received"] == first["messages"]["stored"]
+          and sms_preview["messages"]["written"] == sms_preview["messages"]["received"]
+          and sms_preview["messages"]["dropped"] == 0, sms_preview["messages"])
+
     # --- Per-record resolution, full backup, chosen messages ---------------
     third_contact = listing[8]
     cli.ok("edit", big, "set", str(third_contact["index"]), "--name", "Mine", password=False)
