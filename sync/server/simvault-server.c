@@ -20,12 +20,13 @@
  *
  *   simvault-server [--listen ADDR] [--port N] [--data-dir DIR]
  *                   [--storage LOCATION] [--tls-cert FILE --tls-key FILE]
- *                   [--config FILE]
+ *                   [--trusted-proxy ADDR]... [--config FILE]
  *   simvault-server staff add|list|remove NAME [--password-file FILE]
  *   simvault-server routes
  *
  * The config file is a GKeyFile with the same settings in [server]
- * (listen, port, data-dir, storage, tls-cert, tls-key, password-cost); the command
+ * (listen, port, data-dir, storage, tls-cert, tls-key, password-cost,
+ * trusted-proxies as a ;-separated list); the command
  * line wins. Once listening it prints its base URL as one line on stdout.
  */
 
@@ -40,6 +41,7 @@ typedef struct
   char    *password_file;
   char    *password_cost;
   char    *storage;
+  GStrv    trusted_proxies;
 } Settings;
 
 static void
@@ -53,6 +55,7 @@ settings_clear (Settings *s)
   g_free (s->password_file);
   g_free (s->password_cost);
   g_free (s->storage);
+  g_strfreev (s->trusted_proxies);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Settings, settings_clear)
@@ -86,6 +89,8 @@ load_config (Settings  *s,
   take_key (keys, "tls-key", &s->tls_key);
   take_key (keys, "password-cost", &s->password_cost);
   take_key (keys, "storage", &s->storage);
+  if (s->trusted_proxies == NULL)
+    s->trusted_proxies = g_key_file_get_string_list (keys, "server", "trusted-proxies", NULL, NULL);
   port = g_key_file_get_integer (keys, "server", "port", &local_error);
   if (local_error == NULL && s->port < 0)
     s->port = port;
@@ -283,6 +288,7 @@ run_server (Settings *s)
   intr = g_unix_signal_add (SIGINT, quit_cb, loop);
 
   server = sv_server_new (store);
+  sv_server_set_trusted_proxies (server, (const char * const *) s->trusted_proxies);
   if (!sv_server_listen (server, s->listen ? s->listen : "127.0.0.1", (guint) MAX (s->port, 0),
                          certificate, &error))
     goto fail;
@@ -336,6 +342,8 @@ main (int   argc,
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &s.tls_key, "PEM private key of the certificate", "FILE" },
     { "storage", 0, 0, G_OPTION_ARG_STRING, &s.storage,
       "sqlite:PATH (default: under --data-dir) or postgresql://... (libpq)", "LOCATION" },
+    { "trusted-proxy", 0, 0, G_OPTION_ARG_STRING_ARRAY, &s.trusted_proxies,
+      "A reverse proxy whose X-Forwarded-For is believed (repeatable)", "ADDR" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &s.config, "Key file with the same settings in [server]", "FILE" },
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &s.password_file, "staff add: read the password from FILE", "FILE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "[staff add|list|remove NAME | routes]" },

@@ -25,6 +25,7 @@ struct _SvServer
   guint       n_unfinished;     /* messages whose answer is not yet written */
   gboolean    stopping;
   gboolean    disconnected;
+  GStrv       trusted_proxies;
 };
 
 G_DEFINE_FINAL_TYPE (SvServer, sv_server, G_TYPE_OBJECT)
@@ -299,15 +300,42 @@ add_security_headers (SvServer           *self,
     soup_message_headers_replace (headers, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* The client's address: the peer's, or, when the peer is a trusted proxy
+ * (haproxy with `option forwardfor`), the last X-Forwarded-For entry, the
+ * one that proxy appended; the earlier ones are the client's to invent. */
+static char *
+client_address (SvServer          *self,
+                SoupServerMessage *message)
+{
+  const char *peer = soup_server_message_get_remote_host (message);
+  const char *forwarded;
+  const char *last;
+  g_autofree char *candidate = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
+
+  if (peer == NULL || self->trusted_proxies == NULL
+      || !g_strv_contains ((const char * const *) self->trusted_proxies, peer))
+    return g_strdup (peer ? peer : "-");
+  forwarded = soup_message_headers_get_list (soup_server_message_get_request_headers (message),
+                                             "X-Forwarded-For");
+  if (forwarded == NULL)
+    return g_strdup (peer);
+  last = strrchr (forwarded, ',');
+  candidate = g_strstrip (g_strdup (last ? last + 1 : forwarded));
+  inet = g_inet_address_new_from_string (candidate);
+  return inet ? g_inet_address_to_string (inet) : g_strdup (peer);
+}
+
 static void
-log_request (SoupServerMessage *message,
+log_request (SvServer          *self,
+             SoupServerMessage *message,
              const char        *pattern,
              guint              status,
              gint64             started)
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
-  const char *addr = soup_server_message_get_remote_host (message);
+  g_autofree char *addr = client_address (self, message);
 
   /* The route's pattern, never the concrete path or query: they carry ids
    * and sync tokens; never a header or a body. */
@@ -333,7 +361,7 @@ answer (SvServer          *self,
   soup_server_message_set_status (message, request->status ? request->status : 500, NULL);
   if (data != NULL)
     soup_server_message_set_response (message, request->response_type, SOUP_MEMORY_COPY, data, len);
-  log_request (message, pattern, request->status, started);
+  log_request (self, message, pattern, request->status, started);
 }
 
 static gboolean
@@ -415,7 +443,7 @@ serve_static (SvServer          *self,
       soup_server_message_set_status (message, 405, NULL);
       soup_message_headers_replace (soup_server_message_get_response_headers (message), "Allow", "GET, HEAD");
       add_security_headers (self, message, FALSE);
-      log_request (message, "/{static}", 405, started);
+      log_request (self, message, "/{static}", 405, started);
       return;
     }
   if (strstr (path, "..") != NULL || strstr (path, "//") != NULL)
@@ -433,7 +461,7 @@ serve_static (SvServer          *self,
       soup_server_message_set_status (message, 404, NULL);
       soup_server_message_set_response (message, "application/json", SOUP_MEMORY_STATIC,
                                         not_found, strlen (not_found));
-      log_request (message, "/{static}", 404, started);
+      log_request (self, message, "/{static}", 404, started);
       return;
     }
   for (guint i = 0; i < G_N_ELEMENTS (content_types); i++)
@@ -444,7 +472,7 @@ serve_static (SvServer          *self,
                                 "Cache-Control", "no-cache");
   soup_server_message_set_status (message, 200, NULL);
   soup_server_message_set_response (message, type, SOUP_MEMORY_COPY, data, len);
-  log_request (message, "/{static}", 200, started);
+  log_request (self, message, "/{static}", 200, started);
 }
 
 /* ---- routing ------------------------------------------------------------ */
@@ -580,7 +608,7 @@ server_cb (SoupServer        *soup,
     request->bearer = g_strdup (authorization + 7);
   request->cookie = cookie_value (headers, SESSION_COOKIE);
   request->csrf = g_strdup (soup_message_headers_get_one (headers, "X-CSRF-Token"));
-  request->client_addr = g_strdup (soup_server_message_get_remote_host (message));
+  request->client_addr = client_address (self, message);
 
   pending = g_new0 (SvPending, 1);
   pending->server = g_object_ref (self);
@@ -609,13 +637,14 @@ got_chunk_cb (SoupServerMessage *message,
               GBytes            *chunk,
               gpointer           user_data)
 {
+  SvServer *self = user_data;
   SoupMessageBody *body = soup_server_message_get_request_body (message);
   GSocket *socket;
 
   if (body->length <= SV_PROTOCOL_MAX_BODY)
     return;
   g_signal_handlers_disconnect_by_func (message, got_chunk_cb, user_data);
-  log_request (message, "/{too-large}", 413, g_get_monotonic_time ());
+  log_request (self, message, "/{too-large}", 413, g_get_monotonic_time ());
   socket = soup_server_message_get_socket (message);
   if (socket != NULL)
     g_socket_shutdown (socket, TRUE, TRUE, NULL);
@@ -646,7 +675,7 @@ got_headers_cb (SoupServerMessage *message,
   soup_server_message_set_status (message, 413, NULL);
   soup_server_message_set_response (message, "application/json", SOUP_MEMORY_STATIC,
                                     too_large, strlen (too_large));
-  log_request (message, "/{too-large}", 413, g_get_monotonic_time ());
+  log_request (self, message, "/{too-large}", 413, g_get_monotonic_time ());
 }
 
 static void
@@ -689,6 +718,7 @@ sv_server_finalize (GObject *object)
   SvServer *self = SV_SERVER (object);
 
   g_free (self->base_url);
+  g_strfreev (self->trusted_proxies);
   G_OBJECT_CLASS (sv_server_parent_class)->finalize (object);
 }
 
@@ -719,6 +749,36 @@ sv_server_new (SvStore *store)
 
   self->store = store;
   return self;
+}
+
+/**
+ * sv_server_set_trusted_proxies:
+ * @addresses: (nullable) (array zero-terminated=1): IP addresses of
+ *   reverse proxies whose X-Forwarded-For is believed
+ *
+ * Behind a proxy every request comes from the proxy's address; the login
+ * rate limit per client address needs the real one.
+ */
+void
+sv_server_set_trusted_proxies (SvServer           *self,
+                               const char * const *addresses)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
+    {
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (addresses[i]);
+
+      /* the peer address libsoup reports is in this canonical form */
+      if (inet != NULL)
+        {
+          g_autofree char *text = g_inet_address_to_string (inet);
+
+          g_strv_builder_add (builder, text);
+        }
+    }
+  g_strfreev (self->trusted_proxies);
+  self->trusted_proxies = g_strv_builder_end (builder);
 }
 
 /**

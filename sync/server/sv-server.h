@@ -46,6 +46,8 @@ gboolean           sv_server_listen         (SvServer      *self,
                                              GTlsCertificate *certificate,
                                              GError       **error);
 const char        *sv_server_get_base_url   (SvServer      *self);
+void               sv_server_set_trusted_proxies (SvServer           *self,
+                                                  const char * const *addresses);
 void               sv_server_shutdown       (SvServer      *self);
 
 const SvServerRouteInfo *sv_server_get_routes (guint        *n_routes);

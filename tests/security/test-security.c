@@ -619,6 +619,60 @@ test_headers_and_log (Fixture       *f,
   g_assert_cmpuint (requests, ==, 6 + G_N_ELEMENTS (paths));
 }
 
+static SvTestReply *
+login_from (SvTestServer *server,
+            const char   *phone,
+            const char   *password,
+            const char   *forwarded_for)
+{
+  g_autofree char *json = g_strdup_printf ("{\"phone\":\"%s\",\"password\":\"%s\"}", phone, password);
+  g_autoptr(GBytes) body = g_bytes_new (json, strlen (json));
+  const char *headers[] = { "X-Forwarded-For", forwarded_for, NULL };
+
+  return sv_test_request_full (server, "POST", "/api/v1/session", "application/json", body,
+                               forwarded_for ? headers : NULL);
+}
+
+/* Behind a trusted proxy the per-address limit counts the address the
+ * proxy appended to X-Forwarded-For, not the proxy's; from anyone else the
+ * header is ignored. */
+static void
+test_trusted_proxy (void)
+{
+  const char *args[] = { "--trusted-proxy=127.0.0.1", NULL };
+  g_autoptr(SvTestServer) proxied = sv_test_server_start (NULL, args);
+  g_autoptr(SvTestServer) direct = sv_test_server_start (NULL, NULL);
+  SvTestServer *servers[] = { proxied, direct };
+  SvTestReply *r;
+
+  for (guint s = 0; s < G_N_ELEMENTS (servers); s++)
+    {
+      g_free (sv_test_register (servers[s], PHONE_A, SV_TEST_PASSWORD, ICCID_A));
+      /* Five failures for five phone numbers from "client 10.0.0.1" (the
+       * client put a fake first entry in front). */
+      for (guint i = 0; i < 5; i++)
+        {
+          g_autofree char *phone = g_strdup_printf ("+86139000000%02u", i);
+
+          r = login_from (servers[s], phone, "wrong wrong", "192.0.2.99, 10.0.0.1");
+          sv_test_assert_error (r, 401, "login-failed");
+          sv_test_reply_free (r);
+        }
+      /* Client 10.0.0.2 logs in through the proxy; directly, the header
+       * counts for nothing and the one address is locked. */
+      r = login_from (servers[s], PHONE_A, SV_TEST_PASSWORD, "10.0.0.2");
+      if (servers[s] == proxied)
+        g_assert_cmpuint (r->status, ==, 200);
+      else
+        sv_test_assert_error (r, 429, "rate-limited");
+      sv_test_reply_free (r);
+      /* 10.0.0.1 itself is locked either way. */
+      r = login_from (servers[s], PHONE_A, SV_TEST_PASSWORD, "10.0.0.1");
+      sv_test_assert_error (r, 429, "rate-limited");
+      sv_test_reply_free (r);
+    }
+}
+
 static gboolean
 have_openssl (void)
 {
@@ -715,6 +769,7 @@ main (int   argc,
   ADD ("session-expiry", test_session_expiry);
   ADD ("headers-and-log", test_headers_and_log);
   g_test_add_func ("/sv/security/tls", test_tls);
+  g_test_add_func ("/sv/security/trusted-proxy", test_trusted_proxy);
 
   return g_test_run ();
 }
