@@ -86,8 +86,8 @@ fi
 # shellcheck disable=SC1091
 . "$logs/run.info"
 
-# key -> value, key -> unit, from every log
-declare -A value unit
+# key -> value, key -> unit, from every log; the keys a row shows
+declare -A value unit used
 while read -r _ kv u; do
   key=${kv%%=*}
   value[$key]=${kv#*=}
@@ -103,6 +103,7 @@ done
 
 fmt() {  # fmt KEY: "value unit" or empty
   local k=$1
+  # (called in $(...): the caller marks the key used)
   [ -n "${value[$k]:-}" ] && echo "${value[$k]} ${unit[$k]}"
 }
 
@@ -113,7 +114,8 @@ ratio() {  # ratio A B
 row() {  # row FIGURE OURS-KEY REF-KEY-OR-NUMBER REF-LABEL [UNIT-OF-NUMBER [higher-is-better]]
   local figure=$1 ours=$2 ref=$3 label=$4 ref_unit=${5:-} higher=${6:-}
   local o=${value[$ours]:-} r q
-  if [[ "$ref" =~ ^[0-9.]+$ ]]; then r=$ref; else r=${value[$ref]:-}; ref_unit=${unit[$ref]:-}; fi
+  used[$ours]=1
+  if [[ "$ref" =~ ^[0-9.]+$ ]]; then r=$ref; else r=${value[$ref]:-}; ref_unit=${unit[$ref]:-}; used[$ref]=1; fi
   if [ -z "$o" ]; then
     printf '| %s | not yet measured | %s | |\n' "$figure" "$label"
   elif [ -z "$r" ]; then
@@ -127,6 +129,7 @@ row() {  # row FIGURE OURS-KEY REF-KEY-OR-NUMBER REF-LABEL [UNIT-OF-NUMBER [high
 
 plain() {  # plain FIGURE OURS-KEY NOTE
   local o=${value[$2]:-}
+  used[$2]=1
   if [ -z "$o" ]; then printf '| %s | not yet measured | %s | |\n' "$1" "$3"
   else printf '| %s | %s %s | %s | |\n' "$1" "$o" "${unit[$2]}" "$3"; fi
 }
@@ -180,6 +183,9 @@ done
 row "server: RSS with 100,000 cards of 250 records" server_rss_100000_mib server_rss_10000_mib "RSS with 10,000 cards"
 row "server: backup latency p50 with 100,000 cards" server_backup_p50_100000_ms server_backup_p50_10000_ms "with 10,000 cards"
 for n in $gui_sizes; do
+  for k in load_cpu_ms frame_cpu_ms base_rss_mib filter_models_mean_ms filter_cpu_p95_ms sort_p95_ms sort_cpu_max_ms; do
+    used[gui_${n}_$k]=1   # shown in a note, or a detail of a row's figure (gui.log has them all)
+  done
   plain "window, $n contacts: load into the list, until drawn" "gui_${n}_load_ms" "CPU: $(fmt "gui_${n}_load_cpu_ms")"
   plain "window, $n contacts: reload after an edit, until drawn" "gui_${n}_reload_ms" ""
   row "window, $n contacts: filter per key, mean until drawn" "gui_${n}_filter_mean_ms" 16.7 "one frame at 60 Hz" ms
@@ -194,5 +200,14 @@ for n in $gui_sizes; do
 done
 row "window: app start to first frame (median of 5)" gui_startup_ms gui_startup_minimal_ms "an empty libadwaita window"
 row "window: app peak memory at first frame" gui_startup_rss_mib gui_startup_minimal_rss_mib "an empty libadwaita window"
+others=$(for k in "${!value[@]}"; do [ -n "${used[$k]:-}" ] || echo "$k"; done | sort)
+if [ -n "$others" ]; then
+  echo
+  echo "Other figures the benchmarks printed (no row above compares them):"
+  echo
+  echo "| key | value |"
+  echo "| --- | --- |"
+  for k in $others; do echo "| $k | ${value[$k]} ${unit[$k]} |"; done
+fi
 echo
 echo "Logs: $logs"
