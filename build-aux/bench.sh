@@ -108,7 +108,7 @@ fmt() {  # fmt KEY: "value unit" or empty
 }
 
 ratio() {  # ratio A B
-  awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "—"; else printf "%.2f", a / b }'
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "—"; else if (a / b < 0.1) printf "%.3f", a / b; else printf "%.2f", a / b }'
 }
 
 row() {  # row FIGURE OURS-KEY REF-KEY-OR-NUMBER REF-LABEL [UNIT-OF-NUMBER [higher-is-better]]
