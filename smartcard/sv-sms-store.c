@@ -7,12 +7,17 @@
  * 'FF' padding (176 bytes).
  *
  * The free-record rule: a record is free when bit b1 of its status byte is
- * 0, whatever the rest of the record holds, and used when b1 is 1 (TS
- * 51.011 §10.5.3, "X X 0 free space"). So an all-'FF' record is used: b3-b1
- * 111 is "MS originating message, to be sent" (b8-b6 are RFU, and RFU bits
- * are not interpreted, §9.3); its TPDU does not decode, and it is listed
- * as an undecodable message the user can see, back up and delete. A
- * record is freed by writing status '00' and 'FF' after it.
+ * 0, whatever the rest of the record holds (TS 51.011 §10.5.3, "X X 0 free
+ * space"), or when every byte of it is 'FF'. The second half is not in the
+ * status-byte table: an all-'FF' record is the erased state that card
+ * personalisation, some handsets' delete and sv_card_image_add_file()
+ * leave behind. Read by the letter it would be status '111' "to be sent"
+ * with the RFU bits b8-b6 set and no TPDU at all; it holds nothing, so
+ * treating it as free loses nothing, and listing it would show every
+ * erased record as an undecodable message (Android skips such records
+ * too: they do not parse). A used record whose TPDU does not decode is
+ * still listed, as an undecodable message the user can see, back up and
+ * delete. A record is freed by writing status '00' and 'FF' after it.
  *
  * Records become messages through the codec's one grouping rule,
  * sv_sms_reassemble(): the parts of a concatenated message (TS 23.040
@@ -48,8 +53,9 @@ G_DEFINE_QUARK (sv-sms-store-error-quark, sv_sms_store_error)
  * @record: (nullable): an EF_SMS record
  *
  * The free-record rule (TS 51.011 §10.5.3): bit b1 of the status byte is
- * 0, whatever the rest holds. An all-'FF' record is used (see the top of
- * this file). A missing or empty record is free: there is nothing in it.
+ * 0, whatever the rest holds; or the record is erased, all 'FF' (see the
+ * top of this file). A missing or empty record is free: there is nothing
+ * in it.
  *
  * Returns: %TRUE when @record is free
  */
@@ -59,7 +65,12 @@ sv_sms_record_is_free (GBytes *record)
   gsize len = 0;
   const guint8 *data = record ? g_bytes_get_data (record, &len) : NULL;
 
-  return len == 0 || (data[0] & 0x01) == 0;
+  if (len == 0 || (data[0] & 0x01) == 0)
+    return TRUE;
+  for (gsize i = 0; i < len; i++)
+    if (data[i] != 0xFF)
+      return FALSE;
+  return TRUE;
 }
 
 /**

