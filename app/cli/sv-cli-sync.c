@@ -526,8 +526,8 @@ sv_cli_backup (int    argc,
                char **argv)
 {
   gboolean full = FALSE;
-  char *sms = NULL;
-  char *resolve_text = NULL;
+  g_autofree char *sms = NULL;
+  g_autofree char *resolve_text = NULL;
   g_auto(GStrv) resolve_records_specs = NULL;
   GOptionEntry entries[] = {
     DB_OPTION,
@@ -678,8 +678,8 @@ sync_restore (int    argc,
               char **argv)
 {
   gboolean full = FALSE, incremental = FALSE, sms = FALSE, apply = FALSE, accept_truncation = FALSE;
-  char *from = NULL;
-  char *resolve_text = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *resolve_text = NULL;
   GOptionEntry entries[] = {
     DB_OPTION,
     { "server", 0, 0, G_OPTION_ARG_STRING, &opt_server, N_("The backup server’s address (default: the card’s registration)"), N_("URL") },
