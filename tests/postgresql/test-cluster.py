@@ -230,8 +230,13 @@ def test_failover(work):
         errors = [(c.n, e) for c in clients for e in c.errors]
         ok(not errors, 'no client saw an error that retries did not overcome', errors[:10])
         total = sum(c.acked_batches for c in clients)
+        retries = sum(c.retries for c in clients)
         ok(total == N_CLIENTS * BATCHES, 'retries completed every batch (%d of %d; %d retries)'
-           % (total, N_CLIENTS * BATCHES, sum(c.retries for c in clients)))
+           % (total, N_CLIENTS * BATCHES, retries))
+        # the kill fell on running traffic: requests failed and were retried
+        ok(retries > 0 and acked_at_kill < N_CLIENTS * BATCHES,
+           'the primary died under load (%d batches acknowledged before, %d retries after)'
+           % (acked_at_kill, retries))
 
         # what was acknowledged before the kill is on the promoted standby
         lost = []
