@@ -156,8 +156,9 @@ class Postgres:
 class Node:
     """One simvault-server process on 127.0.0.1, an ephemeral port."""
 
-    def __init__(self, binary, work, name, storage, port=0):
+    def __init__(self, binary, work, name, storage, port=0, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.work = work
         self.name = name
         self.storage = storage
@@ -175,6 +176,7 @@ class Node:
                 '--data-dir=' + data]
         if self.storage:
             argv.append('--storage=' + self.storage)
+        argv += self.extra_args
         self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=self.log)
         line = self.proc.stdout.readline().decode().strip()
         if not line.startswith('http'):
@@ -251,6 +253,9 @@ def haproxy_config(port, servers, tls_pem=None):
         '    timeout server 30s',
         '    retries 2',
         '    option redispatch 1',
+        # the client's address for the nodes' per-address login limit
+        # (simvault-server --trusted-proxy ADDR believes it from ADDR only)
+        '    option forwardfor',
         '',
         'frontend simvault',
         '    bind ' + bind,
@@ -267,10 +272,13 @@ def haproxy_config(port, servers, tls_pem=None):
     return '\n'.join(lines) + '\n'
 
 
-def http_request(base, method, path, body=None, token=None, timeout=10):
-    """(status, parsed JSON or None); status 0 when the connection failed."""
+def http_request(base, method, path, body=None, token=None, timeout=10, source=None):
+    """(status, parsed JSON or None); status 0 when the connection failed.
+    @source: a local address to connect from (any of 127.0.0.0/8 works on
+    loopback, so tests can be "several clients" to haproxy)."""
     host, port = base.split('//', 1)[1].split(':')
-    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout,
+                                      source_address=(source, 0) if source else None)
     headers = {}
     data = None
     if body is not None:

@@ -127,6 +127,22 @@ def check_storage_secret(work, port):
        'an unreachable storage is an error that does not print the connection string', out)
 
 
+def check_rate_limit(lb, client):
+    """The login limit counts per client address on every node together:
+    through haproxy (round robin over the nodes), failed logins from one
+    address end in 429, and another address still logs in."""
+    statuses = [sc.http_request(lb.url, 'POST', '/api/v1/session',
+                                {'phone': '+8613755500%03d' % i, 'password': 'a wrong password'},
+                                source='127.0.0.2')[0] for i in range(7)]
+    ok(statuses[:5] == [401] * 5 and statuses[-1] == 429,
+       'wrong logins from 127.0.0.2 spread over the nodes hit one shared limit', statuses)
+    status, reply = sc.http_request(lb.url, 'POST', '/api/v1/session',
+                                    {'phone': client.phone, 'password': client.password},
+                                    source='127.0.0.3')
+    ok(status == 200, 'another client address behind the same haproxy still logs in',
+       '%s %s' % (status, reply))
+
+
 def test_node_kill(work):
     check_storage_secret(work, sc.free_port())
     pg = sc.Postgres(work, 'primary')
@@ -134,7 +150,10 @@ def test_node_kill(work):
     pg.start('fsync=off', 'full_page_writes=off')
     pg.psql('CREATE DATABASE simvault')
     storage = 'postgresql://postgres@127.0.0.1:%d/simvault?connect_timeout=5' % pg.port
-    nodes = [sc.Node(server_binary(), work, 'node%d' % i, storage) for i in (1, 2, 3)]
+    # haproxy connects to the nodes from 127.0.0.1 and says who the client
+    # is in X-Forwarded-For
+    nodes = [sc.Node(server_binary(), work, 'node%d' % i, storage,
+                     extra_args=['--trusted-proxy=127.0.0.1']) for i in (1, 2, 3)]
     lb = None
     try:
         # three nodes started at once: the migration runs under an advisory
@@ -175,6 +194,7 @@ def test_node_kill(work):
         victim.port = 0
         victim.start()
         check_sessions(nodes, clients, 'node kill')
+        check_rate_limit(lb, clients[0])
         rows = int(pg.psql('SELECT count(*) FROM sessions', db='simvault') or '0')
         ok(rows >= N_CLIENTS, 'sessions are rows in PostgreSQL (%d)' % rows)
     finally:
