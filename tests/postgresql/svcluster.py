@@ -156,8 +156,9 @@ class Postgres:
 class Node:
     """One simvault-server process on 127.0.0.1, an ephemeral port."""
 
-    def __init__(self, binary, work, name, storage, port=0, extra_args=()):
+    def __init__(self, binary, work, name, storage, port=0, extra_args=(), config=False):
         self.binary = binary
+        self.config = config
         self.extra_args = list(extra_args)
         self.work = work
         self.name = name
@@ -174,7 +175,13 @@ class Node:
         self.log = open(self.work(self.name + '.log'), 'ab')
         argv = [self.binary, '--listen=127.0.0.1', '--port=%d' % self.port,
                 '--data-dir=' + data]
-        if self.storage:
+        if self.storage and self.config:
+            # the same settings from a config file's [server] group
+            conf = self.work(self.name + '.conf')
+            with open(conf, 'w') as f:
+                f.write('[server]\nstorage=%s\n' % self.storage)
+            argv.append('--config=' + conf)
+        elif self.storage:
             argv.append('--storage=' + self.storage)
         argv += self.extra_args
         self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=self.log)

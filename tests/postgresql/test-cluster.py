@@ -143,8 +143,32 @@ def check_rate_limit(lb, client):
        '%s %s' % (status, reply))
 
 
+def check_sqlite_path(work):
+    """--storage sqlite:PATH puts the database at PATH, not under
+    --data-dir; without --storage it is DATA-DIR/simvault-server.db."""
+    path = work('elsewhere.db')
+    node = sc.Node(server_binary(), work, 'sqlite-node', 'sqlite:' + path)
+    try:
+        node.start()
+        client = sc.Client([node.url], 900, 1)
+        client.run()
+        ok(not client.errors and os.path.exists(path)
+           and not os.path.exists(work('sqlite-node', 'simvault-server.db')),
+           '--storage sqlite:PATH stores at PATH', client.errors)
+    finally:
+        node.stop()
+    node = sc.Node(server_binary(), work, 'default-node', None)
+    try:
+        node.start()
+        ok(os.path.exists(work('default-node', 'simvault-server.db')),
+           'without --storage: SQLite under --data-dir')
+    finally:
+        node.stop()
+
+
 def test_node_kill(work):
     check_storage_secret(work, sc.free_port())
+    check_sqlite_path(work)
     pg = sc.Postgres(work, 'primary')
     pg.initdb()
     pg.start('fsync=off', 'full_page_writes=off')
@@ -152,7 +176,9 @@ def test_node_kill(work):
     storage = 'postgresql://postgres@127.0.0.1:%d/simvault?connect_timeout=5' % pg.port
     # haproxy connects to the nodes from 127.0.0.1 and says who the client
     # is in X-Forwarded-For
-    nodes = [sc.Node(server_binary(), work, 'node%d' % i, storage,
+    # node3 reads its storage from a config file (storage=), the others
+    # from --storage
+    nodes = [sc.Node(server_binary(), work, 'node%d' % i, storage, config=(i == 3),
                      extra_args=['--trusted-proxy=127.0.0.1']) for i in (1, 2, 3)]
     lb = None
     try:
