@@ -19,6 +19,7 @@ packages=(
   # tests
   desktop-file-utils appstream libglib2.0-bin pcsc-tools python3-pyscard
   xvfb xauth dbus dbus-x11 at-spi2-core imagemagick iproute2 procps jq sqlite3
+  gnome-keyring
   # browser suite: the web portal in Debian's Chromium (playwright-core
   # from npm drives it; node_modules is installed below)
   chromium
