@@ -264,6 +264,7 @@ def test_failover(work):
 
         primary.kill()
         acked_at_kill = sum(c.acked_batches for c in clients)
+        running_at_kill = sum(t.is_alive() for t in threads)
         snapshot = [dict(c.acked) for c in clients]
         tk = time.monotonic()
         standby.promote()
@@ -279,10 +280,11 @@ def test_failover(work):
         retries = sum(c.retries for c in clients)
         ok(total == N_CLIENTS * BATCHES, 'retries completed every batch (%d of %d; %d retries)'
            % (total, N_CLIENTS * BATCHES, retries))
-        # the kill fell on running traffic: requests failed and were retried
-        ok(retries > 0 and acked_at_kill < N_CLIENTS * BATCHES,
-           'the primary died under load (%d batches acknowledged before, %d retries after)'
-           % (acked_at_kill, retries))
+        # the kill fell on running traffic (the nodes retry a lost
+        # connection themselves, so a client need not see a failure)
+        ok(running_at_kill > 0 and acked_at_kill < N_CLIENTS * BATCHES,
+           'the primary died under load (%d clients running, %d of %d batches acknowledged)'
+           % (running_at_kill, acked_at_kill, N_CLIENTS * BATCHES))
 
         # what was acknowledged before the kill is on the promoted standby
         lost = []
