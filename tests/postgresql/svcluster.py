@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -213,17 +214,38 @@ class Haproxy:
     health checks every 200 ms, a failed connection retried on another
     node (retries 2, option redispatch 1)."""
 
-    def __init__(self, work, nodes):
+    def __init__(self, work, nodes, tls=False):
         self.work = work
         self.port = free_port()
         self.nodes = nodes
         self.proc = None
+        self.tls_port = free_port() if tls else None
+        self.tls_pem = None
+        self.ca_file = None
+
+    def _make_certificate(self):
+        """A test certificate for localhost (TESTING-NOTES.md), as haproxy
+        wants it: certificate and key in one PEM."""
+        cert, key = self.work('haproxy-cert.pem'), self.work('haproxy-key.pem')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+                        '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
+                        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        self.tls_pem = self.work('haproxy.pem')
+        with open(self.tls_pem, 'w') as out:
+            for part in (cert, key):
+                with open(part) as f:
+                    out.write(f.read())
+        self.ca_file = cert
 
     def start(self):
         cfg = self.work('haproxy.cfg')
+        if self.tls_port:
+            self._make_certificate()
         with open(cfg, 'w') as f:
             f.write(haproxy_config(self.port, [('n%d' % i, '127.0.0.1', n.port)
-                                               for i, n in enumerate(self.nodes, 1)]))
+                                               for i, n in enumerate(self.nodes, 1)],
+                                   tls_port=self.tls_port, tls_pem=self.tls_pem))
         self.log = open(self.work('haproxy.log'), 'ab')
         self.proc = subprocess.Popen([shutil.which('haproxy') or '/usr/sbin/haproxy', '-db', '-f', cfg],
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -233,6 +255,10 @@ class Haproxy:
     @property
     def url(self):
         return 'http://127.0.0.1:%d' % self.port
+
+    @property
+    def tls_url(self):
+        return 'https://127.0.0.1:%d' % self.tls_port
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -244,11 +270,12 @@ class Haproxy:
                 self.proc.wait()
 
 
-def haproxy_config(port, servers, tls_pem=None):
-    """The load balancer of README.md's multi-node deployment."""
-    bind = '127.0.0.1:%d' % port
-    if tls_pem:
-        bind += ' ssl crt ' + tls_pem
+def haproxy_config(port, servers, tls_port=None, tls_pem=None):
+    """The load balancer of README.md's multi-node deployment; HTTPS
+    terminated here when @tls_port is given."""
+    binds = ['    bind 127.0.0.1:%d' % port]
+    if tls_port:
+        binds.append('    bind 127.0.0.1:%d ssl crt %s' % (tls_port, tls_pem))
     lines = [
         'global',
         '    maxconn 1024',
@@ -265,7 +292,7 @@ def haproxy_config(port, servers, tls_pem=None):
         '    option forwardfor',
         '',
         'frontend simvault',
-        '    bind ' + bind,
+    ] + binds + [
         '    default_backend simvault_nodes',
         '',
         'backend simvault_nodes',
@@ -279,13 +306,21 @@ def haproxy_config(port, servers, tls_pem=None):
     return '\n'.join(lines) + '\n'
 
 
-def http_request(base, method, path, body=None, token=None, timeout=10, source=None):
+def http_request(base, method, path, body=None, token=None, timeout=10, source=None,
+                 ca_file=None, headers_out=None):
     """(status, parsed JSON or None); status 0 when the connection failed.
     @source: a local address to connect from (any of 127.0.0.0/8 works on
-    loopback, so tests can be "several clients" to haproxy)."""
+    loopback, so tests can be "several clients" to haproxy). An https://
+    @base is checked against @ca_file. @headers_out, a list, receives the
+    answer's headers."""
     host, port = base.split('//', 1)[1].split(':')
-    conn = http.client.HTTPConnection(host, int(port), timeout=timeout,
-                                      source_address=(source, 0) if source else None)
+    if base.startswith('https:'):
+        context = ssl.create_default_context(cafile=ca_file)
+        conn = http.client.HTTPSConnection(host, int(port), timeout=timeout, context=context,
+                                           source_address=(source, 0) if source else None)
+    else:
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout,
+                                          source_address=(source, 0) if source else None)
     headers = {}
     data = None
     if body is not None:
@@ -297,12 +332,14 @@ def http_request(base, method, path, body=None, token=None, timeout=10, source=N
         conn.request(method, path, body=data, headers=headers)
         r = conn.getresponse()
         raw = r.read()
+        if headers_out is not None:
+            headers_out.extend(r.getheaders())
         try:
             parsed = json.loads(raw) if raw else None
         except ValueError:
             parsed = None
         return r.status, parsed
-    except (OSError, http.client.HTTPException):
+    except (OSError, http.client.HTTPException, ssl.SSLError):
         return 0, None
     finally:
         conn.close()

@@ -166,6 +166,25 @@ def check_sqlite_path(work):
         node.stop()
 
 
+def check_tls(lb, client):
+    """HTTPS terminated at haproxy (README.md): the certificate checks out
+    for 127.0.0.1, an owner logs in, gets the portal's Secure __Host-
+    cookie, and reads the card through another node."""
+    headers = []
+    status, reply = sc.http_request(lb.tls_url, 'POST', '/api/v1/session',
+                                    {'phone': client.phone, 'password': client.password},
+                                    ca_file=lb.ca_file, headers_out=headers)
+    cookies = [v for k, v in headers if k.lower() == 'set-cookie']
+    ok(status == 200 and any(c.startswith('__Host-sv-session=') and 'Secure' in c for c in cookies),
+       'HTTPS through haproxy: login sets the Secure __Host- session cookie', '%s %s %s' % (status, reply, cookies))
+    token = (reply or {}).get('token')
+    status, _ = sc.http_request(lb.tls_url, 'GET', '/api/v1/cards/%s' % client.iccid, token=token,
+                                ca_file=lb.ca_file)
+    ok(status == 200, 'HTTPS through haproxy: the new session reads the card', status)
+    status, _ = sc.http_request(lb.tls_url, 'GET', '/api/v1/')
+    ok(status == 0, 'HTTPS through haproxy: a client that does not trust the certificate is refused', status)
+
+
 def test_node_kill(work):
     check_storage_secret(work, sc.free_port())
     check_sqlite_path(work)
@@ -190,7 +209,7 @@ def test_node_kill(work):
         for t in starters:
             t.join(30)
         ok(all(n.url for n in nodes), 'three nodes started at once on one database')
-        lb = sc.Haproxy(work, nodes).start()
+        lb = sc.Haproxy(work, nodes, tls=True).start()
         ok(True, 'haproxy in front of %s' % ', '.join(str(n.port) for n in nodes))
 
         t0 = time.monotonic()
@@ -221,6 +240,7 @@ def test_node_kill(work):
         victim.start()
         check_sessions(nodes, clients, 'node kill')
         check_rate_limit(lb, clients[0])
+        check_tls(lb, clients[1])
         rows = int(pg.psql('SELECT count(*) FROM sessions', db='simvault') or '0')
         ok(rows >= N_CLIENTS, 'sessions are rows in PostgreSQL (%d)' % rows)
     finally:
