@@ -19,6 +19,7 @@ estimate in BENCHMARKS.md.
 
 import argparse
 import os
+import signal
 import statistics
 import sys
 import time
@@ -195,6 +196,9 @@ def main():
     ap.add_argument('--engines', default='sqlite,postgresql')
     ap.add_argument('--repeat', type=int, default=3)
     args = ap.parse_args()
+    # meson's timeout sends SIGTERM: leave through the finally blocks, which
+    # stop every cluster, node and haproxy by its pid
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print('# %d cores, load %s; %d clients x %d batches of 5 records; median of %d runs'
           % (os.cpu_count(), '%.2f %.2f %.2f' % os.getloadavg(), args.clients, args.batches, args.repeat))
     sizes = None

@@ -22,6 +22,7 @@ when they are missing. Bounded: 16 clients, a deadline on everything.
 """
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -334,6 +335,9 @@ def main():
     if sc.pg_bindir() is None or not (os.path.exists('/usr/sbin/haproxy') or sc.shutil.which('haproxy')):
         print('1..0 # SKIP PostgreSQL or haproxy missing (build-aux/install-deps.sh installs them)')
         return 0
+    # meson's timeout sends SIGTERM: leave through the finally blocks, which
+    # stop every cluster, node and haproxy by its pid
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = sc.Workdir()
     keep = os.environ.get('SV_TEST_KEEP')
     try:
