@@ -106,6 +106,21 @@ def check_data(base, clients, label):
        % (label, sum(len(c.acked_messages) for c in clients)), msg_bad[:10])
 
 
+def check_rows(pg, clients, label):
+    """In the database itself: exactly one row per acknowledged record and
+    message, one stored answer per batch id (a retried batch adds none)."""
+    records = int(pg.psql("SELECT count(*) FROM records WHERE file_key = 'adn'", db='simvault'))
+    messages = int(pg.psql('SELECT count(*) FROM messages', db='simvault'))
+    want_records = sum(len(c.acked) for c in clients)
+    want_messages = sum(len(c.acked_messages) for c in clients)
+    batches = int(pg.psql('SELECT count(*) FROM batches', db='simvault'))
+    want_batches = sum(c.acked_batches + len(c.acked_messages) for c in clients)
+    ok(records == want_records and messages == want_messages and batches == want_batches,
+       '%s: the database holds %d records, %d messages, %d batch answers, as acknowledged'
+       % (label, records, messages, batches),
+       'want %d records, %d messages, %d batches' % (want_records, want_messages, want_batches))
+
+
 def check_sessions(nodes, clients, label):
     bad = []
     for node in nodes:
@@ -236,6 +251,7 @@ def test_node_kill(work):
 
         survivor = nodes[0]
         check_data(survivor.url, clients, 'node kill')
+        check_rows(pg, clients, 'node kill')
         # the killed node comes back on the same database: stateless
         victim.port = 0
         victim.start()
@@ -315,6 +331,7 @@ def test_failover(work):
         ok(not lost, 'every backup acknowledged before the primary died is on the new primary (%d records)'
            % sum(len(s) for s in snapshot), lost[:10])
         check_data(lb.url, clients, 'failover')
+        check_rows(standby, clients, 'failover')
         check_sessions(nodes, clients, 'failover')
         ok(standby.psql('SELECT pg_is_in_recovery()') == 'f', 'the standby is the primary now')
     finally:
