@@ -5,6 +5,8 @@
 # every one of them for SECONDS seconds (default 30).
 #   build-aux/fuzz.sh          # 30 s per target, as build-aux/test.sh does
 #   build-aux/fuzz.sh 3600     # an hour per target
+# SV_FUZZ_NEW_SECONDS=N caps the issue-17 targets (requests, answers, import
+# files) at N seconds each; test.sh sets it to 5.
 # Crash reproducers are left in build-fuzz/fuzz-artifacts/.
 set -eu
 seconds=${1:-30}

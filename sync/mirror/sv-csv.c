@@ -520,8 +520,12 @@ sv_csv_parse (const char     *text,
                 g_string_append (parts_name, pieces[k]);
               }
           if (parts_name->len)
-            name = g_strdup (parts_name->str);
+            name = g_strstrip (g_strdup (parts_name->str));
         }
+      /* A name of blanks is no name (the vCard reader says so too): found
+       * by tests/fuzz/fuzz-contacts-import (regress-blank-name). */
+      if (name != NULL && *name == '\0')
+        g_clear_pointer (&name, g_free);
 
       /* A one-field row under a wider header is a blank-ish line. */
       if (problem == NULL && row->fields->len == 1 && header->fields->len > 1 &&

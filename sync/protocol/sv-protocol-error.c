@@ -265,7 +265,10 @@ sv_protocol_error_new_from_response (guint       status,
         break;
       }
 
+  /* An empty body parses to no root at all (a proxy's bare 502): found by
+   * tests/fuzz/fuzz-protocol-response (corpus regress-empty-error-body). */
   if (body != NULL && json_parser_load_from_data (parser, body, len, NULL)
+      && json_parser_get_root (parser) != NULL
       && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       JsonObject *root = json_node_get_object (json_parser_get_root (parser));

@@ -601,6 +601,12 @@ sv_protocol_time_parse (const char  *text,
 {
   GDateTime *time = text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
 
+  /* Years before 1000 format without four digits (g_date_time_format's
+   * %Y), so the canonical form would not parse back: found by
+   * tests/fuzz/fuzz-protocol-request (corpus/protocol-request/regress-year-226).
+   * No card or server time lies outside 1970-9999. */
+  if (time != NULL && (g_date_time_get_year (time) < 1970 || g_date_time_get_year (time) > 9999))
+    g_clear_pointer (&time, g_date_time_unref);
   if (time == NULL)
     sv_protocol_set_error (error, SV_PROTOCOL_ERROR_INVALID, field,
                            "A time is RFC 3339 with an offset, e.g. 2026-12-07T03:10:00Z");
