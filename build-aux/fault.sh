@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# The long fault run (issue 17): the `fault` suite with many more server
+# kills than build-aux/test.sh does (SV_FAULT_KILLS, default 60 here, 5 in
+# test.sh), repeated ROUNDS times with fresh random seeds (each round's
+# seed is printed; SV_FAULT_SEED=N repeats one). Loopback only.
+#   build-aux/fault.sh            # 60 kills x 1 round
+#   build-aux/fault.sh 200 3      # 200 kills x 3 rounds
+# Prints the FIGURES lines (kills, acknowledged batches, retries, records
+# lost) that RELIABILITY.md quotes.
+set -eu
+kills=${1:-60}
+rounds=${2:-1}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${SV_BUILD_DIR:-$root/build}
+
+[ -f "$build/build.ninja" ] || meson setup "$build" "$root"
+meson compile -C "$build"
+
+status=0
+i=0
+while [ "$i" -lt "$rounds" ]; do
+  i=$((i + 1))
+  echo "=== fault round $i: $kills kills"
+  SV_FAULT_KILLS=$kills meson test -C "$build" --no-rebuild --suite fault \
+    --num-processes 1 --print-errorlogs --timeout-multiplier 10 || status=1
+  grep -ho 'FIGURES[^"\\]*' "$build/meson-logs/testlog.json" || true
+done
+exit $status
