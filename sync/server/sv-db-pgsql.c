@@ -89,6 +89,8 @@ set_error_from_result (GError     **error,
                g_str_has_prefix (state, "57P") ||    /* admin/crash shutdown */
                g_str_equal (state, "25006"))         /* read-only: a standby */
         code = SV_DB_ERROR_UNAVAILABLE;
+      else if (g_str_equal (state, "53100"))   /* disk_full */
+        code = SV_DB_ERROR_NO_SPACE;
     }
   g_set_error (error, SV_DB_ERROR, code, "PostgreSQL: %s: %s%s%s", what,
                state != NULL ? state : "", state != NULL ? " " : "", text);

@@ -53,6 +53,17 @@ set_error (GError     **error,
     case SQLITE_NOTADB:
       code = SV_DB_ERROR_UNAVAILABLE;
       break;
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+      code = SV_DB_ERROR_NO_SPACE;
+      break;
+    case SQLITE_IOERR:
+      /* A write that hit ENOSPC or EROFS is an I/O error with one of
+       * these extended codes. */
+      code = rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_TRUNCATE ||
+             rc == SQLITE_IOERR_SHMSIZE || rc == SQLITE_IOERR_SHMOPEN
+             ? SV_DB_ERROR_NO_SPACE : SV_DB_ERROR_FAILED;
+      break;
     default:
       code = SV_DB_ERROR_FAILED;
       break;

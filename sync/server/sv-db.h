@@ -27,6 +27,7 @@ typedef enum
   SV_DB_ERROR_RETRY,        /* transient: busy, serialization failure, deadlock */
   SV_DB_ERROR_CONSTRAINT,   /* a UNIQUE, FOREIGN KEY or CHECK constraint */
   SV_DB_ERROR_UNAVAILABLE,  /* cannot connect */
+  SV_DB_ERROR_NO_SPACE,     /* the disk is full or read-only (issue 17) */
 } SvDbError;
 
 GQuark        sv_db_error_quark   (void);

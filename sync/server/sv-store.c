@@ -78,6 +78,15 @@ run (SvStore     *store,
       return FALSE;
     }
 
+  /* A full or read-only disk: nothing was stored, and the same request
+   * succeeds once space returns (tests/fault/test-disk-full.py). */
+  if (g_error_matches (local_error, SV_DB_ERROR, SV_DB_ERROR_NO_SPACE))
+    {
+      g_message ("Storage full or read-only: %s", local_error->message);
+      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_UNAVAILABLE,
+                   "The server's disk is full or read-only; nothing was stored; try again later");
+      return FALSE;
+    }
   if (g_error_matches (local_error, SV_DB_ERROR, SV_DB_ERROR_RETRY) ||
       g_error_matches (local_error, SV_DB_ERROR, SV_DB_ERROR_UNAVAILABLE))
     {
