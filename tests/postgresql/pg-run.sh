@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# pg-run.sh COMMAND [ARGS...]
+# pg-run.sh [--partitioned] COMMAND [ARGS...]
 #
 # Runs COMMAND with SV_TEST_STORAGE set to a throwaway PostgreSQL cluster
 # (Debian's postgresql-15 binaries): initdb into a short temporary
@@ -14,7 +14,19 @@
 # `setpriv --reuid`, which replaces itself with the program, so `$!` is the
 # postmaster's own pid: the cluster is stopped by that pid (SIGINT, a fast
 # shutdown) and the directory removed, however COMMAND ends.
+#
+# --partitioned: the schema is created in template1 (simvault-server's own
+# migrations) and converted by sync/server/pgsql-partition-by-card.sql
+# into HASH partitions on iccid, so every database created afterwards
+# (CREATE DATABASE copies template1) starts partitioned, and the server
+# finds its migrations applied.
 set -eu
+
+partitioned=""
+if [ "${1:-}" = "--partitioned" ]; then
+  partitioned=1
+  shift
+fi
 
 bindir=$(pg_config --bindir 2>/dev/null || true)
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/postgres" ]; then
@@ -70,6 +82,20 @@ until "$bindir/pg_isready" -q -h "$dir" -d postgres -U sv; do
   sleep 0.1
   i=$((i + 1))
 done
+
+if [ -n "$partitioned" ]; then
+  server="${SV_BUILD_ROOT:?}/sync/server/simvault-server"
+  # opening the store runs the migrations; `staff list` then exits
+  { SIMVAULT_SERVER_PASSWORD_COST=test-only "$server" --data-dir "$dir/template" \
+      --storage "postgresql://sv@/template1?host=$dir" staff list &&
+    "$bindir/psql" "postgresql://sv@/template1?host=$dir" -q -v ON_ERROR_STOP=1 -v partitions=8 \
+      -f "${SV_SOURCE_ROOT:?}/sync/server/pgsql-partition-by-card.sql"
+  } >"$dir/partition.log" 2>&1 || {
+    cat "$dir/partition.log" >&2
+    echo "pg-run.sh: could not partition the schema" >&2
+    exit 1
+  }
+fi
 
 SV_TEST_STORAGE="postgresql://sv@/postgres?host=$dir"
 SV_TEST_PSQL="$bindir/psql"

@@ -201,14 +201,55 @@ def check_tls(lb, client):
     ok(status == 0, 'HTTPS through haproxy: a client that does not trust the certificate is refused', status)
 
 
-def test_node_kill(work):
-    check_storage_secret(work, sc.free_port())
-    check_sqlite_path(work)
+PARTITION_SQL = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
+                             'sync', 'server', 'pgsql-partition-by-card.sql')
+
+
+def partition_by_card(work, pg, storage):
+    """The schema as a node creates it, then converted by
+    sync/server/pgsql-partition-by-card.sql into HASH partitions on iccid."""
+    node = sc.Node(server_binary(), work, 'migrate', storage).start()
+    node.stop()
+    script = work('partition.sql')
+    with open(PARTITION_SQL) as f, open(script, 'w') as out:
+        out.write(f.read())
+    os.chmod(script, 0o644)
+    pg.run('psql', '-h', '127.0.0.1', '-p', str(pg.port), '-U', 'postgres', '-d', 'simvault',
+           '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'partitions=8', '-f', script)
+    kinds = pg.psql("SELECT string_agg(relname || '=' || relkind::text, ' ' ORDER BY relname) FROM pg_class"
+                    " WHERE relname IN ('cards', 'card_files', 'records', 'messages', 'batches',"
+                    " 'restores', 'restore_items')", db='simvault')
+    ok(kinds.count('=p') == 7, 'the per-card tables are partitioned by iccid (%s)' % kinds, kinds)
+
+
+def check_partitions(lb, pg, clients):
+    """Rows spread over the partitions, and a deregistration (ON DELETE
+    CASCADE between partitioned tables) leaves nothing of the card."""
+    used = pg.psql("SELECT count(*) FROM (SELECT tableoid FROM records GROUP BY tableoid) t", db='simvault')
+    ok(int(used) >= 4, "the cards' records are spread over %s of 8 partitions" % used)
+    c = clients[-1]
+    status, reply = sc.http_request(lb.url, 'DELETE', '/api/v1/cards/%s' % c.iccid,
+                                    {'confirm': c.iccid}, token=c.token)
+    left = pg.psql("SELECT (SELECT count(*) FROM cards WHERE iccid = '%(i)s') +"
+                   " (SELECT count(*) FROM card_files WHERE iccid = '%(i)s') +"
+                   " (SELECT count(*) FROM records WHERE iccid = '%(i)s') +"
+                   " (SELECT count(*) FROM messages WHERE iccid = '%(i)s') +"
+                   " (SELECT count(*) FROM batches WHERE iccid = '%(i)s')" % {'i': c.iccid}, db='simvault')
+    ok(status == 200 and left == '0', 'deregistration deletes every row of the card from the partitions',
+       '%s %s, %s rows left' % (status, reply, left))
+
+
+def test_node_kill(work, partitioned=False):
+    if not partitioned:
+        check_storage_secret(work, sc.free_port())
+        check_sqlite_path(work)
     pg = sc.Postgres(work, 'primary')
     pg.initdb()
     pg.start('fsync=off', 'full_page_writes=off')
     pg.psql('CREATE DATABASE simvault')
     storage = 'postgresql://postgres@127.0.0.1:%d/simvault?connect_timeout=5' % pg.port
+    if partitioned:
+        partition_by_card(work, pg, storage)
     # haproxy connects to the nodes from 127.0.0.1 and says who the client
     # is in X-Forwarded-For
     # node3 reads its storage from a config file (storage=), the others
@@ -258,6 +299,8 @@ def test_node_kill(work):
         check_sessions(nodes, clients, 'node kill')
         check_rate_limit(lb, clients[0])
         check_tls(lb, clients[1])
+        if partitioned:
+            check_partitions(lb, pg, clients)
         rows = int(pg.psql('SELECT count(*) FROM sessions', db='simvault') or '0')
         ok(rows >= N_CLIENTS, 'sessions are rows in PostgreSQL (%d)' % rows)
     finally:
@@ -345,9 +388,10 @@ def test_failover(work):
 
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else 'node-kill'
-    tests = {'node-kill': test_node_kill, 'failover': test_failover}
+    tests = {'node-kill': test_node_kill, 'failover': test_failover,
+             'partitioned': lambda work: test_node_kill(work, partitioned=True)}
     if what not in tests:
-        print('usage: test-cluster.py node-kill|failover', file=sys.stderr)
+        print('usage: test-cluster.py node-kill|failover|partitioned', file=sys.stderr)
         return 2
     if sc.pg_bindir() is None or not (os.path.exists('/usr/sbin/haproxy') or sc.shutil.which('haproxy')):
         print('1..0 # SKIP PostgreSQL or haproxy missing (build-aux/install-deps.sh installs them)')
