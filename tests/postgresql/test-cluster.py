@@ -17,6 +17,16 @@
       reconnect by themselves; every backup acknowledged to a client is
       there, and the clients' retries complete the rest.
 
+  test-cluster.py partitioned
+      node-kill on a schema whose per-card tables were converted into HASH
+      partitions on iccid (sync/server/pgsql-partition-by-card.sql); also
+      a deregistration cascading through the partitions.
+
+node-kill also checks: --storage sqlite:PATH and the default SQLite file,
+a connection string never printed, storage= from a config file, the login
+limit per client address behind haproxy (X-Forwarded-For from a trusted
+proxy), HTTPS terminated at haproxy, row counts in PostgreSQL itself.
+
 Needs Debian's postgresql and haproxy (build-aux/install-deps.sh); skips
 when they are missing. Bounded: 16 clients, a deadline on everything.
 """
