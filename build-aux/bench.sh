@@ -156,6 +156,8 @@ echo
 echo "| figure | ours | peer or limit | ratio |"
 echo "| --- | --- | --- | --- |"
 for p in sim_2g_plain usim_2sets; do
+  # the APDU counts of the delayed runs and the 2G re-read repeat the rows' (they are in the logs)
+  for k in delay5_apdus delay5_min_apdus delay5_reread_apdus reread_apdus; do used[card_${p}_$k]=1; done
   case $p in sim_2g_plain) name="2G (sim-2g-plain)";; *) name="USIM (usim-2sets)";; esac
   row "card: full read of $name, APDUs" "card_${p}_apdus" "card_${p}_min_apdus" "minimum: one per record + one SELECT per file"
   row "card: full read of $name, time" "card_${p}_ours_ms" "card_${p}_loop_ms" "minimal loop of the same APDUs"
