@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sv-account-group.h"
 #include "sv-card-view.h"
 #include "sv-contact-editor.h"
 #include "sv-mirror-messages.h"
@@ -36,6 +37,7 @@ struct _SvCardView
   AdwActionRow        *read_at_row;
   AdwActionRow        *pending_row;
   AdwExpanderRow      *history_row;
+  SvAccountGroup      *account_group;
   GPtrArray           *history_rows;
 
   GPtrArray           *capacity_rows;
@@ -381,6 +383,7 @@ sv_card_view_load (SvCardView *self,
   self->cancellable = g_cancellable_new ();
 
   set_loading (self, TRUE);
+  sv_account_group_load (self->account_group, self->db_path, iccid);
   sv_mirror_worker_run (self->db_path, load_card_worker, g_strdup (iccid), g_free,
                         (GDestroyNotify) card_data_free, self->cancellable,
                         load_card_cb, g_object_ref (self));
@@ -822,6 +825,14 @@ sv_card_view_get_property (GObject    *object,
     }
 }
 
+/* A conflict settled with the server's version changed the local copy. */
+static void
+account_mirror_changed_cb (SvCardView *self)
+{
+  sv_card_view_reload (self);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
 static void
 sv_card_view_class_init (SvCardViewClass *klass)
 {
@@ -854,6 +865,7 @@ sv_card_view_class_init (SvCardViewClass *klass)
 
   g_type_ensure (SV_TYPE_CONTACTS_PAGE);
   g_type_ensure (SV_TYPE_MESSAGES_PAGE);
+  g_type_ensure (SV_TYPE_ACCOUNT_GROUP);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/sv-card-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SvCardView, view_stack);
@@ -871,6 +883,8 @@ sv_card_view_class_init (SvCardViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SvCardView, read_at_row);
   gtk_widget_class_bind_template_child (widget_class, SvCardView, pending_row);
   gtk_widget_class_bind_template_child (widget_class, SvCardView, history_row);
+  gtk_widget_class_bind_template_child (widget_class, SvCardView, account_group);
+  gtk_widget_class_bind_template_callback (widget_class, account_mirror_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, edit_contact_cb);
   gtk_widget_class_bind_template_callback (widget_class, update_messages_cb);
   gtk_widget_class_bind_template_callback (widget_class, label_apply_cb);
@@ -980,4 +994,12 @@ sv_card_view_is_loading (SvCardView *self)
   g_return_val_if_fail (SV_IS_CARD_VIEW (self), FALSE);
 
   return self->loading;
+}
+
+SvAccountGroup *
+sv_card_view_get_account_group (SvCardView *self)
+{
+  g_return_val_if_fail (SV_IS_CARD_VIEW (self), NULL);
+
+  return self->account_group;
 }

@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 
+#include "sv-account-group.h"
 #include "sv-card-image.h"
 #include "sv-contacts-page.h"
 #include "sv-messages-page.h"
@@ -25,6 +26,7 @@ AdwViewStack   *sv_card_view_get_view_stack    (SvCardView  *self);
 AdwViewSwitcherBar *sv_card_view_get_switcher_bar (SvCardView *self);
 SvContactsPage *sv_card_view_get_contacts_page (SvCardView  *self);
 SvMessagesPage *sv_card_view_get_messages_page (SvCardView  *self);
+SvAccountGroup *sv_card_view_get_account_group (SvCardView  *self);
 gboolean        sv_card_view_is_loading        (SvCardView  *self);
 void            sv_card_view_store_contact     (SvCardView  *self,
                                                 SvContact   *contact);

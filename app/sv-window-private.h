@@ -98,4 +98,7 @@ void        sv_window_read_card         (SvWindow       *self,
 void        sv_window_maybe_auto_backup (SvWindow       *self,
                                          const char     *iccid);
 
+/* sv-window-sync.c: back up now, the restore desk */
+void        sv_window_class_add_sync_actions (GtkWidgetClass *widget_class);
+
 G_END_DECLS

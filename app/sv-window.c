@@ -372,6 +372,7 @@ sv_window_class_init (SvWindowClass *klass)
 
   sv_window_class_add_actions (widget_class);
   sv_window_class_add_card_actions (widget_class);
+  sv_window_class_add_sync_actions (widget_class);
 }
 
 static void

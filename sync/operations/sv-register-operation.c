@@ -226,6 +226,7 @@ register_job_free (RegisterJob *job)
         memset (job->strings[i], 0, strlen (job->strings[i]));
       g_free (job->strings[i]);
     }
+  g_clear_object (&job->credentials.client);
   g_free (job);
 }
 
@@ -266,6 +267,7 @@ sv_register_operation_run_async (const char               *db_path,
   job->credentials.staff_name = job->strings[3] = g_strdup (credentials->staff_name);
   job->credentials.staff_password = job->strings[4] = g_strdup (credentials->staff_password);
   job->credentials.consent_code = job->strings[5] = g_strdup (credentials->consent_code);
+  job->credentials.client = credentials->client ? g_object_ref (credentials->client) : NULL;
   g_task_set_source_tag (task, sv_register_operation_run_async);
   g_task_set_task_data (task, job, (GDestroyNotify) register_job_free);
   g_task_run_in_thread (task, register_thread);

@@ -743,6 +743,7 @@ restore_job_free (RestoreJob *job)
       g_free (job->strings[i]);
     }
   g_clear_object (&job->progress);
+  g_clear_object (&job->credentials.client);
   g_free (job);
 }
 
@@ -788,6 +789,7 @@ sv_server_restore_operation_run_async (const char                    *db_path,
   job->credentials.staff_name = job->strings[3] = g_strdup (credentials->staff_name);
   job->credentials.staff_password = job->strings[4] = g_strdup (credentials->staff_password);
   job->credentials.consent_code = job->strings[5] = g_strdup (credentials->consent_code);
+  job->credentials.client = credentials->client ? g_object_ref (credentials->client) : NULL;
   job->progress = progress ? g_object_ref (progress) : NULL;
   g_task_set_source_tag (task, sv_server_restore_operation_run_async);
   g_task_set_task_data (task, job, (GDestroyNotify) restore_job_free);

@@ -36,6 +36,8 @@ sv_sync_operation_connect (const char               *server,
 {
   g_autoptr(SvSyncClient) client = NULL;
 
+  if (credentials->client != NULL)
+    return g_object_ref (credentials->client);
   if (server == NULL || phone == NULL)
     {
       g_set_error_literal (error, SV_SYNC_ERROR, SV_SYNC_ERROR_INVALID,

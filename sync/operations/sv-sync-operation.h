@@ -19,6 +19,10 @@ G_BEGIN_DECLS
  *   (or @password as the customer's consent)
  * @timeout_seconds: per request; 0 for the client's default
  * @max_attempts: per request; 0 for the client's default
+ * @client: (nullable): a client that already holds the session (a guided
+ *   flow that signs in once, such as the window's restore desk, where a
+ *   customer's one-time restore code must carry preview and apply); the
+ *   other fields but @phone are then ignored
  *
  * How an operation reaches the server and who it is there. The password
  * is only ever held in memory: the caller got it from the keyring, a file
@@ -34,6 +38,7 @@ typedef struct
   const char *consent_code;
   guint       timeout_seconds;
   guint       max_attempts;
+  SvSyncClient *client;
 } SvSyncCredentials;
 
 /* Shared by the sync operations (sv-sync-operation.c). */
