@@ -116,6 +116,7 @@ update_actions (SvCardView *self)
   gboolean ready = self->image != NULL && !self->loading;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.add-contact", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.new-message", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.edit-contact", ready && selected->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.duplicate-contact", ready && selected->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "card.delete-contacts", ready && selected->len > 0);
@@ -825,6 +826,175 @@ sv_card_view_get_property (GObject    *object,
     }
 }
 
+/* A new message into the card's free EF_SMS records (the mirror's
+ * sv_mirror_add_message); the next write puts it on the card. */
+
+typedef struct
+{
+  char *iccid;
+  char *number;
+  char *text;
+} NewMessageJob;
+
+static void
+new_message_job_free (NewMessageJob *job)
+{
+  g_free (job->iccid);
+  g_free (job->number);
+  g_free (job->text);
+  g_free (job);
+}
+
+static gpointer
+new_message_worker (SvMirror      *mirror,
+                    gpointer       user_data,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  NewMessageJob *job = user_data;
+
+  if (!sv_mirror_add_message (mirror, job->iccid, SV_MESSAGE_STATUS_UNSENT, job->number, job->text,
+                              NULL, NULL, error))
+    return NULL;
+  return g_strdup (_("The message waits to be written to the card"));
+}
+
+static void
+new_message_done_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(SvCardView) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = sv_mirror_worker_finish (result, &error);
+
+  show_toast (self, message ? message : error->message, message != NULL);
+  if (message != NULL)
+    {
+      sv_card_view_reload (self);
+      g_signal_emit (self, signals[CHANGED], 0);
+    }
+}
+
+/**
+ * sv_card_view_add_message:
+ *
+ * Stores a message to @number in the card's free records; a toast says
+ * whether it fits.
+ */
+void
+sv_card_view_add_message (SvCardView *self,
+                          const char *number,
+                          const char *text)
+{
+  NewMessageJob *job;
+
+  g_return_if_fail (SV_IS_CARD_VIEW (self));
+
+  if (self->iccid == NULL)
+    return;
+  job = g_new0 (NewMessageJob, 1);
+  job->iccid = g_strdup (self->iccid);
+  job->number = g_strdup (number);
+  job->text = g_strdup (text);
+  sv_mirror_worker_run (self->db_path, new_message_worker, job, (GDestroyNotify) new_message_job_free,
+                        g_free, NULL, new_message_done_cb, g_object_ref (self));
+}
+
+static void
+message_text_changed_cb (GtkTextBuffer *buffer,
+                         GtkLabel      *counter)
+{
+  g_autofree char *text = g_strdup_printf (_("%u characters"), (guint) gtk_text_buffer_get_char_count (buffer));
+
+  gtk_label_set_text (counter, text);
+}
+
+static void
+new_message_response_cb (AdwMessageDialog *dialog,
+                         const char       *response,
+                         SvCardView       *self)
+{
+  GtkEditable *number = g_object_get_data (G_OBJECT (dialog), "number");
+  GtkTextBuffer *buffer = g_object_get_data (G_OBJECT (dialog), "buffer");
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+
+  if (!g_str_equal (response, "add"))
+    return;
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  sv_card_view_add_message (self, gtk_editable_get_text (number), text);
+}
+
+static void
+new_message_fields_cb (GtkWidget        *widget,
+                       AdwMessageDialog *dialog)
+{
+  GtkEditable *number = g_object_get_data (G_OBJECT (dialog), "number");
+  GtkTextBuffer *buffer = g_object_get_data (G_OBJECT (dialog), "buffer");
+
+  adw_message_dialog_set_response_enabled (dialog, "add",
+                                           *gtk_editable_get_text (number) &&
+                                           gtk_text_buffer_get_char_count (buffer) > 0);
+}
+
+static void
+new_message_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  SvCardView *self = SV_CARD_VIEW (widget);
+  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (widget));
+  GtkWidget *dialog = adw_message_dialog_new (parent, _("New Message"),
+                                              _("Write a message into a free record of the card; it is written with the next Write."));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *list = gtk_list_box_new ();
+  GtkWidget *number = adw_entry_row_new ();
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *view = gtk_text_view_new ();
+  GtkWidget *counter = gtk_label_new (NULL);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
+
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (number), _("Number"));
+  adw_entry_row_set_input_purpose (ADW_ENTRY_ROW (number), GTK_INPUT_PURPOSE_PHONE);
+  gtk_list_box_append (GTK_LIST_BOX (list), number);
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
+  gtk_text_view_set_accepts_tab (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message text"), -1);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), 120);
+  gtk_widget_add_css_class (scrolled, "card");
+  gtk_label_set_xalign (GTK_LABEL (counter), 1);
+  gtk_widget_add_css_class (counter, "dim-label");
+  message_text_changed_cb (buffer, GTK_LABEL (counter));
+  gtk_box_append (GTK_BOX (box), list);
+  gtk_box_append (GTK_BOX (box), scrolled);
+  gtk_box_append (GTK_BOX (box), counter);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "add", _("_Add"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "add", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "add", FALSE);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "number", number);
+  g_object_set_data (G_OBJECT (dialog), "buffer", buffer);
+  g_signal_connect (buffer, "changed", G_CALLBACK (message_text_changed_cb), counter);
+  g_signal_connect (buffer, "changed", G_CALLBACK (new_message_fields_cb), dialog);
+  g_signal_connect (number, "changed", G_CALLBACK (new_message_fields_cb), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (new_message_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (number);
+}
+
 /* A conflict settled with the server's version changed the local copy. */
 static void
 account_mirror_changed_cb (SvCardView *self)
@@ -895,6 +1065,7 @@ sv_card_view_class_init (SvCardViewClass *klass)
   gtk_widget_class_install_action (widget_class, "card.delete-contacts", NULL, delete_contacts_action);
   gtk_widget_class_install_action (widget_class, "card.undo", NULL, undo_action);
   gtk_widget_class_install_action (widget_class, "card.discard", NULL, discard_action);
+  gtk_widget_class_install_action (widget_class, "card.new-message", NULL, new_message_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "card.add-contact", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "card.delete-contacts", NULL);

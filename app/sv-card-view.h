@@ -27,6 +27,9 @@ AdwViewSwitcherBar *sv_card_view_get_switcher_bar (SvCardView *self);
 SvContactsPage *sv_card_view_get_contacts_page (SvCardView  *self);
 SvMessagesPage *sv_card_view_get_messages_page (SvCardView  *self);
 SvAccountGroup *sv_card_view_get_account_group (SvCardView  *self);
+void            sv_card_view_add_message       (SvCardView  *self,
+                                                const char  *number,
+                                                const char  *text);
 gboolean        sv_card_view_is_loading        (SvCardView  *self);
 void            sv_card_view_store_contact     (SvCardView  *self,
                                                 SvContact   *contact);

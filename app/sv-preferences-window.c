@@ -15,6 +15,10 @@ struct _SvPreferencesWindow
   GtkSwitch            *auto_read_switch;
   GtkSwitch            *auto_backup_switch;
   AdwComboRow          *style_row;
+  AdwActionRow         *records_row;
+  AdwActionRow         *hours_row;
+  GtkSpinButton        *records_spin;
+  GtkSpinButton        *hours_spin;
 };
 
 G_DEFINE_FINAL_TYPE (SvPreferencesWindow, sv_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -61,6 +65,10 @@ sv_preferences_window_class_init (SvPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, auto_read_switch);
   gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, auto_backup_switch);
   gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, style_row);
+  gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, records_row);
+  gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, hours_row);
+  gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, records_spin);
+  gtk_widget_class_bind_template_child (widget_class, SvPreferencesWindow, hours_spin);
 }
 
 static void
@@ -82,6 +90,16 @@ sv_preferences_window_new (GtkWindow *parent,
   g_settings_bind_with_mapping (settings, "style-variant", self->style_row, "selected",
                                 G_SETTINGS_BIND_DEFAULT, style_to_position, position_to_style,
                                 NULL, NULL);
+  /* Automatic backup: off by default (shop machines are shared); the
+   * thresholds only matter when it is on. */
+  g_settings_bind (settings, "auto-backup-changes", gtk_spin_button_get_adjustment (self->records_spin),
+                   "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "auto-backup-hours", gtk_spin_button_get_adjustment (self->hours_spin),
+                   "value", G_SETTINGS_BIND_DEFAULT);
+  g_object_bind_property (self->auto_backup_switch, "active", self->records_row, "sensitive",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self->auto_backup_switch, "active", self->hours_row, "sensitive",
+                          G_BINDING_SYNC_CREATE);
 
   return GTK_WIDGET (self);
 }
