@@ -27,6 +27,14 @@ run () {
 
 run build/tests/gui/sv-screenshots "$out"
 
+# The backup and restore desk states need a loopback simvault-server.
+server=${SIMVAULT_SERVER:-$root/build/sync/server/simvault-server}
+if [ -x "$server" ]; then
+  SIMVAULT_SERVER=$server run build/tests/gui/sv-screenshots-sync "$out"
+else
+  echo "screenshots: no simvault-server at $server: backup states skipped" >&2
+fi
+
 locales=$(mktemp -d)
 localedef -i zh_CN -f UTF-8 "$locales/zh_CN.UTF-8"
 LOCPATH=$locales LC_ALL=zh_CN.UTF-8 SV_LOCALEDIR=$root/build/po \
