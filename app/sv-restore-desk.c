@@ -18,11 +18,11 @@
 
 #include <glib/gi18n.h>
 
-#include "sv-card-writer.h"
 #include "sv-mirror-worker.h"
 #include "sv-protocol.h"
 #include "sv-server-restore-operation.h"
 #include "sv-sync-ui.h"
+#include "sv-write-operation.h"
 #include "sv-window-private.h"
 
 #include "sv-restore-desk.h"
@@ -632,108 +632,30 @@ show_receipt (SvRestoreDesk *self)
 }
 
 static void
-marked_written_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(SvRestoreDesk) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (sv_mirror_worker_finish (result, &error) == NULL)
-    {
-      finish_write (self, error);
-      return;
-    }
-  finish_write (self, NULL);
-  show_receipt (self);
-}
-
-typedef struct
-{
-  char      *iccid;
-  GPtrArray *written;
-} MarkJob;
-
-static void
-mark_job_free (MarkJob *job)
-{
-  g_free (job->iccid);
-  g_ptr_array_unref (job->written);
-  g_free (job);
-}
-
-static gpointer
-mark_worker (SvMirror      *mirror,
-             gpointer       user_data,
-             GCancellable  *cancellable,
-             GError       **error)
-{
-  MarkJob *job = user_data;
-
-  return sv_mirror_mark_written (mirror, job->iccid, job->written, error) ? GINT_TO_POINTER (TRUE) : NULL;
-}
-
-static void
 written_cb (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
 {
   g_autoptr(SvRestoreDesk) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) written = NULL;
-  SvCardWriteStats stats = { 0 };
-  MarkJob *job;
+  g_autoptr(SvWriteResult) written = NULL;
+  const SvCardWriteStats *stats;
 
-  if (!sv_card_write_image_finish (result, &stats, &written, &error))
+  if (!sv_write_operation_run_finish (result, &written, &error))
     {
-      sv_card_write_stats_clear (&stats);
       finish_write (self, error);
       return;
     }
-  self->receipt->records_verified = stats.records_written + stats.records_already;
-  sv_card_write_stats_clear (&stats);
-  job = g_new0 (MarkJob, 1);
-  job->iccid = g_strdup (self->target_iccid);
-  job->written = g_steal_pointer (&written);
-  sv_mirror_worker_run (self->window->db_path, mark_worker, job, (GDestroyNotify) mark_job_free, NULL,
-                        NULL, marked_written_cb, g_object_ref (self));
-}
-
-typedef struct
-{
-  SvCardImage *base;
-  SvCardImage *target;
-} Images;
-
-static void
-images_free (Images *images)
-{
-  g_clear_object (&images->base);
-  g_clear_object (&images->target);
-  g_free (images);
-}
-
-static gpointer
-load_images_worker (SvMirror      *mirror,
-                    gpointer       user_data,
-                    GCancellable  *cancellable,
-                    GError       **error)
-{
-  Images *images = g_new0 (Images, 1);
-
-  if ((images->base = sv_mirror_load_image (mirror, user_data, FALSE, error)) == NULL ||
-      (images->target = sv_mirror_load_image (mirror, user_data, TRUE, error)) == NULL)
-    {
-      images_free (images);
-      return NULL;
-    }
-  return images;
+  stats = sv_write_result_get_stats (written);
+  self->receipt->records_verified = stats->records_written + stats->records_already;
+  finish_write (self, NULL);
+  show_receipt (self);
 }
 
 typedef struct
 {
   SvRestoreDesk *self;
-  Images        *images;
+  SvWritePlan   *plan;
 } WriteStart;
 
 static void
@@ -743,40 +665,40 @@ session_open_cb (GObject      *source,
 {
   WriteStart *start = user_data;
   g_autoptr(SvRestoreDesk) self = start->self;
+  g_autoptr(SvWritePlan) plan = start->plan;
   g_autoptr(GError) error = NULL;
-  Images *images = start->images;
 
   g_free (start);
   self->session = sv_card_session_open_finish (result, &error);
   if (self->session == NULL)
     {
-      images_free (images);
       finish_write (self, error);
       return;
     }
-  sv_card_write_image_async (self->session, images->base, images->target, NULL, self->progress,
-                             self->cancellable, written_cb, g_object_ref (self));
-  images_free (images);
+  /* The write operation checks the card against the plan, writes, reads
+   * every record back and only then marks it written in the mirror. */
+  sv_write_operation_run_async (self->session, self->window->db_path, plan, NULL, self->progress,
+                                self->cancellable, written_cb, g_object_ref (self));
 }
 
 static void
-images_loaded_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+prepared_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
   g_autoptr(SvRestoreDesk) self = user_data;
   g_autoptr(GError) error = NULL;
-  Images *images = sv_mirror_worker_finish (result, &error);
+  SvWritePlan *plan = sv_write_operation_prepare_finish (result, &error);
   WriteStart *start;
 
-  if (images == NULL)
+  if (plan == NULL)
     {
       finish_write (self, error);
       return;
     }
   start = g_new0 (WriteStart, 1);
   start->self = g_object_ref (self);
-  start->images = images;
+  start->plan = plan;
   sv_card_session_open_async (self->window->reader, self->target_reader, self->cancellable,
                               session_open_cb, start);
 }
@@ -821,9 +743,8 @@ applied_cb (GObject      *source,
   receipt->messages_written = applied->messages_written;
   receipt->messages_not_fitted = applied->messages_dropped;
   gtk_progress_bar_set_text (self->write_progress, _("Writing and reading back…"));
-  sv_mirror_worker_run (self->window->db_path, load_images_worker, g_strdup (self->target_iccid), g_free,
-                        (GDestroyNotify) images_free, self->cancellable, images_loaded_cb,
-                        g_object_ref (self));
+  sv_write_operation_prepare_async (self->window->db_path, self->target_iccid, self->cancellable,
+                                    prepared_cb, g_object_ref (self));
 }
 
 static void
