@@ -439,6 +439,12 @@ consent_action (GtkWidget  *widget,
   g_task_run_in_thread (task, consent_thread);
 }
 
+static void
+customer_activate_cb (SvRestoreDesk *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "desk.consent", NULL);
+}
+
 /* Step 3 -> 4: the card chosen; wait for the new SIM. */
 
 static void
@@ -982,6 +988,7 @@ sv_restore_desk_class_init (SvRestoreDeskClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SvRestoreDesk, receipt_group);
   gtk_widget_class_bind_template_callback (widget_class, fields_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, staff_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, customer_activate_cb);
 
   gtk_widget_class_install_action (widget_class, "desk.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "desk.staff-sign-in", NULL, staff_sign_in_action);

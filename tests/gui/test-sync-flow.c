@@ -218,6 +218,20 @@ group_backed_up (gpointer data)
 }
 
 static gboolean
+group_auto_backed_up (gpointer data)
+{
+  const char *toast = sv_account_group_get_last_toast (data);
+
+  return !sv_account_group_is_busy (data) && toast != NULL && g_str_has_prefix (toast, "Backed up automatically");
+}
+
+static gboolean
+group_deregistered (gpointer data)
+{
+  return !sv_account_group_is_busy (data) && sv_account_group_get_state (data) == NULL;
+}
+
+static gboolean
 group_has_conflict (gpointer data)
 {
   const SvSyncState *state = sv_account_group_get_state (data);
@@ -333,6 +347,34 @@ test_account_and_backup (void)
       g_assert_true (found);
     }
 
+  /* Automatic backup (off by default): on, with a threshold of one
+   * record, an edit backs up by itself, shown in a toast, no dialog. */
+  {
+    GSettings *settings = sv_application_get_settings (sv_test_app);
+    SvContact *first = g_ptr_array_index (on_card, 0);
+    g_autoptr(SvContact) edited = sv_contact_new (sv_contact_get_set (first), sv_contact_get_index (first),
+                                                  "Auto Backup", "+8613700001111", NULL, NULL, NULL);
+
+    g_assert_false (g_settings_get_boolean (settings, "auto-backup"));
+    g_settings_set_uint (settings, "auto-backup-records", 1);
+    g_settings_set_boolean (settings, "auto-backup", TRUE);
+    sv_card_view_store_contact (window->card_view, edited);
+    sv_test_wait_for (group_auto_backed_up, group, 120, "the automatic backup");
+    g_assert_null (sv_test_find_toplevel (SV_TYPE_ACCOUNT_DIALOG));
+    g_settings_set_boolean (settings, "auto-backup", FALSE);
+    sv_test_wait_for (group_backed_up, group, 30, "the state after the automatic backup");
+    g_clear_pointer (&on_server, json_array_unref);
+    on_server = server_contacts (token, iccid);
+    {
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < json_array_get_length (on_server) && !found; j++)
+        found = g_strcmp0 (json_object_get_string_member_with_default (json_array_get_object_element (on_server, j),
+                                                                       "name", ""), "Auto Backup") == 0;
+      g_assert_true (found);
+    }
+  }
+
   /* Sign out; Back Up Now asks for the password; a wrong one is refused
    * and changes nothing. */
   last_backup = sv_account_group_get_state (group)->last_backup_at;
@@ -349,7 +391,38 @@ test_account_and_backup (void)
   state = mirror_state (iccid);
   g_assert_nonnull (state);
   g_assert_cmpint (state->last_backup_at, ==, last_backup);
-  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* The right one signs in and the backup goes on. */
+  sv_account_dialog_set_fields (dialog, NULL, NULL, PASSWORD_1);
+  sv_account_dialog_submit (dialog);
+  sv_test_wait_for (sv_test_no_toplevel, GSIZE_TO_POINTER (SV_TYPE_ACCOUNT_DIALOG), 60, "the dialog to close");
+  sv_test_wait_for (group_idle, group, 120, "the backup after signing in");
+  g_assert_null (sv_account_group_get_error (group));
+
+  /* Delete the backup: the confirmation names what goes. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (group), "account.deregister", NULL));
+  sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 10, "the confirmation");
+  {
+    GtkWidget *confirm = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    const char *body = adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (confirm));
+    g_autofree char *path = g_strdup_printf ("api/v1/cards/%s", iccid);
+    g_autoptr(JsonNode) gone = NULL;
+    guint status = 0;
+
+    g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (confirm)), ==, "Delete the Backup?");
+    g_assert_nonnull (strstr (body, iccid));
+    g_assert_nonnull (strstr (body, PHONE_1));
+    g_assert_nonnull (strstr (body, server_url));
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (confirm), "delete");
+    gtk_window_destroy (GTK_WINDOW (confirm));
+    sv_test_wait_for (group_deregistered, group, 60, "the deregistration");
+    g_assert_null (sv_account_group_get_error (group));
+    g_clear_pointer (&state, sv_sync_state_free);
+    state = mirror_state (iccid);
+    g_assert_null (state);
+    gone = api ("GET", path, NULL, token, &status);
+    g_assert_cmpuint (status, ==, 404);
+  }
 
   sv_test_close_window (window);
 }
