@@ -855,6 +855,30 @@ save_pdf_action (GtkWidget  *widget,
 }
 
 static void
+logout_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  sv_sync_client_logout (SV_SYNC_CLIENT (source_object), cancellable, NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* The staff's and the customer's sessions end on the server too, in the
+ * background: nobody waits for it. */
+static void
+sign_out (SvRestoreDesk *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (self->client == NULL)
+    return;
+  task = g_task_new (self->client, NULL, NULL, NULL);
+  g_task_run_in_thread (task, logout_thread);
+  g_clear_object (&self->client);
+}
+
+static void
 reset_customer (SvRestoreDesk *self)
 {
   remove_extra_rows (self);
@@ -882,7 +906,7 @@ next_customer_action (GtkWidget  *widget,
   SvRestoreDesk *self = SV_RESTORE_DESK (widget);
 
   reset_customer (self);
-  g_clear_object (&self->client);
+  sign_out (self);
   show_step (self, "staff");
   gtk_widget_grab_focus (GTK_WIDGET (self->staff_password_row));
 }
@@ -897,7 +921,7 @@ back_action (GtkWidget  *widget,
 
   if (g_str_equal (step, "customer"))
     {
-      g_clear_object (&self->client);
+      sign_out (self);
       show_step (self, "staff");
     }
   else if (g_str_equal (step, "cards"))
@@ -925,6 +949,7 @@ sv_restore_desk_dispose (GObject *object)
   if (self->session != NULL && self->window != NULL)
     self->window->card_busy = FALSE;
   g_clear_pointer (&self->session, sv_card_session_close);
+  sign_out (self);
   g_clear_weak_pointer (&self->window);
   gtk_widget_dispose_template (GTK_WIDGET (self), SV_TYPE_RESTORE_DESK);
 

@@ -715,7 +715,9 @@ sv_server_restore_operation_run (const char                    *db_path,
   if (!ok)
     return NULL;
 
-  sv_sync_client_logout (client, cancellable, NULL);
+  /* A client handed in keeps its session: its owner signs out. */
+  if (credentials->client == NULL)
+    sv_sync_client_logout (client, cancellable, NULL);
   sv_sync_client_get_stats (client, &result->stats);
   report (progress, 1, 1, options->apply ? _("Restore stored in the mirror") : _("Restore preview ready"));
   return g_steal_pointer (&result);

@@ -600,7 +600,6 @@ test_restore_desk (void)
   g_autoptr(SvVsimFixture) card_b = NULL;
   g_autoptr(GPtrArray) on_a = NULL;
   g_autoptr(GPtrArray) on_b = NULL;
-  g_autoptr(GPtrArray) b_before = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *iccid_a = NULL;
   g_autofree char *token = NULL;
@@ -682,7 +681,6 @@ test_restore_desk (void)
   profile_b = sv_vsim_fixture_profile ("sim-2g-old-small");
   card_b = sv_vsim_fixture_start (profile_b, 1, NULL, &error);
   g_assert_no_error (error);
-  b_before = read_contacts_from_card (sv_vsim_fixture_reader_name (card_b));
   sv_test_wait_for (desk_has_target, desk, 60, "the new card to be read");
   g_assert_cmpstr (sv_restore_desk_get_target (desk), !=, iccid_a);
 
