@@ -38,6 +38,8 @@ auto_backup_done_cb (GObject      *source,
     }
   if (!ran || backup == NULL)
     return;
+  /* The Card page's Backup group shows the new state. */
+  sv_card_view_reload (self->card_view);
 
   if (backup->conflicts->len > 0)
     {

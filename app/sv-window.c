@@ -259,8 +259,14 @@ cards_search_changed_cb (SvWindow *self)
 static void
 card_changed_cb (SvWindow *self)
 {
+  const char *iccid = sv_card_view_get_iccid (self->card_view);
+
   sv_window_refresh_cards (self);
   sv_window_update_actions (self);
+  /* Local edits count towards the automatic backup too (when it is on;
+   * the operation decides whether it is due). */
+  if (iccid != NULL)
+    sv_window_maybe_auto_backup (self, iccid);
 }
 
 static void

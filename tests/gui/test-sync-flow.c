@@ -218,14 +218,6 @@ group_backed_up (gpointer data)
 }
 
 static gboolean
-group_auto_backed_up (gpointer data)
-{
-  const char *toast = sv_account_group_get_last_toast (data);
-
-  return !sv_account_group_is_busy (data) && toast != NULL && g_str_has_prefix (toast, "Backed up automatically");
-}
-
-static gboolean
 group_deregistered (gpointer data)
 {
   return !sv_account_group_is_busy (data) && sv_account_group_get_state (data) == NULL;
@@ -346,34 +338,6 @@ test_account_and_backup (void)
         }
       g_assert_true (found);
     }
-
-  /* Automatic backup (off by default): on, with a threshold of one
-   * record, an edit backs up by itself, shown in a toast, no dialog. */
-  {
-    GSettings *settings = sv_application_get_settings (sv_test_app);
-    SvContact *first = g_ptr_array_index (on_card, 0);
-    g_autoptr(SvContact) edited = sv_contact_new (sv_contact_get_set (first), sv_contact_get_index (first),
-                                                  "Auto Backup", "+8613700001111", NULL, NULL, NULL);
-
-    g_assert_false (g_settings_get_boolean (settings, "auto-backup"));
-    g_settings_set_uint (settings, "auto-backup-records", 1);
-    g_settings_set_boolean (settings, "auto-backup", TRUE);
-    sv_card_view_store_contact (window->card_view, edited);
-    sv_test_wait_for (group_auto_backed_up, group, 120, "the automatic backup");
-    g_assert_null (sv_test_find_toplevel (SV_TYPE_ACCOUNT_DIALOG));
-    g_settings_set_boolean (settings, "auto-backup", FALSE);
-    sv_test_wait_for (group_backed_up, group, 30, "the state after the automatic backup");
-    g_clear_pointer (&on_server, json_array_unref);
-    on_server = server_contacts (token, iccid);
-    {
-      gboolean found = FALSE;
-
-      for (guint j = 0; j < json_array_get_length (on_server) && !found; j++)
-        found = g_strcmp0 (json_object_get_string_member_with_default (json_array_get_object_element (on_server, j),
-                                                                       "name", ""), "Auto Backup") == 0;
-      g_assert_true (found);
-    }
-  }
 
   /* Sign out; Back Up Now asks for the password; a wrong one is refused
    * and changes nothing. */
