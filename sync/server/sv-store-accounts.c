@@ -47,17 +47,19 @@ account_load_txn (SvDbConn *conn,
   sv_store_account_context_clear (ctx);
   if (ctx->phone != NULL)
     {
-      stmt = sv_db_prepare (conn, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE phone = ?", error);
+      stmt = sv_store_prepare (conn, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE phone = ?",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->phone)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, ctx->phone);
     }
   else
     {
-      stmt = sv_db_prepare (conn, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?", error);
+      stmt = sv_store_prepare (conn, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = ?",
+                               SV_STORE_PARAMS (SV_STORE_INT64 (ctx->account_id)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_int64 (stmt, 1, ctx->account_id);
     }
   if (!sv_store_step_one (stmt, &found, error))
     return FALSE;
@@ -79,15 +81,15 @@ sv_store_account_insert (SvDbConn       *conn,
   gboolean found;
   gint64 now = sv_store_now (ctx->store);
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO accounts (phone, password_hash, counter_b, created_at)"
-                        " VALUES (?, ?, 0, ?) ON CONFLICT (phone) DO NOTHING RETURNING id",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO accounts (phone, password_hash, counter_b, created_at)"
+                           " VALUES (?, ?, 0, ?) ON CONFLICT (phone) DO NOTHING RETURNING id",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->phone),
+                                            SV_STORE_TEXT (ctx->hash),
+                                            SV_STORE_INT64 (now)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, ctx->phone);
-  sv_db_stmt_bind_text (stmt, 2, ctx->hash);
-  sv_db_stmt_bind_int64 (stmt, 3, now);
   if (!sv_store_step_one (stmt, &found, error))
     return FALSE;
   if (!found)
@@ -288,11 +290,12 @@ account_set_password_txn (SvDbConn *conn,
   g_autoptr(SvDbStmt) update = NULL;
   g_autoptr(SvDbStmt) drop = NULL;
 
-  update = sv_db_prepare (conn, "UPDATE accounts SET password_hash = ? WHERE id = ?", error);
+  update = sv_store_prepare (conn, "UPDATE accounts SET password_hash = ? WHERE id = ?",
+                             SV_STORE_PARAMS (SV_STORE_TEXT (ctx->hash),
+                                              SV_STORE_INT64 (ctx->account_id)),
+                             error);
   if (update == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (update, 1, ctx->hash);
-  sv_db_stmt_bind_int64 (update, 2, ctx->account_id);
   if (!sv_db_stmt_run (update, error))
     return FALSE;
   if (sv_db_stmt_changes (update) != 1)
@@ -302,10 +305,11 @@ account_set_password_txn (SvDbConn *conn,
     }
 
   /* every other session and delegated token of the account ends */
-  drop = sv_db_prepare (conn, "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?", error);
+  drop = sv_store_prepare (conn, "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (ctx->account_id)),
+                           error);
   if (drop == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (drop, 1, ctx->account_id);
   if (ctx->keep_hash != NULL)
     sv_db_stmt_bind_blob (drop, 2, ctx->keep_hash, HASH_BYTES);
   else
@@ -375,10 +379,11 @@ rate_check_txn (SvDbConn *conn,
       g_autoptr(SvDbStmt) stmt = NULL;
       gboolean found;
 
-      stmt = sv_db_prepare (conn, "SELECT window_start, failures FROM rate_limits WHERE key = ?", error);
+      stmt = sv_store_prepare (conn, "SELECT window_start, failures FROM rate_limits WHERE key = ?",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->keys[i])),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, ctx->keys[i]);
       if (!sv_store_step_one (stmt, &found, error))
         return FALSE;
       if (found)
@@ -407,20 +412,20 @@ rate_fail_txn (SvDbConn *conn,
       g_autoptr(SvDbStmt) stmt = NULL;
 
       /* a window that has ended starts again at this failure */
-      stmt = sv_db_prepare (conn,
-                            "INSERT INTO rate_limits (key, window_start, failures) VALUES (?, ?, 1)"
-                            " ON CONFLICT (key) DO UPDATE SET"
-                            "  failures = CASE WHEN rate_limits.window_start + ? <= excluded.window_start"
-                            "             THEN 1 ELSE rate_limits.failures + 1 END,"
-                            "  window_start = CASE WHEN rate_limits.window_start + ? <= excluded.window_start"
-                            "             THEN excluded.window_start ELSE rate_limits.window_start END",
-                            error);
+      stmt = sv_store_prepare (conn,
+                               "INSERT INTO rate_limits (key, window_start, failures) VALUES (?, ?, 1)"
+                               " ON CONFLICT (key) DO UPDATE SET"
+                               "  failures = CASE WHEN rate_limits.window_start + ? <= excluded.window_start"
+                               "             THEN 1 ELSE rate_limits.failures + 1 END,"
+                               "  window_start = CASE WHEN rate_limits.window_start + ? <= excluded.window_start"
+                               "             THEN excluded.window_start ELSE rate_limits.window_start END",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->keys[i]),
+                                                SV_STORE_INT64 (now),
+                                                SV_STORE_INT64 (SV_STORE_LOGIN_WINDOW_USEC),
+                                                SV_STORE_INT64 (SV_STORE_LOGIN_WINDOW_USEC)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, ctx->keys[i]);
-      sv_db_stmt_bind_int64 (stmt, 2, now);
-      sv_db_stmt_bind_int64 (stmt, 3, SV_STORE_LOGIN_WINDOW_USEC);
-      sv_db_stmt_bind_int64 (stmt, 4, SV_STORE_LOGIN_WINDOW_USEC);
       if (!sv_db_stmt_run (stmt, error))
         return FALSE;
     }
@@ -571,14 +576,14 @@ sv_store_session_insert (SvDbConn           *conn,
   session->expires_at = now + session_lifetime (kind);
   sv_store_hash_buffer (hash, session->token, strlen (session->token));
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO sessions (token_hash, kind, account_id, staff_id, csrf,"
-                        " created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO sessions (token_hash, kind, account_id, staff_id, csrf,"
+                           " created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           SV_STORE_PARAMS (SV_STORE_BLOB (hash, sizeof hash),
+                                            SV_STORE_INT64 (kind)),
+                           error);
   if (stmt == NULL)
     return NULL;
-  sv_db_stmt_bind_blob (stmt, 1, hash, sizeof hash);
-  sv_db_stmt_bind_int64 (stmt, 2, kind);
   if (account_id != 0)
     sv_db_stmt_bind_int64 (stmt, 3, account_id);
   else
@@ -605,14 +610,14 @@ sv_store_session_fill_names (SvDbConn       *conn,
   g_autoptr(SvDbStmt) stmt = NULL;
   gboolean found;
 
-  stmt = sv_db_prepare (conn,
-                        "SELECT (SELECT phone FROM accounts WHERE id = ?),"
-                        " (SELECT name FROM staff WHERE id = ?)",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT (SELECT phone FROM accounts WHERE id = ?),"
+                           " (SELECT name FROM staff WHERE id = ?)",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (session->account_id),
+                                            SV_STORE_INT64 (session->staff_id)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (stmt, 1, session->account_id);
-  sv_db_stmt_bind_int64 (stmt, 2, session->staff_id);
   if (!sv_store_step_one (stmt, &found, error))
     return FALSE;
   if (found)
@@ -717,17 +722,17 @@ session_lookup_txn (SvDbConn *conn,
   ctx->expired = FALSE;
   ctx->needs_touch = FALSE;
 
-  stmt = sv_db_prepare (conn,
-                        "SELECT s.kind, s.account_id, s.staff_id, s.csrf, s.created_at,"
-                        " s.last_seen_at, s.expires_at, a.phone, st.name"
-                        " FROM sessions s"
-                        " LEFT JOIN accounts a ON a.id = s.account_id"
-                        " LEFT JOIN staff st ON st.id = s.staff_id"
-                        " WHERE s.token_hash = ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT s.kind, s.account_id, s.staff_id, s.csrf, s.created_at,"
+                           " s.last_seen_at, s.expires_at, a.phone, st.name"
+                           " FROM sessions s"
+                           " LEFT JOIN accounts a ON a.id = s.account_id"
+                           " LEFT JOIN staff st ON st.id = s.staff_id"
+                           " WHERE s.token_hash = ?",
+                           SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_blob (stmt, 1, ctx->hash, HASH_BYTES);
   if (!sv_store_step_one (stmt, &found, error))
     return FALSE;
   if (!found)
@@ -763,25 +768,26 @@ session_touch_txn (SvDbConn *conn,
 
   if (ctx->expired)
     {
-      stmt = sv_db_prepare (conn, "DELETE FROM sessions WHERE token_hash = ?", error);
+      stmt = sv_store_prepare (conn, "DELETE FROM sessions WHERE token_hash = ?",
+                               SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_blob (stmt, 1, ctx->hash, HASH_BYTES);
       return sv_db_stmt_run (stmt, error);
     }
 
   /* only forward, and never past an expiry that has come meanwhile */
-  stmt = sv_db_prepare (conn,
-                        "UPDATE sessions SET last_seen_at = ?, expires_at = ?"
-                        " WHERE token_hash = ? AND expires_at > ? AND last_seen_at < ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "UPDATE sessions SET last_seen_at = ?, expires_at = ?"
+                           " WHERE token_hash = ? AND expires_at > ? AND last_seen_at < ?",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (now),
+                                            SV_STORE_INT64 (now + session_lifetime (ctx->session->kind)),
+                                            SV_STORE_BLOB (ctx->hash, HASH_BYTES),
+                                            SV_STORE_INT64 (now),
+                                            SV_STORE_INT64 (now)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (stmt, 1, now);
-  sv_db_stmt_bind_int64 (stmt, 2, now + session_lifetime (ctx->session->kind));
-  sv_db_stmt_bind_blob (stmt, 3, ctx->hash, HASH_BYTES);
-  sv_db_stmt_bind_int64 (stmt, 4, now);
-  sv_db_stmt_bind_int64 (stmt, 5, now);
   return sv_db_stmt_run (stmt, error);
 }
 

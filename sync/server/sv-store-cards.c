@@ -28,16 +28,16 @@ sv_store_card_load (SvDbConn   *conn,
   GError *local_error = NULL;
   gboolean found;
 
-  stmt = sv_db_prepare (conn,
-                        "SELECT c.iccid, c.account_id, a.phone, c.imsi, c.card_type, c.batch,"
-                        " c.counter_a, a.counter_b, c.sms_capacity, c.epoch, c.modseq,"
-                        " c.purge_floor, c.replaced_by, c.registered_at, c.updated_at"
-                        " FROM cards c JOIN accounts a ON a.id = c.account_id"
-                        " WHERE c.iccid = ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT c.iccid, c.account_id, a.phone, c.imsi, c.card_type, c.batch,"
+                           " c.counter_a, a.counter_b, c.sms_capacity, c.epoch, c.modseq,"
+                           " c.purge_floor, c.replaced_by, c.registered_at, c.updated_at"
+                           " FROM cards c JOIN accounts a ON a.id = c.account_id"
+                           " WHERE c.iccid = ?",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid)),
+                           error);
   if (stmt == NULL)
     return NULL;
-  sv_db_stmt_bind_text (stmt, 1, iccid);
   if (!sv_store_step_one (stmt, &found, error))
     return NULL;
   if (!found || (account_id != 0 && sv_db_stmt_column_int64 (stmt, 1) != account_id))
@@ -66,13 +66,13 @@ sv_store_card_load (SvDbConn   *conn,
   card->files = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_card_file_free);
   g_clear_pointer (&stmt, sv_db_stmt_finish);
 
-  files = sv_db_prepare (conn,
-                         "SELECT key, path, structure, record_len, n_records FROM card_files"
-                         " WHERE iccid = ? ORDER BY position",
-                         error);
+  files = sv_store_prepare (conn,
+                            "SELECT key, path, structure, record_len, n_records FROM card_files"
+                            " WHERE iccid = ? ORDER BY position",
+                            SV_STORE_PARAMS (SV_STORE_TEXT (iccid)),
+                            error);
   if (files == NULL)
     return NULL;
-  sv_db_stmt_bind_text (files, 1, iccid);
   while (sv_db_stmt_step (files, &local_error))
     g_ptr_array_add (card->files,
                      sv_store_card_file_new (sv_db_stmt_column_text (files, 0),
@@ -191,22 +191,22 @@ files_upsert (SvDbConn              *conn,
       const SvStoreCardFile *file = g_ptr_array_index (info->files, i);
       g_autoptr(SvDbStmt) stmt = NULL;
 
-      stmt = sv_db_prepare (conn,
-                            "INSERT INTO card_files (iccid, key, path, structure, record_len, n_records, position)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                            " ON CONFLICT (iccid, key) DO UPDATE SET path = excluded.path,"
-                            " structure = excluded.structure, record_len = excluded.record_len,"
-                            " n_records = excluded.n_records, position = excluded.position",
-                            error);
+      stmt = sv_store_prepare (conn,
+                               "INSERT INTO card_files (iccid, key, path, structure, record_len, n_records, position)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                               " ON CONFLICT (iccid, key) DO UPDATE SET path = excluded.path,"
+                               " structure = excluded.structure, record_len = excluded.record_len,"
+                               " n_records = excluded.n_records, position = excluded.position",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
+                                                SV_STORE_TEXT (file->key),
+                                                SV_STORE_TEXT (file->path),
+                                                SV_STORE_TEXT (file->structure),
+                                                SV_STORE_INT64 (file->record_len),
+                                                SV_STORE_INT64 (file->n_records),
+                                                SV_STORE_INT64 (i)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, info->iccid);
-      sv_db_stmt_bind_text (stmt, 2, file->key);
-      sv_db_stmt_bind_text (stmt, 3, file->path);
-      sv_db_stmt_bind_text (stmt, 4, file->structure);
-      sv_db_stmt_bind_int64 (stmt, 5, file->record_len);
-      sv_db_stmt_bind_int64 (stmt, 6, file->n_records);
-      sv_db_stmt_bind_int64 (stmt, 7, i);
       if (!sv_db_stmt_run (stmt, error))
         return FALSE;
     }
@@ -236,12 +236,12 @@ sv_store_ring_make_room (SvDbConn   *conn,
       gboolean found;
       gint64 id, n_parts;
 
-      oldest = sv_db_prepare (conn,
-                              "SELECT id, n_parts FROM messages WHERE iccid = ? ORDER BY id LIMIT 1",
-                              error);
+      oldest = sv_store_prepare (conn,
+                                 "SELECT id, n_parts FROM messages WHERE iccid = ? ORDER BY id LIMIT 1",
+                                 SV_STORE_PARAMS (SV_STORE_TEXT (iccid)),
+                                 error);
       if (oldest == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (oldest, 1, iccid);
       if (!sv_store_step_one (oldest, &found, error))
         return FALSE;
       if (!found)
@@ -250,11 +250,11 @@ sv_store_ring_make_room (SvDbConn   *conn,
       n_parts = sv_db_stmt_column_int64 (oldest, 1);
       g_clear_pointer (&oldest, sv_db_stmt_finish);
 
-      drop = sv_db_prepare (conn, "DELETE FROM messages WHERE iccid = ? AND id = ?", error);
+      drop = sv_store_prepare (conn, "DELETE FROM messages WHERE iccid = ? AND id = ?",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (iccid), SV_STORE_INT64 (id)),
+                               error);
       if (drop == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (drop, 1, iccid);
-      sv_db_stmt_bind_int64 (drop, 2, id);
       if (!sv_db_stmt_run (drop, error))
         return FALSE;
       used -= n_parts;
@@ -292,13 +292,13 @@ card_update (SvDbConn              *conn,
           now_file->n_records >= was->n_records)
         continue;
 
-      stmt = sv_db_prepare (conn,
-                            "DELETE FROM records WHERE iccid = ? AND file_key = ? AND idx > ?",
-                            error);
+      stmt = sv_store_prepare (conn,
+                               "DELETE FROM records WHERE iccid = ? AND file_key = ? AND idx > ?",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
+                                                SV_STORE_TEXT (was->key)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, info->iccid);
-      sv_db_stmt_bind_text (stmt, 2, was->key);
       sv_db_stmt_bind_int64 (stmt, 3, now_file != NULL && now_file->record_len == was->record_len
                                         ? now_file->n_records : 0);
       if (!sv_db_stmt_run (stmt, error))
@@ -308,11 +308,12 @@ card_update (SvDbConn              *conn,
 
       if (now_file == NULL)
         {
-          stmt = sv_db_prepare (conn, "DELETE FROM card_files WHERE iccid = ? AND key = ?", error);
+          stmt = sv_store_prepare (conn, "DELETE FROM card_files WHERE iccid = ? AND key = ?",
+                                   SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
+                                                    SV_STORE_TEXT (was->key)),
+                                   error);
           if (stmt == NULL)
             return FALSE;
-          sv_db_stmt_bind_text (stmt, 1, info->iccid);
-          sv_db_stmt_bind_text (stmt, 2, was->key);
           if (!sv_db_stmt_run (stmt, error))
             return FALSE;
         }
@@ -325,21 +326,21 @@ card_update (SvDbConn              *conn,
   if (dropped_records > 0)
     epoch = MAX (epoch + 1, now / G_USEC_PER_SEC);
 
-  update = sv_db_prepare (conn,
-                          "UPDATE cards SET imsi = ?, card_type = ?, batch = ?, counter_a = ?,"
-                          " sms_capacity = ?, epoch = ?, replaced_by = NULL, updated_at = ?"
-                          " WHERE iccid = ?",
-                          error);
+  update = sv_store_prepare (conn,
+                             "UPDATE cards SET imsi = ?, card_type = ?, batch = ?, counter_a = ?,"
+                             " sms_capacity = ?, epoch = ?, replaced_by = NULL, updated_at = ?"
+                             " WHERE iccid = ?",
+                             SV_STORE_PARAMS (SV_STORE_TEXT (info->imsi),
+                                              SV_STORE_TEXT (info->card_type),
+                                              SV_STORE_TEXT (info->batch),
+                                              SV_STORE_INT64 (info->counter_a),
+                                              SV_STORE_INT64 (info->sms_capacity),
+                                              SV_STORE_INT64 (epoch),
+                                              SV_STORE_INT64 (now),
+                                              SV_STORE_TEXT (info->iccid)),
+                             error);
   if (update == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (update, 1, info->imsi);
-  sv_db_stmt_bind_text (update, 2, info->card_type);
-  sv_db_stmt_bind_text (update, 3, info->batch);
-  sv_db_stmt_bind_int64 (update, 4, info->counter_a);
-  sv_db_stmt_bind_int64 (update, 5, info->sms_capacity);
-  sv_db_stmt_bind_int64 (update, 6, epoch);
-  sv_db_stmt_bind_int64 (update, 7, now);
-  sv_db_stmt_bind_text (update, 8, info->iccid);
   if (!sv_db_stmt_run (update, error))
     return FALSE;
 
@@ -357,20 +358,20 @@ card_insert (SvDbConn              *conn,
   g_autoptr(SvDbStmt) stmt = NULL;
   gint64 now = sv_store_now (store);
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO cards (iccid, account_id, imsi, card_type, batch, counter_a,"
-                        " sms_capacity, epoch, modseq, purge_floor, msg_seq, registered_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO cards (iccid, account_id, imsi, card_type, batch, counter_a,"
+                           " sms_capacity, epoch, modseq, purge_floor, msg_seq, registered_at, updated_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
+                                            SV_STORE_INT64 (account_id),
+                                            SV_STORE_TEXT (info->imsi),
+                                            SV_STORE_TEXT (info->card_type),
+                                            SV_STORE_TEXT (info->batch),
+                                            SV_STORE_INT64 (info->counter_a),
+                                            SV_STORE_INT64 (info->sms_capacity)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, info->iccid);
-  sv_db_stmt_bind_int64 (stmt, 2, account_id);
-  sv_db_stmt_bind_text (stmt, 3, info->imsi);
-  sv_db_stmt_bind_text (stmt, 4, info->card_type);
-  sv_db_stmt_bind_text (stmt, 5, info->batch);
-  sv_db_stmt_bind_int64 (stmt, 6, info->counter_a);
-  sv_db_stmt_bind_int64 (stmt, 7, info->sms_capacity);
   /* the epoch is the registration's second: a card registered again after
    * a deregistration never accepts a token of its earlier life */
   sv_db_stmt_bind_int64 (stmt, 8, MAX (1, now / G_USEC_PER_SEC));
@@ -431,10 +432,11 @@ card_register_in_txn (SvDbConn        *conn,
       g_autoptr(SvDbStmt) stmt = NULL;
       gboolean found;
 
-      stmt = sv_db_prepare (conn, "SELECT COUNT(*) FROM cards WHERE account_id = ?", error);
+      stmt = sv_store_prepare (conn, "SELECT COUNT(*) FROM cards WHERE account_id = ?",
+                               SV_STORE_PARAMS (SV_STORE_INT64 (account_id)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_int64 (stmt, 1, account_id);
       if (!sv_store_step_one (stmt, &found, error))
         return FALSE;
       n_cards = found ? sv_db_stmt_column_int64 (stmt, 0) : 0;
@@ -445,21 +447,22 @@ card_register_in_txn (SvDbConn        *conn,
         {
           /* flow 1: the earlier backups stay, the new card is recorded,
            * counter B of the account goes up */
-          stmt = sv_db_prepare (conn,
-                                "UPDATE cards SET replaced_by = ? WHERE account_id = ? AND replaced_by IS NULL",
-                                error);
+          stmt = sv_store_prepare (conn,
+                                   "UPDATE cards SET replaced_by = ? WHERE account_id = ? AND replaced_by IS NULL",
+                                   SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
+                                                    SV_STORE_INT64 (account_id)),
+                                   error);
           if (stmt == NULL)
             return FALSE;
-          sv_db_stmt_bind_text (stmt, 1, iccid);
-          sv_db_stmt_bind_int64 (stmt, 2, account_id);
           if (!sv_db_stmt_run (stmt, error))
             return FALSE;
           g_clear_pointer (&stmt, sv_db_stmt_finish);
 
-          stmt = sv_db_prepare (conn, "UPDATE accounts SET counter_b = counter_b + 1 WHERE id = ?", error);
+          stmt = sv_store_prepare (conn, "UPDATE accounts SET counter_b = counter_b + 1 WHERE id = ?",
+                                   SV_STORE_PARAMS (SV_STORE_INT64 (account_id)),
+                                   error);
           if (stmt == NULL)
             return FALSE;
-          sv_db_stmt_bind_int64 (stmt, 1, account_id);
           if (!sv_db_stmt_run (stmt, error))
             return FALSE;
         }
@@ -640,12 +643,12 @@ card_list_txn (SvDbConn *conn,
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
   ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_card_free);
 
-  stmt = sv_db_prepare (conn,
-                        "SELECT iccid FROM cards WHERE account_id = ? ORDER BY registered_at, iccid",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT iccid FROM cards WHERE account_id = ? ORDER BY registered_at, iccid",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (ctx->account_id)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (stmt, 1, ctx->account_id);
   while (sv_db_stmt_step (stmt, &local_error))
     g_ptr_array_add (iccids, sv_db_stmt_dup_text (stmt, 0));
   if (local_error != NULL)

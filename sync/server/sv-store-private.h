@@ -52,6 +52,48 @@ typedef struct
   SvStoreSession     *session;        /* out */
 } SvStoreSessionContext;
 
+/* One parameter of a statement, bound by sv_store_prepare () in order
+ * (1-based). Write them with the SV_STORE_* macros inside SV_STORE_PARAMS. */
+typedef enum
+{
+  SV_STORE_PARAM_TEXT,    /* NULL binds NULL */
+  SV_STORE_PARAM_INT64,
+  SV_STORE_PARAM_BLOB,
+  SV_STORE_PARAM_BYTES,   /* NULL binds NULL */
+  SV_STORE_PARAM_NULL,
+} SvStoreParamType;
+
+typedef struct
+{
+  SvStoreParamType  type;
+  const char       *text;
+  gint64            int64;
+  const void       *blob;
+  gsize             blob_len;
+  GBytes           *bytes;
+} SvStoreParam;
+
+#define SV_STORE_TEXT(v)       { SV_STORE_PARAM_TEXT, .text = (v) }
+#define SV_STORE_INT64(v)      { SV_STORE_PARAM_INT64, .int64 = (v) }
+#define SV_STORE_BLOB(d, n)    { SV_STORE_PARAM_BLOB, .blob = (d), .blob_len = (n) }
+#define SV_STORE_BYTES(v)      { SV_STORE_PARAM_BYTES, .bytes = (v) }
+#define SV_STORE_NULL          { SV_STORE_PARAM_NULL }
+
+/* Expands to the two arguments (array, length) that sv_store_prepare ()
+ * takes: SV_STORE_PARAMS (SV_STORE_TEXT (iccid), SV_STORE_INT64 (index)) */
+#define SV_STORE_PARAMS(...) \
+  (const SvStoreParam[]) { __VA_ARGS__ }, \
+  G_N_ELEMENTS (((const SvStoreParam[]) { __VA_ARGS__ }))
+
+/* sv_db_prepare () and the binding of @params in order: the one shape of
+ * every parameterised statement of the store. NULL on failure. */
+SvDbStmt *
+sv_store_prepare (SvDbConn           *conn,
+                  const char         *sql,
+                  const SvStoreParam *params,
+                  gsize               n_params,
+                  GError            **error);
+
 /* Runs @func and turns the driver's errors into the store's: transient and
  * connection failures are UNAVAILABLE (retry later), the rest INTERNAL.
  * Errors the function raised in SV_STORE_ERROR pass unchanged. */

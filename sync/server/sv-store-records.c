@@ -135,13 +135,12 @@ sv_store_batch_lookup (SvDbConn      *conn,
   gboolean found;
 
   *answer = NULL;
-  stmt = sv_db_prepare (conn,
-                        "SELECT kind, request_hash, answer FROM batches WHERE iccid = ? AND batch_id = ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT kind, request_hash, answer FROM batches WHERE iccid = ? AND batch_id = ?",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid), SV_STORE_TEXT (batch_id)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, iccid);
-  sv_db_stmt_bind_text (stmt, 2, batch_id);
   if (!sv_store_step_one (stmt, &found, error))
     return FALSE;
   if (!found)
@@ -170,18 +169,18 @@ sv_store_batch_store (SvDbConn      *conn,
 {
   g_autoptr(SvDbStmt) stmt = NULL;
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO batches (iccid, batch_id, kind, request_hash, answer, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO batches (iccid, batch_id, kind, request_hash, answer, created_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?)",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
+                                            SV_STORE_TEXT (batch_id),
+                                            SV_STORE_INT64 (kind),
+                                            SV_STORE_BLOB (request_hash, HASH_BYTES),
+                                            SV_STORE_BYTES (answer),
+                                            SV_STORE_INT64 (sv_store_now (store))),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, iccid);
-  sv_db_stmt_bind_text (stmt, 2, batch_id);
-  sv_db_stmt_bind_int64 (stmt, 3, kind);
-  sv_db_stmt_bind_blob (stmt, 4, request_hash, HASH_BYTES);
-  sv_db_stmt_bind_bytes (stmt, 5, answer);
-  sv_db_stmt_bind_int64 (stmt, 6, sv_store_now (store));
   return sv_db_stmt_run (stmt, error);
 }
 
@@ -247,14 +246,14 @@ record_load (SvDbConn   *conn,
 
   *data = NULL;
   *version = 0;
-  stmt = sv_db_prepare (conn,
-                        "SELECT data, version FROM records WHERE iccid = ? AND file_key = ? AND idx = ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT data, version FROM records WHERE iccid = ? AND file_key = ? AND idx = ?",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
+                                            SV_STORE_TEXT (file),
+                                            SV_STORE_INT64 (index)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, iccid);
-  sv_db_stmt_bind_text (stmt, 2, file);
-  sv_db_stmt_bind_int64 (stmt, 3, index);
   if (!sv_store_step_one (stmt, &found, error))
     return FALSE;
   if (found)
@@ -276,20 +275,20 @@ record_store (SvDbConn   *conn,
 {
   g_autoptr(SvDbStmt) stmt = NULL;
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO records (iccid, file_key, idx, data, cleared, version)"
-                        " VALUES (?, ?, ?, ?, ?, ?)"
-                        " ON CONFLICT (iccid, file_key, idx) DO UPDATE SET data = excluded.data,"
-                        " cleared = excluded.cleared, version = excluded.version",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO records (iccid, file_key, idx, data, cleared, version)"
+                           " VALUES (?, ?, ?, ?, ?, ?)"
+                           " ON CONFLICT (iccid, file_key, idx) DO UPDATE SET data = excluded.data,"
+                           " cleared = excluded.cleared, version = excluded.version",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
+                                            SV_STORE_TEXT (file),
+                                            SV_STORE_INT64 (index),
+                                            SV_STORE_BYTES (data),
+                                            SV_STORE_INT64 (sv_store_is_cleared (data) ? 1 : 0),
+                                            SV_STORE_INT64 (version)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, iccid);
-  sv_db_stmt_bind_text (stmt, 2, file);
-  sv_db_stmt_bind_int64 (stmt, 3, index);
-  sv_db_stmt_bind_bytes (stmt, 4, data);
-  sv_db_stmt_bind_int64 (stmt, 5, sv_store_is_cleared (data) ? 1 : 0);
-  sv_db_stmt_bind_int64 (stmt, 6, version);
   return sv_db_stmt_run (stmt, error);
 }
 
@@ -488,13 +487,13 @@ backup_apply_txn (SvDbConn *conn,
 
           /* the records of the file that the batch does not send are
            * cleared (kept as all-FF tombstones for "changes since") */
-          stmt = sv_db_prepare (conn,
-                                "SELECT idx FROM records WHERE iccid = ? AND file_key = ? AND cleared = 0",
-                                error);
+          stmt = sv_store_prepare (conn,
+                                   "SELECT idx FROM records WHERE iccid = ? AND file_key = ? AND cleared = 0",
+                                   SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                                    SV_STORE_TEXT (key)),
+                                   error);
           if (stmt == NULL)
             return FALSE;
-          sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
-          sv_db_stmt_bind_text (stmt, 2, key);
           while (sv_db_stmt_step (stmt, &local_error))
             {
               guint index = (guint) sv_db_stmt_column_int64 (stmt, 0);
@@ -545,12 +544,13 @@ backup_apply_txn (SvDbConn *conn,
     {
       g_autoptr(SvDbStmt) stmt = NULL;
 
-      stmt = sv_db_prepare (conn, "UPDATE cards SET modseq = ?, updated_at = ? WHERE iccid = ?", error);
+      stmt = sv_store_prepare (conn, "UPDATE cards SET modseq = ?, updated_at = ? WHERE iccid = ?",
+                               SV_STORE_PARAMS (SV_STORE_INT64 (modseq),
+                                                SV_STORE_INT64 (sv_store_now (ctx->store)),
+                                                SV_STORE_TEXT (ctx->iccid)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_int64 (stmt, 1, modseq);
-      sv_db_stmt_bind_int64 (stmt, 2, sv_store_now (ctx->store));
-      sv_db_stmt_bind_text (stmt, 3, ctx->iccid);
       if (!sv_db_stmt_run (stmt, error))
         return FALSE;
     }
@@ -691,15 +691,15 @@ changes_since_txn (SvDbConn *conn,
 
   /* one range scan of records_changes (iccid, version); the extra row says
    * whether there is more */
-  stmt = sv_db_prepare (conn,
-                        "SELECT file_key, idx, data, version FROM records"
-                        " WHERE iccid = ? AND version > ? ORDER BY version, file_key, idx LIMIT ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT file_key, idx, data, version FROM records"
+                           " WHERE iccid = ? AND version > ? ORDER BY version, file_key, idx LIMIT ?",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                            SV_STORE_INT64 (ctx->modseq),
+                                            SV_STORE_INT64 ((gint64) ctx->limit + 1)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
-  sv_db_stmt_bind_int64 (stmt, 2, ctx->modseq);
-  sv_db_stmt_bind_int64 (stmt, 3, (gint64) ctx->limit + 1);
   if (!sv_store_collect_records (stmt, records, FALSE, error))
     return FALSE;
   g_clear_pointer (&stmt, sv_db_stmt_finish);
@@ -721,14 +721,13 @@ changes_since_txn (SvDbConn *conn,
   if (records->len == 0)
     {
       /* one batch is larger than the page: send it whole */
-      stmt = sv_db_prepare (conn,
-                            "SELECT file_key, idx, data, version FROM records"
-                            " WHERE iccid = ? AND version = ? ORDER BY file_key, idx",
-                            error);
+      stmt = sv_store_prepare (conn,
+                               "SELECT file_key, idx, data, version FROM records"
+                               " WHERE iccid = ? AND version = ? ORDER BY file_key, idx",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid), SV_STORE_INT64 (last)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
-      sv_db_stmt_bind_int64 (stmt, 2, last);
       if (!sv_store_collect_records (stmt, records, FALSE, error))
         return FALSE;
       ctx->changes->modseq = last;
@@ -851,21 +850,21 @@ purge_cleared_txn (SvDbConn *conn,
   if (modseq <= card->purge_floor)
     return TRUE;
 
-  purge = sv_db_prepare (conn,
-                         "DELETE FROM records WHERE iccid = ? AND cleared = 1 AND version <= ?",
-                         error);
+  purge = sv_store_prepare (conn,
+                            "DELETE FROM records WHERE iccid = ? AND cleared = 1 AND version <= ?",
+                            SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid), SV_STORE_INT64 (modseq)),
+                            error);
   if (purge == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (purge, 1, ctx->iccid);
-  sv_db_stmt_bind_int64 (purge, 2, modseq);
   if (!sv_db_stmt_run (purge, error))
     return FALSE;
 
-  raise_floor = sv_db_prepare (conn, "UPDATE cards SET purge_floor = ? WHERE iccid = ?", error);
+  raise_floor = sv_store_prepare (conn, "UPDATE cards SET purge_floor = ? WHERE iccid = ?",
+                                  SV_STORE_PARAMS (SV_STORE_INT64 (modseq),
+                                                   SV_STORE_TEXT (ctx->iccid)),
+                                  error);
   if (raise_floor == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (raise_floor, 1, modseq);
-  sv_db_stmt_bind_text (raise_floor, 2, ctx->iccid);
   return sv_db_stmt_run (raise_floor, error);
 }
 

@@ -160,10 +160,11 @@ messages_append_txn (SvDbConn *conn,
   if (!check_messages (card, ctx->messages, error))
     return FALSE;
 
-  seq = sv_db_prepare (conn, "SELECT msg_seq FROM cards WHERE iccid = ?", error);
+  seq = sv_store_prepare (conn, "SELECT msg_seq FROM cards WHERE iccid = ?",
+                          SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid)),
+                          error);
   if (seq == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (seq, 1, ctx->iccid);
   if (!sv_store_step_one (seq, &found, error))
     return FALSE;
   msg_seq = found ? sv_db_stmt_column_int64 (seq, 0) : 0;
@@ -179,11 +180,12 @@ messages_append_txn (SvDbConn *conn,
       guint8 content_hash[HASH_BYTES];
 
       sv_store_hash_variant (content_hash, message_variant (message));
-      exists = sv_db_prepare (conn, "SELECT id FROM messages WHERE iccid = ? AND content_hash = ?", error);
+      exists = sv_store_prepare (conn, "SELECT id FROM messages WHERE iccid = ? AND content_hash = ?",
+                                 SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                                  SV_STORE_BLOB (content_hash, HASH_BYTES)),
+                                 error);
       if (exists == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (exists, 1, ctx->iccid);
-      sv_db_stmt_bind_blob (exists, 2, content_hash, HASH_BYTES);
       if (!sv_store_step_one (exists, &found, error))
         return FALSE;
       if (found)
@@ -197,30 +199,31 @@ messages_append_txn (SvDbConn *conn,
         return FALSE;
 
       parts = message_parts_concat (message);
-      insert = sv_db_prepare (conn,
-                              "INSERT INTO messages (iccid, id, content_hash, parts, n_parts, stored_at, received_at)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              error);
+      insert = sv_store_prepare (conn,
+                                 "INSERT INTO messages (iccid, id, content_hash, parts, n_parts, stored_at, received_at)"
+                                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                                  SV_STORE_INT64 (++msg_seq),
+                                                  SV_STORE_BLOB (content_hash, HASH_BYTES),
+                                                  SV_STORE_BYTES (parts),
+                                                  SV_STORE_INT64 (message->parts->len),
+                                                  SV_STORE_INT64 (message->stored_at),
+                                                  SV_STORE_INT64 (now)),
+                                 error);
       if (insert == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (insert, 1, ctx->iccid);
-      sv_db_stmt_bind_int64 (insert, 2, ++msg_seq);
-      sv_db_stmt_bind_blob (insert, 3, content_hash, HASH_BYTES);
-      sv_db_stmt_bind_bytes (insert, 4, parts);
-      sv_db_stmt_bind_int64 (insert, 5, message->parts->len);
-      sv_db_stmt_bind_int64 (insert, 6, message->stored_at);
-      sv_db_stmt_bind_int64 (insert, 7, now);
       if (!sv_db_stmt_run (insert, error))
         return FALSE;
       result->stored++;
     }
 
-  seq = sv_db_prepare (conn, "UPDATE cards SET msg_seq = ?, updated_at = ? WHERE iccid = ?", error);
+  seq = sv_store_prepare (conn, "UPDATE cards SET msg_seq = ?, updated_at = ? WHERE iccid = ?",
+                          SV_STORE_PARAMS (SV_STORE_INT64 (msg_seq),
+                                           SV_STORE_INT64 (now),
+                                           SV_STORE_TEXT (ctx->iccid)),
+                          error);
   if (seq == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (seq, 1, msg_seq);
-  sv_db_stmt_bind_int64 (seq, 2, now);
-  sv_db_stmt_bind_text (seq, 3, ctx->iccid);
   if (!sv_db_stmt_run (seq, error))
     return FALSE;
 
@@ -287,13 +290,13 @@ messages_collect (SvDbConn   *conn,
   g_autoptr(SvDbStmt) stmt = NULL;
   GError *local_error = NULL;
 
-  stmt = sv_db_prepare (conn,
-                        "SELECT id, parts, n_parts, stored_at, received_at FROM messages"
-                        " WHERE iccid = ? ORDER BY id",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT id, parts, n_parts, stored_at, received_at FROM messages"
+                           " WHERE iccid = ? ORDER BY id",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, iccid);
   while (sv_db_stmt_step (stmt, &local_error))
     {
       g_autoptr(GBytes) parts = sv_db_stmt_column_bytes (stmt, 1);
@@ -360,11 +363,12 @@ message_delete_txn (SvDbConn *conn,
   card = sv_store_card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL)
     return FALSE;
-  stmt = sv_db_prepare (conn, "DELETE FROM messages WHERE iccid = ? AND id = ?", error);
+  stmt = sv_store_prepare (conn, "DELETE FROM messages WHERE iccid = ? AND id = ?",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                            SV_STORE_INT64 (ctx->message_id)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
-  sv_db_stmt_bind_int64 (stmt, 2, ctx->message_id);
   if (!sv_db_stmt_run (stmt, error))
     return FALSE;
   if (sv_db_stmt_changes (stmt) == 0)
@@ -454,15 +458,15 @@ restore_load (SvDbConn   *conn,
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
       return NULL;
     }
-  stmt = sv_db_prepare (conn,
-                        "SELECT " RESTORE_COLUMNS " FROM restores"
-                        " WHERE iccid = ? AND id = ? AND account_id = ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT " RESTORE_COLUMNS " FROM restores"
+                           " WHERE iccid = ? AND id = ? AND account_id = ?",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
+                                            SV_STORE_TEXT (restore_id),
+                                            SV_STORE_INT64 (account_id)),
+                           error);
   if (stmt == NULL)
     return NULL;
-  sv_db_stmt_bind_text (stmt, 1, iccid);
-  sv_db_stmt_bind_text (stmt, 2, restore_id);
-  sv_db_stmt_bind_int64 (stmt, 3, account_id);
   if (!sv_store_step_one (stmt, &found, error))
     return NULL;
   if (!found)
@@ -501,15 +505,15 @@ restore_item_insert (SvDbConn             *conn,
 {
   g_autoptr(SvDbStmt) stmt = NULL;
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO restore_items (iccid, restore_id, seq, file_key, idx, version,"
-                        " message_id, n_parts, stored_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO restore_items (iccid, restore_id, seq, file_key, idx, version,"
+                           " message_id, n_parts, stored_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                            SV_STORE_TEXT (restore_id),
+                                            SV_STORE_INT64 (seq)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
-  sv_db_stmt_bind_text (stmt, 2, restore_id);
-  sv_db_stmt_bind_int64 (stmt, 3, seq);
   if (record != NULL)
     {
       sv_db_stmt_bind_text (stmt, 4, record->file);
@@ -561,14 +565,14 @@ restore_create_txn (SvDbConn *conn,
       const char *sms_key = "sms";
 
       /* flow 9: every stored record, in the layout's order */
-      stmt = sv_db_prepare (conn,
-                            "SELECT r.file_key, r.idx, r.data, r.version FROM records r"
-                            " JOIN card_files f ON f.iccid = r.iccid AND f.key = r.file_key"
-                            " WHERE r.iccid = ? AND r.cleared = 0 ORDER BY f.position, r.idx",
-                            error);
+      stmt = sv_store_prepare (conn,
+                               "SELECT r.file_key, r.idx, r.data, r.version FROM records r"
+                               " JOIN card_files f ON f.iccid = r.iccid AND f.key = r.file_key"
+                               " WHERE r.iccid = ? AND r.cleared = 0 ORDER BY f.position, r.idx",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
       if (!sv_store_collect_records (stmt, records, TRUE, error))
         return FALSE;
 
@@ -597,14 +601,14 @@ restore_create_txn (SvDbConn *conn,
       /* flow 8: what changed since the card's token, cleared records too */
       if (!sv_store_check_token (card, ctx->since_epoch, ctx->since_modseq, error))
         return FALSE;
-      stmt = sv_db_prepare (conn,
-                            "SELECT file_key, idx, data, version FROM records"
-                            " WHERE iccid = ? AND version > ? ORDER BY version, file_key, idx",
-                            error);
+      stmt = sv_store_prepare (conn,
+                               "SELECT file_key, idx, data, version FROM records"
+                               " WHERE iccid = ? AND version > ? ORDER BY version, file_key, idx",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                                SV_STORE_INT64 (ctx->since_modseq)),
+                               error);
       if (stmt == NULL)
         return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
-      sv_db_stmt_bind_int64 (stmt, 2, ctx->since_modseq);
       if (!sv_store_collect_records (stmt, records, TRUE, error))
         return FALSE;
     }
@@ -613,27 +617,27 @@ restore_create_txn (SvDbConn *conn,
   n_items = records->len + messages->len;
   n_groups = MAX (1, (n_items + ctx->group_size - 1) / ctx->group_size);
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO restores (iccid, id, account_id, staff_id, kind, include_sms,"
-                        " group_size, n_groups, n_records, n_messages, n_acked, clear_files, epoch,"
-                        " modseq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO restores (iccid, id, account_id, staff_id, kind, include_sms,"
+                           " group_size, n_groups, n_records, n_messages, n_acked, clear_files, epoch,"
+                           " modseq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                            SV_STORE_TEXT (id),
+                                            SV_STORE_INT64 (ctx->account_id),
+                                            SV_STORE_INT64 (ctx->staff_id),
+                                            SV_STORE_INT64 (ctx->kind),
+                                            SV_STORE_INT64 (ctx->sms ? 1 : 0),
+                                            SV_STORE_INT64 (ctx->group_size),
+                                            SV_STORE_INT64 (n_groups),
+                                            SV_STORE_INT64 (records->len),
+                                            SV_STORE_INT64 (messages->len),
+                                            SV_STORE_TEXT (clear->str),
+                                            SV_STORE_INT64 (card->epoch),
+                                            SV_STORE_INT64 (card->modseq),
+                                            SV_STORE_INT64 (sv_store_now (ctx->store))),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
-  sv_db_stmt_bind_text (stmt, 2, id);
-  sv_db_stmt_bind_int64 (stmt, 3, ctx->account_id);
-  sv_db_stmt_bind_int64 (stmt, 4, ctx->staff_id);
-  sv_db_stmt_bind_int64 (stmt, 5, ctx->kind);
-  sv_db_stmt_bind_int64 (stmt, 6, ctx->sms ? 1 : 0);
-  sv_db_stmt_bind_int64 (stmt, 7, ctx->group_size);
-  sv_db_stmt_bind_int64 (stmt, 8, n_groups);
-  sv_db_stmt_bind_int64 (stmt, 9, records->len);
-  sv_db_stmt_bind_int64 (stmt, 10, messages->len);
-  sv_db_stmt_bind_text (stmt, 11, clear->str);
-  sv_db_stmt_bind_int64 (stmt, 12, card->epoch);
-  sv_db_stmt_bind_int64 (stmt, 13, card->modseq);
-  sv_db_stmt_bind_int64 (stmt, 14, sv_store_now (ctx->store));
   if (!sv_db_stmt_run (stmt, error))
     return FALSE;
   g_clear_pointer (&stmt, sv_db_stmt_finish);
@@ -767,17 +771,17 @@ restore_group_txn (SvDbConn *conn,
         g_ptr_array_add (group->clear, g_strdup (keys[i]));
     }
 
-  stmt = sv_db_prepare (conn,
-                        "SELECT file_key, idx, data, version, message_id, n_parts, stored_at"
-                        " FROM restore_items WHERE iccid = ? AND restore_id = ? AND seq >= ? AND seq < ?"
-                        " ORDER BY seq",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT file_key, idx, data, version, message_id, n_parts, stored_at"
+                           " FROM restore_items WHERE iccid = ? AND restore_id = ? AND seq >= ? AND seq < ?"
+                           " ORDER BY seq",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (restore->iccid),
+                                            SV_STORE_TEXT (restore->id),
+                                            SV_STORE_INT64 ((gint64) n * restore->group_size),
+                                            SV_STORE_INT64 ((gint64) (n + 1) * restore->group_size)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, restore->iccid);
-  sv_db_stmt_bind_text (stmt, 2, restore->id);
-  sv_db_stmt_bind_int64 (stmt, 3, (gint64) n * restore->group_size);
-  sv_db_stmt_bind_int64 (stmt, 4, (gint64) (n + 1) * restore->group_size);
   while (sv_db_stmt_step (stmt, &local_error))
     {
       if (!sv_db_stmt_column_is_null (stmt, 0))
@@ -857,13 +861,13 @@ restore_ack_txn (SvDbConn *conn,
     }
 
   completes = ctx->group + 1 == restore->n_groups;
-  stmt = sv_db_prepare (conn,
-                        "UPDATE restores SET n_acked = ?, completed_at = ?"
-                        " WHERE iccid = ? AND id = ? AND n_acked = ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "UPDATE restores SET n_acked = ?, completed_at = ?"
+                           " WHERE iccid = ? AND id = ? AND n_acked = ?",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (ctx->group + 1)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (stmt, 1, ctx->group + 1);
   if (completes)
     sv_db_stmt_bind_int64 (stmt, 2, now);
   else

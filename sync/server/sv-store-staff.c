@@ -56,15 +56,15 @@ staff_add_txn (SvDbConn *conn,
   gint64 now = sv_store_now (ctx->store);
 
   g_clear_pointer (&ctx->staff, sv_store_staff_free);
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO staff (name, password_hash, created_at) VALUES (?, ?, ?)"
-                        " ON CONFLICT (name) DO NOTHING RETURNING id",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO staff (name, password_hash, created_at) VALUES (?, ?, ?)"
+                           " ON CONFLICT (name) DO NOTHING RETURNING id",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name),
+                                            SV_STORE_TEXT (ctx->hash),
+                                            SV_STORE_INT64 (now)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, ctx->name);
-  sv_db_stmt_bind_text (stmt, 2, ctx->hash);
-  sv_db_stmt_bind_int64 (stmt, 3, now);
   if (!sv_store_step_one (stmt, &found, error))
     return FALSE;
   if (!found)
@@ -168,19 +168,20 @@ staff_remove_txn (SvDbConn *conn,
   g_autoptr(SvDbStmt) sessions = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
 
-  sessions = sv_db_prepare (conn,
-                            "DELETE FROM sessions WHERE staff_id IN (SELECT id FROM staff WHERE name = ?)",
-                            error);
+  sessions = sv_store_prepare (conn,
+                               "DELETE FROM sessions WHERE staff_id IN (SELECT id FROM staff WHERE name = ?)",
+                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name)),
+                               error);
   if (sessions == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (sessions, 1, ctx->name);
   if (!sv_db_stmt_run (sessions, error))
     return FALSE;
 
-  stmt = sv_db_prepare (conn, "DELETE FROM staff WHERE name = ?", error);
+  stmt = sv_store_prepare (conn, "DELETE FROM staff WHERE name = ?",
+                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, ctx->name);
   if (!sv_db_stmt_run (stmt, error))
     return FALSE;
   if (sv_db_stmt_changes (stmt) == 0)
@@ -257,18 +258,18 @@ sv_store_audit_insert (SvDbConn   *conn,
 {
   g_autoptr(SvDbStmt) stmt = NULL;
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO audit (account_id, at, staff_name, iccid, action, detail)"
-                        " VALUES (?, ?, (SELECT name FROM staff WHERE id = ?), ?, ?, ?)",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO audit (account_id, at, staff_name, iccid, action, detail)"
+                           " VALUES (?, ?, (SELECT name FROM staff WHERE id = ?), ?, ?, ?)",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (account_id),
+                                            SV_STORE_INT64 (sv_store_now (store)),
+                                            SV_STORE_INT64 (staff_id),
+                                            SV_STORE_TEXT (iccid),
+                                            SV_STORE_TEXT (action),
+                                            SV_STORE_TEXT (detail)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (stmt, 1, account_id);
-  sv_db_stmt_bind_int64 (stmt, 2, sv_store_now (store));
-  sv_db_stmt_bind_int64 (stmt, 3, staff_id);
-  sv_db_stmt_bind_text (stmt, 4, iccid);
-  sv_db_stmt_bind_text (stmt, 5, action);
-  sv_db_stmt_bind_text (stmt, 6, detail);
   return sv_db_stmt_run (stmt, error);
 }
 
@@ -322,15 +323,15 @@ audit_list_txn (SvDbConn *conn,
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
   ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_audit_entry_free);
-  stmt = sv_db_prepare (conn,
-                        "SELECT id, at, staff_name, iccid, action, detail FROM audit"
-                        " WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "SELECT id, at, staff_name, iccid, action, detail FROM audit"
+                           " WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (ctx->account_id),
+                                            SV_STORE_INT64 (ctx->before_id > 0 ? ctx->before_id : G_MAXINT64),
+                                            SV_STORE_INT64 (ctx->limit)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_int64 (stmt, 1, ctx->account_id);
-  sv_db_stmt_bind_int64 (stmt, 2, ctx->before_id > 0 ? ctx->before_id : G_MAXINT64);
-  sv_db_stmt_bind_int64 (stmt, 3, ctx->limit);
   while (sv_db_stmt_step (stmt, &local_error))
     {
       SvStoreAuditEntry *entry = g_new0 (SvStoreAuditEntry, 1);
@@ -421,16 +422,16 @@ restore_code_insert_txn (SvDbConn *conn,
   CodeContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
 
-  stmt = sv_db_prepare (conn,
-                        "INSERT INTO restore_codes (code_hash, account_id, created_at, expires_at)"
-                        " VALUES (?, ?, ?, ?)",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "INSERT INTO restore_codes (code_hash, account_id, created_at, expires_at)"
+                           " VALUES (?, ?, ?, ?)",
+                           SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES),
+                                            SV_STORE_INT64 (ctx->account_id),
+                                            SV_STORE_INT64 (sv_store_now (ctx->store)),
+                                            SV_STORE_INT64 (ctx->expires_at)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_blob (stmt, 1, ctx->hash, HASH_BYTES);
-  sv_db_stmt_bind_int64 (stmt, 2, ctx->account_id);
-  sv_db_stmt_bind_int64 (stmt, 3, sv_store_now (ctx->store));
-  sv_db_stmt_bind_int64 (stmt, 4, ctx->expires_at);
   return sv_db_stmt_run (stmt, error);
 }
 
@@ -484,12 +485,12 @@ restore_code_consume_txn (SvDbConn *conn,
   ctx->accepted = FALSE;
   g_clear_pointer (&ctx->session, sv_store_session_free);
 
-  stmt = sv_db_prepare (conn,
-                        "DELETE FROM restore_codes WHERE code_hash = ? RETURNING account_id, expires_at",
-                        error);
+  stmt = sv_store_prepare (conn,
+                           "DELETE FROM restore_codes WHERE code_hash = ? RETURNING account_id, expires_at",
+                           SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES)),
+                           error);
   if (stmt == NULL)
     return FALSE;
-  sv_db_stmt_bind_blob (stmt, 1, ctx->hash, HASH_BYTES);
   if (!sv_store_step_one (stmt, &found, error))
     return FALSE;
   if (found)

@@ -85,6 +85,45 @@ sv_store_run (SvStore     *store,
   return FALSE;
 }
 
+SvDbStmt *
+sv_store_prepare (SvDbConn           *conn,
+                  const char         *sql,
+                  const SvStoreParam *params,
+                  gsize               n_params,
+                  GError            **error)
+{
+  SvDbStmt *stmt = sv_db_prepare (conn, sql, error);
+
+  if (stmt == NULL)
+    return NULL;
+  for (gsize i = 0; i < n_params; i++)
+    {
+      const SvStoreParam *param = &params[i];
+      guint index = (guint) i + 1;
+
+      switch (param->type)
+        {
+        case SV_STORE_PARAM_TEXT:
+          sv_db_stmt_bind_text (stmt, index, param->text);
+          break;
+        case SV_STORE_PARAM_INT64:
+          sv_db_stmt_bind_int64 (stmt, index, param->int64);
+          break;
+        case SV_STORE_PARAM_BLOB:
+          sv_db_stmt_bind_blob (stmt, index, param->blob, param->blob_len);
+          break;
+        case SV_STORE_PARAM_BYTES:
+          sv_db_stmt_bind_bytes (stmt, index, param->bytes);
+          break;
+        case SV_STORE_PARAM_NULL:
+        default:
+          sv_db_stmt_bind_null (stmt, index);
+          break;
+        }
+    }
+  return stmt;
+}
+
 /* sv_db_stmt_step () for a statement expected to answer at most one row:
  * TRUE and *found = whether there was one, FALSE on failure. */
 gboolean
