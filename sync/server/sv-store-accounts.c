@@ -206,14 +206,12 @@ rehash_txn (SvDbConn  *conn,
             GError   **error)
 {
   RehashContext *ctx = user_data;
-  g_autoptr(SvDbStmt) stmt = sv_db_prepare (conn, ctx->sql, error);
 
-  if (stmt == NULL)
-    return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, ctx->new_hash);
-  sv_db_stmt_bind_int64 (stmt, 2, ctx->id);
-  sv_db_stmt_bind_text (stmt, 3, ctx->old_hash);
-  return sv_db_stmt_run (stmt, error);
+  return sv_store_exec (conn, ctx->sql,
+                        SV_STORE_PARAMS (SV_STORE_TEXT (ctx->new_hash),
+                                         SV_STORE_INT64 (ctx->id),
+                                         SV_STORE_TEXT (ctx->old_hash)),
+                        NULL, error);
 }
 
 /* After a successful login: store the hash again with the store's current
@@ -287,34 +285,26 @@ account_set_password_txn (SvDbConn *conn,
                           GError  **error)
 {
   PasswordContext *ctx = user_data;
-  g_autoptr(SvDbStmt) update = NULL;
-  g_autoptr(SvDbStmt) drop = NULL;
+  gint64 changes;
 
-  update = sv_store_prepare (conn, "UPDATE accounts SET password_hash = ? WHERE id = ?",
-                             SV_STORE_PARAMS (SV_STORE_TEXT (ctx->hash),
-                                              SV_STORE_INT64 (ctx->account_id)),
-                             error);
-  if (update == NULL)
+  if (!sv_store_exec (conn, "UPDATE accounts SET password_hash = ? WHERE id = ?",
+                      SV_STORE_PARAMS (SV_STORE_TEXT (ctx->hash),
+                                       SV_STORE_INT64 (ctx->account_id)),
+                      &changes, error))
     return FALSE;
-  if (!sv_db_stmt_run (update, error))
-    return FALSE;
-  if (sv_db_stmt_changes (update) != 1)
+  if (changes != 1)
     {
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such account");
       return FALSE;
     }
 
-  /* every other session and delegated token of the account ends */
-  drop = sv_store_prepare (conn, "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?",
-                           SV_STORE_PARAMS (SV_STORE_INT64 (ctx->account_id)),
-                           error);
-  if (drop == NULL)
-    return FALSE;
-  if (ctx->keep_hash != NULL)
-    sv_db_stmt_bind_blob (drop, 2, ctx->keep_hash, HASH_BYTES);
-  else
-    sv_db_stmt_bind_blob (drop, 2, "", 0);
-  return sv_db_stmt_run (drop, error);
+  /* every other session and delegated token of the account ends (an
+   * empty hash matches no session: then all of them end) */
+  return sv_store_exec (conn, "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?",
+                        SV_STORE_PARAMS (SV_STORE_INT64 (ctx->account_id),
+                                         SV_STORE_BLOB (ctx->keep_hash != NULL ? (const void *) ctx->keep_hash : "",
+                                                        ctx->keep_hash != NULL ? HASH_BYTES : 0)),
+                        NULL, error);
 }
 
 gboolean
@@ -409,24 +399,20 @@ rate_fail_txn (SvDbConn *conn,
 
   for (guint i = 0; i < G_N_ELEMENTS (ctx->keys) && ctx->keys[i] != NULL; i++)
     {
-      g_autoptr(SvDbStmt) stmt = NULL;
 
       /* a window that has ended starts again at this failure */
-      stmt = sv_store_prepare (conn,
-                               "INSERT INTO rate_limits (key, window_start, failures) VALUES (?, ?, 1)"
-                               " ON CONFLICT (key) DO UPDATE SET"
-                               "  failures = CASE WHEN rate_limits.window_start + ? <= excluded.window_start"
-                               "             THEN 1 ELSE rate_limits.failures + 1 END,"
-                               "  window_start = CASE WHEN rate_limits.window_start + ? <= excluded.window_start"
-                               "             THEN excluded.window_start ELSE rate_limits.window_start END",
-                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->keys[i]),
-                                                SV_STORE_INT64 (now),
-                                                SV_STORE_INT64 (SV_STORE_LOGIN_WINDOW_USEC),
-                                                SV_STORE_INT64 (SV_STORE_LOGIN_WINDOW_USEC)),
-                               error);
-      if (stmt == NULL)
-        return FALSE;
-      if (!sv_db_stmt_run (stmt, error))
+      if (!sv_store_exec (conn,
+                          "INSERT INTO rate_limits (key, window_start, failures) VALUES (?, ?, 1)"
+                          " ON CONFLICT (key) DO UPDATE SET"
+                          "  failures = CASE WHEN rate_limits.window_start + ? <= excluded.window_start"
+                          "             THEN 1 ELSE rate_limits.failures + 1 END,"
+                          "  window_start = CASE WHEN rate_limits.window_start + ? <= excluded.window_start"
+                          "             THEN excluded.window_start ELSE rate_limits.window_start END",
+                          SV_STORE_PARAMS (SV_STORE_TEXT (ctx->keys[i]),
+                                           SV_STORE_INT64 (now),
+                                           SV_STORE_INT64 (SV_STORE_LOGIN_WINDOW_USEC),
+                                           SV_STORE_INT64 (SV_STORE_LOGIN_WINDOW_USEC)),
+                          NULL, error))
         return FALSE;
     }
   return TRUE;
@@ -441,12 +427,8 @@ rate_reset_txn (SvDbConn *conn,
 
   for (guint i = 0; i < G_N_ELEMENTS (ctx->keys) && ctx->keys[i] != NULL; i++)
     {
-      g_autoptr(SvDbStmt) stmt = sv_db_prepare (conn, "DELETE FROM rate_limits WHERE key = ?", error);
-
-      if (stmt == NULL)
-        return FALSE;
-      sv_db_stmt_bind_text (stmt, 1, ctx->keys[i]);
-      if (!sv_db_stmt_run (stmt, error))
+      if (!sv_store_exec (conn, "DELETE FROM rate_limits WHERE key = ?",
+                          SV_STORE_PARAMS (SV_STORE_TEXT (ctx->keys[i])), NULL, error))
         return FALSE;
     }
   return TRUE;
@@ -562,7 +544,6 @@ sv_store_session_insert (SvDbConn           *conn,
                          GError            **error)
 {
   g_autoptr(SvStoreSession) session = g_new0 (SvStoreSession, 1);
-  g_autoptr(SvDbStmt) stmt = NULL;
   guint8 hash[HASH_BYTES];
   gint64 now = sv_store_now (store);
 
@@ -576,27 +557,18 @@ sv_store_session_insert (SvDbConn           *conn,
   session->expires_at = now + session_lifetime (kind);
   sv_store_hash_buffer (hash, session->token, strlen (session->token));
 
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO sessions (token_hash, kind, account_id, staff_id, csrf,"
-                           " created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           SV_STORE_PARAMS (SV_STORE_BLOB (hash, sizeof hash),
-                                            SV_STORE_INT64 (kind)),
-                           error);
-  if (stmt == NULL)
-    return NULL;
-  if (account_id != 0)
-    sv_db_stmt_bind_int64 (stmt, 3, account_id);
-  else
-    sv_db_stmt_bind_null (stmt, 3);
-  if (staff_id != 0)
-    sv_db_stmt_bind_int64 (stmt, 4, staff_id);
-  else
-    sv_db_stmt_bind_null (stmt, 4);
-  sv_db_stmt_bind_text (stmt, 5, session->csrf);
-  sv_db_stmt_bind_int64 (stmt, 6, now);
-  sv_db_stmt_bind_int64 (stmt, 7, now);
-  sv_db_stmt_bind_int64 (stmt, 8, session->expires_at);
-  if (!sv_db_stmt_run (stmt, error))
+  if (!sv_store_exec (conn,
+                      "INSERT INTO sessions (token_hash, kind, account_id, staff_id, csrf,"
+                      " created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      SV_STORE_PARAMS (SV_STORE_BLOB (hash, sizeof hash),
+                                       SV_STORE_INT64 (kind),
+                                       SV_STORE_ID (account_id),
+                                       SV_STORE_ID (staff_id),
+                                       SV_STORE_TEXT (session->csrf),
+                                       SV_STORE_INT64 (now),
+                                       SV_STORE_INT64 (now),
+                                       SV_STORE_INT64 (session->expires_at)),
+                      NULL, error))
     return NULL;
   return g_steal_pointer (&session);
 }
@@ -763,32 +735,25 @@ session_touch_txn (SvDbConn *conn,
                    GError  **error)
 {
   LookupContext *ctx = user_data;
-  g_autoptr(SvDbStmt) stmt = NULL;
   gint64 now = sv_store_now (ctx->store);
 
   if (ctx->expired)
     {
-      stmt = sv_store_prepare (conn, "DELETE FROM sessions WHERE token_hash = ?",
-                               SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES)),
-                               error);
-      if (stmt == NULL)
-        return FALSE;
-      return sv_db_stmt_run (stmt, error);
+      return sv_store_exec (conn, "DELETE FROM sessions WHERE token_hash = ?",
+                            SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES)),
+                            NULL, error);
     }
 
   /* only forward, and never past an expiry that has come meanwhile */
-  stmt = sv_store_prepare (conn,
-                           "UPDATE sessions SET last_seen_at = ?, expires_at = ?"
-                           " WHERE token_hash = ? AND expires_at > ? AND last_seen_at < ?",
-                           SV_STORE_PARAMS (SV_STORE_INT64 (now),
-                                            SV_STORE_INT64 (now + session_lifetime (ctx->session->kind)),
-                                            SV_STORE_BLOB (ctx->hash, HASH_BYTES),
-                                            SV_STORE_INT64 (now),
-                                            SV_STORE_INT64 (now)),
-                           error);
-  if (stmt == NULL)
-    return FALSE;
-  return sv_db_stmt_run (stmt, error);
+  return sv_store_exec (conn,
+                        "UPDATE sessions SET last_seen_at = ?, expires_at = ?"
+                        " WHERE token_hash = ? AND expires_at > ? AND last_seen_at < ?",
+                        SV_STORE_PARAMS (SV_STORE_INT64 (now),
+                                         SV_STORE_INT64 (now + session_lifetime (ctx->session->kind)),
+                                         SV_STORE_BLOB (ctx->hash, HASH_BYTES),
+                                         SV_STORE_INT64 (now),
+                                         SV_STORE_INT64 (now)),
+                        NULL, error);
 }
 
 SvStoreSession *
@@ -845,12 +810,9 @@ session_delete_txn (SvDbConn *conn,
                     GError  **error)
 {
   DeleteSessionContext *ctx = user_data;
-  g_autoptr(SvDbStmt) stmt = sv_db_prepare (conn, "DELETE FROM sessions WHERE token_hash = ?", error);
 
-  if (stmt == NULL)
-    return FALSE;
-  sv_db_stmt_bind_blob (stmt, 1, ctx->hash, HASH_BYTES);
-  return sv_db_stmt_run (stmt, error);
+  return sv_store_exec (conn, "DELETE FROM sessions WHERE token_hash = ?",
+                        SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES)), NULL, error);
 }
 
 gboolean

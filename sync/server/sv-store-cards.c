@@ -163,25 +163,6 @@ check_card_info (const SvStoreCardInfo *info,
 }
 
 static gboolean
-exec_text (SvDbConn   *conn,
-           const char *sql,
-           const char *param,
-           gint64     *changes,
-           GError    **error)
-{
-  g_autoptr(SvDbStmt) stmt = sv_db_prepare (conn, sql, error);
-
-  if (stmt == NULL)
-    return FALSE;
-  sv_db_stmt_bind_text (stmt, 1, param);
-  if (!sv_db_stmt_run (stmt, error))
-    return FALSE;
-  if (changes != NULL)
-    *changes = sv_db_stmt_changes (stmt);
-  return TRUE;
-}
-
-static gboolean
 files_upsert (SvDbConn              *conn,
               const SvStoreCardInfo *info,
               GError               **error)
@@ -189,25 +170,21 @@ files_upsert (SvDbConn              *conn,
   for (guint i = 0; i < info->files->len; i++)
     {
       const SvStoreCardFile *file = g_ptr_array_index (info->files, i);
-      g_autoptr(SvDbStmt) stmt = NULL;
 
-      stmt = sv_store_prepare (conn,
-                               "INSERT INTO card_files (iccid, key, path, structure, record_len, n_records, position)"
-                               " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                               " ON CONFLICT (iccid, key) DO UPDATE SET path = excluded.path,"
-                               " structure = excluded.structure, record_len = excluded.record_len,"
-                               " n_records = excluded.n_records, position = excluded.position",
-                               SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
-                                                SV_STORE_TEXT (file->key),
-                                                SV_STORE_TEXT (file->path),
-                                                SV_STORE_TEXT (file->structure),
-                                                SV_STORE_INT64 (file->record_len),
-                                                SV_STORE_INT64 (file->n_records),
-                                                SV_STORE_INT64 (i)),
-                               error);
-      if (stmt == NULL)
-        return FALSE;
-      if (!sv_db_stmt_run (stmt, error))
+      if (!sv_store_exec (conn,
+                          "INSERT INTO card_files (iccid, key, path, structure, record_len, n_records, position)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                          " ON CONFLICT (iccid, key) DO UPDATE SET path = excluded.path,"
+                          " structure = excluded.structure, record_len = excluded.record_len,"
+                          " n_records = excluded.n_records, position = excluded.position",
+                          SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
+                                           SV_STORE_TEXT (file->key),
+                                           SV_STORE_TEXT (file->path),
+                                           SV_STORE_TEXT (file->structure),
+                                           SV_STORE_INT64 (file->record_len),
+                                           SV_STORE_INT64 (file->n_records),
+                                           SV_STORE_INT64 (i)),
+                          NULL, error))
         return FALSE;
     }
   return TRUE;
@@ -232,7 +209,6 @@ sv_store_ring_make_room (SvDbConn   *conn,
   while (used + room > capacity && used > 0)
     {
       g_autoptr(SvDbStmt) oldest = NULL;
-      g_autoptr(SvDbStmt) drop = NULL;
       gboolean found;
       gint64 id, n_parts;
 
@@ -250,12 +226,9 @@ sv_store_ring_make_room (SvDbConn   *conn,
       n_parts = sv_db_stmt_column_int64 (oldest, 1);
       g_clear_pointer (&oldest, sv_db_stmt_finish);
 
-      drop = sv_store_prepare (conn, "DELETE FROM messages WHERE iccid = ? AND id = ?",
-                               SV_STORE_PARAMS (SV_STORE_TEXT (iccid), SV_STORE_INT64 (id)),
-                               error);
-      if (drop == NULL)
-        return FALSE;
-      if (!sv_db_stmt_run (drop, error))
+      if (!sv_store_exec (conn, "DELETE FROM messages WHERE iccid = ? AND id = ?",
+                          SV_STORE_PARAMS (SV_STORE_TEXT (iccid), SV_STORE_INT64 (id)),
+                          NULL, error))
         return FALSE;
       used -= n_parts;
       if (dropped != NULL)
@@ -273,7 +246,6 @@ card_update (SvDbConn              *conn,
              const SvStoreCardInfo *info,
              GError               **error)
 {
-  g_autoptr(SvDbStmt) update = NULL;
   gint64 dropped_records = 0;
   gint64 now = sv_store_now (store);
   gint64 epoch = old->epoch;
@@ -282,7 +254,7 @@ card_update (SvDbConn              *conn,
     {
       const SvStoreCardFile *was = g_ptr_array_index (old->files, i);
       const SvStoreCardFile *now_file = NULL;
-      g_autoptr(SvDbStmt) stmt = NULL;
+      gint64 changes;
 
       for (guint j = 0; j < info->files->len; j++)
         if (g_str_equal (((SvStoreCardFile *) g_ptr_array_index (info->files, j))->key, was->key))
@@ -292,29 +264,22 @@ card_update (SvDbConn              *conn,
           now_file->n_records >= was->n_records)
         continue;
 
-      stmt = sv_store_prepare (conn,
-                               "DELETE FROM records WHERE iccid = ? AND file_key = ? AND idx > ?",
-                               SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
-                                                SV_STORE_TEXT (was->key)),
-                               error);
-      if (stmt == NULL)
+      if (!sv_store_exec (conn,
+                          "DELETE FROM records WHERE iccid = ? AND file_key = ? AND idx > ?",
+                          SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
+                                           SV_STORE_TEXT (was->key),
+                                           SV_STORE_INT64 (now_file != NULL && now_file->record_len == was->record_len
+                                                           ? now_file->n_records : 0)),
+                          &changes, error))
         return FALSE;
-      sv_db_stmt_bind_int64 (stmt, 3, now_file != NULL && now_file->record_len == was->record_len
-                                        ? now_file->n_records : 0);
-      if (!sv_db_stmt_run (stmt, error))
-        return FALSE;
-      dropped_records += sv_db_stmt_changes (stmt);
-      g_clear_pointer (&stmt, sv_db_stmt_finish);
+      dropped_records += changes;
 
       if (now_file == NULL)
         {
-          stmt = sv_store_prepare (conn, "DELETE FROM card_files WHERE iccid = ? AND key = ?",
-                                   SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
-                                                    SV_STORE_TEXT (was->key)),
-                                   error);
-          if (stmt == NULL)
-            return FALSE;
-          if (!sv_db_stmt_run (stmt, error))
+          if (!sv_store_exec (conn, "DELETE FROM card_files WHERE iccid = ? AND key = ?",
+                              SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
+                                               SV_STORE_TEXT (was->key)),
+                              NULL, error))
             return FALSE;
         }
     }
@@ -326,22 +291,19 @@ card_update (SvDbConn              *conn,
   if (dropped_records > 0)
     epoch = MAX (epoch + 1, now / G_USEC_PER_SEC);
 
-  update = sv_store_prepare (conn,
-                             "UPDATE cards SET imsi = ?, card_type = ?, batch = ?, counter_a = ?,"
-                             " sms_capacity = ?, epoch = ?, replaced_by = NULL, updated_at = ?"
-                             " WHERE iccid = ?",
-                             SV_STORE_PARAMS (SV_STORE_TEXT (info->imsi),
-                                              SV_STORE_TEXT (info->card_type),
-                                              SV_STORE_TEXT (info->batch),
-                                              SV_STORE_INT64 (info->counter_a),
-                                              SV_STORE_INT64 (info->sms_capacity),
-                                              SV_STORE_INT64 (epoch),
-                                              SV_STORE_INT64 (now),
-                                              SV_STORE_TEXT (info->iccid)),
-                             error);
-  if (update == NULL)
-    return FALSE;
-  if (!sv_db_stmt_run (update, error))
+  if (!sv_store_exec (conn,
+                      "UPDATE cards SET imsi = ?, card_type = ?, batch = ?, counter_a = ?,"
+                      " sms_capacity = ?, epoch = ?, replaced_by = NULL, updated_at = ?"
+                      " WHERE iccid = ?",
+                      SV_STORE_PARAMS (SV_STORE_TEXT (info->imsi),
+                                       SV_STORE_TEXT (info->card_type),
+                                       SV_STORE_TEXT (info->batch),
+                                       SV_STORE_INT64 (info->counter_a),
+                                       SV_STORE_INT64 (info->sms_capacity),
+                                       SV_STORE_INT64 (epoch),
+                                       SV_STORE_INT64 (now),
+                                       SV_STORE_TEXT (info->iccid)),
+                      NULL, error))
     return FALSE;
 
   /* a smaller SMS capacity: the ring keeps the newest that fit */
@@ -355,29 +317,25 @@ card_insert (SvDbConn              *conn,
              const SvStoreCardInfo *info,
              GError               **error)
 {
-  g_autoptr(SvDbStmt) stmt = NULL;
   gint64 now = sv_store_now (store);
 
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO cards (iccid, account_id, imsi, card_type, batch, counter_a,"
-                           " sms_capacity, epoch, modseq, purge_floor, msg_seq, registered_at, updated_at)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
-                                            SV_STORE_INT64 (account_id),
-                                            SV_STORE_TEXT (info->imsi),
-                                            SV_STORE_TEXT (info->card_type),
-                                            SV_STORE_TEXT (info->batch),
-                                            SV_STORE_INT64 (info->counter_a),
-                                            SV_STORE_INT64 (info->sms_capacity)),
-                           error);
-  if (stmt == NULL)
-    return FALSE;
   /* the epoch is the registration's second: a card registered again after
    * a deregistration never accepts a token of its earlier life */
-  sv_db_stmt_bind_int64 (stmt, 8, MAX (1, now / G_USEC_PER_SEC));
-  sv_db_stmt_bind_int64 (stmt, 9, now);
-  sv_db_stmt_bind_int64 (stmt, 10, now);
-  if (!sv_db_stmt_run (stmt, error))
+  if (!sv_store_exec (conn,
+                      "INSERT INTO cards (iccid, account_id, imsi, card_type, batch, counter_a,"
+                      " sms_capacity, epoch, modseq, purge_floor, msg_seq, registered_at, updated_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
+                      SV_STORE_PARAMS (SV_STORE_TEXT (info->iccid),
+                                       SV_STORE_INT64 (account_id),
+                                       SV_STORE_TEXT (info->imsi),
+                                       SV_STORE_TEXT (info->card_type),
+                                       SV_STORE_TEXT (info->batch),
+                                       SV_STORE_INT64 (info->counter_a),
+                                       SV_STORE_INT64 (info->sms_capacity),
+                                       SV_STORE_INT64 (MAX (1, now / G_USEC_PER_SEC)),
+                                       SV_STORE_INT64 (now),
+                                       SV_STORE_INT64 (now)),
+                      NULL, error))
     return FALSE;
   return files_upsert (conn, info, error);
 }
@@ -447,23 +405,16 @@ card_register_in_txn (SvDbConn        *conn,
         {
           /* flow 1: the earlier backups stay, the new card is recorded,
            * counter B of the account goes up */
-          stmt = sv_store_prepare (conn,
-                                   "UPDATE cards SET replaced_by = ? WHERE account_id = ? AND replaced_by IS NULL",
-                                   SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
-                                                    SV_STORE_INT64 (account_id)),
-                                   error);
-          if (stmt == NULL)
+          if (!sv_store_exec (conn,
+                              "UPDATE cards SET replaced_by = ? WHERE account_id = ? AND replaced_by IS NULL",
+                              SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
+                                               SV_STORE_INT64 (account_id)),
+                              NULL, error))
             return FALSE;
-          if (!sv_db_stmt_run (stmt, error))
-            return FALSE;
-          g_clear_pointer (&stmt, sv_db_stmt_finish);
 
-          stmt = sv_store_prepare (conn, "UPDATE accounts SET counter_b = counter_b + 1 WHERE id = ?",
-                                   SV_STORE_PARAMS (SV_STORE_INT64 (account_id)),
-                                   error);
-          if (stmt == NULL)
-            return FALSE;
-          if (!sv_db_stmt_run (stmt, error))
+          if (!sv_store_exec (conn, "UPDATE accounts SET counter_b = counter_b + 1 WHERE id = ?",
+                              SV_STORE_PARAMS (SV_STORE_INT64 (account_id)),
+                              NULL, error))
             return FALSE;
         }
       if (!card_insert (conn, ctx->store, account_id, ctx->info, error))
@@ -728,7 +679,7 @@ card_deregister_txn (SvDbConn *conn,
     return FALSE;
 
   for (guint i = 0; i < G_N_ELEMENTS (deletes); i++)
-    if (!exec_text (conn, deletes[i], ctx->iccid, NULL, error))
+    if (!sv_store_exec (conn, deletes[i], SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid)), NULL, error))
       return FALSE;
 
   if (!count_card_rows (conn, ctx->iccid, &ctx->count, error))

@@ -78,6 +78,10 @@ typedef struct
 #define SV_STORE_BLOB(d, n)    { SV_STORE_PARAM_BLOB, .blob = (d), .blob_len = (n) }
 #define SV_STORE_BYTES(v)      { SV_STORE_PARAM_BYTES, .bytes = (v) }
 #define SV_STORE_NULL          { SV_STORE_PARAM_NULL }
+/* @v if @cond, else NULL; an id where 0 means none */
+#define SV_STORE_INT64_IF(cond, v) \
+  { (cond) ? SV_STORE_PARAM_INT64 : SV_STORE_PARAM_NULL, .int64 = (v) }
+#define SV_STORE_ID(v)         SV_STORE_INT64_IF ((v) != 0, (v))
 
 /* Expands to the two arguments (array, length) that sv_store_prepare ()
  * takes: SV_STORE_PARAMS (SV_STORE_TEXT (iccid), SV_STORE_INT64 (index)) */
@@ -93,6 +97,16 @@ sv_store_prepare (SvDbConn           *conn,
                   const SvStoreParam *params,
                   gsize               n_params,
                   GError            **error);
+
+/* sv_store_prepare () and running the statement to its end; *changes
+ * (nullable) receives the rows it changed. */
+gboolean
+sv_store_exec (SvDbConn           *conn,
+               const char         *sql,
+               const SvStoreParam *params,
+               gsize               n_params,
+               gint64             *changes,
+               GError            **error);
 
 /* Runs @func and turns the driver's errors into the store's: transient and
  * connection failures are UNAVAILABLE (retry later), the rest INTERNAL.

@@ -167,21 +167,16 @@ sv_store_batch_store (SvDbConn      *conn,
                       GBytes        *answer,
                       GError       **error)
 {
-  g_autoptr(SvDbStmt) stmt = NULL;
-
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO batches (iccid, batch_id, kind, request_hash, answer, created_at)"
-                           " VALUES (?, ?, ?, ?, ?, ?)",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
-                                            SV_STORE_TEXT (batch_id),
-                                            SV_STORE_INT64 (kind),
-                                            SV_STORE_BLOB (request_hash, HASH_BYTES),
-                                            SV_STORE_BYTES (answer),
-                                            SV_STORE_INT64 (sv_store_now (store))),
-                           error);
-  if (stmt == NULL)
-    return FALSE;
-  return sv_db_stmt_run (stmt, error);
+  return sv_store_exec (conn,
+                        "INSERT INTO batches (iccid, batch_id, kind, request_hash, answer, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
+                                         SV_STORE_TEXT (batch_id),
+                                         SV_STORE_INT64 (kind),
+                                         SV_STORE_BLOB (request_hash, HASH_BYTES),
+                                         SV_STORE_BYTES (answer),
+                                         SV_STORE_INT64 (sv_store_now (store))),
+                        NULL, error);
 }
 
 gboolean
@@ -273,23 +268,18 @@ record_store (SvDbConn   *conn,
               gint64      version,
               GError    **error)
 {
-  g_autoptr(SvDbStmt) stmt = NULL;
-
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO records (iccid, file_key, idx, data, cleared, version)"
-                           " VALUES (?, ?, ?, ?, ?, ?)"
-                           " ON CONFLICT (iccid, file_key, idx) DO UPDATE SET data = excluded.data,"
-                           " cleared = excluded.cleared, version = excluded.version",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
-                                            SV_STORE_TEXT (file),
-                                            SV_STORE_INT64 (index),
-                                            SV_STORE_BYTES (data),
-                                            SV_STORE_INT64 (sv_store_is_cleared (data) ? 1 : 0),
-                                            SV_STORE_INT64 (version)),
-                           error);
-  if (stmt == NULL)
-    return FALSE;
-  return sv_db_stmt_run (stmt, error);
+  return sv_store_exec (conn,
+                        "INSERT INTO records (iccid, file_key, idx, data, cleared, version)"
+                        " VALUES (?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT (iccid, file_key, idx) DO UPDATE SET data = excluded.data,"
+                        " cleared = excluded.cleared, version = excluded.version",
+                        SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
+                                         SV_STORE_TEXT (file),
+                                         SV_STORE_INT64 (index),
+                                         SV_STORE_BYTES (data),
+                                         SV_STORE_INT64 (sv_store_is_cleared (data) ? 1 : 0),
+                                         SV_STORE_INT64 (version)),
+                        NULL, error);
 }
 
 static gboolean
@@ -542,16 +532,11 @@ backup_apply_txn (SvDbConn *conn,
 
   if (changed)
     {
-      g_autoptr(SvDbStmt) stmt = NULL;
-
-      stmt = sv_store_prepare (conn, "UPDATE cards SET modseq = ?, updated_at = ? WHERE iccid = ?",
-                               SV_STORE_PARAMS (SV_STORE_INT64 (modseq),
-                                                SV_STORE_INT64 (sv_store_now (ctx->store)),
-                                                SV_STORE_TEXT (ctx->iccid)),
-                               error);
-      if (stmt == NULL)
-        return FALSE;
-      if (!sv_db_stmt_run (stmt, error))
+      if (!sv_store_exec (conn, "UPDATE cards SET modseq = ?, updated_at = ? WHERE iccid = ?",
+                          SV_STORE_PARAMS (SV_STORE_INT64 (modseq),
+                                           SV_STORE_INT64 (sv_store_now (ctx->store)),
+                                           SV_STORE_TEXT (ctx->iccid)),
+                          NULL, error))
         return FALSE;
     }
 
@@ -787,25 +772,19 @@ records_list_txn (SvDbConn *conn,
 
   ctx->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_record_free);
   if (ctx->file != NULL)
-    {
-      stmt = sv_db_prepare (conn,
-                            "SELECT file_key, idx, data, version FROM records"
-                            " WHERE iccid = ? AND file_key = ? AND cleared = 0 ORDER BY idx",
-                            error);
-      if (stmt == NULL)
-        return FALSE;
-      sv_db_stmt_bind_text (stmt, 2, ctx->file);
-    }
+    stmt = sv_store_prepare (conn,
+                             "SELECT file_key, idx, data, version FROM records"
+                             " WHERE iccid = ? AND file_key = ? AND cleared = 0 ORDER BY idx",
+                             SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid), SV_STORE_TEXT (ctx->file)),
+                             error);
   else
-    {
-      stmt = sv_db_prepare (conn,
-                            "SELECT file_key, idx, data, version FROM records"
-                            " WHERE iccid = ? AND cleared = 0 ORDER BY file_key, idx",
-                            error);
-      if (stmt == NULL)
-        return FALSE;
-    }
-  sv_db_stmt_bind_text (stmt, 1, ctx->iccid);
+    stmt = sv_store_prepare (conn,
+                             "SELECT file_key, idx, data, version FROM records"
+                             " WHERE iccid = ? AND cleared = 0 ORDER BY file_key, idx",
+                             SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid)),
+                             error);
+  if (stmt == NULL)
+    return FALSE;
   return sv_store_collect_records (stmt, ctx->records, FALSE, error);
 }
 
@@ -839,8 +818,6 @@ purge_cleared_txn (SvDbConn *conn,
 {
   ChangesContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
-  g_autoptr(SvDbStmt) purge = NULL;
-  g_autoptr(SvDbStmt) raise_floor = NULL;
   gint64 modseq;
 
   card = sv_store_card_load (conn, 0, ctx->iccid, error);
@@ -850,22 +827,16 @@ purge_cleared_txn (SvDbConn *conn,
   if (modseq <= card->purge_floor)
     return TRUE;
 
-  purge = sv_store_prepare (conn,
-                            "DELETE FROM records WHERE iccid = ? AND cleared = 1 AND version <= ?",
-                            SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid), SV_STORE_INT64 (modseq)),
-                            error);
-  if (purge == NULL)
-    return FALSE;
-  if (!sv_db_stmt_run (purge, error))
+  if (!sv_store_exec (conn,
+                      "DELETE FROM records WHERE iccid = ? AND cleared = 1 AND version <= ?",
+                      SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid), SV_STORE_INT64 (modseq)),
+                      NULL, error))
     return FALSE;
 
-  raise_floor = sv_store_prepare (conn, "UPDATE cards SET purge_floor = ? WHERE iccid = ?",
-                                  SV_STORE_PARAMS (SV_STORE_INT64 (modseq),
-                                                   SV_STORE_TEXT (ctx->iccid)),
-                                  error);
-  if (raise_floor == NULL)
-    return FALSE;
-  return sv_db_stmt_run (raise_floor, error);
+  return sv_store_exec (conn, "UPDATE cards SET purge_floor = ? WHERE iccid = ?",
+                        SV_STORE_PARAMS (SV_STORE_INT64 (modseq),
+                                         SV_STORE_TEXT (ctx->iccid)),
+                        NULL, error);
 }
 
 gboolean

@@ -175,7 +175,6 @@ messages_append_txn (SvDbConn *conn,
     {
       const SvStoreMessage *message = g_ptr_array_index (ctx->messages, i);
       g_autoptr(SvDbStmt) exists = NULL;
-      g_autoptr(SvDbStmt) insert = NULL;
       g_autoptr(GBytes) parts = NULL;
       guint8 content_hash[HASH_BYTES];
 
@@ -199,32 +198,26 @@ messages_append_txn (SvDbConn *conn,
         return FALSE;
 
       parts = message_parts_concat (message);
-      insert = sv_store_prepare (conn,
-                                 "INSERT INTO messages (iccid, id, content_hash, parts, n_parts, stored_at, received_at)"
-                                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                 SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
-                                                  SV_STORE_INT64 (++msg_seq),
-                                                  SV_STORE_BLOB (content_hash, HASH_BYTES),
-                                                  SV_STORE_BYTES (parts),
-                                                  SV_STORE_INT64 (message->parts->len),
-                                                  SV_STORE_INT64 (message->stored_at),
-                                                  SV_STORE_INT64 (now)),
-                                 error);
-      if (insert == NULL)
-        return FALSE;
-      if (!sv_db_stmt_run (insert, error))
+      if (!sv_store_exec (conn,
+                          "INSERT INTO messages (iccid, id, content_hash, parts, n_parts, stored_at, received_at)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                           SV_STORE_INT64 (++msg_seq),
+                                           SV_STORE_BLOB (content_hash, HASH_BYTES),
+                                           SV_STORE_BYTES (parts),
+                                           SV_STORE_INT64 (message->parts->len),
+                                           SV_STORE_INT64 (message->stored_at),
+                                           SV_STORE_INT64 (now)),
+                          NULL, error))
         return FALSE;
       result->stored++;
     }
 
-  seq = sv_store_prepare (conn, "UPDATE cards SET msg_seq = ?, updated_at = ? WHERE iccid = ?",
-                          SV_STORE_PARAMS (SV_STORE_INT64 (msg_seq),
-                                           SV_STORE_INT64 (now),
-                                           SV_STORE_TEXT (ctx->iccid)),
-                          error);
-  if (seq == NULL)
-    return FALSE;
-  if (!sv_db_stmt_run (seq, error))
+  if (!sv_store_exec (conn, "UPDATE cards SET msg_seq = ?, updated_at = ? WHERE iccid = ?",
+                      SV_STORE_PARAMS (SV_STORE_INT64 (msg_seq),
+                                       SV_STORE_INT64 (now),
+                                       SV_STORE_TEXT (ctx->iccid)),
+                      NULL, error))
     return FALSE;
 
   if (!sv_store_query_int64 (conn, "SELECT COUNT(*) FROM messages WHERE iccid = ?", ctx->iccid, &count, error))
@@ -358,20 +351,17 @@ message_delete_txn (SvDbConn *conn,
 {
   MessagesContext *ctx = user_data;
   g_autoptr(SvStoreCard) card = NULL;
-  g_autoptr(SvDbStmt) stmt = NULL;
+  gint64 changes;
 
   card = sv_store_card_load (conn, ctx->account_id, ctx->iccid, error);
   if (card == NULL)
     return FALSE;
-  stmt = sv_store_prepare (conn, "DELETE FROM messages WHERE iccid = ? AND id = ?",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
-                                            SV_STORE_INT64 (ctx->message_id)),
-                           error);
-  if (stmt == NULL)
+  if (!sv_store_exec (conn, "DELETE FROM messages WHERE iccid = ? AND id = ?",
+                      SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                       SV_STORE_INT64 (ctx->message_id)),
+                      &changes, error))
     return FALSE;
-  if (!sv_db_stmt_run (stmt, error))
-    return FALSE;
-  if (sv_db_stmt_changes (stmt) == 0)
+  if (changes == 0)
     {
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such message");
       return FALSE;
@@ -503,40 +493,38 @@ restore_item_insert (SvDbConn             *conn,
                      const SvStoreMessage *message,
                      GError              **error)
 {
-  g_autoptr(SvDbStmt) stmt = NULL;
+  static const char insert[] =
+    "INSERT INTO restore_items (iccid, restore_id, seq, file_key, idx, version,"
+    " message_id, n_parts, stored_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  g_autoptr(GBytes) parts = NULL;
 
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO restore_items (iccid, restore_id, seq, file_key, idx, version,"
-                           " message_id, n_parts, stored_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
-                                            SV_STORE_TEXT (restore_id),
-                                            SV_STORE_INT64 (seq)),
-                           error);
-  if (stmt == NULL)
-    return FALSE;
   if (record != NULL)
-    {
-      sv_db_stmt_bind_text (stmt, 4, record->file);
-      sv_db_stmt_bind_int64 (stmt, 5, record->index);
-      sv_db_stmt_bind_int64 (stmt, 6, record->version);
-      sv_db_stmt_bind_null (stmt, 7);
-      sv_db_stmt_bind_null (stmt, 8);
-      sv_db_stmt_bind_null (stmt, 9);
-      sv_db_stmt_bind_bytes (stmt, 10, record->data);
-    }
-  else
-    {
-      g_autoptr(GBytes) parts = message_parts_concat (message);
+    return sv_store_exec (conn, insert,
+                          SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                           SV_STORE_TEXT (restore_id),
+                                           SV_STORE_INT64 (seq),
+                                           SV_STORE_TEXT (record->file),
+                                           SV_STORE_INT64 (record->index),
+                                           SV_STORE_INT64 (record->version),
+                                           SV_STORE_NULL,
+                                           SV_STORE_NULL,
+                                           SV_STORE_NULL,
+                                           SV_STORE_BYTES (record->data)),
+                          NULL, error);
 
-      sv_db_stmt_bind_null (stmt, 4);
-      sv_db_stmt_bind_null (stmt, 5);
-      sv_db_stmt_bind_null (stmt, 6);
-      sv_db_stmt_bind_int64 (stmt, 7, message->id);
-      sv_db_stmt_bind_int64 (stmt, 8, message->parts->len);
-      sv_db_stmt_bind_int64 (stmt, 9, message->stored_at);
-      sv_db_stmt_bind_bytes (stmt, 10, parts);
-    }
-  return sv_db_stmt_run (stmt, error);
+  parts = message_parts_concat (message);
+  return sv_store_exec (conn, insert,
+                        SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                         SV_STORE_TEXT (restore_id),
+                                         SV_STORE_INT64 (seq),
+                                         SV_STORE_NULL,
+                                         SV_STORE_NULL,
+                                         SV_STORE_NULL,
+                                         SV_STORE_INT64 (message->id),
+                                         SV_STORE_INT64 (message->parts->len),
+                                         SV_STORE_INT64 (message->stored_at),
+                                         SV_STORE_BYTES (parts)),
+                        NULL, error);
 }
 
 static gboolean
@@ -617,30 +605,26 @@ restore_create_txn (SvDbConn *conn,
   n_items = records->len + messages->len;
   n_groups = MAX (1, (n_items + ctx->group_size - 1) / ctx->group_size);
 
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO restores (iccid, id, account_id, staff_id, kind, include_sms,"
-                           " group_size, n_groups, n_records, n_messages, n_acked, clear_files, epoch,"
-                           " modseq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
-                                            SV_STORE_TEXT (id),
-                                            SV_STORE_INT64 (ctx->account_id),
-                                            SV_STORE_INT64 (ctx->staff_id),
-                                            SV_STORE_INT64 (ctx->kind),
-                                            SV_STORE_INT64 (ctx->sms ? 1 : 0),
-                                            SV_STORE_INT64 (ctx->group_size),
-                                            SV_STORE_INT64 (n_groups),
-                                            SV_STORE_INT64 (records->len),
-                                            SV_STORE_INT64 (messages->len),
-                                            SV_STORE_TEXT (clear->str),
-                                            SV_STORE_INT64 (card->epoch),
-                                            SV_STORE_INT64 (card->modseq),
-                                            SV_STORE_INT64 (sv_store_now (ctx->store))),
-                           error);
-  if (stmt == NULL)
+  if (!sv_store_exec (conn,
+                      "INSERT INTO restores (iccid, id, account_id, staff_id, kind, include_sms,"
+                      " group_size, n_groups, n_records, n_messages, n_acked, clear_files, epoch,"
+                      " modseq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                      SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
+                                       SV_STORE_TEXT (id),
+                                       SV_STORE_INT64 (ctx->account_id),
+                                       SV_STORE_INT64 (ctx->staff_id),
+                                       SV_STORE_INT64 (ctx->kind),
+                                       SV_STORE_INT64 (ctx->sms ? 1 : 0),
+                                       SV_STORE_INT64 (ctx->group_size),
+                                       SV_STORE_INT64 (n_groups),
+                                       SV_STORE_INT64 (records->len),
+                                       SV_STORE_INT64 (messages->len),
+                                       SV_STORE_TEXT (clear->str),
+                                       SV_STORE_INT64 (card->epoch),
+                                       SV_STORE_INT64 (card->modseq),
+                                       SV_STORE_INT64 (sv_store_now (ctx->store))),
+                      NULL, error))
     return FALSE;
-  if (!sv_db_stmt_run (stmt, error))
-    return FALSE;
-  g_clear_pointer (&stmt, sv_db_stmt_finish);
 
   for (guint i = 0; i < records->len; i++)
     if (!restore_item_insert (conn, ctx, id, seq++, g_ptr_array_index (records, i), NULL, error))
@@ -832,7 +816,6 @@ restore_ack_txn (SvDbConn *conn,
 {
   RestoreContext *ctx = user_data;
   g_autoptr(SvStoreRestore) restore = NULL;
-  g_autoptr(SvDbStmt) stmt = NULL;
   gboolean completes;
   gint64 now = sv_store_now (ctx->store);
 
@@ -861,21 +844,15 @@ restore_ack_txn (SvDbConn *conn,
     }
 
   completes = ctx->group + 1 == restore->n_groups;
-  stmt = sv_store_prepare (conn,
-                           "UPDATE restores SET n_acked = ?, completed_at = ?"
-                           " WHERE iccid = ? AND id = ? AND n_acked = ?",
-                           SV_STORE_PARAMS (SV_STORE_INT64 (ctx->group + 1)),
-                           error);
-  if (stmt == NULL)
-    return FALSE;
-  if (completes)
-    sv_db_stmt_bind_int64 (stmt, 2, now);
-  else
-    sv_db_stmt_bind_null (stmt, 2);
-  sv_db_stmt_bind_text (stmt, 3, restore->iccid);
-  sv_db_stmt_bind_text (stmt, 4, restore->id);
-  sv_db_stmt_bind_int64 (stmt, 5, restore->n_acked);
-  if (!sv_db_stmt_run (stmt, error))
+  if (!sv_store_exec (conn,
+                      "UPDATE restores SET n_acked = ?, completed_at = ?"
+                      " WHERE iccid = ? AND id = ? AND n_acked = ?",
+                      SV_STORE_PARAMS (SV_STORE_INT64 (ctx->group + 1),
+                                       SV_STORE_INT64_IF (completes, now),
+                                       SV_STORE_TEXT (restore->iccid),
+                                       SV_STORE_TEXT (restore->id),
+                                       SV_STORE_INT64 (restore->n_acked)),
+                      NULL, error))
     return FALSE;
 
   if (completes && restore->staff_id != 0)

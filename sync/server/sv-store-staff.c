@@ -114,15 +114,13 @@ staff_list_txn (SvDbConn *conn,
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
   ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_staff_free);
-  stmt = sv_db_prepare (conn,
-                        ctx->name != NULL
-                          ? "SELECT id, name, created_at, password_hash FROM staff WHERE name = ?"
-                          : "SELECT id, name, created_at, password_hash FROM staff ORDER BY name",
-                        error);
+  if (ctx->name != NULL)
+    stmt = sv_store_prepare (conn, "SELECT id, name, created_at, password_hash FROM staff WHERE name = ?",
+                             SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name)), error);
+  else
+    stmt = sv_db_prepare (conn, "SELECT id, name, created_at, password_hash FROM staff ORDER BY name", error);
   if (stmt == NULL)
     return FALSE;
-  if (ctx->name != NULL)
-    sv_db_stmt_bind_text (stmt, 1, ctx->name);
   while (sv_db_stmt_step (stmt, &local_error))
     {
       SvStoreStaff *staff = g_new0 (SvStoreStaff, 1);
@@ -165,26 +163,19 @@ staff_remove_txn (SvDbConn *conn,
                   GError  **error)
 {
   StaffContext *ctx = user_data;
-  g_autoptr(SvDbStmt) sessions = NULL;
-  g_autoptr(SvDbStmt) stmt = NULL;
+  gint64 changes;
 
-  sessions = sv_store_prepare (conn,
-                               "DELETE FROM sessions WHERE staff_id IN (SELECT id FROM staff WHERE name = ?)",
-                               SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name)),
-                               error);
-  if (sessions == NULL)
-    return FALSE;
-  if (!sv_db_stmt_run (sessions, error))
+  if (!sv_store_exec (conn,
+                      "DELETE FROM sessions WHERE staff_id IN (SELECT id FROM staff WHERE name = ?)",
+                      SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name)),
+                      NULL, error))
     return FALSE;
 
-  stmt = sv_store_prepare (conn, "DELETE FROM staff WHERE name = ?",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name)),
-                           error);
-  if (stmt == NULL)
+  if (!sv_store_exec (conn, "DELETE FROM staff WHERE name = ?",
+                      SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name)),
+                      &changes, error))
     return FALSE;
-  if (!sv_db_stmt_run (stmt, error))
-    return FALSE;
-  if (sv_db_stmt_changes (stmt) == 0)
+  if (changes == 0)
     {
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND,
                    "There is no staff member “%s”", ctx->name);
@@ -256,21 +247,16 @@ sv_store_audit_insert (SvDbConn   *conn,
                        const char *detail,
                        GError    **error)
 {
-  g_autoptr(SvDbStmt) stmt = NULL;
-
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO audit (account_id, at, staff_name, iccid, action, detail)"
-                           " VALUES (?, ?, (SELECT name FROM staff WHERE id = ?), ?, ?, ?)",
-                           SV_STORE_PARAMS (SV_STORE_INT64 (account_id),
-                                            SV_STORE_INT64 (sv_store_now (store)),
-                                            SV_STORE_INT64 (staff_id),
-                                            SV_STORE_TEXT (iccid),
-                                            SV_STORE_TEXT (action),
-                                            SV_STORE_TEXT (detail)),
-                           error);
-  if (stmt == NULL)
-    return FALSE;
-  return sv_db_stmt_run (stmt, error);
+  return sv_store_exec (conn,
+                        "INSERT INTO audit (account_id, at, staff_name, iccid, action, detail)"
+                        " VALUES (?, ?, (SELECT name FROM staff WHERE id = ?), ?, ?, ?)",
+                        SV_STORE_PARAMS (SV_STORE_INT64 (account_id),
+                                         SV_STORE_INT64 (sv_store_now (store)),
+                                         SV_STORE_INT64 (staff_id),
+                                         SV_STORE_TEXT (iccid),
+                                         SV_STORE_TEXT (action),
+                                         SV_STORE_TEXT (detail)),
+                        NULL, error);
 }
 
 typedef struct
@@ -420,19 +406,15 @@ restore_code_insert_txn (SvDbConn *conn,
                          GError  **error)
 {
   CodeContext *ctx = user_data;
-  g_autoptr(SvDbStmt) stmt = NULL;
 
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO restore_codes (code_hash, account_id, created_at, expires_at)"
-                           " VALUES (?, ?, ?, ?)",
-                           SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES),
-                                            SV_STORE_INT64 (ctx->account_id),
-                                            SV_STORE_INT64 (sv_store_now (ctx->store)),
-                                            SV_STORE_INT64 (ctx->expires_at)),
-                           error);
-  if (stmt == NULL)
-    return FALSE;
-  return sv_db_stmt_run (stmt, error);
+  return sv_store_exec (conn,
+                        "INSERT INTO restore_codes (code_hash, account_id, created_at, expires_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        SV_STORE_PARAMS (SV_STORE_BLOB (ctx->hash, HASH_BYTES),
+                                         SV_STORE_INT64 (ctx->account_id),
+                                         SV_STORE_INT64 (sv_store_now (ctx->store)),
+                                         SV_STORE_INT64 (ctx->expires_at)),
+                        NULL, error);
 }
 
 char *

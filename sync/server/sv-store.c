@@ -124,6 +124,23 @@ sv_store_prepare (SvDbConn           *conn,
   return stmt;
 }
 
+gboolean
+sv_store_exec (SvDbConn           *conn,
+               const char         *sql,
+               const SvStoreParam *params,
+               gsize               n_params,
+               gint64             *changes,
+               GError            **error)
+{
+  g_autoptr(SvDbStmt) stmt = sv_store_prepare (conn, sql, params, n_params, error);
+
+  if (stmt == NULL || !sv_db_stmt_run (stmt, error))
+    return FALSE;
+  if (changes != NULL)
+    *changes = sv_db_stmt_changes (stmt);
+  return TRUE;
+}
+
 /* sv_db_stmt_step () for a statement expected to answer at most one row:
  * TRUE and *found = whether there was one, FALSE on failure. */
 gboolean
