@@ -211,7 +211,8 @@ typedef struct
 {
   guint   generation;
   guint   n;
-  char  **names;      /* owned */
+  char  **names;      /* owned; a name key already where has_key */
+  gboolean *has_key;
   char  **numbers;    /* owned */
   guint  *positions;  /* set << 16 | index, the tie-break */
   char  **keys;       /* what compare_job_entries() compares */
@@ -228,6 +229,7 @@ name_order_job_free (NameOrderJob *job)
       g_free (job->numbers[i]);
     }
   g_free (job->names);
+  g_free (job->has_key);
   g_free (job->numbers);
   g_free (job->keys);
   g_free (job->positions);
@@ -262,11 +264,14 @@ name_order_thread (GTask        *task,
   job->order = g_new (guint, MAX (job->n, 1));
   for (guint i = 0; i < job->n; i++)
     {
-      g_autofree char *folded = g_utf8_casefold (job->names[i], -1);
-
-      g_free (job->names[i]);
-      job->names[i] = g_utf8_collate_key (folded, -1);
       job->order[i] = i;
+      if (!job->has_key[i])
+        {
+          g_autofree char *folded = g_utf8_casefold (job->names[i], -1);
+
+          g_free (job->names[i]);
+          job->names[i] = g_utf8_collate_key (folded, -1);
+        }
     }
   job->keys = job->names;
   g_qsort_with_data (job->order, (gint) job->n, sizeof (guint), compare_job_entries, job);
@@ -291,6 +296,9 @@ name_order_ready_cb (GObject      *source,
 
   if (!g_task_propagate_boolean (G_TASK (result), NULL) || job->generation != self->generation)
     return;
+  /* the keys go to the contacts, so a reload can reuse them */
+  for (guint i = 0; i < job->n && i < self->objects->len; i++)
+    sv_contact_object_set_name_key (g_ptr_array_index (self->objects, i), job->names[i]);
   if (self->orders[SV_CONTACTS_COLUMN_NAME] == NULL)
     self->orders[SV_CONTACTS_COLUMN_NAME] = g_steal_pointer (&job->order);
   if (self->orders[SV_CONTACTS_COLUMN_NUMBER] == NULL)
@@ -303,13 +311,15 @@ start_name_order (SvContactList *self)
   g_autoptr(GTask) task = NULL;
   NameOrderJob *job;
 
-  if (self->objects->len < 2)
+  if (self->objects->len < 2 ||
+      (self->orders[SV_CONTACTS_COLUMN_NAME] != NULL && self->orders[SV_CONTACTS_COLUMN_NUMBER] != NULL))
     return;
 
   job = g_new0 (NameOrderJob, 1);
   job->generation = self->generation;
   job->n = self->objects->len;
   job->names = g_new (char *, job->n);
+  job->has_key = g_new (gboolean, job->n);
   job->numbers = g_new (char *, job->n);
   job->positions = g_new (guint, job->n);
   for (guint i = 0; i < job->n; i++)
@@ -317,8 +327,10 @@ start_name_order (SvContactList *self)
       SvContact *contact = sv_contact_object_get_contact (g_ptr_array_index (self->objects, i));
       const char *name = sv_contact_get_name (contact);
       const char *number = sv_contact_get_number (contact);
+      const char *key = sv_contact_object_peek_name_key (g_ptr_array_index (self->objects, i));
 
-      job->names[i] = g_strdup (name != NULL ? name : "");
+      job->has_key[i] = key != NULL;
+      job->names[i] = g_strdup (key != NULL ? key : name != NULL ? name : "");
       job->numbers[i] = g_strdup (number != NULL ? number : "");
       job->positions[i] = MIN (sv_contact_get_set (contact), 0xFFFF) << 16 | MIN (sv_contact_get_index (contact), 0xFFFF);
     }
@@ -447,9 +459,36 @@ void
 sv_contact_list_set_contacts (SvContactList *self,
                               GPtrArray     *objects)
 {
+  GHashTable *old_keys = NULL;
   guint n;
 
   g_return_if_fail (SV_IS_CONTACT_LIST (self));
+
+  /* The same contacts usually come back (a reload after an edit): keep the
+   * name keys already made instead of making them again. */
+  for (guint i = 0; i < self->objects->len; i++)
+    {
+      SvContactObject *object = g_ptr_array_index (self->objects, i);
+      const char *key = sv_contact_object_peek_name_key (object);
+      const char *name = sv_contact_get_name (sv_contact_object_get_contact (object));
+
+      if (key != NULL && name != NULL)
+        {
+          if (old_keys == NULL)
+            old_keys = g_hash_table_new (g_str_hash, g_str_equal);
+          g_hash_table_insert (old_keys, (gpointer) name, (gpointer) key);
+        }
+    }
+  for (guint i = 0; old_keys != NULL && objects != NULL && i < objects->len; i++)
+    {
+      SvContactObject *object = g_ptr_array_index (objects, i);
+      const char *name = sv_contact_get_name (sv_contact_object_get_contact (object));
+      const char *key = name != NULL ? g_hash_table_lookup (old_keys, name) : NULL;
+
+      if (key != NULL)
+        sv_contact_object_set_name_key (object, key);
+    }
+  g_clear_pointer (&old_keys, g_hash_table_unref);
 
   clear_contacts (self);
   self->generation++;

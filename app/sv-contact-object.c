@@ -233,6 +233,39 @@ sv_contact_object_get_name_key (SvContactObject *self)
 }
 
 /**
+ * sv_contact_object_peek_name_key:
+ *
+ * Returns: (transfer none) (nullable): the name key if it was computed
+ *   already, else %NULL
+ */
+const char *
+sv_contact_object_peek_name_key (SvContactObject *self)
+{
+  g_return_val_if_fail (SV_IS_CONTACT_OBJECT (self), NULL);
+
+  return self->name_key;
+}
+
+/**
+ * sv_contact_object_set_name_key:
+ * @name_key: the key sv_contact_object_get_name_key() would compute for
+ *   this contact's name (from an object with the same name)
+ *
+ * Saves computing the key again when the same contacts come back as new
+ * objects (the window reloads every contact after an edit).
+ */
+void
+sv_contact_object_set_name_key (SvContactObject *self,
+                                const char      *name_key)
+{
+  g_return_if_fail (SV_IS_CONTACT_OBJECT (self));
+  g_return_if_fail (name_key != NULL);
+
+  if (self->name_key == NULL)
+    self->name_key = g_strdup (name_key);
+}
+
+/**
  * sv_contact_object_matches:
  * @folded_query: a query already passed through sv_contact_object_fold()
  *

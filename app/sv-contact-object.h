@@ -17,6 +17,9 @@ const char      *sv_contact_object_get_details  (SvContactObject *self);
 gboolean         sv_contact_object_matches      (SvContactObject *self,
                                                  const char      *folded_query);
 const char      *sv_contact_object_get_name_key (SvContactObject *self);
+const char      *sv_contact_object_peek_name_key (SvContactObject *self);
+void             sv_contact_object_set_name_key (SvContactObject *self,
+                                                 const char      *name_key);
 char            *sv_contact_object_fold         (const char      *text);
 
 G_END_DECLS

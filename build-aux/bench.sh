@@ -195,11 +195,12 @@ for n in $gui_sizes; do
       unit[gui_${n}_${f}_beyond_floor_ms]=ms
     fi
   done
-  for k in load_cpu_ms frame_cpu_ms base_rss_mib filter_models_mean_ms filter_cpu_p95_ms sort_p95_ms sort_cpu_max_ms; do
+  for k in load_cpu_ms reload_sorted_cpu_ms frame_cpu_ms base_rss_mib filter_models_mean_ms filter_cpu_p95_ms sort_p95_ms sort_cpu_max_ms; do
     used[gui_${n}_$k]=1   # shown in a note, or a detail of a row's figure (gui.log has them all)
   done
   plain "window, $n contacts: load into the list, until drawn" "gui_${n}_load_ms" "CPU: $(fmt "gui_${n}_load_cpu_ms")"
   plain "window, $n contacts: reload after an edit, until drawn" "gui_${n}_reload_ms" ""
+  plain "window, $n contacts: reload after an edit, sorted by name, until drawn" "gui_${n}_reload_sorted_ms" "CPU: $(fmt "gui_${n}_reload_sorted_cpu_ms")"
   row "window, $n contacts: filter per key, mean until drawn" "gui_${n}_filter_mean_ms" 16.7 "one frame at 60 Hz" ms
   row "window, $n contacts: filter per key, mean until drawn beyond a frame that changes nothing" "gui_${n}_filter_mean_beyond_floor_ms" 16.7 "one frame at 60 Hz" ms
   row "window, $n contacts: filter per key, p95 until drawn" "gui_${n}_filter_p95_ms" 16.7 "one frame at 60 Hz" ms
