@@ -204,6 +204,31 @@ test_sort (Fixture       *fixture,
   sv_contacts_page_set_query (fixture->page, "a");
   sv_contacts_page_set_contacts (fixture->page, fixture->contacts);
   assert_shown (fixture, "a", SV_CONTACTS_COLUMN_NAME, GTK_SORT_DESCENDING);
+
+  /* a reload where the names moved to other positions: the name keys the
+   * list carries over follow the names */
+  {
+    g_autoptr(GPtrArray) moved = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_contact_unref);
+    GPtrArray *original = fixture->contacts;
+    guint n = original->len;
+
+    for (guint i = 0; i < n; i++)
+      {
+        SvContact *at = g_ptr_array_index (original, i);
+        SvContact *named = g_ptr_array_index (original, n - 1 - i);
+
+        g_ptr_array_add (moved, sv_contact_new (sv_contact_get_set (at), sv_contact_get_index (at),
+                                                sv_contact_get_name (named), sv_contact_get_number (at),
+                                                NULL, NULL, NULL));
+      }
+    fixture->contacts = moved;
+    sv_contacts_page_set_contacts (fixture->page, moved);
+    assert_shown (fixture, "a", SV_CONTACTS_COLUMN_NAME, GTK_SORT_DESCENDING);
+    sv_contacts_page_set_query (fixture->page, "");
+    assert_shown (fixture, "", SV_CONTACTS_COLUMN_NAME, GTK_SORT_DESCENDING);
+    fixture->contacts = original;
+    sv_contacts_page_set_contacts (fixture->page, original);
+  }
 }
 
 static void
