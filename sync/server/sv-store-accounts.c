@@ -77,32 +77,28 @@ sv_store_account_insert (SvDbConn       *conn,
                          SvStoreAccountContext *ctx,
                          GError        **error)
 {
-  g_autoptr(SvDbStmt) stmt = NULL;
-  gboolean found;
+  gint64 id;
   gint64 now = sv_store_now (ctx->store);
 
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO accounts (phone, password_hash, counter_b, created_at)"
-                           " VALUES (?, ?, 0, ?) ON CONFLICT (phone) DO NOTHING RETURNING id",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->phone),
-                                            SV_STORE_TEXT (ctx->hash),
-                                            SV_STORE_INT64 (now)),
-                           error);
-  if (stmt == NULL)
+  if (!sv_store_insert_returning_id (conn,
+                                     "INSERT INTO accounts (phone, password_hash, counter_b, created_at)"
+                                     " VALUES (?, ?, 0, ?) ON CONFLICT (phone) DO NOTHING RETURNING id",
+                                     SV_STORE_PARAMS (SV_STORE_TEXT (ctx->phone),
+                                                      SV_STORE_TEXT (ctx->hash),
+                                                      SV_STORE_INT64 (now)),
+                                     &id, error))
     return FALSE;
-  if (!sv_store_step_one (stmt, &found, error))
-    return FALSE;
-  if (!found)
+  if (id == 0)
     {
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_CONFLICT,
                    "This phone number already has an account");
       return FALSE;
     }
   ctx->account = g_new0 (SvStoreAccount, 1);
-  ctx->account->id = sv_db_stmt_column_int64 (stmt, 0);
+  ctx->account->id = id;
   ctx->account->phone = g_strdup (ctx->phone);
   ctx->account->created_at = now;
-  return sv_db_stmt_run (stmt, error);
+  return TRUE;
 }
 
 static gboolean
@@ -633,12 +629,8 @@ sv_store_session_create (SvStore            *store,
   g_return_val_if_fail ((kind == SV_STORE_SESSION_STAFF) == (account_id == 0), NULL);
   g_return_val_if_fail ((kind == SV_STORE_SESSION_OWNER) == (staff_id == 0), NULL);
 
-  if (!sv_store_run (store, SV_DB_WRITE, sv_store_session_create_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.session, sv_store_session_free);
-      return NULL;
-    }
-  return ctx.session;
+  return sv_store_run_result (store, SV_DB_WRITE, sv_store_session_create_txn, &ctx,
+                              (gpointer *) &ctx.session, (GDestroyNotify) sv_store_session_free, error);
 }
 
 SvStoreSession *

@@ -571,14 +571,10 @@ sv_store_card_get (SvStore    *store,
   CardContext ctx = { account_id, iccid, };
 
   g_return_val_if_fail (account_id != 0, NULL);
-  if (iccid == NULL || !sv_store_run (store, SV_DB_READ, card_get_txn, &ctx, error))
-    {
-      if (iccid == NULL)
-        g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      g_clear_pointer (&ctx.card, sv_store_card_free);
-      return NULL;
-    }
-  return ctx.card;
+  if (!sv_store_check_card_given (iccid, error))
+    return NULL;
+  return sv_store_run_result (store, SV_DB_READ, card_get_txn, &ctx,
+                              (gpointer *) &ctx.card, (GDestroyNotify) sv_store_card_free, error);
 }
 
 static gboolean
@@ -627,12 +623,8 @@ sv_store_card_list (SvStore *store,
 {
   CardContext ctx = { account_id, };
 
-  if (!sv_store_run (store, SV_DB_READ, card_list_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.list, g_ptr_array_unref);
-      return NULL;
-    }
-  return ctx.list;
+  return sv_store_run_result (store, SV_DB_READ, card_list_txn, &ctx,
+                              (gpointer *) &ctx.list, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 static gboolean
@@ -703,11 +695,8 @@ sv_store_card_deregister (SvStore    *store,
   CardContext ctx = { account_id, iccid, };
 
   g_return_val_if_fail (account_id != 0, FALSE);
-  if (iccid == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      return FALSE;
-    }
+  if (!sv_store_check_card_given (iccid, error))
+    return FALSE;
   return sv_store_run (store, SV_DB_WRITE, card_deregister_txn, &ctx, error);
 }
 

@@ -118,6 +118,32 @@ sv_store_run (SvStore     *store,
               gpointer     ctx,
               GError     **error);
 
+/* sv_store_run () for an operation that leaves its result in *result:
+ * hands it over, or frees it with @free_func and answers NULL on failure. */
+gpointer
+sv_store_run_result (SvStore        *store,
+                     SvDbTxnMode     mode,
+                     SvDbTxnFunc     func,
+                     gpointer        ctx,
+                     gpointer       *result,
+                     GDestroyNotify  free_func,
+                     GError        **error);
+
+/* NOT_FOUND "No such card" for a missing ICCID */
+gboolean
+sv_store_check_card_given (const char  *iccid,
+                           GError     **error);
+
+/* An INSERT ... ON CONFLICT DO NOTHING RETURNING id, stepped to its end:
+ * *id = the new row's id, or 0 when the row was there (nothing inserted). */
+gboolean
+sv_store_insert_returning_id (SvDbConn           *conn,
+                              const char         *sql,
+                              const SvStoreParam *params,
+                              gsize               n_params,
+                              gint64             *id,
+                              GError            **error);
+
 /* sv_db_stmt_step () for a statement expected to answer at most one row:
  * TRUE and *found = whether there was one, FALSE on failure. */
 gboolean

@@ -259,6 +259,24 @@ record_load (SvDbConn   *conn,
   return TRUE;
 }
 
+/* record_load () for the record @write names; a record never written
+ * reads as all-FF of its file's length */
+static gboolean
+record_load_or_empty (SvDbConn                 *conn,
+                      const char               *iccid,
+                      const SvStoreCard        *card,
+                      const SvStoreRecordWrite *write,
+                      GBytes                  **stored,
+                      gint64                   *version,
+                      GError                  **error)
+{
+  if (!record_load (conn, iccid, write->file, write->index, stored, version, error))
+    return FALSE;
+  if (*stored == NULL)
+    *stored = sv_store_empty_record (sv_store_card_find_file (card, write->file)->record_len);
+  return TRUE;
+}
+
 static gboolean
 record_store (SvDbConn   *conn,
               const char *iccid,
@@ -420,14 +438,11 @@ backup_apply_txn (SvDbConn *conn,
       for (guint i = 0; i < request->records->len; i++)
         {
           const SvStoreRecordWrite *write = g_ptr_array_index (request->records, i);
-          const SvStoreCardFile *file = sv_store_card_find_file (card, write->file);
           g_autoptr(GBytes) stored = NULL;
           gint64 version;
 
-          if (!record_load (conn, ctx->iccid, write->file, write->index, &stored, &version, error))
+          if (!record_load_or_empty (conn, ctx->iccid, card, write, &stored, &version, error))
             return FALSE;
-          if (stored == NULL)
-            stored = sv_store_empty_record (file->record_len);
 
           if (sv_store_bytes_equal (stored, write->data))
             {
@@ -510,14 +525,11 @@ backup_apply_txn (SvDbConn *conn,
       for (guint i = 0; i < request->records->len; i++)
         {
           const SvStoreRecordWrite *write = g_ptr_array_index (request->records, i);
-          const SvStoreCardFile *file = sv_store_card_find_file (card, write->file);
           g_autoptr(GBytes) stored = NULL;
           gint64 version;
 
-          if (!record_load (conn, ctx->iccid, write->file, write->index, &stored, &version, error))
+          if (!record_load_or_empty (conn, ctx->iccid, card, write, &stored, &version, error))
             return FALSE;
-          if (stored == NULL)
-            stored = sv_store_empty_record (file->record_len);
           if (sv_store_bytes_equal (stored, write->data))
             {
               g_ptr_array_add (result->applied, sv_store_record_new (write->file, write->index, NULL, version));
@@ -564,11 +576,8 @@ sv_store_backup_apply (SvStore                    *store,
 
   g_return_val_if_fail (request != NULL, NULL);
 
-  if (iccid == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      return NULL;
-    }
+  if (!sv_store_check_card_given (iccid, error))
+    return NULL;
   if (!sv_store_check_batch_id (request->batch_id, error))
     return NULL;
   for (guint i = 0; i < request->records->len; i++)
@@ -579,12 +588,8 @@ sv_store_backup_apply (SvStore                    *store,
       }
   backup_request_hash (request, ctx.request_hash);
 
-  if (!sv_store_run (store, SV_DB_WRITE, backup_apply_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.result, sv_store_backup_result_free);
-      return NULL;
-    }
-  return ctx.result;
+  return sv_store_run_result (store, SV_DB_WRITE, backup_apply_txn, &ctx,
+                              (gpointer *) &ctx.result, (GDestroyNotify) sv_store_backup_result_free, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -737,17 +742,10 @@ sv_store_changes_since (SvStore    *store,
   ChangesContext ctx = { account_id, iccid, since_epoch, since_modseq, };
 
   ctx.limit = limit == 0 ? DEFAULT_CHANGES_LIMIT : MIN (limit, SV_STORE_MAX_BATCH);
-  if (iccid == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      return NULL;
-    }
-  if (!sv_store_run (store, SV_DB_READ, changes_since_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.changes, sv_store_changes_free);
-      return NULL;
-    }
-  return ctx.changes;
+  if (!sv_store_check_card_given (iccid, error))
+    return NULL;
+  return sv_store_run_result (store, SV_DB_READ, changes_since_txn, &ctx,
+                              (gpointer *) &ctx.changes, (GDestroyNotify) sv_store_changes_free, error);
 }
 
 static gboolean
@@ -798,17 +796,10 @@ sv_store_records_list (SvStore    *store,
   ChangesContext ctx = { account_id, iccid, };
 
   ctx.file = file;
-  if (iccid == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      return NULL;
-    }
-  if (!sv_store_run (store, SV_DB_READ, records_list_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.records, g_ptr_array_unref);
-      return NULL;
-    }
-  return ctx.records;
+  if (!sv_store_check_card_given (iccid, error))
+    return NULL;
+  return sv_store_run_result (store, SV_DB_READ, records_list_txn, &ctx,
+                              (gpointer *) &ctx.records, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 static gboolean

@@ -243,11 +243,8 @@ sv_store_messages_append (SvStore    *store,
   MessagesContext ctx = { store, account_id, iccid, batch_id, messages, };
   GVariantBuilder all;
 
-  if (iccid == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      return NULL;
-    }
+  if (!sv_store_check_card_given (iccid, error))
+    return NULL;
   if (!sv_store_check_batch_id (batch_id, error))
     return NULL;
   if (messages == NULL)
@@ -265,12 +262,8 @@ sv_store_messages_append (SvStore    *store,
     }
   sv_store_hash_variant (ctx.request_hash, g_variant_builder_end (&all));
 
-  if (!sv_store_run (store, SV_DB_WRITE, messages_append_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.result, sv_store_messages_result_free);
-      return NULL;
-    }
-  return ctx.result;
+  return sv_store_run_result (store, SV_DB_WRITE, messages_append_txn, &ctx,
+                              (gpointer *) &ctx.result, (GDestroyNotify) sv_store_messages_result_free, error);
 }
 
 /* The ring, oldest first */
@@ -331,17 +324,10 @@ sv_store_messages_list (SvStore    *store,
 {
   MessagesContext ctx = { store, account_id, iccid, };
 
-  if (iccid == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      return NULL;
-    }
-  if (!sv_store_run (store, SV_DB_READ, messages_list_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.list, g_ptr_array_unref);
-      return NULL;
-    }
-  return ctx.list;
+  if (!sv_store_check_card_given (iccid, error))
+    return NULL;
+  return sv_store_run_result (store, SV_DB_READ, messages_list_txn, &ctx,
+                              (gpointer *) &ctx.list, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 static gboolean
@@ -379,11 +365,8 @@ sv_store_message_delete (SvStore    *store,
   MessagesContext ctx = { store, account_id, iccid, };
 
   ctx.message_id = message_id;
-  if (iccid == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      return FALSE;
-    }
+  if (!sv_store_check_card_given (iccid, error))
+    return FALSE;
   return sv_store_run (store, SV_DB_WRITE, message_delete_txn, &ctx, error);
 }
 
@@ -662,11 +645,8 @@ sv_store_restore_create (SvStore            *store,
 {
   RestoreContext ctx = { store, account_id, staff_id, iccid, kind, since_epoch, since_modseq, sms, };
 
-  if (iccid == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
-      return NULL;
-    }
+  if (!sv_store_check_card_given (iccid, error))
+    return NULL;
   if (group_size == 0)
     group_size = DEFAULT_GROUP_SIZE;
   if (group_size > SV_STORE_MAX_GROUP_SIZE)
@@ -676,12 +656,8 @@ sv_store_restore_create (SvStore            *store,
       return NULL;
     }
   ctx.group_size = group_size;
-  if (!sv_store_run (store, SV_DB_WRITE, restore_create_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.restore, sv_store_restore_free);
-      return NULL;
-    }
-  return ctx.restore;
+  return sv_store_run_result (store, SV_DB_WRITE, restore_create_txn, &ctx,
+                              (gpointer *) &ctx.restore, (GDestroyNotify) sv_store_restore_free, error);
 }
 
 static gboolean
@@ -696,6 +672,18 @@ restore_get_txn (SvDbConn *conn,
   return ctx->restore != NULL;
 }
 
+static gboolean
+check_restore_given (const char  *restore_id,
+                     GError     **error)
+{
+  if (restore_id == NULL)
+    {
+      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 SvStoreRestore *
 sv_store_restore_get (SvStore    *store,
                       gint64      account_id,
@@ -705,14 +693,10 @@ sv_store_restore_get (SvStore    *store,
   RestoreContext ctx = { store, account_id, };
 
   ctx.restore_id = restore_id;
-  if (restore_id == NULL || !sv_store_run (store, SV_DB_READ, restore_get_txn, &ctx, error))
-    {
-      if (restore_id == NULL)
-        g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
-      g_clear_pointer (&ctx.restore, sv_store_restore_free);
-      return NULL;
-    }
-  return ctx.restore;
+  if (!check_restore_given (restore_id, error))
+    return NULL;
+  return sv_store_run_result (store, SV_DB_READ, restore_get_txn, &ctx,
+                              (gpointer *) &ctx.restore, (GDestroyNotify) sv_store_restore_free, error);
 }
 
 static gboolean
@@ -799,14 +783,10 @@ sv_store_restore_get_group (SvStore    *store,
 
   ctx.restore_id = restore_id;
   ctx.group = n;
-  if (restore_id == NULL || !sv_store_run (store, SV_DB_READ, restore_group_txn, &ctx, error))
-    {
-      if (restore_id == NULL)
-        g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
-      g_clear_pointer (&ctx.result, sv_store_restore_group_free);
-      return NULL;
-    }
-  return ctx.result;
+  if (!check_restore_given (restore_id, error))
+    return NULL;
+  return sv_store_run_result (store, SV_DB_READ, restore_group_txn, &ctx,
+                              (gpointer *) &ctx.result, (GDestroyNotify) sv_store_restore_group_free, error);
 }
 
 static gboolean
@@ -883,12 +863,8 @@ sv_store_restore_ack (SvStore    *store,
 
   ctx.restore_id = restore_id;
   ctx.group = n;
-  if (restore_id == NULL || !sv_store_run (store, SV_DB_WRITE, restore_ack_txn, &ctx, error))
-    {
-      if (restore_id == NULL)
-        g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
-      g_clear_pointer (&ctx.restore, sv_store_restore_free);
-      return NULL;
-    }
-  return ctx.restore;
+  if (!check_restore_given (restore_id, error))
+    return NULL;
+  return sv_store_run_result (store, SV_DB_WRITE, restore_ack_txn, &ctx,
+                              (gpointer *) &ctx.restore, (GDestroyNotify) sv_store_restore_free, error);
 }

@@ -51,33 +51,29 @@ staff_add_txn (SvDbConn *conn,
                GError  **error)
 {
   StaffContext *ctx = user_data;
-  g_autoptr(SvDbStmt) stmt = NULL;
-  gboolean found;
+  gint64 id;
   gint64 now = sv_store_now (ctx->store);
 
   g_clear_pointer (&ctx->staff, sv_store_staff_free);
-  stmt = sv_store_prepare (conn,
-                           "INSERT INTO staff (name, password_hash, created_at) VALUES (?, ?, ?)"
-                           " ON CONFLICT (name) DO NOTHING RETURNING id",
-                           SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name),
-                                            SV_STORE_TEXT (ctx->hash),
-                                            SV_STORE_INT64 (now)),
-                           error);
-  if (stmt == NULL)
+  if (!sv_store_insert_returning_id (conn,
+                                     "INSERT INTO staff (name, password_hash, created_at) VALUES (?, ?, ?)"
+                                     " ON CONFLICT (name) DO NOTHING RETURNING id",
+                                     SV_STORE_PARAMS (SV_STORE_TEXT (ctx->name),
+                                                      SV_STORE_TEXT (ctx->hash),
+                                                      SV_STORE_INT64 (now)),
+                                     &id, error))
     return FALSE;
-  if (!sv_store_step_one (stmt, &found, error))
-    return FALSE;
-  if (!found)
+  if (id == 0)
     {
       g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_CONFLICT,
                    "There is already a staff member “%s”", ctx->name);
       return FALSE;
     }
   ctx->staff = g_new0 (SvStoreStaff, 1);
-  ctx->staff->id = sv_db_stmt_column_int64 (stmt, 0);
+  ctx->staff->id = id;
   ctx->staff->name = g_strdup (ctx->name);
   ctx->staff->created_at = now;
-  return sv_db_stmt_run (stmt, error);
+  return TRUE;
 }
 
 SvStoreStaff *
@@ -95,12 +91,8 @@ sv_store_staff_add (SvStore    *store,
   if (hash == NULL)
     return NULL;
   ctx.hash = hash;
-  if (!sv_store_run (store, SV_DB_WRITE, staff_add_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.staff, sv_store_staff_free);
-      return NULL;
-    }
-  return ctx.staff;
+  return sv_store_run_result (store, SV_DB_WRITE, staff_add_txn, &ctx,
+                              (gpointer *) &ctx.staff, (GDestroyNotify) sv_store_staff_free, error);
 }
 
 static gboolean
@@ -149,12 +141,8 @@ sv_store_staff_list (SvStore *store,
 {
   StaffContext ctx = { store, };
 
-  if (!sv_store_run (store, SV_DB_READ, staff_list_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.list, g_ptr_array_unref);
-      return NULL;
-    }
-  return ctx.list;
+  return sv_store_run_result (store, SV_DB_READ, staff_list_txn, &ctx,
+                              (gpointer *) &ctx.list, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 static gboolean
@@ -350,12 +338,8 @@ sv_store_audit_list (SvStore *store,
 
   ctx.before_id = before_id;
   ctx.limit = limit == 0 ? DEFAULT_AUDIT_LIMIT : MIN (limit, MAX_AUDIT_LIMIT);
-  if (!sv_store_run (store, SV_DB_READ, audit_list_txn, &ctx, error))
-    {
-      g_clear_pointer (&ctx.list, g_ptr_array_unref);
-      return NULL;
-    }
-  return ctx.list;
+  return sv_store_run_result (store, SV_DB_READ, audit_list_txn, &ctx,
+                              (gpointer *) &ctx.list, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -141,6 +141,55 @@ sv_store_exec (SvDbConn           *conn,
   return TRUE;
 }
 
+gpointer
+sv_store_run_result (SvStore        *store,
+                     SvDbTxnMode     mode,
+                     SvDbTxnFunc     func,
+                     gpointer        ctx,
+                     gpointer       *result,
+                     GDestroyNotify  free_func,
+                     GError        **error)
+{
+  if (!sv_store_run (store, mode, func, ctx, error))
+    {
+      g_clear_pointer (result, free_func);
+      return NULL;
+    }
+  return g_steal_pointer (result);
+}
+
+gboolean
+sv_store_check_card_given (const char  *iccid,
+                           GError     **error)
+{
+  if (iccid == NULL)
+    {
+      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+sv_store_insert_returning_id (SvDbConn           *conn,
+                              const char         *sql,
+                              const SvStoreParam *params,
+                              gsize               n_params,
+                              gint64             *id,
+                              GError            **error)
+{
+  g_autoptr(SvDbStmt) stmt = sv_store_prepare (conn, sql, params, n_params, error);
+  gboolean found;
+
+  *id = 0;
+  if (stmt == NULL || !sv_store_step_one (stmt, &found, error))
+    return FALSE;
+  if (!found)
+    return TRUE;
+  *id = sv_db_stmt_column_int64 (stmt, 0);
+  return sv_db_stmt_run (stmt, error);
+}
+
 /* sv_db_stmt_step () for a statement expected to answer at most one row:
  * TRUE and *found = whether there was one, FALSE on failure. */
 gboolean
