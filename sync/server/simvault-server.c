@@ -81,8 +81,13 @@ load_config (Settings  *s,
 
   if (s->config == NULL)
     return TRUE;
-  if (!g_key_file_load_from_file (keys, s->config, G_KEY_FILE_NONE, error))
-    return FALSE;
+  if (!g_key_file_load_from_file (keys, s->config, G_KEY_FILE_NONE, &local_error))
+    {
+      /* Name the file: "No such file or directory" alone says nothing
+       * (INPUTS.md, configuration rows). */
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", s->config);
+      return FALSE;
+    }
   take_key (keys, "listen", &s->listen);
   take_key (keys, "data-dir", &s->data_dir);
   take_key (keys, "tls-cert", &s->tls_cert);
@@ -273,6 +278,22 @@ run_server (Settings *s)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   guint term = 0, intr = 0;
 
+  /* A setting the server would otherwise ignore is refused, so a typo
+   * does not silently weaken it (INPUTS.md, configuration rows). */
+  if (s->password_cost != NULL && g_getenv ("SIMVAULT_SERVER_PASSWORD_COST") == NULL &&
+      !g_str_equal (s->password_cost, "interactive") && !g_str_equal (s->password_cost, "moderate") &&
+      !g_str_equal (s->password_cost, "test-only"))
+    {
+      g_printerr ("simvault-server: password-cost is “interactive”, “moderate” or “test-only”, not “%s”\n",
+                  s->password_cost);
+      return 2;
+    }
+  for (guint i = 0; s->trusted_proxies != NULL && s->trusted_proxies[i] != NULL; i++)
+    if (!g_hostname_is_ip_address (s->trusted_proxies[i]))
+      {
+        g_printerr ("simvault-server: trusted proxy “%s” is not an IP address\n", s->trusted_proxies[i]);
+        return 2;
+      }
   if ((s->tls_cert == NULL) != (s->tls_key == NULL))
     {
       g_printerr ("simvault-server: --tls-cert and --tls-key go together\n");
