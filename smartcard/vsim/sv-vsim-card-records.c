@@ -49,14 +49,19 @@ write_refused (SvVsimCard *card,
   return card->refuse_writes ? SW (mode, SW_MEMORY_UICC, SW2G_MEMORY) : SW_OK;
 }
 
-guint16
-sv_vsim_card_cmd_read_binary (SvVsimCard *card,
-                              SvVsimApdu *apdu,
-                              SvVsimMode  mode,
-                              GByteArray *out)
+/* The transparent EF and the offset a READ or UPDATE BINARY addresses
+ * (P1 may carry an SFI in UICC mode, TS 102.221 §11.1.3), once its
+ * access condition is met and the offset lies inside the file. */
+static guint16
+binary_target (SvVsimCard  *card,
+               SvVsimApdu  *apdu,
+               SvVsimMode   mode,
+               gboolean     update,
+               SvVsimNode **ef,
+               guint       *offset,
+               guint       *size)
 {
-  SvVsimNode *ef = NULL;
-  guint offset, size, sfi = 0;
+  guint sfi = 0;
   guint16 sw;
 
   if (mode == MODE_UICC && (apdu->p1 & 0x80))
@@ -64,19 +69,37 @@ sv_vsim_card_cmd_read_binary (SvVsimCard *card,
       if (apdu->p1 & 0x60)
         return SW_INCORRECT_P1P2;
       sfi = apdu->p1 & 0x1F;
-      offset = apdu->p2;
+      *offset = apdu->p2;
     }
   else
-    offset = (guint) (apdu->p1 << 8 | apdu->p2);
+    *offset = (guint) (apdu->p1 << 8 | apdu->p2);
+  if (update && apdu->lc == 0)
+    return SW_WRONG_LENGTH;
 
-  sw = current_ef_for (card, sfi, mode, FALSE, &ef);
+  sw = current_ef_for (card, sfi, mode, FALSE, ef);
   if (sw != SW_OK)
     return sw;
-  if (!sv_vsim_card_access_granted (card, ef->read_access))
+  if (!sv_vsim_card_access_granted (card, update ? (*ef)->update_access : (*ef)->read_access))
     return SW (mode, SW_SECURITY, SW2G_ACCESS);
-  size = sv_vsim_node_size (ef);
-  if (offset >= size)
+  *size = sv_vsim_node_size (*ef);
+  if (*offset >= *size)
     return SW (mode, SW_WRONG_P1P2, SW2G_OUT_OF_RANGE);
+  return SW_OK;
+}
+
+guint16
+sv_vsim_card_cmd_read_binary (SvVsimCard *card,
+                              SvVsimApdu *apdu,
+                              SvVsimMode  mode,
+                              GByteArray *out)
+{
+  SvVsimNode *ef = NULL;
+  guint offset = 0, size = 0;
+  guint16 sw;
+
+  sw = binary_target (card, apdu, mode, FALSE, &ef, &offset, &size);
+  if (sw != SW_OK)
+    return sw;
   if (apdu->le > size - offset)
     return SW (mode, 0x6C00, 0x6700) | (guint16) MIN (size - offset, 0xFF);
   g_byte_array_append (out, sv_vsim_node_target (ef)->body->data + offset, apdu->le);
@@ -89,29 +112,12 @@ sv_vsim_card_cmd_update_binary (SvVsimCard *card,
                                 SvVsimMode  mode)
 {
   SvVsimNode *ef = NULL;
-  guint offset, size, sfi = 0;
+  guint offset = 0, size = 0;
   guint16 sw;
 
-  if (mode == MODE_UICC && (apdu->p1 & 0x80))
-    {
-      if (apdu->p1 & 0x60)
-        return SW_INCORRECT_P1P2;
-      sfi = apdu->p1 & 0x1F;
-      offset = apdu->p2;
-    }
-  else
-    offset = (guint) (apdu->p1 << 8 | apdu->p2);
-  if (apdu->lc == 0)
-    return SW_WRONG_LENGTH;
-
-  sw = current_ef_for (card, sfi, mode, FALSE, &ef);
+  sw = binary_target (card, apdu, mode, TRUE, &ef, &offset, &size);
   if (sw != SW_OK)
     return sw;
-  if (!sv_vsim_card_access_granted (card, ef->update_access))
-    return SW (mode, SW_SECURITY, SW2G_ACCESS);
-  size = sv_vsim_node_size (ef);
-  if (offset >= size)
-    return SW (mode, SW_WRONG_P1P2, SW2G_OUT_OF_RANGE);
   if (apdu->lc > size - offset)
     return SW (mode, SW_WRONG_LENGTH, 0x6700 | MIN (size - offset, 0xFF));
   sw = write_refused (card, mode);
@@ -181,6 +187,23 @@ resolve_record (SvVsimCard *card,
   return SW_OK;
 }
 
+/* The record EF a READ or UPDATE RECORD addresses: the current one, or
+ * the one of the SFI in P2 (UICC mode, TS 102.221 §11.1.5). */
+static guint16
+record_file (SvVsimCard  *card,
+             SvVsimApdu  *apdu,
+             SvVsimMode   mode,
+             SvVsimNode **ef)
+{
+  guint sfi = mode == MODE_UICC ? apdu->p2 >> 3 : 0;
+
+  if (mode == MODE_2G && apdu->p2 > 0x04)
+    return SW_WRONG_P1P2;
+  if (sfi == 0x1F)
+    return SW_INCORRECT_P1P2;
+  return current_ef_for (card, sfi, mode, TRUE, ef);
+}
+
 guint16
 sv_vsim_card_cmd_read_record (SvVsimCard *card,
                               SvVsimApdu *apdu,
@@ -188,16 +211,11 @@ sv_vsim_card_cmd_read_record (SvVsimCard *card,
                               GByteArray *out)
 {
   SvVsimNode *ef = NULL, *real;
-  guint sfi = mode == MODE_UICC ? apdu->p2 >> 3 : 0;
   guint record_mode = apdu->p2 & 0x07;
   guint rec;
   guint16 sw;
 
-  if (mode == MODE_2G && apdu->p2 > 0x04)
-    return SW_WRONG_P1P2;
-  if (sfi == 0x1F)
-    return SW_INCORRECT_P1P2;
-  sw = current_ef_for (card, sfi, mode, TRUE, &ef);
+  sw = record_file (card, apdu, mode, &ef);
   if (sw != SW_OK)
     return sw;
   if (!sv_vsim_card_access_granted (card, ef->read_access))
@@ -219,17 +237,12 @@ sv_vsim_card_cmd_update_record (SvVsimCard *card,
                                 SvVsimMode  mode)
 {
   SvVsimNode *ef = NULL, *real;
-  guint sfi = mode == MODE_UICC ? apdu->p2 >> 3 : 0;
   guint record_mode = apdu->p2 & 0x07;
   guint saved_record = card->current_record;
   guint rec;
   guint16 sw;
 
-  if (mode == MODE_2G && apdu->p2 > 0x04)
-    return SW_WRONG_P1P2;
-  if (sfi == 0x1F)
-    return SW_INCORRECT_P1P2;
-  sw = current_ef_for (card, sfi, mode, TRUE, &ef);
+  sw = record_file (card, apdu, mode, &ef);
   if (sw != SW_OK)
     return sw;
   real = sv_vsim_node_target (ef);
