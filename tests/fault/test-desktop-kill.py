@@ -13,6 +13,9 @@ started and SIGKILLed after a random delay (0-120 ms), then:
   - the rerun finishes it: nothing waits afterwards, and the server holds
     byte for byte what the mirror holds;
   - the mirror passes integrity_check.
+Also: the server SIGKILLed and restarted on the same port while a
+`simvault-cli backup` runs: the client finishes on its own retries (or
+the rerun does), nothing waits, server and mirror byte-equal.
 The same for `restore --incremental --apply` after an edit on the server
 (the mirror ends byte-equal with the server), and for `edit` itself (the
 edit is either wholly there or absent).
@@ -53,13 +56,29 @@ def check(name, ok, detail=""):
 
 
 class Server:
-    def __init__(self, d):
+    def __init__(self, d, port=0):
         env = dict(os.environ, SIMVAULT_SERVER_PASSWORD_COST="test-only")
+        self.dir = d
         self.log = open(os.path.join(d, "server.log"), "ab")
-        self.process = subprocess.Popen([SERVER, "--port=0", f"--data-dir={d}"], stdout=subprocess.PIPE,
+        self.process = subprocess.Popen([SERVER, f"--port={port}", f"--data-dir={d}"], stdout=subprocess.PIPE,
                                         stderr=self.log, env=env)
         line = self.process.stdout.readline().decode().strip()
         self.url = line if line.endswith("/") else line + "/"
+        self.port = int(self.url.rstrip("/").rsplit(":", 1)[1]) if line else 0
+
+    def kill_and_restart(self):
+        """SIGKILL, then the same data on the same port (the client keeps
+        its address)."""
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+        for _ in range(50):
+            again = Server(self.dir, self.port)
+            if again.port:
+                self.__dict__.update(again.__dict__)
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the server did not come back on its port")
 
     def api(self, method, path, body=None, token=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -179,6 +198,27 @@ def main():
             local, remote = working(db, iccid, key), server_records(server, token, iccid, key)
             check(f"backup kill {n + 1}: the server byte-equal with the mirror",
                   all(remote.get(i) == d for i, d in local.items() if d.strip("F")), "")
+
+        # --- the server killed and restarted during a backup ---------------
+        for n in range(ROUNDS):
+            for k, idx in enumerate(indices[:4]):
+                cli.ok("edit", iccid, "set", str(idx), "--name", f"S{n}E{k}", "--number", f"55502{n:02d}{k}",
+                       password=False)
+            p = subprocess.Popen(cli.argv("backup", iccid, "--timeout", "5", "--attempts", "8"),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env, text=True)
+            time.sleep(rng.uniform(0, 0.08))
+            server.kill_and_restart()
+            figures["server_restarts_during_backup"] = figures.get("server_restarts_during_backup", 0) + 1
+            out, err = p.communicate(timeout=120)
+            first_rc = p.returncode
+            if first_rc != 0:
+                cli.ok("backup", iccid, *net)
+            status = cli.ok("sync-status", iccid, password=False)
+            check(f"server restart {n + 1}: the backup finishes (on its own retries: {first_rc == 0})",
+                  status["unacknowledged_batches"] == 0 and status["records_pending_upload"] == 0, status)
+            local, remote = working(db, iccid, key), server_records(server, token, iccid, key)
+            check(f"server restart {n + 1}: the server byte-equal with the mirror",
+                  all(remote.get(i) == d for i, d in local.items() if d.strip("F")))
 
         # --- restore --------------------------------------------------------
         for n in range(ROUNDS):
