@@ -1236,6 +1236,55 @@ phonebook_error (GError **error)
   return FALSE;
 }
 
+/* A record cleared on the server (a deleted contact) is not among the
+ * stored records, but its tombstone has a version that the next edit of
+ * that record must name as its base. Every tombstone is newer than the
+ * purge floor (older ones are gone, and base 0 is right for them), so the
+ * changes since the floor hold them; fetched only when an edited record
+ * has no version yet. */
+static gboolean
+add_cleared_versions (SvRequest          *request,
+                      const SvStoreCard  *card,
+                      GPtrArray          *changes,
+                      GHashTable         *versions,
+                      GError            **error)
+{
+  gboolean missing = FALSE;
+  gint64 epoch = card->epoch, modseq = card->purge_floor;
+  gboolean more = TRUE;
+
+  for (guint i = 0; i < changes->len && !missing; i++)
+    {
+      SvRecordChange *change = g_ptr_array_index (changes, i);
+      g_autofree char *key = record_key (change->key, change->index);
+
+      missing = !g_hash_table_contains (versions, key);
+    }
+  while (missing && more)
+    {
+      g_autoptr(SvStoreChanges) page = sv_store_changes_since (request->store, account_of (request),
+                                                               card->iccid, epoch, modseq,
+                                                               SV_PROTOCOL_MAX_CHANGES_PAGE, error);
+
+      if (page == NULL)
+        return sv_request_error_from_store (error);
+      for (guint i = 0; i < page->records->len; i++)
+        {
+          SvStoreRecord *record = g_ptr_array_index (page->records, i);
+          char *key = record_key (record->file, record->index);
+
+          if (!g_hash_table_contains (versions, key))
+            g_hash_table_insert (versions, key, g_memdup2 (&record->version, sizeof (gint64)));
+          else
+            g_free (key);
+        }
+      more = page->more && page->modseq > modseq;
+      epoch = page->epoch;
+      modseq = page->modseq;
+    }
+  return TRUE;
+}
+
 /* Stores the records an edit changed, each against the version it was
  * read at: a backup that landed meanwhile makes it a 409, not a lost
  * update. */
@@ -1261,6 +1310,8 @@ store_edit (SvRequest          *request,
   *modseq = card->modseq;
   if (changes->len == 0)
     return TRUE;
+  if (!add_cleared_versions (request, card, changes, versions, error))
+    return FALSE;
   store_request = sv_store_backup_request_new (batch_id, SV_STORE_BACKUP_INCREMENTAL);
   for (guint i = 0; i < changes->len; i++)
     {

@@ -809,7 +809,22 @@ test_contacts (Fixture       *f,
   g_assert_cmpuint (r->status, ==, 404);
   sv_test_reply_free (r);
 
-  /* Delete, then the exports. */
+  /* Delete, then the freed record is edited and added into again (the
+   * cleared record's version is the base of the next edit). */
+  r = sv_test_request (f->server, "DELETE", "/api/v1/cards/" ICCID "/contacts/0/2", f->token, NULL);
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+  r = sv_test_request (f->server, "PUT", "/api/v1/cards/" ICCID "/contacts/0/2", f->token,
+                       "{\"name\":\"Carol\",\"number\":\"123\"}");
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+  r = sv_test_request (f->server, "DELETE", "/api/v1/cards/" ICCID "/contacts/0/2", f->token, NULL);
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+  r = post (f, "/api/v1/cards/" ICCID "/contacts", "{\"name\":\"Dave\",\"number\":\"456\"}");
+  g_assert_cmpuint (r->status, ==, 201);
+  g_assert_cmpint (sv_test_reply_int (r, "contact.index"), ==, 2);
+  sv_test_reply_free (r);
   r = sv_test_request (f->server, "DELETE", "/api/v1/cards/" ICCID "/contacts/0/2", f->token, NULL);
   g_assert_cmpuint (r->status, ==, 200);
   sv_test_reply_free (r);
