@@ -30,20 +30,32 @@ new_fake (void)
   return fake;
 }
 
+/* What opening a USIM (with EF_DIR) and a 2G card sends */
+#define USIM_OPEN \
+  "00A40004023F00", "612C", "00A40004022F00", "6111", \
+  "00C0000011", EF_DIR_FCP "9000", "00B2010420", EF_DIR_REC1 "9000"
+#define GSM_OPEN \
+  "00A40004023F00", "6E00", "A0A40000023F00", "9F1A"
+
+/* Expects each (command, answer) pair of a NULL-terminated script. */
+static void
+expect_script (SvFakeReader      *fake,
+               const char *const *script)
+{
+  for (guint i = 0; script[i] != NULL; i += 2)
+    sv_fake_reader_expect (fake, script[i], script[i + 1]);
+}
+
 static void
 script_open_usim (SvFakeReader *fake)
 {
-  sv_fake_reader_expect (fake, "00A40004023F00", "612C");
-  sv_fake_reader_expect (fake, "00A40004022F00", "6111");
-  sv_fake_reader_expect (fake, "00C0000011", EF_DIR_FCP "9000");
-  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
+  expect_script (fake, (const char *const[]) { USIM_OPEN, NULL });
 }
 
 static void
 script_open_2g (SvFakeReader *fake)
 {
-  sv_fake_reader_expect (fake, "00A40004023F00", "6E00");
-  sv_fake_reader_expect (fake, "A0A40000023F00", "9F1A");
+  expect_script (fake, (const char *const[]) { GSM_OPEN, NULL });
 }
 
 /* T=1: Le is sent with SELECT and the FCP comes back at once. */
@@ -63,131 +75,92 @@ assert_script_done (SvFakeReader *fake)
   g_assert_cmpuint (sv_fake_reader_get_n_pending (fake), ==, 0);
 }
 
-static void
-test_open_usim (void)
+/* Opening a session: which card it is, which class it talks, or a clear
+ * error that names the reader. */
+typedef struct
 {
+  const char  *path;
+  const char  *script[16];        /* (command, answer) pairs, NULL-terminated */
+  guint        pull_card_after;   /* 0: the card stays */
+  GQuark     (*error_domain) (void);  /* NULL: the session opens */
+  gint         error_code;
+  SvCardType   card_type;
+  gint         cla;               /* -1: not checked */
+  guint        n_apdus;           /* 0: not checked */
+  gsize        usim_aid_len;      /* 0: not checked */
+  const char  *then_select;       /* nullable: a path selected afterwards */
+} OpenCase;
+
+static const OpenCase open_cases[] = {
+  { "/sv/session/open/usim", { USIM_OPEN, NULL },
+    .card_type = SV_CARD_TYPE_USIM, .cla = 0x00, .n_apdus = 4, .usim_aid_len = 16 },
+  { "/sv/session/open/2g-fallback", { GSM_OPEN, NULL },
+    .card_type = SV_CARD_TYPE_SIM, .cla = 0xA0 },
+  { "/sv/session/open/uicc-without-usim",
+    { "00A40004023F00", "9000", "00A40004022F00", "6A82", "00A4040C07A0000000871002", "6A82", NULL },
+    .card_type = SV_CARD_TYPE_SIM, .cla = 0x00 },
+  { "/sv/session/open/neither",
+    { "00A40004023F00", "6E00", "A0A40000023F00", "6E00", NULL },
+    .error_domain = sv_card_error_quark, .error_code = SV_CARD_ERROR_CLA_NOT_SUPPORTED },
+  /* no EF_DIR, but a USIM answers its right-truncated AID; the ADF is
+   * current: its EFs cost one SELECT */
+  { "/sv/session/open/usim-without-ef-dir",
+    { "00A40004023F00", "9000", "00A40004022F00", "6A82", "00A4040C07A0000000871002", "9000",
+      "00A4000C026F07", "9000", NULL },
+    .card_type = SV_CARD_TYPE_USIM, .cla = -1, .then_select = "7FFF6F07" },
+  /* a UICC that refuses to return the MF's FCP (6A86) still is a UICC */
+  { "/sv/session/open/uicc-mf-without-fcp",
+    { "00A40004023F00", "6A86", "00A4000C023F00", "9000", "00A40004022F00", "6111",
+      "00C0000011", EF_DIR_FCP "9000", "00B2010420", EF_DIR_REC1 "9000", NULL },
+    .card_type = SV_CARD_TYPE_USIM, .cla = -1 },
+  /* the card vanishes while its class is being probed */
+  { "/sv/session/open/2g-card-removed", { GSM_OPEN, NULL }, .pull_card_after = 1,
+    .error_domain = sv_pcsc_error_quark, .error_code = SV_PCSC_ERROR_NO_CARD },
+};
+
+static void
+test_open (gconstpointer data)
+{
+  const OpenCase *c = data;
   g_autoptr(SvFakeReader) fake = new_fake ();
   g_autoptr(GError) error = NULL;
   g_autoptr(SvCardSession) session = NULL;
-  GBytes *aid;
 
-  script_open_usim (fake);
+  expect_script (fake, c->script);
+  if (c->pull_card_after != 0)
+    sv_fake_reader_pull_card_after (fake, c->pull_card_after);
   session = sv_card_session_open (SV_READER (fake), READER, &error);
+  if (c->error_domain != NULL)
+    {
+      g_assert_null (session);
+      g_assert_error (error, c->error_domain (), c->error_code);
+      g_assert_nonnull (strstr (error->message, READER));
+      return;
+    }
+
   g_assert_no_error (error);
   g_assert_nonnull (session);
-  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_USIM);
-  g_assert_true (sv_card_session_is_uicc (session));
-  g_assert_cmpuint (sv_card_session_get_cla (session), ==, 0x00);
-  g_assert_cmpuint (sv_card_session_get_apdu_count (session), ==, 4);
-  aid = sv_card_session_get_usim_aid (session);
-  g_assert_nonnull (aid);
-  g_assert_cmpuint (g_bytes_get_size (aid), ==, 16);
+  g_assert_cmpint (sv_card_session_get_card_type (session), ==, c->card_type);
+  if (c->cla >= 0)
+    {
+      g_assert_cmpuint (sv_card_session_get_cla (session), ==, (guint) c->cla);
+      g_assert_true (sv_card_session_is_uicc (session) == (c->cla == 0x00));
+    }
+  if (c->n_apdus != 0)
+    g_assert_cmpuint (sv_card_session_get_apdu_count (session), ==, c->n_apdus);
+  if (c->usim_aid_len != 0)
+    {
+      GBytes *aid = sv_card_session_get_usim_aid (session);
+
+      g_assert_nonnull (aid);
+      g_assert_cmpuint (g_bytes_get_size (aid), ==, c->usim_aid_len);
+    }
+  if (c->then_select != NULL)
+    {
+      g_assert_true (sv_card_session_select (session, c->then_select, NULL, &error));
+      g_assert_no_error (error);
+    }
   assert_script_done (fake);
-}
-
-static void
-test_open_2g (void)
-{
-  g_autoptr(SvFakeReader) fake = new_fake ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = NULL;
-
-  script_open_2g (fake);
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_SIM);
-  g_assert_cmpuint (sv_card_session_get_cla (session), ==, 0xA0);
-  g_assert_false (sv_card_session_is_uicc (session));
-  assert_script_done (fake);
-}
-
-static void
-test_open_uicc_without_usim (void)
-{
-  g_autoptr(SvFakeReader) fake = new_fake ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = NULL;
-
-  sv_fake_reader_expect (fake, "00A40004023F00", "9000");
-  sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
-  sv_fake_reader_expect (fake, "00A4040C07A0000000871002", "6A82");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_SIM);
-  g_assert_cmpuint (sv_card_session_get_cla (session), ==, 0x00);
-  assert_script_done (fake);
-}
-
-/* A UICC that refuses to return the MF's FCP (6A86) still is a UICC. */
-static void
-test_open_uicc_mf_no_fcp (void)
-{
-  g_autoptr(SvFakeReader) fake = new_fake ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = NULL;
-
-  sv_fake_reader_expect (fake, "00A40004023F00", "6A86");
-  sv_fake_reader_expect (fake, "00A4000C023F00", "9000");
-  sv_fake_reader_expect (fake, "00A40004022F00", "6111");
-  sv_fake_reader_expect (fake, "00C0000011", EF_DIR_FCP "9000");
-  sv_fake_reader_expect (fake, "00B2010420", EF_DIR_REC1 "9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_USIM);
-  assert_script_done (fake);
-}
-
-/* No EF_DIR, but a USIM answers its right-truncated AID. */
-static void
-test_open_usim_without_ef_dir (void)
-{
-  g_autoptr(SvFakeReader) fake = new_fake ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = NULL;
-
-  sv_fake_reader_expect (fake, "00A40004023F00", "9000");
-  sv_fake_reader_expect (fake, "00A40004022F00", "6A82");
-  sv_fake_reader_expect (fake, "00A4040C07A0000000871002", "9000");
-  /* The ADF is current: its EFs cost one SELECT. */
-  sv_fake_reader_expect (fake, "00A4000C026F07", "9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (sv_card_session_get_card_type (session), ==, SV_CARD_TYPE_USIM);
-  g_assert_true (sv_card_session_select (session, "7FFF6F07", NULL, &error));
-  g_assert_no_error (error);
-  assert_script_done (fake);
-}
-
-/* The card vanishes while its class is being probed: a clear error. */
-static void
-test_open_2g_mute_on_cla00 (void)
-{
-  g_autoptr(SvFakeReader) fake = new_fake ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = NULL;
-
-  sv_fake_reader_expect (fake, "00A40004023F00", "6E00");
-  sv_fake_reader_expect (fake, "A0A40000023F00", "9F1A");
-  sv_fake_reader_pull_card_after (fake, 1);
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
-  g_assert_null (session);
-  g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_CARD);
-  g_assert_nonnull (strstr (error->message, READER));
-}
-
-static void
-test_open_neither (void)
-{
-  g_autoptr(SvFakeReader) fake = new_fake ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = NULL;
-
-  sv_fake_reader_expect (fake, "00A40004023F00", "6E00");
-  sv_fake_reader_expect (fake, "A0A40000023F00", "6E00");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
-  g_assert_null (session);
-  g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_CLA_NOT_SUPPORTED);
-  g_assert_nonnull (strstr (error->message, READER));
 }
 
 static void
@@ -558,13 +531,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/sv/session/open/usim", test_open_usim);
-  g_test_add_func ("/sv/session/open/2g-fallback", test_open_2g);
-  g_test_add_func ("/sv/session/open/uicc-without-usim", test_open_uicc_without_usim);
-  g_test_add_func ("/sv/session/open/neither", test_open_neither);
-  g_test_add_func ("/sv/session/open/usim-without-ef-dir", test_open_usim_without_ef_dir);
-  g_test_add_func ("/sv/session/open/uicc-mf-without-fcp", test_open_uicc_mf_no_fcp);
-  g_test_add_func ("/sv/session/open/2g-card-removed", test_open_2g_mute_on_cla00);
+  for (guint i = 0; i < G_N_ELEMENTS (open_cases); i++)
+    g_test_add_data_func (open_cases[i].path, &open_cases[i], test_open);
   g_test_add_func ("/sv/session/open/no-card", test_open_no_card);
   for (guint i = 0; i < G_N_ELEMENTS (status_cases); i++)
     {
