@@ -337,6 +337,23 @@ test_quirk (gconstpointer data)
   fixture_teardown (&f);
 }
 
+/* The card as read (no error), and the journal path in the fixture's
+ * folder, for the write tests */
+static SvCardImage *
+fixture_read_base (Fixture          *f,
+                   SvCardReadFlags   flags,
+                   char            **journal)
+{
+  g_autoptr(GError) error = NULL;
+  SvCardImage *base;
+
+  *journal = g_build_filename (f->dir, "journal", NULL);
+  base = sv_card_read_image (f->session, NULL, flags, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (base);
+  return base;
+}
+
 static SvCardImage *
 edited_copy (SvCardImage *base,
              const char  *key,
@@ -369,8 +386,7 @@ test_write_2g (void)
   SvCardWriteStats stats = { 0 };
 
   fixture_setup (&f, sim_card_new_2g ());
-  journal = g_build_filename (f.dir, "journal", NULL);
-  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  base = fixture_read_base (&f, SV_CARD_READ_DEFAULT, &journal);
   target = edited_copy (base, "adn", 3, "4361726F6CFFFFFFFFFFFFFFFFFF0381214365FFFFFFFFFFFFFFFFFF");
   sim_reset_counters (f.sim);
   g_assert_true (sv_card_write_image (f.session, base, target, journal, NULL, &stats, &written,
@@ -402,8 +418,7 @@ test_write_usim_bookkeeping (void)
   SvCardWriteStats stats = { 0 };
 
   fixture_setup (&f, sim_card_new_usim (FALSE));
-  journal = g_build_filename (f.dir, "journal", NULL);
-  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  base = fixture_read_base (&f, SV_CARD_READ_DEFAULT, &journal);
   target = edited_copy (base, "pb1/adn", 3,
                         "446176654646FFFFFFFFFFFFFFFFFFFF0381214365FFFFFFFFFFFFFFFFFF");
   sim_reset_counters (f.sim);
@@ -438,8 +453,7 @@ test_write_usim_pbc_flagged (void)
 
   sim->support_search = TRUE;
   fixture_setup (&f, sim);
-  journal = g_build_filename (f.dir, "journal", NULL);
-  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  base = fixture_read_base (&f, SV_CARD_READ_SKIP_MESSAGES, &journal);
   target = edited_copy (base, "pb1/adn", 3,
                         "446176654646FFFFFFFFFFFFFFFFFFFF0381214365FFFFFFFFFFFFFFFFFF");
   sim_set (f.sim, "7FFF5F3A4F0A", 5, "0100");
@@ -469,8 +483,7 @@ test_write_shared_ext1 (void)
   guint keys_seen = 0;
 
   fixture_setup (&f, sim_card_new_usim (FALSE));
-  journal = g_build_filename (f.dir, "journal", NULL);
-  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  base = fixture_read_base (&f, SV_CARD_READ_SKIP_MESSAGES, &journal);
   target = edited_copy (base, "pb2/ext1", 2, "0203214365FFFFFFFFFFFFFFFF");
 
   /* The image keeps the two views of the file in line by itself. */
@@ -526,8 +539,7 @@ test_write_cancelled (void)
   SvCardWriteStats stats = { 0 };
 
   fixture_setup (&f, sim_card_new_2g ());
-  journal = g_build_filename (f.dir, "journal", NULL);
-  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  base = fixture_read_base (&f, SV_CARD_READ_DEFAULT, &journal);
   target = sv_card_image_copy (base);
   for (guint i = 5; i <= 7; i++)
     {
@@ -574,8 +586,7 @@ test_write_conflict (void)
   g_autofree char *journal = NULL;
 
   fixture_setup (&f, sim_card_new_2g ());
-  journal = g_build_filename (f.dir, "journal", NULL);
-  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  base = fixture_read_base (&f, SV_CARD_READ_DEFAULT, &journal);
   target = edited_copy (base, "adn", 2, "5A6F65");
   sim_fill_adn (f.sim, "3F007F106F3A", 14, 2, "Robert", "55");   /* changed behind our back */
   sim_reset_counters (f.sim);
@@ -602,8 +613,7 @@ test_write_pulled_and_resumed (void)
   guint n_updates_before;
 
   fixture_setup (&f, sim_card_new_2g ());
-  journal = g_build_filename (f.dir, "journal", NULL);
-  base = sv_card_read_image (f.session, NULL, SV_CARD_READ_DEFAULT, NULL, NULL, NULL, &error);
+  base = fixture_read_base (&f, SV_CARD_READ_DEFAULT, &journal);
   target = sv_card_image_copy (base);
   for (guint i = 3; i <= 8; i++)
     {
