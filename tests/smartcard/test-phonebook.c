@@ -150,25 +150,43 @@ test_sim_decode (void)
   g_assert_cmpuint (sv_phonebook_find_free_index (image, 0), ==, 4);
 }
 
+/* sv_phonebook_get_limits () of @set answers @expected, every field; a
+ * NULL @expected: there is no such set. */
+static void
+assert_limits (SvCardImage             *image,
+               guint                    set,
+               const SvPhonebookLimits *expected)
+{
+  g_autoptr(GError) error = NULL;
+  SvPhonebookLimits limits;
+
+  if (expected == NULL)
+    {
+      g_assert_false (sv_phonebook_get_limits (image, set, &limits, &error));
+      g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET);
+      return;
+    }
+  g_assert_true (sv_phonebook_get_limits (image, set, &limits, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (limits.set, ==, expected->set);
+  g_assert_cmpuint (limits.n_records, ==, expected->n_records);
+  g_assert_cmpuint (limits.alpha_len, ==, expected->alpha_len);
+  g_assert_cmpuint (limits.n_ext1_records, ==, expected->n_ext1_records);
+  g_assert_cmpuint (limits.n_ext1_free, ==, expected->n_ext1_free);
+  g_assert_cmpuint (limits.n_anr, ==, expected->n_anr);
+  g_assert_cmpuint (limits.n_email, ==, expected->n_email);
+  g_assert_cmpuint (limits.email_len, ==, expected->email_len);
+  g_assert_cmpuint (limits.sne_len, ==, expected->sne_len);
+}
+
 static void
 test_sim_limits (void)
 {
   g_autoptr(SvCardImage) image = build_sim_image ();
-  g_autoptr(GError) error = NULL;
-  SvPhonebookLimits limits;
 
-  g_assert_true (sv_phonebook_get_limits (image, 0, &limits, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (limits.set, ==, 0);
-  g_assert_cmpuint (limits.n_records, ==, 5);
-  g_assert_cmpuint (limits.alpha_len, ==, 10);
-  g_assert_cmpuint (limits.n_ext1_records, ==, 4);
-  g_assert_cmpuint (limits.n_ext1_free, ==, 2);
-  g_assert_cmpuint (limits.n_anr, ==, 0);
-  g_assert_cmpuint (limits.n_email, ==, 0);
-
-  g_assert_false (sv_phonebook_get_limits (image, 1, &limits, &error));
-  g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET);
+  assert_limits (image, 0, &(SvPhonebookLimits) {
+    .set = 0, .n_records = 5, .alpha_len = 10, .n_ext1_records = 4, .n_ext1_free = 2 });
+  assert_limits (image, 1, NULL);
 }
 
 static void
@@ -609,27 +627,13 @@ static void
 test_usim_limits (void)
 {
   g_autoptr(SvCardImage) image = build_usim_image ();
-  g_autoptr(GError) error = NULL;
-  SvPhonebookLimits limits;
 
-  g_assert_true (sv_phonebook_get_limits (image, 1, &limits, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (limits.n_records, ==, 4);
-  g_assert_cmpuint (limits.alpha_len, ==, 8);
-  g_assert_cmpuint (limits.n_ext1_records, ==, 2);
-  g_assert_cmpuint (limits.n_ext1_free, ==, 2);
-  g_assert_cmpuint (limits.n_anr, ==, 1);
-  g_assert_cmpuint (limits.n_email, ==, 1);
-  g_assert_cmpuint (limits.email_len, ==, 18);
-  g_assert_cmpuint (limits.sne_len, ==, 10);
-
-  g_assert_true (sv_phonebook_get_limits (image, 2, &limits, &error));
-  g_assert_cmpuint (limits.n_records, ==, 2);
-  g_assert_cmpuint (limits.n_anr, ==, 0);
-  g_assert_cmpuint (limits.n_ext1_records, ==, 0);
-
-  g_assert_false (sv_phonebook_get_limits (image, 0, &limits, &error));
-  g_assert_error (error, SV_PHONEBOOK_ERROR, SV_PHONEBOOK_ERROR_NO_SUCH_SET);
+  assert_limits (image, 1, &(SvPhonebookLimits) {
+    .set = 1, .n_records = 4, .alpha_len = 8, .n_ext1_records = 2, .n_ext1_free = 2,
+    .n_anr = 1, .n_email = 1, .email_len = 18, .sne_len = 10 });
+  assert_limits (image, 2, &(SvPhonebookLimits) {
+    .set = 2, .n_records = 2, .alpha_len = 8 });
+  assert_limits (image, 0, NULL);
 }
 
 static void
