@@ -292,30 +292,6 @@ sv_cli_readers (int    argc,
 
 /* ---- read ------------------------------------------------------------- */
 
-static void
-add_string_or_null (JsonBuilder *builder,
-                    const char  *member,
-                    const char  *value)
-{
-  json_builder_set_member_name (builder, member);
-  if (value)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
-add_strv (JsonBuilder        *builder,
-          const char         *member,
-          const char * const *values)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_begin_array (builder);
-  for (guint i = 0; values && values[i]; i++)
-    json_builder_add_string_value (builder, values[i]);
-  json_builder_end_array (builder);
-}
-
 /* What the card can hold: per phonebook set, and EF_SMS. */
 static void
 add_capacities (JsonBuilder *builder,
@@ -362,13 +338,13 @@ build_read_json (SvReadResult *result)
   g_autoptr(SvCardInfo) info = sv_card_info_new_from_image (image);
 
   json_builder_begin_object (builder);
-  add_string_or_null (builder, "iccid", sv_card_info_get_iccid (info));
-  add_string_or_null (builder, "imsi", sv_card_info_get_imsi (info));
-  add_string_or_null (builder, "msisdn", sv_card_info_get_msisdn (info));
+  sv_cli_add_string_or_null (builder, "iccid", sv_card_info_get_iccid (info));
+  sv_cli_add_string_or_null (builder, "imsi", sv_card_info_get_imsi (info));
+  sv_cli_add_string_or_null (builder, "msisdn", sv_card_info_get_msisdn (info));
   json_builder_set_member_name (builder, "card_type");
   json_builder_add_string_value (builder, sv_card_image_get_card_type (image) == SV_CARD_TYPE_USIM
                                           ? "usim" : "sim");
-  add_string_or_null (builder, "spn", sv_card_info_get_spn (info));
+  sv_cli_add_string_or_null (builder, "spn", sv_card_info_get_spn (info));
   add_capacities (builder, info);
 
   json_builder_set_member_name (builder, "contacts");
@@ -382,12 +358,12 @@ build_read_json (SvReadResult *result)
       json_builder_add_int_value (builder, sv_contact_get_set (c));
       json_builder_set_member_name (builder, "index");
       json_builder_add_int_value (builder, sv_contact_get_index (c));
-      add_string_or_null (builder, "name", sv_contact_get_name (c));
-      add_string_or_null (builder, "number", sv_contact_get_number (c));
-      add_strv (builder, "additional_numbers", sv_contact_get_additional_numbers (c));
-      add_strv (builder, "emails", sv_contact_get_emails (c));
+      sv_cli_add_string_or_null (builder, "name", sv_contact_get_name (c));
+      sv_cli_add_string_or_null (builder, "number", sv_contact_get_number (c));
+      sv_cli_add_strv (builder, "additional_numbers", sv_contact_get_additional_numbers (c));
+      sv_cli_add_strv (builder, "emails", sv_contact_get_emails (c));
       if (sv_contact_get_second_name (c))
-        add_string_or_null (builder, "second_name", sv_contact_get_second_name (c));
+        sv_cli_add_string_or_null (builder, "second_name", sv_contact_get_second_name (c));
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -404,11 +380,11 @@ build_read_json (SvReadResult *result)
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "index");
       json_builder_add_int_value (builder, sv_message_get_index (m));
-      add_string_or_null (builder, "status", sv_message_status_to_string (sv_message_get_status (m)));
-      add_string_or_null (builder, "type", sv_message_type_to_string (sv_message_get_message_type (m)));
-      add_string_or_null (builder, "number", sv_message_get_number (m));
-      add_string_or_null (builder, "timestamp", ts_text);
-      add_string_or_null (builder, "text", sv_message_get_text (m));
+      sv_cli_add_string_or_null (builder, "status", sv_message_status_to_string (sv_message_get_status (m)));
+      sv_cli_add_string_or_null (builder, "type", sv_message_type_to_string (sv_message_get_message_type (m)));
+      sv_cli_add_string_or_null (builder, "number", sv_message_get_number (m));
+      sv_cli_add_string_or_null (builder, "timestamp", ts_text);
+      sv_cli_add_string_or_null (builder, "text", sv_message_get_text (m));
       json_builder_set_member_name (builder, "parts");
       json_builder_add_int_value (builder, sv_message_get_n_parts (m));
       json_builder_set_member_name (builder, "records");
@@ -584,7 +560,7 @@ sv_cli_write (int    argc,
   json_builder_set_member_name (builder, "ok");
   json_builder_add_boolean_value (builder, ok);
   if (!ok)
-    add_string_or_null (builder, "error", error->message);
+    sv_cli_add_string_or_null (builder, "error", error->message);
   json_builder_set_member_name (builder, "records_written");
   json_builder_add_int_value (builder, stats->records_written);
   json_builder_set_member_name (builder, "records_already_on_card");
@@ -604,7 +580,7 @@ sv_cli_write (int    argc,
   else
     json_builder_add_null_value (builder);
   if (sv_write_result_get_journal_left (result) != NULL)
-    add_string_or_null (builder, "journal", sv_write_result_get_journal_left (result));
+    sv_cli_add_string_or_null (builder, "journal", sv_write_result_get_journal_left (result));
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   sv_cli_print_json (root);

@@ -50,27 +50,6 @@ static const char *const kinds_help =
   "Digits: 0-9 * #, p = pause (0xC), w = wild (0xD), e = expansion (0xE).\n";
 
 static void
-add_string (JsonBuilder *b,
-            const char  *name,
-            const char  *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b,
-         const char  *name,
-         gint64       value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
-
-static void
 add_bool (JsonBuilder *b,
           const char  *name,
           gboolean     value)
@@ -87,7 +66,7 @@ add_hex (JsonBuilder  *b,
 {
   g_autofree char *hex = sv_bytes_to_hex (data, len);
 
-  add_string (b, name, hex);
+  sv_cli_add_string_or_null (b, name, hex);
 }
 
 static void
@@ -97,16 +76,16 @@ add_time (JsonBuilder *b,
 {
   g_autofree char *iso = dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S%:z") : NULL;
 
-  add_string (b, name, iso);
+  sv_cli_add_string_or_null (b, name, iso);
 }
 
 static void
 add_number_fields (JsonBuilder *b,
                    guint8       ton_npi)
 {
-  add_int (b, "ton", SV_TON_NPI_TON (ton_npi));
-  add_int (b, "npi", SV_TON_NPI_NPI (ton_npi));
-  add_string (b, "number_type", sv_ton_to_string (SV_TON_NPI_TON (ton_npi)));
+  sv_cli_add_int (b, "ton", SV_TON_NPI_TON (ton_npi));
+  sv_cli_add_int (b, "npi", SV_TON_NPI_NPI (ton_npi));
+  sv_cli_add_string_or_null (b, "number_type", sv_ton_to_string (SV_TON_NPI_TON (ton_npi)));
 }
 
 static int
@@ -150,9 +129,9 @@ decode_gsm7 (const DecodeArgs *args,
   if (text == NULL)
     return 1;
 
-  add_string (b, "text", text);
-  add_int (b, "septets", n);
-  add_int (b, "fill_bits", args->fill_bits);
+  sv_cli_add_string_or_null (b, "text", text);
+  sv_cli_add_int (b, "septets", n);
+  sv_cli_add_int (b, "fill_bits", args->fill_bits);
   return 0;
 }
 
@@ -168,8 +147,8 @@ decode_alpha (const DecodeArgs *args,
 
   if (text == NULL)
     return 1;
-  add_string (b, "alpha", text);
-  add_string (b, "scheme", sv_alpha_scheme_to_string (scheme));
+  sv_cli_add_string_or_null (b, "alpha", text);
+  sv_cli_add_string_or_null (b, "scheme", sv_alpha_scheme_to_string (scheme));
   return 0;
 }
 
@@ -185,7 +164,7 @@ decode_number (const DecodeArgs *args,
 
   if (number == NULL)
     return 1;
-  add_string (b, "number", number);
+  sv_cli_add_string_or_null (b, "number", number);
   add_number_fields (b, ton_npi);
   return 0;
 }
@@ -274,9 +253,9 @@ decode_adn (const DecodeArgs *args,
         }
     }
 
-  add_string (b, "alpha", rec.alpha);
-  add_string (b, "scheme", sv_alpha_scheme_to_string (rec.alpha_scheme));
-  add_string (b, "number", number ? number : rec.number);
+  sv_cli_add_string_or_null (b, "alpha", rec.alpha);
+  sv_cli_add_string_or_null (b, "scheme", sv_alpha_scheme_to_string (rec.alpha_scheme));
+  sv_cli_add_string_or_null (b, "number", number ? number : rec.number);
   add_number_fields (b, rec.ton_npi);
   json_builder_set_member_name (b, "ccp");
   if (rec.ccp == 0xFF)
@@ -305,13 +284,13 @@ decode_ext1 (const DecodeArgs *args,
   if (!sv_ext1_record_decode (data, len, &ext, error))
     return 1;
 
-  add_int (b, "type", ext.type);
+  sv_cli_add_int (b, "type", ext.type);
   add_bool (b, "empty", ext.type == 0xFF);
   if (ext.type != 0xFF && (ext.type & SV_EXT1_TYPE_ADDITIONAL_DATA))
     {
       g_autofree char *digits = sv_bcd_decode (ext.data, MIN (ext.data_len, 10));
 
-      add_string (b, "digits", digits);
+      sv_cli_add_string_or_null (b, "digits", digits);
     }
   else if (ext.type != 0xFF)
     add_hex (b, "subaddress", ext.data, MIN (ext.data_len, 11));
@@ -328,14 +307,14 @@ add_sms_fields (JsonBuilder     *b,
                 const SvSmsTpdu *t,
                 gboolean         in_ef_sms)
 {
-  add_string (b, "type", sv_sms_type_to_string (t->type));
-  add_string (b, "smsc", t->smsc);
-  add_string (b, "number", t->number);
-  add_string (b, "number_type", sv_ton_to_string (SV_TON_NPI_TON (t->number_ton_npi)));
-  add_int (b, "number_ton_npi", t->number_ton_npi);
+  sv_cli_add_string_or_null (b, "type", sv_sms_type_to_string (t->type));
+  sv_cli_add_string_or_null (b, "smsc", t->smsc);
+  sv_cli_add_string_or_null (b, "number", t->number);
+  sv_cli_add_string_or_null (b, "number_type", sv_ton_to_string (SV_TON_NPI_TON (t->number_ton_npi)));
+  sv_cli_add_int (b, "number_ton_npi", t->number_ton_npi);
 
   if (t->type == SV_SMS_TYPE_SUBMIT || t->type == SV_SMS_TYPE_STATUS_REPORT)
-    add_int (b, "mr", t->mr);
+    sv_cli_add_int (b, "mr", t->mr);
 
   if (t->type == SV_SMS_TYPE_DELIVER || t->type == SV_SMS_TYPE_STATUS_REPORT)
     add_time (b, "timestamp", t->timestamp);
@@ -343,7 +322,7 @@ add_sms_fields (JsonBuilder     *b,
   if (t->type == SV_SMS_TYPE_STATUS_REPORT)
     {
       add_time (b, "discharge_time", t->discharge_time);
-      add_int (b, in_ef_sms ? "report_status" : "status", t->status);
+      sv_cli_add_int (b, in_ef_sms ? "report_status" : "status", t->status);
     }
 
   if (t->type == SV_SMS_TYPE_SUBMIT)
@@ -352,9 +331,9 @@ add_sms_fields (JsonBuilder     *b,
 
       json_builder_set_member_name (b, "validity");
       json_builder_begin_object (b);
-      add_string (b, "format", vpf[t->vp_format & 3]);
+      sv_cli_add_string_or_null (b, "format", vpf[t->vp_format & 3]);
       if (t->vp_format == SV_SMS_VP_RELATIVE || t->vp_format == SV_SMS_VP_ENHANCED)
-        add_int (b, "seconds", t->vp_seconds);
+        sv_cli_add_int (b, "seconds", t->vp_seconds);
       if (t->vp_format == SV_SMS_VP_ABSOLUTE)
         add_time (b, "until", t->vp_absolute);
       if (t->vp_format != SV_SMS_VP_NONE)
@@ -365,9 +344,9 @@ add_sms_fields (JsonBuilder     *b,
 
   if (t->type != SV_SMS_TYPE_STATUS_REPORT || t->has_pi)
     {
-      add_int (b, "pid", t->pid);
-      add_int (b, "dcs", t->dcs);
-      add_string (b, "alphabet", sv_sms_alphabet_to_string (t->dcs_info.alphabet));
+      sv_cli_add_int (b, "pid", t->pid);
+      sv_cli_add_int (b, "dcs", t->dcs);
+      sv_cli_add_string_or_null (b, "alphabet", sv_sms_alphabet_to_string (t->dcs_info.alphabet));
       json_builder_set_member_name (b, "class");
       if (t->dcs_info.message_class < 0)
         json_builder_add_null_value (b);
@@ -379,7 +358,7 @@ add_sms_fields (JsonBuilder     *b,
           json_builder_set_member_name (b, "mwi");
           json_builder_begin_object (b);
           add_bool (b, "active", t->dcs_info.mwi_active);
-          add_int (b, "type", t->dcs_info.mwi_type);
+          sv_cli_add_int (b, "type", t->dcs_info.mwi_type);
           add_bool (b, "discard", t->dcs_info.mwi_discard);
           json_builder_end_object (b);
         }
@@ -390,10 +369,10 @@ add_sms_fields (JsonBuilder     *b,
 
   if (t->type != SV_SMS_TYPE_STATUS_REPORT || (t->has_pi && (t->pi & 0x04)))
     {
-      add_int (b, "udl", t->udl);
-      add_string (b, "text", t->text);
+      sv_cli_add_int (b, "udl", t->udl);
+      sv_cli_add_string_or_null (b, "text", t->text);
       if (t->text_error)
-        add_string (b, "text_error", t->text_error);
+        sv_cli_add_string_or_null (b, "text_error", t->text_error);
       if (t->user_data && t->dcs_info.alphabet != SV_SMS_ALPHABET_GSM7)
         {
           gsize n;
@@ -410,9 +389,9 @@ add_sms_fields (JsonBuilder     *b,
           if (t->concat)
             {
               json_builder_begin_object (b);
-              add_int (b, "ref", t->concat_ref);
-              add_int (b, "total", t->concat_total);
-              add_int (b, "seq", t->concat_seq);
+              sv_cli_add_int (b, "ref", t->concat_ref);
+              sv_cli_add_int (b, "total", t->concat_total);
+              sv_cli_add_int (b, "seq", t->concat_seq);
               json_builder_end_object (b);
             }
           else
@@ -421,8 +400,8 @@ add_sms_fields (JsonBuilder     *b,
             {
               json_builder_set_member_name (b, "ports");
               json_builder_begin_object (b);
-              add_int (b, "dst", t->port_dst);
-              add_int (b, "src", t->port_src);
+              sv_cli_add_int (b, "dst", t->port_dst);
+              sv_cli_add_int (b, "src", t->port_src);
               json_builder_end_object (b);
             }
           add_hex (b, "udh_hex", d, n);
@@ -457,14 +436,14 @@ decode_ef_sms (const DecodeArgs *args,
   if (!sv_ef_sms_record_decode (data, len, &rec, error))
     return 1;
 
-  add_string (b, "status", sv_ef_sms_status_to_string (rec.status));
+  sv_cli_add_string_or_null (b, "status", sv_ef_sms_status_to_string (rec.status));
   if (rec.status == SV_EF_SMS_SENT)
     {
       static const char *const sr[] = {
         "not_requested", "requested", "received_not_stored", "received_stored",
       };
 
-      add_string (b, "status_report_state", sr[rec.status_report & 3]);
+      sv_cli_add_string_or_null (b, "status_report_state", sr[rec.status_report & 3]);
     }
   if (rec.tpdu)
     add_sms_fields (b, rec.tpdu, TRUE);
@@ -494,11 +473,11 @@ decode_pbr (const DecodeArgs *args,
       g_autofree char *fid = g_strdup_printf ("%04X", e->fid);
 
       json_builder_begin_object (b);
-      add_string (b, "template", ctag);
-      add_int (b, "type", e->constructed_tag - SV_PBR_TYPE1 + 1);
-      add_string (b, "tag", tag);
-      add_string (b, "file", sv_pbr_tag_to_string (e->tag));
-      add_string (b, "fid", fid);
+      sv_cli_add_string_or_null (b, "template", ctag);
+      sv_cli_add_int (b, "type", e->constructed_tag - SV_PBR_TYPE1 + 1);
+      sv_cli_add_string_or_null (b, "tag", tag);
+      sv_cli_add_string_or_null (b, "file", sv_pbr_tag_to_string (e->tag));
+      sv_cli_add_string_or_null (b, "fid", fid);
       json_builder_set_member_name (b, "sfi");
       if (e->sfi < 0)
         json_builder_add_null_value (b);
@@ -525,15 +504,15 @@ decode_fcp (const DecodeArgs *args,
     return 1;
 
   fid = g_strdup_printf ("%04X", info.fid);
-  add_string (b, "format", fcp ? "fcp" : "gsm");
-  add_string (b, "fid", fid);
-  add_string (b, "structure", sv_file_structure_to_string (info.structure));
-  add_int (b, "file_descriptor", info.fdb);
-  add_int (b, "record_len", info.record_len);
-  add_int (b, "n_records", info.n_records);
-  add_int (b, "file_size", info.file_size);
-  add_int (b, "total_size", info.total_size);
-  add_int (b, "lcsi", info.lcsi);
+  sv_cli_add_string_or_null (b, "format", fcp ? "fcp" : "gsm");
+  sv_cli_add_string_or_null (b, "fid", fid);
+  sv_cli_add_string_or_null (b, "structure", sv_file_structure_to_string (info.structure));
+  sv_cli_add_int (b, "file_descriptor", info.fdb);
+  sv_cli_add_int (b, "record_len", info.record_len);
+  sv_cli_add_int (b, "n_records", info.n_records);
+  sv_cli_add_int (b, "file_size", info.file_size);
+  sv_cli_add_int (b, "total_size", info.total_size);
+  sv_cli_add_int (b, "lcsi", info.lcsi);
   json_builder_set_member_name (b, "sfi");
   if (info.sfi < 0)
     json_builder_add_null_value (b);
@@ -561,8 +540,8 @@ decode_anr (const DecodeArgs *args,
 
   if (!sv_anr_record_decode (data, len, &rec, error))
     return 1;
-  add_int (b, "aas", rec.aas_record);
-  add_string (b, "number", rec.number);
+  sv_cli_add_int (b, "aas", rec.aas_record);
+  sv_cli_add_string_or_null (b, "number", rec.number);
   add_number_fields (b, rec.ton_npi);
   json_builder_set_member_name (b, "ext");
   if (rec.ext_record == SV_EXT1_NONE)
@@ -571,8 +550,8 @@ decode_anr (const DecodeArgs *args,
     json_builder_add_int_value (b, rec.ext_record);
   if (rec.has_adn_ref)
     {
-      add_int (b, "adn_sfi", rec.adn_sfi);
-      add_int (b, "adn_record", rec.adn_record);
+      sv_cli_add_int (b, "adn_sfi", rec.adn_sfi);
+      sv_cli_add_int (b, "adn_record", rec.adn_record);
     }
   add_bool (b, "empty", rec.empty);
   sv_anr_record_clear (&rec);
@@ -590,12 +569,12 @@ decode_pb_text (const DecodeArgs *args,
 
   if (!sv_pb_text_record_decode (data, len, args->type2, &rec, error))
     return 1;
-  add_string (b, "text", rec.text);
-  add_string (b, "scheme", sv_alpha_scheme_to_string (rec.scheme));
+  sv_cli_add_string_or_null (b, "text", rec.text);
+  sv_cli_add_string_or_null (b, "scheme", sv_alpha_scheme_to_string (rec.scheme));
   if (rec.has_adn_ref)
     {
-      add_int (b, "adn_sfi", rec.adn_sfi);
-      add_int (b, "adn_record", rec.adn_record);
+      sv_cli_add_int (b, "adn_sfi", rec.adn_sfi);
+      sv_cli_add_int (b, "adn_record", rec.adn_record);
     }
   add_bool (b, "empty", rec.empty);
   sv_pb_text_record_clear (&rec);
@@ -613,7 +592,7 @@ decode_iccid (const DecodeArgs *args,
 
   if (iccid == NULL)
     return 1;
-  add_string (b, "iccid", iccid);
+  sv_cli_add_string_or_null (b, "iccid", iccid);
   return 0;
 }
 
@@ -628,7 +607,7 @@ decode_imsi (const DecodeArgs *args,
 
   if (imsi == NULL)
     return 1;
-  add_string (b, "imsi", imsi);
+  sv_cli_add_string_or_null (b, "imsi", imsi);
   return 0;
 }
 
@@ -643,9 +622,9 @@ decode_spn (const DecodeArgs *args,
 
   if (!sv_spn_decode (data, len, &spn, error))
     return 1;
-  add_string (b, "spn", spn.name);
-  add_string (b, "scheme", sv_alpha_scheme_to_string (spn.scheme));
-  add_int (b, "display_condition", spn.display_condition);
+  sv_cli_add_string_or_null (b, "spn", spn.name);
+  sv_cli_add_string_or_null (b, "scheme", sv_alpha_scheme_to_string (spn.scheme));
+  sv_cli_add_int (b, "display_condition", spn.display_condition);
   sv_spn_clear (&spn);
   return 0;
 }

@@ -27,28 +27,7 @@
 
 static char *opt_db = NULL;
 
-#define DB_OPTION \
-  { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, N_("The mirror database (default: $SIMVAULT_DB or the user data dir)"), N_("FILE") }
-
-static int
-parse_options (GOptionEntry  *entries,
-               const char    *params,
-               const char    *summary,
-               int           *argc,
-               char        ***argv)
-{
-  g_autoptr(GOptionContext) context = g_option_context_new (params);
-  g_autoptr(GError) error = NULL;
-
-  g_option_context_set_summary (context, summary);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, argc, argv, &error))
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return 2;
-    }
-  return 0;
-}
+#define DB_OPTION SV_CLI_DB_OPTION (opt_db)
 
 /* The mirror of --db (or $SIMVAULT_DB, or the default). A file named by
  * --db or $SIMVAULT_DB that does not exist is an error, unless @may_create
@@ -85,40 +64,16 @@ open_mirror (void)
 }
 
 static void
-add_string_or_null (JsonBuilder *b,
-                    const char  *name,
-                    const char  *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_strv (JsonBuilder        *b,
-          const char         *name,
-          const char * const *values)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_begin_array (b);
-  for (guint i = 0; values != NULL && values[i] != NULL; i++)
-    json_builder_add_string_value (b, values[i]);
-  json_builder_end_array (b);
-}
-
-static void
 add_card (JsonBuilder        *b,
           const SvMirrorCard *card)
 {
   json_builder_begin_object (b);
-  add_string_or_null (b, "iccid", card->iccid);
-  add_string_or_null (b, "card_type", sv_card_type_to_string (card->card_type));
-  add_string_or_null (b, "label", card->label);
-  add_string_or_null (b, "note", card->note);
-  add_string_or_null (b, "phone_number", card->phone_number);
-  add_string_or_null (b, "imsi", card->imsi);
+  sv_cli_add_string_or_null (b, "iccid", card->iccid);
+  sv_cli_add_string_or_null (b, "card_type", sv_card_type_to_string (card->card_type));
+  sv_cli_add_string_or_null (b, "label", card->label);
+  sv_cli_add_string_or_null (b, "note", card->note);
+  sv_cli_add_string_or_null (b, "phone_number", card->phone_number);
+  sv_cli_add_string_or_null (b, "imsi", card->imsi);
   json_builder_set_member_name (b, "read_at");
   json_builder_add_int_value (b, card->read_at);
   json_builder_set_member_name (b, "modseq");
@@ -141,11 +96,11 @@ add_contact (JsonBuilder     *b,
   json_builder_add_int_value (b, sv_contact_get_set (c));
   json_builder_set_member_name (b, "index");
   json_builder_add_int_value (b, sv_contact_get_index (c));
-  add_string_or_null (b, "name", sv_contact_get_name (c));
-  add_string_or_null (b, "number", sv_contact_get_number (c));
-  add_strv (b, "additional_numbers", sv_contact_get_additional_numbers (c));
-  add_strv (b, "emails", sv_contact_get_emails (c));
-  add_string_or_null (b, "second_name", sv_contact_get_second_name (c));
+  sv_cli_add_string_or_null (b, "name", sv_contact_get_name (c));
+  sv_cli_add_string_or_null (b, "number", sv_contact_get_number (c));
+  sv_cli_add_strv (b, "additional_numbers", sv_contact_get_additional_numbers (c));
+  sv_cli_add_strv (b, "emails", sv_contact_get_emails (c));
+  sv_cli_add_string_or_null (b, "second_name", sv_contact_get_second_name (c));
   json_builder_end_object (b);
 }
 
@@ -165,7 +120,7 @@ fail_with_problems (const GError *error,
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "error", error->message);
+  sv_cli_add_string_or_null (b, "error", error->message);
   json_builder_set_member_name (b, "problems");
   json_builder_begin_array (b);
   for (guint i = 0; problems != NULL && i < problems->len; i++)
@@ -173,8 +128,8 @@ fail_with_problems (const GError *error,
       const SvFitProblem *p = g_ptr_array_index (problems, i);
 
       json_builder_begin_object (b);
-      add_string_or_null (b, "field", p->field);
-      add_string_or_null (b, "message", p->message);
+      sv_cli_add_string_or_null (b, "field", p->field);
+      sv_cli_add_string_or_null (b, "message", p->message);
       json_builder_set_member_name (b, "excess");
       json_builder_add_int_value (b, p->excess);
       json_builder_end_object (b);
@@ -209,8 +164,8 @@ sv_cli_cards (int    argc,
   g_autoptr(JsonBuilder) b = json_builder_new ();
   int rc;
 
-  if ((rc = parse_options (entries, "[label ICCID | delete ICCID]",
-                           _("List the cards in the mirror, label or delete one"), &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "[label ICCID | delete ICCID]",
+                                  _("List the cards in the mirror, label or delete one"), &argc, &argv)))
     return rc;
   {
     const char *verb = argc >= 2 ? argv[1] : "";
@@ -243,7 +198,7 @@ sv_cli_cards (int    argc,
       if (!sv_mirror_delete_card (mirror, argv[2], confirm, &error))
         return sv_cli_fail_error (error);
       json_builder_begin_object (b);
-      add_string_or_null (b, "deleted", argv[2]);
+      sv_cli_add_string_or_null (b, "deleted", argv[2]);
       json_builder_end_object (b);
       return print_builder (b);
     }
@@ -281,7 +236,7 @@ sv_cli_show (int    argc,
   SvPhonebookLimits limits;
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID", _("Show a card of the mirror: contacts, messages, limits"), &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Show a card of the mirror: contacts, messages, limits"), &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -455,9 +410,9 @@ sv_cli_edit (int    argc,
   guint index = 0;
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID add|set INDEX|delete INDEX|add-message|delete-message INDEX|undo|discard",
-                           _("Edit a card’s contacts in the mirror (written by “simvault-cli write”)"),
-                           &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID add|set INDEX|delete INDEX|add-message|delete-message INDEX|undo|discard",
+                                  _("Edit a card’s contacts in the mirror (written by “simvault-cli write”)"),
+                                  &argc, &argv)))
     return rc;
   if (argc < 3)
     {
@@ -525,7 +480,7 @@ sv_cli_edit (int    argc,
           json_builder_set_member_name (b, "set");
           json_builder_add_int_value (b, s);
           done = g_strdup_printf (_("Deleted record %u of phonebook set %u"), index, s);
-          add_string_or_null (b, "message", done);
+          sv_cli_add_string_or_null (b, "message", done);
           json_builder_end_object (b);
           return print_builder (b);
         }
@@ -568,7 +523,7 @@ sv_cli_edit (int    argc,
       done = g_strdup_printf (g_str_equal (action, "add") ? _("Added record %u to phonebook set %u")
                                                           : _("Changed record %u of phonebook set %u"),
                               index, s);
-      add_string_or_null (b, "message", done);
+      sv_cli_add_string_or_null (b, "message", done);
     }
   else if (g_str_equal (action, "add-message"))
     {
@@ -608,13 +563,13 @@ sv_cli_edit (int    argc,
 
       if (!sv_mirror_undo (mirror, iccid, &detail, &error))
         return sv_cli_fail_error (error);
-      add_string_or_null (b, "undone", detail);
+      sv_cli_add_string_or_null (b, "undone", detail);
     }
   else if (g_str_equal (action, "discard"))
     {
       if (!sv_mirror_discard_pending (mirror, iccid, &error))
         return sv_cli_fail_error (error);
-      add_string_or_null (b, "discarded", "all pending changes");
+      sv_cli_add_string_or_null (b, "discarded", "all pending changes");
     }
   else
     {
@@ -657,7 +612,7 @@ sv_cli_export (int    argc,
   const char *iccid;
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID", _("Export a card’s contacts or messages"), &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Export a card’s contacts or messages"), &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -721,8 +676,8 @@ sv_cli_export (int    argc,
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
       json_builder_begin_object (b);
-      add_string_or_null (b, "written", output);
-      add_string_or_null (b, "format", format);
+      sv_cli_add_string_or_null (b, "written", output);
+      sv_cli_add_string_or_null (b, "format", format);
       json_builder_end_object (b);
       return print_builder (b);
     }
@@ -756,7 +711,7 @@ sv_cli_import (int    argc,
   guint n_stored = 0;
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID FILE", _("Import contacts from a vCard or CSV file into a card’s mirror"), &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID FILE", _("Import contacts from a vCard or CSV file into a card’s mirror"), &argc, &argv)))
     return rc;
   if (argc != 3)
     {
@@ -831,7 +786,7 @@ sv_cli_diff (int    argc,
   g_autoptr(JsonBuilder) b = json_builder_new ();
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID", _("The changes “write” would put on the card, record by record"), &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID", _("The changes “write” would put on the card, record by record"), &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -851,14 +806,14 @@ sv_cli_diff (int    argc,
       g_autofree char *new_hex = sv_gbytes_to_hex (r->working_bytes);
 
       json_builder_begin_object (b);
-      add_string_or_null (b, "file", r->key);
+      sv_cli_add_string_or_null (b, "file", r->key);
       json_builder_set_member_name (b, "record");
       json_builder_add_int_value (b, r->index);
-      add_string_or_null (b, "state", sv_record_state_to_string (r->state));
+      sv_cli_add_string_or_null (b, "state", sv_record_state_to_string (r->state));
       json_builder_set_member_name (b, "version");
       json_builder_add_int_value (b, r->version);
-      add_string_or_null (b, "card", old_hex);
-      add_string_or_null (b, "mirror", new_hex);
+      sv_cli_add_string_or_null (b, "card", old_hex);
+      sv_cli_add_string_or_null (b, "mirror", new_hex);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -876,7 +831,7 @@ sv_cli_history (int    argc,
   g_autoptr(JsonBuilder) b = json_builder_new ();
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID", _("What was done to a card, oldest first"), &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID", _("What was done to a card, oldest first"), &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -896,11 +851,11 @@ sv_cli_history (int    argc,
       g_autofree char *iso = sv_date_time_format_rfc3339 (at);
 
       json_builder_begin_object (b);
-      add_string_or_null (b, "at", iso);
-      add_string_or_null (b, "operation", sv_history_op_to_string (e->op));
-      add_string_or_null (b, "who", e->who);
-      add_string_or_null (b, "iccid", e->iccid);
-      add_string_or_null (b, "detail", e->detail);
+      sv_cli_add_string_or_null (b, "at", iso);
+      sv_cli_add_string_or_null (b, "operation", sv_history_op_to_string (e->op));
+      sv_cli_add_string_or_null (b, "who", e->who);
+      sv_cli_add_string_or_null (b, "iccid", e->iccid);
+      sv_cli_add_string_or_null (b, "detail", e->detail);
       json_builder_set_member_name (b, "modseq");
       json_builder_add_int_value (b, e->modseq);
       json_builder_end_object (b);
@@ -929,8 +884,8 @@ sv_cli_restore (int    argc,
   gboolean ok = TRUE;
   int rc;
 
-  if ((rc = parse_options (entries, "SOURCE-ICCID TARGET-ICCID",
-                           _("Map one card’s phonebook onto another card: preview, then --apply"), &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "SOURCE-ICCID TARGET-ICCID",
+                                  _("Map one card’s phonebook onto another card: preview, then --apply"), &argc, &argv)))
     return rc;
   if (argc != 3)
     {
@@ -956,7 +911,7 @@ sv_cli_restore (int    argc,
     return sv_cli_fail_error (error);
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "mode", apply ? (ok ? "applied" : "refused") : "preview");
+  sv_cli_add_string_or_null (b, "mode", apply ? (ok ? "applied" : "refused") : "preview");
   if (!ok && g_error_matches (error, SV_MIRROR_ERROR, SV_MIRROR_ERROR_DOES_NOT_FIT))
     {
       g_autofree char *lost = sv_restore_describe_losses (entries_out);
@@ -964,10 +919,10 @@ sv_cli_restore (int    argc,
         g_strdup_printf (_("Some contacts would be shortened on the target: %s would be lost. "
                            "Run again with --accept-truncation to restore them shortened."), lost);
 
-      add_string_or_null (b, "error", message);
+      sv_cli_add_string_or_null (b, "error", message);
     }
   else if (!ok)
-    add_string_or_null (b, "error", error->message);
+    sv_cli_add_string_or_null (b, "error", error->message);
   json_builder_set_member_name (b, "entries");
   json_builder_begin_array (b);
   for (guint i = 0; i < entries_out->len; i++)
@@ -976,8 +931,8 @@ sv_cli_restore (int    argc,
 
       counts[e->outcome]++;
       json_builder_begin_object (b);
-      add_string_or_null (b, "outcome", sv_restore_outcome_to_string (e->outcome));
-      add_string_or_null (b, "message", e->message);
+      sv_cli_add_string_or_null (b, "outcome", sv_restore_outcome_to_string (e->outcome));
+      sv_cli_add_string_or_null (b, "message", e->message);
       json_builder_set_member_name (b, "source");
       add_contact (b, e->source);
       json_builder_set_member_name (b, "target");

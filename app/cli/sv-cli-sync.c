@@ -37,8 +37,7 @@ static char *opt_consent_code = NULL;
 static int opt_timeout = 0;
 static int opt_attempts = 0;
 
-#define DB_OPTION \
-  { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, N_("The mirror database (default: $SIMVAULT_DB or the user data dir)"), N_("FILE") }
+#define DB_OPTION SV_CLI_DB_OPTION (opt_db)
 #define PASSWORD_FILE_OPTION \
   { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_password_file, N_("Read the account’s password from FILE (default: the keyring, else the terminal)"), N_("FILE") }
 #define NETWORK_OPTIONS \
@@ -47,26 +46,6 @@ static int opt_attempts = 0;
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                              */
-
-static int
-parse_options (GOptionEntry  *entries,
-               const char    *params,
-               const char    *summary,
-               int           *argc,
-               char        ***argv)
-{
-  g_autoptr(GOptionContext) context = g_option_context_new (params);
-  g_autoptr(GError) error = NULL;
-
-  g_option_context_set_summary (context, summary);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, argc, argv, &error))
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return 2;
-    }
-  return 0;
-}
 
 /* {"error": message, "code": "login-failed"}: the code for scripts, from
  * the sync error domain when the failure is the server's or the network's. */
@@ -91,27 +70,6 @@ fail_sync (const GError *error)
 }
 
 static void
-add_string_or_null (JsonBuilder *b,
-                    const char  *name,
-                    const char  *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b,
-         const char  *name,
-         gint64       value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
-
-static void
 add_time_or_null (JsonBuilder *b,
                   const char  *name,
                   gint64       unix_seconds)
@@ -124,7 +82,7 @@ add_time_or_null (JsonBuilder *b,
       time = g_date_time_new_from_unix_utc (unix_seconds);
       text = sv_protocol_time_format (time);
     }
-  add_string_or_null (b, name, text);
+  sv_cli_add_string_or_null (b, name, text);
 }
 
 static void
@@ -134,7 +92,7 @@ add_hex (JsonBuilder *b,
 {
   g_autofree char *hex = bytes ? sv_protocol_hex_encode (bytes) : NULL;
 
-  add_string_or_null (b, name, hex);
+  sv_cli_add_string_or_null (b, name, hex);
 }
 
 static void
@@ -153,10 +111,10 @@ static void
 add_stats (JsonBuilder       *b,
            const SvSyncStats *stats)
 {
-  add_int (b, "bytes_sent", (gint64) stats->bytes_sent);
-  add_int (b, "bytes_received", (gint64) stats->bytes_received);
-  add_int (b, "round_trips", stats->round_trips);
-  add_int (b, "retries", stats->retries);
+  sv_cli_add_int (b, "bytes_sent", (gint64) stats->bytes_sent);
+  sv_cli_add_int (b, "bytes_received", (gint64) stats->bytes_received);
+  sv_cli_add_int (b, "round_trips", stats->round_trips);
+  sv_cli_add_int (b, "retries", stats->retries);
 }
 
 /* One conflict with both versions, raw and decoded against @image. */
@@ -169,12 +127,12 @@ add_conflict (JsonBuilder    *b,
   g_autoptr(SvContact) local = image ? sv_sync_decode_record_contact (image, c->key, c->index, c->local_data) : NULL;
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "file", c->key);
-  add_int (b, "index", c->index);
+  sv_cli_add_string_or_null (b, "file", c->key);
+  sv_cli_add_int (b, "index", c->index);
   json_builder_set_member_name (b, "server");
   json_builder_begin_object (b);
   add_hex (b, "data", c->server_data);
-  add_int (b, "version", c->server_version);
+  sv_cli_add_int (b, "version", c->server_version);
   add_contact_or_null (b, "contact", server);
   json_builder_end_object (b);
   json_builder_set_member_name (b, "local");
@@ -372,8 +330,8 @@ sv_cli_register (int    argc,
   gboolean in_keyring = FALSE;
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID", _("Register a card of the mirror with a backup server"),
-                           &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Register a card of the mirror with a backup server"),
+                                  &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -428,13 +386,13 @@ sv_cli_register (int    argc,
     in_keyring = sv_sync_secret_store (result->server, result->phone, password, NULL, NULL);
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "result", result->result);
-  add_int (b, "counter_a", result->counter_a);
-  add_int (b, "counter_b", result->counter_b);
-  add_string_or_null (b, "portal", result->portal);
-  add_string_or_null (b, "iccid", result->iccid);
-  add_string_or_null (b, "server", result->server);
-  add_string_or_null (b, "phone", result->phone);
+  sv_cli_add_string_or_null (b, "result", result->result);
+  sv_cli_add_int (b, "counter_a", result->counter_a);
+  sv_cli_add_int (b, "counter_b", result->counter_b);
+  sv_cli_add_string_or_null (b, "portal", result->portal);
+  sv_cli_add_string_or_null (b, "iccid", result->iccid);
+  sv_cli_add_string_or_null (b, "server", result->server);
+  sv_cli_add_string_or_null (b, "phone", result->phone);
   json_builder_set_member_name (b, "password_in_keyring");
   json_builder_add_boolean_value (b, in_keyring);
   json_builder_end_object (b);
@@ -549,8 +507,8 @@ sv_cli_backup (int    argc,
   SvSyncCredentials credentials = { 0 };
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID", _("Back up a card of the mirror to its backup server"),
-                           &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Back up a card of the mirror to its backup server"),
+                                  &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -594,26 +552,26 @@ sv_cli_backup (int    argc,
     return fail_sync (error);
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "iccid", result->iccid);
-  add_string_or_null (b, "mode", result->full ? "full" : "incremental");
+  sv_cli_add_string_or_null (b, "iccid", result->iccid);
+  sv_cli_add_string_or_null (b, "mode", result->full ? "full" : "incremental");
   json_builder_set_member_name (b, "records");
   json_builder_begin_object (b);
-  add_int (b, "sent", result->records_sent);
-  add_int (b, "applied", result->records_applied);
+  sv_cli_add_int (b, "sent", result->records_sent);
+  sv_cli_add_int (b, "applied", result->records_applied);
   json_builder_end_object (b);
-  add_int (b, "batches", result->batches);
-  add_int (b, "resumed_batches", result->resumed);
+  sv_cli_add_int (b, "batches", result->batches);
+  sv_cli_add_int (b, "resumed_batches", result->resumed);
   add_conflicts (b, result->image, result->conflicts);
   json_builder_set_member_name (b, "messages");
   json_builder_begin_object (b);
-  add_int (b, "sent", result->messages_sent);
-  add_int (b, "stored", result->messages_stored);
-  add_int (b, "duplicates", result->messages_duplicates);
-  add_int (b, "dropped", result->messages_dropped);
-  add_int (b, "count", result->messages_count);
+  sv_cli_add_int (b, "sent", result->messages_sent);
+  sv_cli_add_int (b, "stored", result->messages_stored);
+  sv_cli_add_int (b, "duplicates", result->messages_duplicates);
+  sv_cli_add_int (b, "dropped", result->messages_dropped);
+  sv_cli_add_int (b, "count", result->messages_count);
   json_builder_end_object (b);
   add_stats (b, &result->stats);
-  add_string_or_null (b, "token", result->token);
+  sv_cli_add_string_or_null (b, "token", result->token);
   json_builder_end_object (b);
   return print_builder (b);
 }
@@ -635,8 +593,8 @@ add_entries (JsonBuilder *b,
 
       counts[e->outcome]++;
       json_builder_begin_object (b);
-      add_string_or_null (b, "outcome", sv_restore_outcome_to_string (e->outcome));
-      add_string_or_null (b, "message", e->message);
+      sv_cli_add_string_or_null (b, "outcome", sv_restore_outcome_to_string (e->outcome));
+      sv_cli_add_string_or_null (b, "message", e->message);
       add_contact_or_null (b, "source", e->source);
       add_contact_or_null (b, "target", e->target);
       json_builder_end_object (b);
@@ -645,7 +603,7 @@ add_entries (JsonBuilder *b,
   json_builder_set_member_name (b, "summary");
   json_builder_begin_object (b);
   for (guint k = 0; k < 4; k++)
-    add_int (b, sv_restore_outcome_to_string (k), counts[k]);
+    sv_cli_add_int (b, sv_restore_outcome_to_string (k), counts[k]);
   json_builder_end_object (b);
 }
 
@@ -663,8 +621,8 @@ add_changes (JsonBuilder           *b,
       g_autoptr(SvContact) after = sv_sync_decode_record_contact (result->after, r->key, r->index, r->data);
 
       json_builder_begin_object (b);
-      add_string_or_null (b, "file", r->key);
-      add_int (b, "index", r->index);
+      sv_cli_add_string_or_null (b, "file", r->key);
+      sv_cli_add_int (b, "index", r->index);
       add_hex (b, "data", r->data);
       add_contact_or_null (b, "before", before);
       add_contact_or_null (b, "after", after);
@@ -708,9 +666,9 @@ sync_restore (int    argc,
   SvSyncCredentials credentials = { 0 };
   int rc;
 
-  if ((rc = parse_options (entries, "TARGET-ICCID",
-                           _("Restore a backup from the server onto a card of the mirror: preview, then --apply"),
-                           &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "TARGET-ICCID",
+                                  _("Restore a backup from the server onto a card of the mirror: preview, then --apply"),
+                                  &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -775,29 +733,29 @@ sync_restore (int    argc,
     return fail_sync (error);
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "mode", result->applied ? "applied" : "preview");
-  add_string_or_null (b, "kind", result->full ? "full" : "incremental");
-  add_string_or_null (b, "source", result->source_iccid);
-  add_string_or_null (b, "target", result->target_iccid);
+  sv_cli_add_string_or_null (b, "mode", result->applied ? "applied" : "preview");
+  sv_cli_add_string_or_null (b, "kind", result->full ? "full" : "incremental");
+  sv_cli_add_string_or_null (b, "source", result->source_iccid);
+  sv_cli_add_string_or_null (b, "target", result->target_iccid);
   json_builder_set_member_name (b, "same_card");
   json_builder_add_boolean_value (b, result->same_card);
-  add_string_or_null (b, "registration", result->registration);
+  sv_cli_add_string_or_null (b, "registration", result->registration);
   if (!result->same_card)
     add_entries (b, result->entries);
   json_builder_set_member_name (b, "records");
   json_builder_begin_object (b);
-  add_int (b, "received", result->records);
-  add_int (b, "changed", result->written ? result->written->len : 0);
+  sv_cli_add_int (b, "received", result->records);
+  sv_cli_add_int (b, "changed", result->written ? result->written->len : 0);
   json_builder_end_object (b);
   add_changes (b, result);
   add_conflicts (b, result->before, result->conflicts);
   json_builder_set_member_name (b, "messages");
   json_builder_begin_object (b);
-  add_int (b, "received", result->messages);
-  add_int (b, "written", result->messages_written);
-  add_int (b, "dropped", result->messages_dropped);
+  sv_cli_add_int (b, "received", result->messages);
+  sv_cli_add_int (b, "written", result->messages_written);
+  sv_cli_add_int (b, "dropped", result->messages_dropped);
   json_builder_end_object (b);
-  add_string_or_null (b, "token", result->token);
+  sv_cli_add_string_or_null (b, "token", result->token);
   add_stats (b, &result->stats);
   json_builder_end_object (b);
   return print_builder (b);
@@ -848,8 +806,8 @@ sv_cli_deregister (int    argc,
   SvSyncCredentials credentials = { 0 };
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID", _("Delete a card’s backup from its server and forget the registration"),
-                           &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Delete a card’s backup from its server and forget the registration"),
+                                  &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -875,10 +833,10 @@ sv_cli_deregister (int    argc,
     return fail_sync (error);
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "result", "deregistered");
-  add_string_or_null (b, "iccid", argv[1]);
-  add_string_or_null (b, "server", state->server);
-  add_string_or_null (b, "phone", state->phone);
+  sv_cli_add_string_or_null (b, "result", "deregistered");
+  sv_cli_add_string_or_null (b, "iccid", argv[1]);
+  sv_cli_add_string_or_null (b, "server", state->server);
+  sv_cli_add_string_or_null (b, "phone", state->phone);
   json_builder_end_object (b);
   return print_builder (b);
 }
@@ -899,8 +857,8 @@ sv_cli_sync_status (int    argc,
   g_autoptr(JsonBuilder) b = json_builder_new ();
   int rc;
 
-  if ((rc = parse_options (entries, "ICCID", _("Show a card’s backup state: server, last backup, what waits for upload"),
-                           &argc, &argv)))
+  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Show a card’s backup state: server, last backup, what waits for upload"),
+                                  &argc, &argv)))
     return rc;
   if (argc != 2)
     {
@@ -918,26 +876,26 @@ sv_cli_sync_status (int    argc,
   state = sv_mirror_sync_get_state (mirror, argv[1], NULL);
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "iccid", argv[1]);
+  sv_cli_add_string_or_null (b, "iccid", argv[1]);
   json_builder_set_member_name (b, "registered");
   json_builder_add_boolean_value (b, state != NULL);
   if (state != NULL)
     {
       image = sv_mirror_load_image (mirror, argv[1], TRUE, NULL);
       conflicts = sv_mirror_sync_list_conflicts (mirror, argv[1], NULL);
-      add_string_or_null (b, "server", state->server);
-      add_string_or_null (b, "phone", state->phone);
+      sv_cli_add_string_or_null (b, "server", state->server);
+      sv_cli_add_string_or_null (b, "phone", state->phone);
       add_time_or_null (b, "registered_at", state->registered_at);
       add_time_or_null (b, "last_backup", state->last_backup_at);
       add_time_or_null (b, "last_restore", state->last_restore_at);
-      add_int (b, "records_pending_upload", state->n_pending_records);
-      add_int (b, "messages_pending_upload", state->n_pending_messages);
-      add_int (b, "unacknowledged_batches", state->n_outbox);
+      sv_cli_add_int (b, "records_pending_upload", state->n_pending_records);
+      sv_cli_add_int (b, "messages_pending_upload", state->n_pending_messages);
+      sv_cli_add_int (b, "unacknowledged_batches", state->n_outbox);
       add_conflicts (b, image, conflicts);
-      add_string_or_null (b, "token", state->token);
-      add_string_or_null (b, "backup_token", state->backup_token);
-      add_int (b, "counter_a", state->counter_a);
-      add_int (b, "counter_b", state->counter_b);
+      sv_cli_add_string_or_null (b, "token", state->token);
+      sv_cli_add_string_or_null (b, "backup_token", state->backup_token);
+      sv_cli_add_int (b, "counter_a", state->counter_a);
+      sv_cli_add_int (b, "counter_b", state->counter_b);
     }
   json_builder_end_object (b);
   return print_builder (b);

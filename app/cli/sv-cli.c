@@ -73,6 +73,59 @@ sv_cli_fail_error (const GError *error)
   return sv_cli_fail (error->message);
 }
 
+int
+sv_cli_parse_options (GOptionEntry   *entries,
+                      const char     *params,
+                      const char     *summary,
+                      int            *argc,
+                      char         ***argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (params);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 2;
+    }
+  return 0;
+}
+
+void
+sv_cli_add_string_or_null (JsonBuilder *builder,
+                           const char  *name,
+                           const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+sv_cli_add_strv (JsonBuilder        *builder,
+                 const char         *name,
+                 const char * const *values)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; values != NULL && values[i] != NULL; i++)
+    json_builder_add_string_value (builder, values[i]);
+  json_builder_end_array (builder);
+}
+
+void
+sv_cli_add_int (JsonBuilder *builder,
+                const char  *name,
+                gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
 static void
 print_usage (FILE *stream)
 {

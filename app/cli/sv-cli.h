@@ -39,6 +39,30 @@ void sv_cli_print_json  (JsonNode   *node);
 int  sv_cli_fail        (const char *message);
 int  sv_cli_fail_error  (const GError *error);
 
+/* Parses @argc/@argv with @entries; on a bad option prints GLib's message
+ * on stderr and returns 2 (a usage error), else 0. */
+int  sv_cli_parse_options (GOptionEntry   *entries,
+                           const char     *params,
+                           const char     *summary,
+                           int            *argc,
+                           char         ***argv);
+
+/* JSON members: a string (null for %NULL), an array of strings (empty for
+ * %NULL), an integer. */
+void sv_cli_add_string_or_null (JsonBuilder        *builder,
+                                const char         *name,
+                                const char         *value);
+void sv_cli_add_strv           (JsonBuilder        *builder,
+                                const char         *name,
+                                const char * const *values);
+void sv_cli_add_int            (JsonBuilder        *builder,
+                                const char         *name,
+                                gint64              value);
+
+/* --db FILE, the mirror, into the char * @var */
+#define SV_CLI_DB_OPTION(var) \
+  { "db", 0, 0, G_OPTION_ARG_FILENAME, &(var), N_("The mirror database (default: $SIMVAULT_DB or the user data dir)"), N_("FILE") }
+
 /* The mirror of @db (else $SIMVAULT_DB, else the default); a named file
  * that does not exist is an error printed as JSON, unless @may_create.
  * Returns %NULL after printing the error. */
