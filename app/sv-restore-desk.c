@@ -113,10 +113,13 @@ update_actions (SvRestoreDesk *self)
                                  idle && *text_of (self->server_row) && *text_of (self->staff_row) &&
                                  *text_of (self->staff_password_row));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.consent",
-                                 idle && *text_of (self->phone_row) &&
+                                 idle && self->client != NULL && *text_of (self->phone_row) &&
                                  (*text_of (self->code_row) || *text_of (self->customer_password_row)));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.choose-card", idle && self->card_iccids->len > 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.preview", idle && self->target_iccid != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.choose-card",
+                                 idle && self->client != NULL && self->card_iccids->len > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.preview",
+                                 idle && self->client != NULL && self->source_iccid != NULL &&
+                                 self->target_iccid != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.write", idle && self->preview != NULL && shortened_ok);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.stop", self->busy && g_str_equal (step, "write"));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "desk.print", self->receipt != NULL);

@@ -137,6 +137,12 @@ group_idle (gpointer data)
 }
 
 static gboolean
+group_registered (gpointer data)
+{
+  return !sv_account_group_is_busy (data) && sv_account_group_get_state (data) != NULL;
+}
+
+static gboolean
 group_backed_up (gpointer data)
 {
   const SvSyncState *state = sv_account_group_get_state (data);
@@ -172,10 +178,16 @@ show_card_page (SvWindow *window)
 
   adw_view_stack_set_visible_child_name (sv_card_view_get_view_stack (window->card_view), "card");
   settle ();
-  /* Scroll the Backup group into view: focus its first button. */
-  button = sv_test_find_child (GTK_WIDGET (group), GTK_TYPE_BUTTON, 0);
+  /* Scroll the Backup group (the page's last) into view. */
+  button = gtk_widget_get_ancestor (GTK_WIDGET (group), GTK_TYPE_SCROLLED_WINDOW);
   if (button != NULL)
-    gtk_widget_grab_focus (button);
+    {
+      GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (button));
+
+      settle ();
+      gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) -
+                                            gtk_adjustment_get_page_size (adjustment));
+    }
 }
 
 #define PHONE "+8613900139009"
@@ -242,6 +254,7 @@ main (int    argc,
   save_png (GTK_WIDGET (dialog), "backup-connect-dialog.png");
   sv_account_dialog_submit (dialog);
   sv_test_wait_for (sv_test_no_toplevel, GSIZE_TO_POINTER (SV_TYPE_ACCOUNT_DIALOG), 60, "the dialog to close");
+  sv_test_wait_for (group_registered, group, 30, "the account");
 
   /* Back up now; the state after it. */
   gtk_widget_activate_action (GTK_WIDGET (group), "account.backup", NULL);
@@ -295,7 +308,7 @@ main (int    argc,
   g_file_set_contents (pw_file, "shop staff secret 7\n", -1, NULL);
   {
     g_autofree char *data_arg = g_strdup_printf ("--data-dir=%s", server_dir);
-    const char *args[] = { g_getenv ("SIMVAULT_SERVER"), data_arg, "staff", "add", "Wang Fang",
+    const char *args[] = { g_getenv ("SIMVAULT_SERVER"), data_arg, "staff", "add", "wangfang",
                            "--password-file", pw_file, NULL };
 
     g_spawn_sync (NULL, (char **) args, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
@@ -306,10 +319,12 @@ main (int    argc,
   gtk_widget_activate_action (GTK_WIDGET (window), "win.restore-desk", NULL);
   sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (SV_TYPE_RESTORE_DESK), 10, "the desk");
   desk = SV_RESTORE_DESK (sv_test_find_toplevel (SV_TYPE_RESTORE_DESK));
-  sv_restore_desk_fill_staff (desk, server_url, "Wang Fang", "shop staff secret 7");
+  sv_restore_desk_fill_staff (desk, server_url, "wangfang", "shop staff secret 7");
   save_png (GTK_WIDGET (desk), "restore-desk-staff.png");
   gtk_widget_activate_action (GTK_WIDGET (desk), "desk.staff-sign-in", NULL);
   sv_test_wait_for (desk_idle, desk, 60, "the staff sign-in");
+  if (g_strcmp0 (sv_restore_desk_get_step (desk), "customer") != 0)
+    g_error ("The staff sign-in failed: %s", sv_restore_desk_get_error (desk));
   sv_restore_desk_fill_customer (desk, PHONE, code, NULL);
   save_png (GTK_WIDGET (desk), "restore-desk-customer.png");
   gtk_widget_activate_action (GTK_WIDGET (desk), "desk.consent", NULL);
