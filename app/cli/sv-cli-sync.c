@@ -288,6 +288,46 @@ lookup_state (const char  *iccid,
   return sv_mirror_sync_get_state (mirror, iccid, NULL);
 }
 
+/* The server and phone of --server and --phone, else of the card's
+ * registration, and the network options; FALSE after printing @missing
+ * (a usage error) when either is unknown. */
+static gboolean
+server_from_options (SvSyncCredentials *credentials,
+                     const SvSyncState *state,
+                     const char        *missing)
+{
+  credentials->server = opt_server ? opt_server : (state ? state->server : NULL);
+  credentials->phone = opt_phone ? opt_phone : (state ? state->phone : NULL);
+  if (credentials->server == NULL || credentials->phone == NULL)
+    {
+      fprintf (stderr, "%s\n", missing);
+      return FALSE;
+    }
+  set_network (credentials);
+  return TRUE;
+}
+
+/* --staff NAME with --staff-password-file FILE (@needs_file when it is
+ * missing) and --consent-code into @credentials. */
+static gboolean
+staff_from_options (SvSyncCredentials  *credentials,
+                    SvPassword        **staff_password,
+                    const char         *needs_file,
+                    GError            **error)
+{
+  if (opt_staff_password_file == NULL ||
+      (*staff_password = read_password_file (opt_staff_password_file, error)) == NULL)
+    {
+      if (*error == NULL)
+        g_set_error_literal (error, SV_SYNC_ERROR, SV_SYNC_ERROR_NO_PASSWORD, needs_file);
+      return FALSE;
+    }
+  credentials->staff_name = opt_staff;
+  credentials->staff_password = *staff_password;
+  credentials->consent_code = opt_consent_code;
+  return TRUE;
+}
+
 static gboolean
 db_must_exist (GError **error)
 {
@@ -341,28 +381,14 @@ sv_cli_register (int    argc,
   if (!db_must_exist (&error))
     return fail_sync (error);
   state = lookup_state (argv[1], NULL);
-  credentials.server = opt_server ? opt_server : (state ? state->server : NULL);
-  credentials.phone = opt_phone ? opt_phone : (state ? state->phone : NULL);
-  if (credentials.server == NULL || credentials.phone == NULL)
-    {
-      fprintf (stderr, "%s\n", _("register needs --server URL and --phone NUMBER"));
-      return 2;
-    }
-  set_network (&credentials);
+  if (!server_from_options (&credentials, state, _("register needs --server URL and --phone NUMBER")))
+    return 2;
 
   if (opt_staff != NULL)
     {
-      if (opt_staff_password_file == NULL ||
-          (staff_password = read_password_file (opt_staff_password_file, &error)) == NULL)
-        {
-          if (error == NULL)
-            g_set_error_literal (&error, SV_SYNC_ERROR, SV_SYNC_ERROR_NO_PASSWORD,
-                                 _("Staff registration needs --staff-password-file FILE"));
-          return fail_sync (error);
-        }
-      credentials.staff_name = opt_staff;
-      credentials.staff_password = staff_password;
-      credentials.consent_code = opt_consent_code;
+      if (!staff_from_options (&credentials, &staff_password,
+                               _("Staff registration needs --staff-password-file FILE"), &error))
+        return fail_sync (error);
       if (opt_password_file != NULL &&
           (password = read_password_file (opt_password_file, &error)) == NULL)
         return fail_sync (error);
@@ -691,27 +717,14 @@ sync_restore (int    argc,
     return fail_sync (error);
 
   state = lookup_state (argv[1], NULL);
-  credentials.server = opt_server ? opt_server : (state ? state->server : NULL);
-  credentials.phone = opt_phone ? opt_phone : (state ? state->phone : NULL);
-  if (credentials.server == NULL || credentials.phone == NULL)
-    {
-      fprintf (stderr, "%s\n", _("restore from a server needs --server URL and --phone NUMBER"));
-      return 2;
-    }
-  set_network (&credentials);
+  if (!server_from_options (&credentials, state,
+                            _("restore from a server needs --server URL and --phone NUMBER")))
+    return 2;
   if (opt_staff != NULL)
     {
-      if (opt_staff_password_file == NULL ||
-          (staff_password = read_password_file (opt_staff_password_file, &error)) == NULL)
-        {
-          if (error == NULL)
-            g_set_error_literal (&error, SV_SYNC_ERROR, SV_SYNC_ERROR_NO_PASSWORD,
-                                 _("Staff restore needs --staff-password-file FILE"));
-          return fail_sync (error);
-        }
-      credentials.staff_name = opt_staff;
-      credentials.staff_password = staff_password;
-      credentials.consent_code = opt_consent_code;
+      if (!staff_from_options (&credentials, &staff_password,
+                               _("Staff restore needs --staff-password-file FILE"), &error))
+        return fail_sync (error);
       if (opt_consent_code == NULL)
         {
           password = get_password (opt_password_file, NULL, credentials.phone, FALSE, &error);
