@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sv-protocol-error.h"
+#include "sv-protocol-types.h"
 
 typedef struct
 {
@@ -252,7 +253,7 @@ sv_protocol_error_new_from_response (guint       status,
                                      const char *body,
                                      gsize       len)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root = NULL;
   SvProtocolError code = status >= 500 ? SV_PROTOCOL_ERROR_INTERNAL : SV_PROTOCOL_ERROR_MALFORMED;
   const char *message = NULL;
   const char *field = NULL;
@@ -265,14 +266,16 @@ sv_protocol_error_new_from_response (guint       status,
         break;
       }
 
-  /* An empty body parses to no root at all (a proxy's bare 502): found by
-   * tests/fuzz/fuzz-protocol-response (corpus regress-empty-error-body). */
-  if (body != NULL && json_parser_load_from_data (parser, body, len, NULL)
-      && json_parser_get_root (parser) != NULL
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* The same checks as every body (size, UTF-8, depth, one object): an
+   * empty body (a proxy's bare 502) parsed to no root, found by
+   * tests/fuzz/fuzz-protocol-response (regress-empty-error-body), and a
+   * server's answer must not make json-glib recurse without bound or
+   * leak (regress-two-values). */
+  if (body != NULL)
+    root = sv_protocol_parse_body (body, len, NULL);
+  if (root != NULL)
     {
-      JsonObject *root = json_node_get_object (json_parser_get_root (parser));
-      JsonNode *e = json_object_get_member (root, "error");
+      JsonNode *e = json_object_get_member (json_node_get_object (root), "error");
 
       if (e != NULL && JSON_NODE_HOLDS_OBJECT (e))
         {
