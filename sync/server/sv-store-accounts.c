@@ -71,7 +71,6 @@ account_load_txn (SvDbConn *conn,
   return TRUE;
 }
 
-/* Inserts the account; CONFLICT if the phone is taken. */
 gboolean
 sv_store_account_insert (SvDbConn       *conn,
                          SvStoreAccountContext *ctx,
@@ -210,9 +209,6 @@ rehash_txn (SvDbConn  *conn,
                         NULL, error);
 }
 
-/* After a successful login: store the hash again with the store's current
- * cost if it was made with another. Only if nobody changed it meanwhile;
- * failing here never fails the login. */
 void
 sv_store_rehash_if_needed (SvStore    *store,
                            const char *table,
@@ -484,8 +480,6 @@ sv_store_rate_limit_reset (SvStore    *store,
   return sv_store_run (store, SV_DB_WRITE, rate_reset_txn, &ctx, error);
 }
 
-/* Records a failed login on both keys and sets LOGIN_FAILED (or the
- * storage's error if even that failed). */
 void
 sv_store_login_failed (SvStore    *store,
                        const char *key1,
@@ -529,8 +523,6 @@ session_lifetime (SvStoreSessionKind kind)
     }
 }
 
-/* Inside a transaction: a new session row; the token and csrf go into a
- * new SvStoreSession (names filled by the caller's lookup if needed). */
 SvStoreSession *
 sv_store_session_insert (SvDbConn           *conn,
                          SvStore            *store,
@@ -569,7 +561,6 @@ sv_store_session_insert (SvDbConn           *conn,
   return g_steal_pointer (&session);
 }
 
-/* Fills phone and staff_name from their tables */
 gboolean
 sv_store_session_fill_names (SvDbConn       *conn,
                              SvStoreSession *session,

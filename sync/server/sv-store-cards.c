@@ -14,8 +14,24 @@
 /* ------------------------------------------------------------------------ */
 /* Cards                                                                    */
 
-/* Inside a transaction: the card if it is @account_id's (0: any account),
- * NOT_FOUND otherwise. */
+static gpointer
+card_file_from_row (SvDbStmt *stmt,
+                    gpointer  user_data)
+{
+  return sv_store_card_file_new (sv_db_stmt_column_text (stmt, 0),
+                                 sv_db_stmt_column_text (stmt, 1),
+                                 sv_db_stmt_column_text (stmt, 2),
+                                 (guint) sv_db_stmt_column_int64 (stmt, 3),
+                                 (guint) sv_db_stmt_column_int64 (stmt, 4));
+}
+
+static gpointer
+text_from_row (SvDbStmt *stmt,
+               gpointer  user_data)
+{
+  return sv_db_stmt_dup_text (stmt, 0);
+}
+
 SvStoreCard *
 sv_store_card_load (SvDbConn   *conn,
                     gint64      account_id,
@@ -25,7 +41,6 @@ sv_store_card_load (SvDbConn   *conn,
   g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(SvDbStmt) stmt = NULL;
   g_autoptr(SvDbStmt) files = NULL;
-  GError *local_error = NULL;
   gboolean found;
 
   stmt = sv_store_prepare (conn,
@@ -73,18 +88,8 @@ sv_store_card_load (SvDbConn   *conn,
                             error);
   if (files == NULL)
     return NULL;
-  while (sv_db_stmt_step (files, &local_error))
-    g_ptr_array_add (card->files,
-                     sv_store_card_file_new (sv_db_stmt_column_text (files, 0),
-                                       sv_db_stmt_column_text (files, 1),
-                                       sv_db_stmt_column_text (files, 2),
-                                       (guint) sv_db_stmt_column_int64 (files, 3),
-                                       (guint) sv_db_stmt_column_int64 (files, 4)));
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return NULL;
-    }
+  if (!sv_store_collect_rows (files, card_file_from_row, NULL, card->files, error))
+    return NULL;
   return g_steal_pointer (&card);
 }
 
@@ -190,8 +195,6 @@ files_upsert (SvDbConn              *conn,
   return TRUE;
 }
 
-/* Drops the oldest messages until @room parts fit the card's ring;
- * *dropped counts them. */
 gboolean
 sv_store_ring_make_room (SvDbConn   *conn,
                          const char *iccid,
@@ -585,7 +588,6 @@ card_list_txn (SvDbConn *conn,
   CardContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
   g_autoptr(GPtrArray) iccids = g_ptr_array_new_with_free_func (g_free);
-  GError *local_error = NULL;
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
   ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_card_free);
@@ -596,13 +598,8 @@ card_list_txn (SvDbConn *conn,
                            error);
   if (stmt == NULL)
     return FALSE;
-  while (sv_db_stmt_step (stmt, &local_error))
-    g_ptr_array_add (iccids, sv_db_stmt_dup_text (stmt, 0));
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
+  if (!sv_store_collect_rows (stmt, text_from_row, NULL, iccids, error))
+    return FALSE;
   g_clear_pointer (&stmt, sv_db_stmt_finish);
 
   for (guint i = 0; i < iccids->len; i++)

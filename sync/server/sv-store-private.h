@@ -144,6 +144,19 @@ sv_store_insert_returning_id (SvDbConn           *conn,
                               gint64             *id,
                               GError            **error);
 
+/* Makes the element of one row of a statement; %NULL leaves the row out */
+typedef gpointer (*SvStoreRowFunc) (SvDbStmt *stmt,
+                                    gpointer  user_data);
+
+/* Steps @stmt to its end and appends what @row_func makes of each row to
+ * @list: the one row loop of the store. */
+gboolean
+sv_store_collect_rows (SvDbStmt        *stmt,
+                       SvStoreRowFunc   row_func,
+                       gpointer         user_data,
+                       GPtrArray       *list,
+                       GError         **error);
+
 /* sv_db_stmt_step () for a statement expected to answer at most one row:
  * TRUE and *found = whether there was one, FALSE on failure. */
 gboolean

@@ -118,8 +118,6 @@ backup_result_deserialize (const char *batch_id,
   return result;
 }
 
-/* Looks the batch up: *answer set if it was applied before with the same
- * request; BATCH_ID_REUSED if with another. */
 gboolean
 sv_store_batch_lookup (SvDbConn      *conn,
                        const char    *iccid,
@@ -201,17 +199,28 @@ bad:
 /* ------------------------------------------------------------------------ */
 /* Records                                                                  */
 
+/* Records and conflicts sort by file, then index */
+static gint
+compare_file_index (const char *file_a,
+                    guint       index_a,
+                    const char *file_b,
+                    guint       index_b)
+{
+  int c = strcmp (file_a, file_b);
+
+  if (c != 0)
+    return c;
+  return index_a < index_b ? -1 : index_a > index_b;
+}
+
 static gint
 compare_record (gconstpointer  a,
                 gconstpointer  b)
 {
   const SvStoreRecord *ra = *(SvStoreRecord * const *) a;
   const SvStoreRecord *rb = *(SvStoreRecord * const *) b;
-  int c = strcmp (ra->file, rb->file);
 
-  if (c != 0)
-    return c;
-  return ra->index < rb->index ? -1 : ra->index > rb->index;
+  return compare_file_index (ra->file, ra->index, rb->file, rb->index);
 }
 
 static gint
@@ -220,11 +229,8 @@ compare_conflict (gconstpointer  a,
 {
   const SvStoreConflict *ca = *(SvStoreConflict * const *) a;
   const SvStoreConflict *cb = *(SvStoreConflict * const *) b;
-  int c = strcmp (ca->file, cb->file);
 
-  if (c != 0)
-    return c;
-  return ca->index < cb->index ? -1 : ca->index > cb->index;
+  return compare_file_index (ca->file, ca->index, cb->file, cb->index);
 }
 
 static gboolean
@@ -622,28 +628,30 @@ sv_store_record_from_row (SvDbStmt *stmt)
   return record;
 }
 
-/* Appends the rows of @stmt (file_key, idx, data, version) to @records,
- * leaving out the EF_SMS when @skip_sms */
+static gpointer
+record_from_row (SvDbStmt *stmt,
+                 gpointer  user_data)
+{
+  return sv_store_record_from_row (stmt);
+}
+
+static gpointer
+record_from_row_but_sms (SvDbStmt *stmt,
+                         gpointer  user_data)
+{
+  if (sv_store_is_sms_file (sv_db_stmt_column_text (stmt, 0)))
+    return NULL;
+  return sv_store_record_from_row (stmt);
+}
+
 gboolean
 sv_store_collect_records (SvDbStmt  *stmt,
                           GPtrArray *records,
                           gboolean   skip_sms,
                           GError   **error)
 {
-  GError *local_error = NULL;
-
-  while (sv_db_stmt_step (stmt, &local_error))
-    {
-      if (skip_sms && sv_store_is_sms_file (sv_db_stmt_column_text (stmt, 0)))
-        continue;
-      g_ptr_array_add (records, sv_store_record_from_row (stmt));
-    }
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  return TRUE;
+  return sv_store_collect_rows (stmt, skip_sms ? record_from_row_but_sms : record_from_row,
+                                NULL, records, error);
 }
 
 typedef struct

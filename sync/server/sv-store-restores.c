@@ -266,6 +266,19 @@ sv_store_messages_append (SvStore    *store,
                               (gpointer *) &ctx.result, (GDestroyNotify) sv_store_messages_result_free, error);
 }
 
+/* id, parts, n_parts, stored_at, received_at */
+static gpointer
+message_from_row (SvDbStmt *stmt,
+                  gpointer  user_data)
+{
+  g_autoptr(GBytes) parts = sv_db_stmt_column_bytes (stmt, 1);
+
+  return message_from_blob (sv_db_stmt_column_int64 (stmt, 0), parts,
+                            (guint) sv_db_stmt_column_int64 (stmt, 2),
+                            sv_db_stmt_column_int64 (stmt, 3),
+                            sv_db_stmt_column_int64 (stmt, 4));
+}
+
 /* The ring, oldest first */
 static gboolean
 messages_collect (SvDbConn   *conn,
@@ -274,7 +287,6 @@ messages_collect (SvDbConn   *conn,
                   GError    **error)
 {
   g_autoptr(SvDbStmt) stmt = NULL;
-  GError *local_error = NULL;
 
   stmt = sv_store_prepare (conn,
                            "SELECT id, parts, n_parts, stored_at, received_at FROM messages"
@@ -283,21 +295,7 @@ messages_collect (SvDbConn   *conn,
                            error);
   if (stmt == NULL)
     return FALSE;
-  while (sv_db_stmt_step (stmt, &local_error))
-    {
-      g_autoptr(GBytes) parts = sv_db_stmt_column_bytes (stmt, 1);
-
-      g_ptr_array_add (list, message_from_blob (sv_db_stmt_column_int64 (stmt, 0), parts,
-                                                (guint) sv_db_stmt_column_int64 (stmt, 2),
-                                                sv_db_stmt_column_int64 (stmt, 3),
-                                                sv_db_stmt_column_int64 (stmt, 4)));
-    }
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  return TRUE;
+  return sv_store_collect_rows (stmt, message_from_row, NULL, list, error);
 }
 
 static gboolean

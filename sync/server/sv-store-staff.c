@@ -95,6 +95,26 @@ sv_store_staff_add (SvStore    *store,
                               (gpointer *) &ctx.staff, (GDestroyNotify) sv_store_staff_free, error);
 }
 
+/* id, name, created_at, password_hash: the hash is kept for a lookup by
+ * name (a login) */
+static gpointer
+staff_from_row (SvDbStmt *stmt,
+                gpointer  user_data)
+{
+  StaffContext *ctx = user_data;
+  SvStoreStaff *staff = g_new0 (SvStoreStaff, 1);
+
+  staff->id = sv_db_stmt_column_int64 (stmt, 0);
+  staff->name = sv_db_stmt_dup_text (stmt, 1);
+  staff->created_at = sv_db_stmt_column_int64 (stmt, 2);
+  if (ctx->name != NULL)
+    {
+      g_free (ctx->stored_hash);
+      ctx->stored_hash = sv_db_stmt_dup_text (stmt, 3);
+    }
+  return staff;
+}
+
 static gboolean
 staff_list_txn (SvDbConn *conn,
                 gpointer  user_data,
@@ -102,7 +122,6 @@ staff_list_txn (SvDbConn *conn,
 {
   StaffContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
-  GError *local_error = NULL;
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
   ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_staff_free);
@@ -113,26 +132,7 @@ staff_list_txn (SvDbConn *conn,
     stmt = sv_db_prepare (conn, "SELECT id, name, created_at, password_hash FROM staff ORDER BY name", error);
   if (stmt == NULL)
     return FALSE;
-  while (sv_db_stmt_step (stmt, &local_error))
-    {
-      SvStoreStaff *staff = g_new0 (SvStoreStaff, 1);
-
-      staff->id = sv_db_stmt_column_int64 (stmt, 0);
-      staff->name = sv_db_stmt_dup_text (stmt, 1);
-      staff->created_at = sv_db_stmt_column_int64 (stmt, 2);
-      g_ptr_array_add (ctx->list, staff);
-      if (ctx->name != NULL)
-        {
-          g_free (ctx->stored_hash);
-          ctx->stored_hash = sv_db_stmt_dup_text (stmt, 3);
-        }
-    }
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  return TRUE;
+  return sv_store_collect_rows (stmt, staff_from_row, ctx, ctx->list, error);
 }
 
 GPtrArray *
@@ -286,6 +286,24 @@ sv_store_audit_append (SvStore    *store,
   return sv_store_run (store, SV_DB_WRITE, audit_append_txn, &ctx, error);
 }
 
+/* id, at, staff_name, iccid, action, detail */
+static gpointer
+audit_entry_from_row (SvDbStmt *stmt,
+                      gpointer  user_data)
+{
+  AuditContext *ctx = user_data;
+  SvStoreAuditEntry *entry = g_new0 (SvStoreAuditEntry, 1);
+
+  entry->id = sv_db_stmt_column_int64 (stmt, 0);
+  entry->at = sv_db_stmt_column_int64 (stmt, 1);
+  entry->account_id = ctx->account_id;
+  entry->staff_name = sv_db_stmt_dup_text (stmt, 2);
+  entry->iccid = sv_db_stmt_dup_text (stmt, 3);
+  entry->action = sv_db_stmt_dup_text (stmt, 4);
+  entry->detail = sv_db_stmt_dup_text (stmt, 5);
+  return entry;
+}
+
 static gboolean
 audit_list_txn (SvDbConn *conn,
                 gpointer  user_data,
@@ -293,7 +311,6 @@ audit_list_txn (SvDbConn *conn,
 {
   AuditContext *ctx = user_data;
   g_autoptr(SvDbStmt) stmt = NULL;
-  GError *local_error = NULL;
 
   g_clear_pointer (&ctx->list, g_ptr_array_unref);
   ctx->list = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_audit_entry_free);
@@ -306,25 +323,7 @@ audit_list_txn (SvDbConn *conn,
                            error);
   if (stmt == NULL)
     return FALSE;
-  while (sv_db_stmt_step (stmt, &local_error))
-    {
-      SvStoreAuditEntry *entry = g_new0 (SvStoreAuditEntry, 1);
-
-      entry->id = sv_db_stmt_column_int64 (stmt, 0);
-      entry->at = sv_db_stmt_column_int64 (stmt, 1);
-      entry->account_id = ctx->account_id;
-      entry->staff_name = sv_db_stmt_dup_text (stmt, 2);
-      entry->iccid = sv_db_stmt_dup_text (stmt, 3);
-      entry->action = sv_db_stmt_dup_text (stmt, 4);
-      entry->detail = sv_db_stmt_dup_text (stmt, 5);
-      g_ptr_array_add (ctx->list, entry);
-    }
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  return TRUE;
+  return sv_store_collect_rows (stmt, audit_entry_from_row, ctx, ctx->list, error);
 }
 
 GPtrArray *

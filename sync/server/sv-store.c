@@ -39,9 +39,6 @@ sv_store_now (SvStore *store)
   return store->now (store->now_data);
 }
 
-/* Runs @func and turns the driver's errors into the store's: transient and
- * connection failures are UNAVAILABLE (retry later), the rest INTERNAL.
- * Errors the function raised in SV_STORE_ERROR pass unchanged. */
 gboolean
 sv_store_run (SvStore     *store,
               SvDbTxnMode  mode,
@@ -190,8 +187,30 @@ sv_store_insert_returning_id (SvDbConn           *conn,
   return sv_db_stmt_run (stmt, error);
 }
 
-/* sv_db_stmt_step () for a statement expected to answer at most one row:
- * TRUE and *found = whether there was one, FALSE on failure. */
+gboolean
+sv_store_collect_rows (SvDbStmt        *stmt,
+                       SvStoreRowFunc   row_func,
+                       gpointer         user_data,
+                       GPtrArray       *list,
+                       GError         **error)
+{
+  GError *local_error = NULL;
+
+  while (sv_db_stmt_step (stmt, &local_error))
+    {
+      gpointer element = row_func (stmt, user_data);
+
+      if (element != NULL)
+        g_ptr_array_add (list, element);
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 sv_store_step_one (SvDbStmt *stmt,
                    gboolean *found,
@@ -301,7 +320,6 @@ sv_store_is_cleared (GBytes *data)
   return TRUE;
 }
 
-/* The EF_SMS of a layout: the ring replaces it in restores. */
 gboolean
 sv_store_is_sms_file (const char *key)
 {
@@ -421,8 +439,6 @@ sv_store_hash_password (SvStore     *store,
   return g_strdup (out);
 }
 
-/* A hash made with other limits than the store's (the operator changed the
- * cost, or the libsodium defaults moved) */
 gboolean
 sv_store_password_needs_rehash (SvStore    *store,
                                 const char *hash)
