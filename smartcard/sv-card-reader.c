@@ -521,10 +521,12 @@ sv_card_read_iccid (SvCardSession  *session,
 {
   g_autoptr(GBytes) body = NULL;
 
-  /* TS 102.221 §13.2: EF_ICCID is 10 bytes; no FCP needed. */
-  if (!sv_card_session_select (session, "3F002FE2", NULL, error))
+  if (!sv_card_session_begin (session, error))
     return NULL;
-  body = sv_card_session_read_binary (session, 0, 10, error);
+  /* TS 102.221 §13.2: EF_ICCID is 10 bytes; no FCP needed. */
+  if (sv_card_session_select (session, "3F002FE2", NULL, error))
+    body = sv_card_session_read_binary (session, 0, 10, error);
+  sv_card_session_end (session);
   if (body == NULL)
     return NULL;
   return decode_iccid (session, body, error);
@@ -559,25 +561,15 @@ sv_card_read_image (SvCardSession    *session,
                                          stats, cancellable, error);
 }
 
-/**
- * sv_card_read_image_with_lookup:
- * @lookup: (scope call): called once, right after EF_ICCID was read, with
- *   the card's ICCID; returns the image last read from that card, or %NULL
- *   for a card seen for the first time
- *
- * Like sv_card_read_image(), for a caller that does not know yet which card
- * is in the reader: the ICCID is read once, as part of the image, and the
- * previous image is looked up by it (the mirror, in the read operation).
- */
-SvCardImage *
-sv_card_read_image_with_lookup (SvCardSession       *session,
-                                SvCardPreviousFunc   lookup,
-                                gpointer             lookup_data,
-                                SvCardReadFlags      flags,
-                                SvProgress          *progress,
-                                SvCardReadStats     *stats,
-                                GCancellable        *cancellable,
-                                GError             **error)
+static SvCardImage *
+read_image_in_transaction (SvCardSession       *session,
+                           SvCardPreviousFunc   lookup,
+                           gpointer             lookup_data,
+                           SvCardReadFlags      flags,
+                           SvProgress          *progress,
+                           SvCardReadStats     *stats,
+                           GCancellable        *cancellable,
+                           GError             **error)
 {
   g_autoptr(SvCardImage) previous = NULL;
   g_autoptr(SvCardImage) image = sv_card_image_new (sv_card_session_get_card_type (session));
@@ -644,4 +636,37 @@ sv_card_read_image_with_lookup (SvCardSession       *session,
   if (progress)
     sv_progress_update (progress, ctx.done, ctx.total, "Card read");
   return g_steal_pointer (&image);
+}
+
+/**
+ * sv_card_read_image_with_lookup:
+ * @lookup: (scope call): called once, right after EF_ICCID was read, with
+ *   the card's ICCID; returns the image last read from that card, or %NULL
+ *   for a card seen for the first time
+ *
+ * Like sv_card_read_image(), for a caller that does not know yet which card
+ * is in the reader: the ICCID is read once, as part of the image, and the
+ * previous image is looked up by it (the mirror, in the read operation).
+ *
+ * The whole read holds the card (one PC/SC transaction), released on
+ * success, error and cancellation alike.
+ */
+SvCardImage *
+sv_card_read_image_with_lookup (SvCardSession       *session,
+                                SvCardPreviousFunc   lookup,
+                                gpointer             lookup_data,
+                                SvCardReadFlags      flags,
+                                SvProgress          *progress,
+                                SvCardReadStats     *stats,
+                                GCancellable        *cancellable,
+                                GError             **error)
+{
+  SvCardImage *image;
+
+  if (!sv_card_session_begin (session, error))
+    return NULL;
+  image = read_image_in_transaction (session, lookup, lookup_data, flags, progress, stats,
+                                     cancellable, error);
+  sv_card_session_end (session);
+  return image;
 }

@@ -50,6 +50,11 @@ struct _SvCardSession
   char           *selected_ef;
   SvFileInfo      selected_info;   /* of selected_ef, when valid */
   gboolean        selected_info_valid;
+
+  /* Nesting depth of sv_card_session_begin(); the reader's transaction
+   * is held while it is above zero. */
+  guint           transaction_depth;
+  guint           n_resets_seen;
 };
 
 static gboolean
@@ -251,6 +256,65 @@ forget_selection (SvCardSession *self)
 {
   g_ptr_array_set_size (self->current_df, 0);
   forget_selected_ef (self);
+}
+
+/**
+ * sv_card_session_begin:
+ *
+ * Holds the card for this session (a PC/SC transaction) until the
+ * matching sv_card_session_end(), so that no other client can select
+ * another file between our SELECT and the READ or UPDATE that follows.
+ * Calls nest; only the outermost one talks to the reader. Another client
+ * may have used the card since we last held it, so what we remembered of
+ * the selected files is dropped. Every whole read, write or PIN command
+ * runs inside one; never hold one while waiting for a person.
+ */
+gboolean
+sv_card_session_begin (SvCardSession  *self,
+                       GError        **error)
+{
+  gboolean card_was_reset = FALSE;
+
+  if (self->transaction_depth++ > 0)
+    return TRUE;
+  if (!sv_reader_begin_transaction (self->reader, self->handle, &card_was_reset, error))
+    {
+      self->transaction_depth = 0;
+      forget_selection (self);
+      return FALSE;
+    }
+  if (card_was_reset)
+    {
+      /* Reconnected: the card is back at the MF and no PIN is verified.
+       * A file that needs one then fails with "security status not
+       * satisfied", which names the file. */
+      self->n_resets_seen++;
+      g_debug ("%s: the card was reset by another application", self->reader_name);
+    }
+  forget_selection (self);
+  return TRUE;
+}
+
+/**
+ * sv_card_session_end:
+ *
+ * Releases what the matching sv_card_session_begin() took.
+ */
+void
+sv_card_session_end (SvCardSession *self)
+{
+  g_return_if_fail (self->transaction_depth > 0);
+  if (--self->transaction_depth > 0)
+    return;
+  if (self->handle != NULL)
+    sv_reader_end_transaction (self->reader, self->handle);
+}
+
+/* How often a transaction found the card reset by another client. */
+guint
+sv_card_session_get_n_resets_seen (SvCardSession *self)
+{
+  return self->n_resets_seen;
 }
 
 static gboolean
@@ -720,43 +784,26 @@ find_usim_aid (SvCardSession *self)
   return NULL;
 }
 
-/**
- * sv_card_session_open:
- *
- * Connects to the card in @reader_name and finds out what it is: a UICC
- * is tried first (CLA 00, SELECT MF), then a 2G SIM (CLA A0). On a UICC
- * the USIM is found through EF_DIR; a UICC without a USIM is read through
- * its 2G file system with CLA 00.
- *
- * Blocks: call it from a worker thread in a GUI.
- */
-SvCardSession *
-sv_card_session_open (SvReader    *reader,
-                      const char  *reader_name,
-                      GError     **error)
+/* The identification dialogue of sv_card_session_open(), inside its
+ * transaction. */
+static gboolean
+identify_card (SvCardSession  *self,
+               GError        **error)
 {
-  g_autoptr(SvCardSession) self = g_new0 (SvCardSession, 1);
   static const guint8 mf[2] = { 0x3F, 0x00 };
   guint8 header[4] = { CLA_UICC, INS_SELECT, 0x00, 0x04 };
   guint16 sw = 0;
 
-  self->reader = g_object_ref (reader);
-  self->reader_name = g_strdup (reader_name);
-  self->current_df = g_ptr_array_new_with_free_func (g_free);
-  self->handle = sv_reader_connect (reader, reader_name, &self->protocol, &self->atr, error);
-  if (self->handle == NULL)
-    return NULL;
-
   if (!sv_card_session_transmit (self, header, mf, 2,
                                  self->protocol == SV_CARD_PROTOCOL_T1 ? 256 : -1,
                                  NULL, &sw, error))
-    return NULL;
+    return FALSE;
   if (sw == 0x6A86 || sw == 0x6B00 || sw == 0x6A87)
     {
       /* A UICC that will not return the MF's FCP: ask for no data. */
       header[3] = 0x0C;
       if (!sv_card_session_transmit (self, header, mf, 2, -1, NULL, &sw, error))
-        return NULL;
+        return FALSE;
     }
 
   if (sv_status_word_classify (sw, NULL, NULL, NULL) != SV_STATUS_FAILURE)
@@ -766,7 +813,7 @@ sv_card_session_open (SvReader    *reader,
       g_ptr_array_add (self->current_df, g_strdup ("3F00"));
       self->usim_aid = find_usim_aid (self);
       self->card_type = self->usim_aid ? SV_CARD_TYPE_USIM : SV_CARD_TYPE_SIM;
-      return g_steal_pointer (&self);
+      return TRUE;
     }
 
   /* Not a UICC (6E00, 6D00, ...): a 2G SIM answers CLA A0. */
@@ -783,25 +830,75 @@ sv_card_session_open (SvReader    *reader,
             g_error_matches (local_error, SV_PCSC_ERROR, SV_PCSC_ERROR_NO_SERVICE))
           {
             g_propagate_error (error, g_steal_pointer (&local_error));
-            return NULL;
+            return FALSE;
           }
-        g_debug ("%s: %s; resetting the card", reader_name, local_error->message);
-        sv_reader_disconnect (reader, g_steal_pointer (&self->handle), TRUE);
+        g_debug ("%s: %s; resetting the card", self->reader_name, local_error->message);
+        sv_card_session_end (self);
+        sv_reader_disconnect (self->reader, g_steal_pointer (&self->handle), TRUE);
         g_clear_pointer (&self->atr, g_bytes_unref);
-        self->handle = sv_reader_connect (reader, reader_name, &self->protocol, &self->atr, error);
-        if (self->handle == NULL ||
-            !sv_card_session_transmit (self, header, mf, 2, -1, NULL, &sw, error))
-          return NULL;
+        self->handle = sv_reader_connect (self->reader, self->reader_name, &self->protocol,
+                                          &self->atr, error);
+        /* The caller ends the transaction: take it again (or pretend to,
+         * when there is no card to take). */
+        if (self->handle == NULL)
+          {
+            self->transaction_depth = 1;
+            return FALSE;
+          }
+        if (!sv_card_session_begin (self, error))
+          {
+            self->transaction_depth = 1;
+            sv_reader_disconnect (self->reader, g_steal_pointer (&self->handle), FALSE);
+            return FALSE;
+          }
+        if (!sv_card_session_transmit (self, header, mf, 2, -1, NULL, &sw, error))
+          return FALSE;
       }
   }
-  if (!sv_status_word_check (sw, reader_name, "SELECT MF with CLA A0", error))
+  if (!sv_status_word_check (sw, self->reader_name, "SELECT MF with CLA A0", error))
     {
       g_prefix_error (error, _("Neither a UICC nor a 2G SIM: "));
-      return NULL;
+      return FALSE;
     }
   self->cla = CLA_GSM;
   self->card_type = SV_CARD_TYPE_SIM;
   g_ptr_array_add (self->current_df, g_strdup ("3F00"));
+  return TRUE;
+}
+
+/**
+ * sv_card_session_open:
+ *
+ * Connects to the card in @reader_name and finds out what it is: a UICC
+ * is tried first (CLA 00, SELECT MF), then a 2G SIM (CLA A0). On a UICC
+ * the USIM is found through EF_DIR; a UICC without a USIM is read through
+ * its 2G file system with CLA 00.
+ *
+ * The whole dialogue runs in one transaction.
+ *
+ * Blocks: call it from a worker thread in a GUI.
+ */
+SvCardSession *
+sv_card_session_open (SvReader    *reader,
+                      const char  *reader_name,
+                      GError     **error)
+{
+  g_autoptr(SvCardSession) self = g_new0 (SvCardSession, 1);
+  gboolean ok;
+
+  self->reader = g_object_ref (reader);
+  self->reader_name = g_strdup (reader_name);
+  self->current_df = g_ptr_array_new_with_free_func (g_free);
+  self->handle = sv_reader_connect (reader, reader_name, &self->protocol, &self->atr, error);
+  if (self->handle == NULL)
+    return NULL;
+
+  if (!sv_card_session_begin (self, error))
+    return NULL;
+  ok = identify_card (self, error);
+  sv_card_session_end (self);
+  if (!ok)
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -864,6 +961,8 @@ sv_card_session_close (SvCardSession *self)
 {
   if (self == NULL)
     return;
+  if (self->transaction_depth > 0 && self->handle)
+    sv_reader_end_transaction (self->reader, self->handle);
   if (self->handle)
     sv_reader_disconnect (self->reader, self->handle, FALSE);
   g_clear_object (&self->reader);

@@ -78,6 +78,10 @@ GArray         *sv_card_session_search_record   (SvCardSession   *self,
                                                  gsize            pattern_len,
                                                  GError         **error);
 const char     *sv_card_session_get_selected_path (SvCardSession *self);
+gboolean        sv_card_session_begin           (SvCardSession   *self,
+                                                 GError         **error);
+void            sv_card_session_end             (SvCardSession   *self);
+guint           sv_card_session_get_n_resets_seen (SvCardSession *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvCardSession, sv_card_session_close)
 

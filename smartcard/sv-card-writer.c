@@ -432,26 +432,17 @@ sv_card_write_image (SvCardSession     *session,
                                       stats, written, cancellable, error);
 }
 
-/**
- * sv_card_write_image_to_card:
- * @card_iccid_read: (nullable): the ICCID the caller has just read from the card
- *   in @session, in this same operation; %NULL to read it here
- *
- * sv_card_write_image() for an operation that already read the card's
- * ICCID (to find its pending changes): the ICCID is read once per
- * operation, and the changes are still never written onto another card.
- */
-gboolean
-sv_card_write_image_to_card (SvCardSession     *session,
-                             const char        *card_iccid_read,
-                             SvCardImage       *base,
-                             SvCardImage       *target,
-                             const char        *journal_path,
-                             SvProgress        *progress,
-                             SvCardWriteStats  *stats,
-                             GPtrArray        **written,
-                             GCancellable      *cancellable,
-                             GError           **error)
+static gboolean
+write_image_in_transaction (SvCardSession     *session,
+                            const char        *card_iccid_read,
+                            SvCardImage       *base,
+                            SvCardImage       *target,
+                            const char        *journal_path,
+                            SvProgress        *progress,
+                            SvCardWriteStats  *stats,
+                            GPtrArray        **written,
+                            GCancellable      *cancellable,
+                            GError           **error)
 {
   const char *reader_name = sv_card_session_get_reader_name (session);
   const char *iccid = sv_card_image_get_iccid (base);
@@ -644,6 +635,40 @@ sv_card_write_image_to_card (SvCardSession     *session,
   if (written)
     *written = g_steal_pointer (&changes);
   return TRUE;
+}
+
+/**
+ * sv_card_write_image_to_card:
+ * @card_iccid_read: (nullable): the ICCID the caller has just read from the card
+ *   in @session, in this same operation; %NULL to read it here
+ *
+ * sv_card_write_image() for an operation that already read the card's
+ * ICCID (to find its pending changes): the ICCID is read once per
+ * operation, and the changes are still never written onto another card.
+ *
+ * The whole write, its ICCID check and its read-backs hold the card (one
+ * PC/SC transaction), released on success, error and cancellation alike.
+ */
+gboolean
+sv_card_write_image_to_card (SvCardSession     *session,
+                             const char        *card_iccid_read,
+                             SvCardImage       *base,
+                             SvCardImage       *target,
+                             const char        *journal_path,
+                             SvProgress        *progress,
+                             SvCardWriteStats  *stats,
+                             GPtrArray        **written,
+                             GCancellable      *cancellable,
+                             GError           **error)
+{
+  gboolean ok;
+
+  if (!sv_card_session_begin (session, error))
+    return FALSE;
+  ok = write_image_in_transaction (session, card_iccid_read, base, target, journal_path,
+                                   progress, stats, written, cancellable, error);
+  sv_card_session_end (session);
+  return ok;
 }
 
 /**

@@ -55,6 +55,13 @@ struct _SvFakeReader
   gboolean        pulled_answered_empty;
   char           *mismatch;
   GPtrArray      *log;           /* "APDU -> RESPONSE" hex lines */
+
+  /* Transactions, like SCardBeginTransaction/SCardEndTransaction. */
+  guint           transaction_depth;
+  guint           n_begins;
+  guint           n_ends;
+  guint           n_outside;      /* APDUs sent outside any transaction */
+  gboolean        reset_pending;  /* next begin reports a reset card */
 };
 
 G_DEFINE_FINAL_TYPE (SvFakeReader, sv_fake_reader, SV_TYPE_READER)
@@ -201,6 +208,8 @@ sv_fake_reader_transmit (SvReader        *reader,
     }
 
   self->n_transmitted++;
+  if (self->transaction_depth == 0)
+    self->n_outside++;
   e = g_queue_peek_head (&self->expectations);
   if (e != NULL)
     {
@@ -249,6 +258,42 @@ sv_fake_reader_disconnect (SvReader       *reader,
 {
   g_free (handle->reader_name);
   g_free (handle);
+}
+
+static gboolean
+sv_fake_reader_begin_transaction (SvReader        *reader,
+                                  SvReaderHandle  *handle,
+                                  gboolean        *card_was_reset,
+                                  GError         **error)
+{
+  SvFakeReader *self = SV_FAKE_READER (reader);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  FakeSlot *slot = find_slot (self, handle->reader_name);
+
+  *card_was_reset = FALSE;
+  if (slot == NULL || slot->atr == NULL || slot->event_count != handle->generation)
+    {
+      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CARD_REMOVED,
+                   "%s: the card was removed", handle->reader_name);
+      return FALSE;
+    }
+  *card_was_reset = self->reset_pending;
+  self->reset_pending = FALSE;
+  self->transaction_depth++;
+  self->n_begins++;
+  return TRUE;
+}
+
+static void
+sv_fake_reader_end_transaction (SvReader       *reader,
+                                SvReaderHandle *handle)
+{
+  SvFakeReader *self = SV_FAKE_READER (reader);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_assert (self->transaction_depth > 0);
+  self->transaction_depth--;
+  self->n_ends++;
 }
 
 static gboolean
@@ -348,6 +393,8 @@ sv_fake_reader_class_init (SvFakeReaderClass *klass)
   reader_class->disconnect = sv_fake_reader_disconnect;
   reader_class->wait_for_change = sv_fake_reader_wait_for_change;
   reader_class->cancel = sv_fake_reader_cancel;
+  reader_class->begin_transaction = sv_fake_reader_begin_transaction;
+  reader_class->end_transaction = sv_fake_reader_end_transaction;
 }
 
 static void
@@ -520,4 +567,38 @@ GPtrArray *
 sv_fake_reader_get_log (SvFakeReader *self)
 {
   return self->log;
+}
+
+/**
+ * sv_fake_reader_get_transactions:
+ * @n_begins: (out) (optional): transactions begun
+ * @n_ends: (out) (optional): transactions ended
+ * @n_outside: (out) (optional): APDUs sent while no transaction was held
+ *
+ * Returns: the transactions held now
+ */
+guint
+sv_fake_reader_get_transactions (SvFakeReader *self,
+                                 guint        *n_begins,
+                                 guint        *n_ends,
+                                 guint        *n_outside)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (n_begins)
+    *n_begins = self->n_begins;
+  if (n_ends)
+    *n_ends = self->n_ends;
+  if (n_outside)
+    *n_outside = self->n_outside;
+  return self->transaction_depth;
+}
+
+/* The next begin reports that another client reset the card. */
+void
+sv_fake_reader_reset_card_by_other (SvFakeReader *self)
+{
+  g_mutex_lock (&self->lock);
+  self->reset_pending = TRUE;
+  g_mutex_unlock (&self->lock);
 }

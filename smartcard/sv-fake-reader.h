@@ -49,5 +49,10 @@ guint         sv_fake_reader_get_n_pending      (SvFakeReader   *self);
 guint         sv_fake_reader_get_n_transmitted  (SvFakeReader   *self);
 const char   *sv_fake_reader_get_mismatch       (SvFakeReader   *self);
 GPtrArray    *sv_fake_reader_get_log            (SvFakeReader   *self);
+guint         sv_fake_reader_get_transactions   (SvFakeReader   *self,
+                                                 guint          *n_begins,
+                                                 guint          *n_ends,
+                                                 guint          *n_outside);
+void          sv_fake_reader_reset_card_by_other (SvFakeReader  *self);
 
 G_END_DECLS

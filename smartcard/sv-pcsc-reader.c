@@ -359,6 +359,57 @@ sv_pcsc_reader_disconnect (SvReader       *reader,
   g_free (handle);
 }
 
+/* pcsc-lite: SCardBeginTransaction answers SCARD_W_RESET_CARD once
+ * another client has reset the card, and keeps doing so on this handle
+ * until SCardReconnect; SCARD_W_REMOVED_CARD when the card left. Begin
+ * waits while another client holds its own transaction. */
+static gboolean
+sv_pcsc_reader_begin_transaction (SvReader        *reader,
+                                  SvReaderHandle  *handle,
+                                  gboolean        *card_was_reset,
+                                  GError         **error)
+{
+  LONG rv = SCardBeginTransaction (handle->card);
+
+  *card_was_reset = FALSE;
+  if (rv == SCARD_W_RESET_CARD)
+    {
+      DWORD active = 0;
+
+      rv = SCardReconnect (handle->card, SCARD_SHARE_SHARED,
+                           SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, SCARD_LEAVE_CARD, &active);
+      if (rv != SCARD_S_SUCCESS)
+        return set_pcsc_error (error, rv, handle->reader_name, "SCardReconnect");
+      g_debug ("%s: the card was reset by another application; reconnected",
+               handle->reader_name);
+      handle->protocol = active;
+      *card_was_reset = TRUE;
+      rv = SCardBeginTransaction (handle->card);
+    }
+  if (rv == SCARD_W_REMOVED_CARD)
+    {
+      g_set_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_CARD_REMOVED,
+                   _("%s: the card was removed"), handle->reader_name);
+      return FALSE;
+    }
+  if (rv != SCARD_S_SUCCESS)
+    return set_pcsc_error (error, rv, handle->reader_name, "SCardBeginTransaction");
+  return TRUE;
+}
+
+static void
+sv_pcsc_reader_end_transaction (SvReader       *reader,
+                                SvReaderHandle *handle)
+{
+  LONG rv = SCardEndTransaction (handle->card, SCARD_LEAVE_CARD);
+
+  /* Fails only when the card or pcscd went away, which the next call
+   * reports; the transaction is gone either way. */
+  if (rv != SCARD_S_SUCCESS)
+    g_debug ("%s: SCardEndTransaction: %s (0x%08lX)", handle->reader_name,
+             pcsc_stringify_error (rv), (unsigned long) rv);
+}
+
 static gboolean
 sv_pcsc_reader_wait_for_change (SvReader   *reader,
                                 GPtrArray **states,
@@ -511,6 +562,8 @@ sv_pcsc_reader_class_init (SvPcscReaderClass *klass)
   reader_class->disconnect = sv_pcsc_reader_disconnect;
   reader_class->wait_for_change = sv_pcsc_reader_wait_for_change;
   reader_class->cancel = sv_pcsc_reader_cancel;
+  reader_class->begin_transaction = sv_pcsc_reader_begin_transaction;
+  reader_class->end_transaction = sv_pcsc_reader_end_transaction;
 }
 
 static void

@@ -329,12 +329,20 @@ sv_pin_get_status (SvCardSession  *session,
                    SvPinStatus    *status,
                    GError        **error)
 {
+  gboolean ok;
+
   memset (status, 0, sizeof *status);
   status->pin_retries = G_MAXUINT;
   status->puk_retries = G_MAXUINT;
+  /* The status comes from a SELECT: hold the card (a PC/SC transaction). */
+  if (!sv_card_session_begin (session, error))
+    return FALSE;
   if (sv_card_session_get_cla (session) == 0xA0)
-    return get_status_gsm (session, kind, status, error);
-  return get_status_uicc (session, kind, status, error);
+    ok = get_status_gsm (session, kind, status, error);
+  else
+    ok = get_status_uicc (session, kind, status, error);
+  sv_card_session_end (session);
+  return ok;
 }
 
 static gboolean
@@ -389,6 +397,12 @@ sv_pin_verify (SvCardSession  *session,
   SvPinStatus status;
   guint8 data[8];
   gboolean ok = FALSE;
+  gboolean held = FALSE;
+
+  /* Status, then the command against it: one transaction. */
+  if (!sv_card_session_begin (session, error))
+    goto out;
+  held = TRUE;
 
   if (!sv_pin_get_status (session, kind, &status, error))
     goto out;
@@ -426,6 +440,8 @@ sv_pin_verify (SvCardSession  *session,
         }
     }
 out:
+  if (held)
+    sv_card_session_end (session);
   sv_pin_wipe (pin);
   explicit_bzero (data, sizeof data);
   return ok;
@@ -442,6 +458,12 @@ sv_pin_change (SvCardSession  *session,
   SvPinStatus status;
   guint8 data[16];
   gboolean ok = FALSE;
+  gboolean held = FALSE;
+
+  /* Status, then the command against it: one transaction. */
+  if (!sv_card_session_begin (session, error))
+    goto out;
+  held = TRUE;
 
   if (!sv_pin_get_status (session, kind, &status, error) ||
       !check_tries (session, status.pin_retries, "PIN", flags, error) ||
@@ -451,6 +473,8 @@ sv_pin_change (SvCardSession  *session,
   ok = send_pin_command (session, "CHANGE PIN", INS_CHANGE, 0x00,
                          status_key (session, kind, &status), data, 16, error);
 out:
+  if (held)
+    sv_card_session_end (session);
   sv_pin_wipe (old_pin);
   sv_pin_wipe (new_pin);
   explicit_bzero (data, sizeof data);
@@ -469,6 +493,12 @@ sv_pin_unblock (SvCardSession  *session,
   guint8 data[16];
   gboolean ok = FALSE;
   guint8 p2;
+  gboolean held = FALSE;
+
+  /* Status, then the command against it: one transaction. */
+  if (!sv_card_session_begin (session, error))
+    goto out;
+  held = TRUE;
 
   if (!sv_pin_get_status (session, kind, &status, error) ||
       !check_tries (session, status.puk_retries, "PUK", flags, error) ||
@@ -481,6 +511,8 @@ sv_pin_unblock (SvCardSession  *session,
     p2 = 0x00;
   ok = send_pin_command (session, "UNBLOCK PIN", INS_UNBLOCK, 0x00, p2, data, 16, error);
 out:
+  if (held)
+    sv_card_session_end (session);
   sv_pin_wipe (puk);
   sv_pin_wipe (new_pin);
   explicit_bzero (data, sizeof data);
@@ -499,6 +531,12 @@ enable_disable (SvCardSession  *session,
   SvPinStatus status;
   guint8 data[8];
   gboolean ok = FALSE;
+  gboolean held = FALSE;
+
+  /* Status, then the command against it: one transaction. */
+  if (!sv_card_session_begin (session, error))
+    goto out;
+  held = TRUE;
 
   if (kind != SV_PIN_1)
     {
@@ -513,6 +551,8 @@ enable_disable (SvCardSession  *session,
   ok = send_pin_command (session, operation, ins, 0x00,
                          status_key (session, kind, &status), data, 8, error);
 out:
+  if (held)
+    sv_card_session_end (session);
   sv_pin_wipe (pin);
   explicit_bzero (data, sizeof data);
   return ok;

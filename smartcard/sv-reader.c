@@ -135,6 +135,42 @@ sv_reader_cancel (SvReader *self)
 }
 
 /**
+ * sv_reader_begin_transaction:
+ * @card_was_reset: (out) (optional): %TRUE when another client had reset
+ *   the card and the backend reconnected
+ *
+ * Takes exclusive use of the card until sv_reader_end_transaction(): every
+ * sequence that depends on card state (a SELECT, then READ or UPDATE) must
+ * run inside one, or another PC/SC client may select another file in
+ * between. Never hold a transaction while waiting for a person.
+ */
+gboolean
+sv_reader_begin_transaction (SvReader        *self,
+                             SvReaderHandle  *handle,
+                             gboolean        *card_was_reset,
+                             GError         **error)
+{
+  gboolean reset = FALSE;
+
+  g_return_val_if_fail (SV_IS_READER (self), FALSE);
+  g_return_val_if_fail (handle != NULL, FALSE);
+  if (!SV_READER_GET_CLASS (self)->begin_transaction (self, handle, &reset, error))
+    return FALSE;
+  if (card_was_reset)
+    *card_was_reset = reset;
+  return TRUE;
+}
+
+void
+sv_reader_end_transaction (SvReader       *self,
+                           SvReaderHandle *handle)
+{
+  g_return_if_fail (SV_IS_READER (self));
+  g_return_if_fail (handle != NULL);
+  SV_READER_GET_CLASS (self)->end_transaction (self, handle);
+}
+
+/**
  * sv_reader_pick_reader:
  * @wanted: (nullable): a reader name, or a unique substring of one
  *

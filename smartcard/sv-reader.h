@@ -75,6 +75,12 @@ G_DECLARE_DERIVABLE_TYPE (SvReader, sv_reader, SV, READER, GObject)
  *   Called from one monitor thread only; a backend uses a separate
  *   context for it.
  * @cancel: wakes a blocked @wait_for_change; callable from any thread
+ * @begin_transaction: takes exclusive use of the card behind @handle
+ *   (SCardBeginTransaction) so that no other client can send an APDU until
+ *   @end_transaction; blocks while another client holds the card. When the
+ *   card was reset by another client, the backend reconnects and sets
+ *   @card_was_reset: the card's selected files and verified PINs are gone.
+ * @end_transaction: releases the card, leaving it as it is
  *
  * A reader backend: PC/SC (#SvPcscReader) or the scripted fake for unit
  * tests (#SvFakeReader). Modelled on libosmocore's `osim_reader_ops`.
@@ -105,8 +111,14 @@ struct _SvReaderClass
                                       guint            timeout_ms,
                                       GError         **error);
   void            (*cancel)          (SvReader        *self);
+  gboolean        (*begin_transaction) (SvReader       *self,
+                                        SvReaderHandle *handle,
+                                        gboolean       *card_was_reset,
+                                        GError        **error);
+  void            (*end_transaction) (SvReader        *self,
+                                      SvReaderHandle  *handle);
 
-  gpointer padding[8];
+  gpointer padding[6];
 };
 
 GPtrArray      *sv_reader_list_readers    (SvReader        *self,
@@ -131,6 +143,12 @@ gboolean        sv_reader_wait_for_change (SvReader        *self,
                                            guint            timeout_ms,
                                            GError         **error);
 void            sv_reader_cancel          (SvReader        *self);
+gboolean        sv_reader_begin_transaction (SvReader      *self,
+                                             SvReaderHandle *handle,
+                                             gboolean      *card_was_reset,
+                                             GError       **error);
+void            sv_reader_end_transaction (SvReader        *self,
+                                           SvReaderHandle  *handle);
 char           *sv_reader_pick_reader     (SvReader        *self,
                                            const char      *wanted,
                                            GError         **error);
