@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Issue 17: the card pulled at *every* APDU of a write and of a restore,
+ * then put back: each time the write fails with the journal named, the
+ * card as it was when pulled goes back in, the same write resumes from
+ * the journal and the card ends byte-equal to the intent (the target
+ * image plus the write's own bookkeeping). Extends test-card-pcsc.c's
+ * pull-mid-write (one pull point) to every pull point (vsim
+ * --drop-after N for each N of the write's APDUs); the helpers below are
+ * copies of that file's (static there).
+ *
+ * "Restore" is the write a restore makes: the whole phonebook of the card
+ * replaced by another card's contacts (every record rewritten), the write
+ * path sv-restore-map and the restore desk end in.
+ *
+ * Bounded: at most SV_PULL_MAX_POINTS (default 40) pull points per case,
+ * spread evenly over the write when it has more APDUs than that.
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "sv-card-error.h"
+#include "sv-card-reader.h"
+#include "sv-card-session.h"
+#include "sv-card-writer.h"
+#include "sv-operations.h"
+#include "sv-pcsc-reader.h"
+#include "sv-phonebook.h"
+#include "sv-pin.h"
+#include "sv-vsim-fixture.h"
+
+static char *
+profile_secret (const char *profile_path,
+                const char *name,
+                gboolean   *enabled)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *secrets, *secret;
+
+  json_parser_load_from_file (parser, profile_path, NULL);
+  secrets = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                           "secrets");
+  secret = secrets ? json_object_get_object_member (secrets, name) : NULL;
+  if (secret == NULL)
+    return NULL;
+  *enabled = json_object_get_boolean_member_with_default (secret, "enabled", TRUE);
+  return g_strdup (json_object_get_string_member (secret, "value"));
+}
+
+static SvCardSession *
+open_with_pin (SvReader      *reader,
+               SvVsimFixture *fixture,
+               const char    *profile_path,
+               GError       **error)
+{
+  g_autoptr(SvCardSession) session = NULL;
+  g_autofree char *pin = NULL;
+  gboolean enabled = FALSE;
+  SvPinStatus status;
+
+  session = sv_card_session_open (reader, sv_vsim_fixture_reader_name (fixture), error);
+  if (session == NULL)
+    return NULL;
+  pin = profile_secret (profile_path, "pin1", &enabled);
+  if (!sv_pin_get_status (session, SV_PIN_1, &status, error))
+    return NULL;
+  if (!status.verified)
+    {
+      g_assert_true (enabled);
+      g_assert_cmpuint (status.pin_retries, >, 1);
+      if (!sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, error))
+        return NULL;
+    }
+  return g_steal_pointer (&session);
+}
+
+/* Adds a contact at the first free index of the first set, and deletes the
+ * first contact: a change, an addition, a deletion. */
+static SvCardImage *
+make_edits (SvCardImage *base)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = sv_phonebook_decode (base, &error);
+  SvCardImage *target = sv_card_image_copy (base);
+  guint set = sv_card_image_lookup (base, "pbr") ? 1 : 0;
+  guint index = sv_phonebook_find_free_index (base, set);
+  g_autoptr(SvContact) contact = NULL;
+
+  /* The first set with room. */
+  while (index == 0 && set > 0 && set < sv_phonebook_get_n_sets (base))
+    index = sv_phonebook_find_free_index (base, ++set);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (index, >, 0);
+  /* A number long enough for EF_EXT1, and on a USIM an e-mail (type 1 or
+   * type 2 through EF_IAP, as the set says). */
+  if (set > 0)
+    {
+      const char *emails[] = { "written@example.org", NULL };
+
+      contact = sv_contact_new (set, index, "Written By Test", "+861380013800012345678901",
+                                NULL, emails, NULL);
+    }
+  else
+    contact = sv_contact_new (set, index, "Written By Test", "+861380013800012345678901",
+                              NULL, NULL, NULL);
+  g_assert_true (sv_phonebook_store_contact (target, contact, &error));
+  g_assert_no_error (error);
+  if (contacts->len > 0)
+    {
+      SvContact *first = g_ptr_array_index (contacts, 0);
+
+      g_assert_true (sv_phonebook_delete_contact (target, sv_contact_get_set (first),
+                                                  sv_contact_get_index (first), &error));
+      g_assert_no_error (error);
+    }
+  return target;
+}
+
+/* The card holds @expected plus what the write added (bookkeeping, the
+ * other views of shared files): nothing else differs. */
+static void
+assert_card_equals (SvReader      *reader,
+                    SvVsimFixture *fixture,
+                    const char    *profile_path,
+                    SvCardImage   *expected,
+                    GPtrArray     *written)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvCardSession) session = open_with_pin (reader, fixture, profile_path, &error);
+  g_autoptr(SvCardImage) now = NULL;
+  g_autoptr(SvCardImage) expected_full = NULL;
+  g_autoptr(GPtrArray) diff = NULL;
+
+  g_assert_no_error (error);
+  now = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  expected_full = sv_card_image_copy (expected);
+  sv_card_image_sync_aliases (expected_full, written);
+  diff = sv_card_image_diff (expected_full, now);
+  for (guint i = 0; i < diff->len; i++)
+    {
+      SvRecordChange *c = g_ptr_array_index (diff, i);
+
+      g_test_message ("after write: %s#%u differs", c->key, c->index);
+    }
+  g_assert_cmpuint (diff->len, ==, 0);
+}
+
+
+/* The restore-sized write: every contact of @base deleted, the contacts
+ * of @source stored at the same indices where they fit. */
+static SvCardImage *
+make_restore (SvCardImage *base,
+              SvCardImage *source)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) old = sv_phonebook_decode (base, &error);
+  g_autoptr(GPtrArray) incoming = sv_phonebook_decode (source, &error);
+  SvCardImage *target = sv_card_image_copy (base);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < old->len; i++)
+    {
+      SvContact *c = g_ptr_array_index (old, i);
+
+      g_assert_true (sv_phonebook_delete_contact (target, sv_contact_get_set (c), sv_contact_get_index (c), &error));
+    }
+  for (guint i = 0; i < incoming->len; i++)
+    {
+      SvContact *c = g_ptr_array_index (incoming, i);
+      g_autoptr(SvContact) moved = sv_contact_new (0, i + 1, sv_contact_get_name (c), sv_contact_get_number (c),
+                                                   NULL, NULL, NULL);
+
+      if (!sv_phonebook_store_contact (target, moved, NULL))
+        break;
+    }
+  return target;
+}
+
+typedef struct
+{
+  const char *profile;
+  const char *source;   /* NULL: the edits of make_edits(); else a restore from this profile */
+} PullCase;
+
+static SvCardImage *
+read_profile_image (SvReader   *reader,
+                    const char *name)
+{
+  g_autofree char *path = sv_vsim_fixture_profile (name);
+  const char *persist[] = { "--persist", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvVsimFixture) fixture = sv_vsim_fixture_start (path, 0, persist, &error);
+  g_autoptr(SvCardSession) session = NULL;
+  SvCardImage *image;
+
+  g_assert_no_error (error);
+  session = open_with_pin (reader, fixture, path, &error);
+  g_assert_no_error (error);
+  image = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  sv_card_session_close (g_steal_pointer (&session));
+  return image;
+}
+
+static void
+test_pull_every_apdu (gconstpointer data)
+{
+  const PullCase *pc = data;
+  g_autofree char *profile_path = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sv-card-pull-every-XXXXXX", NULL);
+  g_autofree char *journal = NULL;
+  g_autofree char *saved_image = NULL;
+  g_autoptr(SvReader) reader = sv_pcsc_reader_new ();
+  g_autoptr(SvCardImage) base = NULL;
+  g_autoptr(SvCardImage) target = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *persist[] = { "--persist", NULL };
+  guint before = 0, write_apdus = 0, n_points, step, pulled = 0, resumed = 0, completed_before_pull = 0, with_journal = 0;
+  guint max_points = (guint) g_ascii_strtoull (g_getenv ("SV_PULL_MAX_POINTS") ? g_getenv ("SV_PULL_MAX_POINTS") : "40", NULL, 10);
+
+  if (sv_vsim_fixture_skip_unless_available ())
+    return;
+  journal = g_build_filename (dir, "journal", NULL);
+  saved_image = g_build_filename (dir, "card.json", NULL);
+  profile_path = sv_vsim_fixture_profile (pc->profile);
+
+  /* Dry run: how many APDUs the read and the write take. */
+  {
+    g_autoptr(SvVsimFixture) fixture = sv_vsim_fixture_start (profile_path, 0, persist, &error);
+    g_autoptr(SvCardSession) session = NULL;
+    SvCardWriteStats stats = { 0 };
+
+    g_assert_no_error (error);
+    session = open_with_pin (reader, fixture, profile_path, &error);
+    g_assert_no_error (error);
+    base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    before = sv_card_session_get_apdu_count (session);
+    if (pc->source == NULL)
+      target = make_edits (base);
+    else
+      {
+        g_autoptr(SvCardImage) source = NULL;
+
+        sv_card_session_close (g_steal_pointer (&session));
+        g_clear_pointer (&fixture, sv_vsim_fixture_stop);
+        source = read_profile_image (reader, pc->source);
+        fixture = sv_vsim_fixture_start (profile_path, 0, persist, &error);
+        g_assert_no_error (error);
+        session = open_with_pin (reader, fixture, profile_path, &error);
+        g_assert_no_error (error);
+        g_clear_object (&base);
+        base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+        g_assert_no_error (error);
+        before = sv_card_session_get_apdu_count (session);
+        target = make_restore (base, source);
+      }
+    g_assert_true (sv_card_write_image (session, base, target, journal, NULL, &stats, NULL, NULL, &error));
+    g_assert_no_error (error);
+    write_apdus = stats.apdu_count;
+    sv_card_write_stats_clear (&stats);
+    sv_card_session_close (g_steal_pointer (&session));
+  }
+  g_assert_cmpuint (write_apdus, >, 0);
+  n_points = MIN (write_apdus, max_points);
+  step = MAX (1, write_apdus / n_points);
+  g_test_message ("%s%s%s: read %u APDUs, write %u APDUs; pulling at every %u",
+                  pc->profile, pc->source ? " <- " : "", pc->source ? pc->source : "", before, write_apdus, step);
+
+  for (guint k = 1; k <= write_apdus; k += step)
+    {
+      g_autofree char *drop = g_strdup_printf ("%u", before + k);
+      const char *args[] = { "--persist", "--drop-after", drop, NULL };
+      g_autoptr(SvVsimFixture) fixture = sv_vsim_fixture_start (profile_path, 0, args, &error);
+      g_autoptr(SvCardSession) session = NULL;
+      g_autoptr(SvCardImage) base_now = NULL;
+      g_autoptr(GPtrArray) written = NULL;
+      g_autofree char *contents = NULL;
+      SvCardWriteStats stats = { 0 };
+      gboolean ok;
+      gsize len = 0;
+
+      g_assert_no_error (error);
+      session = open_with_pin (reader, fixture, profile_path, &error);
+      g_assert_no_error (error);
+      base_now = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (sv_card_session_get_apdu_count (session), ==, before);
+      ok = sv_card_write_image (session, base_now, target, journal, NULL, &stats, &written, NULL, &error);
+      sv_card_write_stats_clear (&stats);
+      sv_card_session_close (g_steal_pointer (&session));
+      if (ok)
+        {
+          /* The pull came after the write's last exchange. */
+          completed_before_pull++;
+          g_assert_no_error (error);
+        }
+      else
+        {
+          g_assert_nonnull (error);
+          g_test_message ("pulled after write APDU %u: %s", k, error->message);
+          /* Once the journal exists the message names it, so the user
+           * knows the write is to be finished; a pull before the first
+           * record was written leaves no journal and nothing to finish
+           * but the write itself. */
+          if (g_file_test (journal, G_FILE_TEST_EXISTS))
+            {
+              g_assert_nonnull (strstr (error->message, journal));
+              with_journal++;
+            }
+          g_clear_error (&error);
+          pulled++;
+        }
+
+      /* The card as it was when pulled goes back in; the same write
+       * resumes from the journal. */
+      sv_vsim_fixture_wait_exit (fixture, 5000);
+      g_assert_true (g_file_get_contents (sv_vsim_fixture_image_path (fixture), &contents, &len, NULL));
+      g_assert_true (g_file_set_contents (saved_image, contents, len, NULL));
+      g_clear_pointer (&fixture, sv_vsim_fixture_stop);
+      fixture = sv_vsim_fixture_start (saved_image, 0, persist, &error);
+      g_assert_no_error (error);
+      session = open_with_pin (reader, fixture, profile_path, &error);
+      g_assert_no_error (error);
+      if (!ok)
+        {
+          g_clear_pointer (&written, g_ptr_array_unref);
+          g_assert_true (sv_card_write_image (session, base_now, target, journal, NULL, &stats, &written, NULL, &error));
+          g_assert_no_error (error);
+          g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+          g_test_message ("resumed: %u already on the card, %u written now", stats.records_already, stats.records_written);
+          sv_card_write_stats_clear (&stats);
+          resumed++;
+        }
+      sv_card_session_close (g_steal_pointer (&session));
+      g_assert_nonnull (written);
+      assert_card_equals (reader, fixture, profile_path, target, written);
+      g_remove (journal);
+    }
+  g_test_message ("FIGURES pulls case=%s%s%s write_apdus=%u pulled=%u with_journal=%u resumed_and_equal=%u completed_before_pull=%u",
+                  pc->profile, pc->source ? "<-" : "", pc->source ? pc->source : "",
+                  write_apdus, pulled, with_journal, resumed, completed_before_pull);
+  g_assert_cmpuint (with_journal, >, 0);
+  g_assert_cmpuint (pulled, >, 0);
+  g_remove (saved_image);
+  g_rmdir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  static const PullCase write_2g = { "sim-2g-plain", NULL };
+  static const PullCase write_usim = { "usim-2sets", NULL };
+  static const PullCase restore_2g = { "sim-2g-plain", "sim-2g-old-small" };
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_data_func ("/sv/card-pull-every/write/sim-2g-plain", &write_2g, test_pull_every_apdu);
+  g_test_add_data_func ("/sv/card-pull-every/write/usim-2sets", &write_usim, test_pull_every_apdu);
+  g_test_add_data_func ("/sv/card-pull-every/restore/sim-2g-plain", &restore_2g, test_pull_every_apdu);
+
+  return g_test_run ();
+}
