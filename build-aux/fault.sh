@@ -29,4 +29,14 @@ while [ "$i" -lt "$rounds" ]; do
     --num-processes 1 --print-errorlogs --timeout-multiplier 10 || status=1
   grep -ho 'FIGURES[^"\\]*' "$build/meson-logs/testlog.json" || true
 done
+# SV_FAULT_CARD=1: also the card pulled at every APDU of the writes
+# (tests/card/test-card-pull-every.c with no cap on the pull points),
+# through the shared card harness.
+if [ -n "${SV_FAULT_CARD:-}" ]; then
+  echo "=== card pulled at every APDU"
+  SV_PULL_MAX_POINTS=100000 "$root/build-aux/with-card-harness.sh" \
+    meson test -C "$build" --no-rebuild card-pull-every --num-processes 1 --print-errorlogs \
+    --timeout-multiplier 4 || status=1
+  grep -ho 'FIGURES pulls[^"\\]*' "$build/meson-logs/testlog.json" || true
+fi
 exit $status

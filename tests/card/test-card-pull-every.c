@@ -13,7 +13,7 @@
  * replaced by another card's contacts (every record rewritten), the write
  * path sv-restore-map and the restore desk end in.
  *
- * Bounded: at most SV_PULL_MAX_POINTS (default 40) pull points per case,
+ * Bounded: at most SV_PULL_MAX_POINTS (default 25) pull points per case,
  * spread evenly over the write when it has more APDUs than that.
  */
 #include "config.h"
@@ -221,7 +221,7 @@ test_pull_every_apdu (gconstpointer data)
   g_autoptr(GError) error = NULL;
   const char *persist[] = { "--persist", NULL };
   guint before = 0, write_apdus = 0, n_points, step, pulled = 0, resumed = 0, completed_before_pull = 0, with_journal = 0;
-  guint max_points = (guint) g_ascii_strtoull (g_getenv ("SV_PULL_MAX_POINTS") ? g_getenv ("SV_PULL_MAX_POINTS") : "40", NULL, 10);
+  guint max_points = (guint) g_ascii_strtoull (g_getenv ("SV_PULL_MAX_POINTS") ? g_getenv ("SV_PULL_MAX_POINTS") : "25", NULL, 10);
 
   if (sv_vsim_fixture_skip_unless_available ())
     return;
