@@ -58,6 +58,23 @@ script_open_2g (SvFakeReader *fake)
   expect_script (fake, (const char *const[]) { GSM_OPEN, NULL });
 }
 
+/* Opens a 2G card that then expects @script (nullable) */
+static SvCardSession *
+open_2g (SvFakeReader      *fake,
+         const char *const *script)
+{
+  g_autoptr(GError) error = NULL;
+  SvCardSession *session;
+
+  script_open_2g (fake);
+  if (script != NULL)
+    expect_script (fake, script);
+  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (session);
+  return session;
+}
+
 /* T=1: Le is sent with SELECT and the FCP comes back at once. */
 static void
 script_open_usim_t1 (SvFakeReader *fake)
@@ -237,9 +254,9 @@ test_status_word (gconstpointer data)
   g_autoptr(GBytes) record = NULL;
   g_autofree char *response = g_strconcat ("0102030405060708090A0B0C0D0E0F10", c->sw, NULL);
 
-  script_open_2g (fake);
-  sv_fake_reader_expect (fake, "A0B2010410", response);
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, (const char *const[]) {
+    "A0B2010410", response,
+    NULL });
   g_assert_no_error (error);
   record = sv_card_session_read_record (session, 1, 16, &error);
   if (c->ok)
@@ -293,15 +310,15 @@ test_get_response_9f (void)
   g_autoptr(SvCardSession) session = NULL;
   g_auto(SvFileInfo) info = { 0, };
 
-  script_open_2g (fake);
-  /* DFs: no GET RESPONSE. The EF: GET RESPONSE for its header. */
-  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");
-  sv_fake_reader_expect (fake, "A0A40000026F3A", "9F0F");
-  sv_fake_reader_expect (fake, "A0C000000F", "000000C86F3A040011F0220102011C" "9000");
-  /* A sibling costs one SELECT. */
-  sv_fake_reader_expect (fake, "A0A40000026F4A", "9F0F");
-  sv_fake_reader_expect (fake, "A0C000000F", "000000416F4A040011F0220102010D" "9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, (const char *const[]) {
+    /* DFs: no GET RESPONSE. The EF: GET RESPONSE for its header. */
+    "A0A40000027F10", "9F16",
+    "A0A40000026F3A", "9F0F",
+    "A0C000000F", "000000C86F3A040011F0220102011C" "9000",
+    /* A sibling costs one SELECT. */
+    "A0A40000026F4A", "9F0F",
+    "A0C000000F", "000000416F4A040011F0220102010D" "9000",
+    NULL });
   g_assert_true (sv_card_session_select (session, "3F007F106F3A", &info, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (info.record_len, ==, 28);
@@ -366,10 +383,10 @@ test_wrong_le_6c (void)
   g_autoptr(SvCardSession) session = NULL;
   g_autoptr(GBytes) record = NULL;
 
-  script_open_2g (fake);
-  sv_fake_reader_expect (fake, "A0B201041C", "6C1E");
-  sv_fake_reader_expect (fake, "A0B201041E", "414243FFFFFFFFFFFFFFFFFFFFFFFFFFFF06811121436587FFFFFFFFFFFF" "9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, (const char *const[]) {
+    "A0B201041C", "6C1E",
+    "A0B201041E", "414243FFFFFFFFFFFFFFFFFFFFFFFFFFFF06811121436587FFFFFFFFFFFF" "9000",
+    NULL });
   record = sv_card_session_read_record (session, 1, 28, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (record), ==, 30);
@@ -392,8 +409,7 @@ test_short_response (void)
   g_autoptr(SvCardSession) session = NULL;
   g_autoptr(GBytes) record = NULL;
 
-  script_open_2g (fake);
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, NULL);
   sv_fake_reader_set_card_func (fake, one_byte_card, NULL, NULL);
   record = sv_card_session_read_record (session, 1, 28, &error);
   g_assert_null (record);
@@ -409,8 +425,7 @@ test_card_removed (void)
   g_autoptr(SvCardSession) session = NULL;
   g_autoptr(GBytes) record = NULL;
 
-  script_open_2g (fake);
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, NULL);
   sv_fake_reader_pull_card (fake, READER);
   /* pcscd's first answer after a pull: success with no bytes. */
   record = sv_card_session_read_record (session, 1, 28, &error);
@@ -433,13 +448,13 @@ test_select_not_found (void)
   g_autoptr(SvCardSession) session = NULL;
   g_auto(SvFileInfo) info = { 0, };
 
-  script_open_2g (fake);
-  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");
-  sv_fake_reader_expect (fake, "A0A40000026F3C", "9404");
-  /* After a failed SELECT the DF is still 7F10: one SELECT for a sibling. */
-  sv_fake_reader_expect (fake, "A0A40000026F3A", "9F0F");
-  sv_fake_reader_expect (fake, "A0C000000F", "000000C86F3A040011F0220102011C" "9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, (const char *const[]) {
+    "A0A40000027F10", "9F16",
+    "A0A40000026F3C", "9404",
+    /* After a failed SELECT the DF is still 7F10: one SELECT for a sibling. */
+    "A0A40000026F3A", "9F0F",
+    "A0C000000F", "000000C86F3A040011F0220102011C" "9000",
+    NULL });
   g_assert_false (sv_card_session_select (session, "3F007F106F3C", &info, &error));
   g_assert_error (error, SV_CARD_ERROR, SV_CARD_ERROR_FILE_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "3F007F106F3C"));
@@ -460,11 +475,11 @@ test_select_lenient_structure (void)
   g_autoptr(SvCardSession) session = NULL;
   g_auto(SvFileInfo) info = { 0, };
 
-  script_open_2g (fake);
-  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");
-  sv_fake_reader_expect (fake, "A0A40000026F3A", "9F0F");
-  sv_fake_reader_expect (fake, "A0C000000F", "000000C86F3A040011F0220102071C" "9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, (const char *const[]) {
+    "A0A40000027F10", "9F16",
+    "A0A40000026F3A", "9F0F",
+    "A0C000000F", "000000C86F3A040011F0220102071C" "9000",
+    NULL });
   g_assert_true (sv_card_session_select (session, "3F007F106F3A", &info, &error));
   g_assert_no_error (error);
   g_assert_cmpint (info.structure, ==, SV_FILE_STRUCTURE_LINEAR_FIXED);
@@ -481,18 +496,18 @@ test_select_navigation (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(SvCardSession) session = NULL;
 
-  script_open_2g (fake);
-  sv_fake_reader_expect (fake, "A0A40000027F20", "9F16");
-  sv_fake_reader_expect (fake, "A0A40000026F07", "9F0F");
-  /* no GET RESPONSE: the caller did not ask for the header */
-  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");       /* sibling */
-  sv_fake_reader_expect (fake, "A0A40000025F3A", "9F16");       /* child */
-  sv_fake_reader_expect (fake, "A0A40000024F30", "9F0F");
-  sv_fake_reader_expect (fake, "A0A40000027F10", "9F16");       /* parent */
-  sv_fake_reader_expect (fake, "A0A40000026F3A", "9F0F");
-  sv_fake_reader_expect (fake, "A0A40000023F00", "9F16");       /* parent */
-  sv_fake_reader_expect (fake, "A0A40000022FE2", "9F0F");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, (const char *const[]) {
+    "A0A40000027F20", "9F16",
+    "A0A40000026F07", "9F0F",
+    /* no GET RESPONSE: the caller did not ask for the header */
+    "A0A40000027F10", "9F16",       /* sibling */
+    "A0A40000025F3A", "9F16",       /* child */
+    "A0A40000024F30", "9F0F",
+    "A0A40000027F10", "9F16",       /* parent */
+    "A0A40000026F3A", "9F0F",
+    "A0A40000023F00", "9F16",       /* parent */
+    "A0A40000022FE2", "9F0F",
+    NULL });
   g_assert_true (sv_card_session_select (session, "3F007F206F07", NULL, &error));
   g_assert_true (sv_card_session_select (session, "3F007F105F3A4F30", NULL, &error));
   g_assert_true (sv_card_session_select (session, "3F007F106F3A", NULL, &error));
@@ -513,10 +528,10 @@ test_read_binary_chunks (void)
   for (guint i = 0; i < 255; i++)
     g_string_append (chunk, "AA");
   g_string_append (chunk, "9000");
-  script_open_2g (fake);
-  sv_fake_reader_expect (fake, "A0B00000FF", chunk->str);
-  sv_fake_reader_expect (fake, "A0B000FF05", "BBBBBBBBBB9000");
-  session = sv_card_session_open (SV_READER (fake), READER, &error);
+  session = open_2g (fake, (const char *const[]) {
+    "A0B00000FF", chunk->str,
+    "A0B000FF05", "BBBBBBBBBB9000",
+    NULL });
   body = sv_card_session_read_binary (session, 0, 260, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (body), ==, 260);
