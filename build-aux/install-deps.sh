@@ -28,6 +28,8 @@ packages=(
   # postgresql suite: the PostgreSQL engine (libpq), throwaway clusters of
   # Debian's PostgreSQL 15, and haproxy in front of several server nodes
   libpq-dev postgresql haproxy
+  # the peer of build-aux/bench-server.sh (a CardDAV server doing the same work)
+  python3-radicale
 )
 
 missing=()
