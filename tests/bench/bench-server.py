@@ -481,6 +481,9 @@ def main():
     n_clients = max(CONCURRENCY)
     results = {}
     try:
+        if "--scale-only" in sys.argv:
+            bench_scale(work, env)
+            return
         data = os.path.join(work, "sv")
         os.mkdir(data)
         proc, port = sv_start(data, env)
