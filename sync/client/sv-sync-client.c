@@ -308,7 +308,7 @@ send_request (SvSyncClient  *self,
       g_autoptr(GBytes) received = NULL;
       g_autoptr(GError) local_error = NULL;
       g_autofree char *bearer = NULL;
-      gsize received_len = 0;
+      gsize received_len = 0, sent_len = 0;
       guint status;
 
       if (attempt > 0)
@@ -324,19 +324,28 @@ send_request (SvSyncClient  *self,
       if (bearer != NULL)
         soup_message_headers_replace (soup_message_get_request_headers (msg),
                                       "Authorization", bearer);
-      soup_message_headers_replace (soup_message_get_request_headers (msg),
-                                    "Accept", "application/json");
       if (body != NULL)
         {
-          g_autoptr(GBytes) bytes = g_bytes_new (body, body_len);
+          g_autoptr(GBytes) bytes = NULL;
 
+          /* A large batch travels compressed (PROTOCOL.md, Conventions);
+           * libsoup asks for compressed answers and decodes them. */
+          if (body_len >= SV_PROTOCOL_GZIP_MIN)
+            {
+              bytes = sv_protocol_gzip (body, body_len);
+              soup_message_headers_replace (soup_message_get_request_headers (msg),
+                                            "Content-Encoding", "gzip");
+            }
+          else
+            bytes = g_bytes_new (body, body_len);
+          sent_len = g_bytes_get_size (bytes);
           soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
         }
 
       received = soup_session_send_and_read (self->session, msg, cancellable, &local_error);
       if (received != NULL)
         received_len = g_bytes_get_size (received);
-      count_exchange (self, body_len, received_len, attempt > 0);
+      count_exchange (self, sent_len, received_len, attempt > 0);
 
       if (received == NULL)
         {

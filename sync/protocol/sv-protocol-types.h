@@ -50,6 +50,16 @@ gboolean    sv_protocol_check_object       (JsonNode           *node,
                                             guint               n_fields,
                                             GError            **error);
 char       *sv_protocol_node_to_data       (JsonNode           *node);
+/* Bodies from this size on are sent gzip-compressed (PROTOCOL.md). */
+#define SV_PROTOCOL_GZIP_MIN 1024
+
+GBytes     *sv_protocol_gzip               (const void         *data,
+                                            gsize               len);
+GBytes     *sv_protocol_gunzip             (const void         *data,
+                                            gsize               len,
+                                            gsize               max_len,
+                                            GError            **error);
+gboolean    sv_protocol_accepts_gzip       (const char         *accept_encoding);
 const char *sv_protocol_get_string         (JsonObject         *object,
                                             const char         *name);
 gint64      sv_protocol_get_int            (JsonObject         *object,

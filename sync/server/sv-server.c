@@ -359,7 +359,18 @@ answer (SvServer          *self,
     soup_message_headers_append (headers, request->headers->pdata[i], request->headers->pdata[i + 1]);
   add_security_headers (self, message, TRUE);
   soup_server_message_set_status (message, request->status ? request->status : 500, NULL);
-  if (data != NULL)
+  if (data != NULL && len >= SV_PROTOCOL_GZIP_MIN &&
+      sv_protocol_accepts_gzip (soup_message_headers_get_one (soup_server_message_get_request_headers (message),
+                                                              "Accept-Encoding")))
+    {
+      g_autoptr(GBytes) packed = sv_protocol_gzip (data, len);
+
+      soup_message_headers_replace (headers, "Content-Encoding", "gzip");
+      soup_message_headers_append (headers, "Vary", "Accept-Encoding");
+      soup_server_message_set_response (message, request->response_type, SOUP_MEMORY_COPY,
+                                        g_bytes_get_data (packed, NULL), g_bytes_get_size (packed));
+    }
+  else if (data != NULL)
     soup_server_message_set_response (message, request->response_type, SOUP_MEMORY_COPY, data, len);
   log_request (self, message, pattern, request->status, started);
 }
@@ -524,6 +535,44 @@ cookie_value (SoupMessageHeaders *headers,
   return NULL;
 }
 
+/* A body sent with `Content-Encoding: gzip` is decompressed here, up to
+ * the same limit as a plain one; any other coding is refused. */
+static gboolean
+decode_request_body (SoupMessageHeaders  *headers,
+                     SvRequest           *request,
+                     GError             **error)
+{
+  const char *coding = soup_message_headers_get_one (headers, "Content-Encoding");
+  g_autoptr(GError) local_error = NULL;
+  GBytes *plain;
+  gsize len;
+  const void *data;
+
+  if (coding == NULL || g_ascii_strcasecmp (coding, "identity") == 0)
+    return TRUE;
+  if (g_ascii_strcasecmp (coding, "gzip") != 0)
+    {
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                             "Content-Encoding %s is not supported (gzip is)", coding);
+      return FALSE;
+    }
+  data = g_bytes_get_data (request->body, &len);
+  plain = sv_protocol_gunzip (data, len, SV_PROTOCOL_MAX_BODY, &local_error);
+  if (plain == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        sv_protocol_set_error (error, SV_PROTOCOL_ERROR_TOO_LARGE, NULL,
+                               "The body is larger than %d bytes", SV_PROTOCOL_MAX_BODY);
+      else
+        sv_protocol_set_error (error, SV_PROTOCOL_ERROR_MALFORMED, NULL,
+                               "The gzip body does not decompress: %s", local_error->message);
+      return FALSE;
+    }
+  g_bytes_unref (request->body);
+  request->body = plain;
+  return TRUE;
+}
+
 static void
 server_cb (SoupServer        *soup,
            SoupServerMessage *message,
@@ -600,6 +649,11 @@ server_cb (SoupServer        *soup,
     }
   if (body->length > 0)
     request->body = soup_message_body_flatten (body);
+  if (request->body != NULL && !decode_request_body (headers, request, &error))
+    {
+      answer_error_now (self, message, request, route->info.pattern, error, started);
+      return;
+    }
   if (query != NULL)
     request->query = g_hash_table_ref (query);
   request->content_type = g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
@@ -808,7 +862,7 @@ sv_server_listen (SvServer         *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "“%s” is not an IP address", address);
       return FALSE;
     }
-  self->soup = soup_server_new ("server-header", "simvault-server/" PACKAGE_VERSION " ",
+  self->soup = soup_server_new ("server-header", "simvault-server/" PACKAGE_VERSION,
                                 "tls-certificate", certificate,
                                 NULL);
   self->tls = certificate != NULL;

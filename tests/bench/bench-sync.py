@@ -89,6 +89,8 @@ class CountingProxy:
                     data = s.recv(65536)
                     if not data:
                         return
+                    if os.environ.get("SV_BENCH_SYNC_DUMP") and b"/backup" in (current[0].encode() if current else b"") + data[:80]:
+                        sys.stderr.write("#> " + data.split(b"\r\n\r\n")[0].decode(errors="replace").replace("\r\n", "\n#> ") + "\n")
                     if s is client:
                         upstream.sendall(data)
                         with self.lock:
