@@ -431,6 +431,50 @@ test_phone_iccid (void)
   g_assert_false (sv_protocol_check_iccid ("898601234567890123456", NULL, NULL));
 }
 
+/* Bodies of SV_PROTOCOL_GZIP_MIN bytes or more travel gzip-compressed. */
+static void
+test_gzip (void)
+{
+  static const struct { const char *header; gboolean gzip; } accepts[] = {
+    { NULL, FALSE }, { "", FALSE }, { "identity", FALSE }, { "gzip", TRUE },
+    { "gzip, deflate, br", TRUE }, { "deflate, GZIP;q=0.5", TRUE }, { "gzip;q=0", FALSE },
+    { "gzip;q=0.0", FALSE }, { "x-gzip", FALSE }, { "br, gzip ; q=1", TRUE },
+  };
+  g_autoptr(GString) json = g_string_new ("{\"records\":[");
+  g_autoptr(GBytes) packed = NULL, plain = NULL, bomb = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *spaces = g_malloc (2 * SV_PROTOCOL_MAX_BODY);
+
+  for (guint i = 0; i < G_N_ELEMENTS (accepts); i++)
+    g_assert_cmpint (sv_protocol_accepts_gzip (accepts[i].header), ==, accepts[i].gzip);
+
+  for (guint i = 1; i <= 100; i++)
+    g_string_append_printf (json, "%s{\"file\":\"adn\",\"index\":%u,\"data\":\"4A6F686E%02X%s\"}",
+                            i > 1 ? "," : "", i, i, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+  g_string_append (json, "]}");
+  packed = sv_protocol_gzip (json->str, json->len);
+  g_assert_cmpuint (g_bytes_get_size (packed), <, json->len / 2);
+  plain = sv_protocol_gunzip (g_bytes_get_data (packed, NULL), g_bytes_get_size (packed),
+                              SV_PROTOCOL_MAX_BODY, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (plain, NULL), g_bytes_get_size (plain), json->str, json->len);
+
+  /* Cut short, not gzip at all, or past the limit once decompressed. */
+  g_assert_null (sv_protocol_gunzip (g_bytes_get_data (packed, NULL), g_bytes_get_size (packed) / 2,
+                                     SV_PROTOCOL_MAX_BODY, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_null (sv_protocol_gunzip (json->str, json->len, SV_PROTOCOL_MAX_BODY, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  memset (spaces, ' ', 2 * SV_PROTOCOL_MAX_BODY);
+  bomb = sv_protocol_gzip (spaces, 2 * SV_PROTOCOL_MAX_BODY);
+  g_assert_cmpuint (g_bytes_get_size (bomb), <, 16384);
+  g_assert_null (sv_protocol_gunzip (g_bytes_get_data (bomb, NULL), g_bytes_get_size (bomb),
+                                     SV_PROTOCOL_MAX_BODY, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -450,6 +494,7 @@ main (int   argc,
   g_test_add_func ("/sv/protocol/restore", test_restore);
   g_test_add_func ("/sv/protocol/contact", test_contact);
   g_test_add_func ("/sv/protocol/phone-iccid", test_phone_iccid);
+  g_test_add_func ("/sv/protocol/gzip", test_gzip);
 
   return g_test_run ();
 }
