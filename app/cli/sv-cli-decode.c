@@ -91,12 +91,8 @@ add_number_fields (JsonBuilder *b,
 static int
 print_builder (JsonBuilder *b)
 {
-  g_autoptr(JsonNode) root = NULL;
-
   json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  sv_cli_print_json (root);
-  return 0;
+  return sv_cli_print_builder (b);
 }
 
 static int

@@ -105,15 +105,6 @@ add_contact (JsonBuilder     *b,
 }
 
 static int
-print_builder (JsonBuilder *b)
-{
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-
-  sv_cli_print_json (root);
-  return 0;
-}
-
-static int
 fail_with_problems (const GError *error,
                     GPtrArray    *problems)
 {
@@ -136,7 +127,7 @@ fail_with_problems (const GError *error,
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
-  print_builder (b);
+  sv_cli_print_builder (b);
   return 1;
 }
 
@@ -200,7 +191,7 @@ sv_cli_cards (int    argc,
       json_builder_begin_object (b);
       sv_cli_add_string_or_null (b, "deleted", argv[2]);
       json_builder_end_object (b);
-      return print_builder (b);
+      return sv_cli_print_builder (b);
     }
   else if (argc != 1)
     {
@@ -215,7 +206,7 @@ sv_cli_cards (int    argc,
   for (guint i = 0; i < cards->len; i++)
     add_card (b, g_ptr_array_index (cards, i));
   json_builder_end_array (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 int
@@ -286,7 +277,7 @@ sv_cli_show (int    argc,
   json_builder_set_member_name (b, "messages");
   json_builder_add_value (b, sv_sms_export_json_node (messages, working));
   json_builder_end_object (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 /* Which phonebook set an edit of @action at record @index (0 for "add")
@@ -482,7 +473,7 @@ sv_cli_edit (int    argc,
           done = g_strdup_printf (_("Deleted record %u of phonebook set %u"), index, s);
           sv_cli_add_string_or_null (b, "message", done);
           json_builder_end_object (b);
-          return print_builder (b);
+          return sv_cli_print_builder (b);
         }
 
       if (g_str_equal (action, "add"))
@@ -577,7 +568,7 @@ sv_cli_edit (int    argc,
       return 2;
     }
   json_builder_end_object (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 static gboolean
@@ -679,7 +670,7 @@ sv_cli_export (int    argc,
       sv_cli_add_string_or_null (b, "written", output);
       sv_cli_add_string_or_null (b, "format", format);
       json_builder_end_object (b);
-      return print_builder (b);
+      return sv_cli_print_builder (b);
     }
   return 0;
 }
@@ -772,7 +763,7 @@ sv_cli_import (int    argc,
     json_builder_add_string_value (b, g_ptr_array_index (import_warnings, i));
   json_builder_end_array (b);
   json_builder_end_object (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 int
@@ -817,7 +808,7 @@ sv_cli_diff (int    argc,
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 int
@@ -861,7 +852,7 @@ sv_cli_history (int    argc,
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 int
@@ -952,6 +943,6 @@ sv_cli_restore (int    argc,
     }
   json_builder_end_object (b);
   json_builder_end_object (b);
-  print_builder (b);
+  sv_cli_print_builder (b);
   return ok ? 0 : 1;
 }

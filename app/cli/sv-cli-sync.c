@@ -53,7 +53,6 @@ static int
 fail_sync (const GError *error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "error");
@@ -64,8 +63,7 @@ fail_sync (const GError *error)
       json_builder_add_string_value (b, sv_sync_error_to_string ((SvSyncError) error->code));
     }
   json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  sv_cli_print_json (root);
+  sv_cli_print_builder (b);
   return 1;
 }
 
@@ -153,15 +151,6 @@ add_conflicts (JsonBuilder *b,
   for (guint i = 0; conflicts != NULL && i < conflicts->len; i++)
     add_conflict (b, image, g_ptr_array_index (conflicts, i));
   json_builder_end_array (b);
-}
-
-static int
-print_builder (JsonBuilder *b)
-{
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-
-  sv_cli_print_json (root);
-  return 0;
 }
 
 /* A password from FILE: its first line (a trailing newline is not part of
@@ -422,7 +411,7 @@ sv_cli_register (int    argc,
   json_builder_set_member_name (b, "password_in_keyring");
   json_builder_add_boolean_value (b, in_keyring);
   json_builder_end_object (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -599,7 +588,7 @@ sv_cli_backup (int    argc,
   add_stats (b, &result->stats);
   sv_cli_add_string_or_null (b, "token", result->token);
   json_builder_end_object (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -771,7 +760,7 @@ sync_restore (int    argc,
   sv_cli_add_string_or_null (b, "token", result->token);
   add_stats (b, &result->stats);
   json_builder_end_object (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 /* `restore SOURCE TARGET` maps one card of the mirror onto another;
@@ -851,7 +840,7 @@ sv_cli_deregister (int    argc,
   sv_cli_add_string_or_null (b, "server", state->server);
   sv_cli_add_string_or_null (b, "phone", state->phone);
   json_builder_end_object (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }
 
 int
@@ -911,5 +900,5 @@ sv_cli_sync_status (int    argc,
       sv_cli_add_int (b, "counter_b", state->counter_b);
     }
   json_builder_end_object (b);
-  return print_builder (b);
+  return sv_cli_print_builder (b);
 }

@@ -53,17 +53,23 @@ sv_cli_print_json (JsonNode *node)
 }
 
 int
+sv_cli_print_builder (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+
+  sv_cli_print_json (root);
+  return 0;
+}
+
+int
 sv_cli_fail (const char *message)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "error");
-  json_builder_add_string_value (builder, message);
+  sv_cli_add_string_or_null (builder, "error", message);
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  sv_cli_print_json (root);
+  sv_cli_print_builder (builder);
   return 1;
 }
 

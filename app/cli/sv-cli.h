@@ -36,6 +36,8 @@ int  sv_cli_sync_status (int argc, char **argv);
 
 /* Helpers shared by the commands. */
 void sv_cli_print_json  (JsonNode   *node);
+/* Prints the builder's root (the caller ended it); returns 0 */
+int  sv_cli_print_builder (JsonBuilder *builder);
 int  sv_cli_fail        (const char *message);
 int  sv_cli_fail_error  (const GError *error);
 
