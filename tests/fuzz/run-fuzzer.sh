@@ -16,6 +16,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$seeds"/. "$work"/ 2>/dev/null || true
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+# A target may add options (fuzz-server-request: its store and thread
+# pool live for the whole run, so only the per-input leak check applies).
+if [ -n "${SV_FUZZ_ASAN_EXTRA:-}" ]; then
+  export ASAN_OPTIONS="$ASAN_OPTIONS:$SV_FUZZ_ASAN_EXTRA"
+fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 exec "$fuzzer" -error_exitcode=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -max_len="${SV_FUZZ_MAX_LEN:-512}" -print_final_stats=1 -artifact_prefix="${SV_FUZZ_ARTIFACTS:-$work}/" "$work"
