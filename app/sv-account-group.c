@@ -271,7 +271,11 @@ progress_changed_cb (SvAccountGroup *self)
   g_autofree char *message = sv_progress_dup_message (self->progress);
 
   g_free (self->progress_text);
-  if (total > 1)
+  /* The operation reports the records first, then the messages (its
+   * own words, in the same catalogue, tell which). */
+  if (total > 1 && g_strcmp0 (message, _("Backing up messages")) == 0)
+    self->progress_text = g_strdup_printf (_("%u of %u messages sent"), done, total);
+  else if (total > 1)
     self->progress_text = g_strdup_printf (_("%u of %u records sent"), done, total);
   else
     self->progress_text = g_strdup (message ? message : "");
@@ -389,8 +393,6 @@ run_backup_with_password (SvAccountGroup *self,
   options.resolve = SV_SYNC_RESOLVE_NONE;
   credentials.password = password;
 
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
   sv_backup_operation_run_async (self->db_path, self->iccid, &options, &credentials, self->progress,
                                  self->cancellable, backup_done_cb, g_object_ref (self));
   g_clear_pointer (&self->sms_indices, g_array_unref);
@@ -411,6 +413,15 @@ password_for_backup_cb (GObject      *source,
   g_autoptr(SvAccountGroup) self = user_data;
   char *password = sv_sync_ui_password_lookup_finish (result);
 
+  /* Stopped before anything was sent. */
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      sv_sync_ui_password_free (password);
+      self->automatic = FALSE;
+      set_busy (self, FALSE);
+      toast (self, _("Stopped. What the server already acknowledged stays backed up."));
+      return;
+    }
   if (password != NULL)
     {
       run_backup_with_password (self, password);
@@ -441,8 +452,12 @@ start_backup (SvAccountGroup *self)
 {
   if (self->state == NULL || self->busy)
     return;
+  /* One cancellable from the start: Stop works while the password is
+   * looked up as well as while records go up. */
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
-  sv_sync_ui_password_lookup_async (self->state->server, self->state->phone, NULL,
+  sv_sync_ui_password_lookup_async (self->state->server, self->state->phone, self->cancellable,
                                     password_for_backup_cb, g_object_ref (self));
 }
 
