@@ -1,4 +1,12 @@
-/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What the files of the store share (sv-store.c and sv-store-*.c): the
+ * struct, the limits, the contexts one section lends another, and the
+ * helpers every operation is written with: sv_store_prepare () and
+ * sv_store_exec () with SV_STORE_PARAMS, sv_store_collect_rows (),
+ * sv_store_run () and sv_store_run_result (). Not installed, not used
+ * outside sync/server.
+ */
 #pragma once
 
 #include "sv-db.h"
