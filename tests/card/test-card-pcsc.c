@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -205,10 +207,65 @@ open_with_pin (SvReader      *reader,
   return g_steal_pointer (&session);
 }
 
-static void
-test_read_profile (gconstpointer data)
+/* Another PC/SC client on our reader (tests/card/pcsc-hammer.py): SELECT
+ * 3F00 / SELECT 2F00 in a loop, without transactions, as a browser's
+ * smart-card middleware or pcsc_scan would send them. */
+typedef struct
 {
-  const char *name = data;
+  GSubprocess      *process;
+  GDataInputStream *out;
+} Hammer;
+
+static Hammer *
+hammer_start (SvVsimFixture *fixture)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "card", "pcsc-hammer.py", NULL);
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  Hammer *hammer = g_new0 (Hammer, 1);
+
+  /* pyscard is Debian's: only /usr/bin/python3 has it. */
+  hammer->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                                      "/usr/bin/python3", script,
+                                      sv_vsim_fixture_reader_name (fixture), NULL);
+  g_assert_no_error (error);
+  hammer->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hammer->process));
+  line = g_data_input_stream_read_line (hammer->out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "ready");
+  return hammer;
+}
+
+/* Stops the other client; returns how many of its SELECTs the card
+ * answered. */
+static guint
+hammer_stop (Hammer *hammer)
+{
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+  guint selects = 0, refused = 0;
+
+  g_subprocess_send_signal (hammer->process, SIGTERM);
+  line = g_data_input_stream_read_line (hammer->out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_cmpint (sscanf (line, "selects %u refused %u", &selects, &refused), ==, 2);
+  g_assert_true (g_subprocess_wait_check (hammer->process, NULL, &error));
+  g_assert_no_error (error);
+  g_test_message ("the other client: %u SELECTs answered, %u refused while we held the card",
+                  selects, refused);
+  g_clear_object (&hammer->out);
+  g_clear_object (&hammer->process);
+  g_free (hammer);
+  return selects;
+}
+
+static void
+check_read_profile (const char         *name,
+                    const char * const *vsim_args,
+                    gboolean            contended)
+{
+  Hammer *hammer = NULL;
   g_autofree char *profile_path = NULL;
   g_autoptr(Profile) profile = NULL;
   g_autoptr(SvVsimFixture) fixture = NULL;
@@ -225,8 +282,10 @@ test_read_profile (gconstpointer data)
     return;
   profile_path = sv_vsim_fixture_profile (name);
   profile = profile_load (profile_path);
-  fixture = sv_vsim_fixture_start (profile_path, 0, NULL, &error);
+  fixture = sv_vsim_fixture_start (profile_path, 0, vsim_args, &error);
   g_assert_no_error (error);
+  if (contended)
+    hammer = hammer_start (fixture);
 
   reader = sv_pcsc_reader_new ();
   session = open_with_pin (reader, fixture, profile_path, &error);
@@ -259,6 +318,8 @@ test_read_profile (gconstpointer data)
 
   /* Our count matches the card's own. */
   sv_card_session_close (g_steal_pointer (&session));
+  if (hammer)
+    g_assert_cmpuint (hammer_stop (hammer), >, 0);
   card_count = sv_vsim_fixture_apdu_count (fixture);
   g_test_message ("%s: %u files, %u records, %u APDUs for the read; card saw %u in all",
                   name, keys->len, stats->records_read, stats->apdu_count, card_count);
@@ -272,6 +333,22 @@ test_read_profile (gconstpointer data)
                     json_object_get_array_member (profile->expected, "messages"));
   g_test_message ("%s: %u contacts and %u messages as in the profile", name,
                   sv_read_result_get_contacts (result)->len, sv_read_result_get_messages (result)->len);
+}
+
+static void
+test_read_profile (gconstpointer data)
+{
+  check_read_profile (data, NULL, FALSE);
+}
+
+/* A slow card (2 ms per APDU) and another client selecting files all the
+ * while: the read still equals the profile, because it holds the card. */
+static void
+test_read_contended (gconstpointer data)
+{
+  const char *args[] = { "--delay-ms", "2", NULL };
+
+  check_read_profile (data, args, TRUE);
 }
 
 static void
@@ -379,9 +456,10 @@ assert_card_equals (SvReader      *reader,
  * edited in the mirror, written by the write operation (checked, written,
  * read back, journalled, marked written), then read back through PC/SC. */
 static void
-test_write (gconstpointer data)
+check_write (const char *name,
+             gboolean    contended)
 {
-  const char *name = data;
+  Hammer *hammer = NULL;
   g_autofree char *profile_path = NULL;
   g_autofree char *journal = NULL;
   g_autofree char *db = NULL;
@@ -397,6 +475,7 @@ test_write (gconstpointer data)
   g_autoptr(GPtrArray) pending = NULL;
   g_autoptr(GError) error = NULL;
   const char *args[] = { "--persist", NULL };
+  const char *slow_args[] = { "--persist", "--delay-ms", "2", NULL };
   const char *db_suffixes[] = { "", "-wal", "-shm" };
   const SvCardWriteStats *stats;
 
@@ -405,8 +484,10 @@ test_write (gconstpointer data)
   journal = g_build_filename (dir, "journal", NULL);
   db = g_build_filename (dir, "mirror.db", NULL);
   profile_path = sv_vsim_fixture_profile (name);
-  fixture = sv_vsim_fixture_start (profile_path, 0, args, &error);
+  fixture = sv_vsim_fixture_start (profile_path, 0, contended ? slow_args : args, &error);
   g_assert_no_error (error);
+  if (contended)
+    hammer = hammer_start (fixture);
   session = open_with_pin (reader, fixture, profile_path, &error);
   g_assert_no_error (error);
   read = sv_read_operation_run (session, db, SV_READ_OPERATION_SKIP_MESSAGES, NULL, NULL, &error);
@@ -432,6 +513,8 @@ test_write (gconstpointer data)
   g_assert_cmpuint (pending->len, ==, 0);
   sv_card_session_close (g_steal_pointer (&session));
 
+  if (hammer)
+    g_assert_cmpuint (hammer_stop (hammer), >, 0);
   assert_card_equals (reader, fixture, profile_path, target, sv_write_result_get_written (written));
   g_clear_object (&mirror);
   for (guint i = 0; i < G_N_ELEMENTS (db_suffixes); i++)
@@ -441,6 +524,20 @@ test_write (gconstpointer data)
       g_remove (file);
     }
   g_rmdir (dir);
+}
+
+static void
+test_write (gconstpointer data)
+{
+  check_write (data, FALSE);
+}
+
+/* The write (its read-backs included) while another client selects files,
+ * on a slow card: it verifies, and the card holds what was written. */
+static void
+test_write_contended (gconstpointer data)
+{
+  check_write (data, TRUE);
 }
 
 static void
@@ -753,6 +850,8 @@ main (int   argc,
   g_test_add_data_func ("/sv/card-pcsc/write/usim-uicc-only", "usim-uicc-only", test_write);
   g_test_add_data_func ("/sv/card-pcsc/pull-mid-write/sim-2g-plain", "sim-2g-plain", test_pull_mid_write);
   g_test_add_data_func ("/sv/card-pcsc/pull-mid-write/usim-2sets", "usim-2sets", test_pull_mid_write);
+  g_test_add_data_func ("/sv/card-pcsc/contended/read/usim-2sets", "usim-2sets", test_read_contended);
+  g_test_add_data_func ("/sv/card-pcsc/contended/write/usim-2sets", "usim-2sets", test_write_contended);
 
   return g_test_run ();
 }
