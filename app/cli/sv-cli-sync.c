@@ -681,8 +681,10 @@ sync_restore (int    argc,
   SvSyncCredentials credentials = { 0 };
   int rc;
 
-  if ((rc = sv_cli_parse_options (entries, "TARGET-ICCID",
-                                  _("Restore a backup from the server onto a card of the mirror: preview, then --apply"),
+  /* `restore --help` lands here for both forms: the card-to-card form's
+   * options (--db, --apply, --accept-truncation) are a subset of these. */
+  if ((rc = sv_cli_parse_options (entries, "TARGET-ICCID --server URL --phone NUMBER | SOURCE-ICCID TARGET-ICCID",
+                                  _("Two forms. “restore TARGET-ICCID --server URL --phone NUMBER”: restore a backup from the server onto a card of the mirror. “restore SOURCE-ICCID TARGET-ICCID”: map one card’s phonebook onto another card of the mirror (only --db, --apply and --accept-truncation apply). Both preview first, then --apply."),
                                   &argc, &argv)))
     return rc;
   if (argc != 2)
@@ -773,6 +775,9 @@ sv_cli_restore_any (int    argc,
 
   for (int i = 1; i < argc; i++)
     {
+      if (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h") ||
+          g_str_equal (argv[i], "-?") || g_str_equal (argv[i], "--help-all"))
+        return sync_restore (argc, argv);
       if (g_str_has_prefix (argv[i], "--server") || g_str_has_prefix (argv[i], "--phone") ||
           g_str_has_prefix (argv[i], "--staff") || g_str_has_prefix (argv[i], "--password-file") ||
           g_str_has_prefix (argv[i], "--from") || g_str_equal (argv[i], "--sms") ||
@@ -833,6 +838,15 @@ sv_cli_deregister (int    argc,
   set_network (&credentials);
   if (!sv_deregister_operation_run (opt_db, argv[1], &credentials, NULL, &error))
     return fail_sync (error);
+  /* The registration is gone: so is the password that register put into
+   * the keyring (a failure to clear it does not undo the deregistration). */
+  if (sv_sync_secret_is_available ())
+    {
+      g_autoptr(GError) secret_error = NULL;
+
+      if (!sv_sync_secret_clear (state->server, state->phone, NULL, &secret_error))
+        g_warning ("The keyring kept the password: %s", secret_error->message);
+    }
 
   json_builder_begin_object (b);
   sv_cli_add_string_or_null (b, "result", "deregistered");

@@ -20,13 +20,13 @@
  *
  *   simvault-server [--listen ADDR] [--port N] [--data-dir DIR]
  *                   [--storage LOCATION] [--tls-cert FILE --tls-key FILE]
- *                   [--trusted-proxy ADDR]... [--config FILE]
+ *                   [--trusted-proxy ADDR]... [--purge-after DAYS] [--config FILE]
  *   simvault-server staff add|list|remove NAME [--password-file FILE]
  *   simvault-server routes
  *
  * The config file is a GKeyFile with the same settings in [server]
  * (listen, port, data-dir, storage, tls-cert, tls-key, password-cost,
- * trusted-proxies as a ;-separated list); the command
+ * trusted-proxies as a ;-separated list, purge-after); the command
  * line wins. Once listening it prints its base URL as one line on stdout.
  */
 
@@ -42,6 +42,7 @@ typedef struct
   char    *password_cost;
   char    *storage;
   GStrv    trusted_proxies;
+  gint     purge_after;    /* days; -1: not given */
 } Settings;
 
 static void
@@ -96,6 +97,18 @@ load_config (Settings  *s,
   take_key (keys, "storage", &s->storage);
   if (s->trusted_proxies == NULL)
     s->trusted_proxies = g_key_file_get_string_list (keys, "server", "trusted-proxies", NULL, NULL);
+  if (s->purge_after < 0 && g_key_file_has_key (keys, "server", "purge-after", NULL))
+    {
+      gint days = g_key_file_get_integer (keys, "server", "purge-after", &local_error);
+
+      if (local_error != NULL || days < 0)
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "%s: purge-after: a number of days (0: keep forever)", s->config);
+          return FALSE;
+        }
+      s->purge_after = days;
+    }
   port = g_key_file_get_integer (keys, "server", "port", &local_error);
   if (local_error == NULL && s->port < 0)
     s->port = port;
@@ -310,6 +323,8 @@ run_server (Settings *s)
 
   server = sv_server_new (store);
   sv_server_set_trusted_proxies (server, (const char * const *) s->trusted_proxies);
+  if (s->purge_after >= 0)
+    sv_server_set_purge_after (server, (guint) s->purge_after);
   if (!sv_server_listen (server, s->listen ? s->listen : "127.0.0.1", (guint) MAX (s->port, 0),
                          certificate, &error))
     goto fail;
@@ -351,7 +366,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_auto(Settings) s = { NULL, -1, };
+  g_auto(Settings) s = { NULL, -1, .purge_after = -1 };
   g_auto(GStrv) rest = NULL;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
@@ -365,6 +380,8 @@ main (int   argc,
       "sqlite:PATH (default: under --data-dir) or postgresql://... (libpq)", "LOCATION" },
     { "trusted-proxy", 0, 0, G_OPTION_ARG_STRING_ARRAY, &s.trusted_proxies,
       "A reverse proxy whose X-Forwarded-For is believed (repeatable)", "ADDR" },
+    { "purge-after", 0, 0, G_OPTION_ARG_INT, &s.purge_after,
+      "Keep cleared records this many days for the changes since a token (default 30; 0: forever)", "DAYS" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &s.config, "Key file with the same settings in [server]", "FILE" },
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &s.password_file, "staff add: read the password from FILE", "FILE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "[staff add|list|remove NAME | routes]" },

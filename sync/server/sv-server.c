@@ -21,6 +21,8 @@ struct _SvServer
   char       *base_url;
   gboolean    tls;
   guint       expire_source;
+  guint       purge_source;
+  gint64      purge_after;      /* seconds a tombstone is kept; 0: forever */
   guint       n_pending;        /* handlers not done (they use the store) */
   guint       n_unfinished;     /* messages whose answer is not yet written */
   gboolean    stopping;
@@ -753,12 +755,36 @@ expire_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Housekeeping, at start and hourly: sessions, restore codes and batch
+ * answers past their time, and the tombstones older than the retention
+ * (tokens from before them then answer full-resync-required). Each card is
+ * its own short transaction, so requests interleave. */
+static gboolean
+purge_cb (gpointer user_data)
+{
+  SvServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+  guint n_cards = 0;
+
+  expire_cb (self);
+  if (self->purge_after <= 0)
+    return G_SOURCE_CONTINUE;
+  if (!sv_store_purge_cleared_before (self->store,
+                                      sv_store_now (self->store) - self->purge_after * G_USEC_PER_SEC,
+                                      100, &n_cards, &error))
+    g_printerr ("simvault-server: housekeeping: purging cleared records: %s\n", error->message);
+  else if (n_cards > 0)
+    g_printerr ("simvault-server: housekeeping: purged cleared records of %u cards\n", n_cards);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 sv_server_dispose (GObject *object)
 {
   SvServer *self = SV_SERVER (object);
 
   g_clear_handle_id (&self->expire_source, g_source_remove);
+  g_clear_handle_id (&self->purge_source, g_source_remove);
   self->disconnected = TRUE;
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
@@ -788,6 +814,7 @@ sv_server_class_init (SvServerClass *klass)
 static void
 sv_server_init (SvServer *self)
 {
+  self->purge_after = SV_SERVER_DEFAULT_PURGE_AFTER_DAYS * 24 * 3600;
 }
 
 /**
@@ -833,6 +860,20 @@ sv_server_set_trusted_proxies (SvServer           *self,
     }
   g_strfreev (self->trusted_proxies);
   self->trusted_proxies = g_strv_builder_end (builder);
+}
+
+/**
+ * sv_server_set_purge_after:
+ * @days: how long a cleared record (tombstone) is kept for the changes
+ *   since a token; 0 keeps them forever
+ *
+ * Takes effect at the next housekeeping (sv_server_listen () runs one).
+ */
+void
+sv_server_set_purge_after (SvServer *self,
+                           guint     days)
+{
+  self->purge_after = (gint64) days * 24 * 3600;
 }
 
 /**
@@ -884,6 +925,8 @@ sv_server_listen (SvServer         *self,
     }
   self->base_url = g_str_has_suffix (url, "/") ? g_steal_pointer (&url) : g_strconcat (url, "/", NULL);
   self->expire_source = g_timeout_add_seconds (300, expire_cb, self);
+  purge_cb (self);
+  self->purge_source = g_timeout_add_seconds (3600, purge_cb, self);
   return TRUE;
 }
 
@@ -914,6 +957,7 @@ sv_server_shutdown (SvServer *self)
    * connections close. */
   self->stopping = TRUE;
   g_clear_handle_id (&self->expire_source, g_source_remove);
+  g_clear_handle_id (&self->purge_source, g_source_remove);
   while ((self->n_pending > 0 || self->n_unfinished > 0) && g_get_monotonic_time () < deadline)
     {
       /* wake up now and then to check the deadline */

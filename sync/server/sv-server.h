@@ -49,6 +49,10 @@ const char        *sv_server_get_base_url   (SvServer      *self);
 void               sv_server_set_trusted_proxies (SvServer           *self,
                                                   const char * const *addresses);
 void               sv_server_shutdown       (SvServer      *self);
+/* Tombstones are kept this many days by default (PROTOCOL.md, "Sync tokens") */
+#define SV_SERVER_DEFAULT_PURGE_AFTER_DAYS 30
+void               sv_server_set_purge_after (SvServer     *self,
+                                              guint         days);
 
 const SvServerRouteInfo *sv_server_get_routes (guint        *n_routes);
 const char        *sv_server_auth_to_string (SvServerAuth   auth);

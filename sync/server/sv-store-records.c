@@ -290,19 +290,22 @@ record_store (SvDbConn   *conn,
               guint       index,
               GBytes     *data,
               gint64      version,
+              gint64      now,
               GError    **error)
 {
   return sv_store_exec (conn,
-                        "INSERT INTO records (iccid, file_key, idx, data, cleared, version)"
-                        " VALUES (?, ?, ?, ?, ?, ?)"
+                        "INSERT INTO records (iccid, file_key, idx, data, cleared, version, changed_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)"
                         " ON CONFLICT (iccid, file_key, idx) DO UPDATE SET data = excluded.data,"
-                        " cleared = excluded.cleared, version = excluded.version",
+                        " cleared = excluded.cleared, version = excluded.version,"
+                        " changed_at = excluded.changed_at",
                         SV_STORE_PARAMS (SV_STORE_TEXT (iccid),
                                          SV_STORE_TEXT (file),
                                          SV_STORE_INT64 (index),
                                          SV_STORE_BYTES (data),
                                          SV_STORE_INT64 (sv_store_is_cleared (data) ? 1 : 0),
-                                         SV_STORE_INT64 (version)),
+                                         SV_STORE_INT64 (version),
+                                         SV_STORE_INT64 (now)),
                         NULL, error);
 }
 
@@ -458,7 +461,7 @@ backup_apply_txn (SvDbConn *conn,
             }
           else if (version == write->base_version)
             {
-              if (!record_store (conn, ctx->iccid, write->file, write->index, write->data, modseq, error))
+              if (!record_store (conn, ctx->iccid, write->file, write->index, write->data, modseq, sv_store_now (ctx->store), error))
                 return FALSE;
               changed = TRUE;
               g_ptr_array_add (result->applied, sv_store_record_new (write->file, write->index, NULL, modseq));
@@ -522,7 +525,7 @@ backup_apply_txn (SvDbConn *conn,
           for (guint i = 0; i < to_clear->len; i++)
             {
               if (!record_store (conn, ctx->iccid, key, g_array_index (to_clear, guint, i),
-                                 empty, modseq, error))
+                                 empty, modseq, sv_store_now (ctx->store), error))
                 return FALSE;
               changed = TRUE;
             }
@@ -541,7 +544,7 @@ backup_apply_txn (SvDbConn *conn,
               g_ptr_array_add (result->applied, sv_store_record_new (write->file, write->index, NULL, version));
               continue;
             }
-          if (!record_store (conn, ctx->iccid, write->file, write->index, write->data, modseq, error))
+          if (!record_store (conn, ctx->iccid, write->file, write->index, write->data, modseq, sv_store_now (ctx->store), error))
             return FALSE;
           changed = TRUE;
           g_ptr_array_add (result->applied, sv_store_record_new (write->file, write->index, NULL, modseq));
@@ -847,4 +850,113 @@ sv_store_purge_cleared (SvStore    *store,
   ChangesContext ctx = { 0, iccid, 0, modseq, };
 
   return sv_store_run (store, SV_DB_WRITE, purge_cleared_txn, &ctx, error);
+}
+
+typedef struct
+{
+  char   *iccid;
+  gint64  modseq;
+} PurgeTarget;
+
+static void
+purge_target_free (PurgeTarget *target)
+{
+  g_free (target->iccid);
+  g_free (target);
+}
+
+typedef struct
+{
+  gint64     before;
+  guint      limit;
+  GPtrArray *targets;  /* out, PurgeTarget */
+} PurgeScanContext;
+
+static gpointer
+purge_target_row (SvDbStmt *stmt,
+                  gpointer  user_data)
+{
+  PurgeTarget *target = g_new0 (PurgeTarget, 1);
+
+  target->iccid = g_strdup (sv_db_stmt_column_text (stmt, 0));
+  target->modseq = sv_db_stmt_column_int64 (stmt, 1);
+  return target;
+}
+
+static gboolean
+purge_scan_txn (SvDbConn *conn,
+                gpointer  user_data,
+                GError  **error)
+{
+  PurgeScanContext *ctx = user_data;
+  g_autoptr(SvDbStmt) stmt = NULL;
+
+  g_ptr_array_set_size (ctx->targets, 0);
+  /* A card's versions grow with time: its tombstones changed before
+   * @before are exactly those up to the newest of them. */
+  stmt = sv_store_prepare (conn,
+                           "SELECT iccid, MAX(version) FROM records"
+                           " WHERE cleared = 1 AND changed_at < ?"
+                           " GROUP BY iccid ORDER BY iccid LIMIT ?",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (ctx->before),
+                                            SV_STORE_INT64 (ctx->limit)),
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+  return sv_store_collect_rows (stmt, purge_target_row, NULL, ctx->targets, error);
+}
+
+/**
+ * sv_store_purge_cleared_before:
+ * @before: real time in microseconds; tombstones changed before it go
+ * @batch: cards per round (each card is purged in its own transaction)
+ * @n_cards: (out) (optional): the cards whose purge floor rose
+ *
+ * sv_store_purge_cleared () for every card that has tombstones older than
+ * @before, in bounded rounds so that no transaction holds the whole table.
+ */
+gboolean
+sv_store_purge_cleared_before (SvStore  *store,
+                               gint64    before,
+                               guint     batch,
+                               guint    *n_cards,
+                               GError  **error)
+{
+  g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) purge_target_free);
+  g_autoptr(GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  PurgeScanContext scan = { before, MAX (batch, 1), targets };
+
+  if (n_cards != NULL)
+    *n_cards = 0;
+  for (;;)
+    {
+      guint progress = 0;
+
+      if (!sv_store_run (store, SV_DB_READ, purge_scan_txn, &scan, error))
+        return FALSE;
+      for (guint i = 0; i < targets->len; i++)
+        {
+          PurgeTarget *target = g_ptr_array_index (targets, i);
+          g_autoptr(GError) local_error = NULL;
+
+          /* a card seen again made no progress (its tombstones are above
+           * its modseq): never loop on it */
+          if (g_hash_table_contains (done, target->iccid))
+            continue;
+          g_hash_table_add (done, g_strdup (target->iccid));
+          progress++;
+          if (!sv_store_purge_cleared (store, target->iccid, target->modseq, &local_error))
+            {
+              /* deregistered meanwhile: nothing left to purge */
+              if (g_error_matches (local_error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND))
+                continue;
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          if (n_cards != NULL)
+            (*n_cards)++;
+        }
+      if (targets->len < scan.limit || progress == 0)
+        return TRUE;
+    }
 }

@@ -176,6 +176,12 @@ static const char * const migrations[] = {
    * (iccid, id), the primary key: an index on the id alone would have to
    * span every partition. */
   "DROP INDEX restores_id;",
+
+  /* 3: when a record last changed, so that tombstones older than the
+   * retention can be purged (housekeeping); rows from before this
+   * migration count as old. */
+  "ALTER TABLE records ADD COLUMN changed_at @BIGINT@ NOT NULL DEFAULT 0;"
+  "CREATE INDEX records_cleared ON records (cleared, changed_at);",
 };
 
 const char * const sv_store_card_row_counts[] = {

@@ -667,6 +667,13 @@ gboolean     sv_store_purge_cleared      (SvStore    *store,
                                           const char *iccid,
                                           gint64      modseq,
                                           GError    **error);
+/* sv_store_purge_cleared () for every card, up to its newest tombstone
+ * changed before @before (real time, µs), @batch cards per round. */
+gboolean     sv_store_purge_cleared_before (SvStore  *store,
+                                            gint64    before,
+                                            guint     batch,
+                                            guint    *n_cards,
+                                            GError  **error);
 
 /* ------------------------------------------------------------------------ */
 /* SMS ring (flow 6, 7, 10)                                                 */

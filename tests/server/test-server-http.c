@@ -634,6 +634,135 @@ test_changes (Fixture       *f,
   sv_test_reply_free (r);
 }
 
+/* Housekeeping purges tombstones older than the retention (30 days by
+ * default) at start and hourly: a token from before the purge floor then
+ * answers 410, a token after it still works, and a full restore still
+ * delivers everything that is there. */
+static void
+test_purge_tombstones (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *before = card_token (f);
+  g_autofree char *after = NULL;
+  g_autofree char *dir = g_strdup (f->server->data_dir);
+  g_autofree char *empty = NULL;
+  g_autofree char *path = NULL;
+  GString *recs = g_string_new (NULL);
+  g_autofree char *batch = NULL;
+  gint64 version2 = 0;
+  guint records = 0;
+  SvTestReply *r;
+
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *hex = sv_test_adn_hex ("P", "3");
+      g_autofree char *rec = record_json (i, hex, 0);
+
+      if (empty == NULL)
+        empty = g_strnfill (strlen (hex), 'F');
+      g_string_append_printf (recs, "%s%s", i > 1 ? "," : "", rec);
+    }
+  batch = backup_json ("pg-1", "incremental", recs->str);
+  g_string_free (recs, TRUE);
+  r = post (f, "/api/v1/cards/" ICCID "/backup", batch);
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+  g_free (before);
+  before = card_token (f);
+
+  /* Record 2 cleared: a tombstone. */
+  {
+    g_autofree char *rec = NULL;
+    g_autofree char *b = NULL;
+    g_autofree char *list = NULL;
+
+    r = get (f, "/api/v1/cards/" ICCID "/records?file=adn");
+    g_assert_cmpuint (r->status, ==, 200);
+    {
+      JsonArray *a = json_node_get_array (sv_test_reply_get (r, "records"));
+
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonObject *o = json_array_get_object_element (a, i);
+
+          if (json_object_get_int_member (o, "index") == 2)
+            version2 = json_object_get_int_member (o, "version");
+        }
+    }
+    sv_test_reply_free (r);
+    rec = record_json (2, empty, version2);
+    b = backup_json ("pg-2", "incremental", rec);
+    r = post (f, "/api/v1/cards/" ICCID "/backup", b);
+    g_assert_cmpuint (r->status, ==, 200);
+    sv_test_reply_free (r);
+  }
+  after = card_token (f);
+  path = g_strdup_printf ("/api/v1/cards/" ICCID "/changes?since=%s", before);
+  r = get (f, path);
+  g_assert_cmpuint (r->status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (sv_test_reply_get (r, "records"))), ==, 1);
+  sv_test_reply_free (r);
+
+  /* 29 days later: within the retention, nothing purged at start. */
+  f->server->own_dir = FALSE;
+  sv_test_server_set_clock (f->server, 29 * 24 * 3600);
+  sv_test_server_free (f->server);
+  f->server = sv_test_server_start (dir, NULL);
+  g_free (f->token);
+  f->token = sv_test_login (f->server, PHONE, SV_TEST_PASSWORD);
+  r = get (f, path);
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+
+  /* 31 days later: the start's housekeeping purged the tombstone. */
+  f->server->own_dir = FALSE;
+  sv_test_server_set_clock (f->server, 31 * 24 * 3600);
+  sv_test_server_free (f->server);
+  f->server = sv_test_server_start (dir, NULL);
+  f->server->own_dir = TRUE;
+  g_free (f->token);
+  f->token = sv_test_login (f->server, PHONE, SV_TEST_PASSWORD);
+  r = get (f, path);
+  sv_test_assert_error (r, 410, "full-resync-required");
+  sv_test_reply_free (r);
+  {
+    g_autofree char *later = g_strdup_printf ("/api/v1/cards/" ICCID "/changes?since=%s", after);
+
+    r = get (f, later);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (sv_test_reply_get (r, "records"))), ==, 0);
+    sv_test_reply_free (r);
+  }
+
+  /* A fresh full restore: records 1 and 3. */
+  {
+    g_autofree char *id = NULL;
+    gint64 n_groups;
+
+    r = post (f, "/api/v1/cards/" ICCID "/restores", "{\"kind\":\"full\",\"group_size\":10}");
+    g_assert_cmpuint (r->status, ==, 201);
+    id = g_strdup (sv_test_reply_string (r, "id"));
+    n_groups = sv_test_reply_int (r, "groups");
+    g_assert_cmpint (sv_test_reply_int (r, "records"), ==, 2);
+    sv_test_reply_free (r);
+    for (gint64 n = 0; n < n_groups; n++)
+      {
+        g_autofree char *group = g_strdup_printf ("/api/v1/restores/%s/groups/%" G_GINT64_FORMAT, id, n);
+        g_autofree char *ack = g_strdup_printf ("/api/v1/restores/%s/ack", id);
+        g_autofree char *body = g_strdup_printf ("{\"group\":%" G_GINT64_FORMAT "}", n);
+
+        r = get (f, group);
+        g_assert_cmpuint (r->status, ==, 200);
+        records += json_array_get_length (json_node_get_array (sv_test_reply_get (r, "records")));
+        sv_test_reply_free (r);
+        r = post (f, ack, body);
+        g_assert_cmpuint (r->status, ==, 200);
+        sv_test_reply_free (r);
+      }
+    g_assert_cmpuint (records, ==, 2);
+  }
+}
+
 /* ---- restore (flows 8-11) ----------------------------------------------- */
 
 static void
@@ -1239,6 +1368,7 @@ main (int   argc,
   ADD ("restore", test_restore);
   ADD ("contacts", test_contacts);
   ADD ("deregister", test_deregister);
+  ADD ("purge-tombstones", test_purge_tombstones);
   ADD ("errors", test_error_codes);
   ADD ("sessions", test_sessions);
   ADD ("portal", test_portal_files);

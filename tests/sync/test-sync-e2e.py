@@ -288,6 +288,11 @@ def main():
                             capture_output=True, check=True).stdout.decode().split()
     big, small, usim, blank = iccids[0], iccids[1], iccids[2], iccids[3]
     cli = Cli(db, pw_file)
+    helped = subprocess.run([CLI, "restore", "--help"], capture_output=True, stdin=subprocess.DEVNULL)
+    text = helped.stdout.decode()
+    check("restore --help shows both forms (from the server, card to card)",
+          helped.returncode == 0 and "SOURCE-ICCID TARGET-ICCID" in text and "--server" in text
+          and "--staff" in text and "--accept-truncation" in text, text)
     server = Server()
     proxy = FaultProxy(server.port)
     try:
