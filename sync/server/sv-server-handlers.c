@@ -419,6 +419,10 @@ add_card (JsonBuilder       *b,
   add_string (b, "replaced_by", card->replaced_by);
   add_time (b, "registered", card->registered_at);
   add_time (b, "updated", card->updated_at);
+  if (card->last_backup_at > 0)
+    add_time (b, "last_backup", card->last_backup_at);
+  else
+    add_string (b, "last_backup", NULL);
   json_builder_set_member_name (b, "files");
   json_builder_begin_array (b);
   for (guint i = 0; i < card->files->len; i++)

@@ -46,7 +46,8 @@ sv_store_card_load (SvDbConn   *conn,
   stmt = sv_store_prepare (conn,
                            "SELECT c.iccid, c.account_id, a.phone, c.imsi, c.card_type, c.batch,"
                            " c.counter_a, a.counter_b, c.sms_capacity, c.epoch, c.modseq,"
-                           " c.purge_floor, c.replaced_by, c.registered_at, c.updated_at"
+                           " c.purge_floor, c.replaced_by, c.registered_at, c.updated_at,"
+                           " c.last_backup_at"
                            " FROM cards c JOIN accounts a ON a.id = c.account_id"
                            " WHERE c.iccid = ?",
                            SV_STORE_PARAMS (SV_STORE_TEXT (iccid)),
@@ -78,6 +79,7 @@ sv_store_card_load (SvDbConn   *conn,
   card->replaced_by = sv_db_stmt_dup_text (stmt, 12);
   card->registered_at = sv_db_stmt_column_int64 (stmt, 13);
   card->updated_at = sv_db_stmt_column_int64 (stmt, 14);
+  card->last_backup_at = sv_db_stmt_column_is_null (stmt, 15) ? 0 : sv_db_stmt_column_int64 (stmt, 15);
   card->files = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_store_card_file_free);
   g_clear_pointer (&stmt, sv_db_stmt_finish);
 

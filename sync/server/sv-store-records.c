@@ -165,6 +165,10 @@ sv_store_batch_store (SvDbConn      *conn,
                       GBytes        *answer,
                       GError       **error)
 {
+  gint64 now = sv_store_now (store);
+
+  /* A batch applied (not a replay): the card's last backup, in the same
+   * transaction. */
   return sv_store_exec (conn,
                         "INSERT INTO batches (iccid, batch_id, kind, request_hash, answer, created_at)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -173,8 +177,11 @@ sv_store_batch_store (SvDbConn      *conn,
                                          SV_STORE_INT64 (kind),
                                          SV_STORE_BLOB (request_hash, HASH_BYTES),
                                          SV_STORE_BYTES (answer),
-                                         SV_STORE_INT64 (sv_store_now (store))),
-                        NULL, error);
+                                         SV_STORE_INT64 (now)),
+                        NULL, error)
+         && sv_store_exec (conn, "UPDATE cards SET last_backup_at = ? WHERE iccid = ?",
+                           SV_STORE_PARAMS (SV_STORE_INT64 (now), SV_STORE_TEXT (iccid)),
+                           NULL, error);
 }
 
 gboolean

@@ -182,6 +182,10 @@ static const char * const migrations[] = {
    * migration count as old. */
   "ALTER TABLE records ADD COLUMN changed_at @BIGINT@ NOT NULL DEFAULT 0;"
   "CREATE INDEX records_cleared ON records (cleared, changed_at);",
+
+  /* 4: when the last backup batch (records or messages) was applied to a
+   * card; NULL: never */
+  "ALTER TABLE cards ADD COLUMN last_backup_at @BIGINT@;",
 };
 
 const char * const sv_store_card_row_counts[] = {

@@ -214,6 +214,7 @@ typedef struct
   char      *replaced_by; /* ICCID of the card that replaced it, or NULL */
   gint64     registered_at;
   gint64     updated_at;
+  gint64     last_backup_at; /* the last backup batch applied; 0: none */
   GPtrArray *files;       /* SvStoreCardFile */
 } SvStoreCard;
 

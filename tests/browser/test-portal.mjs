@@ -220,6 +220,7 @@ const STRINGS = {
     oneOf: '1 of 4 contacts',
     tooMany: /Too many attempts\. Try again in \d+ minutes?\./,
     consent: 'opened your backup with a restore code',
+    lastBackup: 'Last backup',
   },
   zh_CN: {
     loginFailed: '登录失败',
@@ -241,6 +242,7 @@ const STRINGS = {
     oneOf: '1 / 4 位联系人',
     tooMany: /尝试次数过多，请在 \d+ 分钟后再试。/,
     consent: '用恢复码打开了您的备份',
+    lastBackup: '上次备份',
   },
 };
 
@@ -446,6 +448,10 @@ async function ownerFlowIn (context, page, { tag, lang }) {
   await page.locator('nav a[href="#/backup"]').click();
   await page.locator('#download-vcard').waitFor();
   await shot(page, tag, 'backup');
+  // The card was backed up: the server's last_backup, not "last change".
+  const cardInfo = await protocol('GET', `cards/${card.iccid}`, undefined, card.token);
+  assert.ok(cardInfo.json.last_backup, cardInfo.text);
+  await page.getByText(t.lastBackup, { exact: true }).first().waitFor();
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.locator('#download-vcard').click(),

@@ -763,6 +763,71 @@ test_purge_tombstones (Fixture       *f,
   }
 }
 
+/* last_backup: null until a batch is applied, then the server's time of
+ * the last applied batch (records or messages) as RFC 3339, in the card
+ * and in the list; a retried batch (a replay) does not move it. */
+static gint64
+last_backup_of (Fixture *f,
+                gboolean from_list)
+{
+  g_autoptr(SvTestReply) r = get (f, from_list ? "/api/v1/cards" : "/api/v1/cards/" ICCID);
+  JsonObject *card;
+  const char *text;
+  g_autoptr(GDateTime) time = NULL;
+
+  g_assert_cmpuint (r->status, ==, 200);
+  if (from_list)
+    card = json_array_get_object_element (json_node_get_array (sv_test_reply_get (r, "cards")), 0);
+  else
+    card = json_node_get_object (r->json);
+  g_assert_true (json_object_has_member (card, "last_backup"));
+  if (json_object_get_null_member (card, "last_backup"))
+    return 0;
+  text = json_object_get_string_member (card, "last_backup");
+  g_assert_true (g_str_has_suffix (text, "Z"));
+  time = g_date_time_new_from_iso8601 (text, NULL);
+  g_assert_nonnull (time);
+  return g_date_time_to_unix (time);
+}
+
+static void
+test_last_backup (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *hex = sv_test_adn_hex ("L", "5");
+  g_autofree char *rec = record_json (1, hex, 0);
+  g_autofree char *batch = backup_json ("lb-1", "incremental", rec);
+  g_autofree char *sms = messages_json ("lb-2", 1, 1);
+  gint64 start = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 first;
+  SvTestReply *r;
+
+  g_assert_cmpint (last_backup_of (f, FALSE), ==, 0);
+  g_assert_cmpint (last_backup_of (f, TRUE), ==, 0);
+
+  sv_test_server_set_clock (f->server, 1000);
+  r = post (f, "/api/v1/cards/" ICCID "/backup", batch);
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+  first = last_backup_of (f, FALSE);
+  g_assert_cmpint (first, >=, start + 1000);
+  g_assert_cmpint (first, <=, g_get_real_time () / G_USEC_PER_SEC + 1000);
+  g_assert_cmpint (last_backup_of (f, TRUE), ==, first);
+
+  /* The same batch again, later: a replay, last_backup stays. */
+  sv_test_server_set_clock (f->server, 2000);
+  r = post (f, "/api/v1/cards/" ICCID "/backup", batch);
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+  g_assert_cmpint (last_backup_of (f, FALSE), ==, first);
+
+  /* An SMS backup batch is a backup too. */
+  r = post (f, "/api/v1/cards/" ICCID "/messages", sms);
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+  g_assert_cmpint (last_backup_of (f, FALSE), >=, start + 2000);
+}
+
 /* ---- restore (flows 8-11) ----------------------------------------------- */
 
 static void
@@ -1369,6 +1434,7 @@ main (int   argc,
   ADD ("contacts", test_contacts);
   ADD ("deregister", test_deregister);
   ADD ("purge-tombstones", test_purge_tombstones);
+  ADD ("last-backup", test_last_backup);
   ADD ("errors", test_error_codes);
   ADD ("sessions", test_sessions);
   ADD ("portal", test_portal_files);
