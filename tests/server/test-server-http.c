@@ -828,6 +828,114 @@ test_last_backup (Fixture       *f,
   g_assert_cmpint (last_backup_of (f, FALSE), >=, start + 2000);
 }
 
+/* Two requests with the same batch id at the same moment (a client that
+ * retried while its first attempt was still running): the store
+ * serialises them, the second sees the first's stored answer. Both are
+ * answered 200 with the same bytes, and the batch is applied once (the
+ * card's modseq moves by one). PROTOCOL.md, "Backup". */
+typedef struct
+{
+  guint   status;
+  GBytes *body;
+} ConcurrentReply;
+
+static void
+concurrent_sent_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  ConcurrentReply *reply = user_data;
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(GError) error = NULL;
+
+  reply->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+  reply->status = soup_message_get_status (message);
+}
+
+static gint64
+token_modseq (const char *token)
+{
+  const char *dash = strchr (token, '-');
+
+  g_assert_nonnull (dash);
+  return g_ascii_strtoll (dash + 1, NULL, 10);
+}
+
+static void
+test_concurrent_batch (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *url = g_strconcat (f->server->base_url, "api/v1/cards/" ICCID "/backup", NULL);
+  g_autofree char *authorization = g_strconcat ("Bearer ", f->token, NULL);
+  /* one connection each: the two requests are in flight together */
+  g_autoptr(SoupSession) one = soup_session_new ();
+  g_autoptr(SoupSession) two = soup_session_new ();
+  gint64 versions[SV_TEST_ADN_RECORDS + 1] = { 0 };
+
+  for (guint round = 0; round < 6; round++)
+    {
+      g_autofree char *before = card_token (f);
+      g_autofree char *after = NULL;
+      g_autofree char *id = g_strdup_printf ("cc-%u", round);
+      g_autofree char *batch = NULL;
+      g_autoptr(GBytes) body = NULL;
+      GString *recs = g_string_new (NULL);
+      ConcurrentReply replies[2] = { { 0 } };
+      SoupSession *sessions[2] = { one, two };
+      SvTestReply *r;
+
+      for (guint i = 1; i <= SV_TEST_ADN_RECORDS; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("C%u-%u", round, i);
+          g_autofree char *hex = sv_test_adn_hex (name, "5");
+          g_autofree char *rec = record_json (i, hex, versions[i]);
+
+          g_string_append_printf (recs, "%s%s", i > 1 ? "," : "", rec);
+        }
+      batch = backup_json (id, "incremental", recs->str);
+      g_string_free (recs, TRUE);
+      body = g_bytes_new (batch, strlen (batch));
+
+      for (guint k = 0; k < 2; k++)
+        {
+          g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+
+          soup_message_headers_append (soup_message_get_request_headers (message), "Authorization", authorization);
+          soup_message_set_request_body_from_bytes (message, "application/json", body);
+          soup_session_send_and_read_async (sessions[k], message, G_PRIORITY_DEFAULT, NULL,
+                                            concurrent_sent_cb, &replies[k]);
+        }
+      while (replies[0].body == NULL || replies[1].body == NULL)
+        g_main_context_iteration (NULL, TRUE);
+
+      g_assert_cmpuint (replies[0].status, ==, 200);
+      g_assert_cmpuint (replies[1].status, ==, 200);
+      g_assert_true (g_bytes_equal (replies[0].body, replies[1].body));
+      g_bytes_unref (replies[0].body);
+      g_bytes_unref (replies[1].body);
+
+      after = card_token (f);
+      g_assert_cmpint (token_modseq (after), ==, token_modseq (before) + 1);
+      r = get (f, "/api/v1/cards/" ICCID "/records?file=adn");
+      g_assert_cmpuint (r->status, ==, 200);
+      {
+        JsonArray *a = json_node_get_array (sv_test_reply_get (r, "records"));
+
+        g_assert_cmpuint (json_array_get_length (a), ==, SV_TEST_ADN_RECORDS);
+        for (guint i = 0; i < json_array_get_length (a); i++)
+          {
+            JsonObject *o = json_array_get_object_element (a, i);
+            gint64 index = json_object_get_int_member (o, "index");
+
+            g_assert_cmpint (json_object_get_int_member (o, "version"), ==, token_modseq (after));
+            versions[index] = json_object_get_int_member (o, "version");
+          }
+      }
+      sv_test_reply_free (r);
+    }
+}
+
 /* ---- restore (flows 8-11) ----------------------------------------------- */
 
 static void
@@ -1435,6 +1543,7 @@ main (int   argc,
   ADD ("deregister", test_deregister);
   ADD ("purge-tombstones", test_purge_tombstones);
   ADD ("last-backup", test_last_backup);
+  ADD ("concurrent-batch", test_concurrent_batch);
   ADD ("errors", test_error_codes);
   ADD ("sessions", test_sessions);
   ADD ("portal", test_portal_files);
