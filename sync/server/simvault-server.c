@@ -20,13 +20,14 @@
  *
  *   simvault-server [--listen ADDR] [--port N] [--data-dir DIR]
  *                   [--storage LOCATION] [--tls-cert FILE --tls-key FILE]
- *                   [--trusted-proxy ADDR]... [--purge-after DAYS] [--config FILE]
+ *                   [--trusted-proxy ADDR]... [--purge-after DAYS]
+ *                   [--request-timeout SECONDS] [--config FILE]
  *   simvault-server staff add|list|remove NAME [--password-file FILE]
  *   simvault-server routes
  *
  * The config file is a GKeyFile with the same settings in [server]
  * (listen, port, data-dir, storage, tls-cert, tls-key, password-cost,
- * trusted-proxies as a ;-separated list, purge-after); the command
+ * trusted-proxies as a ;-separated list, purge-after, request-timeout); the command
  * line wins. Once listening it prints its base URL as one line on stdout.
  */
 
@@ -43,6 +44,7 @@ typedef struct
   char    *storage;
   GStrv    trusted_proxies;
   gint     purge_after;    /* days; -1: not given */
+  gint     request_timeout; /* seconds; -1: not given */
 } Settings;
 
 static void
@@ -108,6 +110,18 @@ load_config (Settings  *s,
           return FALSE;
         }
       s->purge_after = days;
+    }
+  if (s->request_timeout < 0 && g_key_file_has_key (keys, "server", "request-timeout", NULL))
+    {
+      gint seconds = g_key_file_get_integer (keys, "server", "request-timeout", &local_error);
+
+      if (local_error != NULL || seconds < 0)
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "%s: request-timeout: a number of seconds (0: none)", s->config);
+          return FALSE;
+        }
+      s->request_timeout = seconds;
     }
   port = g_key_file_get_integer (keys, "server", "port", &local_error);
   if (local_error == NULL && s->port < 0)
@@ -325,6 +339,8 @@ run_server (Settings *s)
   sv_server_set_trusted_proxies (server, (const char * const *) s->trusted_proxies);
   if (s->purge_after >= 0)
     sv_server_set_purge_after (server, (guint) s->purge_after);
+  if (s->request_timeout >= 0)
+    sv_server_set_request_timeout (server, (guint) s->request_timeout);
   if (!sv_server_listen (server, s->listen ? s->listen : "127.0.0.1", (guint) MAX (s->port, 0),
                          certificate, &error))
     goto fail;
@@ -366,7 +382,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_auto(Settings) s = { NULL, -1, .purge_after = -1 };
+  g_auto(Settings) s = { NULL, -1, .purge_after = -1, .request_timeout = -1 };
   g_auto(GStrv) rest = NULL;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
@@ -382,6 +398,8 @@ main (int   argc,
       "A reverse proxy whose X-Forwarded-For is believed (repeatable)", "ADDR" },
     { "purge-after", 0, 0, G_OPTION_ARG_INT, &s.purge_after,
       "Keep cleared records this many days for the changes since a token (default 30; 0: forever)", "DAYS" },
+    { "request-timeout", 0, 0, G_OPTION_ARG_INT, &s.request_timeout,
+      "Seconds a client has to send a whole request; an idle connection closes after it (default 30)", "SECONDS" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &s.config, "Key file with the same settings in [server]", "FILE" },
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &s.password_file, "staff add: read the password from FILE", "FILE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "[staff add|list|remove NAME | routes]" },

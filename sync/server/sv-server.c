@@ -23,6 +23,7 @@ struct _SvServer
   guint       expire_source;
   guint       purge_source;
   gint64      purge_after;      /* seconds a tombstone is kept; 0: forever */
+  guint       request_timeout;  /* seconds to read a whole request; 0: none */
   guint       n_pending;        /* handlers not done (they use the store) */
   guint       n_unfinished;     /* messages whose answer is not yet written */
   gboolean    stopping;
@@ -734,12 +735,74 @@ got_headers_cb (SoupServerMessage *message,
   log_request (self, message, "/{too-large}", 413, g_get_monotonic_time ());
 }
 
+/* Slow or idle clients: the whole request (headers and body) must arrive
+ * within the request timeout of the connection's accept, or of the end of
+ * the previous answer on a kept-alive connection. libsoup 3.2's SoupServer
+ * has no timeout of its own, and a per-read socket timeout would let a
+ * client that sends a byte now and then hold the connection forever; so
+ * each request gets a deadline, and past it the connection is shut down. */
+#define READ_DEADLINE_KEY "sv-read-deadline"
+
+typedef struct
+{
+  SvServer          *server;
+  SoupServerMessage *message;   /* not a reference: the source dies with it */
+} ReadDeadline;
+
+static gboolean
+read_deadline_cb (gpointer user_data)
+{
+  ReadDeadline *deadline = user_data;
+  SoupServerMessage *message = deadline->message;
+  GSocket *socket = soup_server_message_get_socket (message);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree char *addr = client_address (deadline->server, message);
+
+  /* the source is ending: the message's data must not remove it again */
+  g_object_steal_data (G_OBJECT (message), READ_DEADLINE_KEY);
+  g_printerr ("%s %s - /{request-timeout} 408 %us\n", when, addr ? addr : "-",
+              deadline->server->request_timeout);
+  if (socket != NULL)
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+remove_source (gpointer id)
+{
+  g_source_remove (GPOINTER_TO_UINT (id));
+}
+
+/* The request is all there (or the message is done): no deadline. */
+static void
+request_read_cb (SoupServerMessage *message,
+                 gpointer           user_data)
+{
+  g_object_set_data (G_OBJECT (message), READ_DEADLINE_KEY, NULL);
+}
+
 static void
 request_started_cb (SoupServer        *soup,
                     SoupServerMessage *message,
                     gpointer           user_data)
 {
+  SvServer *self = user_data;
+
   g_signal_connect_object (message, "got-headers", G_CALLBACK (got_headers_cb), user_data, 0);
+  if (self->request_timeout > 0)
+    {
+      ReadDeadline *deadline = g_new0 (ReadDeadline, 1);
+      guint id;
+
+      deadline->server = self;
+      deadline->message = message;
+      id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, self->request_timeout,
+                                       read_deadline_cb, deadline, g_free);
+      g_object_set_data_full (G_OBJECT (message), READ_DEADLINE_KEY, GUINT_TO_POINTER (id), remove_source);
+      g_signal_connect (message, "got-body", G_CALLBACK (request_read_cb), NULL);
+      g_signal_connect (message, "finished", G_CALLBACK (request_read_cb), NULL);
+    }
 }
 
 /* ---- object ------------------------------------------------------------- */
@@ -815,6 +878,7 @@ static void
 sv_server_init (SvServer *self)
 {
   self->purge_after = SV_SERVER_DEFAULT_PURGE_AFTER_DAYS * 24 * 3600;
+  self->request_timeout = SV_SERVER_DEFAULT_REQUEST_TIMEOUT;
 }
 
 /**
@@ -874,6 +938,18 @@ sv_server_set_purge_after (SvServer *self,
                            guint     days)
 {
   self->purge_after = (gint64) days * 24 * 3600;
+}
+
+/**
+ * sv_server_set_request_timeout:
+ * @seconds: how long a client may take to send a whole request, or keep
+ *   an idle connection open between requests; 0: forever
+ */
+void
+sv_server_set_request_timeout (SvServer *self,
+                               guint     seconds)
+{
+  self->request_timeout = seconds;
 }
 
 /**

@@ -53,6 +53,10 @@ void               sv_server_shutdown       (SvServer      *self);
 #define SV_SERVER_DEFAULT_PURGE_AFTER_DAYS 30
 void               sv_server_set_purge_after (SvServer     *self,
                                               guint         days);
+/* Seconds a client has to send a whole request (PROTOCOL.md, "Limits") */
+#define SV_SERVER_DEFAULT_REQUEST_TIMEOUT 30
+void               sv_server_set_request_timeout (SvServer *self,
+                                                  guint     seconds);
 
 const SvServerRouteInfo *sv_server_get_routes (guint        *n_routes);
 const char        *sv_server_auth_to_string (SvServerAuth   auth);

@@ -936,6 +936,134 @@ test_concurrent_batch (Fixture       *f,
     }
 }
 
+/* Slow and idle clients (--request-timeout 2): a connection that sends
+ * nothing, one that stops in the middle of its body, and one that trickles
+ * its headers a byte at a time are all closed by the server after the
+ * timeout, while the server goes on answering others at once. */
+static GSocketConnection *
+raw_connect (SvTestServer *server)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GUri) uri = g_uri_parse (server->base_url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", g_uri_get_port (uri), NULL, &error);
+  g_assert_no_error (error);
+  /* a server that never closes fails the test after 10 s, not never */
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 10);
+  return connection;
+}
+
+/* Reads until the server closes: TRUE when it did (EOF or reset). */
+static gboolean
+raw_closed_by_server (GSocketConnection *connection)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  char buffer[512];
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_input_stream_read (in, buffer, sizeof buffer, NULL, &error);
+
+      if (n == 0)
+        return TRUE;
+      if (n < 0)
+        return !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+    }
+}
+
+static void
+raw_send (GSocketConnection *connection,
+          const char        *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             text, strlen (text), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+typedef struct
+{
+  GSocketConnection *connection;
+  gboolean           closed;
+  gint64             elapsed;
+} RawClient;
+
+/* Sends the headers a byte every 300 ms, for ever (until the server
+ * closes), in a thread. */
+static gpointer
+trickle_thread (gpointer data)
+{
+  RawClient *client = data;
+  static const char request[] = "GET /api/v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ";
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->connection));
+  gint64 start = g_get_monotonic_time ();
+
+  for (guint i = 0; ; i++)
+    {
+      char c = i < sizeof request - 1 ? request[i] : 'a';
+
+      if (g_output_stream_write (out, &c, 1, NULL, NULL) != 1)
+        break;
+      g_usleep (300 * 1000);
+      if (g_get_monotonic_time () - start > 15 * G_USEC_PER_SEC)
+        break;
+    }
+  client->elapsed = g_get_monotonic_time () - start;
+  client->closed = client->elapsed < 15 * G_USEC_PER_SEC;
+  return NULL;
+}
+
+static void
+test_slow_clients (void)
+{
+  const char *args[] = { "--request-timeout=2", NULL };
+  g_autoptr(SvTestServer) server = sv_test_server_start (NULL, args);
+  g_autoptr(GSocketConnection) idle = raw_connect (server);
+  g_autoptr(GSocketConnection) half = raw_connect (server);
+  g_autoptr(GSocketConnection) trickle = raw_connect (server);
+  RawClient trickler = { trickle, FALSE, 0 };
+  GThread *thread;
+  gint64 start = g_get_monotonic_time ();
+  g_autofree char *log = NULL;
+  SvTestReply *r;
+
+  /* half a body: 10 of the 100 bytes it announced */
+  raw_send (half, "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"phone\":");
+  thread = g_thread_new ("trickle", trickle_thread, &trickler);
+
+  /* Others are answered meanwhile, at once. */
+  for (guint i = 0; i < 3; i++)
+    {
+      gint64 t = g_get_monotonic_time ();
+
+      r = sv_test_request (server, "GET", "/api/v1/", NULL, NULL);
+      g_assert_cmpuint (r->status, ==, 200);
+      sv_test_reply_free (r);
+      g_assert_cmpint (g_get_monotonic_time () - t, <, G_USEC_PER_SEC);
+    }
+
+  g_assert_true (raw_closed_by_server (idle));
+  g_assert_true (raw_closed_by_server (half));
+  /* closed after the timeout, not before, and long before the 10 s guard */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 2 * G_USEC_PER_SEC - 200000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 6 * G_USEC_PER_SEC);
+  g_thread_join (thread);
+  g_assert_true (trickler.closed);
+  g_assert_cmpint (trickler.elapsed, <, 6 * G_USEC_PER_SEC);
+
+  /* Still serving, and the log says why the connections went. */
+  r = sv_test_request (server, "GET", "/api/v1/", NULL, NULL);
+  g_assert_cmpuint (r->status, ==, 200);
+  sv_test_reply_free (r);
+  log = sv_test_server_read_log (server);
+  g_assert_nonnull (strstr (log, "/{request-timeout} 408"));
+}
+
 /* ---- restore (flows 8-11) ----------------------------------------------- */
 
 static void
@@ -1544,6 +1672,7 @@ main (int   argc,
   ADD ("purge-tombstones", test_purge_tombstones);
   ADD ("last-backup", test_last_backup);
   ADD ("concurrent-batch", test_concurrent_batch);
+  g_test_add_func ("/sv/server/slow-clients", test_slow_clients);
   ADD ("errors", test_error_codes);
   ADD ("sessions", test_sessions);
   ADD ("portal", test_portal_files);
