@@ -207,6 +207,9 @@ def main():
                           file=sys.stderr)
                 bench(f"sync_backup_k{k}_of_{total}_bytes", wb, "B")
                 bench(f"sync_backup_k{k}_of_{total}_records_sent", result["records"]["sent"], "records")
+                # the limit, per record on the wire (a USIM contact
+                # edit may change more than its ADN record)
+                bench(f"sync_backup_k{k}_of_{total}_limit_bytes", 300 + 100 * result["records"]["sent"], "B")
                 bench(f"sync_backup_k{k}_of_{total}_round_trips", n, "round-trips")
                 round_trips.add(n)
                 if k == 10 and total == 250:
@@ -225,6 +228,8 @@ def main():
                 wb, n, _, _ = measure(proxy, f"incremental restore {k} of {total}")
                 bench(f"sync_restore_k{k}_of_{total}_bytes", wb, "B")
                 bench(f"sync_restore_k{k}_of_{total}_round_trips", n, "round-trips")
+                bench(f"sync_restore_k{k}_of_{total}_records", result["records"]["changed"], "records")
+                bench(f"sync_restore_k{k}_of_{total}_limit_bytes", 300 + 100 * max(1, result["records"]["changed"]), "B")
                 if total == 250 and k == 10:
                     bench("sync_restore_k10_bytes", wb, "B")
                 # the restored records are now the mirror's; the next
