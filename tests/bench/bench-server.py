@@ -49,6 +49,7 @@ for i, a in enumerate(sys.argv):
 CONCURRENCY = [1, 16, 64]
 PHASE_S = 2.0 if QUICK else 4.0
 MAX_OPS = 2000
+OP_TIMEOUT_S = 60.0     # an operation still running then is abandoned, not counted
 RECORDS = 250
 BATCH = 10
 ADN_LEN = 30
@@ -151,6 +152,7 @@ async def run_phase(clients, op, n_clients):
     """n_clients clients each doing op(client) until PHASE_S or MAX_OPS."""
     latencies = []
     errors = []
+    timeouts = []
     deadline = time.monotonic() + PHASE_S
 
     async def one(c):
@@ -159,7 +161,11 @@ async def run_phase(clients, op, n_clients):
                 return
             t0 = time.perf_counter()
             try:
-                await op(c)
+                await asyncio.wait_for(op(c), OP_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                timeouts.append(1)
+                c.conn.close()
+                return
             except Exception as e:  # noqa: BLE001 - counted and reported
                 errors.append(repr(e))
                 return
@@ -170,6 +176,8 @@ async def run_phase(clients, op, n_clients):
     elapsed = time.perf_counter() - t0
     if errors:
         note(f"  {len(errors)} errors, first: {errors[0]}")
+    if timeouts:
+        note(f"  {len(timeouts)} operations gave up after {OP_TIMEOUT_S:.0f} s (not counted as done)")
     return len(latencies) / elapsed, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000, len(latencies), errors
 
 
@@ -373,15 +381,15 @@ def radicale_start(work, port):
 
 async def bench_radicale(clients, results):
     # warm up: Radicale builds its item cache and first sync token per collection
-    for cl in clients:
-        cl.token_before, _ = await cl.report("")
+    await asyncio.gather(*(cl.report("") for cl in clients))
     for c in CONCURRENCY:
         rate, p50, p99, n, err = await run_phase(clients, lambda cl: cl.backup(), c)
         results[("radicale", "backup", c)] = (rate, p50, p99, n, err)
         note(f"radicale backup (10 PUTs) c={c}: {rate:.2f}/s p50 {p50:.1f} ms p99 {p99:.1f} ms ({n} ops)")
-        for cl in clients[:c]:
+        async def prepare(cl):
             cl.token_before, _ = await cl.report("")
             await cl.backup()
+        await asyncio.gather(*(prepare(cl) for cl in clients[:c]))
         rate, p50, p99, n, err = await run_phase(clients, lambda cl: cl.changes(), c)
         results[("radicale", "changes", c)] = (rate, p50, p99, n, err)
         note(f"radicale REPORT c={c}: {rate:.2f}/s p50 {p50:.1f} ms p99 {p99:.1f} ms ({n} ops)")
