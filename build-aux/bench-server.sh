@@ -15,6 +15,7 @@ case "${1:-}" in
   ""|-*) ;;
   *) build=$1; shift ;;
 esac
+[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
 meson compile -C "$build" sync/server/simvault-server >/dev/null
 if ! /usr/bin/python3 -c 'import radicale' 2>/dev/null; then
   echo "bench-server.sh: python3-radicale is missing (build-aux/install-deps.sh); Radicale rows are skipped" >&2

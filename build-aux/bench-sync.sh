@@ -10,6 +10,7 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
+[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
 meson compile -C "$build" app/cli/simvault-cli sync/server/simvault-server tests/mirror/mirror-from-profile >/dev/null
 exec /usr/bin/python3 "$root/tests/bench/bench-sync.py" "$build/app/cli/simvault-cli" \
   "$build/sync/server/simvault-server" "$build/tests/mirror/mirror-from-profile" "$root/tests/data/cards"
