@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "sv-test-server.h"
 
@@ -230,6 +231,169 @@ test_term_during_batch (void)
   first->own_dir = TRUE;
 }
 
+/* A request that arrives after SIGTERM, while another is still being
+ * handled, is answered 503 unavailable (Retry-After); the one in progress
+ * completes and is answered; the server then exits 0. The request in
+ * progress is a registration hashing its password at the "moderate" cost
+ * (Argon2id, 256 MiB): the test sends SIGTERM once the server's resident
+ * memory shows the hash under way, so the order is certain. */
+typedef struct
+{
+  char          *url;
+  char          *body;
+  guint          status;
+  GBytes        *answer;
+  gint           done;   /* atomic */
+} Register;
+
+static gpointer
+register_thread (gpointer data)
+{
+  Register *reg = data;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", reg->url);
+  g_autoptr(GBytes) body = g_bytes_new (reg->body, strlen (reg->body));
+
+  soup_message_set_request_body_from_bytes (message, "application/json", body);
+  reg->answer = soup_session_send_and_read (session, message, NULL, NULL);
+  reg->status = reg->answer ? soup_message_get_status (message) : 0;
+  g_atomic_int_set (&reg->done, 1);
+  return NULL;
+}
+
+static gint64
+resident_kib (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (line = strstr (text, "VmRSS:")) == NULL)
+    return -1;
+  return g_ascii_strtoll (line + 6, NULL, 10);
+}
+
+static void
+remove_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+test_503_during_shutdown (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("sv-shutdown-XXXXXX", &error);
+  g_autofree char *config = NULL;
+  g_autofree char *config_arg = NULL;
+  g_autofree char *data_arg = NULL;
+  g_autofree char *binary = sv_test_server_binary ();
+  g_autofree char *storage = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *root_url = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  Register reg = { 0 };
+  GThread *thread;
+  const char *pid;
+  gint64 baseline, deadline;
+  gboolean hashing = FALSE, refused = FALSE;
+
+  g_assert_no_error (error);
+  config = g_build_filename (dir, "server.conf", NULL);
+  g_file_set_contents (config, "[server]\npassword-cost=moderate\n", -1, &error);
+  g_assert_no_error (error);
+  config_arg = g_strconcat ("--config=", config, NULL);
+  data_arg = g_strconcat ("--data-dir=", dir, NULL);
+  storage = sv_test_storage_arg (dir);
+  g_subprocess_launcher_unsetenv (launcher, "SIMVAULT_SERVER_PASSWORD_COST");
+  server = g_subprocess_launcher_spawn (launcher, &error, binary, "--port=0", data_arg, config_arg, storage, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (line, "http://127.0.0.1:"));
+  root_url = g_strconcat (line, g_str_has_suffix (line, "/") ? "" : "/", "api/v1/", NULL);
+  pid = g_subprocess_get_identifier (server);
+  baseline = resident_kib (pid);
+  g_assert_cmpint (baseline, >, 0);
+
+  reg.url = g_strconcat (root_url, "cards/register", NULL);
+  reg.body = sv_test_register_json (PHONE, SV_TEST_PASSWORD, ICCID);
+  thread = g_thread_new ("register", register_thread, &reg);
+
+  /* The hash is under way once 64 MiB more are resident. */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!hashing && !g_atomic_int_get (&reg.done) && g_get_monotonic_time () < deadline)
+    {
+      hashing = resident_kib (pid) > baseline + 64 * 1024;
+      if (!hashing)
+        g_usleep (2000);
+    }
+  g_assert_true (hashing);
+  g_subprocess_send_signal (server, SIGTERM);
+
+  /* New requests are refused with 503 while the registration runs. */
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!refused && g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(SoupMessage) message = soup_message_new ("GET", root_url);
+      g_autoptr(GBytes) answer = soup_session_send_and_read (session, message, NULL, NULL);
+      gboolean still_running = !g_atomic_int_get (&reg.done);
+
+      if (answer != NULL && soup_message_get_status (message) == 503)
+        {
+          g_autoptr(JsonParser) parser = json_parser_new ();
+          JsonObject *root;
+
+          g_assert_true (still_running);
+          g_assert_true (json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
+                                                     g_bytes_get_size (answer), NULL));
+          root = json_node_get_object (json_parser_get_root (parser));
+          g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (root, "error"), "code"),
+                           ==, "unavailable");
+          g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message),
+                                                         "Retry-After"), ==, "5");
+          refused = TRUE;
+        }
+      else
+        {
+          /* before the signal was handled: answered normally */
+          g_assert_true (answer != NULL && soup_message_get_status (message) == 200);
+          g_assert_true (still_running);
+          g_usleep (5000);
+        }
+    }
+  g_assert_true (refused);
+
+  /* The one in progress completes and is answered. */
+  g_thread_join (thread);
+  g_assert_cmpuint (reg.status, ==, 200);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (reg.answer, NULL), g_bytes_get_size (reg.answer),
+                                  "\"registered\""));
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+
+  g_bytes_unref (reg.answer);
+  g_free (reg.url);
+  g_free (reg.body);
+  remove_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -238,6 +402,7 @@ main (int   argc,
 
   g_test_add_func ("/sv/fault/kill-during-batch", test_kill_during_batch);
   g_test_add_func ("/sv/fault/term-during-batch", test_term_during_batch);
+  g_test_add_func ("/sv/fault/503-during-shutdown", test_503_during_shutdown);
 
   return g_test_run ();
 }
