@@ -797,8 +797,9 @@ request_started_cb (SoupServer        *soup,
 
       deadline->server = self;
       deadline->message = message;
-      id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, self->request_timeout,
-                                       read_deadline_cb, deadline, g_free);
+      /* not _seconds: its first tick may come up to a second early */
+      id = g_timeout_add_full (G_PRIORITY_DEFAULT, self->request_timeout * 1000,
+                               read_deadline_cb, deadline, g_free);
       g_object_set_data_full (G_OBJECT (message), READ_DEADLINE_KEY, GUINT_TO_POINTER (id), remove_source);
       g_signal_connect (message, "got-body", G_CALLBACK (request_read_cb), NULL);
       g_signal_connect (message, "finished", G_CALLBACK (request_read_cb), NULL);
