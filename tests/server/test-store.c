@@ -1395,6 +1395,85 @@ test_changes_tokens (Fixture       *f,
   }
 }
 
+/* Housekeeping's purge for every card: tombstones changed before the cut
+ * go, in rounds of one card, each card's floor rising to its newest purged
+ * tombstone; a newer tombstone stays; a second run finds nothing. */
+static gint64
+clear_or_write (Fixture    *f,
+                gint64      account_id,
+                const char *iccid,
+                const char *batch_id,
+                guint       index,
+                const char *text,
+                gint64      base)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvStoreBackupRequest) request = sv_store_backup_request_new (batch_id, SV_STORE_BACKUP_INCREMENTAL);
+  g_autoptr(GBytes) data = rec (30, text);
+  g_autoptr(SvStoreBackupResult) result = NULL;
+
+  sv_store_backup_request_add_record (request, sv_store_record_write_new ("pb1/adn", index, data, base));
+  result = sv_store_backup_apply (f->store, account_id, iccid, request, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->conflicts->len, ==, 0);
+  return result->modseq;
+}
+
+static void
+test_purge_before (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *iccids[] = { ICCID_A, ICCID_B, ICCID_C };
+  const char *phones[] = { PHONE_A, PHONE_B, "+8613700137000" };
+  gint64 accounts[3], floors[3], newer = 0;
+  g_autoptr(GError) error = NULL;
+  guint n_cards = 99;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      gint64 v1, v2;
+
+      accounts[i] = setup_card (f, phones[i], iccids[i]);
+      v1 = clear_or_write (f, accounts[i], iccids[i], "w1", 1, "One", 0);
+      v2 = clear_or_write (f, accounts[i], iccids[i], "w2", 2, "Two", 0);
+      floors[i] = clear_or_write (f, accounts[i], iccids[i], "c1", 1, NULL, v1);
+      if (i == 0)
+        {
+          f->now = T0 + 40 * G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC;
+          newer = clear_or_write (f, accounts[i], iccids[i], "c2", 2, NULL, v2);
+          f->now = T0;
+        }
+    }
+
+  /* 45 days on, keeping 30: the cut is T0 + 15 days */
+  f->now = T0 + 45 * G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC;
+  g_assert_true (sv_store_purge_cleared_before (f->store, f->now - 30 * G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC,
+                                                1, &n_cards, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_cards, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(SvStoreCard) card = sv_store_card_get (f->store, accounts[i], iccids[i], &error);
+      g_autoptr(SvStoreChanges) changes = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (card->purge_floor, ==, floors[i]);
+      g_assert_null (sv_store_changes_since (f->store, accounts[i], iccids[i], card->epoch, floors[i] - 1, 0, &error));
+      g_assert_error (error, SV_STORE_ERROR, SV_STORE_ERROR_FULL_RESYNC_REQUIRED);
+      g_clear_error (&error);
+      changes = sv_store_changes_since (f->store, accounts[i], iccids[i], card->epoch, floors[i], 0, &error);
+      g_assert_no_error (error);
+      /* card A's newer tombstone is kept for the tokens before it */
+      g_assert_cmpuint (changes->records->len, ==, i == 0 ? 1 : 0);
+      if (i == 0)
+        g_assert_cmpint (((SvStoreRecord *) g_ptr_array_index (changes->records, 0))->version, ==, newer);
+    }
+
+  g_assert_true (sv_store_purge_cleared_before (f->store, f->now - 30 * G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC,
+                                                1, &n_cards, &error));
+  g_assert_cmpuint (n_cards, ==, 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The SMS ring                                                             */
 
@@ -2297,6 +2376,7 @@ main (int   argc,
   ADD ("changes/paging", test_changes_paging);
   ADD ("changes/big-batch", test_changes_big_batch);
   ADD ("changes/tokens", test_changes_tokens);
+  ADD ("changes/purge-before", test_purge_before);
   ADD ("ring/append-drop-dedup", test_ring);
   ADD ("restore/full", test_restore_full);
   ADD ("restore/incremental", test_restore_incremental);
