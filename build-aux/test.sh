@@ -69,7 +69,9 @@ has_suite build browser && run_suites browser build :: --suite browser
 has_suite build postgresql && run_suites postgresql build :: --suite postgresql
 
 if setup build-asan -Dwerror=$werror -Db_sanitize=address,undefined -Db_lundef=false; then
+  # build-aux/lsan.supp: library-internal leaks only (each one explained).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions=$root/build-aux/lsan.supp:print_suppressions=0 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suites asan build-asan :: "${displayless[@]}"
 else

@@ -970,7 +970,7 @@ sv_server_listen (SvServer         *self,
 {
   g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
   g_autoptr(GSocketAddress) socket_address = NULL;
-  GSList *uris;
+  GSList *listeners;
   g_autofree char *url = NULL;
 
   g_return_val_if_fail (self->soup == NULL, FALSE);
@@ -991,10 +991,23 @@ sv_server_listen (SvServer         *self,
                            certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     return FALSE;
 
-  uris = soup_server_get_uris (self->soup);
-  if (uris != NULL)
-    url = g_uri_to_string (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* From the listening socket, not soup_server_get_uris (): libsoup 3.2
+   * caches that address in its listener and never frees it. */
+  listeners = soup_server_get_listeners (self->soup);
+  if (listeners != NULL)
+    {
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+      if (G_IS_INET_SOCKET_ADDRESS (local))
+        {
+          GInetSocketAddress *inet_local = G_INET_SOCKET_ADDRESS (local);
+          g_autofree char *host = g_inet_address_to_string (g_inet_socket_address_get_address (inet_local));
+
+          url = g_uri_join (G_URI_FLAGS_NONE, self->tls ? "https" : "http", NULL, host,
+                            g_inet_socket_address_get_port (inet_local), "/", NULL, NULL);
+        }
+    }
+  g_slist_free (listeners);
   if (url == NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The server has no address");

@@ -85,6 +85,10 @@ test_keyring (void)
   g_subprocess_force_exit (daemon);
   g_subprocess_wait (daemon, NULL, NULL);
   secret_service_disconnect ();
+  /* Let the signals the daemon's exit sent (dispatched to libsecret's
+   * proxies in this context) be delivered and freed. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   remove_tree (dir);
 }
 
