@@ -614,6 +614,7 @@ test_restore_desk (void)
   g_autoptr(GPtrArray) on_b = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *iccid_a = NULL;
+  g_autofree char *receipt_target = NULL;
   g_autofree char *token = NULL;
   g_autofree char *code = NULL;
   g_autofree char *pw_file = NULL;
@@ -703,6 +704,11 @@ test_restore_desk (void)
   g_assert_cmpstr (sv_restore_desk_get_step (desk), ==, "preview");
   sv_restore_desk_get_counts (desk, &fits, &reencoded, &shortened, &overflow);
   g_assert_cmpuint (fits + reencoded + shortened + overflow, ==, on_a->len);
+  /* This card's names are shorter: shortened names go only with the tick. */
+  g_assert_cmpuint (shortened, >, 0);
+  gtk_widget_activate_action (GTK_WIDGET (desk), "desk.write", NULL);
+  g_assert_cmpstr (sv_restore_desk_get_step (desk), ==, "preview");
+  g_assert_false (sv_restore_desk_is_busy (desk));
   sv_restore_desk_set_accept_truncation (desk, TRUE);
 
   /* Write with read-back; the receipt. */
@@ -711,6 +717,7 @@ test_restore_desk (void)
   g_assert_null (sv_restore_desk_get_error (desk));
   g_assert_cmpstr (sv_restore_desk_get_step (desk), ==, "receipt");
   receipt = sv_restore_desk_get_receipt (desk);
+  receipt_target = g_strdup (receipt->target_iccid);
   g_assert_cmpstr (receipt->source_iccid, ==, iccid_a);
   g_assert_cmpstr (receipt->phone, ==, PHONE_3);
   g_assert_cmpstr (receipt->staff, ==, STAFF);
@@ -750,6 +757,16 @@ test_restore_desk (void)
   }
 
   gtk_window_destroy (GTK_WINDOW (desk));
+
+  /* The main window shows card B registered to the customer's account as
+   * a card change (counter B of the account went up). */
+  {
+    g_autoptr(SvSyncState) state_b = mirror_state (receipt_target);
+
+    g_assert_nonnull (state_b);
+    g_assert_cmpstr (state_b->phone, ==, PHONE_3);
+    g_assert_cmpint (state_b->counter_b, >=, 1);
+  }
   sv_test_close_window (window);
 }
 
