@@ -57,9 +57,28 @@ sv_card_protocol_to_string (SvCardProtocol protocol)
     }
 }
 
+/* A backend without transactions (one client only) holds nothing. */
+static gboolean
+sv_reader_real_begin_transaction (SvReader        *self,
+                                  SvReaderHandle  *handle,
+                                  gboolean        *card_was_reset,
+                                  GError         **error)
+{
+  *card_was_reset = FALSE;
+  return TRUE;
+}
+
+static void
+sv_reader_real_end_transaction (SvReader       *self,
+                                SvReaderHandle *handle)
+{
+}
+
 static void
 sv_reader_class_init (SvReaderClass *klass)
 {
+  klass->begin_transaction = sv_reader_real_begin_transaction;
+  klass->end_transaction = sv_reader_real_end_transaction;
 }
 
 static void

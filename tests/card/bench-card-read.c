@@ -76,6 +76,19 @@ rec_cancel (SvReader *reader)
   sv_reader_cancel (BENCH_RECORDING_READER (reader)->inner);
 }
 
+static gboolean
+rec_begin (SvReader *reader, SvReaderHandle *handle, gboolean *card_was_reset, GError **error)
+{
+  return sv_reader_begin_transaction (BENCH_RECORDING_READER (reader)->inner, handle,
+                                      card_was_reset, error);
+}
+
+static void
+rec_end (SvReader *reader, SvReaderHandle *handle)
+{
+  sv_reader_end_transaction (BENCH_RECORDING_READER (reader)->inner, handle);
+}
+
 static void
 bench_recording_reader_finalize (GObject *object)
 {
@@ -98,6 +111,8 @@ bench_recording_reader_class_init (BenchRecordingReaderClass *klass)
   reader_class->disconnect = rec_disconnect;
   reader_class->wait_for_change = rec_wait;
   reader_class->cancel = rec_cancel;
+  reader_class->begin_transaction = rec_begin;
+  reader_class->end_transaction = rec_end;
 }
 
 static void
