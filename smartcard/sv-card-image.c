@@ -18,6 +18,7 @@ struct _SvCardImage
   SvCardType  card_type;
   char       *iccid;
   GHashTable *files;            /* key -> SvCardFile */
+  GHashTable *path_keys;        /* path -> how many keys name it (owned path) */
 };
 
 G_DEFINE_FINAL_TYPE (SvCardImage, sv_card_image, G_TYPE_OBJECT)
@@ -50,6 +51,25 @@ bytes_new_filled (guint8 value,
   return g_bytes_new_take (data, len);
 }
 
+/* Counts the keys of each path, so that writing a record looks for other
+ * views of its file only when there are some. */
+static void
+path_keys_add (SvCardImage *self,
+               const char  *path,
+               gint         delta)
+{
+  guint n;
+
+  if (path == NULL)
+    return;
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (self->path_keys, path));
+  n = (guint) ((gint) n + delta);
+  if (n == 0)
+    g_hash_table_remove (self->path_keys, path);
+  else
+    g_hash_table_replace (self->path_keys, g_strdup (path), GUINT_TO_POINTER (n));
+}
+
 static void
 sv_card_image_finalize (GObject *object)
 {
@@ -57,6 +77,7 @@ sv_card_image_finalize (GObject *object)
 
   g_clear_pointer (&self->iccid, g_free);
   g_clear_pointer (&self->files, g_hash_table_unref);
+  g_clear_pointer (&self->path_keys, g_hash_table_unref);
 
   G_OBJECT_CLASS (sv_card_image_parent_class)->finalize (object);
 }
@@ -72,6 +93,7 @@ sv_card_image_class_init (SvCardImageClass *klass)
 static void
 sv_card_image_init (SvCardImage *self)
 {
+  self->path_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->files = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                        (GDestroyNotify) sv_card_file_free);
 }
@@ -130,6 +152,7 @@ sv_card_image_copy (SvCardImage *self)
         g_ptr_array_add (file_copy->records,
                          g_bytes_ref (g_ptr_array_index (file->records, i)));
       g_hash_table_insert (copy->files, file_copy->key, file_copy);
+      path_keys_add (copy, file_copy->path, +1);
     }
 
   return copy;
@@ -194,6 +217,8 @@ sv_card_image_add_file (SvCardImage     *self,
                         guint            n_records)
 {
   SvCardFile *file;
+  SvCardFile *replaced;
+  GBytes *empty;
 
   g_return_val_if_fail (SV_IS_CARD_IMAGE (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
@@ -209,10 +234,17 @@ sv_card_image_add_file (SvCardImage     *self,
   file->record_len = record_len;
   file->n_records = n_records;
   file->records = g_ptr_array_new_full (n_records, (GDestroyNotify) g_bytes_unref);
+  /* GBytes are immutable: every empty record can be the same one. */
+  empty = bytes_new_filled (0xFF, record_len);
   for (guint i = 0; i < n_records; i++)
-    g_ptr_array_add (file->records, bytes_new_filled (0xFF, record_len));
+    g_ptr_array_add (file->records, g_bytes_ref (empty));
+  g_bytes_unref (empty);
 
+  replaced = g_hash_table_lookup (self->files, key);
+  if (replaced != NULL)
+    path_keys_add (self, replaced->path, -1);
   g_hash_table_replace (self->files, file->key, file);
+  path_keys_add (self, file->path, +1);
 
   return file;
 }
@@ -345,7 +377,8 @@ sv_card_image_set_record (SvCardImage  *self,
    * EF_EXT1 named by several EF_PBR records, TS 31.102 §4.4.2.1): a record
    * written through one is seen through all of them, as on the card, so
    * no set allocates a record another set has just taken. */
-  if (file->path != NULL)
+  if (file->path != NULL &&
+      GPOINTER_TO_UINT (g_hash_table_lookup (self->path_keys, file->path)) > 1)
     {
       GHashTableIter iter;
       gpointer other_key, value;

@@ -85,7 +85,12 @@ typedef struct
   guint            total;
   guint            apdus_at_start;
   SvCardImage     *known;       /* previous image of this very card, or NULL */
+  gint64           last_report; /* monotonic µs of the last progress update */
 } ReadContext;
+
+/* Progress at most this often (and at the end): a record takes well under
+ * a millisecond on a fast reader, and nobody reads a counter that fast. */
+#define REPORT_INTERVAL_US (50 * 1000)
 
 /* EF_ICCID through the codec (TS 102.221 §13.2); a body that does not
  * decode names the reader. */
@@ -117,9 +122,14 @@ report (ReadContext *ctx,
         const char  *what)
 {
   g_autofree char *message = NULL;
+  gint64 now;
 
   if (ctx->progress == NULL)
     return;
+  now = g_get_monotonic_time ();
+  if (ctx->done < ctx->total && now - ctx->last_report < REPORT_INTERVAL_US)
+    return;
+  ctx->last_report = now;
   message = g_strdup_printf ("%s: %u of %u records", what, ctx->done, ctx->total);
   sv_progress_update (ctx->progress, ctx->done, ctx->total, message);
 }

@@ -57,11 +57,57 @@ struct _SvCardSession
   guint           n_resets_seen;
 };
 
+/* The data of one command, GET RESPONSEs included: on the stack for the
+ * usual answer, on the heap only beyond it. */
+typedef struct
+{
+  guint8      inline_data[SV_READER_MAX_RESPONSE];
+  GByteArray *heap;
+  gsize       len;
+} ResponseData;
+
+static void
+response_data_append (ResponseData *r,
+                      const guint8 *data,
+                      gsize         len)
+{
+  if (r->heap == NULL && r->len + len <= sizeof r->inline_data)
+    {
+      memcpy (r->inline_data + r->len, data, len);
+      r->len += len;
+      return;
+    }
+  if (r->heap == NULL)
+    {
+      r->heap = g_byte_array_sized_new (r->len + len);
+      g_byte_array_append (r->heap, r->inline_data, r->len);
+    }
+  g_byte_array_append (r->heap, data, len);
+  r->len += len;
+}
+
+static void
+response_data_truncate (ResponseData *r,
+                        gsize         len)
+{
+  r->len = len;
+  if (r->heap)
+    g_byte_array_set_size (r->heap, len);
+}
+
+static GBytes *
+response_data_steal (ResponseData *r)
+{
+  if (r->heap)
+    return g_byte_array_free_to_bytes (g_steal_pointer (&r->heap));
+  return g_bytes_new (r->inline_data, r->len);
+}
+
 static gboolean
 exchange (SvCardSession  *self,
           const guint8   *apdu,
           gsize           apdu_len,
-          GByteArray     *data,
+          ResponseData   *data,
           guint16        *sw,
           GError        **error)
 {
@@ -72,7 +118,7 @@ exchange (SvCardSession  *self,
   if (!sv_reader_transmit (self->reader, self->handle, apdu, apdu_len, response, &len, error))
     return FALSE;
 
-  if (len < 2)
+  if (G_UNLIKELY (len < 2))
     {
       g_autofree char *hex = sv_bytes_to_hex (apdu, MIN (apdu_len, 5));
 
@@ -86,7 +132,8 @@ exchange (SvCardSession  *self,
       return FALSE;
     }
 
-  g_byte_array_append (data, response, len - 2);
+  if (data != NULL)
+    response_data_append (data, response, len - 2);
   *sw = (guint16) (response[len - 2] << 8 | response[len - 1]);
   return TRUE;
 }
@@ -135,7 +182,7 @@ sv_card_session_transmit (SvCardSession  *self,
                           guint16        *sw,
                           GError        **error)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  ResponseData out;
   guint8 apdu[5 + 255 + 1];
   gsize apdu_len;
   gboolean retried_le = FALSE;
@@ -146,12 +193,14 @@ sv_card_session_transmit (SvCardSession  *self,
   if (lc > 0 && le >= 0 && self->protocol == SV_CARD_PROTOCOL_T0)
     le = -1;
 
+  out.heap = NULL;
+  out.len = 0;
   apdu_len = build_apdu (apdu, header, data, lc, le);
   for (;;)
     {
-      g_byte_array_set_size (out, 0);
-      if (!exchange (self, apdu, apdu_len, out, sw, error))
-        return FALSE;
+      response_data_truncate (&out, 0);
+      if (!exchange (self, apdu, apdu_len, &out, sw, error))
+        goto failed;
       if ((*sw >> 8) == 0x6C && !retried_le)
         {
           /* Wrong Le: the card tells the right one (TS 102.221 §10.2.1.6). */
@@ -166,7 +215,7 @@ sv_card_session_transmit (SvCardSession  *self,
     {
       guint8 get_response[5] = { header[0], INS_GET_RESPONSE, 0x00, 0x00, (guint8) (*sw & 0xFF) };
       guint16 sw2 = 0;
-      gsize before = out->len;
+      gsize before = out.len;
 
       if (response == NULL)
         {
@@ -174,21 +223,28 @@ sv_card_session_transmit (SvCardSession  *self,
           break;
         }
       /* GET RESPONSE uses the class of the command it completes. */
-      if (!exchange (self, get_response, 5, out, &sw2, error))
-        return FALSE;
+      if (!exchange (self, get_response, 5, &out, &sw2, error))
+        goto failed;
       if ((sw2 >> 8) == 0x6C)
         {
-          g_byte_array_set_size (out, before);
+          response_data_truncate (&out, before);
           get_response[4] = (guint8) (sw2 & 0xFF);
-          if (!exchange (self, get_response, 5, out, &sw2, error))
-            return FALSE;
+          if (!exchange (self, get_response, 5, &out, &sw2, error))
+            goto failed;
         }
       *sw = sw2;
     }
 
   if (response)
-    *response = g_bytes_new (out->data, out->len);
+    *response = response_data_steal (&out);
+  else if (out.heap)
+    g_byte_array_unref (out.heap);
   return TRUE;
+
+failed:
+  if (out.heap)
+    g_byte_array_unref (out.heap);
+  return FALSE;
 }
 
 /**
@@ -227,6 +283,66 @@ sv_card_session_command (SvCardSession  *self,
   if (response)
     *response = g_steal_pointer (&bytes);
   return TRUE;
+}
+
+typedef enum
+{
+  OP_READ_RECORD,
+  OP_READ_BINARY,
+  OP_UPDATE_RECORD,
+  OP_UPDATE_BINARY,
+} DataOperation;
+
+/* sv_card_session_command() for the commands sent once per record: the
+ * operation is named (a string formatted) only when the card refuses. */
+static gboolean
+data_command (SvCardSession  *self,
+              DataOperation   op,
+              guint           n,
+              guint8          ins,
+              guint8          p1,
+              guint8          p2,
+              const guint8   *data,
+              gsize           lc,
+              gint            le,
+              GBytes        **response,
+              guint16        *sw,
+              GError        **error)
+{
+  const guint8 header[4] = { self->cla, ins, p1, p2 };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *operation = NULL;
+  const char *ef = self->selected_ef ? self->selected_ef : "?";
+  guint16 status = 0;
+
+  if (!sv_card_session_transmit (self, header, data, lc, le,
+                                 response ? &bytes : NULL, &status, error))
+    return FALSE;
+  if (sw)
+    *sw = status;
+  if (G_LIKELY (sv_status_word_classify (status, NULL, NULL, NULL) != SV_STATUS_FAILURE))
+    {
+      if (response)
+        *response = g_steal_pointer (&bytes);
+      return TRUE;
+    }
+  switch (op)
+    {
+    case OP_READ_RECORD:
+      operation = g_strdup_printf ("READ RECORD %u of %s", n, ef);
+      break;
+    case OP_READ_BINARY:
+      operation = g_strdup_printf ("READ BINARY at %u of %s", n, ef);
+      break;
+    case OP_UPDATE_RECORD:
+      operation = g_strdup_printf ("UPDATE RECORD %u of %s", n, ef);
+      break;
+    case OP_UPDATE_BINARY:
+    default:
+      operation = g_strdup_printf ("UPDATE BINARY at %u of %s", n, ef);
+      break;
+    }
+  return sv_status_word_check (status, self->reader_name, operation, error);
 }
 
 static gboolean
@@ -615,14 +731,12 @@ sv_card_session_read_record (SvCardSession  *self,
                              guint           length,
                              GError        **error)
 {
-  g_autofree char *operation = g_strdup_printf ("READ RECORD %u of %s", record,
-                                                self->selected_ef ? self->selected_ef : "?");
   GBytes *response = NULL;
 
   g_return_val_if_fail (record >= 1 && record <= 255, NULL);
-  if (!sv_card_session_command (self, operation, INS_READ_RECORD, (guint8) record, 0x04,
-                                NULL, 0, length == 0 ? 256 : (gint) MIN (length, 256),
-                                &response, NULL, error))
+  if (!data_command (self, OP_READ_RECORD, record, INS_READ_RECORD, (guint8) record, 0x04,
+                     NULL, 0, length == 0 ? 256 : (gint) MIN (length, 256),
+                     &response, NULL, error))
     return NULL;
   return response;
 }
@@ -640,14 +754,11 @@ sv_card_session_read_binary (SvCardSession  *self,
     {
       guint pos = offset + out->len;
       guint chunk = MIN (length - out->len, chunk_max);
-      g_autofree char *operation = g_strdup_printf ("READ BINARY at %u of %s", pos,
-                                                    self->selected_ef ? self->selected_ef : "?");
       g_autoptr(GBytes) part = NULL;
       guint16 sw = 0;
 
-      if (!sv_card_session_command (self, operation, INS_READ_BINARY, (guint8) (pos >> 8),
-                                    (guint8) (pos & 0xFF), NULL, 0, (gint) chunk,
-                                    &part, &sw, error))
+      if (!data_command (self, OP_READ_BINARY, pos, INS_READ_BINARY, (guint8) (pos >> 8),
+                         (guint8) (pos & 0xFF), NULL, 0, (gint) chunk, &part, &sw, error))
         return NULL;
       if (g_bytes_get_size (part) == 0)
         break;
@@ -664,14 +775,12 @@ sv_card_session_update_record (SvCardSession  *self,
                                GBytes         *bytes,
                                GError        **error)
 {
-  g_autofree char *operation = g_strdup_printf ("UPDATE RECORD %u of %s", record,
-                                                self->selected_ef ? self->selected_ef : "?");
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
 
   g_return_val_if_fail (len > 0 && len <= 255, FALSE);
-  return sv_card_session_command (self, operation, INS_UPDATE_RECORD, (guint8) record, 0x04,
-                                  data, len, -1, NULL, NULL, error);
+  return data_command (self, OP_UPDATE_RECORD, record, INS_UPDATE_RECORD, (guint8) record, 0x04,
+                       data, len, -1, NULL, NULL, error);
 }
 
 gboolean
@@ -687,12 +796,8 @@ sv_card_session_update_binary (SvCardSession  *self,
     {
       guint pos = offset + done;
       gsize chunk = MIN (len - done, 255);
-      g_autofree char *operation = g_strdup_printf ("UPDATE BINARY at %u of %s", pos,
-                                                    self->selected_ef ? self->selected_ef : "?");
-
-      if (!sv_card_session_command (self, operation, INS_UPDATE_BINARY, (guint8) (pos >> 8),
-                                    (guint8) (pos & 0xFF), data + done, chunk, -1,
-                                    NULL, NULL, error))
+      if (!data_command (self, OP_UPDATE_BINARY, pos, INS_UPDATE_BINARY, (guint8) (pos >> 8),
+                         (guint8) (pos & 0xFF), data + done, chunk, -1, NULL, NULL, error))
         return FALSE;
       done += chunk;
     }
