@@ -21,6 +21,7 @@ struct _SvReaderMonitor
   GMutex        lock;
   GCond         wake;
   gboolean      stopping;
+  gboolean      finished;       /* the thread left its loop */
   GPtrArray    *snapshot;       /* SvReaderState, for dup_readers */
 };
 
@@ -304,6 +305,11 @@ monitor_thread (gpointer user_data)
           g_mutex_unlock (&self->lock);
         }
     }
+
+  g_mutex_lock (&self->lock);
+  self->finished = TRUE;
+  g_cond_broadcast (&self->wake);
+  g_mutex_unlock (&self->lock);
   return NULL;
 }
 
@@ -396,6 +402,7 @@ sv_reader_monitor_start (SvReaderMonitor  *self,
   if (self->thread != NULL)
     return TRUE;
   self->stopping = FALSE;
+  self->finished = FALSE;
   self->thread = g_thread_try_new ("sv-reader-monitor", monitor_thread, self, error);
   return self->thread != NULL;
 }
@@ -414,8 +421,21 @@ sv_reader_monitor_stop (SvReaderMonitor *self)
   g_mutex_lock (&self->lock);
   self->stopping = TRUE;
   g_cond_broadcast (&self->wake);
+  /* SCardCancel only interrupts a wait that has begun: one sent between
+   * the thread's last check and its SCardGetStatusChange is lost, and the
+   * thread would sit out its whole timeout. So cancel again until the
+   * thread says it has left its loop. */
+  while (!self->finished)
+    {
+      gint64 until = g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND;
+
+      g_mutex_unlock (&self->lock);
+      sv_reader_cancel (self->reader);
+      g_mutex_lock (&self->lock);
+      while (!self->finished && g_cond_wait_until (&self->wake, &self->lock, until))
+        ;
+    }
   g_mutex_unlock (&self->lock);
-  sv_reader_cancel (self->reader);
   g_thread_join (self->thread);
   self->thread = NULL;
 }
