@@ -3,6 +3,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "sv-card-image.h"
+#include "sv-contact.h"
 #include "sv-protocol.h"
 #include "sv-server.h"
 
@@ -59,5 +61,201 @@ void      sv_request_add_header        (SvRequest  *request,
                                         const char *name,
                                         const char *value);
 gboolean  sv_request_error_from_store  (GError    **error);
+
+/*
+ * The request handlers live in sv-server-handlers-<area>.c, one per endpoint;
+ * the route table and the helpers they share (replies, JSON members, the
+ * card a path names) are in sv-server-handlers.c.
+ */
+
+#define MIN_PASSWORD_LEN 8
+#define MAX_PASSWORD_LEN 1024
+
+/* sv-server-handlers.c */
+JsonNode *sv_handler_parse_body (SvRequest          *request,
+                                 const SvJsonField  *fields,
+                                 guint               n_fields,
+                                 GError            **error);
+
+/* Parses the body against a static table of fields. */
+#define PARSE(request, table, error) sv_handler_parse_body ((request), (table), G_N_ELEMENTS (table), (error))
+
+gboolean sv_handler_check_password (const char  *password,
+                                    const char  *field,
+                                    GError     **error);
+
+void sv_handler_add_string (JsonBuilder *b,
+                            const char  *name,
+                            const char  *value);
+
+void sv_handler_add_int (JsonBuilder *b,
+                         const char  *name,
+                         gint64       value);
+
+void sv_handler_add_bool (JsonBuilder *b,
+                          const char  *name,
+                          gboolean     value);
+
+void sv_handler_add_time (JsonBuilder *b,
+                          const char  *name,
+                          gint64       usec);
+
+void sv_handler_add_token (JsonBuilder *b,
+                           const char  *name,
+                           gint64       epoch,
+                           gint64       modseq);
+
+void sv_handler_reply (SvRequest   *request,
+                       guint        status,
+                       JsonBuilder *b);
+
+void sv_handler_reply_node (SvRequest *request,
+                            guint      status,
+                            JsonNode  *node);
+
+const char *sv_handler_query_get (SvRequest  *request,
+                                  const char *name);
+
+gboolean sv_handler_query_uint (SvRequest   *request,
+                                const char  *name,
+                                guint        default_value,
+                                guint        min,
+                                guint        max,
+                                guint       *out,
+                                GError     **error);
+
+gint64 sv_handler_account_of (SvRequest *request);
+
+const char *sv_handler_iccid_param (SvRequest  *request,
+                                    GError    **error);
+
+SvStoreCard *sv_handler_get_card (SvRequest   *request,
+                                  const char **iccid_out,
+                                  GError     **error);
+
+SvCardImage *sv_handler_card_image_new (const SvStoreCard *card);
+
+char *sv_handler_record_key (const char *file,
+                             guint       index);
+
+SvCardImage *sv_handler_card_image_load (SvRequest          *request,
+                                         const SvStoreCard  *card,
+                                         GHashTable        **versions,
+                                         GError            **error);
+
+SvContact *sv_handler_adn_view (const char *file,
+                                guint       index,
+                                GBytes     *data);
+
+void sv_handler_add_store_records (JsonBuilder *b,
+                                   const char  *name,
+                                   GPtrArray   *records);
+
+void sv_handler_add_store_messages (JsonBuilder *b,
+                                    const char  *name,
+                                    GPtrArray   *messages);
+
+void sv_handler_add_card (JsonBuilder       *b,
+                          const SvStoreCard *card);
+
+void sv_handler_set_session_cookie (SvRequest  *request,
+                                    const char *token);
+
+void sv_handler_add_session (JsonBuilder          *b,
+                             const SvStoreSession *session);
+
+/* sv-server-handlers-accounts.c */
+
+gboolean handle_accounts_create (SvRequest  *request,
+                                 GError    **error);
+
+gboolean handle_session_create (SvRequest  *request,
+                                GError    **error);
+
+gboolean handle_session_get (SvRequest  *request,
+                             GError    **error);
+
+gboolean handle_session_delete (SvRequest  *request,
+                                GError    **error);
+
+gboolean handle_password_change (SvRequest  *request,
+                                 GError    **error);
+
+gboolean handle_restore_code_create (SvRequest  *request,
+                                     GError    **error);
+
+gboolean handle_audit_list (SvRequest  *request,
+                            GError    **error);
+
+/* sv-server-handlers-cards.c */
+
+gboolean handle_card_register (SvRequest  *request,
+                               GError    **error);
+
+gboolean handle_cards_list (SvRequest  *request,
+                            GError    **error);
+
+gboolean handle_card_get (SvRequest  *request,
+                          GError    **error);
+
+gboolean handle_card_deregister (SvRequest  *request,
+                                 GError    **error);
+
+gboolean handle_backup (SvRequest  *request,
+                        GError    **error);
+
+gboolean handle_changes (SvRequest  *request,
+                         GError    **error);
+
+gboolean handle_records_list (SvRequest  *request,
+                              GError    **error);
+
+gboolean handle_messages_append (SvRequest  *request,
+                                 GError    **error);
+
+gboolean handle_messages_list (SvRequest  *request,
+                               GError    **error);
+
+gboolean handle_message_delete (SvRequest  *request,
+                                GError    **error);
+
+/* sv-server-handlers-contacts.c */
+
+gboolean handle_contacts_list (SvRequest  *request,
+                               GError    **error);
+
+gboolean handle_contact_add (SvRequest  *request,
+                             GError    **error);
+
+gboolean handle_contact_put (SvRequest  *request,
+                             GError    **error);
+
+gboolean handle_contact_delete (SvRequest  *request,
+                                GError    **error);
+
+gboolean handle_export_vcf (SvRequest  *request,
+                            GError    **error);
+
+gboolean handle_export_csv (SvRequest  *request,
+                            GError    **error);
+
+/* sv-server-handlers-restores.c */
+
+gboolean handle_restore_create (SvRequest  *request,
+                                GError    **error);
+
+gboolean handle_restore_group (SvRequest  *request,
+                               GError    **error);
+
+gboolean handle_restore_ack (SvRequest  *request,
+                             GError    **error);
+
+/* sv-server-handlers-staff.c */
+
+gboolean handle_staff_session (SvRequest  *request,
+                               GError    **error);
+
+gboolean handle_consent_create (SvRequest  *request,
+                                GError    **error);
 
 G_END_DECLS
