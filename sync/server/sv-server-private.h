@@ -62,6 +62,18 @@ void      sv_request_add_header        (SvRequest  *request,
                                         const char *value);
 gboolean  sv_request_error_from_store  (GError    **error);
 
+/* sv-server-request.c: the worker thread's side of a request */
+void      sv_request_free                (SvRequest      *request);
+void      sv_request_set_error_response  (SvRequest      *request,
+                                          const GError   *error);
+gboolean  sv_request_authenticate        (SvRequest      *request,
+                                          const SvRoute  *route,
+                                          GError        **error);
+gboolean  sv_request_check_content_type  (SvRequest      *request,
+                                          GError        **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRequest, sv_request_free)
+
 /*
  * The request handlers live in sv-server-handlers-<area>.c, one per endpoint;
  * the route table and the helpers they share (replies, JSON members, the

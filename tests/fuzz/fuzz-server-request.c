@@ -16,7 +16,8 @@
  * token and "$ICCID" in the path for the account's card, so the fuzzer
  * reaches past authentication. Every answer must have a status from the
  * protocol's table and, when it is JSON, parse. sv-server.c is included
- * (its statics are what is fuzzed); sv-server-handlers.c is linked.
+ * (its statics are what is fuzzed); sv-server-request.c (authentication)
+ * and the sv-server-handlers*.c are linked.
  */
 #include "../../sync/server/sv-server.c"
 
@@ -97,7 +98,7 @@ run_request (const char *method,
     {
       sv_protocol_set_error (&error, path_known ? SV_PROTOCOL_ERROR_METHOD_NOT_ALLOWED : SV_PROTOCOL_ERROR_NOT_FOUND,
                              NULL, "no route");
-      set_error_response (request, error);
+      sv_request_set_error_response (request, error);
       return request;
     }
 
@@ -134,12 +135,12 @@ run_request (const char *method,
         set_str (&request->csrf, value);
     }
 
-  if (!authenticate (request, route, &error)
-      || !check_content_type (request, &error)
+  if (!sv_request_authenticate (request, route, &error)
+      || !sv_request_check_content_type (request, &error)
       || !route->handler (request, &error))
     {
       sv_request_error_from_store (&error);
-      set_error_response (request, error);
+      sv_request_set_error_response (request, error);
     }
   return request;
 }

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "sv-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-server-private.h"
+
+/*
+ * The worker-thread side of a request: the SvRequest a handler fills, the
+ * error answer, and authentication (a bearer or cookie session, the CSRF
+ * token of a cookie session, the credentials a route needs) with the
+ * content type check, run before the route's handler. The HTTP side
+ * (listening, TLS, routing, answering, deadlines) is sv-server.c.
+ */
+
+/* ---- requests ----------------------------------------------------------- */
+
+void
+sv_request_free (SvRequest *request)
+{
+  g_free (request->path);
+  g_strfreev (request->params);
+  g_clear_pointer (&request->query, g_hash_table_unref);
+  g_clear_pointer (&request->body, g_bytes_unref);
+  g_free (request->content_type);
+  g_free (request->bearer);
+  g_free (request->cookie);
+  g_free (request->csrf);
+  g_free (request->client_addr);
+  g_clear_pointer (&request->session, sv_store_session_free);
+  g_free (request->session_token);
+  g_free (request->response_type);
+  g_clear_pointer (&request->response, g_bytes_unref);
+  g_clear_pointer (&request->headers, g_ptr_array_unref);
+  g_free (request->audit_iccid);
+  g_free (request);
+}
+
+
+void
+sv_request_set_json (SvRequest *request,
+                     guint      status,
+                     JsonNode  *node)
+{
+  char *text = sv_protocol_node_to_data (node);
+
+  request->status = status;
+  g_free (request->response_type);
+  request->response_type = g_strdup ("application/json");
+  g_clear_pointer (&request->response, g_bytes_unref);
+  request->response = g_bytes_new_take (text, strlen (text));
+}
+
+void
+sv_request_add_header (SvRequest  *request,
+                       const char *name,
+                       const char *value)
+{
+  if (request->headers == NULL)
+    request->headers = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (request->headers, g_strdup (name));
+  g_ptr_array_add (request->headers, g_strdup (value));
+}
+
+/**
+ * sv_request_error_from_store:
+ *
+ * Turns a %SV_STORE_ERROR into the %SV_PROTOCOL_ERROR of the same code
+ * (the store's codes are the protocol's). Returns %FALSE, for tail calls.
+ */
+gboolean
+sv_request_error_from_store (GError **error)
+{
+  SvProtocolError code;
+  GError *converted;
+
+  if (error == NULL || *error == NULL || (*error)->domain != SV_STORE_ERROR)
+    return FALSE;
+  if (!sv_protocol_error_from_string (sv_store_error_code_name ((*error)->code), &code))
+    code = SV_PROTOCOL_ERROR_INTERNAL;
+  converted = g_error_new_literal (SV_PROTOCOL_ERROR, code, (*error)->message);
+  g_clear_error (error);
+  *error = converted;
+  return FALSE;
+}
+
+void
+sv_request_set_error_response (SvRequest    *request,
+                               const GError *error)
+{
+  g_autofree char *json = sv_protocol_error_to_json (error);
+  SvProtocolError code = SV_PROTOCOL_ERROR_INTERNAL;
+
+  if (error->domain == SV_PROTOCOL_ERROR)
+    code = error->code;
+  else
+    g_printerr ("simvault-server: internal error: %s\n", error->message);
+  request->status = sv_protocol_error_get_status (code);
+  g_free (request->response_type);
+  request->response_type = g_strdup ("application/json");
+  g_clear_pointer (&request->response, g_bytes_unref);
+  request->response = g_bytes_new (json, strlen (json));
+  if (code == SV_PROTOCOL_ERROR_RATE_LIMITED)
+    {
+      g_autofree char *seconds = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (request->retry_after, 1));
+
+      sv_request_add_header (request, "Retry-After", seconds);
+    }
+  if (code == SV_PROTOCOL_ERROR_UNAUTHENTICATED || code == SV_PROTOCOL_ERROR_LOGIN_FAILED)
+    sv_request_add_header (request, "WWW-Authenticate", "Bearer realm=\"simvault\"");
+}
+
+/* ---- authentication (worker thread) ------------------------------------- */
+
+gboolean
+sv_request_authenticate (SvRequest     *request,
+                         const SvRoute *route,
+                         GError       **error)
+{
+  SvServerAuth auth = route->info.auth;
+  const char *token = request->bearer ? request->bearer : request->cookie;
+  SvStoreSession *session;
+  gboolean state_change;
+
+  if (auth == SV_SERVER_AUTH_NONE)
+    return TRUE;
+  if (token == NULL)
+    {
+      if (auth == SV_SERVER_AUTH_OPTIONAL)
+        return TRUE;
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNAUTHENTICATED, NULL, "Log in first");
+      return FALSE;
+    }
+  session = sv_store_session_lookup (request->store, token, error);
+  if (session == NULL)
+    {
+      if (error != NULL && *error != NULL && (*error)->domain == SV_STORE_ERROR
+          && (*error)->code == SV_STORE_ERROR_UNAUTHENTICATED)
+        {
+          g_clear_error (error);
+          sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNAUTHENTICATED, NULL,
+                                 "The session is unknown or has expired; log in again");
+          return FALSE;
+        }
+      return sv_request_error_from_store (error);
+    }
+  request->session = session;
+  request->session_token = g_strdup (token);
+  request->by_cookie = request->bearer == NULL;
+
+  /* A cookie travels by itself; a state change must prove it came from a
+   * page that read the session's CSRF token. */
+  state_change = !g_str_equal (request->method, "GET") && !g_str_equal (request->method, "HEAD");
+  if (request->by_cookie && state_change && !sv_store_session_check_csrf (session, request->csrf))
+    {
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_CSRF, NULL,
+                             "A change made with the session cookie needs the X-CSRF-Token header");
+      return FALSE;
+    }
+
+  switch (auth)
+    {
+    case SV_SERVER_AUTH_OWNER:
+      if (session->kind == SV_STORE_SESSION_OWNER)
+        return TRUE;
+      break;
+    case SV_SERVER_AUTH_OWNER_DELEGATED:
+    case SV_SERVER_AUTH_OPTIONAL:
+      if (session->kind == SV_STORE_SESSION_OWNER || session->kind == SV_STORE_SESSION_DELEGATED)
+        return TRUE;
+      break;
+    case SV_SERVER_AUTH_SESSION:
+      return TRUE;
+    case SV_SERVER_AUTH_STAFF:
+      if (session->kind == SV_STORE_SESSION_STAFF)
+        return TRUE;
+      break;
+    case SV_SERVER_AUTH_NONE:
+    default:
+      return TRUE;
+    }
+  sv_protocol_set_error (error, SV_PROTOCOL_ERROR_FORBIDDEN, NULL,
+                         session->kind == SV_STORE_SESSION_STAFF
+                         ? "Staff reach a customer's data only with the customer's consent"
+                         : "These credentials may not do this");
+  return FALSE;
+}
+
+gboolean
+sv_request_check_content_type (SvRequest  *request,
+                               GError    **error)
+{
+  g_autofree char *type = NULL;
+  char *semicolon;
+
+  if (request->body == NULL || g_bytes_get_size (request->body) == 0)
+    return TRUE;
+  type = g_ascii_strdown (request->content_type ? request->content_type : "", -1);
+  if ((semicolon = strchr (type, ';')) != NULL)
+    *semicolon = '\0';
+  g_strstrip (type);
+  if (!g_str_equal (type, "application/json"))
+    {
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                             "The body must be application/json");
+      return FALSE;
+    }
+  return TRUE;
+}
