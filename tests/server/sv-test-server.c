@@ -99,15 +99,6 @@ sv_test_server_start (const char         *data_dir,
     g_assert_cmpint (fd, >=, 0);
     g_subprocess_launcher_take_stderr_fd (launcher, fd);
   }
-  /* Under ASan (build-aux/test.sh): full malloc stacks in the server, so
-   * that build-aux/lsan.supp can name the libsoup function of its one
-   * library leak (the fast unwinder stops inside GLib). */
-  if (g_getenv ("ASAN_OPTIONS") != NULL)
-    {
-      g_autofree char *asan = g_strconcat (g_getenv ("ASAN_OPTIONS"), ":fast_unwind_on_malloc=0", NULL);
-
-      g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
-    }
   g_subprocess_launcher_setenv (launcher, "SIMVAULT_SERVER_PASSWORD_COST", "test-only", TRUE);
   g_subprocess_launcher_setenv (launcher, "SIMVAULT_SERVER_CLOCK_OFFSET_FILE", server->clock_file, TRUE);
   /* SV_TEST_SERVER_GDB=1 runs the server under gdb, for a backtrace. */
