@@ -10,6 +10,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "sv-operations-private.h"
 #include "sv-register-operation.h"
 
 static void
@@ -212,7 +213,7 @@ typedef struct
   char              *db_path;
   char              *iccid;
   SvSyncCredentials  credentials;
-  char              *strings[6];
+  char              *strings[SV_OPERATION_N_CREDENTIAL_STRINGS];
 } RegisterJob;
 
 static void
@@ -220,12 +221,7 @@ register_job_free (RegisterJob *job)
 {
   g_free (job->db_path);
   g_free (job->iccid);
-  for (guint i = 0; i < G_N_ELEMENTS (job->strings); i++)
-    {
-      if (job->strings[i] != NULL)
-        memset (job->strings[i], 0, strlen (job->strings[i]));
-      g_free (job->strings[i]);
-    }
+  sv_operation_strings_wipe (job->strings, G_N_ELEMENTS (job->strings));
   g_clear_object (&job->credentials.client);
   g_free (job);
 }
@@ -260,14 +256,7 @@ sv_register_operation_run_async (const char               *db_path,
 
   job->db_path = g_strdup (db_path);
   job->iccid = g_strdup (iccid);
-  job->credentials = *credentials;
-  job->credentials.server = job->strings[0] = g_strdup (credentials->server);
-  job->credentials.phone = job->strings[1] = g_strdup (credentials->phone);
-  job->credentials.password = job->strings[2] = g_strdup (credentials->password);
-  job->credentials.staff_name = job->strings[3] = g_strdup (credentials->staff_name);
-  job->credentials.staff_password = job->strings[4] = g_strdup (credentials->staff_password);
-  job->credentials.consent_code = job->strings[5] = g_strdup (credentials->consent_code);
-  job->credentials.client = credentials->client ? g_object_ref (credentials->client) : NULL;
+  sv_operation_credentials_copy (&job->credentials, job->strings, credentials);
   g_task_set_source_tag (task, sv_register_operation_run_async);
   g_task_set_task_data (task, job, (GDestroyNotify) register_job_free);
   g_task_run_in_thread (task, register_thread);

@@ -28,6 +28,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "sv-operations-private.h"
 #include "sv-phonebook.h"
 #include "sv-register-operation.h"
 #include "sv-server-restore-operation.h"
@@ -729,7 +730,7 @@ typedef struct
   char                   *target;
   SvServerRestoreOptions  options;
   SvSyncCredentials       credentials;
-  char                   *strings[7];
+  char                   *strings[SV_OPERATION_N_CREDENTIAL_STRINGS + 1]; /* + source_iccid */
   SvProgress             *progress;
 } RestoreJob;
 
@@ -738,12 +739,7 @@ restore_job_free (RestoreJob *job)
 {
   g_free (job->db_path);
   g_free (job->target);
-  for (guint i = 0; i < G_N_ELEMENTS (job->strings); i++)
-    {
-      if (job->strings[i] != NULL)
-        memset (job->strings[i], 0, strlen (job->strings[i]));
-      g_free (job->strings[i]);
-    }
+  sv_operation_strings_wipe (job->strings, G_N_ELEMENTS (job->strings));
   g_clear_object (&job->progress);
   g_clear_object (&job->credentials.client);
   g_free (job);
@@ -783,15 +779,8 @@ sv_server_restore_operation_run_async (const char                    *db_path,
   job->db_path = g_strdup (db_path);
   job->target = g_strdup (target_iccid);
   job->options = *options;
-  job->options.source_iccid = job->strings[6] = g_strdup (options->source_iccid);
-  job->credentials = *credentials;
-  job->credentials.server = job->strings[0] = g_strdup (credentials->server);
-  job->credentials.phone = job->strings[1] = g_strdup (credentials->phone);
-  job->credentials.password = job->strings[2] = g_strdup (credentials->password);
-  job->credentials.staff_name = job->strings[3] = g_strdup (credentials->staff_name);
-  job->credentials.staff_password = job->strings[4] = g_strdup (credentials->staff_password);
-  job->credentials.consent_code = job->strings[5] = g_strdup (credentials->consent_code);
-  job->credentials.client = credentials->client ? g_object_ref (credentials->client) : NULL;
+  job->options.source_iccid = job->strings[SV_OPERATION_N_CREDENTIAL_STRINGS] = g_strdup (options->source_iccid);
+  sv_operation_credentials_copy (&job->credentials, job->strings, credentials);
   job->progress = progress ? g_object_ref (progress) : NULL;
   g_task_set_source_tag (task, sv_server_restore_operation_run_async);
   g_task_set_task_data (task, job, (GDestroyNotify) restore_job_free);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Helpers the operations share; see sv-operations-private.h.
+ */
+#define G_LOG_DOMAIN "sv-operations"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sv-operations-private.h"
+
+/*
+ * sv_operation_credentials_copy:
+ * @copy: the worker's credentials, filled from @credentials
+ * @strings: %SV_OPERATION_N_CREDENTIAL_STRINGS slots that take ownership of
+ *   @copy's strings (free them with sv_operation_strings_wipe())
+ * @credentials: the caller's credentials, borrowed
+ *
+ * @copy holds a reference on @credentials' client, if any.
+ */
+void
+sv_operation_credentials_copy (SvSyncCredentials       *copy,
+                               char                   **strings,
+                               const SvSyncCredentials *credentials)
+{
+  *copy = *credentials;
+  copy->server = strings[0] = g_strdup (credentials->server);
+  copy->phone = strings[1] = g_strdup (credentials->phone);
+  copy->password = strings[2] = g_strdup (credentials->password);
+  copy->staff_name = strings[3] = g_strdup (credentials->staff_name);
+  copy->staff_password = strings[4] = g_strdup (credentials->staff_password);
+  copy->consent_code = strings[5] = g_strdup (credentials->consent_code);
+  copy->client = credentials->client ? g_object_ref (credentials->client) : NULL;
+}
+
+/*
+ * sv_operation_strings_wipe:
+ *
+ * Zeroes then frees each of @strings: they may hold passwords.
+ */
+void
+sv_operation_strings_wipe (char  **strings,
+                           guint   n_strings)
+{
+  for (guint i = 0; i < n_strings; i++)
+    {
+      if (strings[i] != NULL)
+        memset (strings[i], 0, strlen (strings[i]));
+      g_clear_pointer (&strings[i], g_free);
+    }
+}

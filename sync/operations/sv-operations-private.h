@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Helpers the operations share and do not export: a worker thread's own
+ * copy of the caller's SvSyncCredentials.
+ */
+#pragma once
+
+#include "sv-sync-operation.h"
+
+G_BEGIN_DECLS
+
+/* The strings a copy of SvSyncCredentials owns: server, phone, password,
+ * staff_name, staff_password, consent_code. */
+#define SV_OPERATION_N_CREDENTIAL_STRINGS 6
+
+void sv_operation_credentials_copy (SvSyncCredentials       *copy,
+                                    char                   **strings,
+                                    const SvSyncCredentials *credentials);
+void sv_operation_strings_wipe     (char                   **strings,
+                                    guint                    n_strings);
+
+G_END_DECLS
