@@ -44,6 +44,13 @@ static int opt_attempts = 0;
   { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout, N_("Seconds one request may wait for the server (default: 30)"), N_("SECONDS") }, \
   { "attempts", 0, 0, G_OPTION_ARG_INT, &opt_attempts, N_("Tries per request before giving up (default: 5)"), N_("N") }
 
+/* --staff (@staff_description says what the staff does), its password and
+ * the customer's consent: register and restore from a server. */
+#define STAFF_OPTIONS(staff_description) \
+  { "staff", 0, 0, G_OPTION_ARG_STRING, &opt_staff, staff_description, N_("NAME") }, \
+  { "staff-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_staff_password_file, N_("Read the staff password from FILE"), N_("FILE") }, \
+  { "consent-code", 0, 0, G_OPTION_ARG_STRING, &opt_consent_code, N_("The customer’s one-time restore code"), N_("CODE") }
+
 /* ------------------------------------------------------------------ */
 /* Helpers                                                              */
 
@@ -343,9 +350,7 @@ sv_cli_register (int    argc,
     { "server", 0, 0, G_OPTION_ARG_STRING, &opt_server, N_("The backup server’s address"), N_("URL") },
     { "phone", 0, 0, G_OPTION_ARG_STRING, &opt_phone, N_("The account’s phone number"), N_("NUMBER") },
     PASSWORD_FILE_OPTION,
-    { "staff", 0, 0, G_OPTION_ARG_STRING, &opt_staff, N_("Register as shop staff for the customer (with the customer’s consent)"), N_("NAME") },
-    { "staff-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_staff_password_file, N_("Read the staff password from FILE"), N_("FILE") },
-    { "consent-code", 0, 0, G_OPTION_ARG_STRING, &opt_consent_code, N_("The customer’s one-time restore code"), N_("CODE") },
+    STAFF_OPTIONS (N_("Register as shop staff for the customer (with the customer’s consent)")),
     NETWORK_OPTIONS,
     { NULL }
   };
@@ -665,9 +670,7 @@ sync_restore (int    argc,
     { "accept-truncation", 0, 0, G_OPTION_ARG_NONE, &accept_truncation, N_("Confirm the shortened entries of the preview"), NULL },
     { "from", 0, 0, G_OPTION_ARG_STRING, &from, N_("The backed-up card to restore from (default: the target’s own backup, else the account’s current card)"), N_("ICCID") },
     { "resolve", 0, 0, G_OPTION_ARG_STRING, &resolve_text, N_("Records changed on both sides: local (keep this copy) or server (take the server’s)"), N_("SIDE") },
-    { "staff", 0, 0, G_OPTION_ARG_STRING, &opt_staff, N_("Restore as shop staff for the customer (with the customer’s consent)"), N_("NAME") },
-    { "staff-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_staff_password_file, N_("Read the staff password from FILE"), N_("FILE") },
-    { "consent-code", 0, 0, G_OPTION_ARG_STRING, &opt_consent_code, N_("The customer’s one-time restore code"), N_("CODE") },
+    STAFF_OPTIONS (N_("Restore as shop staff for the customer (with the customer’s consent)")),
     NETWORK_OPTIONS,
     { NULL }
   };
