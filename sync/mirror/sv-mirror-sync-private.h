@@ -8,11 +8,6 @@ G_BEGIN_DECLS
 
 /* Helpers shared by sv-mirror-sync.c (registration, backup) and
  * sv-mirror-sync-restore.c (restore, conflicts). */
-gboolean      sv_mirror_sync_step_done (sqlite3 *db, sqlite3_stmt *stmt, const char *what, GError **error);
-void          sv_mirror_sync_bind_bytes (sqlite3_stmt *stmt, int column, GBytes *bytes);
-GBytes *      sv_mirror_sync_column_bytes (sqlite3_stmt *stmt, int column);
-gboolean      sv_mirror_sync_rollback (sqlite3 *db);
-gboolean      sv_mirror_sync_commit (sqlite3 *db, GError **error);
 gboolean      sv_mirror_sync_require_registered (sqlite3 *db, const char *iccid, gint64 *card_id, GError **error);
 GHashTable *  sv_mirror_sync_load_acked (sqlite3 *db, gint64 card_id, GError **error);
 gboolean      sv_mirror_sync_put_acked (sqlite3 *db, gint64 card_id, SvSyncRecord *record, GError **error);

@@ -153,12 +153,12 @@ sv_mirror_sync_apply_server_records (SvMirror       *self,
 
       if (!sv_mirror_sync_put_acked (db, card_id, record, error) ||
           !sv_mirror_sync_delete_conflict (db, card_id, record->key, record->index, error))
-        return sv_mirror_sync_rollback (db);
+        return sv_mirror_rollback (db);
     }
   for (guint i = 0; i < found->len; i++)
     if (!sv_mirror_sync_put_conflict (db, card_id, g_ptr_array_index (found, i), error))
-      return sv_mirror_sync_rollback (db);
-  if (!sv_mirror_sync_commit (db, error))
+      return sv_mirror_rollback (db);
+  if (!sv_mirror_commit (db, error))
     return FALSE;
 
   if (written != NULL)
@@ -187,11 +187,11 @@ sv_mirror_sync_mark_acknowledged (SvMirror    *self,
   if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
     return FALSE;
   if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
   for (guint i = 0; i < records->len; i++)
     if (!sv_mirror_sync_put_acked (db, card_id, g_ptr_array_index (records, i), error))
-      return sv_mirror_sync_rollback (db);
-  return sv_mirror_sync_commit (db, error);
+      return sv_mirror_rollback (db);
+  return sv_mirror_commit (db, error);
 }
 
 /**
@@ -218,7 +218,7 @@ sv_mirror_sync_set_token (SvMirror    *self,
   sqlite3_bind_text (stmt, 1, token, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, g_get_real_time () / G_USEC_PER_SEC);
   sqlite3_bind_int64 (stmt, 3, card_id);
-  return sv_mirror_sync_step_done (db, stmt, N_("recording the sync token"), error);
+  return sv_mirror_step_done (db, stmt, N_("recording the sync token"), error);
 }
 
 /**
@@ -247,8 +247,8 @@ sv_mirror_sync_list_conflicts (SvMirror    *self,
   sqlite3_bind_int64 (stmt, 1, card_id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      g_autoptr(GBytes) server = sv_mirror_sync_column_bytes (stmt, 2);
-      g_autoptr(GBytes) local = sv_mirror_sync_column_bytes (stmt, 4);
+      g_autoptr(GBytes) server = sv_mirror_column_bytes (stmt, 2);
+      g_autoptr(GBytes) local = sv_mirror_column_bytes (stmt, 4);
 
       g_ptr_array_add (result, sv_sync_conflict_new ((const char *) sqlite3_column_text (stmt, 0),
                                                      (guint) sqlite3_column_int (stmt, 1),
@@ -318,6 +318,6 @@ sv_mirror_sync_resolve (SvMirror       *self,
     return FALSE;
   if (!sv_mirror_sync_put_acked (db, card_id, g_ptr_array_index (one, 0), error) ||
       !sv_mirror_sync_delete_conflict (db, card_id, key, index, error))
-    return sv_mirror_sync_rollback (db);
-  return sv_mirror_sync_commit (db, error);
+    return sv_mirror_rollback (db);
+  return sv_mirror_commit (db, error);
 }

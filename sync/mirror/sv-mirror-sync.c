@@ -163,67 +163,6 @@ sv_sync_resolve_from_string (const char    *text,
 /* ------------------------------------------------------------------ */
 /* SQL helpers                                                          */
 
-gboolean
-sv_mirror_sync_step_done (sqlite3       *db,
-           sqlite3_stmt  *stmt,
-           const char    *what,
-           GError       **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  if (rc != SQLITE_DONE)
-    return sv_mirror_sql_error (db, rc, what, error);
-  return TRUE;
-}
-
-void
-sv_mirror_sync_bind_bytes (sqlite3_stmt *stmt,
-            int           column,
-            GBytes       *bytes)
-{
-  gsize len;
-  const guint8 *data = g_bytes_get_data (bytes, &len);
-
-  /* A zero-length blob must not become NULL. */
-  sqlite3_bind_blob (stmt, column, len ? (const void *) data : "", (int) len, SQLITE_TRANSIENT);
-}
-
-GBytes *
-sv_mirror_sync_column_bytes (sqlite3_stmt *stmt,
-              int           column)
-{
-  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
-    return NULL;
-  return g_bytes_new (sqlite3_column_blob (stmt, column),
-                      (gsize) sqlite3_column_bytes (stmt, column));
-}
-
-static char *
-column_dup_text (sqlite3_stmt *stmt,
-                 int           column)
-{
-  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
-    return NULL;
-  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
-}
-
-gboolean
-sv_mirror_sync_rollback (sqlite3 *db)
-{
-  if (!sqlite3_get_autocommit (db))
-    sv_mirror_sql_exec (db, "ROLLBACK", NULL);
-  return FALSE;
-}
-
-gboolean
-sv_mirror_sync_commit (sqlite3  *db,
-        GError  **error)
-{
-  if (!sv_mirror_sql_exec (db, "COMMIT", error))
-    return sv_mirror_sync_rollback (db);
-  return TRUE;
-}
-
 static gboolean
 lookup_card_id (sqlite3     *db,
                 const char  *iccid,
@@ -311,7 +250,7 @@ sv_mirror_sync_load_acked (sqlite3  *db,
     {
       const char *key = (const char *) sqlite3_column_text (stmt, 0);
       guint idx = (guint) sqlite3_column_int (stmt, 1);
-      g_autoptr(GBytes) data = sv_mirror_sync_column_bytes (stmt, 2);
+      g_autoptr(GBytes) data = sv_mirror_column_bytes (stmt, 2);
 
       g_hash_table_insert (acked, g_strdup_printf ("%s\n%u", key, idx),
                            sv_sync_record_new (key, idx, data, sqlite3_column_int64 (stmt, 3)));
@@ -363,9 +302,9 @@ sv_mirror_sync_put_acked (sqlite3       *db,
   sqlite3_bind_int64 (stmt, 1, card_id);
   sqlite3_bind_text (stmt, 2, record->key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int (stmt, 3, (int) record->index);
-  sv_mirror_sync_bind_bytes (stmt, 4, record->data);
+  sv_mirror_bind_bytes (stmt, 4, record->data);
   sqlite3_bind_int64 (stmt, 5, record->version);
-  return sv_mirror_sync_step_done (db, stmt, N_("recording what the server acknowledged"), error);
+  return sv_mirror_step_done (db, stmt, N_("recording what the server acknowledged"), error);
 }
 
 gboolean
@@ -384,11 +323,11 @@ sv_mirror_sync_put_conflict (sqlite3         *db,
   sqlite3_bind_int64 (stmt, 1, card_id);
   sqlite3_bind_text (stmt, 2, conflict->key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int (stmt, 3, (int) conflict->index);
-  sv_mirror_sync_bind_bytes (stmt, 4, conflict->server_data ? conflict->server_data : empty);
+  sv_mirror_bind_bytes (stmt, 4, conflict->server_data ? conflict->server_data : empty);
   sqlite3_bind_int64 (stmt, 5, conflict->server_version);
-  sv_mirror_sync_bind_bytes (stmt, 6, conflict->local_data ? conflict->local_data : empty);
+  sv_mirror_bind_bytes (stmt, 6, conflict->local_data ? conflict->local_data : empty);
   sqlite3_bind_int64 (stmt, 7, g_get_real_time () / G_USEC_PER_SEC);
-  return sv_mirror_sync_step_done (db, stmt, N_("recording a sync conflict"), error);
+  return sv_mirror_step_done (db, stmt, N_("recording a sync conflict"), error);
 }
 
 gboolean
@@ -406,7 +345,7 @@ sv_mirror_sync_delete_conflict (sqlite3     *db,
   sqlite3_bind_int64 (stmt, 1, card_id);
   sqlite3_bind_text (stmt, 2, key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int (stmt, 3, (int) index);
-  return sv_mirror_sync_step_done (db, stmt, N_("removing a sync conflict"), error);
+  return sv_mirror_step_done (db, stmt, N_("removing a sync conflict"), error);
 }
 
 static gboolean
@@ -466,7 +405,7 @@ sv_mirror_sync_register (SvMirror    *self,
     return FALSE;
   if (!lookup_card_id (db, iccid, &card_id, error) ||
       !is_registered (db, card_id, &registered, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
 
   if (empty_server_space)
     {
@@ -481,10 +420,10 @@ sv_mirror_sync_register (SvMirror    *self,
           g_autoptr(sqlite3_stmt) del = NULL;
 
           if (!sv_mirror_sql_prepare (db, wipe[i], &del, error))
-            return sv_mirror_sync_rollback (db);
+            return sv_mirror_rollback (db);
           sqlite3_bind_int64 (del, 1, card_id);
-          if (!sv_mirror_sync_step_done (db, del, N_("resetting the sync state"), error))
-            return sv_mirror_sync_rollback (db);
+          if (!sv_mirror_step_done (db, del, N_("resetting the sync state"), error))
+            return sv_mirror_rollback (db);
         }
     }
 
@@ -494,13 +433,13 @@ sv_mirror_sync_register (SvMirror    *self,
                                       "counter_a = ?4, counter_b = ?5, "
                                       "token = CASE WHEN ?7 THEN ?6 ELSE token END, "
                                       "registered_at = ?8 WHERE card_id = ?1", &stmt, error))
-        return sv_mirror_sync_rollback (db);
+        return sv_mirror_rollback (db);
     }
   else if (!sv_mirror_sql_prepare (db, "INSERT INTO sync_cards (card_id, server, phone, counter_a, "
                                        "counter_b, token, registered_at) "
                                        "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?7 THEN ?6 END, ?8)",
                                    &stmt, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
 
   sqlite3_bind_int64 (stmt, 1, card_id);
   sqlite3_bind_text (stmt, 2, server, -1, SQLITE_TRANSIENT);
@@ -513,9 +452,9 @@ sv_mirror_sync_register (SvMirror    *self,
    * an existing one the mirror has not seen the server's records yet. */
   sqlite3_bind_int (stmt, 7, empty_server_space && token != NULL);
   sqlite3_bind_int64 (stmt, 8, g_get_real_time () / G_USEC_PER_SEC);
-  if (!sv_mirror_sync_step_done (db, stmt, N_("recording the registration"), error))
-    return sv_mirror_sync_rollback (db);
-  if (!sv_mirror_sync_commit (db, error))
+  if (!sv_mirror_step_done (db, stmt, N_("recording the registration"), error))
+    return sv_mirror_rollback (db);
+  if (!sv_mirror_commit (db, error))
     return FALSE;
 
   return sv_mirror_append_history (self, iccid, SV_HISTORY_BACKUP,
@@ -575,10 +514,10 @@ sv_mirror_sync_get_state (SvMirror    *self,
     }
   state = g_new0 (SvSyncState, 1);
   state->iccid = g_strdup (iccid);
-  state->server = column_dup_text (stmt, 0);
-  state->phone = column_dup_text (stmt, 1);
-  state->token = column_dup_text (stmt, 2);
-  state->backup_token = column_dup_text (stmt, 3);
+  state->server = sv_mirror_column_dup_text (stmt, 0);
+  state->phone = sv_mirror_column_dup_text (stmt, 1);
+  state->token = sv_mirror_column_dup_text (stmt, 2);
+  state->backup_token = sv_mirror_column_dup_text (stmt, 3);
   state->counter_a = sqlite3_column_int64 (stmt, 4);
   state->counter_b = sqlite3_column_int64 (stmt, 5);
   state->registered_at = sqlite3_column_int64 (stmt, 6);
@@ -626,18 +565,18 @@ sv_mirror_sync_forget (SvMirror    *self,
   if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
     return FALSE;
   if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
   for (guint i = 0; i < G_N_ELEMENTS (wipe); i++)
     {
       g_autoptr(sqlite3_stmt) del = NULL;
 
       if (!sv_mirror_sql_prepare (db, wipe[i], &del, error))
-        return sv_mirror_sync_rollback (db);
+        return sv_mirror_rollback (db);
       sqlite3_bind_int64 (del, 1, card_id);
-      if (!sv_mirror_sync_step_done (db, del, N_("forgetting the registration"), error))
-        return sv_mirror_sync_rollback (db);
+      if (!sv_mirror_step_done (db, del, N_("forgetting the registration"), error))
+        return sv_mirror_rollback (db);
     }
-  if (!sv_mirror_sync_commit (db, error))
+  if (!sv_mirror_commit (db, error))
     return FALSE;
   return sv_mirror_append_history (self, iccid, SV_HISTORY_BACKUP,
                                    "deregistered from the backup server", error);
@@ -737,17 +676,17 @@ sv_mirror_sync_outbox_put (SvMirror    *self,
   if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
     return FALSE;
   if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
   if (!sv_mirror_sql_prepare (db, "INSERT INTO sync_outbox (batch_id, card_id, kind, body, "
                                   "created_at) VALUES (?, ?, ?, ?, ?)", &stmt, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
   sqlite3_bind_text (stmt, 1, batch_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, card_id);
   sqlite3_bind_text (stmt, 3, kind, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, body, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
-  if (!sv_mirror_sync_step_done (db, stmt, N_("writing the outbox"), error))
-    return sv_mirror_sync_rollback (db);
+  if (!sv_mirror_step_done (db, stmt, N_("writing the outbox"), error))
+    return sv_mirror_rollback (db);
 
   for (guint i = 0; records != NULL && i < records->len; i++)
     {
@@ -756,16 +695,16 @@ sv_mirror_sync_outbox_put (SvMirror    *self,
 
       if (!sv_mirror_sql_prepare (db, "INSERT INTO sync_outbox_records (batch_id, key, idx, "
                                       "data, base_version) VALUES (?, ?, ?, ?, ?)", &rec, error))
-        return sv_mirror_sync_rollback (db);
+        return sv_mirror_rollback (db);
       sqlite3_bind_text (rec, 1, batch_id, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (rec, 2, record->key, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int (rec, 3, (int) record->index);
-      sv_mirror_sync_bind_bytes (rec, 4, record->data);
+      sv_mirror_bind_bytes (rec, 4, record->data);
       sqlite3_bind_int64 (rec, 5, record->version);
-      if (!sv_mirror_sync_step_done (db, rec, N_("writing the outbox"), error))
-        return sv_mirror_sync_rollback (db);
+      if (!sv_mirror_step_done (db, rec, N_("writing the outbox"), error))
+        return sv_mirror_rollback (db);
     }
-  return sv_mirror_sync_commit (db, error);
+  return sv_mirror_commit (db, error);
 }
 
 /**
@@ -799,9 +738,9 @@ sv_mirror_sync_outbox_list (SvMirror    *self,
       g_autoptr(sqlite3_stmt) rec = NULL;
       int rrc;
 
-      batch->batch_id = column_dup_text (stmt, 0);
-      batch->kind = column_dup_text (stmt, 1);
-      batch->body = column_dup_text (stmt, 2);
+      batch->batch_id = sv_mirror_column_dup_text (stmt, 0);
+      batch->kind = sv_mirror_column_dup_text (stmt, 1);
+      batch->body = sv_mirror_column_dup_text (stmt, 2);
       batch->created_at = sqlite3_column_int64 (stmt, 3);
       batch->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_sync_record_unref);
       g_ptr_array_add (batches, batch);
@@ -812,7 +751,7 @@ sv_mirror_sync_outbox_list (SvMirror    *self,
       sqlite3_bind_text (rec, 1, batch->batch_id, -1, SQLITE_TRANSIENT);
       while ((rrc = sqlite3_step (rec)) == SQLITE_ROW)
         {
-          g_autoptr(GBytes) data = sv_mirror_sync_column_bytes (rec, 2);
+          g_autoptr(GBytes) data = sv_mirror_column_bytes (rec, 2);
 
           g_ptr_array_add (batch->records,
                            sv_sync_record_new ((const char *) sqlite3_column_text (rec, 0),
@@ -869,7 +808,7 @@ sv_mirror_sync_acknowledge (SvMirror    *self,
   if (!sv_mirror_sql_exec (db, "BEGIN IMMEDIATE", error))
     return FALSE;
   if (!sv_mirror_sync_require_registered (db, iccid, &card_id, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
 
   if (full_records)
     {
@@ -877,10 +816,10 @@ sv_mirror_sync_acknowledge (SvMirror    *self,
 
       if (!sv_mirror_sql_prepare (db, "DELETE FROM sync_records WHERE card_id = ? AND key != 'sms'",
                                   &clear, error))
-        return sv_mirror_sync_rollback (db);
+        return sv_mirror_rollback (db);
       sqlite3_bind_int64 (clear, 1, card_id);
-      if (!sv_mirror_sync_step_done (db, clear, N_("recording the backup"), error))
-        return sv_mirror_sync_rollback (db);
+      if (!sv_mirror_step_done (db, clear, N_("recording the backup"), error))
+        return sv_mirror_rollback (db);
     }
 
   for (guint i = 0; applied != NULL && i < applied->len; i++)
@@ -889,30 +828,30 @@ sv_mirror_sync_acknowledge (SvMirror    *self,
 
       if (!sv_mirror_sync_put_acked (db, card_id, record, error) ||
           !sv_mirror_sync_delete_conflict (db, card_id, record->key, record->index, error))
-        return sv_mirror_sync_rollback (db);
+        return sv_mirror_rollback (db);
     }
   for (guint i = 0; conflicts != NULL && i < conflicts->len; i++)
     if (!sv_mirror_sync_put_conflict (db, card_id, g_ptr_array_index (conflicts, i), error))
-      return sv_mirror_sync_rollback (db);
+      return sv_mirror_rollback (db);
 
   if (!sv_mirror_sql_prepare (db, "DELETE FROM sync_outbox WHERE batch_id = ? AND card_id = ?",
                               &del, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
   sqlite3_bind_text (del, 1, batch_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (del, 2, card_id);
-  if (!sv_mirror_sync_step_done (db, del, N_("removing an acknowledged batch"), error))
-    return sv_mirror_sync_rollback (db);
+  if (!sv_mirror_step_done (db, del, N_("removing an acknowledged batch"), error))
+    return sv_mirror_rollback (db);
 
   if (!sv_mirror_sql_prepare (db, "UPDATE sync_cards SET last_backup_at = ?2, "
                                   "backup_token = coalesce (?3, backup_token) WHERE card_id = ?1",
                               &upd, error))
-    return sv_mirror_sync_rollback (db);
+    return sv_mirror_rollback (db);
   sqlite3_bind_int64 (upd, 1, card_id);
   sqlite3_bind_int64 (upd, 2, g_get_real_time () / G_USEC_PER_SEC);
   if (backup_token != NULL)
     sqlite3_bind_text (upd, 3, backup_token, -1, SQLITE_TRANSIENT);
-  if (!sv_mirror_sync_step_done (db, upd, N_("recording the backup"), error))
-    return sv_mirror_sync_rollback (db);
+  if (!sv_mirror_step_done (db, upd, N_("recording the backup"), error))
+    return sv_mirror_rollback (db);
 
-  return sv_mirror_sync_commit (db, error);
+  return sv_mirror_commit (db, error);
 }
