@@ -24,6 +24,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "sv-backup-operation.h"
+#include "sv-operations-private.h"
 
 /* Rounds of "send what is still missing" before giving up. */
 #define MAX_ROUNDS 4
@@ -664,10 +665,7 @@ backup_thread (GTask        *task,
                                                     &job->credentials, job->progress,
                                                     cancellable, &error);
 
-  if (result != NULL)
-    g_task_return_pointer (task, result, (GDestroyNotify) sv_backup_result_unref);
-  else
-    g_task_return_error (task, error);
+  sv_operation_task_return (task, result, (GDestroyNotify) sv_backup_result_unref, error);
 }
 
 /**

@@ -50,3 +50,22 @@ sv_operation_strings_wipe (char  **strings,
       g_clear_pointer (&strings[i], g_free);
     }
 }
+
+/*
+ * sv_operation_task_return:
+ * @result: (transfer full) (nullable): the operation's result
+ * @error: (transfer full): the operation's error when @result is %NULL
+ *
+ * Ends a worker thread's @task with @result, or else with @error.
+ */
+void
+sv_operation_task_return (GTask          *task,
+                          gpointer        result,
+                          GDestroyNotify  result_unref,
+                          GError         *error)
+{
+  if (result != NULL)
+    g_task_return_pointer (task, result, result_unref);
+  else
+    g_task_return_error (task, error);
+}

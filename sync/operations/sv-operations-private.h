@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Helpers the operations share and do not export: a worker thread's own
- * copy of the caller's SvSyncCredentials.
+ * copy of the caller's SvSyncCredentials, and how a worker returns.
  */
 #pragma once
 
@@ -18,5 +18,9 @@ void sv_operation_credentials_copy (SvSyncCredentials       *copy,
                                     const SvSyncCredentials *credentials);
 void sv_operation_strings_wipe     (char                   **strings,
                                     guint                    n_strings);
+void sv_operation_task_return      (GTask                   *task,
+                                    gpointer                 result,
+                                    GDestroyNotify           result_unref,
+                                    GError                  *error);
 
 G_END_DECLS

@@ -237,10 +237,7 @@ register_thread (GTask        *task,
   SvRegisterResult *result = sv_register_operation_run (job->db_path, job->iccid, &job->credentials,
                                                         cancellable, &error);
 
-  if (result != NULL)
-    g_task_return_pointer (task, result, (GDestroyNotify) sv_register_result_unref);
-  else
-    g_task_return_error (task, error);
+  sv_operation_task_return (task, result, (GDestroyNotify) sv_register_result_unref, error);
 }
 
 void

@@ -757,10 +757,7 @@ restore_thread (GTask        *task,
                                                                    &job->options, &job->credentials,
                                                                    job->progress, cancellable, &error);
 
-  if (result != NULL)
-    g_task_return_pointer (task, result, (GDestroyNotify) sv_server_restore_result_unref);
-  else
-    g_task_return_error (task, error);
+  sv_operation_task_return (task, result, (GDestroyNotify) sv_server_restore_result_unref, error);
 }
 
 void
