@@ -69,3 +69,27 @@ sv_operation_task_return (GTask          *task,
   else
     g_task_return_error (task, error);
 }
+
+/*
+ * sv_operation_client_new:
+ *
+ * A client for @server with @credentials' timeout and attempts (each
+ * when set; else the client's defaults).
+ *
+ * Returns: (transfer full): the client, or %NULL with @error set
+ */
+SvSyncClient *
+sv_operation_client_new (const char              *server,
+                         const SvSyncCredentials *credentials,
+                         GError                 **error)
+{
+  SvSyncClient *client = sv_sync_client_new (server, error);
+
+  if (client == NULL)
+    return NULL;
+  if (credentials->timeout_seconds > 0)
+    sv_sync_client_set_timeout (client, credentials->timeout_seconds);
+  if (credentials->max_attempts > 0)
+    sv_sync_client_set_retry_policy (client, credentials->max_attempts, 250, 4000);
+  return client;
+}

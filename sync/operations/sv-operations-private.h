@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Helpers the operations share and do not export: a worker thread's own
- * copy of the caller's SvSyncCredentials, and how a worker returns.
+ * copy of the caller's SvSyncCredentials, a client with their network
+ * policy, and how a worker returns.
  */
 #pragma once
 
@@ -13,14 +14,17 @@ G_BEGIN_DECLS
  * staff_name, staff_password, consent_code. */
 #define SV_OPERATION_N_CREDENTIAL_STRINGS 6
 
-void sv_operation_credentials_copy (SvSyncCredentials       *copy,
-                                    char                   **strings,
-                                    const SvSyncCredentials *credentials);
-void sv_operation_strings_wipe     (char                   **strings,
-                                    guint                    n_strings);
-void sv_operation_task_return      (GTask                   *task,
-                                    gpointer                 result,
-                                    GDestroyNotify           result_unref,
-                                    GError                  *error);
+void          sv_operation_credentials_copy (SvSyncCredentials       *copy,
+                                             char                   **strings,
+                                             const SvSyncCredentials *credentials);
+void          sv_operation_strings_wipe     (char                   **strings,
+                                             guint                    n_strings);
+SvSyncClient *sv_operation_client_new       (const char              *server,
+                                             const SvSyncCredentials *credentials,
+                                             GError                 **error);
+void          sv_operation_task_return      (GTask                   *task,
+                                             gpointer                 result,
+                                             GDestroyNotify           result_unref,
+                                             GError                  *error);
 
 G_END_DECLS

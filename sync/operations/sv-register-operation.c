@@ -197,13 +197,9 @@ sv_register_operation_run (const char               *db_path,
                    _("No password for the account %s: give a password file"), phone);
       return NULL;
     }
-  client = sv_sync_client_new (server, error);
+  client = sv_operation_client_new (server, credentials, error);
   if (client == NULL)
     return NULL;
-  if (credentials->timeout_seconds > 0)
-    sv_sync_client_set_timeout (client, credentials->timeout_seconds);
-  if (credentials->max_attempts > 0)
-    sv_sync_client_set_retry_policy (client, credentials->max_attempts, 250, 4000);
   return sv_register_operation_with_client (mirror, client, iccid, phone, credentials->password,
                                             cancellable, error);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "sv-operations-private.h"
 #include "sv-phonebook.h"
 #include "sv-sync-operation.h"
 
@@ -44,13 +45,9 @@ sv_sync_operation_connect (const char               *server,
                            _("The server address and the phone number are needed"));
       return NULL;
     }
-  client = sv_sync_client_new (server, error);
+  client = sv_operation_client_new (server, credentials, error);
   if (client == NULL)
     return NULL;
-  if (credentials->timeout_seconds > 0)
-    sv_sync_client_set_timeout (client, credentials->timeout_seconds);
-  if (credentials->max_attempts > 0)
-    sv_sync_client_set_retry_policy (client, credentials->max_attempts, 250, 4000);
 
   if (credentials->staff_name != NULL)
     {
