@@ -303,6 +303,29 @@ server_from_options (SvSyncCredentials *credentials,
   return TRUE;
 }
 
+/* The options of a command that takes one ICCID, and @usage on stderr
+ * when it was not given exactly one.
+ *
+ * Returns: 0, or the exit code */
+static int
+parse_iccid_command (GOptionEntry   *entries,
+                     const char     *summary,
+                     const char     *usage,
+                     int            *argc,
+                     char         ***argv)
+{
+  int rc;
+
+  if ((rc = sv_cli_parse_options (entries, "ICCID", summary, argc, argv)))
+    return rc;
+  if (*argc != 2)
+    {
+      fprintf (stderr, "%s\n", usage);
+      return 2;
+    }
+  return 0;
+}
+
 /* --staff NAME with --staff-password-file FILE (@needs_file when it is
  * missing) and --consent-code into @credentials. */
 static gboolean
@@ -364,14 +387,10 @@ sv_cli_register (int    argc,
   gboolean in_keyring = FALSE;
   int rc;
 
-  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Register a card of the mirror with a backup server"),
-                                  &argc, &argv)))
+  if ((rc = parse_iccid_command (entries, _("Register a card of the mirror with a backup server"),
+                                 _("Usage: simvault-cli register ICCID --server URL --phone NUMBER --password-file FILE"),
+                                 &argc, &argv)))
     return rc;
-  if (argc != 2)
-    {
-      fprintf (stderr, "%s\n", _("Usage: simvault-cli register ICCID --server URL --phone NUMBER --password-file FILE"));
-      return 2;
-    }
   if (!db_must_exist (&error))
     return fail_sync (error);
   state = lookup_state (argv[1], NULL);
@@ -527,14 +546,10 @@ sv_cli_backup (int    argc,
   SvSyncCredentials credentials = { 0 };
   int rc;
 
-  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Back up a card of the mirror to its backup server"),
-                                  &argc, &argv)))
+  if ((rc = parse_iccid_command (entries, _("Back up a card of the mirror to its backup server"),
+                                 _("Usage: simvault-cli backup ICCID [--full] [--sms all|new|none|INDEX,…] [--password-file FILE] [--resolve local|server]"),
+                                 &argc, &argv)))
     return rc;
-  if (argc != 2)
-    {
-      fprintf (stderr, "%s\n", _("Usage: simvault-cli backup ICCID [--full] [--sms all|new|none|INDEX,…] [--password-file FILE] [--resolve local|server]"));
-      return 2;
-    }
   options.full = full;
   if (!parse_sms_option (sms, &options, indices, &error))
     return fail_sync (error);
@@ -816,14 +831,10 @@ sv_cli_deregister (int    argc,
   SvSyncCredentials credentials = { 0 };
   int rc;
 
-  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Delete a card’s backup from its server and forget the registration"),
-                                  &argc, &argv)))
+  if ((rc = parse_iccid_command (entries, _("Delete a card’s backup from its server and forget the registration"),
+                                 _("Usage: simvault-cli deregister ICCID [--password-file FILE]"),
+                                 &argc, &argv)))
     return rc;
-  if (argc != 2)
-    {
-      fprintf (stderr, "%s\n", _("Usage: simvault-cli deregister ICCID [--password-file FILE]"));
-      return 2;
-    }
   if (!db_must_exist (&error))
     return fail_sync (error);
   state = lookup_state (argv[1], NULL);
@@ -876,14 +887,10 @@ sv_cli_sync_status (int    argc,
   g_autoptr(JsonBuilder) b = json_builder_new ();
   int rc;
 
-  if ((rc = sv_cli_parse_options (entries, "ICCID", _("Show a card’s backup state: server, last backup, what waits for upload"),
-                                  &argc, &argv)))
+  if ((rc = parse_iccid_command (entries, _("Show a card’s backup state: server, last backup, what waits for upload"),
+                                 _("Usage: simvault-cli sync-status ICCID"),
+                                 &argc, &argv)))
     return rc;
-  if (argc != 2)
-    {
-      fprintf (stderr, "%s\n", _("Usage: simvault-cli sync-status ICCID"));
-      return 2;
-    }
   if (!db_must_exist (&error) || (mirror = sv_mirror_open (opt_db, &error)) == NULL)
     return fail_sync (error);
   if (!sv_mirror_has_card (mirror, argv[1]))
