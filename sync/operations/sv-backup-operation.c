@@ -646,9 +646,7 @@ backup_job_free (BackupJob *job)
   g_free (job->db_path);
   g_free (job->iccid);
   g_free (job->indices);
-  if (job->password != NULL)
-    memset (job->password, 0, strlen (job->password));
-  g_free (job->password);
+  sv_operation_strings_wipe (&job->password, 1);
   g_clear_object (&job->progress);
   g_free (job);
 }
