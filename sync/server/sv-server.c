@@ -220,6 +220,12 @@ handled_cb (GObject      *source,
   if (!pending->server->disconnected)
     soup_server_message_unpause (pending->message);
   pending->server->n_pending--;
+  /* The task may be finalized in its worker thread, after this callback:
+   * the message and the server must not be finalized there (finalizing
+   * a message runs the invalidation of its g_signal_connect_object ()
+   * closures, which races with the main thread). Drop them here. */
+  g_clear_object (&pending->message);
+  g_clear_object (&pending->server);
 }
 
 static void
@@ -495,7 +501,8 @@ server_cb (SoupServer        *soup,
   self->n_pending++;
   self->n_unfinished++;
   g_signal_connect_object (message, "finished", G_CALLBACK (finished_cb), self, 0);
-  task = g_task_new (self, NULL, handled_cb, NULL);
+  /* No source object: pending holds the server, dropped on this thread. */
+  task = g_task_new (NULL, NULL, handled_cb, NULL);
   g_task_set_task_data (task, pending, (GDestroyNotify) sv_pending_free);
   g_task_run_in_thread (task, handle_in_thread);
   g_object_unref (task);
