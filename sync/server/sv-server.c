@@ -97,6 +97,19 @@ handle_in_thread (GTask        *task,
 
 /* ---- answering (main thread) -------------------------------------------- */
 
+/* The portal's pages are documents a browser renders: they carry the full
+ * set. An API answer is JSON that no browser renders as a page, and every
+ * backup and restore pays for its headers (issue 16): it carries what a
+ * JSON API needs (OWASP REST Security Cheat Sheet, "Security headers"):
+ * nosniff, no-store, and a CSP that allows nothing and no framing
+ * (frame-ancestors supersedes X-Frame-Options; Referrer-Policy and
+ * Cross-Origin-Opener-Policy act on documents only). HSTS under TLS on
+ * both. */
+#define SV_PORTAL_CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
+                      "img-src 'self' data:; connect-src 'self'; font-src 'self'; " \
+                      "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+#define SV_API_CSP    "default-src 'none'; frame-ancestors 'none'"
+
 static void
 add_security_headers (SvServer           *self,
                       SoupServerMessage  *message,
@@ -104,16 +117,20 @@ add_security_headers (SvServer           *self,
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
 
-  soup_message_headers_replace (headers, "Content-Security-Policy",
-                                "default-src 'none'; script-src 'self'; style-src 'self'; "
-                                "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  soup_message_headers_replace (headers, "Content-Security-Policy", api ? SV_API_CSP : SV_PORTAL_CSP);
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
-  soup_message_headers_replace (headers, "X-Frame-Options", "DENY");
-  soup_message_headers_replace (headers, "Cross-Origin-Opener-Policy", "same-origin");
   if (api)
-    soup_message_headers_replace (headers, "Cache-Control", "no-store");
+    {
+      soup_message_headers_replace (headers, "Cache-Control", "no-store");
+      /* GET /api/v1/ names the server and its version. */
+      soup_message_headers_remove (headers, "Server");
+    }
+  else
+    {
+      soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
+      soup_message_headers_replace (headers, "X-Frame-Options", "DENY");
+      soup_message_headers_replace (headers, "Cross-Origin-Opener-Policy", "same-origin");
+    }
   if (self->tls)
     soup_message_headers_replace (headers, "Strict-Transport-Security", "max-age=31536000");
 }
@@ -183,8 +200,9 @@ answer (SvServer          *self,
     {
       g_autoptr(GBytes) packed = sv_protocol_gzip (data, len);
 
+      /* No Vary: an answer with Cache-Control: no-store is kept by no
+       * cache, so there is no stored variant to choose. */
       soup_message_headers_replace (headers, "Content-Encoding", "gzip");
-      soup_message_headers_append (headers, "Vary", "Accept-Encoding");
       soup_server_message_set_response (message, request->response_type, SOUP_MEMORY_COPY,
                                         g_bytes_get_data (packed, NULL), g_bytes_get_size (packed));
     }

@@ -33,17 +33,58 @@ import urllib.request
 CLI, SERVER, FROM_PROFILE, CARDS = sys.argv[1:5]
 PHONE = "+8613800138000"
 PASSWORD = "correct horse battery staple"
+HEADERS = bool(os.environ.get("SV_BENCH_SYNC_HEADERS"))
 
 
 def bench(key, value, unit):
     print(f"BENCH {key}={value} unit={unit}", flush=True)
 
 
+HEAD_KEEP = 16384  # bytes of each direction kept to split headers from body
+
+
+class Exchange:
+    """One request and its answer as the proxy saw them: the request line,
+    the bytes each way, and the first bytes each way (for the headers)."""
+
+    def __init__(self, line):
+        self.line = line
+        self.sent = 0
+        self.received = 0
+        self.request_head = bytearray()
+        self.answer_head = bytearray()
+
+    @staticmethod
+    def split(raw, total):
+        """(header lines, bytes of the head, bytes of the body): the head
+        is the start line and the header lines with their CRLFs and the
+        blank line that ends them."""
+        end = raw.find(b"\r\n\r\n")
+        if end < 0:
+            return [], total, 0
+        lines = raw[:end].decode(errors="replace").split("\r\n")
+        return lines, end + 4, total - end - 4
+
+    def report(self, headers):
+        """Lines for stderr: the exchange's cost split into heads and
+        bodies and, with @headers, every header line with its bytes (the
+        line and its CRLF)."""
+        req_lines, req_head, req_body = self.split(bytes(self.request_head), self.sent)
+        ans_lines, ans_head, ans_body = self.split(bytes(self.answer_head), self.received)
+        out = [f"#   {self.line}  request {self.sent} B (head {req_head}, body {req_body}), "
+               f"answer {self.received} B (head {ans_head}, body {ans_body})"]
+        if headers:
+            for side, lines in (("> ", req_lines), ("< ", ans_lines)):
+                for line in lines:
+                    out.append(f"#     {side}{len(line) + 2:4d}  {line}")
+        return out
+
+
 class CountingProxy:
     """Forwards 127.0.0.1:port to the server and splits the byte stream
     into exchanges: a request starts where the client sends after the
-    server has answered (libsoup does not pipeline). Each exchange is
-    [request line, bytes client->server, bytes server->client]."""
+    server has answered (libsoup does not pipeline). Each exchange is an
+    Exchange."""
 
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
@@ -89,22 +130,22 @@ class CountingProxy:
                     data = s.recv(65536)
                     if not data:
                         return
-                    if os.environ.get("SV_BENCH_SYNC_DUMP") and b"/backup" in (current[0].encode() if current else b"") + data[:80]:
-                        sys.stderr.write("#> " + data.split(b"\r\n\r\n")[0].decode(errors="replace").replace("\r\n", "\n#> ") + "\n")
                     if s is client:
                         upstream.sendall(data)
                         with self.lock:
                             if current is None or last_from_server:
                                 line = data.split(b"\r\n", 1)[0].decode(errors="replace")
-                                current = [line, 0, 0]
+                                current = Exchange(line)
                                 self.exchanges.append(current)
-                            current[1] += len(data)
+                            current.sent += len(data)
+                            current.request_head.extend(data[:HEAD_KEEP - len(current.request_head)])
                         last_from_server = False
                     else:
                         client.sendall(data)
                         with self.lock:
                             if current is not None:
-                                current[2] += len(data)
+                                current.received += len(data)
+                                current.answer_head.extend(data[:HEAD_KEEP - len(current.answer_head)])
                         last_from_server = True
         except OSError:
             pass
@@ -113,8 +154,8 @@ class CountingProxy:
             upstream.close()
 
 
-def is_session(line):
-    return " /api/v1/session" in line
+def is_session(exchange):
+    return " /api/v1/session" in exchange.line
 
 
 def run_cli(db, pw_file, *args):
@@ -144,16 +185,20 @@ def api(base, method, path, body=None, token=None):
 
 def measure(proxy, what):
     """Sums the exchanges since the last call: (bytes of the work's own
-    exchanges, their count, bytes of login/logout, their count)."""
+    exchanges, their count, bytes of login/logout, their count). Prints
+    each exchange on stderr, and each header line with its bytes when
+    SV_BENCH_SYNC_HEADERS is set (bench-sync.sh --headers)."""
     exchanges, connections = proxy.take()
-    work = [e for e in exchanges if not is_session(e[0])]
-    session = [e for e in exchanges if is_session(e[0])]
-    wb = sum(e[1] + e[2] for e in work)
-    sb = sum(e[1] + e[2] for e in session)
+    work = [e for e in exchanges if not is_session(e)]
+    session = [e for e in exchanges if is_session(e)]
+    wb = sum(e.sent + e.received for e in work)
+    sb = sum(e.sent + e.received for e in session)
     print(f"# {what}: {len(work)} exchanges, {wb} B; login/logout {len(session)} exchanges, {sb} B; "
           f"{connections} TCP connections", file=sys.stderr)
-    for e in work:
-        print(f"#   {e[0]}  request {e[1]} B, answer {e[2]} B", file=sys.stderr)
+    for e in exchanges:
+        for line in e.report(HEADERS):
+            print(line + ("  (login/logout)" if is_session(e) and line.startswith("#   ") else ""),
+                  file=sys.stderr)
     return wb, len(work), sb, len(session)
 
 

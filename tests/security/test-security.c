@@ -565,44 +565,96 @@ test_session_expiry (Fixture       *f,
   sv_test_reply_free (r);
 }
 
+/* The portal's pages (documents a browser renders) carry the full set;
+ * API answers (JSON) the set a JSON API needs, and nothing a page needs
+ * (PROTOCOL.md "Every answer"). */
 static void
 assert_security_headers (SvTestReply *r,
+                         gboolean     api,
                          gboolean     tls)
 {
   const char *csp = soup_message_headers_get_one (r->headers, "Content-Security-Policy");
 
   g_assert_nonnull (csp);
   g_assert_nonnull (strstr (csp, "frame-ancestors 'none'"));
-  g_assert_nonnull (strstr (csp, "script-src 'self'"));
+  g_assert_true (g_str_has_prefix (csp, "default-src 'none'"));
   g_assert_null (strstr (csp, "unsafe-inline"));
   g_assert_null (strstr (csp, "unsafe-eval"));
   g_assert_cmpstr (soup_message_headers_get_one (r->headers, "X-Content-Type-Options"), ==, "nosniff");
-  g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Referrer-Policy"), ==, "no-referrer");
+  if (api)
+    {
+      g_assert_cmpstr (csp, ==, "default-src 'none'; frame-ancestors 'none'");
+      g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Cache-Control"), ==, "no-store");
+      g_assert_null (soup_message_headers_get_one (r->headers, "Referrer-Policy"));
+      g_assert_null (soup_message_headers_get_one (r->headers, "X-Frame-Options"));
+      g_assert_null (soup_message_headers_get_one (r->headers, "Cross-Origin-Opener-Policy"));
+      g_assert_null (soup_message_headers_get_one (r->headers, "Server"));
+      g_assert_null (soup_message_headers_get_one (r->headers, "Vary"));
+    }
+  else
+    {
+      g_assert_nonnull (strstr (csp, "script-src 'self'"));
+      g_assert_nonnull (strstr (csp, "base-uri 'none'"));
+      g_assert_nonnull (strstr (csp, "form-action 'self'"));
+      g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Referrer-Policy"), ==, "no-referrer");
+      g_assert_cmpstr (soup_message_headers_get_one (r->headers, "X-Frame-Options"), ==, "DENY");
+      g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Cross-Origin-Opener-Policy"), ==, "same-origin");
+      g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Cache-Control"), ==, "no-cache");
+    }
   if (tls)
     g_assert_nonnull (soup_message_headers_get_one (r->headers, "Strict-Transport-Security"));
   else
     g_assert_null (soup_message_headers_get_one (r->headers, "Strict-Transport-Security"));
 }
 
-/* Headers on API, error and portal answers; the log has one line per
- * request and never a password, token or record. */
+/* Headers on API answers (success, 401, unknown endpoint) and
+ * on the portal's pages, script and a missing page; the log has one line
+ * per request and never a password, token or record. */
 static void
 test_headers_and_log (Fixture       *f,
                       gconstpointer  data)
 {
-  const char *paths[] = { "/api/v1/", "/api/v1/cards", "/api/v1/nope", "/", "/index.html" };
+  static const struct
+  {
+    const char *path;
+    gboolean    token;
+    gboolean    api;
+    guint       status;
+  } cases[] = {
+    { "/api/v1/", FALSE, TRUE, 200 },
+    { "/api/v1/cards", FALSE, TRUE, 401 },
+    { "/api/v1/cards", TRUE, TRUE, 200 },
+    { "/api/v1/cards/" ICCID_A "/records", TRUE, TRUE, 200 },
+    { "/api/v1/nope", FALSE, TRUE, 404 },
+    { "/", FALSE, FALSE, 200 },
+    { "/index.html", FALSE, FALSE, 200 },
+    { "/js/main.js", FALSE, FALSE, 200 },
+  };
   g_autofree char *log = NULL;
   g_autofree char *record = sv_test_adn_hex ("Secret Ann", "13800138000");
   g_auto(GStrv) lines = NULL;
   guint requests = 0;
 
-  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      SvTestReply *r = sv_test_request (f->server, "GET", paths[i], NULL, NULL);
+      SvTestReply *r = sv_test_request (f->server, "GET", cases[i].path,
+                                        cases[i].token ? f->token_a : NULL, NULL);
 
-      assert_security_headers (r, FALSE);
+      g_test_message ("GET %s", cases[i].path);
+      g_assert_cmpuint (r->status, ==, cases[i].status);
+      assert_security_headers (r, cases[i].api, FALSE);
       sv_test_reply_free (r);
     }
+  /* A missing portal file is a page, not an API answer. */
+  {
+    SvTestReply *r = sv_test_request (f->server, "GET", "/no-such-page.html", NULL, NULL);
+
+    g_assert_cmpuint (r->status, ==, 404);
+    g_assert_nonnull (strstr (soup_message_headers_get_one (r->headers, "Content-Security-Policy"),
+                              "script-src 'self'"));
+    g_assert_cmpstr (soup_message_headers_get_one (r->headers, "X-Frame-Options"), ==, "DENY");
+    sv_test_reply_free (r);
+  }
   sv_test_server_stop (f->server);
 
   log = sv_test_server_read_log (f->server);
@@ -615,8 +667,9 @@ test_headers_and_log (Fixture       *f,
   for (guint i = 0; lines[i] != NULL; i++)
     if (strstr (lines[i], " /api/") != NULL || strstr (lines[i], " /{static}") != NULL)
       requests++;
-  /* setup: 2 registrations, backup, messages, messages list, restore; here: 5 */
-  g_assert_cmpuint (requests, ==, 6 + G_N_ELEMENTS (paths));
+  /* setup: 2 registrations, backup, messages, messages list, restore;
+   * here: the cases and the missing page */
+  g_assert_cmpuint (requests, ==, 6 + G_N_ELEMENTS (cases) + 1);
 }
 
 static SvTestReply *
@@ -729,7 +782,7 @@ test_tls (void)
 
   r = sv_test_request (server, "GET", "/api/v1/", NULL, NULL);
   g_assert_cmpuint (r->status, ==, 200);
-  assert_security_headers (r, TRUE);
+  assert_security_headers (r, TRUE, TRUE);
   sv_test_reply_free (r);
   token = sv_test_register (server, PHONE_A, SV_TEST_PASSWORD, ICCID_A);
   r = sv_test_request (server, "GET", "/api/v1/cards", token, NULL);
