@@ -32,6 +32,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 #include <libsoup/soup.h>
 
 #include "sv-sync-client-private.h"
@@ -124,9 +125,9 @@ sv_sync_client_new (const char  *server_url,
   self = g_object_new (SV_TYPE_SYNC_CLIENT, NULL);
   self->server_url = g_steal_pointer (&with_slash);
   self->base_uri = g_steal_pointer (&uri);
-  self->session = soup_session_new_with_options ("timeout", DEFAULT_TIMEOUT_SECONDS,
-                                                 "user-agent", "simvault/" PACKAGE_VERSION,
-                                                 NULL);
+  /* No User-Agent: the protocol does not use it, and every request would
+   * carry it (issue 16: bytes on the wire). */
+  self->session = soup_session_new_with_options ("timeout", DEFAULT_TIMEOUT_SECONDS, NULL);
   return g_steal_pointer (&self);
 }
 
@@ -203,12 +204,26 @@ _sv_sync_client_set_bearer (SvSyncClient *self,
 /**
  * sv_sync_new_batch_id:
  *
- * Returns: (transfer full): a fresh batch id (a random UUID)
+ * 128 random bits (as many as a random UUID's 122, from the same
+ * generator) in base64url without padding: 22 characters where a UUID
+ * takes 36, and the batch id travels in every backup and its answer
+ * (PROTOCOL.md allows 1 to 64 of [A-Za-z0-9_-]).
+ *
+ * Returns: (transfer full): a fresh batch id
  */
 char *
 sv_sync_new_batch_id (void)
 {
-  return g_uuid_string_random ();
+  guint32 words[4];
+  char *id;
+
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    words[i] = g_random_int ();
+  id = g_base64_encode ((const guchar *) words, sizeof words);
+  g_strdelimit (id, "+", '-');
+  g_strdelimit (id, "/", '_');
+  *strchr (id, '=') = '\0';
+  return id;
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,6 +279,31 @@ count_exchange (SvSyncClient *self,
 }
 
 /*
+ * The request headers libsoup adds that the protocol does not need go
+ * just before the message is written (issue 16: a one-record backup is a
+ * few hundred bytes, the headers were most of them):
+ *  - `Connection: Keep-Alive`: HTTP/1.1 keeps the connection by default;
+ *  - `Accept-Encoding: gzip, deflate` (the content decoder's): the server
+ *    only ever gzips, and only answers of 1 KiB or more, so a request asks
+ *    for it only where such an answer can come (a GET, or a large body: a
+ *    large batch's answer lists every record), as `gzip`.
+ * Host, Authorization, Content-Type and Content-Length stay.
+ */
+static void
+trim_request_headers_cb (SoupMessage *msg,
+                         gpointer     user_data)
+{
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  gboolean want_gzip = GPOINTER_TO_INT (user_data);
+
+  soup_message_headers_remove (headers, "Connection");
+  if (want_gzip)
+    soup_message_headers_replace (headers, "Accept-Encoding", "gzip");
+  else
+    soup_message_headers_remove (headers, "Accept-Encoding");
+}
+
+/*
  * send_request:
  * @path: below the server URL, e.g. "api/v1/cards/8986.../backup"
  * @body: (nullable): the JSON body, sent as is
@@ -304,6 +344,13 @@ _sv_sync_client_send_request (SvSyncClient  *self,
             return FALSE;
           delay = MIN (delay * 2, self->max_delay_ms);
         }
+
+      g_signal_connect (msg, "starting", G_CALLBACK (trim_request_headers_cb),
+                        GINT_TO_POINTER (g_str_equal (method, "GET") || body_len >= SV_PROTOCOL_GZIP_MIN));
+      /* A request that is safe to resend may also go on a kept-alive
+       * connection (libsoup opens a new one for every POST otherwise). */
+      if (retry)
+        soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
 
       g_mutex_lock (&self->mutex);
       bearer = self->bearer ? g_strdup_printf ("Bearer %s", self->bearer) : NULL;

@@ -29,6 +29,7 @@ typedef struct
   GPtrArray    *bodies;            /* every backup body received */
   GPtrArray    *stalled;           /* paused messages, released at the end */
   char         *last_authorization;
+  GPtrArray    *header_lists;      /* "Name: value\n..." of every request */
 } Fixture;
 
 static void
@@ -57,6 +58,16 @@ handler_cb (SoupServer        *server,
   g_mutex_lock (&f->mutex);
   g_free (f->last_authorization);
   f->last_authorization = g_strdup (authorization);
+  {
+    SoupMessageHeadersIter iter;
+    const char *name, *value;
+    GString *list = g_string_new (NULL);
+
+    soup_message_headers_iter_init (&iter, soup_server_message_get_request_headers (msg));
+    while (soup_message_headers_iter_next (&iter, &name, &value))
+      g_string_append_printf (list, "%s: %s\n", name, value);
+    g_ptr_array_add (f->header_lists, g_string_free (list, FALSE));
+  }
 
   if (g_str_equal (path, "/api/v1/session"))
     {
@@ -155,6 +166,7 @@ fixture_setup (Fixture       *f,
   g_mutex_init (&f->mutex);
   g_cond_init (&f->cond);
   f->bodies = g_ptr_array_new_with_free_func (g_free);
+  f->header_lists = g_ptr_array_new_with_free_func (g_free);
   f->stalled = g_ptr_array_new_with_free_func (g_object_unref);
   f->context = g_main_context_new ();
   f->loop = g_main_loop_new (f->context, FALSE);
@@ -181,6 +193,7 @@ fixture_teardown (Fixture       *f,
   g_main_loop_unref (f->loop);
   g_main_context_unref (f->context);
   g_ptr_array_unref (f->bodies);
+  g_ptr_array_unref (f->header_lists);
   g_ptr_array_unref (f->stalled);
   g_free (f->last_authorization);
   g_free (f->url);
@@ -224,6 +237,65 @@ test_login (Fixture       *f,
   g_assert_no_error (error);
   g_mutex_lock (&f->mutex);
   g_assert_cmpstr (f->last_authorization, ==, "Bearer tok-123");
+  g_mutex_unlock (&f->mutex);
+}
+
+/* Only the headers the protocol needs go out (issue 16): no User-Agent,
+ * no Connection (HTTP/1.1 keeps it alive anyway), no Accept-Language;
+ * gzip is asked for by a GET and a large body only, and only as gzip. */
+static void
+test_request_headers (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(SvSyncClient) client = new_client (f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SvBackupResponse) small = NULL;
+  g_autoptr(SvBackupResponse) large = NULL;
+  g_autoptr(SvChangesResponse) changes = NULL;
+  g_autoptr(GString) big = g_string_new ("{\"batch_id\":\"b2\",\"pad\":\"");
+  const char *expected[] = {
+    /* login */
+    "Content-Type: application/json\nContent-Length: *\nHost: @HOST@\n",
+    /* small backup */
+    "Authorization: Bearer tok-123\nContent-Type: application/json\nContent-Length: *\nHost: @HOST@\n",
+    /* large backup: gzipped, and asks for a gzipped answer */
+    "Authorization: Bearer tok-123\nContent-Encoding: gzip\nContent-Type: application/json\n"
+    "Content-Length: *\nAccept-Encoding: gzip\nHost: @HOST@\n",
+    /* a GET */
+    "Authorization: Bearer tok-123\nAccept-Encoding: gzip\nHost: @HOST@\n",
+  };
+  g_autofree char *host = g_strndup (f->url + strlen ("http://"), strlen (f->url) - strlen ("http://") - 1);
+
+  g_assert_true (sv_sync_client_login (client, "+8613800138000", "right", NULL, &error));
+  g_assert_no_error (error);
+  small = sv_sync_client_backup (client, "8986001234567890123", "{\"batch_id\":\"b1\"}", NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2048; i++)
+    g_string_append_c (big, "0123456789ABCDEF"[g_random_int_range (0, 16)]);
+  g_string_append (big, "\"}");
+  large = sv_sync_client_backup (client, "8986001234567890123", big->str, NULL, &error);
+  g_assert_no_error (error);
+  changes = sv_sync_client_get_changes (client, "8986001234567890123", "1-1", 10, NULL, &error);
+  g_assert_null (changes);  /* this server's changes are not JSON */
+  g_clear_error (&error);
+
+  g_mutex_lock (&f->mutex);
+  g_assert_cmpuint (f->header_lists->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (expected[i], "@HOST@", -1);
+      g_autofree char *want = g_strjoinv (host, parts);
+      g_auto(GStrv) want_lines = g_strsplit (want, "\n", -1);
+      g_auto(GStrv) have_lines = g_strsplit (g_ptr_array_index (f->header_lists, i), "\n", -1);
+
+      g_test_message ("request %u:\n%s", i, (char *) g_ptr_array_index (f->header_lists, i));
+      g_assert_cmpuint (g_strv_length (have_lines), ==, g_strv_length (want_lines));
+      for (guint l = 0; want_lines[l] != NULL; l++)
+        if (g_str_has_suffix (want_lines[l], ": *"))
+          g_assert_true (g_str_has_prefix (have_lines[l], "Content-Length: "));
+        else
+          g_assert_true (g_strv_contains ((const char * const *) have_lines, want_lines[l]));
+    }
   g_mutex_unlock (&f->mutex);
 }
 
@@ -388,6 +460,7 @@ main (int    argc,
 #define ADD(path, func) \
   g_test_add ("/sv/sync-client/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("login", test_login);
+  ADD ("request-headers", test_request_headers);
   ADD ("retry/503", test_retry_503);
   ADD ("retry/gives-up", test_retry_gives_up);
   ADD ("retry/stalled-answer", test_stall_timeout);
