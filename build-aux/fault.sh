@@ -7,6 +7,8 @@
 # seed is printed; SV_FAULT_SEED=N repeats one). Loopback only.
 #   build-aux/fault.sh            # 60 kills x 1 round
 #   build-aux/fault.sh 200 3      # 200 kills x 3 rounds
+# The restore kills (test-fault-restores.py, 16 desktops restoring) run
+# SV_FAULT_RESTORE_KILLS (default: the same number as the backup kills).
 # The desktop kills (test-desktop-kill.py) run SV_FAULT_DESKTOP_KILLS (30
 # here, 6 in test.sh) per operation.
 # Prints the FIGURES lines (kills, acknowledged batches, retries, records
@@ -25,7 +27,7 @@ i=0
 while [ "$i" -lt "$rounds" ]; do
   i=$((i + 1))
   echo "=== fault round $i: $kills kills"
-  SV_FAULT_KILLS=$kills SV_FAULT_DESKTOP_KILLS=${SV_FAULT_DESKTOP_KILLS:-30} meson test -C "$build" --no-rebuild --suite fault \
+  SV_FAULT_KILLS=$kills SV_FAULT_RESTORE_KILLS=${SV_FAULT_RESTORE_KILLS:-$kills} SV_FAULT_DESKTOP_KILLS=${SV_FAULT_DESKTOP_KILLS:-30} meson test -C "$build" --no-rebuild --suite fault \
     --num-processes 1 --print-errorlogs --timeout-multiplier 10 || status=1
   grep -ho 'FIGURES[^"\\]*' "$build/meson-logs/testlog.json" || true
 done
