@@ -772,6 +772,77 @@ sv_mirror_sync_outbox_list (SvMirror    *self,
   return g_steal_pointer (&batches);
 }
 
+/* A token as the server writes it, "EPOCH-MODSEQ" (PROTOCOL.md). */
+static gboolean
+parse_token (const char *token,
+             gint64     *epoch,
+             gint64     *modseq)
+{
+  g_auto(GStrv) parts = token ? g_strsplit (token, "-", 3) : NULL;
+
+  return parts != NULL && g_strv_length (parts) == 2 &&
+         g_ascii_string_to_signed (parts[0], 10, 0, G_MAXINT64, epoch, NULL) &&
+         g_ascii_string_to_signed (parts[1], 10, 0, G_MAXINT64, modseq, NULL);
+}
+
+/*
+ * After an acknowledged records batch, the restore cursor (the "changes
+ * since" token) moves to the batch's token when the mirror then holds
+ * everything the server held at that token, so that the next incremental
+ * restore fetches only what changed after the backup (issue 16):
+ *  - a full batch with no conflict: the server's files are what was sent;
+ *  - an incremental batch with no conflict whose token is the cursor's
+ *    modseq + 1 (it changed records) or the cursor itself (it changed
+ *    nothing), in the cursor's epoch: PROTOCOL.md ("Backup") guarantees
+ *    that a batch takes the card's modseq + 1, so nothing else (a portal
+ *    edit) changed between the cursor and the batch. Otherwise the cursor
+ *    stays, and the next restore brings that edit (and this batch's own
+ *    records, the same bytes as the mirror's).
+ * Any conflict of the card still open keeps the cursor too: the server
+ * holds bytes the mirror does not.
+ */
+static gboolean
+advance_restore_cursor (sqlite3     *db,
+                        gint64       card_id,
+                        const char  *backup_token,
+                        gboolean     full_records,
+                        GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *cursor = NULL;
+  gint64 epoch, modseq, cursor_epoch, cursor_modseq;
+  gboolean open_conflicts;
+  gboolean advance;
+
+  if (!parse_token (backup_token, &epoch, &modseq))
+    return TRUE;
+  if (!sv_mirror_sql_prepare (db, "SELECT token, EXISTS (SELECT 1 FROM sync_conflicts WHERE card_id = ?1) "
+                                  "FROM sync_cards WHERE card_id = ?1", &stmt, error))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, card_id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return TRUE;
+  cursor = sv_mirror_column_dup_text (stmt, 0);
+  open_conflicts = sqlite3_column_int (stmt, 1) != 0;
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (open_conflicts)
+    advance = FALSE;
+  else if (full_records)
+    advance = TRUE;
+  else
+    advance = parse_token (cursor, &cursor_epoch, &cursor_modseq) && cursor_epoch == epoch &&
+              (modseq == cursor_modseq + 1 || modseq == cursor_modseq);
+  if (!advance)
+    return TRUE;
+
+  if (!sv_mirror_sql_prepare (db, "UPDATE sync_cards SET token = ? WHERE card_id = ?", &stmt, error))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, backup_token, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, card_id);
+  return sv_mirror_step_done (db, stmt, N_("recording the sync token"), error);
+}
+
 /**
  * sv_mirror_sync_acknowledge:
  * @batch_id: the outbox batch the answer is for
@@ -787,6 +858,9 @@ sv_mirror_sync_outbox_list (SvMirror    *self,
  * records become the base of the next backup, the conflicts wait for a
  * choice, the batch leaves the outbox. Records the batch carried that are
  * in neither list stay waiting for upload (flow 5: resend what is missing).
+ * A records batch (@backup_token given) also moves the restore cursor to
+ * @backup_token when nothing else changed on the server since the cursor
+ * (see advance_restore_cursor()).
  */
 gboolean
 sv_mirror_sync_acknowledge (SvMirror    *self,
@@ -851,6 +925,9 @@ sv_mirror_sync_acknowledge (SvMirror    *self,
   if (backup_token != NULL)
     sqlite3_bind_text (upd, 3, backup_token, -1, SQLITE_TRANSIENT);
   if (!sv_mirror_step_done (db, upd, N_("recording the backup"), error))
+    return sv_mirror_rollback (db);
+  if (backup_token != NULL && (conflicts == NULL || conflicts->len == 0) &&
+      !advance_restore_cursor (db, card_id, backup_token, full_records, error))
     return sv_mirror_rollback (db);
 
   return sv_mirror_commit (db, error);

@@ -20,6 +20,14 @@
  * acknowledged on arrival; the last only after the mirror holds the result,
  * and only then is the card's token recorded. A preview never acknowledges
  * the last group, so the server records no completed restore for it.
+ *
+ * An incremental restore of the card's own records (no messages) is what
+ * "changes since" (flow 8) answers in one page per 1,000 records: it takes
+ * one exchange where a restore takes three (create, group, ack), and the
+ * card's token is recorded the same way, only once the mirror holds the
+ * records (issue 16: bytes on the wire). The restore cursor it starts
+ * from is the last restore's token, or the token of the last backup that
+ * left the mirror equal to the server (sv_mirror_sync_acknowledge()).
  */
 #define G_LOG_DOMAIN "sv-operations"
 
@@ -71,6 +79,7 @@ typedef struct
   GPtrArray *records;           /* SvProtocolRecord */
   GPtrArray *messages;          /* SvProtocolMessage */
   char     **clear;
+  char      *token;             /* "changes since" only: the token it ends at */
 } Delivery;
 
 static void
@@ -80,6 +89,7 @@ delivery_free (Delivery *delivery)
   g_clear_pointer (&delivery->records, g_ptr_array_unref);
   g_clear_pointer (&delivery->messages, g_ptr_array_unref);
   g_strfreev (delivery->clear);
+  g_free (delivery->token);
   g_free (delivery);
 }
 
@@ -152,6 +162,48 @@ fetch_restore (SvSyncClient  *client,
   return g_steal_pointer (&delivery);
 }
 
+/* The card's records changed since @since, page by page: an incremental
+ * restore without messages, with no restore on the server. */
+static Delivery *
+fetch_changes (SvSyncClient  *client,
+               const char    *iccid,
+               const char    *since,
+               SvProgress    *progress,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_autoptr(Delivery) delivery = g_new0 (Delivery, 1);
+  g_autofree char *token = g_strdup (since);
+  gboolean more = TRUE;
+
+  delivery->records = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_protocol_record_free);
+  delivery->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) sv_protocol_message_free);
+  for (guint page = 0; more; page++)
+    {
+      g_autoptr(SvChangesResponse) changes = NULL;
+
+      report (progress, page, page + 1, _("Fetching the backup"));
+      changes = sv_sync_client_get_changes (client, iccid, token, SV_PROTOCOL_MAX_CHANGES_PAGE,
+                                            cancellable, error);
+      if (changes == NULL)
+        return NULL;
+      /* A page that ends where it began while saying "more" would loop. */
+      if (changes->token == NULL || (changes->more && g_strcmp0 (changes->token, token) == 0))
+        {
+          g_set_error_literal (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
+                               _("The server's list of changes does not move on"));
+          return NULL;
+        }
+      g_ptr_array_extend_and_steal (delivery->records, g_steal_pointer (&changes->records));
+      g_free (token);
+      token = g_steal_pointer (&changes->token);
+      more = changes->more;
+    }
+  delivery->token = g_steal_pointer (&token);
+  sv_sync_operation_crash_point ("after-restore-fetch");
+  return g_steal_pointer (&delivery);
+}
+
 /* Acknowledges the last group: the restore is complete on the server. */
 static gboolean
 finish_restore (SvSyncClient  *client,
@@ -162,6 +214,13 @@ finish_restore (SvSyncClient  *client,
 {
   gboolean done = FALSE;
 
+  if (delivery->restore_id == NULL)
+    {
+      /* "changes since": nothing to acknowledge */
+      if (token != NULL)
+        *token = g_strdup (delivery->token);
+      return TRUE;
+    }
   if (delivery->n_groups == 0)
     return TRUE;
   return sv_sync_client_ack_restore_group (client, delivery->restore_id, delivery->n_groups - 1,
@@ -305,8 +364,11 @@ restore_same_card (SvMirror                     *mirror,
   g_autofree char *token = NULL;
 
   result->full = options->full || state->token == NULL;
-  delivery = fetch_restore (client, iccid, result->full, state->token, options->sms, progress,
-                            cancellable, &local_error);
+  if (!result->full && !options->sms)
+    delivery = fetch_changes (client, iccid, state->token, progress, cancellable, &local_error);
+  else
+    delivery = fetch_restore (client, iccid, result->full, state->token, options->sms, progress,
+                              cancellable, &local_error);
   if (delivery == NULL &&
       g_error_matches (local_error, SV_SYNC_ERROR, SV_SYNC_ERROR_FULL_RESYNC_REQUIRED) &&
       !options->incremental)
@@ -651,6 +713,7 @@ sv_server_restore_operation_run (const char                    *db_path,
   g_autoptr(SvServerRestoreResult) result = NULL;
   const char *server = credentials->server;
   const char *phone = credentials->phone;
+  gboolean registered_here;
   gboolean ok;
 
   if (options->full && options->incremental)
@@ -682,14 +745,45 @@ sv_server_restore_operation_run (const char                    *db_path,
   result->before = sv_mirror_load_image (mirror, target_iccid, TRUE, error);
   if (result->before == NULL)
     return NULL;
-  result->source_iccid = options->source_iccid
-                         ? g_strdup (options->source_iccid)
-                         : choose_source (client, target_iccid, cancellable, error);
+  /* The card in the reader, registered by this mirror with this account
+   * on this server, is its own source: no need for the account's card
+   * list (every card's layout, kilobytes) to find it. Should the server
+   * no longer have it (deregistered from elsewhere), the list decides, as
+   * it does for any other card. */
+  registered_here = options->source_iccid == NULL && state != NULL &&
+                    g_strcmp0 (state->phone, phone) == 0 &&
+                    g_strcmp0 (state->server, sv_sync_client_get_server_url (client)) == 0;
+  if (options->source_iccid != NULL)
+    result->source_iccid = g_strdup (options->source_iccid);
+  else if (registered_here)
+    result->source_iccid = g_strdup (target_iccid);
+  else
+    result->source_iccid = choose_source (client, target_iccid, cancellable, error);
   if (result->source_iccid == NULL)
     return NULL;
   result->same_card = g_str_equal (result->source_iccid, target_iccid);
 
-  if (result->same_card)
+  if (registered_here)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      ok = restore_same_card (mirror, client, result, options, state, progress, cancellable, &local_error);
+      if (!ok && !result->applied && g_error_matches (local_error, SV_SYNC_ERROR, SV_SYNC_ERROR_NOT_FOUND))
+        {
+          g_clear_pointer (&result->source_iccid, g_free);
+          result->source_iccid = choose_source (client, target_iccid, cancellable, error);
+          if (result->source_iccid == NULL)
+            return NULL;
+          result->same_card = g_str_equal (result->source_iccid, target_iccid);
+          if (result->same_card)
+            ok = restore_same_card (mirror, client, result, options, state, progress, cancellable, error);
+          else
+            ok = restore_other_card (mirror, client, result, options, phone, progress, cancellable, error);
+        }
+      else if (!ok)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+    }
+  else if (result->same_card)
     {
       /* The card's backup on an account this mirror did not register it
        * with (another PC): take the registration over, space as it is. */
