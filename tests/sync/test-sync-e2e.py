@@ -400,6 +400,47 @@ def run_stories(cli, server, proxy, db, big, small, bad_pw_file):
     check("the restored record waits for the card write",
           any(d["file"] == key and d["record"] == target["index"] for d in diff), diff)
 
+    # --- The restore cursor after a backup (issue 16) ----------------------
+    # A backup that leaves the mirror equal to the server moves the restore
+    # cursor to its token: the next incremental restore fetches only what
+    # changed after it (one "changes since" exchange, no card list). A
+    # portal edit made between the cursor and a backup keeps the cursor
+    # where it was, so that edit is never skipped.
+    local_a, portal_b, portal_c, local_d = listing[2], listing[3], listing[4], listing[5]
+    cli.ok("edit", big, "set", str(local_a["index"]), "--name", "Local A", password=False)
+    backed = cli.ok("backup", big, *net)
+    synced = cli.ok("sync-status", big, password=False)
+    check("cursor: a backup on top of the cursor moves it to the backup's token",
+          backed["records"]["applied"] >= 1 and synced["token"] == card_token(server, token, big),
+          (backed, synced))
+    status_code, edited = api(server, "PUT", f"api/v1/cards/{big}/contacts/{portal_b['set']}/{portal_b['index']}",
+                              {"name": "Portal B", "number": "+8613900002222"}, token=token)
+    right_after = cli.ok("restore", big, "--incremental", "--apply", *net)
+    got = find_contact(contacts(cli, big), portal_b["index"], portal_b["set"])
+    check("cursor: a portal edit made right after a backup is restored",
+          status_code == 200 and got and got["name"] == "Portal B", (right_after, got))
+    check("cursor: that restore fetches only the portal edit, in one exchange besides login/logout",
+          right_after["records"]["changed"] == edited["changed_records"]
+          and right_after["round_trips"] == 3, (right_after, edited))
+
+    status_code, _ = api(server, "PUT", f"api/v1/cards/{big}/contacts/{portal_c['set']}/{portal_c['index']}",
+                         {"name": "Portal C", "number": "+8613900003333"}, token=token)
+    cursor_before = cli.ok("sync-status", big, password=False)["token"]
+    cli.ok("edit", big, "set", str(local_d["index"]), "--name", "Local D", password=False)
+    backed = cli.ok("backup", big, *net)
+    after_backup = cli.ok("sync-status", big, password=False)["token"]
+    check("cursor: a backup on top of a portal edit the mirror lacks leaves the cursor",
+          status_code == 200 and backed["records"]["applied"] >= 1 and after_backup == cursor_before,
+          (cursor_before, after_backup, backed))
+    restored = cli.ok("restore", big, "--incremental", "--apply", *net)
+    got = find_contact(contacts(cli, big), portal_c["index"], portal_c["set"])
+    mine = find_contact(contacts(cli, big), local_d["index"], local_d["set"])
+    check("cursor: the portal edit made before that backup is restored, the local edit kept",
+          got and got["name"] == "Portal C" and mine and mine["name"] == "Local D"
+          and restored["conflicts"] == [], (restored, got, mine))
+    check("cursor: after that restore the cursor is the server's token",
+          cli.ok("sync-status", big, password=False)["token"] == card_token(server, token, big))
+
     # --- Conflict ---------------------------------------------------------
     other = listing[1]
     cli.ok("edit", big, "set", str(other["index"]), "--name", "Local Side", password=False)
