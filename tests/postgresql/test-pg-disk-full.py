@@ -33,10 +33,18 @@ For each: backups until one fails; then
   - the database is consistent: pg_amcheck (heap and B-tree, with
     --heapallindexed) finds nothing, and every card's records read back.
 
+In the tablespace case the desktop is there too: simvault-cli (the same
+sync code as the GUI) with a mirror on the ordinary disk backs up while
+the server's disk is full: it fails with the server's message (exit 1,
+"disk is full ... nothing was stored"), `sync-status` shows the edits still
+waiting, and the next `backup` after the space returns sends them; the
+server then holds the mirror's phonebook byte for byte.
+
 Skips (TAP) when not root (mount needs it) or without PostgreSQL.
-usage: test-pg-disk-full.py SIMVAULT_SERVER [CASE...]
+usage: test-pg-disk-full.py SIMVAULT_SERVER SIMVAULT_CLI MIRROR_FROM_PROFILE PROFILE [CASE...]
 """
 
+import json
 import os
 import subprocess
 import time
@@ -45,8 +53,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import svcluster  # noqa: E402
 
-SERVER = sys.argv[1]
-CASES = sys.argv[2:] or ["tablespace", "wal"]
+SERVER, CLI, MAKE_MIRROR, PROFILE = sys.argv[1:5]
+CASES = sys.argv[5:] or ["tablespace", "wal"]
+DESKTOP_PHONE = "+8613712345678"
+DESKTOP_PASSWORD = "disk-full-desktop"
 PER_BATCH = 50
 # 1 MiB segments, none recycled or removed (wal_keep_size holds them), so
 # the WAL grows into the full disk instead of reusing freed space.
@@ -159,6 +169,58 @@ class Card:
         return not lost and not leaked and not extra, f"lost {lost[:3]} from refused {leaked[:3]} extra {extra[:3]}"
 
 
+class Desktop:
+    """simvault-cli with its own mirror (on the ordinary disk)."""
+
+    def __init__(self, work, url):
+        self.db = work("mirror.db")
+        self.pw = work("desktop-pw")
+        with open(self.pw, "w") as f:
+            f.write(DESKTOP_PASSWORD)
+        r = subprocess.run([MAKE_MIRROR, self.db, PROFILE], capture_output=True, text=True, check=True)
+        self.iccid = r.stdout.split()[0]
+        self.url = url + "/"
+
+    def run(self, *args, password=True):
+        env = dict(os.environ)
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        argv = [CLI, *args, "--db", self.db] + (["--password-file", self.pw] if password else [])
+        r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+        try:
+            out = json.loads(r.stdout) if r.stdout.strip() else {}
+        except ValueError:
+            out = {"raw": r.stdout}
+        return r.returncode, out, r.stderr
+
+    def waiting(self):
+        rc, st, err = self.run("sync-status", self.iccid, password=False)
+        return st.get("unacknowledged_batches", -1) + st.get("records_pending_upload", -1)
+
+    def working(self):
+        import sqlite3
+        c = sqlite3.connect(self.db)
+        try:
+            rows = c.execute("SELECT r.idx, r.working FROM records r JOIN files f ON f.id = r.file_id "
+                             "JOIN cards c ON c.id = f.card_id WHERE c.iccid = ? AND f.key = 'adn'",
+                             (self.iccid,)).fetchall()
+        finally:
+            c.close()
+        return {i: bytes(w).hex().upper() for i, w in rows}
+
+
+def desktop_equal(desktop):
+    st, a = svcluster.http_request(desktop.url.rstrip("/"), "POST", "/api/v1/session",
+                                   {"phone": DESKTOP_PHONE, "password": DESKTOP_PASSWORD})
+    if st != 200:
+        return False, f"login {st} {a}"
+    st, a = svcluster.http_request(desktop.url.rstrip("/"), "GET", f"/api/v1/cards/{desktop.iccid}/records?file=adn",
+                                   token=a["token"], timeout=30)
+    remote = {r["index"]: r["data"].upper() for r in (a or {}).get("records", [])}
+    local = desktop.working()
+    diff = [i for i, d in local.items() if d.strip("F") and remote.get(i) != d]
+    return st == 200 and not diff, f"{st}: {len(diff)} records differ, first {diff[:3]}"
+
+
 def error_of(answer):
     return ((answer or {}).get("error") or {})
 
@@ -205,6 +267,16 @@ def run_case(kind, figures):
             check(f"{kind}: a batch before the disk fills is stored", st == 200, f"{st} {a}")
             c.acknowledge(body, a)
             c.batches = 1
+
+        desktop = None
+        if kind == "tablespace":
+            desktop = Desktop(work, url)
+            net = ["--timeout", "5", "--attempts", "2"]
+            rc, out, err = desktop.run("register", desktop.iccid, "--server", desktop.url, "--phone",
+                                       DESKTOP_PHONE, *net)
+            check(f"{kind}: desktop: simvault-cli registers its card", rc == 0, f"{rc} {out} {err}")
+            rc, out, err = desktop.run("backup", desktop.iccid, *net)
+            check(f"{kind}: desktop: and backs it up", rc == 0 and desktop.waiting() == 0, f"{rc} {out} {err}")
 
         filler = fill(small)
         check(f"{kind}: the small file system is full ({free_bytes(small)} bytes free)", free_bytes(small) < 65536)
@@ -265,6 +337,16 @@ def run_case(kind, figures):
                 figures.setdefault("tablespace_other_writes", []).append(f"{what.split()[-1]}:{st6}")
                 check(f"{kind}: {what} while full: stored (200) or a clear 503, never a 500",
                       st6 == 200 or (st6 == 503 and error_of(a6).get("message")), f"{st6} {a6}")
+            # The desktop backs up edits into the full disk.
+            for k, idx in enumerate((3, 4, 7)):
+                desktop.run("edit", desktop.iccid, "set", str(idx), "--name", f"Full{k}", "--number",
+                            f"555010{k}", password=False)
+            rc, out, err = desktop.run("backup", desktop.iccid, *net)
+            msg = out.get("error", "")
+            print(f"# {kind}: desktop backup on the full disk: exit {rc}: {msg}")
+            check(f"{kind}: desktop: the backup fails with the server's message (disk full, nothing stored)",
+                  rc == 1 and "disk is full" in msg and "nothing was stored" in msg, f"{rc} {out} {err}")
+            check(f"{kind}: desktop: sync-status shows the edits still waiting", desktop.waiting() > 0)
             # simvault-server started again while the disk is full: it
             # starts (its schema is there) and answers reads.
             node.stop()
@@ -326,6 +408,13 @@ def run_case(kind, figures):
             if check(f"{kind}: card {card.n}: later batches succeed", st4 == 200, f"{st4} {a4}"):
                 card.acknowledge(body, a4)
                 card.batches += 1
+        if desktop is not None:
+            desktop.url = node.url + "/"
+            rc, out, err = desktop.run("backup", desktop.iccid, *net)
+            check(f"{kind}: desktop: space back: the next backup sends the waiting edits, nothing waits",
+                  rc == 0 and desktop.waiting() == 0, f"{rc} {out} {err}")
+            ok, detail = desktop_equal(desktop)
+            check(f"{kind}: desktop: the server holds the mirror's phonebook byte for byte", ok, detail)
         lost = 0
         for card in cards:
             ok, detail = card.nothing_lost()
