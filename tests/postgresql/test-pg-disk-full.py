@@ -172,11 +172,12 @@ class Card:
 class Desktop:
     """simvault-cli with its own mirror (on the ordinary disk)."""
 
-    def __init__(self, work, url):
-        self.db = work("mirror.db")
+    def __init__(self, work, url, name="mirror.db"):
+        self.db = work(name)
         self.pw = work("desktop-pw")
-        with open(self.pw, "w") as f:
-            f.write(DESKTOP_PASSWORD)
+        if not os.path.exists(self.pw):
+            with open(self.pw, "w") as f:
+                f.write(DESKTOP_PASSWORD)
         r = subprocess.run([MAKE_MIRROR, self.db, PROFILE], capture_output=True, text=True, check=True)
         self.iccid = r.stdout.split()[0]
         self.url = url + "/"
@@ -208,7 +209,7 @@ class Desktop:
         return {i: bytes(w).hex().upper() for i, w in rows}
 
 
-def desktop_equal(desktop):
+def desktop_equal(desktop, remote_only=False):
     st, a = svcluster.http_request(desktop.url.rstrip("/"), "POST", "/api/v1/session",
                                    {"phone": DESKTOP_PHONE, "password": DESKTOP_PASSWORD})
     if st != 200:
@@ -217,7 +218,10 @@ def desktop_equal(desktop):
                                    token=a["token"], timeout=30)
     remote = {r["index"]: r["data"].upper() for r in (a or {}).get("records", [])}
     local = desktop.working()
-    diff = [i for i, d in local.items() if d.strip("F") and remote.get(i) != d]
+    if remote_only:
+        diff = [i for i, d in remote.items() if local.get(i) != d]
+    else:
+        diff = [i for i, d in local.items() if d.strip("F") and remote.get(i) != d]
     return st == 200 and not diff, f"{st}: {len(diff)} records differ, first {diff[:3]}"
 
 
@@ -347,6 +351,23 @@ def run_case(kind, figures):
             check(f"{kind}: desktop: the backup fails with the server's message (disk full, nothing stored)",
                   rc == 1 and "disk is full" in msg and "nothing was stored" in msg, f"{rc} {out} {err}")
             check(f"{kind}: desktop: sync-status shows the edits still waiting", desktop.waiting() > 0)
+            # A second desktop restores the card from the full server.
+            second = Desktop(work, url, "second.db")
+            rc, out, err = second.run("restore", second.iccid, "--server", second.url, "--phone", DESKTOP_PHONE,
+                                      "--full", "--sms", "--resolve", "server", "--apply", *net)
+            msg = out.get("error", "")
+            figures["tablespace_restore_while_full"] = "ok" if rc == 0 else "refused"
+            print(f"# {kind}: a restore from the full server: exit {rc}" + (f": {msg}" if msg else ""))
+            check(f"{kind}: desktop: a restore from the full server succeeds or says the disk is full",
+                  rc == 0 or (rc == 1 and "disk is full" in msg), f"{rc} {out} {err}")
+            if rc == 0:
+                ok, detail = desktop_equal(second, remote_only=True)
+                check(f"{kind}: desktop: the restored mirror holds the server's phonebook", ok, detail)
+            else:
+                # A restore takes a snapshot of the card on the server
+                # (restores, restore_items): it needs space too.
+                check(f"{kind}: desktop: the refused restore changed nothing in the second mirror",
+                      second.working() == Desktop(work, url, "pristine.db").working())
             # simvault-server started again while the disk is full: it
             # starts (its schema is there) and answers reads.
             node.stop()
@@ -363,7 +384,7 @@ def run_case(kind, figures):
                   st5 in (200, 503), st5)
             alive = pg.proc.poll() is None
             print(f"# {kind}: a second after the PANIC: read answered {st5}; postmaster "
-                  + ("still running (recovery waits for space)" if alive else "exited"))
+                  + ("still running (in crash recovery)" if alive else "exited"))
             with open(pg.work("pg.log"), errors="replace") as f:
                 for line in f.read().splitlines()[-12:]:
                     print("#   pg: " + line[:200])
@@ -415,6 +436,11 @@ def run_case(kind, figures):
                   rc == 0 and desktop.waiting() == 0, f"{rc} {out} {err}")
             ok, detail = desktop_equal(desktop)
             check(f"{kind}: desktop: the server holds the mirror's phonebook byte for byte", ok, detail)
+            rc, out, err = second.run("restore", second.iccid, "--server", desktop.url, "--phone", DESKTOP_PHONE,
+                                      "--full", "--sms", "--resolve", "server", "--apply", *net)
+            ok, detail = desktop_equal(second, remote_only=True)
+            check(f"{kind}: desktop: space back: the restore onto the second desktop works and matches the server",
+                  rc == 0 and ok, f"{rc} {out.get('error')} {detail}")
         lost = 0
         for card in cards:
             ok, detail = card.nothing_lost()
