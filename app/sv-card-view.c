@@ -4,6 +4,9 @@
  * Works without the card: every edit goes to the mirror (in a worker
  * thread) and becomes a pending change that "Write to Card" applies later.
  * Each edit is one undo step, offered in a toast.
+ *
+ * This file loads and shows the card; the edits, the actions and the New
+ * Message dialog are in sv-card-view-actions.c.
  */
 #define G_LOG_DOMAIN "sv-card-view"
 
@@ -12,43 +15,10 @@
 #include <glib/gi18n.h>
 
 #include "sv-account-group.h"
-#include "sv-card-view.h"
-#include "sv-contact-editor.h"
-#include "sv-mirror-messages.h"
 #include "sv-mirror-worker.h"
 #include "sv-phonebook.h"
 
-struct _SvCardView
-{
-  AdwBin               parent_instance;
-
-  AdwViewStack        *view_stack;
-  AdwViewSwitcherBar  *switcher_bar;
-  SvContactsPage      *contacts_page;
-  SvMessagesPage      *messages_page;
-  GtkLabel            *usage_label;
-  AdwEntryRow         *label_row;
-  AdwActionRow        *iccid_row;
-  AdwActionRow        *number_row;
-  AdwActionRow        *imsi_row;
-  AdwActionRow        *type_row;
-  AdwActionRow        *spn_row;
-  AdwPreferencesGroup *capacity_group;
-  AdwActionRow        *read_at_row;
-  AdwActionRow        *pending_row;
-  AdwExpanderRow      *history_row;
-  SvAccountGroup      *account_group;
-  GPtrArray           *history_rows;
-
-  GPtrArray           *capacity_rows;
-  char                *db_path;
-  char                *iccid;
-  SvCardImage         *image;
-  GPtrArray           *contacts;
-  guint                n_pending;
-  GCancellable        *cancellable;
-  guint                loading : 1;
-};
+#include "sv-card-view-private.h"
 
 G_DEFINE_FINAL_TYPE (SvCardView, sv_card_view, ADW_TYPE_BIN)
 
@@ -89,10 +59,10 @@ card_data_free (CardData *data)
   g_free (data);
 }
 
-static void
-show_toast (SvCardView *self,
-            const char *title,
-            gboolean    with_undo)
+void
+sv_card_view_show_toast (SvCardView *self,
+                         const char *title,
+                         gboolean    with_undo)
 {
   GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
   AdwToast *toast;
@@ -316,9 +286,9 @@ load_card_worker (SvMirror      *mirror,
   return data;
 }
 
-static void
-set_loading (SvCardView *self,
-             gboolean    loading)
+void
+sv_card_view_set_loading (SvCardView *self,
+                          gboolean    loading)
 {
   if (self->loading == !!loading)
     return;
@@ -340,10 +310,10 @@ load_card_cb (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  set_loading (self, FALSE);
+  sv_card_view_set_loading (self, FALSE);
   if (data == NULL)
     {
-      show_toast (self, error->message, FALSE);
+      sv_card_view_show_toast (self, error->message, FALSE);
       return;
     }
 
@@ -383,7 +353,7 @@ sv_card_view_load (SvCardView *self,
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
 
-  set_loading (self, TRUE);
+  sv_card_view_set_loading (self, TRUE);
   sv_account_group_load (self->account_group, self->db_path, iccid);
   sv_mirror_worker_run (self->db_path, load_card_worker, g_strdup (iccid), g_free,
                         (GDestroyNotify) card_data_free, self->cancellable,
@@ -399,163 +369,20 @@ sv_card_view_reload (SvCardView *self)
     sv_card_view_load (self, self->db_path, self->iccid);
 }
 
-/* An edit: a worker function over the mirror, then a toast and a reload. */
-typedef struct
+void
+sv_card_view_emit_changed (SvCardView *self)
 {
-  char            *iccid;
-  SvContact       *contact;
-  GPtrArray       *contacts;
-  GArray          *records;
-  SvMessageStatus  status;
-  char            *toast;
-} EditJob;
-
-static void
-edit_job_free (EditJob *job)
-{
-  g_free (job->iccid);
-  g_clear_pointer (&job->contact, sv_contact_unref);
-  g_clear_pointer (&job->contacts, g_ptr_array_unref);
-  g_clear_pointer (&job->records, g_array_unref);
-  g_free (job->toast);
-  g_free (job);
-}
-
-typedef struct
-{
-  SvCardView *self;
-  gboolean    undoable;
-} EditCallback;
-
-static void
-edit_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  EditCallback *callback = user_data;
-  g_autoptr(SvCardView) self = callback->self;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message = sv_mirror_worker_finish (result, &error);
-  gboolean undoable = callback->undoable;
-
-  g_free (callback);
-
-  if (message == NULL)
-    {
-      show_toast (self, error->message, FALSE);
-      set_loading (self, FALSE);
-      return;
-    }
-
-  show_toast (self, message, undoable);
-  sv_card_view_reload (self);
   g_signal_emit (self, signals[CHANGED], 0);
 }
 
-/* Runs @func over the mirror with @job; its result is the toast text. */
+/* Template callbacks. */
+
 static void
-run_edit (SvCardView         *self,
-          SvMirrorWorkerFunc  func,
-          EditJob            *job,
-          gboolean            undoable)
+edit_contact_cb (SvCardView *self,
+                 SvContact  *contact)
 {
-  EditCallback *callback = g_new0 (EditCallback, 1);
-
-  callback->self = g_object_ref (self);
-  callback->undoable = undoable;
-  job->iccid = g_strdup (self->iccid);
-  set_loading (self, TRUE);
-  sv_mirror_worker_run (self->db_path, func, job, (GDestroyNotify) edit_job_free,
-                        g_free, NULL, edit_done_cb, callback);
-}
-
-static gpointer
-store_contact_worker (SvMirror      *mirror,
-                      gpointer       user_data,
-                      GCancellable  *cancellable,
-                      GError       **error)
-{
-  EditJob *job = user_data;
-  g_autoptr(GPtrArray) problems = NULL;
-
-  if (!sv_mirror_store_contact (mirror, job->iccid, job->contact, &problems, error))
-    return NULL;
-
-  return g_strdup (job->toast);
-}
-
-/**
- * sv_card_view_store_contact:
- * @contact: a contact placed at its set and index
- *
- * Stores @contact in the mirror (one undo step) and shows the result.
- */
-void
-sv_card_view_store_contact (SvCardView *self,
-                            SvContact  *contact)
-{
-  EditJob *job = g_new0 (EditJob, 1);
-
-  job->contact = sv_contact_ref (contact);
-  job->toast = g_strdup_printf (_("“%s” saved"), sv_contact_get_name (contact));
-  run_edit (self, store_contact_worker, job, TRUE);
-}
-
-static gpointer
-delete_contacts_worker (SvMirror      *mirror,
-                        gpointer       user_data,
-                        GCancellable  *cancellable,
-                        GError       **error)
-{
-  EditJob *job = user_data;
-  g_autoptr(SvCardImage) working = sv_mirror_load_image (mirror, job->iccid, TRUE, error);
-
-  if (working == NULL)
-    return NULL;
-
-  /* All deletions in one image, so they are one undo step. */
-  for (guint i = 0; i < job->contacts->len; i++)
-    {
-      SvContact *contact = g_ptr_array_index (job->contacts, i);
-
-      if (!sv_phonebook_delete_contact (working, sv_contact_get_set (contact),
-                                        sv_contact_get_index (contact), error))
-        return NULL;
-    }
-
-  if (!sv_mirror_apply_image (mirror, working, SV_HISTORY_EDIT, job->toast, error))
-    return NULL;
-
-  return g_strdup (job->toast);
-}
-
-static gpointer
-undo_worker (SvMirror      *mirror,
-             gpointer       user_data,
-             GCancellable  *cancellable,
-             GError       **error)
-{
-  EditJob *job = user_data;
-  g_autofree char *detail = NULL;
-
-  if (!sv_mirror_undo (mirror, job->iccid, &detail, error))
-    return NULL;
-
-  return g_strdup (_("Undone"));
-}
-
-static gpointer
-update_messages_worker (SvMirror      *mirror,
-                        gpointer       user_data,
-                        GCancellable  *cancellable,
-                        GError       **error)
-{
-  EditJob *job = user_data;
-
-  if (!sv_mirror_update_messages (mirror, job->iccid, job->records, job->status, error))
-    return NULL;
-
-  return g_strdup (job->toast);
+  if (self->image != NULL && !self->loading)
+    sv_card_view_open_editor (self, contact, 0, 0, NULL);
 }
 
 static void
@@ -563,211 +390,21 @@ update_messages_cb (SvCardView      *self,
                     GArray          *records,
                     SvMessageStatus  status)
 {
-  EditJob *job;
-
-  if (self->image == NULL || self->loading)
-    return;
-
-  job = g_new0 (EditJob, 1);
-  job->records = g_array_ref (records);
-  job->status = status;
-  job->toast = g_strdup (status == SV_MESSAGE_STATUS_FREE ? _("Conversation deleted") : _("Marked as read"));
-  run_edit (self, update_messages_worker, job, TRUE);
-}
-
-static void
-editor_save_cb (SvCardView *self,
-                SvContact  *contact)
-{
-  sv_card_view_store_contact (self, contact);
-}
-
-static void
-open_editor (SvCardView      *self,
-             const SvContact *contact,
-             guint            set,
-             guint            index,
-             const SvContact *template)
-{
-  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self)));
-  SvContactEditor *editor = sv_contact_editor_new (parent, self->image, contact, set, index);
-
-  if (template != NULL)
-    {
-      sv_contact_editor_set_name (editor, sv_contact_get_name (template));
-      sv_contact_editor_set_number (editor, sv_contact_get_number (template));
-    }
-  g_signal_connect_object (editor, "save", G_CALLBACK (editor_save_cb), self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (editor));
-}
-
-/* The first set with a free record, and that record. */
-static gboolean
-find_free_place (SvCardView *self,
-                 guint      *set,
-                 guint      *index)
-{
-  guint first_set = sv_card_image_lookup (self->image, "pbr") != NULL ? 1 : 0;
-  guint n_sets = sv_phonebook_get_n_sets (self->image);
-
-  for (guint s = first_set; s < first_set + n_sets; s++)
-    {
-      guint free_index = sv_phonebook_find_free_index (self->image, s);
-
-      if (free_index > 0)
-        {
-          *set = s;
-          *index = free_index;
-          return TRUE;
-        }
-    }
-
-  return FALSE;
-}
-
-static void
-add_contact_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *parameter)
-{
-  SvCardView *self = SV_CARD_VIEW (widget);
-  guint set, index;
-
-  if (!find_free_place (self, &set, &index))
-    {
-      show_toast (self, _("The card is full: delete a contact first"), FALSE);
-      return;
-    }
-
-  open_editor (self, NULL, set, index, NULL);
-}
-
-static SvContact *
-single_selected (SvCardView *self)
-{
-  g_autoptr(GPtrArray) selected = sv_contacts_page_get_selected (self->contacts_page);
-
-  if (selected->len != 1)
-    return NULL;
-
-  return sv_contact_ref (g_ptr_array_index (selected, 0));
-}
-
-static void
-edit_contact_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  SvCardView *self = SV_CARD_VIEW (widget);
-  g_autoptr(SvContact) contact = single_selected (self);
-
-  if (contact != NULL)
-    open_editor (self, contact, 0, 0, NULL);
-}
-
-static void
-duplicate_contact_action (GtkWidget  *widget,
-                          const char *action_name,
-                          GVariant   *parameter)
-{
-  SvCardView *self = SV_CARD_VIEW (widget);
-  g_autoptr(SvContact) contact = single_selected (self);
-  guint set, index;
-
-  if (contact == NULL)
-    return;
-  if (!find_free_place (self, &set, &index))
-    {
-      show_toast (self, _("The card is full: delete a contact first"), FALSE);
-      return;
-    }
-
-  open_editor (self, NULL, set, index, contact);
-}
-
-static void
-delete_contacts_action (GtkWidget  *widget,
-                        const char *action_name,
-                        GVariant   *parameter)
-{
-  SvCardView *self = SV_CARD_VIEW (widget);
-  g_autoptr(GPtrArray) selected = sv_contacts_page_get_selected (self->contacts_page);
-  EditJob *job;
-
-  if (selected->len == 0)
-    return;
-
-  job = g_new0 (EditJob, 1);
-  job->contacts = g_ptr_array_ref (selected);
-  if (selected->len == 1)
-    job->toast = g_strdup_printf (_("“%s” deleted"),
-                                  sv_contact_get_name (g_ptr_array_index (selected, 0)));
-  else
-    job->toast = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u contact deleted",
-                                               "%u contacts deleted", selected->len),
-                                  selected->len);
-  run_edit (self, delete_contacts_worker, job, TRUE);
-}
-
-static void
-undo_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  run_edit (SV_CARD_VIEW (widget), undo_worker, g_new0 (EditJob, 1), FALSE);
-}
-
-static gpointer
-discard_worker (SvMirror      *mirror,
-                gpointer       user_data,
-                GCancellable  *cancellable,
-                GError       **error)
-{
-  EditJob *job = user_data;
-
-  if (!sv_mirror_discard_pending (mirror, job->iccid, error))
-    return NULL;
-
-  return g_strdup (_("Changes discarded"));
-}
-
-static void
-discard_action (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *parameter)
-{
-  run_edit (SV_CARD_VIEW (widget), discard_worker, g_new0 (EditJob, 1), TRUE);
-}
-
-static void
-edit_contact_cb (SvCardView *self,
-                 SvContact  *contact)
-{
-  if (self->image != NULL && !self->loading)
-    open_editor (self, contact, 0, 0, NULL);
-}
-
-static gpointer
-set_label_worker (SvMirror      *mirror,
-                  gpointer       user_data,
-                  GCancellable  *cancellable,
-                  GError       **error)
-{
-  EditJob *job = user_data;
-
-  if (!sv_mirror_set_label (mirror, job->iccid, job->toast, NULL, error))
-    return NULL;
-
-  return g_strdup (_("Label saved"));
+  sv_card_view_update_messages (self, records, status);
 }
 
 static void
 label_apply_cb (SvCardView *self)
 {
-  EditJob *job = g_new0 (EditJob, 1);
+  sv_card_view_save_label (self, gtk_editable_get_text (GTK_EDITABLE (self->label_row)));
+}
 
-  job->toast = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->label_row)));
-  run_edit (self, set_label_worker, job, FALSE);
+/* A conflict settled with the server's version changed the local copy. */
+static void
+account_mirror_changed_cb (SvCardView *self)
+{
+  sv_card_view_reload (self);
+  g_signal_emit (self, signals[CHANGED], 0);
 }
 
 static void
@@ -826,183 +463,6 @@ sv_card_view_get_property (GObject    *object,
     }
 }
 
-/* A new message into the card's free EF_SMS records (the mirror's
- * sv_mirror_add_message); the next write puts it on the card. */
-
-typedef struct
-{
-  char *iccid;
-  char *number;
-  char *text;
-} NewMessageJob;
-
-static void
-new_message_job_free (NewMessageJob *job)
-{
-  g_free (job->iccid);
-  g_free (job->number);
-  g_free (job->text);
-  g_free (job);
-}
-
-static gpointer
-new_message_worker (SvMirror      *mirror,
-                    gpointer       user_data,
-                    GCancellable  *cancellable,
-                    GError       **error)
-{
-  NewMessageJob *job = user_data;
-
-  if (!sv_mirror_add_message (mirror, job->iccid, SV_MESSAGE_STATUS_UNSENT, job->number, job->text,
-                              NULL, NULL, error))
-    return NULL;
-  return g_strdup (_("The message waits to be written to the card"));
-}
-
-static void
-new_message_done_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(SvCardView) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message = sv_mirror_worker_finish (result, &error);
-
-  show_toast (self, message ? message : error->message, message != NULL);
-  if (message != NULL)
-    {
-      sv_card_view_reload (self);
-      g_signal_emit (self, signals[CHANGED], 0);
-    }
-}
-
-/**
- * sv_card_view_add_message:
- *
- * Stores a message to @number in the card's free records; a toast says
- * whether it fits.
- */
-void
-sv_card_view_add_message (SvCardView *self,
-                          const char *number,
-                          const char *text)
-{
-  NewMessageJob *job;
-
-  g_return_if_fail (SV_IS_CARD_VIEW (self));
-
-  if (self->iccid == NULL)
-    return;
-  job = g_new0 (NewMessageJob, 1);
-  job->iccid = g_strdup (self->iccid);
-  job->number = g_strdup (number);
-  job->text = g_strdup (text);
-  sv_mirror_worker_run (self->db_path, new_message_worker, job, (GDestroyNotify) new_message_job_free,
-                        g_free, NULL, new_message_done_cb, g_object_ref (self));
-}
-
-static void
-message_text_changed_cb (GtkTextBuffer *buffer,
-                         GtkLabel      *counter)
-{
-  g_autofree char *text = g_strdup_printf (_("%u characters"), (guint) gtk_text_buffer_get_char_count (buffer));
-
-  gtk_label_set_text (counter, text);
-}
-
-static void
-new_message_response_cb (AdwMessageDialog *dialog,
-                         const char       *response,
-                         SvCardView       *self)
-{
-  GtkEditable *number = g_object_get_data (G_OBJECT (dialog), "number");
-  GtkTextBuffer *buffer = g_object_get_data (G_OBJECT (dialog), "buffer");
-  GtkTextIter start, end;
-  g_autofree char *text = NULL;
-
-  if (!g_str_equal (response, "add"))
-    return;
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-  sv_card_view_add_message (self, gtk_editable_get_text (number), text);
-}
-
-static void
-new_message_fields_cb (GtkWidget        *widget,
-                       AdwMessageDialog *dialog)
-{
-  GtkEditable *number = g_object_get_data (G_OBJECT (dialog), "number");
-  GtkTextBuffer *buffer = g_object_get_data (G_OBJECT (dialog), "buffer");
-
-  adw_message_dialog_set_response_enabled (dialog, "add",
-                                           *gtk_editable_get_text (number) &&
-                                           gtk_text_buffer_get_char_count (buffer) > 0);
-}
-
-static void
-new_message_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *parameter)
-{
-  SvCardView *self = SV_CARD_VIEW (widget);
-  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (widget));
-  GtkWidget *dialog = adw_message_dialog_new (parent, _("New Message"),
-                                              _("Write a message into a free record of the card; it is written with the next Write."));
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *list = gtk_list_box_new ();
-  GtkWidget *number = adw_entry_row_new ();
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *view = gtk_text_view_new ();
-  GtkWidget *counter = gtk_label_new (NULL);
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
-
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (list, "boxed-list");
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (number), _("Number"));
-  adw_entry_row_set_input_purpose (ADW_ENTRY_ROW (number), GTK_INPUT_PURPOSE_PHONE);
-  gtk_list_box_append (GTK_LIST_BOX (list), number);
-  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
-  gtk_text_view_set_accepts_tab (GTK_TEXT_VIEW (view), FALSE);
-  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 6);
-  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 6);
-  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 6);
-  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 6);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Message text"), -1);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
-  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), 120);
-  gtk_widget_add_css_class (scrolled, "card");
-  gtk_label_set_xalign (GTK_LABEL (counter), 1);
-  gtk_widget_add_css_class (counter, "dim-label");
-  message_text_changed_cb (buffer, GTK_LABEL (counter));
-  gtk_box_append (GTK_BOX (box), list);
-  gtk_box_append (GTK_BOX (box), scrolled);
-  gtk_box_append (GTK_BOX (box), counter);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "add", _("_Add"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "add", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "add", FALSE);
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data (G_OBJECT (dialog), "number", number);
-  g_object_set_data (G_OBJECT (dialog), "buffer", buffer);
-  g_signal_connect (buffer, "changed", G_CALLBACK (message_text_changed_cb), counter);
-  g_signal_connect (buffer, "changed", G_CALLBACK (new_message_fields_cb), dialog);
-  g_signal_connect (number, "changed", G_CALLBACK (new_message_fields_cb), dialog);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (new_message_response_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-  gtk_widget_grab_focus (number);
-}
-
-/* A conflict settled with the server's version changed the local copy. */
-static void
-account_mirror_changed_cb (SvCardView *self)
-{
-  sv_card_view_reload (self);
-  g_signal_emit (self, signals[CHANGED], 0);
-}
-
 static void
 sv_card_view_class_init (SvCardViewClass *klass)
 {
@@ -1059,18 +519,7 @@ sv_card_view_class_init (SvCardViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, update_messages_cb);
   gtk_widget_class_bind_template_callback (widget_class, label_apply_cb);
 
-  gtk_widget_class_install_action (widget_class, "card.add-contact", NULL, add_contact_action);
-  gtk_widget_class_install_action (widget_class, "card.edit-contact", NULL, edit_contact_action);
-  gtk_widget_class_install_action (widget_class, "card.duplicate-contact", NULL, duplicate_contact_action);
-  gtk_widget_class_install_action (widget_class, "card.delete-contacts", NULL, delete_contacts_action);
-  gtk_widget_class_install_action (widget_class, "card.undo", NULL, undo_action);
-  gtk_widget_class_install_action (widget_class, "card.discard", NULL, discard_action);
-  gtk_widget_class_install_action (widget_class, "card.new-message", NULL, new_message_action);
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "card.add-contact", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "card.delete-contacts", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "card.undo", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_d, GDK_CONTROL_MASK, "card.duplicate-contact", NULL);
+  sv_card_view_class_actions_init (widget_class);
 }
 
 static void
