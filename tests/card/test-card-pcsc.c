@@ -29,6 +29,8 @@
 #include "sv-reader-monitor.h"
 #include "sv-vsim-fixture.h"
 
+#include "sv-card-test-util.h"
+
 static const char *profiles[] = {
   "sim-2g-plain",
   "sim-2g-old-small",
@@ -162,51 +164,6 @@ profile_record (JsonObject *f,
   return g_bytes_new (buf, len);
 }
 
-static char *
-profile_secret (const char *profile_path,
-                const char *name,
-                gboolean   *enabled)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *secrets, *secret;
-
-  json_parser_load_from_file (parser, profile_path, NULL);
-  secrets = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
-                                           "secrets");
-  secret = secrets ? json_object_get_object_member (secrets, name) : NULL;
-  if (secret == NULL)
-    return NULL;
-  *enabled = json_object_get_boolean_member_with_default (secret, "enabled", TRUE);
-  return g_strdup (json_object_get_string_member (secret, "value"));
-}
-
-static SvCardSession *
-open_with_pin (SvReader      *reader,
-               SvVsimFixture *fixture,
-               const char    *profile_path,
-               GError       **error)
-{
-  g_autoptr(SvCardSession) session = NULL;
-  g_autofree char *pin = NULL;
-  gboolean enabled = FALSE;
-  SvPinStatus status;
-
-  session = sv_card_session_open (reader, sv_vsim_fixture_reader_name (fixture), error);
-  if (session == NULL)
-    return NULL;
-  pin = profile_secret (profile_path, "pin1", &enabled);
-  if (!sv_pin_get_status (session, SV_PIN_1, &status, error))
-    return NULL;
-  if (!status.verified)
-    {
-      g_assert_true (enabled);
-      g_assert_cmpuint (status.pin_retries, >, 1);
-      if (!sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, error))
-        return NULL;
-    }
-  return g_steal_pointer (&session);
-}
-
 /* Another PC/SC client on our reader (tests/card/pcsc-hammer.py): SELECT
  * 3F00 / SELECT 2F00 in a loop, without transactions, as a browser's
  * smart-card middleware or pcsc_scan would send them. */
@@ -288,7 +245,7 @@ check_read_profile (const char         *name,
     hammer = hammer_start (fixture);
 
   reader = sv_pcsc_reader_new ();
-  session = open_with_pin (reader, fixture, profile_path, &error);
+  session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
   g_assert_no_error (error);
   /* The product's read: the operation the window and the CLI run. */
   result = sv_read_operation_run (session, NULL, SV_READ_OPERATION_NO_MIRROR, NULL, NULL, &error);
@@ -379,79 +336,6 @@ test_pull_mid_read (gconstpointer data)
   g_assert_nonnull (strstr (error->message, sv_vsim_fixture_reader_name (fixture)));
 }
 
-/* Adds a contact at the first free index of the first set, and deletes the
- * first contact: a change, an addition, a deletion. */
-static SvCardImage *
-make_edits (SvCardImage *base)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) contacts = sv_phonebook_decode (base, &error);
-  SvCardImage *target = sv_card_image_copy (base);
-  guint set = sv_card_image_lookup (base, "pbr") ? 1 : 0;
-  guint index = sv_phonebook_find_free_index (base, set);
-  g_autoptr(SvContact) contact = NULL;
-
-  /* The first set with room. */
-  while (index == 0 && set > 0 && set < sv_phonebook_get_n_sets (base))
-    index = sv_phonebook_find_free_index (base, ++set);
-
-  g_assert_no_error (error);
-  g_assert_cmpuint (index, >, 0);
-  /* A number long enough for EF_EXT1, and on a USIM an e-mail (type 1 or
-   * type 2 through EF_IAP, as the set says). */
-  if (set > 0)
-    {
-      const char *emails[] = { "written@example.org", NULL };
-
-      contact = sv_contact_new (set, index, "Written By Test", "+861380013800012345678901",
-                                NULL, emails, NULL);
-    }
-  else
-    contact = sv_contact_new (set, index, "Written By Test", "+861380013800012345678901",
-                              NULL, NULL, NULL);
-  g_assert_true (sv_phonebook_store_contact (target, contact, &error));
-  g_assert_no_error (error);
-  if (contacts->len > 0)
-    {
-      SvContact *first = g_ptr_array_index (contacts, 0);
-
-      g_assert_true (sv_phonebook_delete_contact (target, sv_contact_get_set (first),
-                                                  sv_contact_get_index (first), &error));
-      g_assert_no_error (error);
-    }
-  return target;
-}
-
-/* The card holds @expected plus what the write added (bookkeeping, the
- * other views of shared files): nothing else differs. */
-static void
-assert_card_equals (SvReader      *reader,
-                    SvVsimFixture *fixture,
-                    const char    *profile_path,
-                    SvCardImage   *expected,
-                    GPtrArray     *written)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = open_with_pin (reader, fixture, profile_path, &error);
-  g_autoptr(SvCardImage) now = NULL;
-  g_autoptr(SvCardImage) expected_full = NULL;
-  g_autoptr(GPtrArray) diff = NULL;
-
-  g_assert_no_error (error);
-  now = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  expected_full = sv_card_image_copy (expected);
-  sv_card_image_sync_aliases (expected_full, written);
-  diff = sv_card_image_diff (expected_full, now);
-  for (guint i = 0; i < diff->len; i++)
-    {
-      SvRecordChange *c = g_ptr_array_index (diff, i);
-
-      g_test_message ("after write: %s#%u differs", c->key, c->index);
-    }
-  g_assert_cmpuint (diff->len, ==, 0);
-}
-
 /* The product's write: the card read into a mirror by the read operation,
  * edited in the mirror, written by the write operation (checked, written,
  * read back, journalled, marked written), then read back through PC/SC. */
@@ -488,12 +372,12 @@ check_write (const char *name,
   g_assert_no_error (error);
   if (contended)
     hammer = hammer_start (fixture);
-  session = open_with_pin (reader, fixture, profile_path, &error);
+  session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
   g_assert_no_error (error);
   read = sv_read_operation_run (session, db, SV_READ_OPERATION_SKIP_MESSAGES, NULL, NULL, &error);
   g_assert_no_error (error);
 
-  target = make_edits (sv_read_result_get_image (read));
+  target = sv_card_test_make_edits (sv_read_result_get_image (read));
   mirror = sv_mirror_open (db, &error);
   g_assert_no_error (error);
   g_assert_true (sv_mirror_apply_image (mirror, target, SV_HISTORY_EDIT, "test edits", &error));
@@ -515,7 +399,7 @@ check_write (const char *name,
 
   if (hammer)
     g_assert_cmpuint (hammer_stop (hammer), >, 0);
-  assert_card_equals (reader, fixture, profile_path, target, sv_write_result_get_written (written));
+  sv_card_test_assert_card_equals (reader, fixture, profile_path, target, sv_write_result_get_written (written));
   g_clear_object (&mirror);
   for (guint i = 0; i < G_N_ELEMENTS (db_suffixes); i++)
     {
@@ -573,12 +457,12 @@ test_pull_mid_write (gconstpointer data)
   /* Dry run to learn how many APDUs the read takes. */
   fixture = sv_vsim_fixture_start (profile_path, 0, persist, &error);
   g_assert_no_error (error);
-  session = open_with_pin (reader, fixture, profile_path, &error);
+  session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
   g_assert_no_error (error);
   base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   before = sv_card_session_get_apdu_count (session);
-  target = make_edits (base);
+  target = sv_card_test_make_edits (base);
   g_assert_true (sv_card_write_image (session, base, target, journal, NULL, &stats, NULL, NULL, &error));
   g_assert_no_error (error);
   write_apdus = stats.apdu_count;
@@ -592,7 +476,7 @@ test_pull_mid_write (gconstpointer data)
   args[2] = drop;
   fixture = sv_vsim_fixture_start (profile_path, 0, args, &error);
   g_assert_no_error (error);
-  session = open_with_pin (reader, fixture, profile_path, &error);
+  session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
   g_assert_no_error (error);
   g_clear_object (&base);
   base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
@@ -615,7 +499,7 @@ test_pull_mid_write (gconstpointer data)
   g_clear_pointer (&fixture, sv_vsim_fixture_stop);
   fixture = sv_vsim_fixture_start (saved_image, 0, persist, &error);
   g_assert_no_error (error);
-  session = open_with_pin (reader, fixture, profile_path, &error);
+  session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
   g_assert_no_error (error);
   g_assert_true (sv_card_write_image (session, base, target, journal, NULL, &stats, &written,
                                       NULL, &error));
@@ -626,7 +510,7 @@ test_pull_mid_write (gconstpointer data)
   g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
   sv_card_write_stats_clear (&stats);
   sv_card_session_close (g_steal_pointer (&session));
-  assert_card_equals (reader, fixture, profile_path, target, written);
+  sv_card_test_assert_card_equals (reader, fixture, profile_path, target, written);
   g_remove (saved_image);
   g_rmdir (dir);
 }

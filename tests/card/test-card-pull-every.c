@@ -6,8 +6,8 @@
  * the journal and the card ends byte-equal to the intent (the target
  * image plus the write's own bookkeeping). Extends test-card-pcsc.c's
  * pull-mid-write (one pull point) to every pull point (vsim
- * --drop-after N for each N of the write's APDUs); the helpers below are
- * copies of that file's (static there).
+ * --drop-after N for each N of the write's APDUs); the helpers both use
+ * are in sv-card-test-util.c.
  *
  * "Restore" is the write a restore makes: the whole phonebook of the card
  * replaced by another card's contacts (every record rewritten), the write
@@ -32,123 +32,7 @@
 #include "sv-pin.h"
 #include "sv-vsim-fixture.h"
 
-static char *
-profile_secret (const char *profile_path,
-                const char *name,
-                gboolean   *enabled)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *secrets, *secret;
-
-  json_parser_load_from_file (parser, profile_path, NULL);
-  secrets = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
-                                           "secrets");
-  secret = secrets ? json_object_get_object_member (secrets, name) : NULL;
-  if (secret == NULL)
-    return NULL;
-  *enabled = json_object_get_boolean_member_with_default (secret, "enabled", TRUE);
-  return g_strdup (json_object_get_string_member (secret, "value"));
-}
-
-static SvCardSession *
-open_with_pin (SvReader      *reader,
-               SvVsimFixture *fixture,
-               const char    *profile_path,
-               GError       **error)
-{
-  g_autoptr(SvCardSession) session = NULL;
-  g_autofree char *pin = NULL;
-  gboolean enabled = FALSE;
-  SvPinStatus status;
-
-  session = sv_card_session_open (reader, sv_vsim_fixture_reader_name (fixture), error);
-  if (session == NULL)
-    return NULL;
-  pin = profile_secret (profile_path, "pin1", &enabled);
-  if (!sv_pin_get_status (session, SV_PIN_1, &status, error))
-    return NULL;
-  if (!status.verified)
-    {
-      g_assert_true (enabled);
-      g_assert_cmpuint (status.pin_retries, >, 1);
-      if (!sv_pin_verify (session, SV_PIN_1, pin, SV_PIN_FLAGS_NONE, error))
-        return NULL;
-    }
-  return g_steal_pointer (&session);
-}
-
-/* Adds a contact at the first free index of the first set, and deletes the
- * first contact: a change, an addition, a deletion. */
-static SvCardImage *
-make_edits (SvCardImage *base)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) contacts = sv_phonebook_decode (base, &error);
-  SvCardImage *target = sv_card_image_copy (base);
-  guint set = sv_card_image_lookup (base, "pbr") ? 1 : 0;
-  guint index = sv_phonebook_find_free_index (base, set);
-  g_autoptr(SvContact) contact = NULL;
-
-  /* The first set with room. */
-  while (index == 0 && set > 0 && set < sv_phonebook_get_n_sets (base))
-    index = sv_phonebook_find_free_index (base, ++set);
-
-  g_assert_no_error (error);
-  g_assert_cmpuint (index, >, 0);
-  /* A number long enough for EF_EXT1, and on a USIM an e-mail (type 1 or
-   * type 2 through EF_IAP, as the set says). */
-  if (set > 0)
-    {
-      const char *emails[] = { "written@example.org", NULL };
-
-      contact = sv_contact_new (set, index, "Written By Test", "+861380013800012345678901",
-                                NULL, emails, NULL);
-    }
-  else
-    contact = sv_contact_new (set, index, "Written By Test", "+861380013800012345678901",
-                              NULL, NULL, NULL);
-  g_assert_true (sv_phonebook_store_contact (target, contact, &error));
-  g_assert_no_error (error);
-  if (contacts->len > 0)
-    {
-      SvContact *first = g_ptr_array_index (contacts, 0);
-
-      g_assert_true (sv_phonebook_delete_contact (target, sv_contact_get_set (first),
-                                                  sv_contact_get_index (first), &error));
-      g_assert_no_error (error);
-    }
-  return target;
-}
-
-/* The card holds @expected plus what the write added (bookkeeping, the
- * other views of shared files): nothing else differs. */
-static void
-assert_card_equals (SvReader      *reader,
-                    SvVsimFixture *fixture,
-                    const char    *profile_path,
-                    SvCardImage   *expected,
-                    GPtrArray     *written)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SvCardSession) session = open_with_pin (reader, fixture, profile_path, &error);
-  g_autoptr(SvCardImage) now = NULL;
-  g_autoptr(SvCardImage) expected_full = NULL;
-  g_autoptr(GPtrArray) diff = NULL;
-
-  g_assert_no_error (error);
-  now = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-  expected_full = sv_card_image_copy (expected);
-  sv_card_image_sync_aliases (expected_full, written);
-  diff = sv_card_image_diff (expected_full, now);
-  for (guint i = 0; i < diff->len; i++)
-    {
-      SvRecordChange *c = g_ptr_array_index (diff, i);
-
-      g_test_message ("after write: %s#%u differs", c->key, c->index);
-    }
-  g_assert_cmpuint (diff->len, ==, 0);
-}
+#include "sv-card-test-util.h"
 
 
 /* The restore-sized write: every contact of @base deleted, the contacts
@@ -199,7 +83,7 @@ read_profile_image (SvReader   *reader,
   SvCardImage *image;
 
   g_assert_no_error (error);
-  session = open_with_pin (reader, fixture, path, &error);
+  session = sv_card_test_open_with_pin (reader, fixture, path, &error);
   g_assert_no_error (error);
   image = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
@@ -236,13 +120,13 @@ test_pull_every_apdu (gconstpointer data)
     SvCardWriteStats stats = { 0 };
 
     g_assert_no_error (error);
-    session = open_with_pin (reader, fixture, profile_path, &error);
+    session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
     g_assert_no_error (error);
     base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
     g_assert_no_error (error);
     before = sv_card_session_get_apdu_count (session);
     if (pc->source == NULL)
-      target = make_edits (base);
+      target = sv_card_test_make_edits (base);
     else
       {
         g_autoptr(SvCardImage) source = NULL;
@@ -252,7 +136,7 @@ test_pull_every_apdu (gconstpointer data)
         source = read_profile_image (reader, pc->source);
         fixture = sv_vsim_fixture_start (profile_path, 0, persist, &error);
         g_assert_no_error (error);
-        session = open_with_pin (reader, fixture, profile_path, &error);
+        session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
         g_assert_no_error (error);
         g_clear_object (&base);
         base = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
@@ -286,7 +170,7 @@ test_pull_every_apdu (gconstpointer data)
       gsize len = 0;
 
       g_assert_no_error (error);
-      session = open_with_pin (reader, fixture, profile_path, &error);
+      session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
       g_assert_no_error (error);
       base_now = sv_card_read_image (session, NULL, SV_CARD_READ_SKIP_MESSAGES, NULL, NULL, NULL, &error);
       g_assert_no_error (error);
@@ -325,7 +209,7 @@ test_pull_every_apdu (gconstpointer data)
       g_clear_pointer (&fixture, sv_vsim_fixture_stop);
       fixture = sv_vsim_fixture_start (saved_image, 0, persist, &error);
       g_assert_no_error (error);
-      session = open_with_pin (reader, fixture, profile_path, &error);
+      session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
       g_assert_no_error (error);
       if (!ok)
         {
@@ -339,7 +223,7 @@ test_pull_every_apdu (gconstpointer data)
         }
       sv_card_session_close (g_steal_pointer (&session));
       g_assert_nonnull (written);
-      assert_card_equals (reader, fixture, profile_path, target, written);
+      sv_card_test_assert_card_equals (reader, fixture, profile_path, target, written);
       g_remove (journal);
     }
   g_test_message ("FIGURES pulls case=%s%s%s write_apdus=%u pulled=%u with_journal=%u resumed_and_equal=%u completed_before_pull=%u",
