@@ -81,6 +81,107 @@ card_path (const char *iccid,
   return g_strconcat ("api/v1/cards/", escaped, rest, NULL);
 }
 
+/* The answers parse_answer() reads: one row each in answer_shapes[]. */
+typedef enum
+{
+  BACKUP_ANSWER,
+  MESSAGES_ANSWER,
+  CHANGES_ANSWER,
+  RESTORE_CREATED_ANSWER,
+  RESTORE_GROUP_ANSWER,
+} AnswerKind;
+
+typedef gpointer (*AnswerParser) (JsonNode  *node,
+                                  GError   **error);
+
+static gpointer
+messages_response_from_json (JsonNode  *node,
+                             GError   **error)
+{
+  g_autofree SvMessagesResponse *response = g_new0 (SvMessagesResponse, 1);
+
+  if (!sv_messages_response_from_json (node, response, error))
+    return NULL;
+  return g_steal_pointer (&response);
+}
+
+static const struct
+{
+  const char * const *members;
+  gboolean            records;   /* trim the objects of "records" to record_members */
+  gboolean            messages;  /* and of "messages" to message_members */
+  AnswerParser        parse;
+} answer_shapes[] = {
+  [BACKUP_ANSWER] = { backup_answer_members, FALSE, FALSE, (AnswerParser) sv_backup_response_from_json },
+  [MESSAGES_ANSWER] = { messages_answer_members, FALSE, FALSE, messages_response_from_json },
+  [CHANGES_ANSWER] = { changes_answer_members, TRUE, FALSE, (AnswerParser) sv_changes_response_from_json },
+  [RESTORE_CREATED_ANSWER] = { restore_created_answer_members, FALSE, FALSE,
+                               (AnswerParser) sv_restore_created_from_json },
+  [RESTORE_GROUP_ANSWER] = { restore_group_answer_members, TRUE, TRUE, (AnswerParser) sv_restore_group_from_json },
+};
+
+/*
+ * The server's @answer of kind @kind, with only the members the client
+ * knows, parsed; %NULL with SV_SYNC_ERROR_BAD_RESPONSE when there is no
+ * answer or it does not parse. Each kind keeps its own message (a literal
+ * format each, for the translators and for -Wformat-nonliteral).
+ */
+static gpointer
+parse_answer (SvSyncClient  *self,
+              JsonNode      *answer,
+              AnswerKind     kind,
+              GError       **error)
+{
+  g_autoptr(JsonNode) known_answer = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gpointer result = NULL;
+  const char *detail;
+
+  if (answer != NULL)
+    {
+      known_answer = known_members (answer, answer_shapes[kind].members);
+      if (answer_shapes[kind].records)
+        known_members_of_array (known_answer, "records", record_members);
+      if (answer_shapes[kind].messages)
+        known_members_of_array (known_answer, "messages", message_members);
+      result = answer_shapes[kind].parse (known_answer, &local_error);
+    }
+  if (result != NULL)
+    return result;
+
+  detail = local_error ? local_error->message : _("no body");
+  switch (kind)
+    {
+    case BACKUP_ANSWER:
+      g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
+                   _("The server at %s answered a backup with something unexpected: %s"),
+                   self->server_url, detail);
+      break;
+    case MESSAGES_ANSWER:
+      g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
+                   _("The server at %s answered an SMS backup with something unexpected: %s"),
+                   self->server_url, detail);
+      break;
+    case CHANGES_ANSWER:
+      g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
+                   _("The server at %s answered a change request with something unexpected: %s"),
+                   self->server_url, detail);
+      break;
+    case RESTORE_CREATED_ANSWER:
+      g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
+                   _("The server at %s answered a restore request with something unexpected: %s"),
+                   self->server_url, detail);
+      break;
+    case RESTORE_GROUP_ANSWER:
+    default:
+      g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
+                   _("The server at %s sent a restore group that does not parse: %s"),
+                   self->server_url, detail);
+      break;
+    }
+  return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Sessions                                                             */
 
@@ -357,20 +458,10 @@ sv_sync_client_backup (SvSyncClient  *self,
 {
   g_autofree char *path = card_path (iccid, "/backup");
   g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonNode) known_answer = NULL;
-  SvBackupResponse *response;
 
   if (!_sv_sync_client_send_request (self, "POST", path, body, TRUE, &answer, cancellable, error))
     return NULL;
-  if (answer != NULL)
-    known_answer = known_members (answer, backup_answer_members);
-  response = known_answer ? sv_backup_response_from_json (known_answer, &local_error) : NULL;
-  if (response == NULL)
-    g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
-                 _("The server at %s answered a backup with something unexpected: %s"),
-                 self->server_url, local_error ? local_error->message : _("no body"));
-  return response;
+  return parse_answer (self, answer, BACKUP_ANSWER, error);
 }
 
 /**
@@ -389,20 +480,12 @@ sv_sync_client_backup_messages (SvSyncClient        *self,
 {
   g_autofree char *path = card_path (iccid, "/messages");
   g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonNode) known_answer = NULL;
+  g_autofree SvMessagesResponse *parsed = NULL;
 
-  if (!_sv_sync_client_send_request (self, "POST", path, body, TRUE, &answer, cancellable, error))
+  if (!_sv_sync_client_send_request (self, "POST", path, body, TRUE, &answer, cancellable, error) ||
+      (parsed = parse_answer (self, answer, MESSAGES_ANSWER, error)) == NULL)
     return FALSE;
-  if (answer != NULL)
-    known_answer = known_members (answer, messages_answer_members);
-  if (known_answer == NULL || !sv_messages_response_from_json (known_answer, response, &local_error))
-    {
-      g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
-                   _("The server at %s answered an SMS backup with something unexpected: %s"),
-                   self->server_url, local_error ? local_error->message : _("no body"));
-      return FALSE;
-    }
+  *response = *parsed;
   return TRUE;
 }
 
@@ -429,9 +512,6 @@ sv_sync_client_get_changes (SvSyncClient  *self,
   g_autoptr(GString) rest = g_string_new ("/changes");
   g_autofree char *path = NULL;
   g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonNode) known_answer = NULL;
-  SvChangesResponse *response;
   char sep = '?';
 
   if (since != NULL)
@@ -447,17 +527,7 @@ sv_sync_client_get_changes (SvSyncClient  *self,
 
   if (!_sv_sync_client_send_request (self, "GET", path, NULL, TRUE, &answer, cancellable, error))
     return NULL;
-  if (answer != NULL)
-    {
-      known_answer = known_members (answer, changes_answer_members);
-      known_members_of_array (known_answer, "records", record_members);
-    }
-  response = known_answer ? sv_changes_response_from_json (known_answer, &local_error) : NULL;
-  if (response == NULL)
-    g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
-                 _("The server at %s answered a change request with something unexpected: %s"),
-                 self->server_url, local_error ? local_error->message : _("no body"));
-  return response;
+  return parse_answer (self, answer, CHANGES_ANSWER, error);
 }
 
 /**
@@ -530,21 +600,11 @@ sv_sync_client_create_restore (SvSyncClient            *self,
   g_autoptr(JsonNode) node = sv_restore_request_to_json (request);
   g_autofree char *body = _sv_sync_client_node_to_body (node);
   g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonNode) known_answer = NULL;
-  SvRestoreCreated *created;
 
   /* A retried creation at worst leaves an unused restore on the server. */
   if (!_sv_sync_client_send_request (self, "POST", path, body, TRUE, &answer, cancellable, error))
     return NULL;
-  if (answer != NULL)
-    known_answer = known_members (answer, restore_created_answer_members);
-  created = known_answer ? sv_restore_created_from_json (known_answer, &local_error) : NULL;
-  if (created == NULL)
-    g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
-                 _("The server at %s answered a restore request with something unexpected: %s"),
-                 self->server_url, local_error ? local_error->message : _("no body"));
-  return created;
+  return parse_answer (self, answer, RESTORE_CREATED_ANSWER, error);
 }
 
 /**
@@ -566,24 +626,10 @@ sv_sync_client_get_restore_group (SvSyncClient  *self,
   g_autofree char *escaped = g_uri_escape_string (restore_id, NULL, FALSE);
   g_autofree char *path = g_strdup_printf ("api/v1/restores/%s/groups/%u", escaped, group);
   g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(JsonNode) known_answer = NULL;
-  SvRestoreGroup *result;
 
   if (!_sv_sync_client_send_request (self, "GET", path, NULL, TRUE, &answer, cancellable, error))
     return NULL;
-  if (answer != NULL)
-    {
-      known_answer = known_members (answer, restore_group_answer_members);
-      known_members_of_array (known_answer, "records", record_members);
-      known_members_of_array (known_answer, "messages", message_members);
-    }
-  result = known_answer ? sv_restore_group_from_json (known_answer, &local_error) : NULL;
-  if (result == NULL)
-    g_set_error (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
-                 _("The server at %s sent a restore group that does not parse: %s"),
-                 self->server_url, local_error ? local_error->message : _("no body"));
-  return result;
+  return parse_answer (self, answer, RESTORE_GROUP_ANSWER, error);
 }
 
 /**
