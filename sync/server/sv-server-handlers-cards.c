@@ -171,12 +171,12 @@ handle_card_deregister (SvRequest  *request,
   static const SvJsonField fields[] = {
     { "confirm", SV_JSON_STRING, TRUE },
   };
-  const char *iccid = sv_handler_iccid_param (request, error);
+  const char *iccid = NULL;
+  g_autoptr(SvStoreCard) card = sv_handler_get_card (request, &iccid, error);
   g_autoptr(JsonNode) node = NULL;
-  g_autoptr(SvStoreCard) card = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
-  if (iccid == NULL || (card = sv_handler_get_card (request, NULL, error)) == NULL)
+  if (card == NULL)
     return FALSE;
   if ((node = PARSE (request, fields, error)) == NULL)
     return FALSE;
