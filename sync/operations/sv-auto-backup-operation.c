@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "sv-operations-private.h"
 #include "sv-auto-backup-operation.h"
 #include "sv-sync-secret.h"
 
@@ -133,15 +134,13 @@ sv_auto_backup_operation_run_async (const char                *db_path,
                                     GAsyncReadyCallback        callback,
                                     gpointer                   user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   AutoBackupJob *job = g_new0 (AutoBackupJob, 1);
 
   job->db_path = g_strdup (db_path);
   job->iccid = g_strdup (iccid);
   job->policy = *policy;
-  g_task_set_source_tag (task, sv_auto_backup_operation_run_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) auto_backup_job_free);
-  g_task_run_in_thread (task, auto_backup_thread);
+  sv_operation_run_in_thread (sv_auto_backup_operation_run_async, job, (GDestroyNotify) auto_backup_job_free,
+                              auto_backup_thread, cancellable, callback, user_data);
 }
 
 /**

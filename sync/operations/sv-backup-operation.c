@@ -682,7 +682,6 @@ sv_backup_operation_run_async (const char               *db_path,
                                GAsyncReadyCallback       callback,
                                gpointer                  user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   BackupJob *job = g_new0 (BackupJob, 1);
 
   job->db_path = g_strdup (db_path);
@@ -695,9 +694,8 @@ sv_backup_operation_run_async (const char               *db_path,
   job->credentials.timeout_seconds = credentials->timeout_seconds;
   job->credentials.max_attempts = credentials->max_attempts;
   job->progress = progress ? g_object_ref (progress) : NULL;
-  g_task_set_source_tag (task, sv_backup_operation_run_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) backup_job_free);
-  g_task_run_in_thread (task, backup_thread);
+  sv_operation_run_in_thread (sv_backup_operation_run_async, job, (GDestroyNotify) backup_job_free,
+                              backup_thread, cancellable, callback, user_data);
 }
 
 SvBackupResult *

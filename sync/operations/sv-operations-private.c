@@ -52,6 +52,31 @@ sv_operation_strings_wipe (char  **strings,
 }
 
 /*
+ * sv_operation_run_in_thread:
+ * @source_tag: the _async function, which its _finish checks
+ * @job: (transfer full): the worker's own copy of its arguments
+ * @job_free: frees @job with the task
+ *
+ * Runs @thread_func in a worker thread with @job as the task data of a
+ * GTask without a source object; @callback gets that task.
+ */
+void
+sv_operation_run_in_thread (gpointer             source_tag,
+                            gpointer             job,
+                            GDestroyNotify       job_free,
+                            GTaskThreadFunc      thread_func,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, job, job_free);
+  g_task_run_in_thread (task, thread_func);
+}
+
+/*
  * sv_operation_task_return:
  * @result: (transfer full) (nullable): the operation's result
  * @error: (transfer full): the operation's error when @result is %NULL

@@ -2,7 +2,7 @@
  *
  * Helpers the operations share and do not export: a worker thread's own
  * copy of the caller's SvSyncCredentials, a client with their network
- * policy, and how a worker returns.
+ * policy, and how a worker starts and returns.
  */
 #pragma once
 
@@ -22,6 +22,13 @@ void          sv_operation_strings_wipe     (char                   **strings,
 SvSyncClient *sv_operation_client_new       (const char              *server,
                                              const SvSyncCredentials *credentials,
                                              GError                 **error);
+void          sv_operation_run_in_thread    (gpointer                 source_tag,
+                                             gpointer                 job,
+                                             GDestroyNotify           job_free,
+                                             GTaskThreadFunc          thread_func,
+                                             GCancellable            *cancellable,
+                                             GAsyncReadyCallback      callback,
+                                             gpointer                 user_data);
 void          sv_operation_task_return      (GTask                   *task,
                                              gpointer                 result,
                                              GDestroyNotify           result_unref,

@@ -16,6 +16,7 @@
 
 #include "sv-phonebook.h"
 #include "sv-sms-store.h"
+#include "sv-operations-private.h"
 #include "sv-read-operation.h"
 
 struct _SvReadResult
@@ -287,16 +288,14 @@ sv_read_operation_run_async (SvCardSession         *session,
                              GAsyncReadyCallback    callback,
                              gpointer               user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   ReadJob *job = g_new0 (ReadJob, 1);
 
   job->session = session;
   job->db_path = g_strdup (db_path);
   job->flags = flags;
   job->progress = progress != NULL ? g_object_ref (progress) : NULL;
-  g_task_set_source_tag (task, sv_read_operation_run_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) read_job_free);
-  g_task_run_in_thread (task, read_thread);
+  sv_operation_run_in_thread (sv_read_operation_run_async, job, (GDestroyNotify) read_job_free,
+                              read_thread, cancellable, callback, user_data);
 }
 
 /**

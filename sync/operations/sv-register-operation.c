@@ -244,15 +244,13 @@ sv_register_operation_run_async (const char               *db_path,
                                  GAsyncReadyCallback       callback,
                                  gpointer                  user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   RegisterJob *job = g_new0 (RegisterJob, 1);
 
   job->db_path = g_strdup (db_path);
   job->iccid = g_strdup (iccid);
   sv_operation_credentials_copy (&job->credentials, job->strings, credentials);
-  g_task_set_source_tag (task, sv_register_operation_run_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) register_job_free);
-  g_task_run_in_thread (task, register_thread);
+  sv_operation_run_in_thread (sv_register_operation_run_async, job, (GDestroyNotify) register_job_free,
+                              register_thread, cancellable, callback, user_data);
 }
 
 SvRegisterResult *

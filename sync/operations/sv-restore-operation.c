@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include "sv-operations-private.h"
 #include "sv-restore-operation.h"
 
 /**
@@ -125,7 +126,6 @@ run_restore (const char          *db_path,
              GAsyncReadyCallback  callback,
              gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   RestoreJob *job = g_new0 (RestoreJob, 1);
 
   job->db_path = g_strdup (db_path);
@@ -133,9 +133,8 @@ run_restore (const char          *db_path,
   job->target = g_strdup (target_iccid);
   job->apply = apply;
   job->accept_truncation = accept_truncation;
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, job, (GDestroyNotify) restore_job_free);
-  g_task_run_in_thread (task, restore_thread);
+  sv_operation_run_in_thread (source_tag, job, (GDestroyNotify) restore_job_free,
+                              restore_thread, cancellable, callback, user_data);
 }
 
 void

@@ -864,7 +864,6 @@ sv_server_restore_operation_run_async (const char                    *db_path,
                                        GAsyncReadyCallback            callback,
                                        gpointer                       user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   RestoreJob *job = g_new0 (RestoreJob, 1);
 
   job->db_path = g_strdup (db_path);
@@ -873,9 +872,8 @@ sv_server_restore_operation_run_async (const char                    *db_path,
   job->options.source_iccid = job->strings[SV_OPERATION_N_CREDENTIAL_STRINGS] = g_strdup (options->source_iccid);
   sv_operation_credentials_copy (&job->credentials, job->strings, credentials);
   job->progress = progress ? g_object_ref (progress) : NULL;
-  g_task_set_source_tag (task, sv_server_restore_operation_run_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) restore_job_free);
-  g_task_run_in_thread (task, restore_thread);
+  sv_operation_run_in_thread (sv_server_restore_operation_run_async, job, (GDestroyNotify) restore_job_free,
+                              restore_thread, cancellable, callback, user_data);
 }
 
 SvServerRestoreResult *

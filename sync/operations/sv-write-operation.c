@@ -20,6 +20,7 @@
 
 #include "sv-card-reader.h"
 #include "sv-phonebook.h"
+#include "sv-operations-private.h"
 #include "sv-write-operation.h"
 
 struct _SvWritePlan
@@ -397,14 +398,12 @@ sv_write_operation_prepare_async (const char          *db_path,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   WriteJob *job = g_new0 (WriteJob, 1);
 
   job->db_path = g_strdup (db_path);
   job->iccid = g_strdup (iccid);
-  g_task_set_source_tag (task, sv_write_operation_prepare_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) write_job_free);
-  g_task_run_in_thread (task, prepare_thread);
+  sv_operation_run_in_thread (sv_write_operation_prepare_async, job, (GDestroyNotify) write_job_free,
+                              prepare_thread, cancellable, callback, user_data);
 }
 
 /**
@@ -547,7 +546,6 @@ sv_write_operation_run_async (SvCardSession       *session,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   WriteJob *job = g_new0 (WriteJob, 1);
 
   job->session = session;
@@ -555,9 +553,8 @@ sv_write_operation_run_async (SvCardSession       *session,
   job->plan = plan != NULL ? sv_write_plan_ref (plan) : NULL;
   job->journal_path = g_strdup (journal_path);
   job->progress = progress != NULL ? g_object_ref (progress) : NULL;
-  g_task_set_source_tag (task, sv_write_operation_run_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) write_job_free);
-  g_task_run_in_thread (task, run_thread);
+  sv_operation_run_in_thread (sv_write_operation_run_async, job, (GDestroyNotify) write_job_free,
+                              run_thread, cancellable, callback, user_data);
 }
 
 /**
