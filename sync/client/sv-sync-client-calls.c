@@ -185,6 +185,40 @@ parse_answer (SvSyncClient  *self,
 /* ------------------------------------------------------------------ */
 /* Sessions                                                             */
 
+/* POSTs {@who_member: @who, @secret_member: @secret} to @path and keeps
+ * the session token of the answer; the body, which holds the secret, is
+ * wiped. @retry: whether the request may be sent again. */
+static gboolean
+open_session (SvSyncClient  *self,
+              const char    *path,
+              const char    *who_member,
+              const char    *who,
+              const char    *secret_member,
+              const char    *secret,
+              gboolean       retry,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) request = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autofree char *body = NULL;
+  gboolean ok;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, who_member);
+  json_builder_add_string_value (builder, who);
+  json_builder_set_member_name (builder, secret_member);
+  json_builder_add_string_value (builder, secret);
+  json_builder_end_object (builder);
+  request = json_builder_get_root (builder);
+  body = _sv_sync_client_node_to_body (request);
+
+  ok = _sv_sync_client_send_request (self, "POST", path, body, retry, &answer, cancellable, error);
+  memset (body, 0, strlen (body));
+  return ok && _sv_sync_client_take_session_token (self, answer, error);
+}
+
 /**
  * sv_sync_client_login:
  *
@@ -198,27 +232,11 @@ sv_sync_client_login (SvSyncClient  *self,
                       GCancellable  *cancellable,
                       GError       **error)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) request = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  g_autofree char *body = NULL;
-  gboolean ok;
-
   g_return_val_if_fail (SV_IS_SYNC_CLIENT (self), FALSE);
   g_return_val_if_fail (phone != NULL && password != NULL, FALSE);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "phone");
-  json_builder_add_string_value (builder, phone);
-  json_builder_set_member_name (builder, "password");
-  json_builder_add_string_value (builder, password);
-  json_builder_end_object (builder);
-  request = json_builder_get_root (builder);
-  body = _sv_sync_client_node_to_body (request);
-
-  ok = _sv_sync_client_send_request (self, "POST", "api/v1/session", body, TRUE, &answer, cancellable, error);
-  memset (body, 0, strlen (body));
-  return ok && _sv_sync_client_take_session_token (self, answer, error);
+  return open_session (self, "api/v1/session", "phone", phone, "password", password, TRUE,
+                       cancellable, error);
 }
 
 gboolean
@@ -249,24 +267,8 @@ sv_sync_client_staff_login (SvSyncClient  *self,
                             GCancellable  *cancellable,
                             GError       **error)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) request = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  g_autofree char *body = NULL;
-  gboolean ok;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, name);
-  json_builder_set_member_name (builder, "password");
-  json_builder_add_string_value (builder, password);
-  json_builder_end_object (builder);
-  request = json_builder_get_root (builder);
-  body = _sv_sync_client_node_to_body (request);
-
-  ok = _sv_sync_client_send_request (self, "POST", "api/v1/staff/session", body, TRUE, &answer, cancellable, error);
-  memset (body, 0, strlen (body));
-  return ok && _sv_sync_client_take_session_token (self, answer, error);
+  return open_session (self, "api/v1/staff/session", "name", name, "password", password, TRUE,
+                       cancellable, error);
 }
 
 /**
@@ -285,28 +287,12 @@ sv_sync_client_staff_consent (SvSyncClient  *self,
                               GCancellable  *cancellable,
                               GError       **error)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) request = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  g_autofree char *body = NULL;
-  gboolean ok;
-
   g_return_val_if_fail (password != NULL || code != NULL, FALSE);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "phone");
-  json_builder_add_string_value (builder, phone);
-  json_builder_set_member_name (builder, password != NULL ? "password" : "restore_code");
-  json_builder_add_string_value (builder, password != NULL ? password : code);
-  json_builder_end_object (builder);
-  request = json_builder_get_root (builder);
-  body = _sv_sync_client_node_to_body (request);
-
   /* A one-time code is spent by the first answer: never resend it. */
-  ok = _sv_sync_client_send_request (self, "POST", "api/v1/staff/consents", body, password != NULL, &answer,
-                                     cancellable, error);
-  memset (body, 0, strlen (body));
-  return ok && _sv_sync_client_take_session_token (self, answer, error);
+  return open_session (self, "api/v1/staff/consents", "phone", phone,
+                       password != NULL ? "password" : "restore_code", password != NULL ? password : code,
+                       password != NULL, cancellable, error);
 }
 
 /* ------------------------------------------------------------------ */
