@@ -3,7 +3,8 @@
  * The contacts list: what a search shows and in which order, against a
  * plain scan of all contacts; sorting by each column in both directions;
  * the selection following contacts, not positions; the cells on screen
- * following their row when a search or a sort changes its contact.
+ * following their row when a search or a sort changes its contact; what
+ * a frame of the list costs to draw (render nodes per row).
  */
 #include "config.h"
 
@@ -327,12 +328,108 @@ test_cells_follow_rows (Fixture       *fixture,
   assert_cells_show_first_rows (fixture);
 }
 
+typedef struct
+{
+  guint text;
+  guint border;
+  guint large_fill;   /* color nodes covering half the window or more */
+  double window_area;
+} NodeCounts;
+
+static void
+count_nodes (GskRenderNode *node,
+             NodeCounts    *counts)
+{
+  switch ((int) gsk_render_node_get_node_type (node))
+    {
+    case GSK_CONTAINER_NODE:
+      for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+        count_nodes (gsk_container_node_get_child (node, i), counts);
+      break;
+    case GSK_TRANSFORM_NODE:
+      count_nodes (gsk_transform_node_get_child (node), counts);
+      break;
+    case GSK_CLIP_NODE:
+      count_nodes (gsk_clip_node_get_child (node), counts);
+      break;
+    case GSK_ROUNDED_CLIP_NODE:
+      count_nodes (gsk_rounded_clip_node_get_child (node), counts);
+      break;
+    case GSK_OPACITY_NODE:
+      count_nodes (gsk_opacity_node_get_child (node), counts);
+      break;
+    case GSK_COLOR_MATRIX_NODE:
+      count_nodes (gsk_color_matrix_node_get_child (node), counts);
+      break;
+    case GSK_TEXT_NODE:
+      counts->text++;
+      break;
+    case GSK_BORDER_NODE:
+      counts->border++;
+      break;
+    case GSK_COLOR_NODE:
+      {
+        graphene_rect_t bounds;
+
+        gsk_render_node_get_bounds (node, &bounds);
+        if (bounds.size.width * bounds.size.height >= counts->window_area / 2)
+          counts->large_fill++;
+      }
+      break;
+    default:
+      break;
+    }
+}
+
+/* Every key typed in the search redraws the rows on screen (and, with
+ * GTK's GL renderer under X11 without buffer age, the whole window on
+ * every frame): each row is its cells' text and nothing else, no border
+ * node per row or per cell (row separators, the cells' transparent left
+ * border), and the list is filled once, not by the column view and again
+ * by its list. */
+static void
+test_render_nodes (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (fixture->window);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  int width, height;
+  guint n_rows_on_screen;
+  NodeCounts counts = { 0, };
+
+  settle ();
+  width = gtk_widget_get_width (fixture->window);
+  height = gtk_widget_get_height (fixture->window);
+  counts.window_area = (double) width * height;
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  count_nodes (node, &counts);
+
+  /* four cells a row, the last ("More") empty for these contacts */
+  n_rows_on_screen = (counts.text - 4) / 3;   /* minus the header's titles */
+  g_test_message ("%u text, %u border, %u window-size fill nodes", counts.text, counts.border, counts.large_fill);
+  g_assert_cmpuint (n_rows_on_screen, >=, 10);
+  /* the search entry's focus ring and the header's separators only */
+  g_assert_cmpuint (counts.border, <=, 4);
+  /* the window's background and the column view's */
+  g_assert_cmpuint (counts.large_fill, <=, 2);
+}
+
 int
 main (int    argc,
       char **argv)
 {
+  g_autoptr(GtkCssProvider) style = NULL;
+
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  /* The application's style sheet, as AdwApplication loads it. */
+  style = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (style, RESOURCE_PREFIX "/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (style),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
   g_test_add ("/sv/contacts-page/filter", Fixture, GUINT_TO_POINTER (700),
               fixture_set_up, test_filter, fixture_tear_down);
@@ -344,6 +441,8 @@ main (int    argc,
               fixture_set_up, test_selection_follows_contacts, fixture_tear_down);
   g_test_add ("/sv/contacts-page/cells-follow-rows", Fixture, GUINT_TO_POINTER (700),
               fixture_set_up, test_cells_follow_rows, fixture_tear_down);
+  g_test_add ("/sv/contacts-page/render-nodes", Fixture, GUINT_TO_POINTER (700),
+              fixture_set_up, test_render_nodes, fixture_tear_down);
 
   return g_test_run ();
 }
