@@ -8,6 +8,17 @@
  *     timed until the next frame is drawn: mean, p95, max;
  *   - sorting by each column, ascending and descending, until drawn;
  *   - the peak memory of the process (VmHWM).
+ * Each key and click is also split into the wait for the frame clock's
+ * next slot (when something else, e.g. the search entry's blinking
+ * cursor, keeps the clock running, a new frame starts at the next slot
+ * only) and the work: the call itself plus the frame from its
+ * before-paint to its after-paint. The frames drawn between two keys (the
+ * cursor's blink) are counted with their CPU time.
+ * sv-bench-contacts --no-cursor-blink N [ROUNDS]: the same with the
+ *   cursor blink turned off (a user setting), for information: the frame
+ *   clock is idle when a key comes; its BENCH keys start with
+ *   "gui_noblink_". (--variant NAME only renames the keys, "gui_NAME_N_",
+ *   for a run under another environment, e.g. GSK_RENDERER=cairo.)
  * sv-bench-contacts --startup [RUNS]: starts the real application RUNS
  *   times (default 5) and times process start to the first frame drawn;
  *   then the same for an empty libadwaita window, the floor.
@@ -38,7 +49,10 @@ static const char *last_names[] = { "Wang", "Müller", "Ivanova", "Smith", "Kowa
  * capitals (case folding), part of a number. */
 static const char *searches[] = { "ivan", "MÜLLER", "0815" };
 
+static const char *key_prefix = "gui";
 static gboolean painted;
+static guint n_frames;
+static gint64 frame_started;   /* the last frame's before-paint */
 
 static double
 ms_since (gint64 start)
@@ -77,10 +91,18 @@ pause_between_keys (void)
 }
 
 static void
+before_paint_cb (GdkFrameClock *clock,
+                 gpointer       user_data)
+{
+  frame_started = g_get_monotonic_time ();
+}
+
+static void
 after_paint_cb (GdkFrameClock *clock,
                 gpointer       user_data)
 {
   painted = TRUE;
+  n_frames++;
 }
 
 /* Runs the main loop until the window has drawn a frame that includes
@@ -121,6 +143,38 @@ typedef struct
   double mean, p95, max;
 } Stats;
 
+/* The samples of one kind of step (a key, a click). */
+typedef struct
+{
+  GArray *drawn;    /* wall time from the call until its frame is drawn */
+  GArray *cpu;      /* CPU time over the same interval */
+  GArray *models;   /* wall time in the call (the list models) */
+  GArray *wait;     /* from the end of the call to the frame's before-paint */
+  GArray *work;     /* drawn - wait: the call plus its frame */
+  GArray *between;  /* frames drawn in the 50 ms pause after the step */
+  GArray *between_cpu;
+} Samples;
+
+static void
+samples_init (Samples *samples)
+{
+  GArray **arrays[] = { &samples->drawn, &samples->cpu, &samples->models, &samples->wait,
+                        &samples->work, &samples->between, &samples->between_cpu };
+
+  for (guint i = 0; i < G_N_ELEMENTS (arrays); i++)
+    *arrays[i] = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+static void
+samples_clear (Samples *samples)
+{
+  GArray **arrays[] = { &samples->drawn, &samples->cpu, &samples->models, &samples->wait,
+                        &samples->work, &samples->between, &samples->between_cpu };
+
+  for (guint i = 0; i < G_N_ELEMENTS (arrays); i++)
+    g_clear_pointer (arrays[i], g_array_unref);
+}
+
 static Stats
 stats_of (GArray *samples)
 {
@@ -145,7 +199,7 @@ bench_line (guint       n,
             double      value,
             const char *unit)
 {
-  g_print ("BENCH gui_%u_%s=%.2f unit=%s\n", n, key, value, unit);
+  g_print ("BENCH %s_%u_%s=%.2f unit=%s\n", key_prefix, n, key, value, unit);
 }
 
 static GPtrArray *
@@ -164,15 +218,71 @@ make_contacts (guint n)
   return contacts;
 }
 
-/* Types @text key by key, then erases it key by key; one sample per key:
- * wall time until drawn, CPU time until drawn, wall time in the models. */
+typedef enum
+{
+  STEP_QUERY,
+  STEP_SORT,
+} StepKind;
+
+/* One key or click: the call, then the main loop until its frame is
+ * drawn, then the pause before the next step. Appends one value to each
+ * array of @samples and prints the step if @label is not NULL. */
+static void
+measure_step (GtkWidget      *window,
+              SvContactsPage *page,
+              StepKind        kind,
+              const char     *query,
+              guint           column,
+              GtkSortType     order,
+              Samples        *samples,
+              const char     *label)
+{
+  gint64 start, called;
+  double cpu_start, model_ms, ms, cpu, wait, work, between, between_cpu;
+  guint frames_before;
+
+  frame_started = 0;
+  cpu_start = cpu_ms ();
+  start = g_get_monotonic_time ();
+  if (kind == STEP_QUERY)
+    sv_contacts_page_set_query (page, query);
+  else
+    sv_contacts_page_sort (page, column, order);
+  called = g_get_monotonic_time ();
+  wait_drawn (window);
+  ms = ms_since (start);
+  cpu = cpu_ms () - cpu_start;
+  model_ms = (called - start) / 1000.0;
+  /* the frame that drew the step started after the call returned */
+  wait = frame_started >= called ? (frame_started - called) / 1000.0 : 0;
+  work = ms - wait;
+
+  frames_before = n_frames;
+  cpu_start = cpu_ms ();
+  pause_between_keys ();
+  between = n_frames - frames_before;
+  between_cpu = cpu_ms () - cpu_start;
+
+  g_array_append_val (samples->drawn, ms);
+  g_array_append_val (samples->cpu, cpu);
+  g_array_append_val (samples->models, model_ms);
+  g_array_append_val (samples->wait, wait);
+  g_array_append_val (samples->work, work);
+  g_array_append_val (samples->between, between);
+  g_array_append_val (samples->between_cpu, between_cpu);
+  if (label != NULL)
+    g_print ("  %s: %.1f ms until drawn = %.1f ms waiting for the frame clock + %.1f ms work "
+             "(%.1f ms CPU; %.1f ms in the models), %u shown; then %.0f frames, %.1f ms CPU before the next step\n",
+             label, ms, wait, work, cpu, model_ms, g_list_model_get_n_items (sv_contacts_page_get_model (page)),
+             between, between_cpu);
+}
+
+/* Types @text key by key, then erases it key by key. */
 static void
 type_and_erase (GtkWidget      *window,
                 SvContactsPage *page,
                 const char     *text,
-                GArray         *samples,
-                GArray         *cpu_samples,
-                GArray         *model_samples,
+                Samples        *samples,
                 gboolean        verbose)
 {
   glong n_chars = g_utf8_strlen (text, -1);
@@ -181,23 +291,48 @@ type_and_erase (GtkWidget      *window,
     {
       glong len = step <= n_chars ? step : 2 * n_chars - step;
       g_autofree char *prefix = g_utf8_substring (text, 0, len);
-      gint64 start = g_get_monotonic_time ();
-      double cpu_start = cpu_ms ();
-      double model_ms, ms, cpu;
+      g_autofree char *label = verbose ? g_strdup_printf ("filter \"%s\"", prefix) : NULL;
 
-      sv_contacts_page_set_query (page, prefix);
-      model_ms = ms_since (start);
-      wait_drawn (window);
-      ms = ms_since (start);
-      cpu = cpu_ms () - cpu_start;
-      g_array_append_val (samples, ms);
-      g_array_append_val (cpu_samples, cpu);
-      g_array_append_val (model_samples, model_ms);
-      if (verbose)
-        g_print ("  filter \"%s\": %.1f ms until drawn (%.1f ms CPU; %.1f ms in the models), %u shown\n",
-                 prefix, ms, cpu, model_ms, g_list_model_get_n_items (sv_contacts_page_get_model (page)));
-      pause_between_keys ();
+      measure_step (window, page, STEP_QUERY, prefix, 0, 0, samples, label);
     }
+}
+
+static void
+print_samples (guint       n,
+               const char *what,
+               const char *key,
+               Samples    *samples)
+{
+  Stats drawn = stats_of (samples->drawn), cpu = stats_of (samples->cpu), models = stats_of (samples->models);
+  Stats wait = stats_of (samples->wait), work = stats_of (samples->work);
+  Stats between = stats_of (samples->between), between_cpu = stats_of (samples->between_cpu);
+  g_autofree char *k = NULL;
+
+  g_print ("%s, %u steps: mean %.1f ms, p95 %.1f ms, max %.1f ms until drawn\n"
+           "  = waiting for the frame clock's slot: mean %.1f ms\n"
+           "  + work (the call and its frame): mean %.1f ms, p95 %.1f ms, max %.1f ms\n"
+           "  CPU: mean %.1f ms, p95 %.1f ms; in the models: mean %.1f ms, max %.1f ms\n"
+           "  between steps (50 ms): mean %.1f frames drawn, %.1f ms CPU\n",
+           what, samples->drawn->len, drawn.mean, drawn.p95, drawn.max, wait.mean,
+           work.mean, work.p95, work.max, cpu.mean, cpu.p95, models.mean, models.max,
+           between.mean, between_cpu.mean);
+
+#define LINE(suffix, value) \
+  k = g_strconcat (key, suffix, NULL); bench_line (n, k, value, "ms"); g_clear_pointer (&k, g_free)
+  LINE ("_mean_ms", drawn.mean);
+  LINE ("_p95_ms", drawn.p95);
+  LINE ("_max_ms", drawn.max);
+  LINE ("_wait_mean_ms", wait.mean);
+  LINE ("_work_mean_ms", work.mean);
+  LINE ("_work_p95_ms", work.p95);
+  LINE ("_models_mean_ms", models.mean);
+  LINE ("_cpu_mean_ms", cpu.mean);
+  LINE ("_cpu_p95_ms", cpu.p95);
+  LINE ("_cpu_max_ms", cpu.max);
+  LINE ("_between_cpu_ms", between_cpu.mean);
+#undef LINE
+  k = g_strconcat (key, "_between_frames", NULL);
+  bench_line (n, k, between.mean, "frames");
 }
 
 static int
@@ -206,11 +341,7 @@ bench_list (guint n,
 {
   g_autoptr(GPtrArray) contacts = NULL;
   g_autoptr(GPtrArray) reloaded = NULL;
-  g_autoptr(GArray) filter = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) filter_models = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) filter_cpu = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) sort_cpu = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) sort = g_array_new (FALSE, FALSE, sizeof (double));
+  Samples filter, sort;
   static const struct { SvContactsColumn column; GtkSortType order; const char *label; } sorts[] = {
     { SV_CONTACTS_COLUMN_NAME, GTK_SORT_ASCENDING, "name ascending" },
     { SV_CONTACTS_COLUMN_NAME, GTK_SORT_DESCENDING, "name descending" },
@@ -224,7 +355,7 @@ bench_list (guint n,
   double reload_sorted_ms, reload_sorted_cpu;
   double frame_ms, frame_cpu, load_ms, reload_ms, load_cpu, reload_cpu, cpu_start;
   guint64 hwm_before, hwm_after;
-  Stats f, fc, fm, s, sc;
+  Stats f, s;
 
   window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
@@ -232,7 +363,11 @@ bench_list (guint n,
   contacts_page = SV_CONTACTS_PAGE (page);
   gtk_window_set_child (GTK_WINDOW (window), page);
   gtk_window_present (GTK_WINDOW (window));
+  g_signal_connect (gtk_widget_get_frame_clock (window), "before-paint", G_CALLBACK (before_paint_cb), NULL);
   g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint", G_CALLBACK (after_paint_cb), NULL);
+  /* Typing goes to the search entry: it has the focus, and its cursor
+   * blinks as the user's settings say. */
+  sv_contacts_page_focus_search (contacts_page);
   wait_drawn (window);
   pause_between_keys ();
   hwm_before = vm_hwm_kib ();
@@ -278,41 +413,30 @@ bench_list (guint n,
       }
     frame_ms = stats_of (idle).mean;
     frame_cpu = stats_of (idle_cpu).mean;
+    /* While the search entry's cursor blinks, the frame clock runs at
+     * every refresh and this is mostly the wait for the next slot. */
     g_print ("a frame that changes nothing: %.1f ms until drawn (%.1f ms CPU), mean of 10\n", frame_ms, frame_cpu);
   }
   g_print ("load into the list: %.1f ms until drawn (%.1f ms CPU); reload after an edit: %.1f ms (%.1f ms CPU)\n",
            load_ms, load_cpu, reload_ms, reload_cpu);
 
+  samples_init (&filter);
+  samples_init (&sort);
   for (guint round = 0; round < rounds; round++)
     for (guint i = 0; i < G_N_ELEMENTS (searches); i++)
-      type_and_erase (window, contacts_page, searches[i], filter, filter_cpu, filter_models, round == 0);
-  f = stats_of (filter);
-  fc = stats_of (filter_cpu);
-  fm = stats_of (filter_models);
-  g_print ("filter per key, %u keys: mean %.1f ms, p95 %.1f ms, max %.1f ms until drawn "
-           "(CPU: mean %.1f ms, p95 %.1f ms; models: mean %.1f ms, max %.1f ms)\n",
-           filter->len, f.mean, f.p95, f.max, fc.mean, fc.p95, fm.mean, fm.max);
+      type_and_erase (window, contacts_page, searches[i], &filter, round == 0);
+  print_samples (n, "filter per key", "filter", &filter);
 
   for (guint round = 0; round < rounds; round++)
     for (guint i = 0; i < G_N_ELEMENTS (sorts); i++)
       {
-        double ms, cpu, sort_cpu_start = cpu_ms ();
+        g_autofree char *label = round == 0 ? g_strdup_printf ("sort by %s", sorts[i].label) : NULL;
 
-        start = g_get_monotonic_time ();
-        sv_contacts_page_sort (contacts_page, sorts[i].column, sorts[i].order);
-        wait_drawn (window);
-        ms = ms_since (start);
-        cpu = cpu_ms () - sort_cpu_start;
-        g_array_append_val (sort, ms);
-        g_array_append_val (sort_cpu, cpu);
-        if (round == 0)
-          g_print ("  sort by %s: %.1f ms until drawn (%.1f ms CPU)\n", sorts[i].label, ms, cpu);
-        pause_between_keys ();
+        measure_step (window, contacts_page, STEP_SORT, NULL, sorts[i].column, sorts[i].order, &sort, label);
       }
-  s = stats_of (sort);
-  sc = stats_of (sort_cpu);
-  g_print ("sort, %u clicks: mean %.1f ms, p95 %.1f ms, max %.1f ms until drawn (CPU: mean %.1f ms, max %.1f ms)\n",
-           sort->len, s.mean, s.p95, s.max, sc.mean, sc.max);
+  print_samples (n, "sort", "sort", &sort);
+  f = stats_of (filter.drawn);
+  s = stats_of (sort.drawn);
 
   {
     /* An edit while the list is sorted by name: the window reloads all
@@ -336,8 +460,9 @@ bench_list (guint n,
   hwm_after = vm_hwm_kib ();
   g_print ("peak memory (VmHWM): %.1f MiB; %.1f MiB before the contacts were loaded\n",
            hwm_after / 1024.0, hwm_before / 1024.0);
-  g_print ("frame budget at 60 Hz: 16.7 ms; filter per key (mean) / budget: %.2f, sort (mean) / budget: %.2f\n",
-           f.mean / 16.7, s.mean / 16.7);
+  g_print ("frame budget at 60 Hz: 16.7 ms; filter per key (mean) / budget: %.2f until drawn, %.2f work; "
+           "sort (mean) / budget: %.2f until drawn, %.2f work\n",
+           f.mean / 16.7, stats_of (filter.work).mean / 16.7, s.mean / 16.7, stats_of (sort.work).mean / 16.7);
 
   bench_line (n, "frame_ms", frame_ms, "ms");
   bench_line (n, "frame_cpu_ms", frame_cpu, "ms");
@@ -346,20 +471,11 @@ bench_list (guint n,
   bench_line (n, "load_cpu_ms", load_cpu, "ms");
   bench_line (n, "reload_sorted_ms", reload_sorted_ms, "ms");
   bench_line (n, "reload_sorted_cpu_ms", reload_sorted_cpu, "ms");
-  bench_line (n, "filter_mean_ms", f.mean, "ms");
-  bench_line (n, "filter_p95_ms", f.p95, "ms");
-  bench_line (n, "filter_max_ms", f.max, "ms");
-  bench_line (n, "filter_models_mean_ms", fm.mean, "ms");
-  bench_line (n, "filter_cpu_mean_ms", fc.mean, "ms");
-  bench_line (n, "filter_cpu_p95_ms", fc.p95, "ms");
-  bench_line (n, "sort_mean_ms", s.mean, "ms");
-  bench_line (n, "sort_p95_ms", s.p95, "ms");
-  bench_line (n, "sort_max_ms", s.max, "ms");
-  bench_line (n, "sort_cpu_mean_ms", sc.mean, "ms");
-  bench_line (n, "sort_cpu_max_ms", sc.max, "ms");
   bench_line (n, "peak_rss_mib", hwm_after / 1024.0, "MiB");
   bench_line (n, "base_rss_mib", hwm_before / 1024.0, "MiB");
 
+  samples_clear (&filter);
+  samples_clear (&sort);
   gtk_window_destroy (GTK_WINDOW (window));
   return 0;
 }
@@ -492,6 +608,32 @@ main (int    argc,
 
   gtk_init ();
   adw_init ();
+  {
+    /* The application's style sheet, as AdwApplication loads it. */
+    g_autoptr(GtkCssProvider) style = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (style, RESOURCE_PREFIX "/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (style),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+  for (; argc > 1 && g_str_has_prefix (argv[1], "--"); argc--, argv++)
+    {
+      if (strcmp (argv[1], "--no-cursor-blink") == 0)
+        {
+          g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
+          key_prefix = "gui_noblink";
+        }
+      else if (strcmp (argv[1], "--variant") == 0 && argc > 2)
+        {
+          key_prefix = g_strconcat ("gui_", argv[2], NULL);
+          argc--, argv++;
+        }
+      else
+        {
+          g_printerr ("usage: sv-bench-contacts [--no-cursor-blink] [--variant NAME] [N [ROUNDS]]\n");
+          return 2;
+        }
+    }
   return bench_list (argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 10000,
                      argc > 2 ? MAX (1, (guint) g_ascii_strtoull (argv[2], NULL, 10)) : 3);
 }
