@@ -576,7 +576,7 @@ sv_store_card_get (SvStore    *store,
   CardContext ctx = { account_id, iccid, };
 
   g_return_val_if_fail (account_id != 0, NULL);
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return NULL;
   return sv_store_run_result (store, SV_DB_READ, card_get_txn, &ctx,
                               (gpointer *) &ctx.card, (GDestroyNotify) sv_store_card_free, error);
@@ -694,7 +694,7 @@ sv_store_card_deregister (SvStore    *store,
   CardContext ctx = { account_id, iccid, };
 
   g_return_val_if_fail (account_id != 0, FALSE);
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return FALSE;
   return sv_store_run (store, SV_DB_WRITE, card_deregister_txn, &ctx, error);
 }

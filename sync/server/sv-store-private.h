@@ -137,10 +137,11 @@ sv_store_run_result (SvStore        *store,
                      GDestroyNotify  free_func,
                      GError        **error);
 
-/* NOT_FOUND "No such card" for a missing ICCID */
+/* NOT_FOUND "No such @what" ("card", "restore") for a missing @id */
 gboolean
-sv_store_check_card_given (const char  *iccid,
-                           GError     **error);
+sv_store_check_given (const char  *id,
+                      const char  *what,
+                      GError     **error);
 
 /* An INSERT ... ON CONFLICT DO NOTHING RETURNING id, stepped to its end:
  * *id = the new row's id, or 0 when the row was there (nothing inserted). */

@@ -592,7 +592,7 @@ sv_store_backup_apply (SvStore                    *store,
 
   g_return_val_if_fail (request != NULL, NULL);
 
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return NULL;
   if (!sv_store_check_batch_id (request->batch_id, error))
     return NULL;
@@ -760,7 +760,7 @@ sv_store_changes_since (SvStore    *store,
   ChangesContext ctx = { account_id, iccid, since_epoch, since_modseq, };
 
   ctx.limit = limit == 0 ? DEFAULT_CHANGES_LIMIT : MIN (limit, SV_STORE_MAX_BATCH);
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return NULL;
   return sv_store_run_result (store, SV_DB_READ, changes_since_txn, &ctx,
                               (gpointer *) &ctx.changes, (GDestroyNotify) sv_store_changes_free, error);
@@ -814,7 +814,7 @@ sv_store_records_list (SvStore    *store,
   ChangesContext ctx = { account_id, iccid, };
 
   ctx.file = file;
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return NULL;
   return sv_store_run_result (store, SV_DB_READ, records_list_txn, &ctx,
                               (gpointer *) &ctx.records, (GDestroyNotify) g_ptr_array_unref, error);

@@ -243,7 +243,7 @@ sv_store_messages_append (SvStore    *store,
   MessagesContext ctx = { store, account_id, iccid, batch_id, messages, };
   GVariantBuilder all;
 
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return NULL;
   if (!sv_store_check_batch_id (batch_id, error))
     return NULL;
@@ -322,7 +322,7 @@ sv_store_messages_list (SvStore    *store,
 {
   MessagesContext ctx = { store, account_id, iccid, };
 
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return NULL;
   return sv_store_run_result (store, SV_DB_READ, messages_list_txn, &ctx,
                               (gpointer *) &ctx.list, (GDestroyNotify) g_ptr_array_unref, error);
@@ -363,7 +363,7 @@ sv_store_message_delete (SvStore    *store,
   MessagesContext ctx = { store, account_id, iccid, };
 
   ctx.message_id = message_id;
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return FALSE;
   return sv_store_run (store, SV_DB_WRITE, message_delete_txn, &ctx, error);
 }
@@ -643,7 +643,7 @@ sv_store_restore_create (SvStore            *store,
 {
   RestoreContext ctx = { store, account_id, staff_id, iccid, kind, since_epoch, since_modseq, sms, };
 
-  if (!sv_store_check_card_given (iccid, error))
+  if (!sv_store_check_given (iccid, "card", error))
     return NULL;
   if (group_size == 0)
     group_size = DEFAULT_GROUP_SIZE;
@@ -670,18 +670,6 @@ restore_get_txn (SvDbConn *conn,
   return ctx->restore != NULL;
 }
 
-static gboolean
-check_restore_given (const char  *restore_id,
-                     GError     **error)
-{
-  if (restore_id == NULL)
-    {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such restore");
-      return FALSE;
-    }
-  return TRUE;
-}
-
 SvStoreRestore *
 sv_store_restore_get (SvStore    *store,
                       gint64      account_id,
@@ -691,7 +679,7 @@ sv_store_restore_get (SvStore    *store,
   RestoreContext ctx = { store, account_id, };
 
   ctx.restore_id = restore_id;
-  if (!check_restore_given (restore_id, error))
+  if (!sv_store_check_given (restore_id, "restore", error))
     return NULL;
   return sv_store_run_result (store, SV_DB_READ, restore_get_txn, &ctx,
                               (gpointer *) &ctx.restore, (GDestroyNotify) sv_store_restore_free, error);
@@ -781,7 +769,7 @@ sv_store_restore_get_group (SvStore    *store,
 
   ctx.restore_id = restore_id;
   ctx.group = n;
-  if (!check_restore_given (restore_id, error))
+  if (!sv_store_check_given (restore_id, "restore", error))
     return NULL;
   return sv_store_run_result (store, SV_DB_READ, restore_group_txn, &ctx,
                               (gpointer *) &ctx.result, (GDestroyNotify) sv_store_restore_group_free, error);
@@ -861,7 +849,7 @@ sv_store_restore_ack (SvStore    *store,
 
   ctx.restore_id = restore_id;
   ctx.group = n;
-  if (!check_restore_given (restore_id, error))
+  if (!sv_store_check_given (restore_id, "restore", error))
     return NULL;
   return sv_store_run_result (store, SV_DB_WRITE, restore_ack_txn, &ctx,
                               (gpointer *) &ctx.restore, (GDestroyNotify) sv_store_restore_free, error);

@@ -156,12 +156,13 @@ sv_store_run_result (SvStore        *store,
 }
 
 gboolean
-sv_store_check_card_given (const char  *iccid,
-                           GError     **error)
+sv_store_check_given (const char  *id,
+                      const char  *what,
+                      GError     **error)
 {
-  if (iccid == NULL)
+  if (id == NULL)
     {
-      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such card");
+      g_set_error (error, SV_STORE_ERROR, SV_STORE_ERROR_NOT_FOUND, "No such %s", what);
       return FALSE;
     }
   return TRUE;
