@@ -67,7 +67,7 @@ lock = threading.Lock()
 figures = {"kills": 0, "kills_during_work": 0, "restores": 0, "full_restores": 0,
            "full_restores_new_mirror": 0, "incremental_restores": 0, "backups": 0,
            "failed_runs_retried": 0, "client_retries": 0, "records_checked": 0, "messages_checked": 0,
-           "lost": 0, "duplicated": 0, "foreign": 0}
+           "records_received": 0, "incremental_records_received": 0, "lost": 0, "duplicated": 0, "foreign": 0}
 failures = []
 
 
@@ -302,6 +302,10 @@ class Client:
         if out.get("kind") != kind or out.get("mode") != "applied" or out.get("conflicts"):
             fail(f"client {self.n}: restore {kind}: {out.get('kind')} {out.get('mode')}, "
                  f"{len(out.get('conflicts') or [])} conflicts, first {(out.get('conflicts') or [None])[0]}")
+        received = int((out.get("records") or {}).get("received") or 0)
+        count("records_received", received)
+        if kind == "incremental":
+            count("incremental_records_received", received)
         self.compare(db, kind)
         count("restores")
         count("full_restores" if kind == "full" else "incremental_restores")
