@@ -284,9 +284,10 @@ count_exchange (SvSyncClient *self,
  * few hundred bytes, the headers were most of them):
  *  - `Connection: Keep-Alive`: HTTP/1.1 keeps the connection by default;
  *  - `Accept-Encoding: gzip, deflate` (the content decoder's): the server
- *    only ever gzips, and only answers of 1 KiB or more, so a request asks
- *    for it only where such an answer can come (a GET, or a large body: a
- *    large batch's answer lists every record), as `gzip`.
+ *    only ever gzips, and only where that is shorter, so a request asks
+ *    for it (as `gzip`) only where a long answer can come: a GET, or a
+ *    body of SV_PROTOCOL_GZIP_ASK_MIN bytes or more (a batch's answer
+ *    lists every record).
  * Host, Authorization, Content-Type and Content-Length stay.
  */
 static void
@@ -346,7 +347,7 @@ _sv_sync_client_send_request (SvSyncClient  *self,
         }
 
       g_signal_connect (msg, "starting", G_CALLBACK (trim_request_headers_cb),
-                        GINT_TO_POINTER (g_str_equal (method, "GET") || body_len >= SV_PROTOCOL_GZIP_MIN));
+                        GINT_TO_POINTER (g_str_equal (method, "GET") || body_len >= SV_PROTOCOL_GZIP_ASK_MIN));
       /* A request that is safe to resend may also go on a kept-alive
        * connection (libsoup opens a new one for every POST otherwise). */
       if (retry)
@@ -362,14 +363,12 @@ _sv_sync_client_send_request (SvSyncClient  *self,
         {
           g_autoptr(GBytes) bytes = NULL;
 
-          /* A large batch travels compressed (PROTOCOL.md, Conventions);
-           * libsoup asks for compressed answers and decodes them. */
-          if (body_len >= SV_PROTOCOL_GZIP_MIN)
-            {
-              bytes = sv_protocol_gzip (body, body_len);
-              soup_message_headers_replace (soup_message_get_request_headers (msg),
-                                            "Content-Encoding", "gzip");
-            }
+          /* A body travels compressed when that is shorter (PROTOCOL.md,
+           * Conventions); libsoup's content decoder decodes the answers. */
+          bytes = sv_protocol_gzip_if_smaller (body, body_len);
+          if (bytes != NULL)
+            soup_message_headers_replace (soup_message_get_request_headers (msg),
+                                          "Content-Encoding", "gzip");
           else
             bytes = g_bytes_new (body, body_len);
           sent_len = g_bytes_get_size (bytes);

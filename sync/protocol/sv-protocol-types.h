@@ -50,9 +50,15 @@ gboolean    sv_protocol_check_object       (JsonNode           *node,
                                             guint               n_fields,
                                             GError            **error);
 char       *sv_protocol_node_to_data       (JsonNode           *node);
-/* Bodies from this size on are sent gzip-compressed (PROTOCOL.md). */
-#define SV_PROTOCOL_GZIP_MIN 1024
+/* Bodies from this size on are sent gzip-compressed when that makes them,
+ * with their Content-Encoding header, smaller (PROTOCOL.md). */
+#define SV_PROTOCOL_GZIP_MIN 128
+/* A client asks for gzipped answers (Accept-Encoding: gzip, 23 bytes)
+ * on a GET, and on a request body of this size or more. */
+#define SV_PROTOCOL_GZIP_ASK_MIN 256
 
+GBytes     *sv_protocol_gzip_if_smaller    (const void         *data,
+                                            gsize               len);
 GBytes     *sv_protocol_gzip               (const void         *data,
                                             gsize               len);
 GBytes     *sv_protocol_gunzip             (const void         *data,

@@ -189,17 +189,17 @@ answer (SvServer          *self,
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
   gsize len = 0;
   const char *data = request->response ? g_bytes_get_data (request->response, &len) : NULL;
+  g_autoptr(GBytes) packed = NULL;
 
   for (guint i = 0; request->headers != NULL && i + 1 < request->headers->len; i += 2)
     soup_message_headers_append (headers, request->headers->pdata[i], request->headers->pdata[i + 1]);
   add_security_headers (self, message, TRUE);
   soup_server_message_set_status (message, request->status ? request->status : 500, NULL);
-  if (data != NULL && len >= SV_PROTOCOL_GZIP_MIN &&
+  if (data != NULL &&
       sv_protocol_accepts_gzip (soup_message_headers_get_one (soup_server_message_get_request_headers (message),
-                                                              "Accept-Encoding")))
+                                                              "Accept-Encoding")) &&
+      (packed = sv_protocol_gzip_if_smaller (data, len)) != NULL)
     {
-      g_autoptr(GBytes) packed = sv_protocol_gzip (data, len);
-
       /* No Vary: an answer with Cache-Control: no-store is kept by no
        * cache, so there is no stored variant to choose. */
       soup_message_headers_replace (headers, "Content-Encoding", "gzip");

@@ -431,7 +431,8 @@ test_phone_iccid (void)
   g_assert_false (sv_protocol_check_iccid ("898601234567890123456", NULL, NULL));
 }
 
-/* Bodies of SV_PROTOCOL_GZIP_MIN bytes or more travel gzip-compressed. */
+/* Bodies travel gzip-compressed from SV_PROTOCOL_GZIP_MIN bytes on, when
+ * that (with the Content-Encoding header line) is shorter. */
 static void
 test_gzip (void)
 {
@@ -454,6 +455,23 @@ test_gzip (void)
   g_string_append (json, "]}");
   packed = sv_protocol_gzip (json->str, json->len);
   g_assert_cmpuint (g_bytes_get_size (packed), <, json->len / 2);
+
+  /* Worth it or not: too short; a short but repetitive body (three
+   * records); random bytes, which gzip only makes longer. */
+  {
+    g_autoptr(GBytes) tiny = sv_protocol_gzip_if_smaller (json->str, SV_PROTOCOL_GZIP_MIN - 1);
+    g_autoptr(GBytes) three = sv_protocol_gzip_if_smaller (json->str, 300);
+    g_autoptr(GBytes) noise = NULL;
+    char random_text[400];
+
+    for (guint i = 0; i < sizeof random_text; i++)
+      random_text[i] = (char) g_random_int_range (32, 127);
+    noise = sv_protocol_gzip_if_smaller (random_text, sizeof random_text);
+    g_assert_null (tiny);
+    g_assert_nonnull (three);
+    g_assert_cmpuint (g_bytes_get_size (three) + strlen ("Content-Encoding: gzip\r\n"), <, 300);
+    g_assert_null (noise);
+  }
   plain = sv_protocol_gunzip (g_bytes_get_data (packed, NULL), g_bytes_get_size (packed),
                               SV_PROTOCOL_MAX_BODY, &error);
   g_assert_no_error (error);
