@@ -14,9 +14,16 @@ full backup, then for k = 1, 10, 100: change k contacts' names in the
 mirror (`simvault-cli edit`), back up (incremental), and count. Then k
 portal edits on the server and an incremental restore of them.
 
-Prints `BENCH key=value unit=U` lines (build-aux/bench.sh). The login and
-logout exchanges of each CLI run are counted apart (`_session_bytes`): they
-are the same for any k and any phonebook.
+Prints `BENCH key=value unit=U` lines (build-aux/bench.sh). A row's bytes
+are those of the exchanges that depend on the work (the backup batches;
+the restore's "changes since" pages): every byte of their requests and
+answers, HTTP heads included. The login and logout exchanges of each CLI
+run are counted apart (`sync_session_bytes`): they are the same for any k
+and any phonebook. On stderr, per row, every exchange counted (request
+line, bytes each way split into head and body) and, with
+SV_BENCH_SYNC_HEADERS=1 (bench-sync.sh --headers), every header line with
+its bytes; at the end, bytes per record sent for each k on both cards
+(they must grow with k, not with the phonebook).
 """
 
 import json
@@ -224,6 +231,7 @@ def main():
         proxy = CountingProxy(int(base.rstrip("/").rsplit(":", 1)[1]))
         net = ["--timeout", "30", "--attempts", "1"]
         round_trips = set()
+        per_record = {}
         name_counter = 0
         for total, iccid in cards.items():
             run_cli(db, pw_file, "register", iccid, "--server", proxy.url(), "--phone", PHONE, *net)
@@ -256,6 +264,7 @@ def main():
                 # edit may change more than its ADN record)
                 bench(f"sync_backup_k{k}_of_{total}_limit_bytes", 300 + 100 * result["records"]["sent"], "B")
                 bench(f"sync_backup_k{k}_of_{total}_round_trips", n, "round-trips")
+                per_record[("backup", k, total)] = (wb, result["records"]["sent"])
                 round_trips.add(n)
                 if k == 10 and total == 250:
                     bench("sync_session_bytes", sb, "B")
@@ -274,6 +283,7 @@ def main():
                 bench(f"sync_restore_k{k}_of_{total}_bytes", wb, "B")
                 bench(f"sync_restore_k{k}_of_{total}_round_trips", n, "round-trips")
                 bench(f"sync_restore_k{k}_of_{total}_records", result["records"]["changed"], "records")
+                per_record[("restore", k, total)] = (wb, result["records"]["changed"])
                 bench(f"sync_restore_k{k}_of_{total}_limit_bytes", 300 + 100 * max(1, result["records"]["changed"]), "B")
                 if total == 250 and k == 10:
                     bench("sync_restore_k10_bytes", wb, "B")
@@ -282,6 +292,14 @@ def main():
                 run_cli(db, pw_file, "backup", iccid, "--sms", "none", *net)
                 proxy.take()
         bench("sync_backup_round_trips", "/".join(str(r) for r in sorted(round_trips)), "round-trips")
+        print("# bytes per record (row bytes / records), 250 vs 500:", file=sys.stderr)
+        for kind in ("backup", "restore"):
+            for k in (1, 10, 100):
+                cells = []
+                for total in cards:
+                    b, n = per_record[(kind, k, total)]
+                    cells.append(f"{total}: {b} B / {n} = {b / max(1, n):.0f} B")
+                print(f"#   {kind} k={k}: " + "; ".join(cells), file=sys.stderr)
     finally:
         server.terminate()
         server.wait(timeout=30)
