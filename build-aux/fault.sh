@@ -8,7 +8,8 @@
 #   build-aux/fault.sh            # 60 kills x 1 round
 #   build-aux/fault.sh 200 3      # 200 kills x 3 rounds
 # The restore kills (test-fault-restores.py, 16 desktops restoring) run
-# SV_FAULT_RESTORE_KILLS (default: the same number as the backup kills).
+# SV_FAULT_RESTORE_KILLS (default: the same number as the backup kills),
+# on SQLite and again on PostgreSQL.
 # The desktop kills (test-desktop-kill.py) run SV_FAULT_DESKTOP_KILLS (30
 # here, 6 in test.sh) per operation.
 # Prints the FIGURES lines (kills, acknowledged batches, retries, records
@@ -31,6 +32,15 @@ while [ "$i" -lt "$rounds" ]; do
     --num-processes 1 --print-errorlogs --timeout-multiplier 10 || status=1
   grep -ho 'FIGURES[^"\\]*' "$build/meson-logs/testlog.json" || true
 done
+# The same restore kills with the server on PostgreSQL, and the full disk
+# under PostgreSQL (tests/postgresql; skip with SV_FAULT_POSTGRESQL=0).
+if [ "${SV_FAULT_POSTGRESQL:-1}" != 0 ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "=== PostgreSQL: $kills kills while 16 desktops restore; a full disk"
+  SV_FAULT_RESTORE_KILLS=${SV_FAULT_RESTORE_KILLS:-$kills} meson test -C "$build" --no-rebuild \
+    test-fault-restores-postgresql test-pg-disk-full --num-processes 1 --print-errorlogs \
+    --timeout-multiplier 10 || status=1
+  grep -ho 'FIGURES[^"\\]*' "$build/meson-logs/testlog.json" || true
+fi
 # SV_FAULT_CARD=1: also the card pulled at every APDU of the writes
 # (tests/card/test-card-pull-every.c with no cap on the pull points),
 # through the shared card harness.
