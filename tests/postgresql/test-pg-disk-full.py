@@ -15,10 +15,13 @@ of the cluster stays on the ordinary disk. Two cases:
               an index fails, PostgreSQL answers SQLSTATE 53100 disk_full
               ("could not extend file ...: No space left on device").
   wal         the cluster's WAL (initdb --waldir, 1 MiB segments) is on the
-              small tmpfs: creating the next WAL segment fails, PostgreSQL
-              PANICs, ends every connection and tries crash recovery, which
-              cannot finish while the disk is full; the cluster is started
-              again once the space returns, as an operator would.
+              small tmpfs (the segments kept by wal_keep_size, so freed
+              WAL does not make room): creating the next segment fails,
+              PostgreSQL PANICs, ends every connection and goes into crash
+              recovery. Once the space returns it either finishes recovery
+              by itself or, when its recovery already gave up and the
+              postmaster exited, is started again as an operator would;
+              simvault-server is never restarted.
 
 For each: backups until one fails; then
   - the failing request gets a clear JSON error (503 unavailable; for
@@ -27,8 +30,8 @@ For each: backups until one fails; then
   - nothing acknowledged is lost: every record of every 200 batch is on
     the server byte for byte at its version, and no record of a refused
     batch is (all or nothing);
-  - when space returns (the filler removed; for wal the cluster started
-    again) the same batch, same id, succeeds on the same running server,
+  - when space returns (the filler removed; for wal the cluster back)
+    the same batch, same id, succeeds on the same running server,
     and later ones too;
   - the database is consistent: pg_amcheck (heap and B-tree, with
     --heapallindexed) finds nothing, and every card's records read back.
@@ -38,7 +41,10 @@ sync code as the GUI) with a mirror on the ordinary disk backs up while
 the server's disk is full: it fails with the server's message (exit 1,
 "disk is full ... nothing was stored"), `sync-status` shows the edits still
 waiting, and the next `backup` after the space returns sends them; the
-server then holds the mirror's phonebook byte for byte.
+server then holds the mirror's phonebook byte for byte. A second desktop
+restoring from the full server is refused the same clear way (a restore
+snapshots the card on the server, which needs space) and its mirror is
+untouched; once space returns the restore works.
 
 Skips (TAP) when not root (mount needs it) or without PostgreSQL.
 usage: test-pg-disk-full.py SIMVAULT_SERVER SIMVAULT_CLI MIRROR_FROM_PROFILE PROFILE [CASE...]
