@@ -191,7 +191,7 @@ fetch_changes (SvSyncClient  *client,
       if (changes->token == NULL || (changes->more && g_strcmp0 (changes->token, token) == 0))
         {
           g_set_error_literal (error, SV_SYNC_ERROR, SV_SYNC_ERROR_BAD_RESPONSE,
-                               _("The server's list of changes does not move on"));
+                               _("The server’s list of changes does not move on"));
           return NULL;
         }
       g_ptr_array_extend_and_steal (delivery->records, g_steal_pointer (&changes->records));
