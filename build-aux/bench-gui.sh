@@ -8,7 +8,16 @@
 # (build-aux/bench.sh collects them).
 #
 # Figures "until drawn" are wall-clock times; on a machine shared with other
-# work also read the CPU times printed beside them.
+# work also read the CPU times printed beside them. Each is also split into
+# the wait for the frame clock's next slot (the search entry's blinking
+# cursor keeps the clock running) and the work: the call and its frame.
+#
+# For information, at the first size only: the same with the cursor blink
+# turned off (keys gui_noblink_N_*: the frame clock is idle when a key
+# comes) and with GTK's cairo renderer instead of its default GL renderer,
+# which draws in software (llvmpipe) here (keys gui_cairo_N_*). The rows
+# compared with the targets are the default renderer's, blink on, as a user
+# gets them.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,5 +48,8 @@ export GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/data" LC_ALL=C.UTF-
 export bench
 sizes_str="${sizes[*]}"
 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- \
-  bash -c 'for n in '"$sizes_str"'; do "$bench" "$n"; done; "$bench" --startup 5' \
+  bash -c 'for n in '"$sizes_str"'; do "$bench" "$n"; done
+           "$bench" --no-cursor-blink '"${sizes[0]}"'
+           GSK_RENDERER=cairo "$bench" --variant cairo '"${sizes[0]}"'
+           "$bench" --startup 5' \
   2> >(grep -v -e dbus-daemon -e SpiRegistry >&2) | grep -v SpiRegistry
