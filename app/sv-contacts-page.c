@@ -32,6 +32,7 @@ struct _SvContactsPage
 
   SvContactList      *list;
   GtkMultiSelection  *selection;
+  char               *query;   /* the search text last filtered by */
 
   /* Which column sorts: asked of the column view's sorter (GTK 4.8 has no
    * getter for it), see sorter_changed_cb(). */
@@ -105,9 +106,17 @@ static void
 search_changed_cb (SvContactsPage *self,
                    GtkSearchEntry *entry)
 {
-  GHashTable *selected = get_selected_objects (self);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+  GHashTable *selected;
 
-  sv_contact_list_set_query (self->list, gtk_editable_get_text (GTK_EDITABLE (entry)));
+  /* sv_contacts_page_set_query() filtered already */
+  if (g_strcmp0 (text, self->query) == 0)
+    return;
+  g_free (self->query);
+  self->query = g_strdup (text);
+
+  selected = get_selected_objects (self);
+  sv_contact_list_set_query (self->list, text);
   restore_selected_objects (self, selected);
   update_visible_page (self);
 }
@@ -333,6 +342,7 @@ sv_contacts_page_dispose (GObject *object)
   adw_bin_set_child (ADW_BIN (self), NULL);
   g_clear_object (&self->selection);
   g_clear_object (&self->list);
+  g_clear_pointer (&self->query, g_free);
 
   G_OBJECT_CLASS (sv_contacts_page_parent_class)->dispose (object);
 }
@@ -515,7 +525,8 @@ sv_contacts_page_set_query (SvContactsPage *self,
   else
     gtk_editable_set_text (editable, query);
 
-  /* search-changed is delayed; filter now so callers see the result. */
+  /* search-changed comes from a 0 ms timeout (no search delay, see the
+   * .ui), before the next frame; filter now so callers see the result. */
   search_changed_cb (self, self->search_entry);
 }
 

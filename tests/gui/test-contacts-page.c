@@ -328,6 +328,39 @@ test_cells_follow_rows (Fixture       *fixture,
   assert_cells_show_first_rows (fixture);
 }
 
+/* A key typed in the search entry filters the list before the next frame
+ * (no search delay): the list follows the key in the frame that shows it. */
+static void
+test_typing_filters_at_once (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  GtkWidget *focus;
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (fixture->window);
+  gint64 frame_before;
+  int position = 0;
+
+  settle ();
+  sv_contacts_page_focus_search (fixture->page);
+  focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+  g_assert_true (GTK_IS_EDITABLE (focus));
+
+  frame_before = gdk_frame_clock_get_frame_counter (clock);
+  gtk_editable_insert_text (GTK_EDITABLE (focus), "Zo", -1, &position);
+  /* what runs before the frame clock's next paint: sources of higher
+   * priority than GDK_PRIORITY_REDRAW, e.g. a 0 ms timeout */
+  while (g_main_context_pending (NULL) && gdk_frame_clock_get_frame_counter (clock) == frame_before)
+    g_main_context_iteration (NULL, FALSE);
+  assert_shown (fixture, "zo", SV_CONTACTS_COLUMN_INDEX, GTK_SORT_ASCENDING);
+  g_assert_cmpuint (g_list_model_get_n_items (sv_contacts_page_get_model (fixture->page)), <,
+                    fixture->contacts->len);
+
+  gtk_editable_delete_text (GTK_EDITABLE (focus), 1, -1);
+  frame_before = gdk_frame_clock_get_frame_counter (clock);
+  while (g_main_context_pending (NULL) && gdk_frame_clock_get_frame_counter (clock) == frame_before)
+    g_main_context_iteration (NULL, FALSE);
+  assert_shown (fixture, "z", SV_CONTACTS_COLUMN_INDEX, GTK_SORT_ASCENDING);
+}
+
 typedef struct
 {
   guint text;
@@ -441,6 +474,8 @@ main (int    argc,
               fixture_set_up, test_selection_follows_contacts, fixture_tear_down);
   g_test_add ("/sv/contacts-page/cells-follow-rows", Fixture, GUINT_TO_POINTER (700),
               fixture_set_up, test_cells_follow_rows, fixture_tear_down);
+  g_test_add ("/sv/contacts-page/typing-filters-at-once", Fixture, GUINT_TO_POINTER (700),
+              fixture_set_up, test_typing_filters_at_once, fixture_tear_down);
   g_test_add ("/sv/contacts-page/render-nodes", Fixture, GUINT_TO_POINTER (700),
               fixture_set_up, test_render_nodes, fixture_tear_down);
 
