@@ -330,28 +330,54 @@ serve_static (SvServer          *self,
 
 /* ---- routing ------------------------------------------------------------ */
 
+static const char *
+segment_end (const char *segment)
+{
+  const char *slash = strchr (segment, '/');
+
+  return slash != NULL ? slash : segment + strlen (segment);
+}
+
+/* Segment by segment, without splitting either string (it runs for every
+ * route on every request); a {placeholder} matches one non-empty segment. */
 static gboolean
 route_match (const char  *pattern,
              const char  *path,
              GStrv       *params)
 {
-  g_auto(GStrv) want = g_strsplit (pattern, "/", -1);
-  g_auto(GStrv) have = g_strsplit (path, "/", -1);
-  g_autoptr(GStrvBuilder) found = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) found = NULL;
+  const char *want = pattern;
+  const char *have = path;
+  char *segment = NULL;
 
-  if (g_strv_length (want) != g_strv_length (have))
-    return FALSE;
-  for (guint i = 0; want[i] != NULL; i++)
+  for (;;)
     {
-      if (want[i][0] == '{')
+      const char *want_end = segment_end (want);
+      const char *have_end = segment_end (have);
+
+      if (want[0] == '{')
         {
-          if (have[i][0] == '\0')
+          if (have_end == have)
             return FALSE;
-          g_strv_builder_add (found, have[i]);
+          if (found == NULL)
+            found = g_strv_builder_new ();
+          segment = g_strndup (have, have_end - have);
+          g_strv_builder_add (found, segment);
+          g_clear_pointer (&segment, g_free);
         }
-      else if (!g_str_equal (want[i], have[i]))
+      else if (want_end - want != have_end - have || strncmp (want, have, want_end - want) != 0)
         return FALSE;
+      if (*want_end == '\0' || *have_end == '\0')
+        {
+          if (*want_end != *have_end)
+            return FALSE;
+          break;
+        }
+      want = want_end + 1;
+      have = have_end + 1;
     }
+  if (found == NULL)
+    found = g_strv_builder_new ();
   *params = g_strv_builder_end (found);
   return TRUE;
 }

@@ -4,12 +4,20 @@
 the same work, in one run, on loopback; then simvault-server's memory and
 backup latency with 10,000 and 100,000 registered cards.
 
-Usage: bench-server.py SIMVAULT_SERVER [--quick] [--scale N,N]
+Usage: bench-server.py SIMVAULT_SERVER [--quick] [--reps N] [--scale N,N]
 
 Load generator: python asyncio on raw sockets, HTTP/1.1 keep-alive where
 the server keeps the connection (Radicale's HTTP/1.0 server closes it
 after every answer: we reconnect, as any client must). Every phase is
 bounded in time (PHASE_S) and count (MAX_OPS per client).
+
+Both servers run side by side, and each phase (one operation, one number
+of clients) runs on SimVault and on Radicale back to back, REPS times, the
+order swapped every repetition: on a shared machine the load drifts, and a
+ratio is only meaningful between two phases measured under the same load.
+A rate is the median of the repetitions; the ratio's spread is printed
+from the per-repetition ratios; latencies pool every repetition's
+operations.
 
 The work, per client (one card / one address book of 250 contacts each):
 - backup: 10 changed contacts. SimVault: one POST .../backup with 10 ADN
@@ -22,14 +30,21 @@ Scale: cards, accounts, layouts and 250 records per card inserted with one
 SQL statement per table (INSERT ... SELECT over a recursive counter,
 copying the rows of one card registered and backed up through the API),
 matching the server's schema because they are copies of its own rows.
+At each size the same measurement: the database file flushed to disk, the
+server started on it, SCALE_CARDS cards drawn at random over the whole
+range (each given a session, a copy of the template's), SCALE_WARMUP
+backups of 10 records to random ones of them (not measured), then
+SCALE_OPS measured backups to random ones of them.
 
 Prints `BENCH key=value unit=U` lines (build-aux/bench.sh).
 """
 
 import asyncio
+import hashlib
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -37,17 +52,24 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import statistics
 import time
 import uuid
 
 SERVER = sys.argv[1]
 QUICK = "--quick" in sys.argv
 SCALE = [10000, 100000]
+REPS = 1 if QUICK else 3
 for i, a in enumerate(sys.argv):
     if a == "--scale" and i + 1 < len(sys.argv):
         SCALE = [int(x) for x in sys.argv[i + 1].split(",") if x]
+    if a == "--reps" and i + 1 < len(sys.argv):
+        REPS = max(1, int(sys.argv[i + 1]))
 CONCURRENCY = [1, 16, 64]
 PHASE_S = 2.0 if QUICK else 4.0
+SCALE_CARDS = 100 if QUICK else 500    # cards drawn at random at each size
+SCALE_WARMUP = 100 if QUICK else 300   # backups before measuring
+SCALE_OPS = 200 if QUICK else 1500     # measured backups
 MAX_OPS = 2000
 OP_TIMEOUT_S = 60.0     # an operation still running then is abandoned, not counted
 RECORDS = 250
@@ -178,7 +200,7 @@ async def run_phase(clients, op, n_clients):
         note(f"  {len(errors)} errors, first: {errors[0]}")
     if timeouts:
         note(f"  {len(timeouts)} operations gave up after {OP_TIMEOUT_S:.0f} s (not counted as done)")
-    return len(latencies) / elapsed, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000, len(latencies), errors
+    return len(latencies) / elapsed, latencies, errors
 
 
 # ---------------------------------------------------------------------------
@@ -280,19 +302,12 @@ def sv_register(port, n):
     return token, {int(i): v for i, v in reply["versions"]["adn"].items()}
 
 
-async def bench_simvault(port, clients, results):
-    for c in CONCURRENCY:
-        rate, p50, p99, n, err = await run_phase(clients, lambda cl: cl.backup(), c)
-        results[("server", "backup", c)] = (rate, p50, p99, n, err)
-        note(f"simvault backup c={c}: {rate:.1f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms ({n} ops)")
-        # token before the last backup: take it, then one more backup
-        for cl in clients[:c]:
-            st, data = await cl.conn.request("GET", "/api/v1/cards/%s" % cl.iccid, cl.auth[:1])
-            cl.token_before = json.loads(data)["token"]
-            await cl.backup()
-        rate, p50, p99, n, err = await run_phase(clients, lambda cl: cl.changes(), c)
-        results[("server", "changes", c)] = (rate, p50, p99, n, err)
-        note(f"simvault changes c={c}: {rate:.1f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms ({n} ops)")
+async def simvault_prepare_changes(clients, c):
+    """The token before one more backup: "changes since" then answers 10 records."""
+    for cl in clients[:c]:
+        st, data = await cl.conn.request("GET", "/api/v1/cards/%s" % cl.iccid, cl.auth[:1])
+        cl.token_before = json.loads(data)["token"]
+        await cl.backup()
 
 
 # ---------------------------------------------------------------------------
@@ -379,20 +394,38 @@ def radicale_start(work, port):
     raise RuntimeError("radicale did not start")
 
 
-async def bench_radicale(clients, results):
-    # warm up: Radicale builds its item cache and first sync token per collection
-    await asyncio.gather(*(cl.report("") for cl in clients))
-    for c in CONCURRENCY:
-        rate, p50, p99, n, err = await run_phase(clients, lambda cl: cl.backup(), c)
-        results[("radicale", "backup", c)] = (rate, p50, p99, n, err)
-        note(f"radicale backup (10 PUTs) c={c}: {rate:.2f}/s p50 {p50:.1f} ms p99 {p99:.1f} ms ({n} ops)")
-        async def prepare(cl):
-            cl.token_before, _ = await cl.report("")
-            await cl.backup()
-        await asyncio.gather(*(prepare(cl) for cl in clients[:c]))
-        rate, p50, p99, n, err = await run_phase(clients, lambda cl: cl.changes(), c)
-        results[("radicale", "changes", c)] = (rate, p50, p99, n, err)
-        note(f"radicale REPORT c={c}: {rate:.2f}/s p50 {p50:.1f} ms p99 {p99:.1f} ms ({n} ops)")
+async def radicale_prepare_changes(clients, c):
+    async def prepare(cl):
+        cl.token_before, _ = await cl.report("")
+        await cl.backup()
+    await asyncio.gather(*(prepare(cl) for cl in clients[:c]))
+
+
+async def bench_both(sv_clients, rad_clients, results):
+    """Every phase on both servers back to back, REPS times, alternating
+    which goes first. results[(who, op, c)] = ([rate per rep], [latencies])."""
+    if rad_clients:
+        # Radicale builds its item cache and first sync token per collection
+        await asyncio.gather(*(cl.report("") for cl in rad_clients))
+    for rep in range(REPS):
+        for c in CONCURRENCY:
+            for op in ("backup", "changes"):
+                sides = [("server", sv_clients, simvault_prepare_changes)]
+                if rad_clients:
+                    sides.append(("radicale", rad_clients, radicale_prepare_changes))
+                if rep % 2 == 1:
+                    sides.reverse()
+                for who, clients, prepare in sides:
+                    if op == "changes":
+                        await prepare(clients, c)
+                    rate, lat, err = await run_phase(
+                        clients, (lambda cl: cl.backup()) if op == "backup" else (lambda cl: cl.changes()), c)
+                    rates, pooled = results.setdefault((who, op, c), ([], []))
+                    rates.append(rate if lat else None)   # by repetition, for the ratios
+                    pooled.extend(lat)
+                    note(f"rep {rep + 1}/{REPS} {who} {op} c={c}: {rate:.2f}/s p50 "
+                         f"{percentile(lat, 50) * 1000:.2f} ms p99 {percentile(lat, 99) * 1000:.2f} ms "
+                         f"({len(lat)} ops)")
 
 
 # ---------------------------------------------------------------------------
@@ -437,13 +470,70 @@ def populate(db_path, template_iccid, n_cards):
     return total
 
 
-async def scale_latency(port, client, n_ops):
+def flush_to_disk(db_path):
+    """The freshly written database on disk before the server starts, so
+    no write-back of the copy runs under the measurement (3.5 GB at
+    100,000 cards); its pages stay in the page cache at either size."""
+    for path in (db_path, db_path + "-wal"):
+        if os.path.exists(path):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def scale_sessions(db_path, template_token, iccids, rng):
+    """A session for each card's account: copies of the template's session
+    row (so its columns are the server's own), with a new random token and
+    last seen now (the server then does not refresh them while measured)."""
+    con = sqlite3.connect(db_path, isolation_level=None)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(sessions)")]
+    template_hash = hashlib.blake2b(template_token.encode(), digest_size=32).digest()
+    now = int(time.time() * 1e6)
+    subst = {"token_hash": "?", "account_id": "(SELECT account_id FROM cards WHERE iccid = ?)",
+             "created_at": "?", "last_seen_at": "?", "expires_at": "? + (expires_at - last_seen_at)"}
+    order = [c for c in cols if c in subst]
+    sql = "INSERT INTO sessions (%s) SELECT %s FROM sessions WHERE token_hash = ?" % (
+        ", ".join(cols), ", ".join(subst.get(c, c) for c in cols))
+    tokens = {}
+    con.execute("BEGIN")
+    for iccid in iccids:
+        token = "%032x" % rng.getrandbits(128)
+        values = {"token_hash": hashlib.blake2b(token.encode(), digest_size=32).digest(),
+                  "account_id": iccid, "created_at": now, "last_seen_at": now, "expires_at": now}
+        con.execute(sql, [values[c] for c in order] + [template_hash])
+        tokens[iccid] = token
+    con.execute("COMMIT")
+    con.close()
+    return tokens
+
+
+class ScaleClient(SvClient):
+    def __init__(self, conn, iccid, token, versions):
+        self.conn = conn
+        self.n = int(iccid[-8:])
+        self.iccid = iccid
+        self.auth = [("Authorization", "Bearer " + token), ("Content-Type", "application/json")]
+        self.versions = dict(versions)
+        self.round = 0
+        self.token_before = None
+
+
+async def scale_latency(port, cards, rng):
+    """SCALE_WARMUP backups, then SCALE_OPS measured, each to a card drawn
+    at random from @cards, over one kept-alive connection."""
+    conn = Conn(port)
     lat = []
-    for _ in range(n_ops):
+    for i in range(SCALE_WARMUP + SCALE_OPS):
+        client = cards[rng.randrange(len(cards))]
+        client.conn = conn
         t0 = time.perf_counter()
         await client.backup()
-        lat.append(time.perf_counter() - t0)
-    return percentile(lat, 50) * 1000, percentile(lat, 99) * 1000
+        if i >= SCALE_WARMUP:
+            lat.append(time.perf_counter() - t0)
+    conn.close()
+    return lat
 
 
 def bench_scale(work, env):
@@ -453,8 +543,6 @@ def bench_scale(work, env):
     try:
         token, versions = sv_register(port, 0)
         template = "8986%016d" % (10 ** 11)
-        # the bench card itself (its account and session survive restarts)
-        bench_token, bench_versions = sv_register(port, 1)
     finally:
         sv_stop(proc)
     db_path = os.path.join(data, "simvault-server.db")
@@ -463,21 +551,64 @@ def bench_scale(work, env):
         total = populate(db_path, template, n)
         note(f"scale: {total} cards in the database ({time.monotonic() - t0:.1f} s to insert, "
              f"{os.path.getsize(db_path) / 2**20:.0f} MiB file)")
+        # the same draw at every size relative to its range: cards
+        # 8999... numbered 0 .. n - 1, drawn uniformly
+        rng = random.Random(n)
+        numbers = rng.sample(range(n), min(SCALE_CARDS, n))
+        iccids = ["8999%016d" % k for k in numbers]
+        tokens = scale_sessions(db_path, token, iccids, rng)
+        flush_to_disk(db_path)
         proc, port = sv_start(data, env)
         try:
-            client = SvClient(port, 1, bench_token, bench_versions)
+            cards = [ScaleClient(None, iccid, tokens[iccid], versions) for iccid in iccids]
             rss_start = rss_kib(proc.pid)
-            p50, p99 = asyncio.run(scale_latency(port, client, 50 if QUICK else 300))
-            # a "changes since" and a card listing of other cards too: the
-            # server touches a spread of the database, not one hot card
+            lat = asyncio.run(scale_latency(port, cards, rng))
             rss = rss_kib(proc.pid)
-            note(f"scale {n}: backup p50 {p50:.2f} ms p99 {p99:.2f} ms; RSS {rss_start / 1024:.1f} MiB "
-                 f"at start, {rss / 1024:.1f} MiB after")
+            p50, p99 = percentile(lat, 50) * 1000, percentile(lat, 99) * 1000
+            # the spread: the median of each fifth of the measured requests
+            fifth = max(1, len(lat) // 5)
+            blocks = sorted(statistics.median(lat[i:i + fifth]) * 1000 for i in range(0, fifth * 5, fifth))
+            note(f"scale {n}: {len(lat)} backups to {len(cards)} random cards after {SCALE_WARMUP} unmeasured: "
+                 f"p50 {p50:.2f} ms p99 {p99:.2f} ms (medians of fifths {blocks[0]:.2f}-{blocks[-1]:.2f} ms); "
+                 f"RSS {rss_start / 1024:.1f} MiB at start, {rss / 1024:.1f} MiB after")
             bench(f"server_backup_p50_{n}_ms", "%.2f" % p50, "ms")
             bench(f"server_backup_p99_{n}_ms", "%.2f" % p99, "ms")
+            bench(f"server_backup_p50_{n}_fifths_ms", "%.2f-%.2f" % (blocks[0], blocks[-1]), "ms")
             bench(f"server_rss_{n}_mib", "%.1f" % (rss / 1024), "MiB")
         finally:
             sv_stop(proc)
+
+
+def median_of(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def report_concurrency(results):
+    """Rates: the median of the repetitions. Latencies: every operation of
+    every repetition. Ratios: per repetition (the two phases measured back
+    to back), their median and spread."""
+    for who, prefix in (("server", "server"), ("radicale", "radicale")):
+        for c in CONCURRENCY:
+            for op, key_op, unit in ((("backup", "backup", "backups/s") if who == "server" else ("backup", "put", "backups/s")),
+                                     (("changes", "changes", "requests/s") if who == "server" else ("changes", "report", "requests/s"))):
+                rates, lat = results.get((who, op, c), ([], []))
+                rate = median_of(rates)
+                if rate is None or not lat:
+                    continue
+                bench(f"{prefix}_{key_op}_c{c}_per_s", "%.2f" % rate, unit)
+                bench(f"{prefix}_{key_op}_c{c}_p50_ms", "%.2f" % (percentile(lat, 50) * 1000), "ms")
+                bench(f"{prefix}_{key_op}_c{c}_p99_ms", "%.2f" % (percentile(lat, 99) * 1000), "ms")
+    for c in CONCURRENCY:
+        for op in ("backup", "changes"):
+            ours, _ = results.get(("server", op, c), ([], []))
+            theirs, _ = results.get(("radicale", op, c), ([], []))
+            ratios = sorted(o / t for o, t in zip(ours, theirs) if o and t)
+            if not ratios:
+                continue
+            bench(f"server_{op}_c{c}_x_radicale", "%.1f" % statistics.median(ratios), "x")
+            # every repetition's ratio, lowest first: the spread
+            bench(f"server_{op}_c{c}_x_radicale_runs", "/".join("%.0f" % r for r in ratios), "x")
 
 
 def main():
@@ -495,48 +626,32 @@ def main():
         data = os.path.join(work, "sv")
         os.mkdir(data)
         proc, port = sv_start(data, env)
+        rproc = None
         try:
             clients = []
             for n in range(n_clients):
                 token, versions = sv_register(port, n)
                 clients.append(SvClient(port, n, token, versions))
-            asyncio.run(bench_simvault(port, clients, results))
+            rclients = []
+            try:
+                __import__("radicale")  # only to know whether this python has it
+                radicale_populate(os.path.join(work, "radicale"), n_clients)
+                rport = free_port()
+                rproc = radicale_start(work, rport)
+                rclients = [RadClient(rport, n) for n in range(n_clients)]
+            except ImportError:
+                note("no radicale module for this python: its rows are skipped")
+            asyncio.run(bench_both(clients, rclients, results))
             bench("server_rss_bench_mib", "%.1f" % (rss_kib(proc.pid) / 1024), "MiB")
+            if rproc is not None:
+                bench("radicale_rss_mib", "%.1f" % (rss_kib(rproc.pid) / 1024), "MiB")
         finally:
             sv_stop(proc)
+            if rproc is not None:
+                rproc.terminate()
+                rproc.wait(timeout=30)
 
-        radicale_populate(os.path.join(work, "radicale"), n_clients)
-        rport = free_port()
-        rproc = radicale_start(work, rport)
-        try:
-            rclients = [RadClient(rport, n) for n in range(n_clients)]
-            asyncio.run(bench_radicale(rclients, results))
-            bench("radicale_rss_mib", "%.1f" % (rss_kib(rproc.pid) / 1024), "MiB")
-        finally:
-            rproc.terminate()
-            rproc.wait(timeout=30)
-
-        for who, prefix in (("server", "server"), ("radicale", "radicale")):
-            for c in CONCURRENCY:
-                b = results.get((who, "backup", c))
-                ch = results.get((who, "changes", c))
-                op = "backup" if who == "server" else "put"
-                rop = "changes" if who == "server" else "report"
-                if b and b[3]:
-                    bench(f"{prefix}_{op}_c{c}_per_s", "%.2f" % b[0], "backups/s")
-                    bench(f"{prefix}_{op}_c{c}_p50_ms", "%.2f" % b[1], "ms")
-                    bench(f"{prefix}_{op}_c{c}_p99_ms", "%.2f" % b[2], "ms")
-                if ch and ch[3]:
-                    bench(f"{prefix}_{rop}_c{c}_per_s", "%.2f" % ch[0], "requests/s")
-                    bench(f"{prefix}_{rop}_c{c}_p50_ms", "%.2f" % ch[1], "ms")
-                    bench(f"{prefix}_{rop}_c{c}_p99_ms", "%.2f" % ch[2], "ms")
-        for c in CONCURRENCY:
-            s, r = results.get(("server", "backup", c)), results.get(("radicale", "backup", c))
-            if s and r and r[0] and s[3]:
-                bench(f"server_backup_c{c}_x_radicale", "%.1f" % (s[0] / r[0]), "x")
-            s, r = results.get(("server", "changes", c)), results.get(("radicale", "changes", c))
-            if s and r and r[0] and s[3]:
-                bench(f"server_changes_c{c}_x_radicale", "%.1f" % (s[0] / r[0]), "x")
+        report_concurrency(results)
 
         if SCALE:
             bench_scale(work, env)
