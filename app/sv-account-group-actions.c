@@ -12,6 +12,7 @@
 
 #include "sv-account-dialog.h"
 #include "sv-conflicts-dialog.h"
+#include "sv-interrupted-work.h"
 #include "sv-mirror-worker.h"
 #include "sv-register-operation.h"
 #include "sv-server-restore-operation.h"
@@ -232,6 +233,7 @@ restore_done_cb (GObject      *source,
   guint changed;
 
   sv_account_group_set_busy (self, FALSE);
+  sv_interrupted_work_end (sv_interrupted_work_get_default (), SV_WORK_RESTORE, self->iccid, restored != NULL);
   if (restored == NULL)
     {
       g_autofree char *reason = sv_sync_ui_describe_error (error, self->state ? self->state->server : NULL);
@@ -284,6 +286,7 @@ password_for_restore_cb (GObject      *source,
   credentials.password = password;
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  sv_interrupted_work_begin (sv_interrupted_work_get_default (), SV_WORK_RESTORE, self->iccid);
   sv_server_restore_operation_run_async (self->db_path, self->iccid, &options, &credentials, self->progress,
                                          self->cancellable, restore_done_cb, g_object_ref (self));
   sv_sync_ui_password_free (password);

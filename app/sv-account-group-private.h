@@ -41,6 +41,8 @@ struct _SvAccountGroup
   GArray              *sms_indices;      /* the backup being started: chosen messages */
   gboolean             busy;
   gboolean             automatic;        /* the running backup started by itself */
+  char                *pending_action;   /* activated once pending_iccid's state is loaded */
+  char                *pending_iccid;
 };
 
 GtkWindow *sv_account_group_parent_window           (SvAccountGroup *self);

@@ -15,6 +15,7 @@
 
 #include "sv-account-dialog.h"
 #include "sv-conflicts-dialog.h"
+#include "sv-interrupted-work.h"
 #include "sv-mirror-worker.h"
 #include "sv-register-operation.h"
 #include "sv-server-restore-operation.h"
@@ -180,6 +181,37 @@ load_state_cb (GObject      *source,
   self->n_messages = loaded->n_messages;
   loaded_state_free (loaded);
   show_state (self);
+
+  if (self->pending_action != NULL && self->state != NULL && !self->busy &&
+      g_strcmp0 (self->pending_iccid, self->iccid) == 0)
+    {
+      g_autofree char *action_name = g_steal_pointer (&self->pending_action);
+
+      g_clear_pointer (&self->pending_iccid, g_free);
+      gtk_widget_activate_action (GTK_WIDGET (self), action_name, NULL);
+    }
+}
+
+/**
+ * sv_account_group_activate_when_loaded:
+ * @iccid: the card the action is for
+ * @action_name: "account.backup" or "account.restore"
+ *
+ * Activates @action_name once the group shows @iccid with its backup
+ * state loaded (the next sv_account_group_load() of that card), so a
+ * caller may load the card and ask for the action at once.
+ */
+void
+sv_account_group_activate_when_loaded (SvAccountGroup *self,
+                                       const char     *iccid,
+                                       const char     *action_name)
+{
+  g_return_if_fail (SV_IS_ACCOUNT_GROUP (self));
+
+  g_free (self->pending_action);
+  self->pending_action = g_strdup (action_name);
+  g_free (self->pending_iccid);
+  self->pending_iccid = g_strdup (iccid);
 }
 
 void
@@ -281,6 +313,7 @@ backup_done_cb (GObject      *source,
 
   self->automatic = FALSE;
   sv_account_group_set_busy (self, FALSE);
+  sv_interrupted_work_end (sv_interrupted_work_get_default (), SV_WORK_BACKUP, self->iccid, backup != NULL);
   if (backup == NULL)
     {
       g_autofree char *reason = sv_sync_ui_describe_error (error, self->state ? self->state->server : NULL);
@@ -356,6 +389,7 @@ run_backup_with_password (SvAccountGroup *self,
   options.resolve = SV_SYNC_RESOLVE_NONE;
   credentials.password = password;
 
+  sv_interrupted_work_begin (sv_interrupted_work_get_default (), SV_WORK_BACKUP, self->iccid);
   sv_backup_operation_run_async (self->db_path, self->iccid, &options, &credentials, self->progress,
                                  self->cancellable, backup_done_cb, g_object_ref (self));
   g_clear_pointer (&self->sms_indices, g_array_unref);
@@ -489,6 +523,8 @@ sv_account_group_finalize (GObject *object)
   g_free (self->error);
   g_free (self->last_toast);
   g_free (self->progress_text);
+  g_free (self->pending_action);
+  g_free (self->pending_iccid);
 
   G_OBJECT_CLASS (sv_account_group_parent_class)->finalize (object);
 }

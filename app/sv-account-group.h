@@ -24,5 +24,8 @@ void               sv_account_group_back_up         (SvAccountGroup *self,
                                                      const guint    *sms_indices,
                                                      guint           n_sms_indices,
                                                      gboolean        automatic);
+void               sv_account_group_activate_when_loaded (SvAccountGroup *self,
+                                                          const char     *iccid,
+                                                          const char     *action_name);
 
 G_END_DECLS

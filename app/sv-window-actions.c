@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "sv-csv.h"
+#include "sv-interrupted-work.h"
 #include "sv-mirror-import.h"
 #include "sv-mirror-worker.h"
 #include "sv-operations.h"
@@ -36,6 +37,9 @@ sv_window_update_actions (SvWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", card_shown);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.read-card", !self->card_busy && any_card);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.write-card", can_write);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.finish-interrupted",
+                                 !self->card_busy && self->interrupted_text != NULL &&
+                                 sv_interrupted_work_get_items (sv_interrupted_work_get_default ())->len > 0);
   gtk_widget_set_visible (self->write_button, card_shown);
   if (can_write)
     gtk_widget_add_css_class (self->write_button, "suggested-action");

@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "sv-card-error.h"
+#include "sv-interrupted-work.h"
 #include "sv-operations.h"
 #include "sv-pcsc-reader.h"
 #include "sv-pin-dialog.h"
@@ -228,6 +229,10 @@ card_op_finish (CardOp       *op,
 
   g_signal_handlers_disconnect_by_data (op->progress, op);
   self->card_busy = FALSE;
+  /* Done, failed or declined: the outcome is shown below, so the write is
+   * no longer running; only a completed one finishes an interrupted one. */
+  if (op->kind == CARD_OP_WRITE)
+    sv_interrupted_work_end (sv_interrupted_work_get_default (), SV_WORK_WRITE, op->iccid, error == NULL);
   sv_window_end_progress (self);
 
   if (error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -312,6 +317,7 @@ after_pin (CardOp *op)
   if (op->kind == CARD_OP_WRITE)
     {
       sv_window_set_progress (op->self, _("Checking the card…"), 0.0);
+      sv_interrupted_work_begin (sv_interrupted_work_get_default (), SV_WORK_WRITE, op->iccid);
       sv_write_operation_run_async (op->session, op->self->db_path, op->plan, NULL, op->progress,
                                     op->cancellable, write_done_cb, op);
       return;
@@ -648,13 +654,17 @@ write_prepared_cb (GObject      *source,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-static void
-write_card_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
+/**
+ * sv_window_write_card:
+ * @iccid: a card of the mirror
+ *
+ * Writes the card's pending changes, after the preview, if it is in a
+ * reader; otherwise asks for it.
+ */
+void
+sv_window_write_card (SvWindow   *self,
+                      const char *iccid)
 {
-  SvWindow *self = SV_WINDOW (widget);
-  const char *iccid = sv_card_view_get_iccid (self->card_view);
   const char *reader_name = sv_window_find_reader_of (self, iccid);
   CardOp *op;
 
@@ -672,6 +682,16 @@ write_card_action (GtkWidget  *widget,
   op->iccid = g_strdup (iccid);
   sv_window_set_progress (self, _("Preparing the changes…"), 0.0);
   sv_write_operation_prepare_async (self->db_path, iccid, op->cancellable, write_prepared_cb, op);
+}
+
+static void
+write_card_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  SvWindow *self = SV_WINDOW (widget);
+
+  sv_window_write_card (self, sv_card_view_get_iccid (self->card_view));
 }
 
 static void

@@ -50,6 +50,7 @@ struct _SvWindow
   GCancellable         *operation_cancellable;
   GCancellable         *backup_cancellable;   /* the automatic backup, until dispose */
   char                 *banner_action;
+  char                 *interrupted_text;   /* what the last run left interrupted, for the banner */
 };
 
 /* sv-window.c */
@@ -93,6 +94,8 @@ const char *sv_window_find_restore_target (SvWindow     *self);
 void        sv_window_show_idle_status  (SvWindow       *self);
 void        sv_window_read_card         (SvWindow       *self,
                                          const char     *reader_name);
+void        sv_window_write_card        (SvWindow       *self,
+                                         const char     *iccid);
 
 /* sv-window-backup.c: the automatic backup after a read */
 void        sv_window_maybe_auto_backup (SvWindow       *self,
@@ -100,5 +103,11 @@ void        sv_window_maybe_auto_backup (SvWindow       *self,
 
 /* sv-window-sync.c: back up now, the restore desk */
 void        sv_window_class_add_sync_actions (GtkWidgetClass *widget_class);
+
+/* sv-window-interrupted.c: work the last run left interrupted */
+void        sv_window_interrupted_init       (SvWindow       *self);
+void        sv_window_class_add_interrupted_actions (GtkWidgetClass *widget_class);
+void        sv_window_update_interrupted     (SvWindow       *self);
+gboolean    sv_window_show_interrupted       (SvWindow       *self);
 
 G_END_DECLS

@@ -85,9 +85,17 @@ sv_window_show_banner (SvWindow   *self,
   gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
 }
 
+/**
+ * sv_window_hide_banner:
+ *
+ * Hides the banner's problem; work the last run left interrupted stays
+ * announced there until it is finished.
+ */
 void
 sv_window_hide_banner (SvWindow *self)
 {
+  if (sv_window_show_interrupted (self))
+    return;
   gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
 }
 
@@ -330,6 +338,7 @@ sv_window_finalize (GObject *object)
 
   g_clear_pointer (&self->db_path, g_free);
   g_clear_pointer (&self->banner_action, g_free);
+  g_clear_pointer (&self->interrupted_text, g_free);
 
   G_OBJECT_CLASS (sv_window_parent_class)->finalize (object);
 }
@@ -379,6 +388,7 @@ sv_window_class_init (SvWindowClass *klass)
   sv_window_class_add_actions (widget_class);
   sv_window_class_add_card_actions (widget_class);
   sv_window_class_add_sync_actions (widget_class);
+  sv_window_class_add_interrupted_actions (widget_class);
 }
 
 static void
@@ -442,6 +452,7 @@ sv_window_new (SvApplication *application,
   sv_window_card_init (self);
   sv_window_update_actions (self);
   sv_window_refresh_cards (self);
+  sv_window_interrupted_init (self);
 
   return self;
 }

@@ -20,6 +20,8 @@ packages=(
   desktop-file-utils appstream libglib2.0-bin pcsc-tools python3-pyscard
   xvfb xauth dbus dbus-x11 at-spi2-core imagemagick iproute2 procps jq sqlite3
   gnome-keyring
+  # fault suite: the GUI kill test reads the window through AT-SPI
+  gir1.2-atspi-2.0 python3-gi
   # browser suite: the web portal in Debian's Chromium (playwright-core
   # from npm drives it; node_modules is installed below)
   chromium
