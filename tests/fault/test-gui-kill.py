@@ -367,6 +367,12 @@ class Window:
                          lambda: (f := self.frame()) is not None and action in self.actions(f) and f, timeout=20)
         self.do(frame, action)
 
+    def wait_ready(self):
+        """The card read and shown, nothing running: the window offers
+        Read (idle, a card in the reader) and Search (a card shown)."""
+        wait_for("the card read and shown", lambda: self.has_window_action("win.read-card")
+                 and self.has_window_action("win.search"), timeout=20)
+
     def has_window_action(self, action):
         f = self.frame()
         return f is not None and action in self.actions(f)
@@ -610,6 +616,7 @@ def backup_round(b, n, method, path_part, when, what):
     b.edit(f"B{n}", 5)
     modseq = b.server.card_modseq(b.iccid)
     win = b.window()
+    win.wait_ready()
     b.relay.arm(method, path_part, when)
     win.click("Back Up Now")
     wait_for(f"the relay holding {what}", b.relay.held.is_set, timeout=20, interval=0.005)
@@ -664,7 +671,9 @@ def restore_round(b, n, method, path_part, when, what):
     win = b.window()
     if when in ("before", "after"):
         b.relay.arm(method, path_part, when)
-    win.activate_row("Restore From the Backup")
+    # The Card page's “Restore From the Backup” row, as the window's action.
+    win.wait_ready()
+    win.window_action("win.restore-from-backup")
     if when in ("before", "after"):
         wait_for(f"the relay holding {what}", b.relay.held.is_set, timeout=20, interval=0.005)
         win.kill()
