@@ -114,6 +114,7 @@ describe_cb (GObject      *source,
   g_free (self->interrupted_text);
   self->interrupted_text = text;
   sv_window_hide_banner (self);         /* shows it: see sv_window_hide_banner() */
+  sv_window_update_actions (self);
 }
 
 static const char *
