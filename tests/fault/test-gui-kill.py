@@ -249,8 +249,14 @@ class Card:
         return n
 
     def records(self, name="EF_ADN"):
-        with open(self.image) as f:
-            image = json.load(f)
+        # --persist rewrites the image after each update: read it whole.
+        for _ in range(50):
+            try:
+                with open(self.image) as f:
+                    image = json.load(f)
+                break
+            except ValueError:
+                time.sleep(0.01)
         for entry in image["files"]:
             if entry.get("name") == name:
                 return {i + 1: r.upper() for i, r in enumerate(entry["records"])}
