@@ -198,11 +198,15 @@ for c in 1 16 64; do
   row "server: changes since latency p99, clients: $c" "server_changes_c${c}_p99_ms" "radicale_report_c${c}_p99_ms" "Radicale"
   used[server_backup_c${c}_x_radicale]=1
   used[server_changes_c${c}_x_radicale]=1
+  plain "server: backups per second, ours / Radicale's in each repetition, clients: $c" "server_backup_c${c}_x_radicale_runs" "lowest first; target >= 50"
+  plain "server: changes since per second, ours / Radicale's in each repetition, clients: $c" "server_changes_c${c}_x_radicale_runs" "lowest first; target >= 50"
 done
 row "server: RSS after the concurrency runs (64 cards)" server_rss_bench_mib radicale_rss_mib "Radicale after the same work"
 row "server: RSS with 100,000 cards of 250 records" server_rss_100000_mib server_rss_10000_mib "RSS with 10,000 cards"
 row "server: backup latency p50 with 100,000 cards" server_backup_p50_100000_ms server_backup_p50_10000_ms "with 10,000 cards"
 row "server: backup latency p99 with 100,000 cards" server_backup_p99_100000_ms server_backup_p99_10000_ms "with 10,000 cards"
+plain "server: backup latency p50 of each fifth of the requests, 10,000 cards" server_backup_p50_10000_fifths_ms "lowest-highest: the spread"
+plain "server: backup latency p50 of each fifth of the requests, 100,000 cards" server_backup_p50_100000_fifths_ms "lowest-highest: the spread"
 for n in $gui_sizes; do
   # Derived, from two measured figures of the same run: the time a key or a
   # click adds over a frame that changes nothing (on Xvfb that frame already

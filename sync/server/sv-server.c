@@ -35,6 +35,8 @@ struct _SvServer
   guint       request_timeout;  /* seconds to read a whole request; 0: none */
   guint       n_pending;        /* handlers not done (they use the store) */
   guint       n_unfinished;     /* messages whose answer is not yet written */
+  gconstpointer last_client;    /* the socket of the last API request (identity only) */
+  gint64      other_client_at;  /* when a request last came from another socket */
   gboolean    stopping;
   gboolean    disconnected;
   GStrv       trusted_proxies;
@@ -62,19 +64,17 @@ sv_pending_free (SvPending *pending)
   g_free (pending);
 }
 
+/* Authentication, the content type, the handler, the audit line: in a
+ * worker thread, or on the main thread for the routes that run inline. */
 static void
-handle_in_thread (GTask        *task,
-                  gpointer      source_object,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
+run_request (SvRequest     *request,
+             const SvRoute *route)
 {
-  SvPending *pending = task_data;
-  SvRequest *request = pending->request;
   g_autoptr(GError) error = NULL;
 
-  if (!sv_request_authenticate (request, pending->route, &error)
+  if (!sv_request_authenticate (request, route, &error)
       || !sv_request_check_content_type (request, &error)
-      || !pending->route->handler (request, &error))
+      || !route->handler (request, &error))
     {
       sv_request_error_from_store (&error);
       sv_request_set_error_response (request, error);
@@ -84,7 +84,7 @@ handle_in_thread (GTask        *task,
    * the account's audit log. */
   if (request->session != NULL && request->session->kind == SV_STORE_SESSION_DELEGATED)
     {
-      g_autofree char *action = g_strdup_printf ("%s %s", request->method, pending->route->info.pattern);
+      g_autofree char *action = g_strdup_printf ("%s %s", request->method, route->info.pattern);
       g_autofree char *detail = g_strdup_printf ("%u", request->status);
       g_autoptr(GError) audit_error = NULL;
 
@@ -92,7 +92,48 @@ handle_in_thread (GTask        *task,
                                   request->audit_iccid, action, detail, &audit_error))
         g_printerr ("simvault-server: audit log: %s\n", audit_error->message);
     }
+}
+
+static void
+handle_in_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  SvPending *pending = task_data;
+
+  run_request (pending->request, pending->route);
   g_task_return_boolean (task, TRUE);
+}
+
+/* While one client alone talks to the server, its reads (GET) are
+ * answered right here on the main thread: handing a request to a worker
+ * and the answer back costs two thread wake-ups, each a wait for a core on
+ * a busy machine, more than a read's own work (a few tenths of a
+ * millisecond); measured, one client's "changes since" ran 1.5-3x as fast.
+ * As soon as requests come from more than one connection, workers take
+ * them all, so the main thread goes on reading and answering and both
+ * cores work (inline there was 0.6x as fast). Writes always go to a
+ * worker: they wait for fsync, and inline they were slower even alone;
+ * so do logins (Argon2id, tens of milliseconds). (A read may still write
+ * now and then: a session's "last seen" once a minute, the audit line of
+ * a delegated read.) */
+#define ALONE_AFTER_USEC (200 * G_TIME_SPAN_MILLISECOND)
+
+static gboolean
+route_runs_inline (SvServer          *self,
+                   SoupServerMessage *message,
+                   const SvRoute     *route,
+                   gint64             now)
+{
+  gconstpointer client = soup_server_message_get_socket (message);
+
+  if (client != self->last_client)
+    {
+      self->last_client = client;
+      self->other_client_at = now;
+    }
+  return now - self->other_client_at >= ALONE_AFTER_USEC && g_str_equal (route->info.method, "GET");
 }
 
 /* ---- answering (main thread) -------------------------------------------- */
@@ -531,6 +572,13 @@ server_cb (SoupServer        *soup,
   request->cookie = cookie_value (headers, SESSION_COOKIE);
   request->csrf = g_strdup (soup_message_headers_get_one (headers, "X-CSRF-Token"));
   request->client_addr = client_address (self, message);
+
+  if (route_runs_inline (self, message, route, started))
+    {
+      run_request (request, route);
+      answer (self, message, request, route->info.pattern, started);
+      return;
+    }
 
   pending = g_new0 (SvPending, 1);
   pending->server = g_object_ref (self);
