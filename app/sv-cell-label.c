@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+#include <pango/pangocairo.h>
+
 #include "sv-cell-label.h"
 
 struct _SvCellLabel
@@ -32,24 +34,56 @@ struct _SvCellLabel
 
 G_DEFINE_FINAL_TYPE (SvCellLabel, sv_cell_label, GTK_TYPE_WIDGET)
 
+typedef struct
+{
+  int line_height;
+  int char_width;
+} CellMetrics;
+
+/* pango_context_get_metrics() shapes a sample text on every call: a row
+ * GTK builds (when the number of matches crosses the rows it keeps bound)
+ * asked it four times. Metrics per font, resolution and language, made
+ * once; main thread only. */
+static GHashTable *metrics_cache;
+
 static void
 ensure_metrics (SvCellLabel *self)
 {
   PangoContext *context;
+  const PangoFontDescription *font;
+  PangoLanguage *language;
   PangoFontMetrics *metrics;
+  CellMetrics *cached;
+  g_autofree char *font_name = NULL;
+  g_autofree char *key = NULL;
 
   if (self->line_height > 0)
     return;
 
   context = gtk_widget_get_pango_context (GTK_WIDGET (self));
-  metrics = pango_context_get_metrics (context, pango_context_get_font_description (context), NULL);
-  self->line_height = PANGO_PIXELS_CEIL (pango_font_metrics_get_height (metrics));
-  if (self->line_height <= 0)
-    self->line_height = PANGO_PIXELS_CEIL (pango_font_metrics_get_ascent (metrics) +
-                                           pango_font_metrics_get_descent (metrics));
-  self->char_width = MAX (pango_font_metrics_get_approximate_char_width (metrics),
-                          pango_font_metrics_get_approximate_digit_width (metrics));
-  pango_font_metrics_unref (metrics);
+  font = pango_context_get_font_description (context);
+  font_name = pango_font_description_to_string (font);
+  language = pango_context_get_language (context);
+  key = g_strdup_printf ("%s|%g|%s", font_name, pango_cairo_context_get_resolution (context),
+                         language != NULL ? pango_language_to_string (language) : "");
+  if (metrics_cache == NULL)
+    metrics_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  cached = g_hash_table_lookup (metrics_cache, key);
+  if (cached == NULL)
+    {
+      cached = g_new (CellMetrics, 1);
+      metrics = pango_context_get_metrics (context, font, NULL);
+      cached->line_height = PANGO_PIXELS_CEIL (pango_font_metrics_get_height (metrics));
+      if (cached->line_height <= 0)
+        cached->line_height = PANGO_PIXELS_CEIL (pango_font_metrics_get_ascent (metrics) +
+                                                 pango_font_metrics_get_descent (metrics));
+      cached->char_width = MAX (pango_font_metrics_get_approximate_char_width (metrics),
+                                pango_font_metrics_get_approximate_digit_width (metrics));
+      pango_font_metrics_unref (metrics);
+      g_hash_table_insert (metrics_cache, g_steal_pointer (&key), cached);
+    }
+  self->line_height = MAX (cached->line_height, 1);
+  self->char_width = cached->char_width;
 }
 
 static void
