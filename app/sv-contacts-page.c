@@ -140,6 +140,30 @@ setup_label_cb (GtkSignalListItemFactory *factory,
   gtk_list_item_set_child (item, sv_cell_label_new ());
 }
 
+/* Style classes are given before the cell is in the window: one style
+ * computation per new cell, not a second one at bind. */
+static void
+setup_index_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *item,
+                gpointer                  user_data)
+{
+  GtkWidget *label = sv_cell_label_new ();
+
+  gtk_widget_add_css_class (label, "numeric");
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+setup_details_cb (GtkSignalListItemFactory *factory,
+                  GtkListItem              *item,
+                  gpointer                  user_data)
+{
+  GtkWidget *label = sv_cell_label_new ();
+
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_list_item_set_child (item, label);
+}
+
 /* Cells show the contact of their row and follow it when the row changes
  * contact (a search or a sort); see sv-contact-row.c. */
 typedef void (*FillCellFunc) (SvCellLabel     *label,
@@ -226,7 +250,6 @@ bind_index_cb (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
                gpointer                  user_data)
 {
-  gtk_widget_add_css_class (gtk_list_item_get_child (item), "numeric");
   bind_cell (item, fill_index, 6);
 }
 
@@ -251,7 +274,6 @@ bind_details_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *item,
                  gpointer                  user_data)
 {
-  gtk_widget_add_css_class (gtk_list_item_get_child (item), "dim-label");
   bind_cell (item, fill_details, 16);
 }
 
@@ -375,6 +397,8 @@ sv_contacts_page_class_init (SvContactsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, setup_label_cb);
+  gtk_widget_class_bind_template_callback (widget_class, setup_index_cb);
+  gtk_widget_class_bind_template_callback (widget_class, setup_details_cb);
   gtk_widget_class_bind_template_callback (widget_class, bind_index_cb);
   gtk_widget_class_bind_template_callback (widget_class, bind_name_cb);
   gtk_widget_class_bind_template_callback (widget_class, bind_number_cb);
