@@ -238,6 +238,19 @@ for n in $gui_sizes; do
   plain "window, $n contacts: a frame that changes nothing (the floor)" "gui_${n}_frame_ms" "CPU: $(fmt "gui_${n}_frame_cpu_ms")"
   plain "window, $n contacts: peak memory (VmHWM)" "gui_${n}_peak_rss_mib" "before loading: $(fmt "gui_${n}_base_rss_mib")"
 done
+# For information (bench-gui.sh runs them at the first size only): the
+# cursor blink off, and GTK's cairo renderer instead of the default one.
+n=${gui_sizes%% *}
+for v in noblink cairo; do
+  case $v in noblink) label="cursor blink off" ;; cairo) label="cairo renderer" ;; esac
+  for what in filter sort; do
+    plain "window, $n contacts, $label (information): $what, mean until drawn" "gui_${v}_${n}_${what}_mean_ms" \
+      "work: $(fmt "gui_${v}_${n}_${what}_work_mean_ms"); CPU: $(fmt "gui_${v}_${n}_${what}_cpu_mean_ms")"
+  done
+  for k in "${!value[@]}"; do
+    case $k in gui_${v}_*) used[$k]=1 ;; esac
+  done
+done
 row "window: app start to first frame (median of 5)" gui_startup_ms gui_startup_minimal_ms "an empty libadwaita window"
 row "window: app peak memory at first frame" gui_startup_rss_mib gui_startup_minimal_rss_mib "an empty libadwaita window"
 others=$(for k in "${!value[@]}"; do [ -n "${used[$k]:-}" ] || echo "$k"; done | sort)
