@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <libsoup/soup.h>
 
@@ -220,6 +222,31 @@ log_request (SvServer          *self,
               (g_get_monotonic_time () - started) / 1000.0);
 }
 
+/* libsoup writes an answer's head and its body in two writes; with
+ * TCP_NODELAY (libsoup sets it) they leave as two segments, and the client
+ * wakes up for each. Corked until the body is written, they leave as one:
+ * on loopback one trip through the TCP stack less per request (a send was
+ * ~15% of a "changes since" in perf) and one wake-up less for the client. */
+static void
+uncork_cb (SoupServerMessage *message,
+           gpointer           user_data)
+{
+  GSocket *socket = soup_server_message_get_socket (message);
+
+  if (socket != NULL)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 0, NULL);
+}
+
+static void
+cork_until_written (SoupServerMessage *message)
+{
+  GSocket *socket = soup_server_message_get_socket (message);
+
+  if (socket == NULL || !g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 1, NULL))
+    return;
+  g_signal_connect (message, "wrote-body", G_CALLBACK (uncork_cb), NULL);
+}
+
 static void
 answer (SvServer          *self,
         SoupServerMessage *message,
@@ -249,6 +276,7 @@ answer (SvServer          *self,
     }
   else if (data != NULL)
     soup_server_message_set_response (message, request->response_type, SOUP_MEMORY_COPY, data, len);
+  cork_until_written (message);
   log_request (self, message, pattern, request->status, started);
 }
 

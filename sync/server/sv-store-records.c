@@ -230,6 +230,19 @@ compare_record (gconstpointer  a,
   return compare_file_index (ra->file, ra->index, rb->file, rb->index);
 }
 
+/* "Changes since" answers sort by version, then file and index */
+static gint
+compare_change (gconstpointer  a,
+                gconstpointer  b)
+{
+  const SvStoreRecord *ra = *(SvStoreRecord * const *) a;
+  const SvStoreRecord *rb = *(SvStoreRecord * const *) b;
+
+  if (ra->version != rb->version)
+    return ra->version < rb->version ? -1 : 1;
+  return compare_record (a, b);
+}
+
 static gint
 compare_conflict (gconstpointer  a,
                   gconstpointer  b)
@@ -698,10 +711,13 @@ changes_since_txn (SvDbConn *conn,
   ctx->changes->epoch = card->epoch;
 
   /* one range scan of records_changes (iccid, version); the extra row says
-   * whether there is more */
+   * whether there is more. In the index's order: ordering by file and
+   * index too made SQLite sort every answer in a temporary B-tree (a page
+   * holds whole versions, so which rows it holds does not depend on their
+   * order inside a version); they are sorted below. */
   stmt = sv_store_prepare (conn,
                            "SELECT file_key, idx, data, version FROM records"
-                           " WHERE iccid = ? AND version > ? ORDER BY version, file_key, idx LIMIT ?",
+                           " WHERE iccid = ? AND version > ? ORDER BY version LIMIT ?",
                            SV_STORE_PARAMS (SV_STORE_TEXT (ctx->iccid),
                                             SV_STORE_INT64 (ctx->modseq),
                                             SV_STORE_INT64 ((gint64) ctx->limit + 1)),
@@ -711,6 +727,7 @@ changes_since_txn (SvDbConn *conn,
   if (!sv_store_collect_records (stmt, records, FALSE, error))
     return FALSE;
   g_clear_pointer (&stmt, sv_db_stmt_finish);
+  g_ptr_array_sort (records, compare_change);
 
   if (records->len <= ctx->limit)
     {
