@@ -78,16 +78,25 @@ settle (void)
     ;
 }
 
-/* A user types a key every 100-300 ms. Waiting 50 ms between steps lets
- * the frame clock go idle, so the next frame starts when asked instead of
- * at the next 16.7 ms slot after the previous one: "until drawn" is then
- * the work plus the paint, not the pacing. */
+/* A user types a key every 100-300 ms, at any point of the display's
+ * refresh interval. Waiting 50 ms between steps lets the frame clock go
+ * idle when nothing else keeps it running. When something does (the
+ * search entry's blinking cursor, a header click's trailing frame), the
+ * last settle() runs a frame that fell due during the sleep, and a step
+ * started right after it would always wait the whole next slot; a random
+ * 0-16.7 ms more (fixed seed: the same in every run) puts the step at a
+ * random point of the interval, as a key press is. */
 static void
 pause_between_keys (void)
 {
+  static GRand *phase;
+
+  if (phase == NULL)
+    phase = g_rand_new_with_seed (16);
   settle ();
   g_usleep (50 * 1000);
   settle ();
+  g_usleep (g_rand_int_range (phase, 0, 16667));
 }
 
 static void
