@@ -223,7 +223,10 @@ CONF
   echo "$pid" >"$state/pcscd.pid"
 
   for i in $(seq 1 100); do
-    pid_alive "$pid" pcscd || { cat "$state/pcscd.log" >&2; die "pcscd exited at start"; }
+    # $pid is our child: until it has exec'd pcscd its comm is still the
+    # shell's, so pid_alive's name check would call a starting pcscd dead
+    # (and leave it running, orphaned, holding the harness).
+    { kill -0 "$pid" 2>/dev/null && not_zombie "$pid"; } || { cat "$state/pcscd.log" >&2; die "pcscd exited at start"; }
     port_listening "$port" && port_listening $((port + 1)) && break
     sleep 0.05
   done
