@@ -10,7 +10,14 @@
 #   - the time of our read against a minimal C loop that sends the same
 #     APDUs with bare SCardTransmit calls through the same pcscd (ratio);
 #   - the APDUs of a re-read of the unchanged card (previous image given:
-#     USIM change counters; 2G cards have none).
+#     USIM change counters; 2G cards have none);
+#   - a write of 10 changed records (tests/card/bench-card-write.c: the
+#     product's write operation, plan + run with its checks, read-backs and
+#     journal) on each profile, and a restore of usim-2sets onto a blank
+#     card of the same layout (usim-empty): APDUs by kind against the
+#     minimum (one UPDATE and one verifying READ per record, one SELECT per
+#     EF and the DFs on the way), time against a bare SCardTransmit loop
+#     sending that minimum.
 # With --delay-ms MS the virtual card answers every APDU MS ms late, as a
 # real T=0 card does (a few ms per APDU): then the APDU count is the time.
 # Prints the figures, and BENCH lines for build-aux/bench.sh:
@@ -34,9 +41,10 @@ if [ -z "$build" ]; then
               && { echo "$d"; break; }; done)
 fi
 bench="$build/tests/card/bench-card-read"
+bench_write="$build/tests/card/bench-card-write"
 vsim="$build/smartcard/vsim/simvault-vsim"
-[ -x "$bench" ] && [ -x "$vsim" ] || {
-  echo "bench-card: build first: ninja -C BUILD tests/card/bench-card-read smartcard/vsim/simvault-vsim" >&2
+[ -x "$bench" ] && [ -x "$bench_write" ] && [ -x "$vsim" ] || {
+  echo "bench-card: build first: ninja -C BUILD tests/card/bench-card-read tests/card/bench-card-write smartcard/vsim/simvault-vsim" >&2
   exit 1
 }
 
@@ -56,9 +64,8 @@ cleanup() {
 trap cleanup EXIT
 eval "$("$here/card-harness.sh" env)"
 
-run() {  # run PROFILE [PIN]
-  local profile=$1 pin=${2:-} out
-  cp "$src/tests/data/cards/$profile.json" "$tmp/card.json"
+insert() {  # insert PROFILE: a fresh copy of the profile in the reader
+  cp "$src/tests/data/cards/$1.json" "$tmp/card.json"
   "$vsim" --image "$tmp/card.json" --port "$SV_VPCD_PORT" --delay-ms "$delay" </dev/null >"$tmp/vsim.log" 2>&1 &
   pid=$!
   # Wait for the card through PC/SC, never with a connect to the vpcd port.
@@ -67,6 +74,17 @@ run() {  # run PROFILE [PIN]
       | grep -q '"card_present" : true' && break
     sleep 0.1
   done
+}
+
+eject() {
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  pid=""
+  sleep 0.5
+}
+
+run() {  # run PROFILE [PIN]
+  local profile=$1 pin=${2:-} out
+  insert "$profile"
   out=$("$bench" "$SV_VPCD_READER0" "$n" $pin)
   # apdus=A min=M selects=S get_response=G reads=R records=.. files=.. ours_us=T loop_us=L ratio=X
   eval "$(echo "$out" | tr ' ' '\n' | sed 's/^/b_/')"
@@ -82,9 +100,50 @@ run() {  # run PROFILE [PIN]
   echo "BENCH ${key}_ours_ms=$(awk -v u="$b_ours_us" 'BEGIN { printf "%.2f", u / 1000 }') unit=ms"
   echo "BENCH ${key}_loop_ms=$(awk -v u="$b_loop_us" 'BEGIN { printf "%.2f", u / 1000 }') unit=ms"
   echo "BENCH ${key}_reread_apdus=$b_reread unit=APDUs"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
-  pid=""
-  sleep 0.5
+  eject
+}
+
+# records=.. apdus=.. selects=.. get_response=.. reads=.. verify_reads=.. updates=..
+# searches=.. others=.. min=.. min_selects=.. ours_us=.. write_us=.. loop_us=.. ratio=..
+print_write() {  # print_write LABEL KEY OUTPUT
+  local label=$1 key=$2
+  eval "$(echo "$3" | tr ' ' '\n' | sed 's/^/w_/')"
+  printf '%-26s APDUs %4s (minimum %4s: %s records x UPDATE + verifying READ, %s SELECTs)\n' \
+    "$label" "$w_apdus" "$w_min" "$w_records" "$w_min_selects"
+  printf '%-26s SELECT %s, UPDATE %s, READ %s (%s verifying), GET RESPONSE %s, SEARCH RECORD %s, other %s\n' \
+    "" "$w_selects" "$w_updates" "$w_reads" "$w_verify_reads" "$w_get_response" "$w_searches" "$w_others"
+  printf '%-26s time %8s us (card write alone %s us), bare SCardTransmit loop %8s us: ratio %s\n' \
+    "" "$w_ours_us" "$w_write_us" "$w_loop_us" "$w_ratio"
+  printf '%-26s beyond the minimum: the ICCID and change checks, %s APDUs (READs other than verifying ones, SEARCH RECORDs)\n' \
+    "" "$((w_reads - w_verify_reads + w_searches))"
+  echo "BENCH ${key}_apdus=$w_apdus unit=APDUs"
+  echo "BENCH ${key}_min_apdus=$w_min unit=APDUs"
+  echo "BENCH ${key}_check_apdus=$((w_reads - w_verify_reads + w_searches)) unit=APDUs"
+  echo "BENCH ${key}${suffix}_ours_ms=$(awk -v u="$w_ours_us" 'BEGIN { printf "%.2f", u / 1000 }') unit=ms"
+  echo "BENCH ${key}${suffix}_loop_ms=$(awk -v u="$w_loop_us" 'BEGIN { printf "%.2f", u / 1000 }') unit=ms"
+}
+
+write10() {  # write10 PROFILE: 10 contacts renamed and written, N times
+  local profile=$1 n_write=$2 out
+  insert "$profile"
+  rm -f "$tmp/mirror.db"
+  out=$("$bench_write" write10 "$SV_VPCD_READER0" "$tmp/mirror.db" "$n_write")
+  print_write "$profile write of 10" "card_write10${profile_key[$profile]}" "$out"
+  eject
+}
+
+restore() {  # restore SOURCE TARGET: SOURCE read into the mirror, restored onto TARGET (blank)
+  local source=$1 target=$2 out source_iccid
+  rm -f "$tmp/mirror.db"
+  insert "$source"
+  source_iccid=$("$build/app/cli/simvault-cli" read --reader "$SV_VPCD_READER0" --db "$tmp/mirror.db" --json \
+                   | grep -o '"iccid" *: *"[0-9]*"' | head -n1 | grep -o '[0-9]*"$' | tr -d '"')
+  eject
+  [ -n "$source_iccid" ] || { echo "bench-card: cannot read $source into the mirror" >&2; exit 1; }
+  insert "$target"
+  out=$("$bench_write" restore "$SV_VPCD_READER0" "$tmp/mirror.db" "$source_iccid")
+  print_write "$source -> $target" "card_restore" "$out"
+  eject
 }
 
 suffix=""
@@ -96,3 +155,11 @@ fi
 echo "Full card read through pcscd + vpcd + simvault-vsim, mean of $n reads ($(nproc) cores)$delay_text"
 run sim-2g-plain
 run usim-2sets
+echo
+echo "Writes through the write operation (plan + run: ICCID check, change check, UPDATE, verifying READ, journal)$delay_text"
+# The USIM write keeps the historical key card_write10_*; the 2G one is card_write10_2g_*.
+declare -A profile_key=([usim-2sets]="" [sim-2g-plain]="_2g")
+n_write=$(( n < 10 ? n : 10 ))
+write10 sim-2g-plain "$n_write"
+write10 usim-2sets "$n_write"
+restore usim-2sets usim-empty

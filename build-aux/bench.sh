@@ -38,7 +38,7 @@ if [ -z "$table_only" ]; then
     meson setup "$build" >"$logs/setup.log" 2>&1 || { cat "$logs/setup.log" >&2; exit 1; }
   fi
   say "building the benchmark programs in $build"
-  meson compile -C "$build" tests/card/bench-card-read smartcard/vsim/simvault-vsim app/cli/simvault-cli \
+  meson compile -C "$build" tests/card/bench-card-read tests/card/bench-card-write smartcard/vsim/simvault-vsim app/cli/simvault-cli \
     tests/vsim/bench-vsim-rtt tests/gui/sv-bench-contacts >"$logs/build.log" 2>&1 \
     || { tail -n 30 "$logs/build.log" >&2; exit 1; }
 
@@ -164,8 +164,19 @@ for p in sim_2g_plain usim_2sets; do
   row "card: full read of $name, time, card 5 ms per APDU" "card_${p}_delay5_ours_ms" "card_${p}_delay5_loop_ms" "minimal loop, same card"
 done
 row "card: re-read of the unchanged USIM, APDUs" card_usim_2sets_reread_apdus card_usim_2sets_min_apdus "a full read's minimum"
-row "card: write of 10 changed records, APDUs" card_write10_apdus card_write10_min_apdus "minimum: UPDATEs + SELECTs"
-row "card: write of 10 changed records, time, 5 ms per APDU" card_write10_delay5_ours_ms card_write10_delay5_loop_ms "minimal loop"
+# bench-card.sh: the write operation (plan + run) against a bare loop of the minimum: per record
+# one UPDATE and its verifying READ, one SELECT per EF (and the DFs on the way)
+for w in write10 write10_2g; do
+  case $w in write10) name="USIM (usim-2sets)";; *) name="2G (sim-2g-plain)";; esac
+  row "card: write of 10 changed records, $name, APDUs" "card_${w}_apdus" "card_${w}_min_apdus" "minimum: SELECTs + UPDATEs + one verifying READ each"
+  plain "card: write of 10 changed records, $name, APDUs of the ICCID and change checks" "card_${w}_check_apdus" "in the row above; the minimum has no checks (2G: one READ per record, no change counter)"
+  row "card: write of 10 changed records, $name, time" "card_${w}_ours_ms" "card_${w}_loop_ms" "minimal loop"
+  row "card: write of 10 changed records, $name, time, 5 ms per APDU" "card_${w}_delay5_ours_ms" "card_${w}_delay5_loop_ms" "minimal loop"
+  used[card_${w}_check_apdus]=1
+done
+row "card: restore of usim-2sets onto a blank card, APDUs" card_restore_apdus card_restore_min_apdus "minimum: SELECTs + UPDATEs + one verifying READ each"
+plain "card: restore onto a blank card, APDUs of the ICCID and change checks" card_restore_check_apdus "in the row above"
+row "card: restore onto a blank card, time" card_restore_ours_ms card_restore_loop_ms "minimal loop"
 row "card: restore onto a blank card, time, 5 ms per APDU" card_restore_delay5_ours_ms card_restore_delay5_loop_ms "minimal loop"
 row "card: one APDU round trip through pcscd" vsim_rtt_uicc_us vsim_rtt_no_quickack_us "the same without TCP_QUICKACK (delayed ACK)"
 for total in 250 500; do

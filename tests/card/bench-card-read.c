@@ -16,111 +16,11 @@
 #include <string.h>
 #include <winscard.h>
 
+#include "bench-recording-reader.h"
 #include "sv-card-reader.h"
 #include "sv-card-session.h"
 #include "sv-pcsc-reader.h"
 #include "sv-pin.h"
-
-/* A reader that forwards to PC/SC and records every command. */
-#define BENCH_TYPE_RECORDING_READER (bench_recording_reader_get_type ())
-G_DECLARE_FINAL_TYPE (BenchRecordingReader, bench_recording_reader, BENCH, RECORDING_READER, SvReader)
-
-struct _BenchRecordingReader
-{
-  SvReader   parent_instance;
-  SvReader  *inner;
-  GPtrArray *commands;   /* GBytes */
-  gboolean   recording;
-};
-
-G_DEFINE_FINAL_TYPE (BenchRecordingReader, bench_recording_reader, SV_TYPE_READER)
-
-static GPtrArray *
-rec_list_readers (SvReader *reader, GError **error)
-{
-  return sv_reader_list_readers (BENCH_RECORDING_READER (reader)->inner, error);
-}
-
-static SvReaderHandle *
-rec_connect (SvReader *reader, const char *name, SvCardProtocol *protocol, GBytes **atr, GError **error)
-{
-  return sv_reader_connect (BENCH_RECORDING_READER (reader)->inner, name, protocol, atr, error);
-}
-
-static gboolean
-rec_transmit (SvReader *reader, SvReaderHandle *handle, const guint8 *apdu, gsize apdu_len,
-              guint8 *response, gsize *response_len, GError **error)
-{
-  BenchRecordingReader *self = BENCH_RECORDING_READER (reader);
-
-  if (self->recording)
-    g_ptr_array_add (self->commands, g_bytes_new (apdu, apdu_len));
-  return sv_reader_transmit (self->inner, handle, apdu, apdu_len, response, response_len, error);
-}
-
-static void
-rec_disconnect (SvReader *reader, SvReaderHandle *handle, gboolean reset)
-{
-  sv_reader_disconnect (BENCH_RECORDING_READER (reader)->inner, handle, reset);
-}
-
-static gboolean
-rec_wait (SvReader *reader, GPtrArray **states, guint timeout_ms, GError **error)
-{
-  return sv_reader_wait_for_change (BENCH_RECORDING_READER (reader)->inner, states, timeout_ms, error);
-}
-
-static void
-rec_cancel (SvReader *reader)
-{
-  sv_reader_cancel (BENCH_RECORDING_READER (reader)->inner);
-}
-
-static gboolean
-rec_begin (SvReader *reader, SvReaderHandle *handle, gboolean *card_was_reset, GError **error)
-{
-  return sv_reader_begin_transaction (BENCH_RECORDING_READER (reader)->inner, handle,
-                                      card_was_reset, error);
-}
-
-static void
-rec_end (SvReader *reader, SvReaderHandle *handle)
-{
-  sv_reader_end_transaction (BENCH_RECORDING_READER (reader)->inner, handle);
-}
-
-static void
-bench_recording_reader_finalize (GObject *object)
-{
-  BenchRecordingReader *self = BENCH_RECORDING_READER (object);
-
-  g_clear_object (&self->inner);
-  g_ptr_array_unref (self->commands);
-  G_OBJECT_CLASS (bench_recording_reader_parent_class)->finalize (object);
-}
-
-static void
-bench_recording_reader_class_init (BenchRecordingReaderClass *klass)
-{
-  SvReaderClass *reader_class = SV_READER_CLASS (klass);
-
-  G_OBJECT_CLASS (klass)->finalize = bench_recording_reader_finalize;
-  reader_class->list_readers = rec_list_readers;
-  reader_class->connect = rec_connect;
-  reader_class->transmit = rec_transmit;
-  reader_class->disconnect = rec_disconnect;
-  reader_class->wait_for_change = rec_wait;
-  reader_class->cancel = rec_cancel;
-  reader_class->begin_transaction = rec_begin;
-  reader_class->end_transaction = rec_end;
-}
-
-static void
-bench_recording_reader_init (BenchRecordingReader *self)
-{
-  self->inner = sv_pcsc_reader_new ();
-  self->commands = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-}
 
 static gint64
 replay (const char *reader_name,
@@ -180,7 +80,7 @@ main (int   argc,
   reader_name = argv[1];
   iterations = argc > 2 ? (guint) atoi (argv[2]) : 20;
 
-  reader = g_object_new (BENCH_TYPE_RECORDING_READER, NULL);
+  reader = bench_recording_reader_new ();
   session = sv_card_session_open (SV_READER (reader), reader_name, &error);
   if (session == NULL)
     g_error ("%s", error->message);
