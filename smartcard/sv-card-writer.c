@@ -14,18 +14,27 @@
  *  3. Each record is written with UPDATE RECORD/BINARY and read back. The
  *     change counter goes first, so a terminal that looks at the card
  *     mid-write knows it changed.
- *  4. A journal (a GKeyFile, one group per change) lists every change with its state and is rewritten
- *     after each record; it is removed when the write completes. When the
- *     card is pulled, the journal says which records were written, and the
- *     next write resumes through step 2.
+ *  4. A journal (a GKeyFile, one group per change) lists every change
+ *     with its state. It is saved whole once, before the first UPDATE;
+ *     then each record's progress is appended to it as a small group
+ *     ("uncertain" before its UPDATE goes out, "written" once read back),
+ *     so its cost does not grow with the write (a rewrite of the whole file
+ *     per record, fsynced, cost ~20 ms a record: more than the card's own
+ *     time); on an error it is saved whole again with the exact state; it
+ *     is removed when the write completes. When the card is pulled (or the
+ *     program killed), the journal says which records were written, and the
+ *     next write resumes through step 2 (which never trusts the journal:
+ *     it compares the card).
  */
 #define G_LOG_DOMAIN "sv-card"
 
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 
 #include "sv-card-error.h"
@@ -112,6 +121,39 @@ journal_save (const char    *journal_path,
   return g_key_file_save_to_file (journal, journal_path, error);
 }
 
+/* Appends one record's new state to the saved journal, as a group of its
+ * own ("progress N": change, state) that sv_card_journal_load_written()
+ * applies in file order: one small write, whatever the size of the write.
+ * Not fsynced, like the rewrite it replaces was not for a new file: it
+ * outlives the program (killed, or the card pulled), not a power cut, and
+ * the next write compares the card anyway. */
+static gboolean
+journal_append_progress (int          fd,
+                         const char  *journal_path,
+                         guint       *n_progress,
+                         guint        change,
+                         const char  *state,
+                         GError     **error)
+{
+  char line[96];
+  int len = g_snprintf (line, sizeof line, "[progress %u]\nchange=%u\nstate=%s\n",
+                        ++*n_progress, change, state);
+  gssize done;
+
+  do
+    done = write (fd, line, (gsize) len);
+  while (done < 0 && errno == EINTR);
+  if (done != len)
+    {
+      int saved_errno = done < 0 ? errno : ENOSPC;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("Cannot write the journal %s: %s"), journal_path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * sv_card_journal_load_written:
  * @n_total: (out) (optional): the number of changes the journal lists
@@ -125,6 +167,8 @@ sv_card_journal_load_written (const char  *journal_path,
                               GError     **error)
 {
   g_autoptr(GKeyFile) journal = g_key_file_new ();
+  g_auto(GStrv) groups = NULL;
+  char **states;
   GPtrArray *written;
   gint n;
 
@@ -135,11 +179,35 @@ sv_card_journal_load_written (const char  *journal_path,
   if (!g_key_file_load_from_file (journal, journal_path, G_KEY_FILE_NONE, error))
     return NULL;
   n = g_key_file_get_integer (journal, "write", "changes", NULL);
+  n = CLAMP (n, 0, 1 << 20);
+  /* Each change's saved state, then the progress appended since, in file
+   * order (journal_append_progress()). */
+  states = g_new0 (char *, n + 1);
+  for (gint i = 1; i <= n; i++)
+    {
+      g_autofree char *group = g_strdup_printf ("change %d", i);
+
+      states[i] = g_key_file_get_string (journal, group, "state", NULL);
+    }
+  groups = g_key_file_get_groups (journal, NULL);
+  for (guint g = 0; groups[g] != NULL; g++)
+    {
+      gint change;
+
+      if (!g_str_has_prefix (groups[g], "progress "))
+        continue;
+      change = g_key_file_get_integer (journal, groups[g], "change", NULL);
+      if (change >= 1 && change <= n)
+        {
+          g_free (states[change]);
+          states[change] = g_key_file_get_string (journal, groups[g], "state", NULL);
+        }
+    }
   written = g_ptr_array_new_with_free_func (g_free);
   for (gint i = 1; i <= n; i++)
     {
       g_autofree char *group = g_strdup_printf ("change %d", i);
-      g_autofree char *state = g_key_file_get_string (journal, group, "state", NULL);
+      const char *state = states[i];
       g_autofree char *key = g_key_file_get_string (journal, group, "key", NULL);
 
       if (g_strcmp0 (state, "written") == 0 && key != NULL)
@@ -147,6 +215,9 @@ sv_card_journal_load_written (const char  *journal_path,
                                                    g_key_file_get_integer (journal, group,
                                                                            "index", NULL)));
     }
+  for (gint i = 0; i <= n; i++)
+    g_free (states[i]);
+  g_free (states);
   if (n_total)
     *n_total = (guint) MAX (n, 0);
   return written;
@@ -313,32 +384,43 @@ sv_card_write_prepare (SvCardImage  *base,
   return ordered;
 }
 
+/* The card's EF_PSC or EF_CC against @file's bytes in the base image. */
+static gboolean
+counter_unchanged (SvCardSession  *session,
+                   SvCardFile     *file,
+                   gboolean       *unchanged,
+                   GError        **error)
+{
+  g_autoptr(GBytes) now = NULL;
+
+  if (!sv_card_session_select (session, file->path, NULL, error))
+    return FALSE;
+  now = sv_card_session_read_binary (session, 0, file->record_len, error);
+  if (now == NULL)
+    return FALSE;
+  *unchanged = g_bytes_equal (now, g_ptr_array_index (file->records, 0));
+  return TRUE;
+}
+
+/* EF_CC is read last: a phonebook write updates it first, so it is still
+ * selected then (one SELECT fewer per write). */
 static gboolean
 counters_vouch (SvCardSession  *session,
                 SvCardImage    *base,
                 gboolean       *vouch,
                 GError        **error)
 {
-  const char *keys[] = { "psc", "cc" };
+  SvCardFile *psc = sv_card_image_lookup (base, "psc");
+  SvCardFile *cc = sv_card_image_lookup (base, "cc");
+  gboolean unchanged = FALSE;
 
   *vouch = FALSE;
-  if (sv_card_session_get_card_type (session) != SV_CARD_TYPE_USIM)
+  if (sv_card_session_get_card_type (session) != SV_CARD_TYPE_USIM || psc == NULL || cc == NULL)
     return TRUE;
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      SvCardFile *file = sv_card_image_lookup (base, keys[i]);
-      g_autoptr(GBytes) now = NULL;
-
-      if (file == NULL)
-        return TRUE;
-      if (!sv_card_session_select (session, file->path, NULL, error))
-        return FALSE;
-      now = sv_card_session_read_binary (session, 0, file->record_len, error);
-      if (now == NULL)
-        return FALSE;
-      if (!g_bytes_equal (now, g_ptr_array_index (file->records, 0)))
-        return TRUE;
-    }
+  if (!counter_unchanged (session, psc, &unchanged, error))
+    return FALSE;
+  if (!unchanged)
+    return TRUE;
 
   /* A 2G terminal's edits leave EF_CC alone but flag EF_PBC (TS 31.102
    * §4.4.2.13): one SEARCH RECORD per set. A card without SEARCH RECORD is
@@ -368,7 +450,10 @@ counters_vouch (SvCardSession  *session,
           }
       }
   }
-  *vouch = TRUE;
+
+  if (!counter_unchanged (session, cc, &unchanged, error))
+    return FALSE;
+  *vouch = unchanged;
   return TRUE;
 }
 
@@ -455,6 +540,8 @@ write_image_in_transaction (SvCardSession     *session,
   guint apdus_at_start = sv_card_session_get_apdu_count (session);
   gboolean vouch = FALSE;
   guint n_done = 0;
+  int journal_fd = -1;
+  guint n_progress = 0;
 
   if (stats == NULL)
     stats = &local_stats;
@@ -563,6 +650,15 @@ write_image_in_transaction (SvCardSession     *session,
 
   if (!journal_save (journal_path, iccid, reader_name, plan, error))
     return FALSE;
+  journal_fd = g_open (journal_path, O_WRONLY | O_APPEND | O_CLOEXEC, 0);
+  if (journal_fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("Cannot write the journal %s: %s"), journal_path, g_strerror (saved_errno));
+      return FALSE;
+    }
 
   /* Pass 2: write and read back. */
   for (guint i = 0; i < plan->len; i++)
@@ -585,8 +681,11 @@ write_image_in_transaction (SvCardSession     *session,
       if (ok)
         {
           w->in_flight = TRUE;
-          if (!journal_save (journal_path, iccid, reader_name, plan, error))
-            return FALSE;
+          if (!journal_append_progress (journal_fd, journal_path, &n_progress, i + 1, "uncertain", error))
+            {
+              g_close (journal_fd, NULL);
+              return FALSE;
+            }
           ok = (w->structure == SV_FILE_STRUCTURE_TRANSPARENT
                 ? sv_card_session_update_binary (session, 0, w->change->new_bytes, &local_error)
                 : sv_card_session_update_record (session, w->change->index, w->change->new_bytes,
@@ -608,7 +707,8 @@ write_image_in_transaction (SvCardSession     *session,
             : g_strdup ("");
 
           /* The local disk still works when the card is gone: leave the
-           * exact state behind. */
+           * exact state behind, whole. */
+          g_close (journal_fd, NULL);
           journal_save (journal_path, iccid, reader_name, plan, NULL);
           stats->apdu_count = sv_card_session_get_apdu_count (session) - apdus_at_start;
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
@@ -620,6 +720,11 @@ write_image_in_transaction (SvCardSession     *session,
         }
       w->done = TRUE;
       w->in_flight = FALSE;
+      if (!journal_append_progress (journal_fd, journal_path, &n_progress, i + 1, "written", error))
+        {
+          g_close (journal_fd, NULL);
+          return FALSE;
+        }
       stats->records_written++;
       n_done++;
       if (progress)
@@ -630,6 +735,7 @@ write_image_in_transaction (SvCardSession     *session,
         }
     }
 
+  g_close (journal_fd, NULL);
   g_remove (journal_path);
   stats->apdu_count = sv_card_session_get_apdu_count (session) - apdus_at_start;
   if (written)
