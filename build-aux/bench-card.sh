@@ -105,6 +105,7 @@ run() {  # run PROFILE [PIN]
 
 # records=.. apdus=.. selects=.. get_response=.. reads=.. verify_reads=.. updates=..
 # searches=.. others=.. min=.. min_selects=.. ours_us=.. write_us=.. loop_us=.. ratio=..
+# later_apdus=.. later_min=.. later_checks=..
 print_write() {  # print_write LABEL KEY OUTPUT
   local label=$1 key=$2
   eval "$(echo "$3" | tr ' ' '\n' | sed 's/^/w_/')"
@@ -119,6 +120,12 @@ print_write() {  # print_write LABEL KEY OUTPUT
   echo "BENCH ${key}_apdus=$w_apdus unit=APDUs"
   echo "BENCH ${key}_min_apdus=$w_min unit=APDUs"
   echo "BENCH ${key}_check_apdus=$((w_reads - w_verify_reads + w_searches)) unit=APDUs"
+  if [ "${w_later_apdus:-0}" != 0 ]; then
+    printf '%-26s a later write of 10 to the same card: APDUs %s (minimum %s), %s of them checks\n' \
+      "" "$w_later_apdus" "$w_later_min" "$w_later_checks"
+    echo "BENCH ${key}_later_apdus=$w_later_apdus unit=APDUs"
+    echo "BENCH ${key}_later_min_apdus=$w_later_min unit=APDUs"
+  fi
   echo "BENCH ${key}${suffix}_ours_ms=$(awk -v u="$w_ours_us" 'BEGIN { printf "%.2f", u / 1000 }') unit=ms"
   echo "BENCH ${key}${suffix}_loop_ms=$(awk -v u="$w_loop_us" 'BEGIN { printf "%.2f", u / 1000 }') unit=ms"
 }
@@ -159,7 +166,7 @@ echo
 echo "Writes through the write operation (plan + run: ICCID check, change check, UPDATE, verifying READ, journal)$delay_text"
 # The USIM write keeps the historical key card_write10_*; the 2G one is card_write10_2g_*.
 declare -A profile_key=([usim-2sets]="" [sim-2g-plain]="_2g")
-n_write=$(( n < 10 ? n : 10 ))
+n_write=$(( n < 2 ? 2 : n < 10 ? n : 10 ))   # the first write is the figure; the last, a later write
 write10 sim-2g-plain "$n_write"
 write10 usim-2sets "$n_write"
 restore usim-2sets usim-empty

@@ -172,6 +172,7 @@ for w in write10 write10_2g; do
   plain "card: write of 10 changed records, $name, APDUs of the ICCID and change checks" "card_${w}_check_apdus" "in the row above; the minimum has no checks (2G: one READ per record, no change counter)"
   row "card: write of 10 changed records, $name, time" "card_${w}_ours_ms" "card_${w}_loop_ms" "minimal loop"
   row "card: write of 10 changed records, $name, time, 5 ms per APDU" "card_${w}_delay5_ours_ms" "card_${w}_delay5_loop_ms" "minimal loop"
+  row "card: a later write of 10 records to the same card, $name, APDUs" "card_${w}_later_apdus" "card_${w}_later_min_apdus" "minimum: SELECTs + UPDATEs + one verifying READ each"
   used[card_${w}_check_apdus]=1
 done
 row "card: restore of usim-2sets onto a blank card, APDUs" card_restore_apdus card_restore_min_apdus "minimum: SELECTs + UPDATEs + one verifying READ each"
