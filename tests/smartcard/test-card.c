@@ -688,6 +688,39 @@ test_read_pulled (void)
   fixture_teardown (&f);
 }
 
+/* A journal left by a program killed mid-write: saved whole, then the
+ * progress appended per record; the last state of each change counts. */
+static void
+test_journal_appended_progress (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sv-journal-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "journal", NULL);
+  g_autoptr(GPtrArray) written = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_total = 0;
+  static const char text[] =
+    "[write]\niccid=8949\nreader=R\nchanges=3\n\n"
+    "[change 1]\nkey=cc\nindex=1\npath=7FFF5F3A4F23\nold=0001\nnew=0002\nstate=pending\n\n"
+    "[change 2]\nkey=pb1/adn\nindex=4\npath=7FFF5F3A4F3A\nold=FF\nnew=41\nstate=pending\n\n"
+    "[change 3]\nkey=pb1/adn\nindex=9\npath=7FFF5F3A4F3A\nold=FF\nnew=42\nstate=pending\n"
+    "[progress 1]\nchange=1\nstate=uncertain\n"
+    "[progress 2]\nchange=1\nstate=written\n"
+    "[progress 3]\nchange=2\nstate=uncertain\n"
+    "[progress 4]\nchange=2\nstate=written\n"
+    "[progress 5]\nchange=3\nstate=uncertain\n";
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  written = sv_card_journal_load_written (path, &n_total, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (written);
+  g_assert_cmpuint (n_total, ==, 3);
+  g_assert_cmpuint (written->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (written, 0), ==, "cc#1");
+  g_assert_cmpstr (g_ptr_array_index (written, 1), ==, "pb1/adn#4");
+  g_remove (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -714,6 +747,7 @@ main (int   argc,
   g_test_add_func ("/sv/card/write/cancelled-and-resumed", test_write_cancelled);
   g_test_add_func ("/sv/card/write/conflict", test_write_conflict);
   g_test_add_func ("/sv/card/write/pulled-and-resumed", test_write_pulled_and_resumed);
+  g_test_add_func ("/sv/card/write/journal-appended-progress", test_journal_appended_progress);
 
   return g_test_run ();
 }
