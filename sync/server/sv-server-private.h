@@ -71,6 +71,14 @@ gboolean  sv_request_authenticate        (SvRequest      *request,
                                           GError        **error);
 gboolean  sv_request_check_content_type  (SvRequest      *request,
                                           GError        **error);
+gboolean  sv_route_match                 (const char          *pattern,
+                                          const char          *path,
+                                          GStrv               *params);
+char     *sv_request_cookie_value        (const char          *header,
+                                          const char          *name);
+gboolean  sv_request_decode_body         (SvRequest           *request,
+                                          const char          *coding,
+                                          GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvRequest, sv_request_free)
 

@@ -11,8 +11,10 @@
  * The worker-thread side of a request: the SvRequest a handler fills, the
  * error answer, and authentication (a bearer or cookie session, the CSRF
  * token of a cookie session, the credentials a route needs) with the
- * content type check, run before the route's handler. The HTTP side
- * (listening, TLS, routing, answering, deadlines) is sv-server.c.
+ * content type check, run before the route's handler; and, on the main
+ * thread before that, what is read of a request: the route its path
+ * matches, its session cookie, a gzip body. The HTTP side (listening,
+ * TLS, routing, answering, deadlines) is sv-server.c.
  */
 
 /* ---- requests ----------------------------------------------------------- */
@@ -207,5 +209,119 @@ sv_request_check_content_type (SvRequest  *request,
                              "The body must be application/json");
       return FALSE;
     }
+  return TRUE;
+}
+
+/* ---- reading a request (main thread) ------------------------------------ */
+
+static const char *
+segment_end (const char *segment)
+{
+  const char *slash = strchr (segment, '/');
+
+  return slash != NULL ? slash : segment + strlen (segment);
+}
+
+/* Segment by segment, without splitting either string (it runs for every
+ * route on every request); a {placeholder} matches one non-empty segment. */
+gboolean
+sv_route_match (const char  *pattern,
+                const char  *path,
+                GStrv       *params)
+{
+  g_autoptr(GStrvBuilder) found = NULL;
+  const char *want = pattern;
+  const char *have = path;
+  char *segment = NULL;
+
+  for (;;)
+    {
+      const char *want_end = segment_end (want);
+      const char *have_end = segment_end (have);
+
+      if (want[0] == '{')
+        {
+          if (have_end == have)
+            return FALSE;
+          if (found == NULL)
+            found = g_strv_builder_new ();
+          segment = g_strndup (have, have_end - have);
+          g_strv_builder_add (found, segment);
+          g_clear_pointer (&segment, g_free);
+        }
+      else if (want_end - want != have_end - have || strncmp (want, have, want_end - want) != 0)
+        return FALSE;
+      if (*want_end == '\0' || *have_end == '\0')
+        {
+          if (*want_end != *have_end)
+            return FALSE;
+          break;
+        }
+      want = want_end + 1;
+      have = have_end + 1;
+    }
+  if (found == NULL)
+    found = g_strv_builder_new ();
+  *params = g_strv_builder_end (found);
+  return TRUE;
+}
+
+/* The value of the cookie @name in @header (the request's Cookie header,
+ * nullable). */
+char *
+sv_request_cookie_value (const char *header,
+                         const char *name)
+{
+  g_auto(GStrv) parts = NULL;
+
+  if (header == NULL)
+    return NULL;
+  parts = g_strsplit (header, ";", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *part = g_strstrip (parts[i]);
+      gsize len = strlen (name);
+
+      if (strncmp (part, name, len) == 0 && part[len] == '=' && part[len + 1] != '\0')
+        return g_strdup (part + len + 1);
+    }
+  return NULL;
+}
+
+/* A body sent with `Content-Encoding: gzip` (@coding, nullable) is
+ * decompressed here, up to the same limit as a plain one; any other coding
+ * is refused. */
+gboolean
+sv_request_decode_body (SvRequest   *request,
+                        const char  *coding,
+                        GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GBytes *plain;
+  gsize len;
+  const void *data;
+
+  if (coding == NULL || g_ascii_strcasecmp (coding, "identity") == 0)
+    return TRUE;
+  if (g_ascii_strcasecmp (coding, "gzip") != 0)
+    {
+      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                             "Content-Encoding %s is not supported (gzip is)", coding);
+      return FALSE;
+    }
+  data = g_bytes_get_data (request->body, &len);
+  plain = sv_protocol_gunzip (data, len, SV_PROTOCOL_MAX_BODY, &local_error);
+  if (plain == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        sv_protocol_set_error (error, SV_PROTOCOL_ERROR_TOO_LARGE, NULL,
+                               "The body is larger than %d bytes", SV_PROTOCOL_MAX_BODY);
+      else
+        sv_protocol_set_error (error, SV_PROTOCOL_ERROR_MALFORMED, NULL,
+                               "The gzip body does not decompress: %s", local_error->message);
+      return FALSE;
+    }
+  g_bytes_unref (request->body);
+  request->body = plain;
   return TRUE;
 }

@@ -16,7 +16,8 @@
  * portal's static files, reading deadlines, pausing a message while its
  * handler runs in a worker thread and answering it with the security
  * headers, the log line, the expiry and purge timers. What runs in the
- * worker (authentication, CSRF, the content type, the error answer) is
+ * worker (authentication, CSRF, the content type, the error answer) and
+ * what is read of a request (its route, its cookie, a gzip body) is
  * sv-server-request.c; the handlers are sv-server-handlers*.c.
  */
 
@@ -399,117 +400,6 @@ serve_static (SvServer          *self,
 
 /* ---- routing ------------------------------------------------------------ */
 
-static const char *
-segment_end (const char *segment)
-{
-  const char *slash = strchr (segment, '/');
-
-  return slash != NULL ? slash : segment + strlen (segment);
-}
-
-/* Segment by segment, without splitting either string (it runs for every
- * route on every request); a {placeholder} matches one non-empty segment. */
-static gboolean
-route_match (const char  *pattern,
-             const char  *path,
-             GStrv       *params)
-{
-  g_autoptr(GStrvBuilder) found = NULL;
-  const char *want = pattern;
-  const char *have = path;
-  char *segment = NULL;
-
-  for (;;)
-    {
-      const char *want_end = segment_end (want);
-      const char *have_end = segment_end (have);
-
-      if (want[0] == '{')
-        {
-          if (have_end == have)
-            return FALSE;
-          if (found == NULL)
-            found = g_strv_builder_new ();
-          segment = g_strndup (have, have_end - have);
-          g_strv_builder_add (found, segment);
-          g_clear_pointer (&segment, g_free);
-        }
-      else if (want_end - want != have_end - have || strncmp (want, have, want_end - want) != 0)
-        return FALSE;
-      if (*want_end == '\0' || *have_end == '\0')
-        {
-          if (*want_end != *have_end)
-            return FALSE;
-          break;
-        }
-      want = want_end + 1;
-      have = have_end + 1;
-    }
-  if (found == NULL)
-    found = g_strv_builder_new ();
-  *params = g_strv_builder_end (found);
-  return TRUE;
-}
-
-static char *
-cookie_value (SoupMessageHeaders *headers,
-              const char         *name)
-{
-  const char *header = soup_message_headers_get_list (headers, "Cookie");
-  g_auto(GStrv) parts = NULL;
-
-  if (header == NULL)
-    return NULL;
-  parts = g_strsplit (header, ";", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      char *part = g_strstrip (parts[i]);
-      gsize len = strlen (name);
-
-      if (strncmp (part, name, len) == 0 && part[len] == '=' && part[len + 1] != '\0')
-        return g_strdup (part + len + 1);
-    }
-  return NULL;
-}
-
-/* A body sent with `Content-Encoding: gzip` is decompressed here, up to
- * the same limit as a plain one; any other coding is refused. */
-static gboolean
-decode_request_body (SoupMessageHeaders  *headers,
-                     SvRequest           *request,
-                     GError             **error)
-{
-  const char *coding = soup_message_headers_get_one (headers, "Content-Encoding");
-  g_autoptr(GError) local_error = NULL;
-  GBytes *plain;
-  gsize len;
-  const void *data;
-
-  if (coding == NULL || g_ascii_strcasecmp (coding, "identity") == 0)
-    return TRUE;
-  if (g_ascii_strcasecmp (coding, "gzip") != 0)
-    {
-      sv_protocol_set_error (error, SV_PROTOCOL_ERROR_UNSUPPORTED_MEDIA_TYPE, NULL,
-                             "Content-Encoding %s is not supported (gzip is)", coding);
-      return FALSE;
-    }
-  data = g_bytes_get_data (request->body, &len);
-  plain = sv_protocol_gunzip (data, len, SV_PROTOCOL_MAX_BODY, &local_error);
-  if (plain == NULL)
-    {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
-        sv_protocol_set_error (error, SV_PROTOCOL_ERROR_TOO_LARGE, NULL,
-                               "The body is larger than %d bytes", SV_PROTOCOL_MAX_BODY);
-      else
-        sv_protocol_set_error (error, SV_PROTOCOL_ERROR_MALFORMED, NULL,
-                               "The gzip body does not decompress: %s", local_error->message);
-      return FALSE;
-    }
-  g_bytes_unref (request->body);
-  request->body = plain;
-  return TRUE;
-}
-
 static void
 server_cb (SoupServer        *soup,
            SoupServerMessage *message,
@@ -556,7 +446,7 @@ server_cb (SoupServer        *soup,
     {
       g_auto(GStrv) params = NULL;
 
-      if (!route_match (routes[i].info.pattern, path, &params))
+      if (!sv_route_match (routes[i].info.pattern, path, &params))
         continue;
       path_known = TRUE;
       if (g_str_equal (routes[i].info.method, method))
@@ -586,7 +476,8 @@ server_cb (SoupServer        *soup,
     }
   if (body->length > 0)
     request->body = soup_message_body_flatten (body);
-  if (request->body != NULL && !decode_request_body (headers, request, &error))
+  if (request->body != NULL &&
+      !sv_request_decode_body (request, soup_message_headers_get_one (headers, "Content-Encoding"), &error))
     {
       answer_error_now (self, message, request, route->info.pattern, error, started);
       return;
@@ -597,7 +488,8 @@ server_cb (SoupServer        *soup,
   authorization = soup_message_headers_get_one (headers, "Authorization");
   if (authorization != NULL && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0 && authorization[7] != '\0')
     request->bearer = g_strdup (authorization + 7);
-  request->cookie = cookie_value (headers, SESSION_COOKIE);
+  request->cookie = sv_request_cookie_value (soup_message_headers_get_list (headers, "Cookie"),
+                                             SESSION_COOKIE);
   request->csrf = g_strdup (soup_message_headers_get_one (headers, "X-CSRF-Token"));
   request->client_addr = client_address (self, message);
 
