@@ -62,11 +62,11 @@ log_abort_cb (const char     *domain,
 
 /* Runs one request as the server would; returns it answered. */
 static SvRequest *
-run_request (const char *method,
-             const char *path,
-             GHashTable *query,
-             GStrv       header_lines,
-             GBytes     *body)
+fuzz_run_request (const char *method,
+                  const char *path,
+                  GHashTable *query,
+                  GStrv       header_lines,
+                  GBytes     *body)
 {
   SvRequest *request = g_new0 (SvRequest, 1);
   const SvRoute *routes, *route = NULL;
@@ -85,7 +85,7 @@ run_request (const char *method,
     {
       g_auto(GStrv) params = NULL;
 
-      if (!route_match (routes[i].info.pattern, path, &params))
+      if (!sv_route_match (routes[i].info.pattern, path, &params))
         continue;
       path_known = TRUE;
       if (g_str_equal (routes[i].info.method, method))
@@ -206,7 +206,7 @@ LLVMFuzzerInitialize (int    *argc,
                          "{\"key\":\"ext1\",\"path\":\"3F007F106F4A\",\"structure\":\"linear-fixed\",\"record_len\":13,\"n_records\":2},"
                          "{\"key\":\"sms\",\"path\":\"3F007F106F3C\",\"structure\":\"linear-fixed\",\"record_len\":176,\"n_records\":5}]}}");
   body = g_bytes_new (reg, strlen (reg));
-  r = run_request ("POST", "/api/v1/cards/register", NULL, (GStrv) json_type, body);
+  r = fuzz_run_request ("POST", "/api/v1/cards/register", NULL, (GStrv) json_type, body);
   if (r->status != 200)
     g_error ("register: %u %.*s", r->status, (int) g_bytes_get_size (r->response),
              (const char *) g_bytes_get_data (r->response, NULL));
@@ -243,7 +243,7 @@ LLVMFuzzerInitialize (int    *argc,
     if (staff == NULL)
       g_error ("staff: %s", error->message);
     login = g_bytes_new_static (text, strlen (text));
-    r = run_request ("POST", "/api/v1/staff/session", NULL, (GStrv) json_type, login);
+    r = fuzz_run_request ("POST", "/api/v1/staff/session", NULL, (GStrv) json_type, login);
     if (r->status == 200 || r->status == 201)
       {
         g_autoptr(JsonParser) p = json_parser_new ();
@@ -302,7 +302,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (!g_str_has_prefix (path, "/api/"))
     return 0;
 
-  r = run_request (request_line[0], path, query, lines + 1, body);
+  r = fuzz_run_request (request_line[0], path, query, lines + 1, body);
   check_answer (r);
   free_request (r);
   return 0;
