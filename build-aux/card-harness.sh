@@ -16,7 +16,9 @@
 # made with --persist outlive the harness (the demo in build-aux/run.sh).
 #
 # Environment: SV_HARNESS_DIR (state dir; default $XDG_RUNTIME_DIR/simvault-harness
-# or /tmp/simvault-harness-$UID), SV_VPCD_PORT (default 35963), SV_VSIM (the
+# or /tmp/simvault-harness-$UID), SV_VPCD_PORT (default 28963: below Linux's
+# ephemeral port range 32768-60999, which vpcd's usual 35963 is inside, so no
+# outgoing connection can hold it), SV_VSIM (the
 # simvault-vsim binary; default: $SV_BUILD_ROOT or the newest build/ or _build*/ of the
 # source tree).
 #
@@ -180,7 +182,7 @@ start_card() {  # start_card SLOT IMAGE PERSIST IN_PLACE
 }
 
 cmd_start() {
-  local port=${SV_VPCD_PORT:-35963} card0="" card1="" persist=0 in_place=0 pid others i readers
+  local port=${SV_VPCD_PORT:-28963} card0="" card1="" persist=0 in_place=0 pid others i readers
   while [ $# -gt 0 ]; do
     case $1 in
       --port) port=$2; shift 2 ;;
