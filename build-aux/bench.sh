@@ -169,14 +169,14 @@ row "card: re-read of the unchanged USIM, APDUs" card_usim_2sets_reread_apdus ca
 for w in write10 write10_2g; do
   case $w in write10) name="USIM (usim-2sets)";; *) name="2G (sim-2g-plain)";; esac
   row "card: write of 10 changed records, $name, APDUs" "card_${w}_apdus" "card_${w}_min_apdus" "minimum: SELECTs + UPDATEs + one verifying READ each"
-  plain "card: write of 10 changed records, $name, APDUs of the ICCID and change checks" "card_${w}_check_apdus" "in the row above; the minimum has no checks (2G: one READ per record, no change counter)"
+  plain "card: write of 10 changed records, $name, APDUs of the ICCID and change checks (their SELECTs included)" "card_${w}_check_apdus" "in the row above; the minimum has no checks (2G: one READ per record, no change counter)"
   row "card: write of 10 changed records, $name, time" "card_${w}_ours_ms" "card_${w}_loop_ms" "minimal loop"
   row "card: write of 10 changed records, $name, time, 5 ms per APDU" "card_${w}_delay5_ours_ms" "card_${w}_delay5_loop_ms" "minimal loop"
   row "card: a later write of 10 records to the same card, $name, APDUs" "card_${w}_later_apdus" "card_${w}_later_min_apdus" "minimum: SELECTs + UPDATEs + one verifying READ each"
   used[card_${w}_check_apdus]=1
 done
 row "card: restore of usim-2sets onto a blank card, APDUs" card_restore_apdus card_restore_min_apdus "minimum: SELECTs + UPDATEs + one verifying READ each"
-plain "card: restore onto a blank card, APDUs of the ICCID and change checks" card_restore_check_apdus "in the row above"
+plain "card: restore onto a blank card, APDUs of the ICCID and change checks (their SELECTs included)" card_restore_check_apdus "in the row above"
 row "card: restore onto a blank card, time" card_restore_ours_ms card_restore_loop_ms "minimal loop"
 row "card: restore onto a blank card, time, 5 ms per APDU" card_restore_delay5_ours_ms card_restore_delay5_loop_ms "minimal loop"
 row "card: one APDU round trip through pcscd" vsim_rtt_uicc_us vsim_rtt_no_quickack_us "the same without TCP_QUICKACK (delayed ACK)"
