@@ -194,7 +194,7 @@ for total in 250 500; do
   for k in 1 10 100; do
     row "sync: incremental restore of $k of $total contacts edited in the portal ($(fmt "sync_restore_k${k}_of_${total}_records")), bytes" \
       "sync_restore_k${k}_of_${total}_bytes" "sync_restore_k${k}_of_${total}_limit_bytes" "limit: 300 B + 100 B per record"
-    plain "sync: incremental restore of $k of $total, round trips" "sync_restore_k${k}_of_${total}_round_trips" "groups of 50 records, one GET and one ack each"
+    plain "sync: incremental restore of $k of $total, round trips" "sync_restore_k${k}_of_${total}_round_trips" "one GET of the changes since the cursor per 1,000 records"
     used[sync_restore_k${k}_of_${total}_records]=1
   done
 done
