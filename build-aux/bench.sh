@@ -217,8 +217,9 @@ row "server: RSS after the concurrency runs (64 cards)" server_rss_bench_mib rad
 row "server: RSS with 100,000 cards of 250 records" server_rss_100000_mib server_rss_10000_mib "RSS with 10,000 cards"
 row "server: backup latency p50 with 100,000 cards" server_backup_p50_100000_ms server_backup_p50_10000_ms "with 10,000 cards"
 row "server: backup latency p99 with 100,000 cards" server_backup_p99_100000_ms server_backup_p99_10000_ms "with 10,000 cards"
-plain "server: backup latency p50 of each fifth of the requests, 10,000 cards" server_backup_p50_10000_fifths_ms "lowest-highest: the spread"
-plain "server: backup latency p50 of each fifth of the requests, 100,000 cards" server_backup_p50_100000_fifths_ms "lowest-highest: the spread"
+plain "server: backup latency p50 of each block of requests, 10,000 cards" server_backup_p50_10000_blocks_ms "lowest-highest median of the 15 blocks"
+plain "server: backup latency p50 of each block of requests, 100,000 cards" server_backup_p50_100000_blocks_ms "lowest-highest median of the 15 blocks"
+plain "server: backup latency p50 at 100,000 cards over 10,000 cards, each block pair" server_backup_p50_100000_x_10000_blocks "lowest / median / highest of the 15 block pairs, each run back to back; flat: about 1"
 for n in $gui_sizes; do
   # Derived, from two measured figures of the same run: the time a key or a
   # click adds over a frame that changes nothing (on Xvfb that frame already

@@ -30,11 +30,13 @@ Scale: cards, accounts, layouts and 250 records per card inserted with one
 SQL statement per table (INSERT ... SELECT over a recursive counter,
 copying the rows of one card registered and backed up through the API),
 matching the server's schema because they are copies of its own rows.
-At each size the same measurement: the database file flushed to disk, the
+At each size the same measurement: the database file flushed to disk, a
 server started on it, SCALE_CARDS cards drawn at random over the whole
 range (each given a session, a copy of the template's), SCALE_WARMUP
 backups of 10 records to random ones of them (not measured), then
-SCALE_OPS measured backups to random ones of them.
+SCALE_OPS measured backups to random ones of them, in SCALE_BLOCKS blocks
+that alternate between the sizes (every size has its own database and
+server, side by side).
 
 Prints `BENCH key=value unit=U` lines (build-aux/bench.sh).
 """
@@ -70,7 +72,8 @@ CONCURRENCY = [1, 16, 64]
 PHASE_S = 2.0 if QUICK else 4.0
 SCALE_CARDS = 100 if QUICK else 500    # cards drawn at random at each size
 SCALE_WARMUP = 100 if QUICK else 300   # backups before measuring
-SCALE_OPS = 200 if QUICK else 1500     # measured backups
+SCALE_OPS = 200 if QUICK else 1500     # measured backups at each size
+SCALE_BLOCKS = 15                      # ... in blocks, alternating the sizes
 MAX_OPS = 2000
 OP_TIMEOUT_S = 60.0     # an operation still running then is abandoned, not counted
 RECORDS = 250
@@ -583,23 +586,27 @@ class ScaleClient(SvClient):
         self.token_before = None
 
 
-async def scale_latency(port, cards, rng):
-    """SCALE_WARMUP backups, then SCALE_OPS measured, each to a card drawn
-    at random from @cards, over one kept-alive connection."""
+async def scale_backups(port, cards, rng, n_ops):
+    """@n_ops backups, each to a card drawn at random from @cards, over one
+    kept-alive connection; their latencies."""
     conn = Conn(port)
+    conn.blocking = True
     lat = []
-    for i in range(SCALE_WARMUP + SCALE_OPS):
+    for _ in range(n_ops):
         client = cards[rng.randrange(len(cards))]
         client.conn = conn
         t0 = time.perf_counter()
         await client.backup()
-        if i >= SCALE_WARMUP:
-            lat.append(time.perf_counter() - t0)
+        lat.append(time.perf_counter() - t0)
     conn.close()
     return lat
 
 
 def bench_scale(work, env):
+    """Every size its own database and server, side by side; the warm-up
+    and then SCALE_BLOCKS blocks of backups alternate between the sizes
+    (the order swapped every block), so the sizes are compared under the
+    same load of the machine, as the concurrency phases are."""
     data = os.path.join(work, "scale")
     os.mkdir(data)
     proc, port = sv_start(data, env)
@@ -608,38 +615,70 @@ def bench_scale(work, env):
         template = "8986%016d" % (10 ** 11)
     finally:
         sv_stop(proc)
-    db_path = os.path.join(data, "simvault-server.db")
-    for n in SCALE:
+    previous = os.path.join(data, "simvault-server.db")
+    sizes = []
+    for n in sorted(SCALE):
+        # each size grows a copy of the one before (the template for the first)
+        size_dir = os.path.join(work, "scale-%d" % n)
+        os.mkdir(size_dir)
+        db_path = os.path.join(size_dir, "simvault-server.db")
+        shutil.copyfile(previous, db_path)
         t0 = time.monotonic()
         total = populate(db_path, template, n)
         note(f"scale: {total} cards in the database ({time.monotonic() - t0:.1f} s to insert, "
              f"{os.path.getsize(db_path) / 2**20:.0f} MiB file)")
-        # the same draw at every size relative to its range: cards
-        # 8999... numbered 0 .. n - 1, drawn uniformly
-        rng = random.Random(n)
-        numbers = rng.sample(range(n), min(SCALE_CARDS, n))
-        iccids = ["8999%016d" % k for k in numbers]
-        tokens = scale_sessions(db_path, token, iccids, rng)
-        flush_to_disk(db_path)
-        proc, port = sv_start(data, env)
-        try:
+        previous = db_path
+        sizes.append((n, size_dir, db_path))
+    servers = {}
+    try:
+        for n, size_dir, db_path in sizes:
+            # the same draw at every size relative to its range: cards
+            # 8999... numbered 0 .. n - 1, drawn uniformly
+            rng = random.Random(n)
+            numbers = rng.sample(range(n), min(SCALE_CARDS, n))
+            iccids = ["8999%016d" % k for k in numbers]
+            tokens = scale_sessions(db_path, token, iccids, rng)
+            flush_to_disk(db_path)
+            proc, port = sv_start(size_dir, env)
             cards = [ScaleClient(None, iccid, tokens[iccid], versions) for iccid in iccids]
-            rss_start = rss_kib(proc.pid)
-            lat = asyncio.run(scale_latency(port, cards, rng))
+            servers[n] = (proc, port, cards, rng, rss_kib(proc.pid), [], [])
+        order = [n for n, _, _ in sizes]
+        for n in order:
+            proc, port, cards, rng = servers[n][:4]
+            asyncio.run(scale_backups(port, cards, rng, SCALE_WARMUP))
+        per_block = max(1, SCALE_OPS // SCALE_BLOCKS)
+        for block in range(SCALE_BLOCKS):
+            for n in (order if block % 2 == 0 else list(reversed(order))):
+                proc, port, cards, rng, _, lat, medians = servers[n]
+                got = asyncio.run(scale_backups(port, cards, rng, per_block))
+                lat.extend(got)
+                medians.append(statistics.median(got) * 1000)
+        for n in order:
+            proc, port, cards, rng, rss_start, lat, medians = servers[n]
             rss = rss_kib(proc.pid)
             p50, p99 = percentile(lat, 50) * 1000, percentile(lat, 99) * 1000
-            # the spread: the median of each fifth of the measured requests
-            fifth = max(1, len(lat) // 5)
-            blocks = sorted(statistics.median(lat[i:i + fifth]) * 1000 for i in range(0, fifth * 5, fifth))
-            note(f"scale {n}: {len(lat)} backups to {len(cards)} random cards after {SCALE_WARMUP} unmeasured: "
-                 f"p50 {p50:.2f} ms p99 {p99:.2f} ms (medians of fifths {blocks[0]:.2f}-{blocks[-1]:.2f} ms); "
+            blocks = sorted(medians)
+            note(f"scale {n}: {len(lat)} backups to {len(cards)} random cards after {SCALE_WARMUP} unmeasured, "
+                 f"in {SCALE_BLOCKS} blocks alternating with the other sizes: p50 {p50:.2f} ms p99 {p99:.2f} ms "
+                 f"(block medians {', '.join('%.2f' % b for b in medians)} ms); "
                  f"RSS {rss_start / 1024:.1f} MiB at start, {rss / 1024:.1f} MiB after")
             bench(f"server_backup_p50_{n}_ms", "%.2f" % p50, "ms")
             bench(f"server_backup_p99_{n}_ms", "%.2f" % p99, "ms")
-            bench(f"server_backup_p50_{n}_fifths_ms", "%.2f-%.2f" % (blocks[0], blocks[-1]), "ms")
+            bench(f"server_backup_p50_{n}_blocks_ms", "%.2f-%.2f" % (blocks[0], blocks[-1]), "ms")
             bench(f"server_rss_{n}_mib", "%.1f" % (rss / 1024), "MiB")
-        finally:
-            sv_stop(proc)
+        if len(order) >= 2:
+            # per block, the larger size's median over the smaller's: the
+            # blocks ran back to back, under the same load
+            small, large = servers[order[0]][6], servers[order[-1]][6]
+            ratios = sorted(b / a for a, b in zip(small, large) if a)
+            if ratios:
+                note("scale: per block, p50 at %d over p50 at %d: %s" % (
+                    order[-1], order[0], " ".join("%.2f" % r for r in ratios)))
+                bench(f"server_backup_p50_{order[-1]}_x_{order[0]}_blocks", "%.2f/%.2f/%.2f" % (
+                    ratios[0], statistics.median(ratios), ratios[-1]), "x")
+    finally:
+        for n in servers:
+            sv_stop(servers[n][0])
 
 
 def median_of(values):
