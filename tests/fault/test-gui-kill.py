@@ -390,8 +390,9 @@ class Window:
         return None
 
     def named(self, node, name):
-        """GTK 4.8 names a button with a mnemonic "_Write Write"."""
-        own = self.name(node)
+        """GTK 4.8 names a button with a mnemonic "_Write Write", or
+        "_Finish Writing" when its label was set at run time."""
+        own = self.name(node).replace("_", "")
         return own == name or own.endswith(" " + name)
 
     def button(self, name):
