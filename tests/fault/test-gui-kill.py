@@ -408,6 +408,18 @@ class Window:
             raise
         self.do(node, "click")
 
+    def answer(self, dialog_title, response, timeout=20):
+        """Presses @response in the dialog titled @dialog_title."""
+        def find():
+            for i in range(self.app.get_child_count()):
+                top = self.app.get_child_at_index(i)
+                if top is not None and self.name(top) == dialog_title:
+                    for n in self.walk(top):
+                        if self.role(n) == "push button" and self.named(n, response) and self.enabled(n):
+                            return n
+            return None
+        self.do(wait_for(f"{response!r} in the dialog {dialog_title!r}", find, timeout=timeout), "click")
+
     def label_containing(self, part):
         return self.find(lambda n: self.role(n) == "label" and part in self.text(n))
 
@@ -580,7 +592,7 @@ def write_round(b, n, kill_after):
     before = b.card.updates()
     win = b.window()
     win.window_action("win.write-card")
-    win.click("Write")
+    win.answer("Write to Card?", "Write")
     wait_for(f"UPDATE RECORD {kill_after} on the card", lambda: b.card.updates() - before >= kill_after,
              timeout=20, interval=0.001)
     win.kill()
@@ -603,7 +615,7 @@ def write_round(b, n, kill_after):
         figures["announced"] += 1
     note(f"banner: {text}")
     win.click("Finish Writing")
-    win.click("Write")
+    win.answer("Write to Card?", "Write")
     wait_for("the card holding the edits", lambda: all(b.card.records().get(i) == d for i, d in intent.items())
              and not b.marker("write") and not b.journal(), timeout=20)
     card = b.card.records()
@@ -692,7 +704,7 @@ def restore_round(b, n, method, path_part, when, what):
                  any(mirror_records(b.db, b.iccid).get(i) == remote[i][0] for i in targets), timeout=20)
         before = b.card.updates()
         win.window_action("win.write-card")
-        win.click("Write")
+        win.answer("Write to Card?", "Write")
         wait_for("UPDATE RECORD 1 on the card", lambda: b.card.updates() - before >= 1, timeout=20,
                  interval=0.001)
         win.kill()
@@ -716,10 +728,10 @@ def restore_round(b, n, method, path_part, when, what):
         wait_for("the restore finished", lambda: not b.marker("restore") and
                  all(mirror_records(b.db, b.iccid).get(i) == remote[i][0] for i in targets), timeout=20)
         win.window_action("win.write-card")
-        win.click("Write")
+        win.answer("Write to Card?", "Write")
     else:
         win.click("Finish Writing")
-        win.click("Write")
+        win.answer("Write to Card?", "Write")
     wait_for("the card holding the restored records",
              lambda: all(b.card.records().get(i) == remote[i][0] for i in targets) and not b.marker("write")
              and not b.journal(), timeout=20)
