@@ -259,7 +259,12 @@ class Card:
                 time.sleep(0.01)
         for entry in image["files"]:
             if entry.get("name") == name:
-                return {i + 1: r.upper() for i, r in enumerate(entry["records"])}
+                # The image lists records up to the last one used; the
+                # rest are empty (all FF).
+                empty = "FF" * entry["record_length"]
+                records = [r.upper() for r in entry.get("records", [])]
+                records += [empty] * (entry["record_count"] - len(records))
+                return {i + 1: r for i, r in enumerate(records)}
         raise KeyError(name)
 
     def stop(self):
@@ -280,11 +285,14 @@ def atspi():
 class Window:
     """One `simvault` process, seen through the accessibility tree."""
 
+    running = []
+
     def __init__(self, env):
         self.Atspi = atspi()
         self.log = open(os.path.join(env["SV_TOP"], "gui.log"), "ab")
         self.process = subprocess.Popen([GUI], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
                                         stderr=self.log)
+        Window.running.append(self.process)
         self.app = wait_for("the window in the accessibility tree", self.find_app, timeout=20)
 
     def find_app(self):
@@ -796,6 +804,10 @@ def main():
         if b.relay is not None:
             note("relay: " + " | ".join(b.relay.log[-12:]))
     finally:
+        for process in Window.running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
         b.stop()
     elapsed = time.monotonic() - started
     note("kill points: " + "; ".join(kill_points))
