@@ -622,6 +622,7 @@ def write_round(b, n, kill_after):
            str(text)):
         figures["announced"] += 1
     note(f"banner: {text}")
+    win.wait_ready()
     win.click("Finish Writing")
     win.answer("Write to Card?", "Write")
     wait_for("the card holding the edits", lambda: all(b.card.records().get(i) == d for i, d in intent.items())
@@ -665,6 +666,7 @@ def backup_round(b, n, method, path_part, when, what):
     if tap(text is not None, f"backup kill {n}: the restarted window says the backup was interrupted", str(text)):
         figures["announced"] += 1
     note(f"banner: {text}")
+    win.wait_ready()
     win.click("Finish Backup")
 
     def done():
@@ -732,12 +734,14 @@ def restore_round(b, n, method, path_part, when, what):
         figures["announced"] += 1
     note(f"banner: {text}")
     if kind == "restore":
+        win.wait_ready()
         win.click("Finish Restore")
         wait_for("the restore finished", lambda: not b.marker("restore") and
                  all(mirror_records(b.db, b.iccid).get(i) == remote[i][0] for i in targets), timeout=20)
         win.window_action("win.write-card")
         win.answer("Write to Card?", "Write")
     else:
+        win.wait_ready()
         win.click("Finish Writing")
         win.answer("Write to Card?", "Write")
     wait_for("the card holding the restored records",
