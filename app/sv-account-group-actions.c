@@ -25,7 +25,16 @@ backup_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
 {
-  sv_account_group_back_up (SV_ACCOUNT_GROUP (widget), NULL, 0, FALSE);
+  SvAccountGroup *self = SV_ACCOUNT_GROUP (widget);
+
+  /* Asked for while the card's state loads (the window's Ctrl+B, the
+   * interrupted-work banner): run it once it is there. */
+  if (self->state == NULL)
+    {
+      sv_account_group_activate_when_loaded (self, self->iccid, "account.backup");
+      return;
+    }
+  sv_account_group_back_up (self, NULL, 0, FALSE);
 }
 
 static void
