@@ -32,6 +32,7 @@ struct _SvInterruptedWork
   GObject    parent_instance;
   char      *dir;
   GPtrArray *items;             /* SvInterruptedItem, from the previous run */
+  GHashTable *begun;            /* marker paths this process wrote */
 };
 
 G_DEFINE_FINAL_TYPE (SvInterruptedWork, sv_interrupted_work, G_TYPE_OBJECT)
@@ -137,6 +138,7 @@ sv_interrupted_work_finalize (GObject *object)
 
   g_free (self->dir);
   g_clear_pointer (&self->items, g_ptr_array_unref);
+  g_clear_pointer (&self->begun, g_hash_table_unref);
 
   G_OBJECT_CLASS (sv_interrupted_work_parent_class)->finalize (object);
 }
@@ -162,6 +164,7 @@ static void
 sv_interrupted_work_init (SvInterruptedWork *self)
 {
   self->items = g_ptr_array_new_with_free_func ((GDestroyNotify) interrupted_item_free);
+  self->begun = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /**
@@ -228,6 +231,8 @@ sv_interrupted_work_begin (SvInterruptedWork *self,
       !g_file_set_contents (path, text, -1, &error))
     g_debug ("No marker for the %s of %s: %s", kind_names[kind], iccid,
              error ? error->message : g_strerror (errno));
+  else
+    g_hash_table_add (self->begun, g_steal_pointer (&path));
 }
 
 /**
@@ -235,7 +240,9 @@ sv_interrupted_work_begin (SvInterruptedWork *self,
  * @finished: the work completed (not failed or cancelled): an item of the
  *   previous run for the same work and card is done as well
  *
- * Removes the marker once the outcome has been shown.
+ * Removes the marker once the outcome has been shown. A marker of the
+ * previous run stays unless the work completed: declining the preview of
+ * an interrupted write still leaves it announced at the next start.
  */
 void
 sv_interrupted_work_end (SvInterruptedWork *self,
@@ -251,7 +258,8 @@ sv_interrupted_work_end (SvInterruptedWork *self,
   if (iccid == NULL)
     return;
   path = marker_path (self, kind, iccid);
-  g_unlink (path);
+  if (g_hash_table_remove (self->begun, path) || finished)
+    g_unlink (path);
 
   for (guint i = 0; finished && i < self->items->len; i++)
     {

@@ -106,6 +106,11 @@ test_begin_end (void)
   work = sv_interrupted_work_new (dir);
   g_signal_connect (work, "changed", G_CALLBACK (count_cb), &changed);
 
+  /* Declined before it began (the preview cancelled): the previous run's
+   * marker stays for the next start. */
+  sv_interrupted_work_end (work, SV_WORK_WRITE, "8949000000000000001", FALSE);
+  g_assert_true (has_marker (dir, "write-8949000000000000001"));
+
   /* This process writes the same card again: its own marker replaces the
    * old one while it runs. */
   sv_interrupted_work_begin (work, SV_WORK_WRITE, "8949000000000000001");
