@@ -27,7 +27,8 @@ const char * const sv_csv_columns[] = {
 #define MULTI_SEP " ; "
 
 /* The values of @values escaped and joined with MULTI_SEP; %NULL when
- * there are none. */
+ * there are none. ':' is escaped too, so that no value holds the ":::"
+ * that Google's export puts between values (add_values()). */
 static char *
 join_values (const char * const *values)
 {
@@ -42,7 +43,7 @@ join_values (const char * const *values)
         g_string_append (out, MULTI_SEP);
       for (const char *p = values[i]; *p; p++)
         {
-          if (*p == ';' || *p == '\\')
+          if (*p == ';' || *p == '\\' || *p == ':')
             g_string_append_c (out, '\\');
           g_string_append_c (out, *p);
         }
@@ -96,6 +97,9 @@ sv_csv_export (GPtrArray *contacts)
       const SvContact *c = g_ptr_array_index (contacts, i);
       g_autofree char *set = g_strdup_printf ("%u", sv_contact_get_set (c));
       g_autofree char *index = g_strdup_printf ("%u", sv_contact_get_index (c));
+      /* The number column takes several values on import, as the others. */
+      const char *primary[] = { sv_contact_get_number (c), NULL };
+      g_autofree char *number = primary[0] && *primary[0] ? join_values (primary) : NULL;
       g_autofree char *numbers = join_values (sv_contact_get_additional_numbers (c));
       g_autofree char *emails = join_values (sv_contact_get_emails (c));
 
@@ -105,7 +109,7 @@ sv_csv_export (GPtrArray *contacts)
       g_string_append_c (out, ',');
       append_field (out, sv_contact_get_name (c));
       g_string_append_c (out, ',');
-      append_field (out, sv_contact_get_number (c));
+      append_field (out, number);
       g_string_append_c (out, ',');
       append_field (out, numbers);
       g_string_append_c (out, ',');
@@ -355,7 +359,7 @@ add_values (GPtrArray  *values,
 {
   g_autoptr(GString) value = g_string_new (NULL);
 
-  if (strstr (cell, ":::") != NULL)
+  if (strstr (cell, ":::") != NULL && strchr (cell, '\\') == NULL)
     {
       g_auto(GStrv) parts = g_strsplit (cell, ":::", -1);
 
@@ -368,7 +372,7 @@ add_values (GPtrArray  *values,
     }
   for (const char *p = cell; *p; p++)
     {
-      if (*p == '\\' && (p[1] == ';' || p[1] == '\\'))
+      if (*p == '\\' && (p[1] == ';' || p[1] == '\\' || p[1] == ':'))
         g_string_append_c (value, *++p);
       else if (*p == ';')
         add_value (values, value);
