@@ -473,8 +473,12 @@ write_uid (SvCardImage *image,
  * What a handset does after it changed entry @index of a USIM set
  * (TS 31.102 §4.4.2.5, §4.4.2.12, Annex C "phonebook synchronisation"):
  * - EF_PBC (§4.4.2.5): byte 1 "entry control information", b1 = 1 means
- *   the entry was modified (for synchronisation); byte 2 is the hidden
- *   information, '00' = not hidden. Stored: b1 set; deleted: '00 00'.
+ *   the entry was modified by a terminal in 2G mode, which cannot update
+ *   EF_CC; a 3G terminal that finds it set synchronises the entry and
+ *   resets b1 (Annex C). SimVault is a 3G terminal and records its own
+ *   change in EF_CC, so an entry it stores has b1 = 0 (a flag a 2G
+ *   terminal left is cleared with the entry written over it); byte 2 is
+ *   the hidden information, '00' = not hidden. Deleted: '00 00'.
  * - EF_UID (§4.4.2.12.1): a new entry gets EF_PUID + 1 and EF_PUID is
  *   updated to it (§4.4.2.12.4); a changed entry keeps its UID; a deleted
  *   entry's UID is set to '00 00' (no entry).
@@ -532,7 +536,9 @@ sv_pb_usim_entry_changed (SvCardImage     *image,
             }
           else
             {
-              pbc.entry_control = (pbc.entry_control == 0xFF ? 0x00 : pbc.entry_control) | 0x01;
+              /* TS 31.102 §4.4.2.5, Annex C: b1 flags a 2G terminal's
+               * edit; ours is in EF_CC, so b1 is reset, never set. */
+              pbc.entry_control = (pbc.entry_control == 0xFF ? 0x00 : pbc.entry_control) & ~0x01;
               if (pbc.hidden == 0xFF)
                 pbc.hidden = 0x00;
             }

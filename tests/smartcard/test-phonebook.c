@@ -647,7 +647,7 @@ test_usim_store_new (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) contacts = NULL;
   const char *expected[] = {
-    "cc:1", "pb1/adn:2", "pb1/anr1:2", "pb1/email1:2", "pb1/iap:2", "pb1/pbc:2", "pb1/uid:2", "puid:1", NULL
+    "cc:1", "pb1/adn:2", "pb1/anr1:2", "pb1/email1:2", "pb1/iap:2", "pb1/uid:2", "puid:1", NULL
   };
 
   g_assert_cmpuint (sv_phonebook_find_free_index (image, 1), ==, 2);
@@ -660,8 +660,9 @@ test_usim_store_new (void)
   /* first free EMAIL record (2), ending with ADN SFI 01, ADN record 02 */
   assert_record (image, "pb1/email1", 2, "65 00 79 2E 69 6F FF FF FF FF FF FF FF FF FF FF FF FF  01 02");
   assert_record (image, "pb1/iap", 2, "02");
-  /* PBC: entry modified; UID = PUID + 1; CC + 1 */
-  assert_record (image, "pb1/pbc", 2, "01 00");
+  /* PBC: b1 stays 0, the change is in EF_CC (TS 31.102 §4.4.2.5: b1
+   * flags a 2G terminal's edit); UID = PUID + 1; CC + 1 */
+  assert_record (image, "pb1/pbc", 2, "00 00");
   assert_record (image, "pb1/uid", 2, "00 02");
   assert_record (image, "puid", 1, "00 02");
   assert_record (image, "cc", 1, "00 06");
@@ -680,14 +681,36 @@ test_usim_edit_name (void)
   const char *emails[] = { "c@x.org", NULL };
   g_autoptr(SvContact) c = sv_contact_new (1, 1, "Caroline", "1234", anrs, emails, "CJ");
   g_autoptr(GError) error = NULL;
-  const char *expected[] = { "cc:1", "pb1/adn:1", "pb1/pbc:1", NULL };
+  const char *expected[] = { "cc:1", "pb1/adn:1", NULL };
 
   g_assert_true (sv_phonebook_store_contact (image, c, &error));
   g_assert_no_error (error);
   assert_diff (base, image, expected);
   assert_record (image, "pb1/adn", 1, "43 61 72 6F 6C 69 6E 65  03 81 21 43 FF FF FF FF FF FF FF FF  FF FF");
-  assert_record (image, "pb1/pbc", 1, "01 00");
+  assert_record (image, "pb1/pbc", 1, "00 00");
   assert_record (image, "cc", 1, "00 06");
+}
+
+/* TS 31.102 §4.4.2.5, Annex C: b1 of EF_PBC marks an edit made by a 2G
+ * terminal; a 3G terminal that writes the entry resets it (its own change
+ * is counted in EF_CC), and keeps the hidden byte. */
+static void
+test_usim_edit_clears_2g_flag (void)
+{
+  g_autoptr(SvCardImage) base = build_usim_image ();
+  g_autoptr(SvCardImage) image = NULL;
+  const char *anrs[] = { "5678", NULL };
+  const char *emails[] = { "c@x.org", NULL };
+  g_autoptr(SvContact) c = sv_contact_new (1, 1, "Caroline", "1234", anrs, emails, "CJ");
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { "cc:1", "pb1/adn:1", "pb1/pbc:1", NULL };
+
+  set_hex (base, "pb1/pbc", 1, "01 00");
+  image = sv_card_image_copy (base);
+  g_assert_true (sv_phonebook_store_contact (image, c, &error));
+  g_assert_no_error (error);
+  assert_diff (base, image, expected);
+  assert_record (image, "pb1/pbc", 1, "00 00");
 }
 
 static void
@@ -700,7 +723,7 @@ test_usim_edit_linked (void)
   g_autoptr(GPtrArray) contacts = NULL;
   /* removing the ANR and the type 2 e-mail: ANR record erased, EMAIL
    * record freed and its IAP byte set to 'FF' */
-  const char *expected[] = { "cc:1", "pb1/anr1:1", "pb1/email1:1", "pb1/iap:1", "pb1/pbc:1", NULL };
+  const char *expected[] = { "cc:1", "pb1/anr1:1", "pb1/email1:1", "pb1/iap:1", NULL };
 
   g_assert_true (sv_phonebook_store_contact (image, c, &error));
   g_assert_no_error (error);
@@ -744,7 +767,7 @@ test_usim_anr_ext1 (void)
   g_autoptr(SvContact) back = sv_contact_new (1, 1, "Carol", "1234", NULL, emails, "CJ");
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) contacts = NULL;
-  const char *expected[] = { "cc:1", "pb1/anr1:1", "pb1/ext1:1", "pb1/pbc:1", NULL };
+  const char *expected[] = { "cc:1", "pb1/anr1:1", "pb1/ext1:1", NULL };
 
   /* a 25-digit additional number: 20 digits in EF_ANR, 5 in EXT1 record 1 */
   g_assert_true (sv_phonebook_store_contact (image, c, &error));
@@ -923,6 +946,7 @@ main (int   argc,
   g_test_add_func ("/sv/phonebook/usim/limits", test_usim_limits);
   g_test_add_func ("/sv/phonebook/usim/store-new", test_usim_store_new);
   g_test_add_func ("/sv/phonebook/usim/edit-name", test_usim_edit_name);
+  g_test_add_func ("/sv/phonebook/usim/edit-clears-2g-flag", test_usim_edit_clears_2g_flag);
   g_test_add_func ("/sv/phonebook/usim/edit-linked", test_usim_edit_linked);
   g_test_add_func ("/sv/phonebook/usim/delete", test_usim_delete);
   g_test_add_func ("/sv/phonebook/usim/shared-ext1", test_usim_shared_ext1);
