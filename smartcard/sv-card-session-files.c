@@ -250,6 +250,51 @@ select_df_at (SvCardSession  *self,
   return TRUE;
 }
 
+typedef enum {
+  PATH_SELECT_DONE,
+  PATH_SELECT_FAILED,
+  PATH_SELECT_REFUSED,      /* the card does not select by path: walk */
+} PathSelectResult;
+
+/* SELECT by path from the MF of the EF @fids[@n - 1] (UICC, no data
+ * wanted: P2 '0C', so no response data and no GET RESPONSE). */
+static PathSelectResult
+select_by_path_from_mf (SvCardSession  *self,
+                        char          **fids,
+                        guint           n,
+                        const char     *path,
+                        GError        **error)
+{
+  g_autofree guint8 *bytes = g_new (guint8, 2 * (n - 1));
+  g_autofree char *operation = g_strdup_printf ("SELECT by path %s", path);
+  g_autoptr(GError) local_error = NULL;
+  guint16 sw = 0;
+
+  for (guint i = 1; i < n; i++)
+    {
+      guint16 value = fid_value (fids[i]);
+
+      bytes[2 * (i - 1)] = value >> 8;
+      bytes[2 * (i - 1) + 1] = value & 0xFF;
+    }
+  sv_card_session_forget_selection (self);
+  if (!sv_card_session_command (self, operation, INS_SELECT, 0x08, 0x0C, bytes, 2 * (n - 1), -1,
+                                NULL, &sw, &local_error))
+    {
+      if (g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_WRONG_PARAMETERS) ||
+          g_error_matches (local_error, SV_CARD_ERROR, SV_CARD_ERROR_INS_NOT_SUPPORTED))
+        return PATH_SELECT_REFUSED;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return PATH_SELECT_FAILED;
+    }
+  g_ptr_array_set_size (self->current_df, 0);
+  for (guint i = 0; i < n - 1; i++)
+    g_ptr_array_add (self->current_df, g_ascii_strup (fids[i], -1));
+  self->selected_ef = g_ascii_strup (path, -1);
+  self->selected_info_valid = FALSE;
+  return PATH_SELECT_DONE;
+}
+
 /**
  * sv_card_session_select:
  * @path: upper-case hex FIDs from the MF ("3F007F106F3A") or from the USIM
@@ -323,6 +368,25 @@ sv_card_session_select (SvCardSession   *self,
     }
   else
     {
+      g_ptr_array_set_size (self->current_df, 0);
+      start = 0;
+    }
+
+  /* An EF below the MF reached from elsewhere (EF_ICCID from the USIM
+   * ADF, the write's card check): one SELECT by path from the MF (TS
+   * 102.221 §8.4.2, §11.1.1: P1 '08', the path without '3F00') instead of
+   * one per DF on the way. Not on a 2G SIM (TS 51.011 selects by FID
+   * only), not when the FCP is wanted; a card that refuses P1 '08' is
+   * walked down FID by FID as before. */
+  if (self->cla != CLA_GSM && info == NULL && n_parent < n && start < n_parent &&
+      g_ascii_strcasecmp (fids[0], "3F00") == 0 && n >= 2)
+    {
+      PathSelectResult result = select_by_path_from_mf (self, fids, n, path, error);
+
+      if (result == PATH_SELECT_DONE)
+        return TRUE;
+      if (result == PATH_SELECT_FAILED)
+        return FALSE;
       g_ptr_array_set_size (self->current_df, 0);
       start = 0;
     }
