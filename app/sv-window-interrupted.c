@@ -67,7 +67,10 @@ describe_item (SvMirror       *mirror,
         if (state == NULL)
           return g_strdup_printf (_("SimVault was closed while backing up card %s. Back it up again to finish."),
                                   item->iccid);
-        text = g_strdup_printf (_("SimVault was closed while backing up card %s: %u unacknowledged batches and %u records wait for the server. Finish the backup: the server keeps each record once."),
+        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "SimVault was closed while backing up card %s: %u unacknowledged batch and %u records wait for the server. Finish the backup: the server keeps each record once.",
+                                             "SimVault was closed while backing up card %s: %u unacknowledged batches and %u records wait for the server. Finish the backup: the server keeps each record once.",
+                                             state->n_outbox),
                                 item->iccid, state->n_outbox, state->n_pending_records);
         sv_sync_state_free (state);
         return text;
