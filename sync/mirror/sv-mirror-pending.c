@@ -139,6 +139,9 @@ sv_mirror_mark_written (SvMirror    *self,
   gint64 new_modseq;
   SvMirrorCardRow card;
   g_autoptr(SvCardImage) working = NULL;
+  g_autoptr(sqlite3_stmt) same_file = NULL;
+  g_autoptr(sqlite3_stmt) get_record = NULL;
+  g_autoptr(sqlite3_stmt) put_record = NULL;
 
   g_return_val_if_fail (SV_IS_MIRROR (self), FALSE);
   g_return_val_if_fail (written_changes != NULL, FALSE);
@@ -148,11 +151,24 @@ sv_mirror_mark_written (SvMirror    *self,
   if (!sv_mirror_lookup_card (self->db, iccid, &card, error))
     return sv_mirror_rollback (self->db);
 
+  /* Three statements for the whole batch, reset per record (they were
+   * prepared again for every record: three prepares each). */
+  if (!sv_mirror_sql_prepare (self->db,
+                              "SELECT f.id, f.key FROM files f JOIN files w ON w.path = f.path "
+                              "AND w.card_id = f.card_id WHERE w.card_id = ? AND w.key = ?",
+                              &same_file, error) ||
+      !sv_mirror_sql_prepare (self->db,
+                              "SELECT base, working FROM records WHERE file_id = ? AND idx = ?",
+                              &get_record, error) ||
+      !sv_mirror_sql_prepare (self->db,
+                              "INSERT OR REPLACE INTO records (file_id, idx, base, working, state, version) "
+                              "VALUES (?, ?, ?, ?, ?, ?)", &put_record, error))
+    return sv_mirror_rollback (self->db);
+
   new_modseq = card.modseq + 1;
   for (guint i = 0; i < written_changes->len; i++)
     {
       SvRecordChange *change = g_ptr_array_index (written_changes, i);
-      g_autoptr(sqlite3_stmt) same_file = NULL;
       int rc;
 
       if (change->new_bytes == NULL)
@@ -160,11 +176,7 @@ sv_mirror_mark_written (SvMirror    *self,
 
       /* Every key naming the same file on the card (an EF_EXT1 shared by
        * several phonebook sets) now holds the written bytes too. */
-      if (!sv_mirror_sql_prepare (self->db,
-                                  "SELECT f.id, f.key FROM files f JOIN files w ON w.path = f.path "
-                                  "AND w.card_id = f.card_id WHERE w.card_id = ? AND w.key = ?",
-                                  &same_file, error))
-        return sv_mirror_rollback (self->db);
+      sqlite3_reset (same_file);
       sqlite3_bind_int64 (same_file, 1, card.id);
       sqlite3_bind_text (same_file, 2, change->key, -1, SQLITE_TRANSIENT);
       while ((rc = sqlite3_step (same_file)) == SQLITE_ROW)
@@ -175,9 +187,24 @@ sv_mirror_mark_written (SvMirror    *self,
           g_autoptr(GBytes) local = NULL;
           gboolean found = FALSE;
           GBytes *follow;
+          int get_rc;
 
-          if (!sv_mirror_get_record (self->db, file_id, change->index, &old_base, &local, NULL, &found, error))
-            return sv_mirror_rollback (self->db);
+          sqlite3_reset (get_record);
+          sqlite3_bind_int64 (get_record, 1, file_id);
+          sqlite3_bind_int (get_record, 2, (int) change->index);
+          get_rc = sqlite3_step (get_record);
+          if (get_rc == SQLITE_ROW)
+            {
+              found = TRUE;
+              old_base = sv_mirror_column_bytes (get_record, 0);
+              local = sv_mirror_column_bytes (get_record, 1);
+            }
+          else if (get_rc != SQLITE_DONE)
+            {
+              sv_mirror_sql_error (self->db, get_rc, N_("reading a record"), error);
+              return sv_mirror_rollback (self->db);
+            }
+          sqlite3_reset (get_record);
 
           /* The record follows the card unless it holds a newer local edit
            * than what was written: bookkeeping the writer added (EF_CC,
@@ -190,8 +217,14 @@ sv_mirror_mark_written (SvMirror    *self,
           else
             follow = local;
 
-          if (!sv_mirror_put_record (self->db, file_id, key, change->index, change->new_bytes, follow,
-                           new_modseq, error))
+          sqlite3_reset (put_record);
+          sqlite3_bind_int64 (put_record, 1, file_id);
+          sqlite3_bind_int (put_record, 2, (int) change->index);
+          sv_mirror_bind_bytes (put_record, 3, change->new_bytes);
+          sv_mirror_bind_bytes (put_record, 4, follow);
+          sqlite3_bind_int (put_record, 5, sv_mirror_record_state (key, change->new_bytes, follow));
+          sqlite3_bind_int64 (put_record, 6, new_modseq);
+          if (!sv_mirror_step_done (self->db, put_record, N_("storing a record"), error))
             return sv_mirror_rollback (self->db);
         }
       if (rc != SQLITE_DONE)
