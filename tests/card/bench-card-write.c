@@ -30,7 +30,10 @@
  * Prints one line:
  *   records=.. apdus=.. selects=.. get_response=.. reads=.. verify_reads=..
  *   updates=.. searches=.. others=.. min=.. min_selects=.. ours_us=..
- *   write_us=.. loop_us=.. ratio=..
+ *   write_us=.. loop_us=.. ratio=.. later_apdus=.. later_min=.. later_checks=..
+ *   min_checked=.. loop_checked_us=.. ratio_checked=..
+ * min_checked and loop_checked_us: the minimum with the checks a safe
+ * write needs (checked_minimal_write()), replayed the same way.
  * ours_us is the whole operation (mirror included); write_us only the
  * card write (sv_write_operation_run()). The minimal loop runs once, after
  * our write, on the same card.
@@ -165,6 +168,131 @@ minimal_write (GPtrArray   *changes,
   return list;
 }
 
+static gboolean
+is_select (GBytes *apdu)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (apdu, &len);
+
+  return len >= 5 && data[1] == 0xA4;
+}
+
+/* Drops from @minimal its leading SELECTs that walk @path again (the
+ * checks left the card there). */
+static guint
+skip_selects_of (GPtrArray   *minimal,
+                 const char  *path,
+                 guint8       cla,
+                 GBytes      *aid_select)
+{
+  g_autoptr(GPtrArray) walk = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  guint n = 0;
+
+  for (gsize k = 0; k + 4 <= strlen (path); k += 4)
+    {
+      g_autofree char *fid = g_strndup (path + k, 4);
+
+      if (k == 0 && cla == 0x00 && g_ascii_strcasecmp (fid, "7FFF") != 0)
+        continue;             /* a UICC path from the MF: never in the minimum's walk */
+      add_select (walk, cla, fid, aid_select);
+    }
+  while (n < minimal->len && n < walk->len &&
+         g_bytes_equal (g_ptr_array_index (minimal, n), g_ptr_array_index (walk, n)))
+    n++;
+  return n;
+}
+
+/* The minimum including the checks a safe write cannot do without (see
+ * BENCHMARKS.md, "Card"): the ICCID (UICC: SELECT by path from the MF +
+ * READ BINARY; 2G: SELECT MF, SELECT EF_ICCID, READ BINARY, the MF then
+ * being where the minimum starts), then the change check: on a USIM with
+ * change counters EF_PSC read (the CC wrapping around), one SEARCH RECORD
+ * for the "modified" flag per EF_PBC (a 2G terminal's edits, TS 31.102
+ * §4.4.2.5) and EF_CC read in DF_PHONEBOOK (its SELECT then serves the
+ * UPDATE); on a 2G card, which has no counter, each record to write read
+ * once before the first UPDATE. Then the minimum itself. */
+static GPtrArray *
+checked_minimal_write (GPtrArray   *minimal,
+                       SvCardImage *base,
+                       guint8       cla,
+                       GBytes      *aid_select)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  SvCardFile *psc = sv_card_image_lookup (base, "psc");
+  SvCardFile *cc = sv_card_image_lookup (base, "cc");
+  guint skip = 0;
+
+  if (cla == 0x00)
+    {
+      static const guint8 select_iccid[] = { 0x00, 0xA4, 0x08, 0x0C, 0x02, 0x2F, 0xE2 };
+      static const guint8 read_iccid[] = { 0x00, 0xB0, 0x00, 0x00, 0x0A };
+
+      add_apdu (list, select_iccid, sizeof select_iccid);
+      add_apdu (list, read_iccid, sizeof read_iccid);
+      if (psc != NULL && cc != NULL)
+        {
+          g_autoptr(GPtrArray) all_keys = sv_card_image_list_keys (base);
+          guint8 read_binary[5] = { 0x00, 0xB0, 0x00, 0x00, 0 };
+          static const guint8 search_modified[] = { 0x00, 0xA2, 0x01, 0x04, 0x01, 0x01 };
+          gsize n_fids = strlen (cc->path) / 4;
+
+          for (gsize k = 0; k + 1 < n_fids; k++)
+            {
+              g_autofree char *fid = g_strndup (cc->path + 4 * k, 4);
+
+              add_select (list, cla, fid, aid_select);
+            }
+          add_select (list, cla, psc->path + strlen (psc->path) - 4, aid_select);
+          read_binary[4] = (guint8) psc->record_len;
+          add_apdu (list, read_binary, sizeof read_binary);
+          for (guint i = 0; i < all_keys->len; i++)
+            {
+              SvCardFile *file = sv_card_image_lookup (base, g_ptr_array_index (all_keys, i));
+
+              if (!g_str_has_suffix (file->key, "/pbc"))
+                continue;
+              add_select (list, cla, file->path + strlen (file->path) - 4, aid_select);
+              add_apdu (list, search_modified, sizeof search_modified);
+            }
+          add_select (list, cla, cc->path + strlen (cc->path) - 4, aid_select);
+          read_binary[4] = (guint8) cc->record_len;
+          add_apdu (list, read_binary, sizeof read_binary);
+          skip = skip_selects_of (minimal, cc->path, cla, aid_select);
+        }
+    }
+  else
+    {
+      static const guint8 read_iccid[] = { 0xA0, 0xB0, 0x00, 0x00, 0x0A };
+      guint n_efs = 0;
+
+      add_select (list, cla, "3F00", NULL);
+      add_select (list, cla, "2FE2", NULL);
+      add_apdu (list, read_iccid, sizeof read_iccid);
+      /* The compare pass: the minimum's SELECTs and READs, without its
+       * UPDATEs (and without its SELECT of the MF, which is current). */
+      for (guint i = 0; i < minimal->len; i++)
+        {
+          GBytes *apdu = g_ptr_array_index (minimal, i);
+          const guint8 *data = g_bytes_get_data (apdu, NULL);
+
+          if (i == 0 && is_select (apdu) && data[5] == 0x3F && data[6] == 0x00)
+            continue;
+          if (data[1] == 0xDC || data[1] == 0xD6)
+            continue;
+          if (is_select (apdu) && data[5] != 0x7F)
+            n_efs++;
+          g_ptr_array_add (list, g_bytes_ref (apdu));
+        }
+      /* One EF: still selected for the UPDATEs. */
+      if (n_efs == 1)
+        while (skip < minimal->len && is_select (g_ptr_array_index (minimal, skip)))
+          skip++;
+    }
+  for (guint i = skip; i < minimal->len; i++)
+    g_ptr_array_add (list, g_bytes_ref (g_ptr_array_index (minimal, i)));
+  return list;
+}
+
 /* The bare loop: every APDU must succeed (90 00, or 9F xx after a 2G
  * SELECT), so a loop that fails fast cannot pass for a fast one. */
 static gint64
@@ -195,7 +323,9 @@ replay (const char *reader_name,
                            apdu, len, NULL, response, &response_len) != SCARD_S_SUCCESS ||
             response_len < 2 ||
             !(response[response_len - 2] == 0x90 || response[response_len - 2] == 0x9F ||
-              response[response_len - 2] == 0x91))
+              response[response_len - 2] == 0x91 ||
+              /* SEARCH RECORD: no record matches (TS 102.221 §10.2.1.3) */
+              (apdu[1] == 0xA2 && response[response_len - 2] == 0x6A && response[response_len - 1] == 0x83)))
           g_error ("replay: APDU %u (%02X %02X %02X %02X) failed: %02X %02X", i, apdu[0], apdu[1],
                    apdu[2], apdu[3], response_len >= 2 ? response[response_len - 2] : 0,
                    response_len >= 2 ? response[response_len - 1] : 0);
@@ -299,6 +429,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(SvWritePlan) plan = NULL;
   g_autoptr(GPtrArray) minimal = NULL;
+  g_autoptr(GPtrArray) checked = NULL;
   g_autoptr(GBytes) aid_select = NULL;
   g_autofree char *iccid = NULL;
   g_autofree char *dir = NULL;
@@ -308,7 +439,7 @@ main (int   argc,
   const guint8 *aid;
   gsize aid_len = 0;
   guint iterations = 1, first, n_min_selects = 0, records = 0;
-  gint64 ours = 0, write_us = 0, loop;
+  gint64 ours = 0, write_us = 0, loop, loop_checked;
   guint8 cla;
 
   if (argc < 5 || (strcmp (argv[1], "write10") != 0 && strcmp (argv[1], "restore") != 0))
@@ -397,17 +528,21 @@ main (int   argc,
 
       records += apdu[1] == 0xDC || apdu[1] == 0xD6;
     }
+  checked = checked_minimal_write (minimal, sv_write_plan_get_base (plan), cla, aid_select);
   sv_card_session_close (g_steal_pointer (&session));
   loop = replay (reader_name, minimal, 1);
+  loop_checked = replay (reader_name, checked, 1);
 
   g_print ("records=%u apdus=%u selects=%u get_response=%u reads=%u verify_reads=%u updates=%u "
            "searches=%u others=%u min=%u min_selects=%u ours_us=%" G_GINT64_FORMAT
            " write_us=%" G_GINT64_FORMAT " loop_us=%" G_GINT64_FORMAT " ratio=%.2f"
-           " later_apdus=%u later_min=%u later_checks=%u\n",
+           " later_apdus=%u later_min=%u later_checks=%u"
+           " min_checked=%u loop_checked_us=%" G_GINT64_FORMAT " ratio_checked=%.2f\n",
            records, tally.total, tally.selects, tally.get_responses, tally.reads, tally.verify_reads,
            tally.updates, tally.searches, tally.others, minimal->len, n_min_selects, ours, write_us,
            loop, loop > 0 ? (double) ours / loop : 0.0,
-           later.total, n_later_min, later.reads - later.verify_reads + later.searches);
+           later.total, n_later_min, later.reads - later.verify_reads + later.searches,
+           checked->len, loop_checked, loop_checked > 0 ? (double) ours / loop_checked : 0.0);
   g_remove (journal);
   g_rmdir (dir);
   return 0;
