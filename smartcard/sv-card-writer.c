@@ -402,11 +402,39 @@ counter_unchanged (SvCardSession  *session,
   return TRUE;
 }
 
+/* Whether @plan writes a file of phonebook set @prefix ("pb2/"): under
+ * one of the set's keys, or a file the set shares (an EF_EXT1 two sets
+ * name under one path). */
+static gboolean
+plan_writes_set (GPtrArray   *plan,
+                 SvCardImage *base,
+                 GPtrArray   *all_keys,
+                 const char  *prefix)
+{
+  for (guint i = 0; i < plan->len; i++)
+    {
+      PlannedWrite *w = g_ptr_array_index (plan, i);
+
+      if (g_str_has_prefix (w->change->key, prefix))
+        return TRUE;
+      for (guint k = 0; k < all_keys->len; k++)
+        {
+          const char *key = g_ptr_array_index (all_keys, k);
+          SvCardFile *file = sv_card_image_lookup (base, key);
+
+          if (g_str_has_prefix (key, prefix) && file->path != NULL && g_str_equal (file->path, w->path))
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 /* EF_CC is read last: a phonebook write updates it first, so it is still
  * selected then (one SELECT fewer per write). */
 static gboolean
 counters_vouch (SvCardSession  *session,
                 SvCardImage    *base,
+                GPtrArray      *plan,
                 gboolean       *vouch,
                 GError        **error)
 {
@@ -423,8 +451,10 @@ counters_vouch (SvCardSession  *session,
     return TRUE;
 
   /* A 2G terminal's edits leave EF_CC alone but flag EF_PBC (TS 31.102
-   * §4.4.2.13): one SEARCH RECORD per set. A card without SEARCH RECORD is
-   * trusted on its counters, as when reading. */
+   * §4.4.2.5, §4.4.2.13): one SEARCH RECORD per set the plan writes (an
+   * edit in a set we do not write cannot be overwritten; the next read
+   * finds it by the same flag). A card without SEARCH RECORD is trusted
+   * on its counters, as when reading. */
   {
     g_autoptr(GPtrArray) all_keys = sv_card_image_list_keys (base);
     static const guint8 modified[] = { 0x01 };
@@ -434,8 +464,12 @@ counters_vouch (SvCardSession  *session,
         SvCardFile *file = sv_card_image_lookup (base, g_ptr_array_index (all_keys, i));
         g_autoptr(GArray) hits = NULL;
         g_autoptr(GError) local_error = NULL;
+        g_autofree char *prefix = NULL;
 
         if (!g_str_has_suffix (file->key, "/pbc"))
+          continue;
+        prefix = g_strndup (file->key, strlen (file->key) - strlen ("pbc"));
+        if (!plan_writes_set (plan, base, all_keys, prefix))
           continue;
         if (!sv_card_session_select (session, file->path, NULL, error))
           return FALSE;
@@ -612,7 +646,7 @@ write_image_in_transaction (SvCardSession     *session,
       return TRUE;
     }
 
-  if (!counters_vouch (session, base, &vouch, error))
+  if (!counters_vouch (session, base, plan, &vouch, error))
     return FALSE;
 
   /* Pass 1: unless the counters vouch for the base, compare the card. */

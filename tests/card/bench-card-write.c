@@ -207,12 +207,13 @@ skip_selects_of (GPtrArray   *minimal,
  * READ BINARY; 2G: SELECT MF, SELECT EF_ICCID, READ BINARY, the MF then
  * being where the minimum starts), then the change check: on a USIM with
  * change counters EF_PSC read (the CC wrapping around), one SEARCH RECORD
- * for the "modified" flag per EF_PBC (a 2G terminal's edits, TS 31.102
- * §4.4.2.5) and EF_CC read in DF_PHONEBOOK (its SELECT then serves the
+ * for the "modified" flag per EF_PBC of a set written (a 2G terminal's
+ * edits, TS 31.102 §4.4.2.5) and EF_CC read in DF_PHONEBOOK (its SELECT then serves the
  * UPDATE); on a 2G card, which has no counter, each record to write read
  * once before the first UPDATE. Then the minimum itself. */
 static GPtrArray *
 checked_minimal_write (GPtrArray   *minimal,
+                       GPtrArray   *changes,
                        SvCardImage *base,
                        guint8       cla,
                        GBytes      *aid_select)
@@ -249,7 +250,16 @@ checked_minimal_write (GPtrArray   *minimal,
             {
               SvCardFile *file = sv_card_image_lookup (base, g_ptr_array_index (all_keys, i));
 
+              g_autofree char *prefix = NULL;
+              gboolean written = FALSE;
+
               if (!g_str_has_suffix (file->key, "/pbc"))
+                continue;
+              /* Only the sets written: another set's edit cannot be overwritten. */
+              prefix = g_strndup (file->key, strlen (file->key) - 3);
+              for (guint c = 0; c < changes->len && !written; c++)
+                written = g_str_has_prefix (((SvRecordChange *) g_ptr_array_index (changes, c))->key, prefix);
+              if (!written)
                 continue;
               add_select (list, cla, file->path + strlen (file->path) - 4, aid_select);
               add_apdu (list, search_modified, sizeof search_modified);
@@ -528,7 +538,8 @@ main (int   argc,
 
       records += apdu[1] == 0xDC || apdu[1] == 0xD6;
     }
-  checked = checked_minimal_write (minimal, sv_write_plan_get_base (plan), cla, aid_select);
+  checked = checked_minimal_write (minimal, sv_write_plan_get_changes (plan), sv_write_plan_get_base (plan),
+                                   cla, aid_select);
   sv_card_session_close (g_steal_pointer (&session));
   loop = replay (reader_name, minimal, 1);
   loop_checked = replay (reader_name, checked, 1);

@@ -441,10 +441,12 @@ test_write_usim_bookkeeping (void)
   fixture_teardown (&f);
 }
 
-/* EF_CC unchanged but EF_PBC flags a 2G terminal's edit: the counters no
- * longer vouch for the base, every record is compared first. */
+/* EF_CC unchanged but the written set's EF_PBC flags a 2G terminal's
+ * edit: the counters no longer vouch for the base, every record is
+ * compared first. A flag in another set only (@other_set) cannot be
+ * overwritten by this write: the counters still vouch. */
 static void
-test_write_usim_pbc_flagged (void)
+write_usim_pbc_flagged (gboolean other_set)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
@@ -459,14 +461,27 @@ test_write_usim_pbc_flagged (void)
   base = fixture_read_base (&f, SV_CARD_READ_SKIP_MESSAGES, &journal);
   target = edited_copy (base, "pb1/adn", 3,
                         "446176654646FFFFFFFFFFFFFFFFFFFF0381214365FFFFFFFFFFFFFFFFFF");
-  sim_set (f.sim, "7FFF5F3A4F0A", 5, "0100");
+  /* pb1's EF_PBC is 4F09, pb2's 4F0A */
+  sim_set (f.sim, other_set ? "7FFF5F3A4F0A" : "7FFF5F3A4F09", 5, "0100");
   g_assert_true (sv_card_write_image (f.session, base, target, journal, NULL, &stats, NULL,
                                       NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (stats.records_checked, ==, 4);
+  g_assert_cmpuint (stats.records_checked, ==, other_set ? 0 : 4);
   g_assert_cmpuint (stats.records_written, ==, 4);
   sv_card_write_stats_clear (&stats);
   fixture_teardown (&f);
+}
+
+static void
+test_write_usim_pbc_flagged (void)
+{
+  write_usim_pbc_flagged (FALSE);
+}
+
+static void
+test_write_usim_pbc_flagged_other_set (void)
+{
+  write_usim_pbc_flagged (TRUE);
 }
 
 /* pb1/ext1 and pb2/ext1 are one EF_EXT1 (type 3): the record is written
@@ -743,6 +758,7 @@ main (int   argc,
   g_test_add_func ("/sv/card/write/2g", test_write_2g);
   g_test_add_func ("/sv/card/write/usim-bookkeeping", test_write_usim_bookkeeping);
   g_test_add_func ("/sv/card/write/usim-pbc-flagged", test_write_usim_pbc_flagged);
+  g_test_add_func ("/sv/card/write/usim-pbc-flagged-other-set", test_write_usim_pbc_flagged_other_set);
   g_test_add_func ("/sv/card/write/shared-ext1", test_write_shared_ext1);
   g_test_add_func ("/sv/card/write/cancelled-and-resumed", test_write_cancelled);
   g_test_add_func ("/sv/card/write/conflict", test_write_conflict);
