@@ -215,6 +215,7 @@ sv_protocol_error_to_json (const GError *error)
   gboolean ours = error != NULL && error->domain == SV_PROTOCOL_ERROR
                   && (guint) error->code < SV_PROTOCOL_N_ERRORS;
   const char *field = sv_protocol_error_get_field (error);
+  g_autofree char *message = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "error");
@@ -224,11 +225,15 @@ sv_protocol_error_to_json (const GError *error)
                                  sv_protocol_error_to_string (ours ? (SvProtocolError) error->code
                                                                    : SV_PROTOCOL_ERROR_INTERNAL));
   json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, ours ? error->message : "The server failed; nothing was stored");
+  /* A message may quote what a client sent; JSON carries only UTF-8. */
+  message = g_utf8_make_valid (ours ? error->message : "The server failed; nothing was stored", -1);
+  json_builder_add_string_value (builder, message);
   if (ours && field != NULL)
     {
+      g_autofree char *valid_field = g_utf8_make_valid (field, -1);
+
       json_builder_set_member_name (builder, "field");
-      json_builder_add_string_value (builder, field);
+      json_builder_add_string_value (builder, valid_field);
     }
   json_builder_end_object (builder);
   json_builder_end_object (builder);

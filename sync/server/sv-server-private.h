@@ -69,7 +69,7 @@ void      sv_request_set_error_response  (SvRequest      *request,
 gboolean  sv_request_authenticate        (SvRequest      *request,
                                           const SvRoute  *route,
                                           GError        **error);
-gboolean  sv_request_check_content_type  (SvRequest      *request,
+gboolean  sv_request_check_input         (SvRequest      *request,
                                           GError        **error);
 gboolean  sv_route_match                 (const char          *pattern,
                                           const char          *path,

@@ -190,13 +190,30 @@ sv_request_authenticate (SvRequest     *request,
   return FALSE;
 }
 
+/* What a request carries besides its path and the JSON itself: query
+ * names and values are UTF-8 text (they may be quoted back in an error
+ * message, and JSON holds nothing else), and a body is application/json. */
 gboolean
-sv_request_check_content_type (SvRequest  *request,
-                               GError    **error)
+sv_request_check_input (SvRequest  *request,
+                        GError    **error)
 {
   g_autofree char *type = NULL;
   char *semicolon;
 
+  if (request->query != NULL)
+    {
+      GHashTableIter iter;
+      const char *name, *value;
+
+      g_hash_table_iter_init (&iter, request->query);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &name, (gpointer *) &value))
+        if (!g_utf8_validate (name, -1, NULL) || (value != NULL && !g_utf8_validate (value, -1, NULL)))
+          {
+            sv_protocol_set_error (error, SV_PROTOCOL_ERROR_INVALID, NULL,
+                                   "The query string is not UTF-8 text");
+            return FALSE;
+          }
+    }
   if (request->body == NULL || g_bytes_get_size (request->body) == 0)
     return TRUE;
   type = g_ascii_strdown (request->content_type ? request->content_type : "", -1);

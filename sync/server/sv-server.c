@@ -76,7 +76,7 @@ run_request (SvRequest     *request,
   g_autoptr(GError) error = NULL;
 
   if (!sv_request_authenticate (request, route, &error)
-      || !sv_request_check_content_type (request, &error)
+      || !sv_request_check_input (request, &error)
       || !route->handler (request, &error))
     {
       sv_request_error_from_store (&error);

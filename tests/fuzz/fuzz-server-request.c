@@ -136,7 +136,7 @@ fuzz_run_request (const char *method,
     }
 
   if (!sv_request_authenticate (request, route, &error)
-      || !sv_request_check_content_type (request, &error)
+      || !sv_request_check_input (request, &error)
       || !route->handler (request, &error))
     {
       sv_request_error_from_store (&error);
