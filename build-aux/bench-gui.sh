@@ -31,8 +31,9 @@ if [ -z "$build" ]; then
             [ -x "$d/tests/gui/sv-bench-contacts" ] && { echo "$d"; break; }; done)
 fi
 bench="$build/tests/gui/sv-bench-contacts"
-[ -n "$build" ] && [ -x "$bench" ] || {
-  echo "bench-gui: build first: meson compile -C BUILD tests/gui/sv-bench-contacts" >&2
+# The start-up figure runs the application, which needs its settings schema.
+[ -n "$build" ] && [ -x "$bench" ] && [ -x "$build/app/simvault" ] && [ -f "$build/data/gschemas.compiled" ] || {
+  echo "bench-gui: build first: meson compile -C BUILD" >&2
   exit 1
 }
 

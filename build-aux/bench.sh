@@ -37,9 +37,10 @@ if [ -z "$table_only" ]; then
     say "configuring $build"
     meson setup "$build" >"$logs/setup.log" 2>&1 || { cat "$logs/setup.log" >&2; exit 1; }
   fi
-  say "building the benchmark programs in $build"
-  meson compile -C "$build" tests/card/bench-card-read tests/card/bench-card-write smartcard/vsim/simvault-vsim app/cli/simvault-cli \
-    tests/vsim/bench-vsim-rtt tests/gui/sv-bench-contacts >"$logs/build.log" 2>&1 \
+  # Everything: the parts run the programs (simvault, simvault-server,
+  # simvault-cli, simvault-vsim) and use the compiled settings schema.
+  say "building $build"
+  meson compile -C "$build" >"$logs/build.log" 2>&1 \
     || { tail -n 30 "$logs/build.log" >&2; exit 1; }
 
   if [ "$quick" = 1 ]; then
