@@ -280,7 +280,7 @@ sv_mirror_import_card_decoded (SvMirror      *self,
     {
       const char *key = g_ptr_array_index (keys, k);
       SvCardFile *file = sv_card_image_lookup (read_from_card, key);
-      gint64 file_id;
+      gint64 file_id = 0;
 
       if (!upsert_file (self->db, card.id, file, &file_id, error))
         return sv_mirror_rollback (self->db);
