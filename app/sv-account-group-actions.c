@@ -347,33 +347,44 @@ conflicts_action (GtkWidget  *widget,
 
 /* Chosen messages (the seed's manual SMS backup). */
 
+/* The dialog's state: a check per message and the record it stands for. */
+typedef struct
+{
+  SvAccountGroup *self;
+  GPtrArray      *checks;   /* GtkCheckButton */
+  GArray         *indices;  /* guint, the record of each check */
+} MessagesChoice;
+
+static void
+messages_choice_free (gpointer  data,
+                      GClosure *closure)
+{
+  MessagesChoice *choice = data;
+
+  g_object_unref (choice->self);
+  g_ptr_array_unref (choice->checks);
+  g_array_unref (choice->indices);
+  g_free (choice);
+}
+
 static void
 messages_response_cb (AdwMessageDialog *dialog,
                       const char       *response,
-                      SvAccountGroup   *self)
+                      MessagesChoice   *choice)
 {
-  GtkWidget *list = g_object_get_data (G_OBJECT (dialog), "list");
   g_autoptr(GArray) indices = g_array_new (FALSE, FALSE, sizeof (guint));
 
   if (!g_str_equal (response, "backup"))
     return;
-  for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL; row = gtk_widget_get_next_sibling (row))
-    {
-      GtkWidget *check = g_object_get_data (G_OBJECT (row), "check");
-
-      if (check != NULL && gtk_check_button_get_active (GTK_CHECK_BUTTON (check)))
-        {
-          guint index = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "index"));
-
-          g_array_append_val (indices, index);
-        }
-    }
+  for (guint i = 0; i < choice->checks->len; i++)
+    if (gtk_check_button_get_active (g_ptr_array_index (choice->checks, i)))
+      g_array_append_val (indices, g_array_index (choice->indices, guint, i));
   if (indices->len == 0)
     {
-      sv_account_group_toast (self, _("No message was chosen"));
+      sv_account_group_toast (choice->self, _("No message was chosen"));
       return;
     }
-  sv_account_group_back_up (self, (const guint *) (gpointer) indices->data, indices->len, FALSE);
+  sv_account_group_back_up (choice->self, (const guint *) (gpointer) indices->data, indices->len, FALSE);
 }
 
 static void
@@ -385,6 +396,7 @@ messages_loaded_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) messages = sv_mirror_worker_finish (result, &error);
   GtkWidget *dialog, *scrolled, *list;
+  MessagesChoice *choice;
 
   if (messages == NULL)
     {
@@ -393,6 +405,10 @@ messages_loaded_cb (GObject      *source,
     }
   dialog = adw_message_dialog_new (sv_account_group_parent_window (self), _("Back Up Messages"),
                                                     _("The chosen messages go to the server now."));
+  choice = g_new0 (MessagesChoice, 1);
+  choice->self = g_object_ref (self);
+  choice->checks = g_ptr_array_new ();
+  choice->indices = g_array_new (FALSE, FALSE, sizeof (guint));
   list = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");
@@ -405,6 +421,7 @@ messages_loaded_cb (GObject      *source,
       g_autofree char *start = NULL;
       GtkWidget *row = adw_action_row_new ();
       GtkWidget *check = gtk_check_button_new ();
+      guint index = sv_message_get_index (message);
 
       if (text == NULL)
         text = "";
@@ -419,8 +436,8 @@ messages_loaded_cb (GObject      *source,
       gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
       adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);
-      g_object_set_data (G_OBJECT (row), "check", check);
-      g_object_set_data (G_OBJECT (row), "index", GUINT_TO_POINTER (sv_message_get_index (message)));
+      g_ptr_array_add (choice->checks, check);
+      g_array_append_val (choice->indices, index);
       gtk_list_box_append (GTK_LIST_BOX (list), row);
     }
   scrolled = gtk_scrolled_window_new ();
@@ -429,7 +446,6 @@ messages_loaded_cb (GObject      *source,
   gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 360);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), list);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), scrolled);
-  g_object_set_data (G_OBJECT (dialog), "list", list);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
                                     "backup", _("_Back Up"),
@@ -438,7 +454,9 @@ messages_loaded_cb (GObject      *source,
                                               ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "backup");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (messages_response_cb), self, 0);
+  /* The checks live as long as the dialog, and so does this handler. */
+  g_signal_connect_data (dialog, "response", G_CALLBACK (messages_response_cb), choice,
+                         messages_choice_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

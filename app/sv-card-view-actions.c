@@ -466,33 +466,47 @@ message_text_changed_cb (GtkTextBuffer *buffer,
   gtk_label_set_text (counter, text);
 }
 
+/* The new-message dialog's fields. */
+typedef struct
+{
+  SvCardView       *self;
+  AdwMessageDialog *dialog;
+  GtkEditable      *number;
+  GtkTextBuffer    *buffer;
+} NewMessage;
+
+static void
+new_message_free (gpointer  data,
+                  GClosure *closure)
+{
+  NewMessage *new_message = data;
+
+  g_object_unref (new_message->self);
+  g_free (new_message);
+}
+
 static void
 new_message_response_cb (AdwMessageDialog *dialog,
                          const char       *response,
-                         SvCardView       *self)
+                         NewMessage       *new_message)
 {
-  GtkEditable *number = g_object_get_data (G_OBJECT (dialog), "number");
-  GtkTextBuffer *buffer = g_object_get_data (G_OBJECT (dialog), "buffer");
   GtkTextIter start, end;
   g_autofree char *text = NULL;
 
   if (!g_str_equal (response, "add"))
     return;
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-  sv_card_view_add_message (self, gtk_editable_get_text (number), text);
+  gtk_text_buffer_get_bounds (new_message->buffer, &start, &end);
+  text = gtk_text_buffer_get_text (new_message->buffer, &start, &end, FALSE);
+  sv_card_view_add_message (new_message->self, gtk_editable_get_text (new_message->number), text);
 }
 
 static void
-new_message_fields_cb (GtkWidget        *widget,
-                       AdwMessageDialog *dialog)
+new_message_fields_cb (GObject    *field,
+                       NewMessage *new_message)
 {
-  GtkEditable *number = g_object_get_data (G_OBJECT (dialog), "number");
-  GtkTextBuffer *buffer = g_object_get_data (G_OBJECT (dialog), "buffer");
-
-  adw_message_dialog_set_response_enabled (dialog, "add",
-                                           *gtk_editable_get_text (number) &&
-                                           gtk_text_buffer_get_char_count (buffer) > 0);
+  adw_message_dialog_set_response_enabled (new_message->dialog, "add",
+                                           *gtk_editable_get_text (new_message->number) &&
+                                           gtk_text_buffer_get_char_count (new_message->buffer) > 0);
 }
 
 static void
@@ -511,6 +525,7 @@ new_message_action (GtkWidget  *widget,
   GtkWidget *view = gtk_text_view_new ();
   GtkWidget *counter = gtk_label_new (NULL);
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
+  NewMessage *new_message;
 
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");
@@ -541,12 +556,18 @@ new_message_action (GtkWidget  *widget,
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "add", ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "add", FALSE);
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data (G_OBJECT (dialog), "number", number);
-  g_object_set_data (G_OBJECT (dialog), "buffer", buffer);
+  new_message = g_new0 (NewMessage, 1);
+  new_message->self = g_object_ref (self);
+  new_message->dialog = ADW_MESSAGE_DIALOG (dialog);
+  new_message->number = GTK_EDITABLE (number);
+  new_message->buffer = buffer;
   g_signal_connect (buffer, "changed", G_CALLBACK (message_text_changed_cb), counter);
-  g_signal_connect (buffer, "changed", G_CALLBACK (new_message_fields_cb), dialog);
-  g_signal_connect (number, "changed", G_CALLBACK (new_message_fields_cb), dialog);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (new_message_response_cb), self, 0);
+  /* The struct is freed with the dialog's handlers, after its children
+   * (and their handlers) are gone. */
+  g_signal_connect (buffer, "changed", G_CALLBACK (new_message_fields_cb), new_message);
+  g_signal_connect (number, "changed", G_CALLBACK (new_message_fields_cb), new_message);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (new_message_response_cb), new_message,
+                         new_message_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (number);
 }

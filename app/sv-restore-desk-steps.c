@@ -185,10 +185,13 @@ static void
 card_row_toggled_cb (GtkCheckButton *check,
                      SvRestoreDesk  *self)
 {
-  if (gtk_check_button_get_active (check))
+  /* The check's row is titled with the card's ICCID. */
+  GtkWidget *row = gtk_widget_get_ancestor (GTK_WIDGET (check), ADW_TYPE_PREFERENCES_ROW);
+
+  if (row != NULL && gtk_check_button_get_active (check))
     {
       g_free (self->source_iccid);
-      self->source_iccid = g_strdup (g_object_get_data (G_OBJECT (check), "iccid"));
+      self->source_iccid = g_strdup (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)));
     }
 }
 
@@ -239,7 +242,6 @@ consent_done_cb (GObject      *source,
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       check = gtk_check_button_new ();
       gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
-      g_object_set_data_full (G_OBJECT (check), "iccid", g_strdup (iccid), g_free);
       if (group != NULL)
         gtk_check_button_set_group (GTK_CHECK_BUTTON (check), group);
       else

@@ -670,7 +670,7 @@ test_messages (void)
 {
   g_autoptr(SvVsimFixture) card = NULL;
   SvMessagesPage *page;
-  GtkWidget *mark_read, *delete;
+  GtkWidget *mark_read, *delete, *composer;
   g_autoptr(JsonParser) parser = json_parser_new ();
   ConversationCount count;
   SvWindow *window;
@@ -711,11 +711,29 @@ test_messages (void)
   count.n = n_before;
   sv_test_wait_for (conversations_are, &count, 30, "the deletion to be undone");
 
-  /* Drop the remaining change (the read mark) from the Card page. */
+  /* A new message from the composer: "Add" only with a number and a text;
+   * the message is a new conversation (a number the card has none with). */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window->card_view), "card.new-message", NULL));
+  sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 10, "the composer");
+  composer = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (composer), "add"));
+  gtk_editable_set_text (GTK_EDITABLE (sv_test_find_child (composer, ADW_TYPE_ENTRY_ROW, 0)), "+8613912345678");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (composer), "add"));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (sv_test_find_child (composer, GTK_TYPE_TEXT_VIEW, 0))),
+                            "New SIM, same number", -1);
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (composer), "add"));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (composer), "add");
+  count.n = n_before + 1;
+  sv_test_wait_for (conversations_are, &count, 30, "the new message's conversation");
+
+  /* Drop the remaining changes (the read mark, the new message) from the
+   * Card page. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window->card_view), "card.discard", NULL));
   sv_test_wait_for (sv_test_window_idle, window, 30, "the changes to be discarded");
   sv_test_wait_for (sv_test_card_shown, window, 30, "the card to be reloaded");
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), ==, 0);
+  count.n = n_before;
+  sv_test_wait_for (conversations_are, &count, 30, "the new message to be discarded");
 
   sv_test_close_window (window);
 }

@@ -387,6 +387,39 @@ test_account_and_backup (void)
       g_assert_true (found);
     }
 
+  /* Back Up Messages: one check per message of the card, all ticked;
+   * with none ticked nothing goes up, with one it does. */
+  {
+    GtkWidget *chooser, *check;
+    guint n_checks = 0;
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (group), "account.choose-messages", NULL));
+    sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 30, "the message chooser");
+    chooser = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    for (; (check = sv_test_find_child (chooser, GTK_TYPE_CHECK_BUTTON, n_checks)) != NULL; n_checks++)
+      {
+        g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (check)));
+        gtk_check_button_set_active (GTK_CHECK_BUTTON (check), FALSE);
+      }
+    g_assert_cmpuint (n_checks, ==, 20);  /* sim-2g-plain's messages */
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (chooser), "backup");
+    gtk_window_destroy (GTK_WINDOW (chooser));
+    g_assert_cmpstr (sv_account_group_get_last_toast (group), ==, "No message was chosen");
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (group), "account.choose-messages", NULL));
+    sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 30, "the message chooser");
+    chooser = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    for (guint i = 1; (check = sv_test_find_child (chooser, GTK_TYPE_CHECK_BUTTON, i)) != NULL; i++)
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check), FALSE);
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (chooser), "backup");
+    gtk_window_destroy (GTK_WINDOW (chooser));
+    g_assert_true (sv_account_group_is_busy (group));
+    sv_test_wait_for (group_idle, group, 120, "the backup of the chosen message");
+    g_assert_null (sv_account_group_get_error (group));
+    g_test_message ("after the chosen message: %s", sv_account_group_get_last_toast (group));
+    g_assert_cmpstr (sv_account_group_get_last_toast (group), !=, "No message was chosen");
+  }
+
   /* Sign out; Back Up Now asks for the password; a wrong one is refused
    * and changes nothing. */
   last_backup = sv_account_group_get_state (group)->last_backup_at;
