@@ -217,6 +217,8 @@ for c in 1 16 64; do
   used[server_changes_c${c}_x_radicale]=1
   plain "server: backups per second, ours / Radicale's in each repetition, clients: $c" "server_backup_c${c}_x_radicale_runs" "lowest first; target >= 50"
   plain "server: changes since per second, ours / Radicale's in each repetition, clients: $c" "server_changes_c${c}_x_radicale_runs" "lowest first; target >= 50"
+  row "server: CPU per incremental backup (10 records), clients: $c" "server_backup_c${c}_cpu_us" "radicale_put_c${c}_cpu_us" "Radicale's process, same work (the benchmark client's cost not included)"
+  row "server: CPU per changes since (10 records), clients: $c" "server_changes_c${c}_cpu_us" "radicale_report_c${c}_cpu_us" "Radicale's process, same work (the benchmark client's cost not included)"
 done
 row "server: RSS after the concurrency runs (64 cards)" server_rss_bench_mib radicale_rss_mib "Radicale after the same work"
 row "server: RSS with 100,000 cards of 250 records" server_rss_100000_mib server_rss_10000_mib "RSS with 10,000 cards"

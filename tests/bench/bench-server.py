@@ -95,6 +95,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def cpu_s(pid):
+    """CPU time (user + system, all threads) the process has used."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -467,9 +476,11 @@ async def radicale_prepare_changes(clients, c):
     await asyncio.gather(*(prepare(cl) for cl in clients[:c]))
 
 
-async def bench_both(sv_clients, rad_clients, results):
+async def bench_both(sv_clients, rad_clients, pids, results):
     """Every phase on both servers back to back, REPS times, alternating
-    which goes first. results[(who, op, c)] = ([rate per rep], [latencies])."""
+    which goes first. results[(who, op, c)] = ([rate per rep], [latencies],
+    [server CPU seconds, operations]): the CPU the server process (@pids by
+    side) spent, which the benchmark client's own cost does not enter."""
     if rad_clients:
         # Radicale builds its item cache and first sync token per collection
         await asyncio.gather(*(cl.report("") for cl in rad_clients))
@@ -484,11 +495,15 @@ async def bench_both(sv_clients, rad_clients, results):
                 for who, clients, prepare in sides:
                     if op == "changes":
                         await prepare(clients, c)
+                    cpu_before = cpu_s(pids[who])
                     rate, lat, err = await run_phase(
                         clients, (lambda cl: cl.backup()) if op == "backup" else (lambda cl: cl.changes()), c)
-                    rates, pooled = results.setdefault((who, op, c), ([], []))
+                    cpu_used = cpu_s(pids[who]) - cpu_before
+                    rates, pooled, cpu = results.setdefault((who, op, c), ([], [], [0.0, 0]))
                     rates.append(rate if lat else None)   # by repetition, for the ratios
                     pooled.extend(lat)
+                    cpu[0] += cpu_used
+                    cpu[1] += len(lat)
                     note(f"rep {rep + 1}/{REPS} {who} {op} c={c}: {rate:.2f}/s p50 "
                          f"{percentile(lat, 50) * 1000:.2f} ms p99 {percentile(lat, 99) * 1000:.2f} ms "
                          f"({len(lat)} ops)")
@@ -694,17 +709,19 @@ def report_concurrency(results):
         for c in CONCURRENCY:
             for op, key_op, unit in ((("backup", "backup", "backups/s") if who == "server" else ("backup", "put", "backups/s")),
                                      (("changes", "changes", "requests/s") if who == "server" else ("changes", "report", "requests/s"))):
-                rates, lat = results.get((who, op, c), ([], []))
+                rates, lat, cpu = results.get((who, op, c), ([], [], [0.0, 0]))
                 rate = median_of(rates)
                 if rate is None or not lat:
                     continue
+                if cpu[1]:
+                    bench(f"{prefix}_{key_op}_c{c}_cpu_us", "%.0f" % (cpu[0] / cpu[1] * 1e6), "us")
                 bench(f"{prefix}_{key_op}_c{c}_per_s", "%.2f" % rate, unit)
                 bench(f"{prefix}_{key_op}_c{c}_p50_ms", "%.2f" % (percentile(lat, 50) * 1000), "ms")
                 bench(f"{prefix}_{key_op}_c{c}_p99_ms", "%.2f" % (percentile(lat, 99) * 1000), "ms")
     for c in CONCURRENCY:
         for op in ("backup", "changes"):
-            ours, _ = results.get(("server", op, c), ([], []))
-            theirs, _ = results.get(("radicale", op, c), ([], []))
+            ours = results.get(("server", op, c), ([],))[0]
+            theirs = results.get(("radicale", op, c), ([],))[0]
             ratios = sorted(o / t for o, t in zip(ours, theirs) if o and t)
             if not ratios:
                 continue
@@ -743,7 +760,8 @@ def main():
                 rclients = [RadClient(rport, n) for n in range(n_clients)]
             except ImportError:
                 note("no radicale module for this python: its rows are skipped")
-            asyncio.run(bench_both(clients, rclients, results))
+            asyncio.run(bench_both(clients, rclients,
+                                   {"server": proc.pid, "radicale": rproc.pid if rproc else None}, results))
             bench("server_rss_bench_mib", "%.1f" % (rss_kib(proc.pid) / 1024), "MiB")
             if rproc is not None:
                 bench("radicale_rss_mib", "%.1f" % (rss_kib(rproc.pid) / 1024), "MiB")
