@@ -388,7 +388,9 @@ test_account_and_backup (void)
     }
 
   /* Back Up Messages: one check per message of the card, all ticked;
-   * with none ticked nothing goes up, with one it does. */
+   * with none ticked it is refused and no backup starts; with one a
+   * backup of that message runs and ends without an error (the backup
+   * above already stored this card's messages, so its toast says so). */
   {
     GtkWidget *chooser, *check;
     guint n_checks = 0;
