@@ -154,6 +154,22 @@ server_contacts (const char *token,
   return contacts;
 }
 
+/* The messages the server holds for @iccid, as its API lists them. */
+static JsonArray *
+server_messages (const char *token,
+                 const char *iccid)
+{
+  g_autofree char *path = g_strdup_printf ("api/v1/cards/%s/messages", iccid);
+  guint status = 0;
+  JsonNode *answer = api ("GET", path, NULL, token, &status);
+  JsonArray *messages;
+
+  g_assert_cmpuint (status, ==, 200);
+  messages = json_array_ref (json_object_get_array_member (json_node_get_object (answer), "messages"));
+  json_node_unref (answer);
+  return messages;
+}
+
 /* ---- cards ------------------------------------------------------------- */
 
 static GPtrArray *
@@ -388,12 +404,28 @@ test_account_and_backup (void)
     }
 
   /* Back Up Messages: one check per message of the card, all ticked;
-   * with none ticked it is refused and no backup starts; with one a
-   * backup of that message runs and ends without an error (the backup
-   * above already stored this card's messages, so its toast says so). */
+   * with none ticked it is refused and no backup starts; with one, that
+   * message and no other goes up: the owner deletes the messages the
+   * backup above stored, and the server then holds just the chosen one. */
   {
+    g_autoptr(JsonArray) stored = server_messages (token, iccid);
+    g_autoptr(JsonArray) after_choice = NULL;
     GtkWidget *chooser, *check;
+    g_autofree char *chosen_title = NULL;
+    const char *text;
     guint n_checks = 0;
+
+    g_assert_cmpuint (json_array_get_length (stored), ==, 20);
+    for (guint i = 0; i < json_array_get_length (stored); i++)
+      {
+        JsonObject *m = json_array_get_object_element (stored, i);
+        g_autofree char *path = g_strdup_printf ("api/v1/cards/%s/messages/%" G_GINT64_FORMAT, iccid,
+                                                 json_object_get_int_member (m, "id"));
+        guint status = 0;
+        g_autoptr(JsonNode) answer = api ("DELETE", path, NULL, token, &status);
+
+        g_assert_cmpuint (status, ==, 200);
+      }
 
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (group), "account.choose-messages", NULL));
     sv_test_wait_for (sv_test_has_toplevel, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 30, "the message chooser");
@@ -413,6 +445,9 @@ test_account_and_backup (void)
     chooser = sv_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
     for (guint i = 1; (check = sv_test_find_child (chooser, GTK_TYPE_CHECK_BUTTON, i)) != NULL; i++)
       gtk_check_button_set_active (GTK_CHECK_BUTTON (check), FALSE);
+    check = sv_test_find_child (chooser, GTK_TYPE_CHECK_BUTTON, 0);
+    chosen_title = g_strdup (adw_preferences_row_get_title (
+      ADW_PREFERENCES_ROW (gtk_widget_get_ancestor (check, ADW_TYPE_ACTION_ROW))));
     adw_message_dialog_response (ADW_MESSAGE_DIALOG (chooser), "backup");
     gtk_window_destroy (GTK_WINDOW (chooser));
     g_assert_true (sv_account_group_is_busy (group));
@@ -420,6 +455,17 @@ test_account_and_backup (void)
     g_assert_null (sv_account_group_get_error (group));
     g_test_message ("after the chosen message: %s", sv_account_group_get_last_toast (group));
     g_assert_cmpstr (sv_account_group_get_last_toast (group), !=, "No message was chosen");
+
+    after_choice = server_messages (token, iccid);
+    g_assert_cmpuint (json_array_get_length (after_choice), ==, 1);
+    text = json_object_get_string_member_with_default (json_array_get_object_element (after_choice, 0),
+                                                       "text", "");
+    g_test_message ("chosen: \"%s\", on the server: \"%s\"", chosen_title, text);
+    /* The row shows the text's first 40 characters, then an ellipsis. */
+    if (g_str_has_suffix (chosen_title, "…"))
+      chosen_title[strlen (chosen_title) - strlen ("…")] = '\0';
+    g_assert_cmpstr (chosen_title, !=, "");
+    g_assert_true (g_str_has_prefix (text, chosen_title));
   }
 
   /* Sign out; Back Up Now asks for the password; a wrong one is refused
