@@ -30,13 +30,18 @@ Each round:
        backup  the login held (nothing sent), the backup batch held before
                the server saw it (batch in the outbox), the batch applied by
                the server and its answer held (the acknowledgement lost);
+       auto    the same two batch points, in the automatic backup the
+               window starts by itself after it reads the card (settings
+               "auto-backup" on, one changed record enough);
        restore the request for the server's changes (an incremental
                restore) held before the server, its answer held after the
                server gave it, and the card write of the restored changes
                (APDU log);
   3. start simvault again and check
        (a) the window says what was interrupted (the banner's text, read
-           through AT-SPI, names the work and the card), and
+           through AT-SPI, names the work and the card; the automatic
+           backup is not announced: the restarted window reads the card
+           and its automatic backup sends the batch left behind first), and
        (b) its button finishes the work: the card ends byte-equal to the
            intent (the vsim's persisted image against the mirror's edits or
            the server's records), the server holds every record of the
@@ -74,7 +79,7 @@ KEYRING_PASSWORD = "throwaway keyring"
 APDU_DELAY_MS = 3
 results = []
 figures = {"kills": 0, "interrupted": 0, "announced": 0, "finished": 0,
-           "write_kills": 0, "backup_kills": 0, "restore_kills": 0,
+           "write_kills": 0, "backup_kills": 0, "auto_backup_kills": 0, "restore_kills": 0,
            "records_lost": 0, "records_duplicated": 0}
 kill_points = []
 
@@ -563,6 +568,16 @@ class Bench:
     def window(self):
         return Window(self.env)
 
+    def auto_backup_window(self):
+        """The window with the automatic backup on (GSettings' keyfile
+        backend in this home; the suite's memory backend has no file)."""
+        env = dict(self.env, GSETTINGS_BACKEND="keyfile")
+        keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+        os.makedirs(os.path.dirname(keyfile), exist_ok=True)
+        with open(keyfile, "w") as f:
+            f.write("[io/github/simvault/SimVault]\nauto-backup=true\nauto-backup-changes=uint32 1\n")
+        return Window(env)
+
     def marker(self, kind):
         return os.path.exists(os.path.join(self.env["XDG_STATE_HOME"], "simvault", "running",
                                            f"{kind}-{self.iccid}"))
@@ -698,6 +713,48 @@ def backup_round(b, n, method, path_part, when, what):
     win.quit()
 
 
+def auto_backup_round(b, n, method, path_part, when, what):
+    b.edit(f"A{n}", 5)
+    modseq = b.server.card_modseq(b.iccid)
+    b.relay.arm(method, path_part, when)
+    # No click: the window reads the inserted card and backs it up.
+    win = b.auto_backup_window()
+    wait_for(f"the automatic backup's {what}", b.relay.held.is_set, timeout=30, interval=0.005)
+    win.kill()
+    b.relay.release.set()
+    figures["kills"] += 1
+    figures["auto_backup_kills"] += 1
+    kill_points.append(f"automatic backup: {what}")
+    st = b.cli.ok("sync-status", b.iccid)
+    interrupted = (st["unacknowledged_batches"] + st["records_pending_upload"]) > 0
+    tap(interrupted, f"automatic backup kill {n} ({what}): work left ({st['unacknowledged_batches']} "
+        f"unacknowledged batches, {st['records_pending_upload']} records)", str(st))
+    if interrupted:
+        figures["interrupted"] += 1
+
+    win = b.auto_backup_window()
+
+    def done():
+        s = b.cli.ok("sync-status", b.iccid)
+        return s["unacknowledged_batches"] == 0 and s["records_pending_upload"] == 0 and s
+    wait_for("the automatic backup finished by the restarted window", done, timeout=30)
+    local = mirror_records(b.db, b.iccid)
+    remote = b.server_records()
+    lost = sum(1 for i, d in local.items() if d.strip("F") and remote.get(i, ("",))[0] != d)
+    figures["records_lost"] += lost
+    after = b.server.card_modseq(b.iccid)
+    figures["records_duplicated"] += max(0, after - modseq - 1)
+    ok = tap(lost == 0, f"automatic backup kill {n}: the restarted window's automatic backup put every record "
+             f"of the mirror on the server, byte-equal", f"{lost} differ")
+    ok = tap(after == modseq + 1,
+             f"automatic backup kill {n}: the batch was applied once (the card's modseq moved {modseq} -> {after})"
+             ) and ok
+    tap(integrity(b.db) == "ok", f"automatic backup kill {n}: integrity_check ok")
+    if ok:
+        figures["finished"] += 1
+    win.quit()
+
+
 def restore_round(b, n, method, path_part, when, what):
     # Edits on the server (the web portal's API) to restore onto the card.
     targets = b.contacts_on_card()[-3:]
@@ -790,7 +847,7 @@ def main():
     b = Bench()
     try:
         b.start()
-        only = os.environ.get("SV_GUI_KILL_ONLY", "write,backup,restore").split(",")
+        only = os.environ.get("SV_GUI_KILL_ONLY", "write,backup,auto,restore").split(",")
         every = os.environ.get("SV_GUI_KILL_ALL") is not None
         iccid = b.iccid
         # test.sh runs the points marked True (under 60 s); SV_GUI_KILL_ALL=1
@@ -799,6 +856,8 @@ def main():
         backups = [(False, "POST", "/api/v1/session", "before", "the login held, nothing sent"),
                    (True, "POST", f"/cards/{iccid}/backup", "before", "the batch held before the server"),
                    (True, "POST", f"/cards/{iccid}/backup", "after", "the batch applied, its answer held")]
+        autos = [(False, "POST", f"/cards/{iccid}/backup", "before", "batch held before the server"),
+                 (True, "POST", f"/cards/{iccid}/backup", "after", "batch applied, its answer held")]
         restores = [(False, "GET", f"/cards/{iccid}/changes", "before",
                      "the request for the changes held before the server"),
                     (True, "GET", f"/cards/{iccid}/changes", "after", "the changes answered, the answer held"),
@@ -808,6 +867,8 @@ def main():
             write_round(b, n, k)
         for n, point in enumerate(pick(backups) if "backup" in only else [], 1):
             backup_round(b, n, *point)
+        for n, point in enumerate(pick(autos) if "auto" in only else [], 1):
+            auto_backup_round(b, n, *point)
         for n, point in enumerate(pick(restores) if "restore" in only else [], 1):
             restore_round(b, n, *point)
     except Exception as e:
@@ -832,7 +893,8 @@ def main():
     elapsed = time.monotonic() - started
     note("kill points: " + "; ".join(kill_points))
     print(f"FIGURES gui-kill kills={figures['kills']} write={figures['write_kills']} "
-          f"backup={figures['backup_kills']} restore={figures['restore_kills']} "
+          f"backup={figures['backup_kills']} auto_backup={figures['auto_backup_kills']} "
+          f"restore={figures['restore_kills']} "
           f"interrupted={figures['interrupted']} announced={figures['announced']} finished={figures['finished']} "
           f"records_lost={figures['records_lost']} records_duplicated={figures['records_duplicated']} "
           f"seconds={elapsed:.1f}")
