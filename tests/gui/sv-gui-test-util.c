@@ -7,13 +7,23 @@
 
 SvApplication *sv_test_app;
 
-/* GTK for tests, libadwaita, and the one application, registered. */
+static char *
+test_db_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "gui-test.db", NULL);
+}
+
+/* The windows' mirror (`$SIMVAULT_DB`), named before GTK starts any
+ * thread: setenv() while other threads run can crash them. Then GTK for
+ * tests, libadwaita, and the one application, registered. */
 void
 sv_test_init (int    *argc,
               char ***argv)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *db = test_db_path ();
 
+  g_setenv ("SIMVAULT_DB", db, TRUE);
   gtk_test_init (argc, argv, NULL);
   adw_init ();
 
@@ -133,17 +143,18 @@ sv_test_close_window (SvWindow *window)
     ;
 }
 
-/* A new, empty mirror for the next window. */
+/* A new, empty mirror (`$SIMVAULT_DB`, set by sv_test_init()) for the
+ * next window. */
 void
 sv_test_reset_db (void)
 {
-  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "gui-test.db", NULL);
+  g_autofree char *path = test_db_path ();
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_autofree char *shm = g_strconcat (path, "-shm", NULL);
 
+  g_assert_cmpstr (g_getenv ("SIMVAULT_DB"), ==, path);
   g_mkdir_with_parents (g_get_user_data_dir (), 0700);
   g_unlink (path);
   g_unlink (wal);
   g_unlink (shm);
-  g_setenv ("SIMVAULT_DB", path, TRUE);
 }

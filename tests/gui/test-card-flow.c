@@ -404,10 +404,9 @@ test_pull_card_during_write (void)
 
   /* Pull the card. The virtual card persisted every record it took, so
    * its image is the card as it was pulled. */
-  g_setenv ("SV_VSIM_KEEP", "1", TRUE);
+  sv_vsim_fixture_keep_files (card);
   pulled_image = g_strdup (sv_vsim_fixture_image_path (card));
   g_clear_pointer (&card, sv_vsim_fixture_stop);
-  g_unsetenv ("SV_VSIM_KEEP");
   sv_test_wait_for (banner_shown, window, 60, "the interrupted write to be reported");
   g_assert_nonnull (strstr (gtk_label_get_text (window->banner_label), "Write interrupted after"));
   g_assert_cmpuint (sv_card_view_get_n_pending (window->card_view), >=, 12);

@@ -23,6 +23,7 @@ struct _SvVsimFixture
   char        *log_path;
   char        *output_path;
   char        *reader;
+  gboolean     keep_files;
 };
 
 gboolean
@@ -282,6 +283,20 @@ sv_vsim_fixture_wait_exit (SvVsimFixture *fixture,
  * Stops the card process (SIGTERM, then waits), waits until pcscd sees the
  * slot empty, removes the temporary files and frees @fixture.
  */
+/**
+ * sv_vsim_fixture_keep_files:
+ *
+ * Makes sv_vsim_fixture_stop() leave the card's image (and its logs) in
+ * place, as `SV_VSIM_KEEP` does for every fixture: a test that pulls the
+ * card reads the image as it was pulled. (A test must not set
+ * `SV_VSIM_KEEP` itself: setenv() while other threads run can crash them.)
+ */
+void
+sv_vsim_fixture_keep_files (SvVsimFixture *fixture)
+{
+  fixture->keep_files = TRUE;
+}
+
 void
 sv_vsim_fixture_stop (SvVsimFixture *fixture)
 {
@@ -300,7 +315,7 @@ sv_vsim_fixture_stop (SvVsimFixture *fixture)
         g_printerr ("# sv-vsim-fixture: \"%s\" still reports a card\n", fixture->reader);
       g_clear_object (&fixture->process);
     }
-  if (fixture->dir != NULL && g_getenv ("SV_VSIM_KEEP") == NULL)
+  if (fixture->dir != NULL && !fixture->keep_files && g_getenv ("SV_VSIM_KEEP") == NULL)
     {
       if (fixture->image_path != NULL)
         g_unlink (fixture->image_path);

@@ -38,6 +38,7 @@ gboolean       sv_vsim_fixture_wait_exit               (SvVsimFixture      *fixt
 gboolean       sv_vsim_fixture_wait_card               (SvVsimFixture      *fixture,
                                                         gboolean            present,
                                                         guint               timeout_ms);
+void           sv_vsim_fixture_keep_files              (SvVsimFixture      *fixture);
 void           sv_vsim_fixture_stop                    (SvVsimFixture      *fixture);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SvVsimFixture, sv_vsim_fixture_stop)
