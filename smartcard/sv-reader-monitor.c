@@ -90,6 +90,7 @@ post (SvReaderMonitor *self,
       gboolean         available)
 {
   MonitorEvent *event = g_new0 (MonitorEvent, 1);
+  g_autoptr(GSource) source = g_idle_source_new ();
 
   event->monitor = g_object_ref (self);
   event->signal = signal;
@@ -97,8 +98,14 @@ post (SvReaderMonitor *self,
   event->atr = atr ? g_bytes_ref (atr) : NULL;
   event->iccid = g_strdup (iccid);
   event->available = available;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, emit_event_cb, event,
-                              (GDestroyNotify) monitor_event_free);
+  /* Always a source, never g_main_context_invoke(): that runs the
+   * callback right here, in the monitor thread, whenever no thread holds
+   * the context at that moment (a test or a CLI between two iterations),
+   * and the handlers are GTK code. */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, emit_event_cb, event, (GDestroyNotify) monitor_event_free);
+  g_source_set_static_name (source, "[simvault] reader event");
+  g_source_attach (source, self->context);
 }
 
 static char *

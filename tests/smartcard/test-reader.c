@@ -21,37 +21,48 @@
 typedef struct
 {
   GPtrArray *events;
+  GThread   *thread;   /* the thread that made the monitor */
 } Events;
+
+/* The signals come in the thread that made the monitor (the window's
+ * handlers are GTK code), from its main context's iteration only. */
+static void
+record (Events *e,
+        char   *event)
+{
+  g_assert_true (g_thread_self () == e->thread);
+  g_ptr_array_add (e->events, event);
+}
 
 static void
 reader_added_cb (SvReaderMonitor *monitor, const char *name, Events *e)
 {
-  g_ptr_array_add (e->events, g_strdup_printf ("reader-added %s", name));
+  record (e, g_strdup_printf ("reader-added %s", name));
 }
 
 static void
 reader_removed_cb (SvReaderMonitor *monitor, const char *name, Events *e)
 {
-  g_ptr_array_add (e->events, g_strdup_printf ("reader-removed %s", name));
+  record (e, g_strdup_printf ("reader-removed %s", name));
 }
 
 static void
 card_inserted_cb (SvReaderMonitor *monitor, const char *name, GBytes *atr, const char *iccid, Events *e)
 {
   g_assert_nonnull (atr);
-  g_ptr_array_add (e->events, g_strdup_printf ("card-inserted %s %s", name, iccid ? iccid : "-"));
+  record (e, g_strdup_printf ("card-inserted %s %s", name, iccid ? iccid : "-"));
 }
 
 static void
 card_removed_cb (SvReaderMonitor *monitor, const char *name, Events *e)
 {
-  g_ptr_array_add (e->events, g_strdup_printf ("card-removed %s", name));
+  record (e, g_strdup_printf ("card-removed %s", name));
 }
 
 static void
 service_changed_cb (SvReaderMonitor *monitor, gboolean available, Events *e)
 {
-  g_ptr_array_add (e->events, g_strdup_printf ("service %s", available ? "up" : "down"));
+  record (e, g_strdup_printf ("service %s", available ? "up" : "down"));
 }
 
 static void
@@ -88,6 +99,7 @@ start_monitor (SvFakeReader *fake,
   g_autoptr(GError) error = NULL;
   SvReaderMonitor *monitor = sv_reader_monitor_new (SV_READER (fake), TRUE);
 
+  e->thread = g_thread_self ();
   sv_reader_monitor_set_poll_interval (monitor, 200);
   g_signal_connect (monitor, "reader-added", G_CALLBACK (reader_added_cb), e);
   g_signal_connect (monitor, "reader-removed", G_CALLBACK (reader_removed_cb), e);
@@ -201,6 +213,33 @@ test_monitor_events (void)
   g_ptr_array_unref (e.events);
 }
 
+/* While nobody iterates the main context (a test or a command-line
+ * program between two iterations, nothing holding the context), an event
+ * waits for the next iteration: it must not run in the monitor thread. */
+static void
+test_monitor_events_wait_for_iteration (void)
+{
+  g_autoptr(SvFakeReader) fake = sv_fake_reader_new ();
+  g_autoptr(SvReaderMonitor) monitor = NULL;
+  Events e = { g_ptr_array_new_with_free_func (g_free) };
+  SimCard *sim = sim_card_new_2g ();
+
+  sv_fake_reader_set_card_func (fake, sim_card_func, sim, (GDestroyNotify) sim_card_free);
+  sv_fake_reader_add_reader (fake, READER0);
+  sv_fake_reader_insert_card (fake, READER0, ATR);
+  monitor = start_monitor (fake, &e);
+  g_usleep (G_USEC_PER_SEC / 2);   /* the first poll is at once, then every 200 ms */
+  sv_fake_reader_pull_card (fake, READER0);
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_assert_cmpuint (e.events->len, ==, 0);
+  wait_events (&e, 3);
+  assert_events (&e, (const char *[]) { "reader-added " READER0,
+                                        "card-inserted " READER0 " 89014103211118510720",
+                                        "card-removed " READER0, NULL });
+  sv_reader_monitor_stop (monitor);
+  g_ptr_array_unref (e.events);
+}
+
 static void
 test_monitor_service_restart (void)
 {
@@ -250,6 +289,7 @@ main (int   argc,
 
   g_test_add_func ("/sv/reader/list-and-pick", test_list_and_pick);
   g_test_add_func ("/sv/reader/monitor/events", test_monitor_events);
+  g_test_add_func ("/sv/reader/monitor/events-wait-for-iteration", test_monitor_events_wait_for_iteration);
   g_test_add_func ("/sv/reader/monitor/service-restart", test_monitor_service_restart);
   g_test_add_func ("/sv/reader/monitor/stop-promptly", test_monitor_stop_promptly);
 
