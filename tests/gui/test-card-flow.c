@@ -459,6 +459,16 @@ card_with_pending_shown (gpointer data)
          sv_card_view_get_n_pending (shown->window->card_view) > 0;
 }
 
+/* A card other than @shown->iccid is shown, read. */
+static gboolean
+other_card_shown (gpointer data)
+{
+  ShownCard *shown = data;
+
+  return sv_test_card_shown (shown->window) &&
+         g_strcmp0 (sv_card_view_get_iccid (shown->window->card_view), shown->iccid) != 0;
+}
+
 /* Retail: the customer's old card is in the mirror, a new, smaller card
  * is inserted; its phonebook is mapped onto the new card with a preview,
  * written, and found on the new card. */
@@ -497,9 +507,8 @@ test_restore_onto_new_card (void)
   new_card = sv_vsim_fixture_start (new_profile, 1, NULL, &error);
   g_assert_no_error (error);
   shown.window = window;
-  sv_test_wait_for (sv_test_card_shown, window, 30, "the new card to be read");
-  while (g_strcmp0 (sv_card_view_get_iccid (window->card_view), old_iccid) == 0)
-    sv_test_wait_for (sv_test_card_shown, window, 30, "the new card to be shown");
+  shown.iccid = old_iccid;
+  sv_test_wait_for (other_card_shown, &shown, 30, "the new card to be read and shown");
   new_iccid = g_strdup (sv_card_view_get_iccid (window->card_view));
 
   /* Open the old card from the mirror and restore it onto the new one. */
