@@ -48,7 +48,7 @@ export GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$build/data" LC_ALL=C.UTF-
 
 export bench
 sizes_str="${sizes[*]}"
-xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- \
+xvfb-run -a -s "-screen 0 1280x1024x24 -noreset" dbus-run-session -- \
   bash -c 'for n in '"$sizes_str"'; do "$bench" "$n"; done
            "$bench" --no-cursor-blink '"${sizes[0]}"'
            GSK_RENDERER=cairo "$bench" --variant cairo '"${sizes[0]}"'

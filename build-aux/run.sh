@@ -89,7 +89,7 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   # and save a screenshot so there is something to look at.
   shot=$root/build/simvault-window.png
   echo "run: no display; running under Xvfb, screenshot in $shot (Ctrl+C to stop)"
-  xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
+  xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session -- bash -c '
     "$1" "${@:3}" &
     pid=$!
     sleep 4

@@ -21,7 +21,7 @@ export XDG_DATA_HOME=$(mktemp -d) LC_ALL=C.UTF-8
 trap 'rm -rf "$XDG_DATA_HOME"' EXIT
 
 run () {
-  build-aux/with-card-harness.sh xvfb-run -a -s "-screen 0 1280x1024x24" \
+  build-aux/with-card-harness.sh xvfb-run -a -s "-screen 0 1280x1024x24 -noreset" \
     dbus-run-session -- "$@"
 }
 

@@ -299,7 +299,12 @@ class Window:
         self.process = subprocess.Popen([GUI], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
                                         stderr=self.log)
         Window.running.append(self.process)
-        self.app = wait_for("the window in the accessibility tree", self.find_app, timeout=20)
+        self.app = wait_for("the window in the accessibility tree", self.find_app_or_exit, timeout=20)
+
+    def find_app_or_exit(self):
+        if self.process.poll() is not None:
+            raise RuntimeError(f"simvault exited at start (status {self.process.returncode}); see gui.log")
+        return self.find_app()
 
     def find_app(self):
         desktop = self.Atspi.get_desktop(0)
@@ -656,6 +661,22 @@ def write_round(b, n, kill_after):
     win.quit()
 
 
+def backed_up_once(b, label, modseq):
+    """(b) for a backup: every record of the mirror on the server, byte-equal,
+    and the card's modification sequence moved by exactly one batch since
+    @modseq (a resent batch answered from the idempotency store, not
+    applied twice)."""
+    local = mirror_records(b.db, b.iccid)
+    remote = b.server_records()
+    lost = sum(1 for i, d in local.items() if d.strip("F") and remote.get(i, ("",))[0] != d)
+    figures["records_lost"] += lost
+    after = b.server.card_modseq(b.iccid)
+    figures["records_duplicated"] += max(0, after - modseq - 1)
+    ok = tap(lost == 0, f"{label}: the server holds every record of the mirror, byte-equal", f"{lost} differ")
+    return tap(after == modseq + 1,
+               f"{label}: the batch was applied once (the card's modseq moved {modseq} -> {after})") and ok
+
+
 def backup_round(b, n, method, path_part, when, what):
     b.edit(f"B{n}", 5)
     modseq = b.server.card_modseq(b.iccid)
@@ -698,15 +719,7 @@ def backup_round(b, n, method, path_part, when, what):
         return (s["unacknowledged_batches"] == 0 and s["records_pending_upload"] == 0 and not b.marker("backup")
                 and s)
     wait_for("the backup finished", done, timeout=20)
-    local = mirror_records(b.db, b.iccid)
-    remote = b.server_records()
-    lost = sum(1 for i, d in local.items() if d.strip("F") and remote.get(i, ("",))[0] != d)
-    figures["records_lost"] += lost
-    after = b.server.card_modseq(b.iccid)
-    figures["records_duplicated"] += max(0, after - modseq - 1)
-    ok = tap(lost == 0, f"backup kill {n}: the server holds every record of the mirror, byte-equal", f"{lost} differ")
-    ok = tap(after == modseq + 1,
-             f"backup kill {n}: the batch was applied once (the card's modseq moved {modseq} -> {after})") and ok
+    ok = backed_up_once(b, f"backup kill {n}", modseq)
     wait_for("the banner gone", lambda: not win.has_window_action("win.finish-interrupted"), timeout=10)
     if ok:
         figures["finished"] += 1
@@ -738,17 +751,7 @@ def auto_backup_round(b, n, method, path_part, when, what):
         s = b.cli.ok("sync-status", b.iccid)
         return s["unacknowledged_batches"] == 0 and s["records_pending_upload"] == 0 and s
     wait_for("the automatic backup finished by the restarted window", done, timeout=30)
-    local = mirror_records(b.db, b.iccid)
-    remote = b.server_records()
-    lost = sum(1 for i, d in local.items() if d.strip("F") and remote.get(i, ("",))[0] != d)
-    figures["records_lost"] += lost
-    after = b.server.card_modseq(b.iccid)
-    figures["records_duplicated"] += max(0, after - modseq - 1)
-    ok = tap(lost == 0, f"automatic backup kill {n}: the restarted window's automatic backup put every record "
-             f"of the mirror on the server, byte-equal", f"{lost} differ")
-    ok = tap(after == modseq + 1,
-             f"automatic backup kill {n}: the batch was applied once (the card's modseq moved {modseq} -> {after})"
-             ) and ok
+    ok = backed_up_once(b, f"automatic backup kill {n}", modseq)
     tap(integrity(b.db) == "ok", f"automatic backup kill {n}: integrity_check ok")
     if ok:
         figures["finished"] += 1
