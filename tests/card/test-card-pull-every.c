@@ -95,6 +95,63 @@ read_profile_image (SvReader   *reader,
   return image;
 }
 
+/* What the pull points gave. */
+typedef struct
+{
+  guint pulled;                  /* the write failed */
+  guint with_journal;            /* ... and its message named the journal */
+  guint completed_before_pull;   /* the pull came after its last exchange */
+} PullTally;
+
+/* Counts a write that ran up to a pull at its APDU @k. Once the journal
+ * exists the message names it, so the user knows the write is to be
+ * finished; a pull before the first record was written leaves no journal
+ * and nothing to finish but the write itself. */
+static void
+tally_pull (PullTally   *tally,
+            gboolean     ok,
+            GError     **error,
+            const char  *journal,
+            guint        k)
+{
+  if (ok)
+    {
+      g_assert_no_error (*error);
+      tally->completed_before_pull++;
+      return;
+    }
+  g_assert_nonnull (*error);
+  g_test_message ("pulled after write APDU %u: %s", k, (*error)->message);
+  if (g_file_test (journal, G_FILE_TEST_EXISTS))
+    {
+      g_assert_nonnull (strstr ((*error)->message, journal));
+      tally->with_journal++;
+    }
+  g_clear_error (error);
+  tally->pulled++;
+}
+
+/* The card as it was when pulled (@fixture's image, kept in
+ * @saved_image) goes back in; returns its new fixture. */
+static SvVsimFixture *
+reinsert_pulled (SvVsimFixture *fixture,
+                 const char    *saved_image)
+{
+  const char *persist[] = { "--persist", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  SvVsimFixture *again;
+  gsize len = 0;
+
+  sv_vsim_fixture_wait_exit (fixture, 5000);
+  g_assert_true (g_file_get_contents (sv_vsim_fixture_image_path (fixture), &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (saved_image, contents, (gssize) len, NULL));
+  sv_vsim_fixture_stop (fixture);
+  again = sv_vsim_fixture_start (saved_image, 0, persist, &error);
+  g_assert_no_error (error);
+  return again;
+}
+
 static void
 test_pull_every_apdu (gconstpointer data)
 {
@@ -108,7 +165,8 @@ test_pull_every_apdu (gconstpointer data)
   g_autoptr(SvCardImage) target = NULL;
   g_autoptr(GError) error = NULL;
   const char *persist[] = { "--persist", NULL };
-  guint before = 0, write_apdus = 0, n_points, step, pulled = 0, resumed = 0, completed_before_pull = 0, with_journal = 0;
+  guint before = 0, write_apdus = 0, n_points, step, resumed = 0;
+  PullTally tally = { 0 };
   guint max_points = (guint) g_ascii_strtoull (g_getenv ("SV_PULL_MAX_POINTS") ? g_getenv ("SV_PULL_MAX_POINTS") : "25", NULL, 10);
 
   if (sv_vsim_fixture_skip_unless_available ())
@@ -168,10 +226,8 @@ test_pull_every_apdu (gconstpointer data)
       g_autoptr(SvCardSession) session = NULL;
       g_autoptr(SvCardImage) base_now = NULL;
       g_autoptr(GPtrArray) written = NULL;
-      g_autofree char *contents = NULL;
       SvCardWriteStats stats = { 0 };
       gboolean ok;
-      gsize len = 0;
 
       g_assert_no_error (error);
       session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
@@ -182,37 +238,11 @@ test_pull_every_apdu (gconstpointer data)
       ok = sv_card_write_image (session, base_now, target, journal, NULL, &stats, &written, NULL, &error);
       sv_card_write_stats_clear (&stats);
       sv_card_session_close (g_steal_pointer (&session));
-      if (ok)
-        {
-          /* The pull came after the write's last exchange. */
-          completed_before_pull++;
-          g_assert_no_error (error);
-        }
-      else
-        {
-          g_assert_nonnull (error);
-          g_test_message ("pulled after write APDU %u: %s", k, error->message);
-          /* Once the journal exists the message names it, so the user
-           * knows the write is to be finished; a pull before the first
-           * record was written leaves no journal and nothing to finish
-           * but the write itself. */
-          if (g_file_test (journal, G_FILE_TEST_EXISTS))
-            {
-              g_assert_nonnull (strstr (error->message, journal));
-              with_journal++;
-            }
-          g_clear_error (&error);
-          pulled++;
-        }
+      tally_pull (&tally, ok, &error, journal, k);
 
       /* The card as it was when pulled goes back in; the same write
        * resumes from the journal. */
-      sv_vsim_fixture_wait_exit (fixture, 5000);
-      g_assert_true (g_file_get_contents (sv_vsim_fixture_image_path (fixture), &contents, &len, NULL));
-      g_assert_true (g_file_set_contents (saved_image, contents, len, NULL));
-      g_clear_pointer (&fixture, sv_vsim_fixture_stop);
-      fixture = sv_vsim_fixture_start (saved_image, 0, persist, &error);
-      g_assert_no_error (error);
+      fixture = reinsert_pulled (g_steal_pointer (&fixture), saved_image);
       session = sv_card_test_open_with_pin (reader, fixture, profile_path, &error);
       g_assert_no_error (error);
       if (!ok)
@@ -232,9 +262,9 @@ test_pull_every_apdu (gconstpointer data)
     }
   g_test_message ("FIGURES pulls case=%s%s%s write_apdus=%u pulled=%u with_journal=%u resumed_and_equal=%u completed_before_pull=%u",
                   pc->profile, pc->source ? "<-" : "", pc->source ? pc->source : "",
-                  write_apdus, pulled, with_journal, resumed, completed_before_pull);
-  g_assert_cmpuint (with_journal, >, 0);
-  g_assert_cmpuint (pulled, >, 0);
+                  write_apdus, tally.pulled, tally.with_journal, resumed, tally.completed_before_pull);
+  g_assert_cmpuint (tally.with_journal, >, 0);
+  g_assert_cmpuint (tally.pulled, >, 0);
   g_remove (saved_image);
   g_rmdir (dir);
 }
@@ -313,8 +343,8 @@ test_pull_every_apdu_of_restore (gconstpointer data)
   g_autoptr(SvWritePlan) plan = NULL;
   g_autoptr(GError) error = NULL;
   const char *persist[] = { "--persist", NULL };
-  guint before = 0, write_apdus = 0, n_points, step, pulled = 0, resumed = 0, completed_before_pull = 0;
-  guint with_journal = 0, in_set_2 = 0;
+  guint before = 0, write_apdus = 0, n_points, step, resumed = 0, in_set_2 = 0;
+  PullTally tally = { 0 };
   guint max_points = (guint) g_ascii_strtoull (g_getenv ("SV_PULL_MAX_POINTS") ? g_getenv ("SV_PULL_MAX_POINTS") : "25", NULL, 10);
 
   if (sv_vsim_fixture_skip_unless_available ())
@@ -362,9 +392,7 @@ test_pull_every_apdu_of_restore (gconstpointer data)
       g_autoptr(SvCardSession) session = NULL;
       g_autoptr(GPtrArray) written = NULL;
       g_autoptr(SvWritePlan) left = NULL;
-      g_autofree char *contents = NULL;
       gboolean ok;
-      gsize len = 0;
 
       copy_mirror (pristine, db);
       fixture = sv_vsim_fixture_start (target_path, 0, args, &error);
@@ -374,29 +402,11 @@ test_pull_every_apdu_of_restore (gconstpointer data)
       g_assert_cmpuint (sv_card_session_get_apdu_count (session), ==, before);
       ok = run_write (session, db, journal, &written, &error);
       sv_card_session_close (g_steal_pointer (&session));
-      if (ok)
-        completed_before_pull++;
-      else
-        {
-          g_assert_nonnull (error);
-          g_test_message ("pulled after write APDU %u: %s", k, error->message);
-          if (g_file_test (journal, G_FILE_TEST_EXISTS))
-            {
-              g_assert_nonnull (strstr (error->message, journal));
-              with_journal++;
-            }
-          g_clear_error (&error);
-          pulled++;
-        }
+      tally_pull (&tally, ok, &error, journal, k);
 
       /* The card as it was when pulled goes back in; the same operation
        * finishes the restore from the mirror and the journal. */
-      sv_vsim_fixture_wait_exit (fixture, 5000);
-      g_assert_true (g_file_get_contents (sv_vsim_fixture_image_path (fixture), &contents, &len, NULL));
-      g_assert_true (g_file_set_contents (saved_image, contents, (gssize) len, NULL));
-      g_clear_pointer (&fixture, sv_vsim_fixture_stop);
-      fixture = sv_vsim_fixture_start (saved_image, 0, persist, &error);
-      g_assert_no_error (error);
+      fixture = reinsert_pulled (g_steal_pointer (&fixture), saved_image);
       if (!ok)
         {
           session = sv_card_test_open_with_pin (reader, fixture, target_path, &error);
@@ -455,10 +465,10 @@ test_pull_every_apdu_of_restore (gconstpointer data)
 
   g_test_message ("FIGURES pulls case=%s<-%s(operations) write_apdus=%u pulled=%u with_journal=%u "
                   "resumed_and_equal=%u completed_before_pull=%u contacts=%u in_set_2=%u",
-                  pc->profile, pc->source, write_apdus, pulled, with_journal, resumed,
-                  completed_before_pull, source_contacts->len, in_set_2);
-  g_assert_cmpuint (with_journal, >, 0);
-  g_assert_cmpuint (pulled, >, 0);
+                  pc->profile, pc->source, write_apdus, tally.pulled, tally.with_journal, resumed,
+                  tally.completed_before_pull, source_contacts->len, in_set_2);
+  g_assert_cmpuint (tally.with_journal, >, 0);
+  g_assert_cmpuint (tally.pulled, >, 0);
   g_remove (saved_image);
   g_remove (db);
   g_remove (pristine);

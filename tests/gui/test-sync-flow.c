@@ -138,36 +138,19 @@ owner_token (const char *phone,
   return g_strdup (json_object_get_string_member (json_node_get_object (answer), "token"));
 }
 
-/* The contacts the server holds for @iccid, as its API lists them. */
+/* The @what ("contacts", "messages") the server holds for @iccid, as its
+ * API lists them. */
 static JsonArray *
-server_contacts (const char *token,
-                 const char *iccid)
+server_list (const char *token,
+             const char *iccid,
+             const char *what)
 {
-  g_autofree char *path = g_strdup_printf ("api/v1/cards/%s/contacts", iccid);
+  g_autofree char *path = g_strdup_printf ("api/v1/cards/%s/%s", iccid, what);
   guint status = 0;
-  JsonNode *answer = api ("GET", path, NULL, token, &status);
-  JsonArray *contacts;
+  g_autoptr(JsonNode) answer = api ("GET", path, NULL, token, &status);
 
   g_assert_cmpuint (status, ==, 200);
-  contacts = json_array_ref (json_object_get_array_member (json_node_get_object (answer), "contacts"));
-  json_node_unref (answer);
-  return contacts;
-}
-
-/* The messages the server holds for @iccid, as its API lists them. */
-static JsonArray *
-server_messages (const char *token,
-                 const char *iccid)
-{
-  g_autofree char *path = g_strdup_printf ("api/v1/cards/%s/messages", iccid);
-  guint status = 0;
-  JsonNode *answer = api ("GET", path, NULL, token, &status);
-  JsonArray *messages;
-
-  g_assert_cmpuint (status, ==, 200);
-  messages = json_array_ref (json_object_get_array_member (json_node_get_object (answer), "messages"));
-  json_node_unref (answer);
-  return messages;
+  return json_array_ref (json_object_get_array_member (json_node_get_object (answer), what));
 }
 
 /* ---- cards ------------------------------------------------------------- */
@@ -386,7 +369,7 @@ test_account_and_backup (void)
   /* Every contact of the card (read through PC/SC) is on the server. */
   on_card = read_contacts_from_card (sv_vsim_fixture_reader_name (card));
   token = owner_token (PHONE_1, PASSWORD_1);
-  on_server = server_contacts (token, iccid);
+  on_server = server_list (token, iccid, "contacts");
   g_assert_cmpuint (json_array_get_length (on_server), ==, on_card->len);
   for (guint i = 0; i < on_card->len; i++)
     {
@@ -408,7 +391,7 @@ test_account_and_backup (void)
    * message and no other goes up: the owner deletes the messages the
    * backup above stored, and the server then holds just the chosen one. */
   {
-    g_autoptr(JsonArray) stored = server_messages (token, iccid);
+    g_autoptr(JsonArray) stored = server_list (token, iccid, "messages");
     g_autoptr(JsonArray) after_choice = NULL;
     GtkWidget *chooser, *check;
     g_autofree char *chosen_title = NULL;
@@ -456,7 +439,7 @@ test_account_and_backup (void)
     g_test_message ("after the chosen message: %s", sv_account_group_get_last_toast (group));
     g_assert_cmpstr (sv_account_group_get_last_toast (group), !=, "No message was chosen");
 
-    after_choice = server_messages (token, iccid);
+    after_choice = server_list (token, iccid, "messages");
     g_assert_cmpuint (json_array_get_length (after_choice), ==, 1);
     text = json_object_get_string_member_with_default (json_array_get_object_element (after_choice, 0),
                                                        "text", "");

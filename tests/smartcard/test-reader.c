@@ -161,17 +161,30 @@ test_list_and_pick (void)
   g_assert_error (error, SV_PCSC_ERROR, SV_PCSC_ERROR_UNKNOWN_READER);
 }
 
+/* One reader holding a 2G SIM (@sim: the card's files, owned by the
+ * reader). */
+static SvFakeReader *
+fake_with_card (SimCard **sim)
+{
+  SvFakeReader *fake = sv_fake_reader_new ();
+  SimCard *card = sim_card_new_2g ();
+
+  sv_fake_reader_set_card_func (fake, sim_card_func, card, (GDestroyNotify) sim_card_free);
+  if (sim != NULL)
+    *sim = card;
+  sv_fake_reader_add_reader (fake, READER0);
+  sv_fake_reader_insert_card (fake, READER0, ATR);
+  return fake;
+}
+
 static void
 test_monitor_events (void)
 {
-  g_autoptr(SvFakeReader) fake = sv_fake_reader_new ();
+  SimCard *sim = NULL;
+  g_autoptr(SvFakeReader) fake = fake_with_card (&sim);
   g_autoptr(SvReaderMonitor) monitor = NULL;
   Events e = { g_ptr_array_new_with_free_func (g_free) };
-  SimCard *sim = sim_card_new_2g ();
 
-  sv_fake_reader_set_card_func (fake, sim_card_func, sim, (GDestroyNotify) sim_card_free);
-  sv_fake_reader_add_reader (fake, READER0);
-  sv_fake_reader_insert_card (fake, READER0, ATR);
   monitor = start_monitor (fake, &e);
   wait_events (&e, 2);
   assert_events (&e, (const char *[]) { "reader-added " READER0,
@@ -219,14 +232,10 @@ test_monitor_events (void)
 static void
 test_monitor_events_wait_for_iteration (void)
 {
-  g_autoptr(SvFakeReader) fake = sv_fake_reader_new ();
+  g_autoptr(SvFakeReader) fake = fake_with_card (NULL);
   g_autoptr(SvReaderMonitor) monitor = NULL;
   Events e = { g_ptr_array_new_with_free_func (g_free) };
-  SimCard *sim = sim_card_new_2g ();
 
-  sv_fake_reader_set_card_func (fake, sim_card_func, sim, (GDestroyNotify) sim_card_free);
-  sv_fake_reader_add_reader (fake, READER0);
-  sv_fake_reader_insert_card (fake, READER0, ATR);
   monitor = start_monitor (fake, &e);
   g_usleep (G_USEC_PER_SEC / 2);   /* the first poll is at once, then every 200 ms */
   sv_fake_reader_pull_card (fake, READER0);
