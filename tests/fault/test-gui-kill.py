@@ -227,7 +227,7 @@ class Server:
 
     def stop(self):
         self.process.terminate()
-        self.process.wait(timeout=20)
+        self.process.wait(timeout=60)
         self.log.close()
 
 
@@ -299,7 +299,7 @@ class Window:
         self.process = subprocess.Popen([GUI], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
                                         stderr=self.log)
         Window.running.append(self.process)
-        self.app = wait_for("the window in the accessibility tree", self.find_app_or_exit, timeout=20)
+        self.app = wait_for("the window in the accessibility tree", self.find_app_or_exit, timeout=60)
 
     def find_app_or_exit(self):
         if self.process.poll() is not None:
@@ -389,14 +389,14 @@ class Window:
         """Activates a win.* action the window offers (the accessible
         actions of the frame list exactly the enabled ones)."""
         frame = wait_for(f"{action} enabled",
-                         lambda: (f := self.frame()) is not None and action in self.actions(f) and f, timeout=20)
+                         lambda: (f := self.frame()) is not None and action in self.actions(f) and f, timeout=60)
         self.do(frame, action)
 
     def wait_ready(self):
         """The card read and shown, nothing running: the window offers
         Read (idle, a card in the reader) and Search (a card shown)."""
         wait_for("the card read and shown", lambda: self.has_window_action("win.read-card")
-                 and self.has_window_action("win.search"), timeout=20)
+                 and self.has_window_action("win.search"), timeout=60)
 
     def has_window_action(self, action):
         f = self.frame()
@@ -417,7 +417,7 @@ class Window:
     def button(self, name):
         return self.find(lambda n: self.role(n) == "push button" and self.named(n, name) and self.enabled(n))
 
-    def click(self, name, timeout=20):
+    def click(self, name, timeout=60):
         try:
             node = wait_for(f"the button {name!r}", lambda: self.button(name), timeout=timeout)
         except TimeoutError:
@@ -427,7 +427,7 @@ class Window:
             raise
         self.do(node, "click")
 
-    def answer(self, dialog_title, response, timeout=20):
+    def answer(self, dialog_title, response, timeout=60):
         """Presses @response in the dialog titled @dialog_title."""
         def find():
             for i in range(self.app.get_child_count()):
@@ -442,7 +442,7 @@ class Window:
     def label_containing(self, part):
         return self.find(lambda n: self.role(n) == "label" and part in self.text(n))
 
-    def activate_row(self, title, timeout=20):
+    def activate_row(self, title, timeout=60):
         row = wait_for(f"the row {title!r}",
                        lambda: self.find(lambda n: self.named(n, title) and self.enabled(n)
                                          and self.actions(n)), timeout=timeout)
@@ -546,7 +546,7 @@ class Bench:
         self.server = Server(sd)
         self.relay = Relay(self.server.port)
         self.card = Card(self.top)
-        self.iccid = wait_for("the card read by simvault-cli", self.try_read, timeout=20, interval=0.2)
+        self.iccid = wait_for("the card read by simvault-cli", self.try_read, timeout=60, interval=0.2)
         reg = self.cli.ok("register", self.iccid, "--server", self.relay.url, "--phone", PHONE, password=True)
         tap(reg.get("password_in_keyring") is True, "setup: the account password is in the session's keyring",
             str(reg))
@@ -610,7 +610,7 @@ def announced(win, phrase, iccid):
     """(a): the banner's text, through AT-SPI, names the work and the card;
     its button is there and can be pressed."""
     label = wait_for(f"the banner saying “{phrase}”",
-                     lambda: win.label_containing(phrase), timeout=20)
+                     lambda: win.label_containing(phrase), timeout=60)
     text = win.text(label)
     return text if iccid in text else None
 
@@ -623,7 +623,7 @@ def write_round(b, n, kill_after):
     win.window_action("win.write-card")
     win.answer("Write to Card?", "Write")
     wait_for(f"UPDATE RECORD {kill_after} on the card", lambda: b.card.updates() - before >= kill_after,
-             timeout=20, interval=0.001)
+             timeout=60, interval=0.001)
     win.kill()
     written = b.card.updates() - before
     figures["kills"] += 1
@@ -647,7 +647,7 @@ def write_round(b, n, kill_after):
     win.click("Finish Writing")
     win.answer("Write to Card?", "Write")
     wait_for("the card holding the edits", lambda: all(b.card.records().get(i) == d for i, d in intent.items())
-             and not b.marker("write") and not b.journal(), timeout=20)
+             and not b.marker("write") and not b.journal(), timeout=60)
     card = b.card.records()
     lost = sum(1 for i, d in intent.items() if card.get(i) != d)
     figures["records_lost"] += lost
@@ -685,7 +685,7 @@ def backup_round(b, n, method, path_part, when, what):
     b.relay.arm(method, path_part, when)
     win.window_action("win.back-up")
     try:
-        wait_for(f"the relay holding {what}", b.relay.held.is_set, timeout=20, interval=0.005)
+        wait_for(f"the relay holding {what}", b.relay.held.is_set, timeout=60, interval=0.005)
     except TimeoutError:
         for node in win.walk():
             if win.role(node) in ("dialog", "alert", "label") and win.text(node):
@@ -718,7 +718,7 @@ def backup_round(b, n, method, path_part, when, what):
         s = b.cli.ok("sync-status", b.iccid)
         return (s["unacknowledged_batches"] == 0 and s["records_pending_upload"] == 0 and not b.marker("backup")
                 and s)
-    wait_for("the backup finished", done, timeout=20)
+    wait_for("the backup finished", done, timeout=60)
     ok = backed_up_once(b, f"backup kill {n}", modseq)
     wait_for("the banner gone", lambda: not win.has_window_action("win.finish-interrupted"), timeout=10)
     if ok:
@@ -773,18 +773,18 @@ def restore_round(b, n, method, path_part, when, what):
     win.wait_ready()
     win.window_action("win.restore-from-backup")
     if when in ("before", "after"):
-        wait_for(f"the relay holding {what}", b.relay.held.is_set, timeout=20, interval=0.005)
+        wait_for(f"the relay holding {what}", b.relay.held.is_set, timeout=60, interval=0.005)
         win.kill()
         b.relay.release.set()
         kind = "restore"
     else:
         # The restore done, the card write of its changes killed.
         wait_for("the restored changes pending", lambda: not b.marker("restore") and
-                 any(mirror_records(b.db, b.iccid).get(i) == remote[i][0] for i in targets), timeout=20)
+                 any(mirror_records(b.db, b.iccid).get(i) == remote[i][0] for i in targets), timeout=60)
         before = b.card.updates()
         win.window_action("win.write-card")
         win.answer("Write to Card?", "Write")
-        wait_for("UPDATE RECORD 1 on the card", lambda: b.card.updates() - before >= 1, timeout=20,
+        wait_for("UPDATE RECORD 1 on the card", lambda: b.card.updates() - before >= 1, timeout=60,
                  interval=0.001)
         win.kill()
         kind = "write"
@@ -806,7 +806,7 @@ def restore_round(b, n, method, path_part, when, what):
         win.wait_ready()
         win.click("Finish Restore")
         wait_for("the restore finished", lambda: not b.marker("restore") and
-                 all(mirror_records(b.db, b.iccid).get(i) == remote[i][0] for i in targets), timeout=20)
+                 all(mirror_records(b.db, b.iccid).get(i) == remote[i][0] for i in targets), timeout=60)
         win.window_action("win.write-card")
         win.answer("Write to Card?", "Write")
     else:
@@ -815,7 +815,7 @@ def restore_round(b, n, method, path_part, when, what):
         win.answer("Write to Card?", "Write")
     wait_for("the card holding the restored records",
              lambda: all(b.card.records().get(i) == remote[i][0] for i in targets) and not b.marker("write")
-             and not b.journal(), timeout=20)
+             and not b.journal(), timeout=60)
     card = b.card.records()
     lost = sum(1 for i, (d, v) in remote.items() if card.get(i) != d)
     figures["records_lost"] += lost
