@@ -12,10 +12,11 @@
  * "Restore" is the write a restore makes: the whole phonebook of the card
  * replaced by another card's contacts (every record rewritten), the write
  * path sv-restore-map and the restore desk end in. "Restore operation"
- * goes the restore desk's whole way: both cards read into a mirror, the
- * source mapped onto every phonebook set of the target
- * (sv_restore_operation_apply()), then the write operation, pulled at
- * every APDU and run again as a person would after putting the card back.
+ * is the card-to-card restore as the window and `simvault-cli restore`
+ * make it: both cards read into a mirror, the source mapped onto every
+ * phonebook set of the target (sv_restore_operation_apply()), then the
+ * write operation, pulled at every APDU and run again as a person would
+ * after putting the card back.
  *
  * Bounded: at most SV_PULL_MAX_POINTS (default 25) pull points per case,
  * spread evenly over the write when it has more APDUs than that.
